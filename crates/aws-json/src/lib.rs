@@ -1,0 +1,124 @@
+//! The AWS JSON 1.1 adapter of the `cognito-idp` protocol: `POST /` with
+//! `X-Amz-Target`, PascalCase request and response shapes, Cognito's error
+//! framing. This is the only layer that knows the wire shapes.
+
+pub mod error;
+pub mod operation;
+mod ops;
+pub mod shapes;
+pub mod validate;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use cognate_core::UserPools;
+
+pub use error::ApiError;
+
+/// Content type of requests and responses.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// The router serving `POST /` (and CORS preflights for browser SDKs).
+pub fn router(service: Arc<UserPools>) -> Router {
+    Router::new()
+        .route("/", post(handle).options(preflight))
+        .with_state(service)
+}
+
+fn with_common_headers(mut response: Response, request_id: &str) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", v);
+    }
+    headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    headers.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"),
+    );
+    response
+}
+
+async fn preflight() -> Response {
+    let mut response = StatusCode::OK.into_response();
+    let h = response.headers_mut();
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static(
+            "content-type, x-amz-target, x-amz-user-agent, cache-control, authorization, x-amz-date, x-amz-security-token, amz-sdk-invocation-id, amz-sdk-request, x-amz-content-sha256",
+        ),
+    );
+    h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+    response
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SerializationException",
+            format!("Request body is larger than {MAX_BODY} bytes."),
+        )
+    })
+}
+
+async fn handle(State(service): State<Arc<UserPools>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let request_id = cognate_crypto::random::uuid();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let operation = target.strip_prefix(operation::TARGET_PREFIX);
+    let result = match operation {
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            if target.is_empty() {
+                "Missing X-Amz-Target header.".to_owned()
+            } else {
+                format!("Unknown operation {target}")
+            },
+        )),
+        Some(op) => match read_body(body).await {
+            Ok(bytes) => operation::dispatch(&service, op, &bytes).await,
+            Err(e) => Err(e),
+        },
+    };
+    let op_label = operation
+        .filter(|op| operation::MODEL_OPERATIONS.contains(op))
+        .unwrap_or("unknown");
+    let response = match result {
+        Ok(value) => {
+            let mut r = (StatusCode::OK, value.to_string()).into_response();
+            r.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static(CONTENT_TYPE),
+            );
+            tracing::debug!(operation = op_label, status = 200, micros = started.elapsed().as_micros() as u64, %request_id, "request");
+            r
+        }
+        Err(e) => {
+            if e.status.is_server_error() {
+                tracing::error!(operation = op_label, status = e.status.as_u16(), error = e.type_name, %request_id, "request failed");
+            } else {
+                tracing::debug!(operation = op_label, status = e.status.as_u16(), error = e.type_name, micros = started.elapsed().as_micros() as u64, %request_id, "request");
+            }
+            e.into_response()
+        }
+    };
+    with_common_headers(response, &request_id)
+}

@@ -1,0 +1,158 @@
+//! InitiateAuth, AdminInitiateAuth, RespondToAuthChallenge, AdminRespondToAuthChallenge.
+
+use std::collections::BTreeMap;
+
+use cognate_core::service::{AuthFlowInput, AuthOutcome, ChallengeInput};
+use cognate_core::UserPools;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::shapes::parse;
+use crate::validate::{self, Validator};
+
+pub const AUTH_FLOWS: &[&str] = &[
+    "USER_SRP_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "CUSTOM_AUTH",
+    "ADMIN_NO_SRP_AUTH",
+    "USER_PASSWORD_AUTH",
+    "ADMIN_USER_PASSWORD_AUTH",
+    "USER_AUTH",
+];
+
+pub const CHALLENGE_NAMES: &[&str] = &[
+    "SMS_MFA",
+    "EMAIL_OTP",
+    "SOFTWARE_TOKEN_MFA",
+    "SELECT_MFA_TYPE",
+    "MFA_SETUP",
+    "PASSWORD_VERIFIER",
+    "CUSTOM_CHALLENGE",
+    "SELECT_CHALLENGE",
+    "DEVICE_SRP_AUTH",
+    "DEVICE_PASSWORD_VERIFIER",
+    "ADMIN_NO_SRP_AUTH",
+    "NEW_PASSWORD_REQUIRED",
+    "SMS_OTP",
+    "PASSWORD",
+    "WEB_AUTHN",
+    "PASSWORD_SRP",
+];
+
+pub fn outcome_out(outcome: AuthOutcome) -> Value {
+    match outcome {
+        AuthOutcome::Authenticated(r) => {
+            let mut result = json!({
+                "AccessToken": r.access_token,
+                "ExpiresIn": r.expires_in,
+                "TokenType": r.token_type,
+                "IdToken": r.id_token,
+            });
+            if let (Some(t), Some(obj)) = (r.refresh_token, result.as_object_mut()) {
+                obj.insert("RefreshToken".into(), json!(t));
+            }
+            json!({"ChallengeParameters": {}, "AuthenticationResult": result})
+        }
+        AuthOutcome::Challenge {
+            name,
+            session,
+            parameters,
+        } => json!({"ChallengeName": name, "Session": session, "ChallengeParameters": parameters}),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InitiateAuthRequest {
+    user_pool_id: Option<String>,
+    client_id: String,
+    auth_flow: String,
+    auth_parameters: Option<BTreeMap<String, String>>,
+}
+
+async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, ApiError> {
+    let req: InitiateAuthRequest = parse(body)?;
+    let mut v = Validator::new();
+    if admin {
+        match &req.user_pool_id {
+            Some(id) => validate::pool_id(&mut v, id),
+            None => {
+                return Err(ApiError::invalid_parameter(
+                    "1 validation error detected: Value null at 'userPoolId' failed to satisfy constraint: Member must not be null",
+                ))
+            }
+        }
+    }
+    validate::client_id(&mut v, &req.client_id);
+    v.one_of("authFlow", Some(&req.auth_flow), AUTH_FLOWS);
+    v.finish()?;
+    let outcome = svc
+        .initiate_auth(AuthFlowInput {
+            admin_pool_id: if admin { req.user_pool_id } else { None },
+            client_id: req.client_id,
+            flow: req.auth_flow,
+            parameters: req.auth_parameters.unwrap_or_default(),
+        })
+        .await?;
+    Ok(outcome_out(outcome))
+}
+
+pub async fn initiate_auth(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    initiate(svc, body, false).await
+}
+
+pub async fn admin_initiate_auth(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    initiate(svc, body, true).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RespondRequest {
+    user_pool_id: Option<String>,
+    client_id: String,
+    challenge_name: String,
+    session: Option<String>,
+    challenge_responses: Option<BTreeMap<String, String>>,
+}
+
+async fn respond(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, ApiError> {
+    let req: RespondRequest = parse(body)?;
+    let mut v = Validator::new();
+    if admin {
+        match &req.user_pool_id {
+            Some(id) => validate::pool_id(&mut v, id),
+            None => {
+                return Err(ApiError::invalid_parameter(
+                    "1 validation error detected: Value null at 'userPoolId' failed to satisfy constraint: Member must not be null",
+                ))
+            }
+        }
+    }
+    validate::client_id(&mut v, &req.client_id);
+    v.one_of("challengeName", Some(&req.challenge_name), CHALLENGE_NAMES)
+        .opt_len("session", req.session.as_deref(), 20, 2048);
+    v.finish()?;
+    let outcome = svc
+        .respond_to_auth_challenge(ChallengeInput {
+            admin_pool_id: if admin { req.user_pool_id } else { None },
+            client_id: req.client_id,
+            challenge_name: req.challenge_name,
+            session: req.session,
+            responses: req.challenge_responses.unwrap_or_default(),
+        })
+        .await?;
+    Ok(outcome_out(outcome))
+}
+
+pub async fn respond_to_auth_challenge(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    respond(svc, body, false).await
+}
+
+pub async fn admin_respond_to_auth_challenge(
+    svc: &UserPools,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    respond(svc, body, true).await
+}

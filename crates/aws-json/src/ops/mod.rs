@@ -1,0 +1,7 @@
+//! One module per area; one function per operation: parse and validate the
+//! request shape, call the service, build the response shape.
+
+pub mod auth;
+pub mod clients;
+pub mod pools;
+pub mod users;

@@ -1,0 +1,74 @@
+//! Command-line interface. Every `serve` flag can also be set by an
+//! environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cognate",
+    version,
+    about = "A self-hosted, Cognito-compatible user pool service.",
+    long_about = "cognate speaks the Amazon Cognito user pools API (cognito-idp, AWS JSON 1.1) so that the aws CLI, boto3, the AWS SDKs and OIDC libraries work against it unchanged."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve(ServeArgs),
+    /// Parse a config file and report the first error (file, line, key), without starting.
+    CheckConfig {
+        /// The YAML config file.
+        #[arg(env = "COGNATE_CONFIG")]
+        file: PathBuf,
+    },
+    /// Measure one argon2id password hash with the configured cost (for benchmarks).
+    HashBench(HashArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HashArgs {
+    /// argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(long, env = "COGNATE_ARGON2_MEMORY_KIB", default_value_t = 19 * 1024)]
+    pub argon2_memory_kib: u32,
+    /// argon2id passes over memory (OWASP: 2).
+    #[arg(long, env = "COGNATE_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// argon2id lanes (OWASP: 1).
+    #[arg(long, env = "COGNATE_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "COGNATE_LISTEN", default_value = "127.0.0.1:9229")]
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database and the development outbox (created if missing).
+    #[arg(long, env = "COGNATE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// YAML file declaring pools, clients and seed users, applied at every start.
+    #[arg(long, env = "COGNATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Base URL clients use to reach this server; token issuers are `<public-url>/<pool-id>`.
+    /// Defaults to http://<listen>.
+    #[arg(long, env = "COGNATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Region used in new pool ids and ARNs.
+    #[arg(long, env = "COGNATE_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Account id used in ARNs.
+    #[arg(long, env = "COGNATE_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
+    #[arg(long, env = "COGNATE_LOG", default_value = "info")]
+    pub log: String,
+    #[command(flatten)]
+    pub hash: HashArgs,
+}

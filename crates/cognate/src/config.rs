@@ -1,0 +1,559 @@
+//! The declarative config file (YAML): pools with explicit ids, their
+//! clients and seed users. Read in two stages: the raw file is parsed into
+//! these types (any unknown key or wrong type is refused with the file,
+//! line and key path), then `apply` reconciles the database with it
+//! idempotently at every start.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cognate_core::model::{
+    AdminCreateUserConfig, AttributeDataType, ClientSettings, MessageTemplate, PasswordPolicy,
+    PoolSettings, TokenValidityUnits, VerificationMessageTemplate,
+};
+use cognate_core::schema::SchemaInput;
+use cognate_core::service::{NewClient, NewPool};
+use cognate_core::UserPools;
+use serde::Deserialize;
+
+/// A config error that points into the file.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub pools: Vec<PoolConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolConfig {
+    pub id: PoolId,
+    pub name: String,
+    #[serde(default)]
+    pub password_policy: Option<PasswordPolicyConfig>,
+    #[serde(default)]
+    pub auto_verified_attributes: Vec<VerifiableAttribute>,
+    #[serde(default)]
+    pub alias_attributes: Vec<AliasAttribute>,
+    #[serde(default)]
+    pub username_attributes: Vec<VerifiableAttribute>,
+    #[serde(default)]
+    pub username_case_sensitive: Option<bool>,
+    #[serde(default)]
+    pub mfa_configuration: Option<MfaConfiguration>,
+    #[serde(default)]
+    pub deletion_protection: bool,
+    #[serde(default)]
+    pub allow_admin_create_user_only: bool,
+    #[serde(default)]
+    pub verification_message: Option<MessageConfig>,
+    #[serde(default)]
+    pub invitation_message: Option<MessageConfig>,
+    #[serde(default)]
+    pub schema: Vec<SchemaConfig>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+/// A pool id: `<region>_<alphanumerics>`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PoolId(pub String);
+
+impl TryFrom<String> for PoolId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if cognate_core::valid_pool_id(&s) {
+            Ok(PoolId(s))
+        } else {
+            Err(format!(
+                "invalid pool id `{s}`: expected <region>_<letters and digits>, e.g. us-east-1_Example1"
+            ))
+        }
+    }
+}
+
+/// A client id: letters, digits, `_` and `+`, at most 128.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ClientId(pub String);
+
+impl TryFrom<String> for ClientId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if !s.is_empty()
+            && s.len() <= 128
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+')
+        {
+            Ok(ClientId(s))
+        } else {
+            Err(format!(
+                "invalid client id `{s}`: use 1 to 128 letters, digits, `_` or `+`"
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifiableAttribute {
+    Email,
+    PhoneNumber,
+}
+
+impl VerifiableAttribute {
+    fn name(self) -> String {
+        match self {
+            VerifiableAttribute::Email => "email".into(),
+            VerifiableAttribute::PhoneNumber => "phone_number".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AliasAttribute {
+    Email,
+    PhoneNumber,
+    PreferredUsername,
+}
+
+impl AliasAttribute {
+    fn name(self) -> String {
+        match self {
+            AliasAttribute::Email => "email".into(),
+            AliasAttribute::PhoneNumber => "phone_number".into(),
+            AliasAttribute::PreferredUsername => "preferred_username".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MfaConfiguration {
+    Off,
+    On,
+    Optional,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicyConfig {
+    pub minimum_length: Option<u32>,
+    pub require_uppercase: Option<bool>,
+    pub require_lowercase: Option<bool>,
+    pub require_numbers: Option<bool>,
+    pub require_symbols: Option<bool>,
+    pub password_history_size: Option<u32>,
+    pub temporary_password_validity_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageConfig {
+    pub email_subject: Option<String>,
+    pub email_message: Option<String>,
+    pub sms_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum DataType {
+    String,
+    Number,
+    DateTime,
+    Boolean,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaConfig {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: Option<DataType>,
+    pub required: Option<bool>,
+    pub mutable: Option<bool>,
+    pub developer_only: Option<bool>,
+    pub min_length: Option<u32>,
+    pub max_length: Option<u32>,
+    pub min_value: Option<i64>,
+    pub max_value: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum AuthFlow {
+    #[serde(rename = "ALLOW_ADMIN_USER_PASSWORD_AUTH")]
+    AllowAdminUserPasswordAuth,
+    #[serde(rename = "ALLOW_CUSTOM_AUTH")]
+    AllowCustomAuth,
+    #[serde(rename = "ALLOW_USER_PASSWORD_AUTH")]
+    AllowUserPasswordAuth,
+    #[serde(rename = "ALLOW_USER_SRP_AUTH")]
+    AllowUserSrpAuth,
+    #[serde(rename = "ALLOW_REFRESH_TOKEN_AUTH")]
+    AllowRefreshTokenAuth,
+    #[serde(rename = "ALLOW_USER_AUTH")]
+    AllowUserAuth,
+    #[serde(rename = "ADMIN_NO_SRP_AUTH")]
+    AdminNoSrpAuth,
+    #[serde(rename = "USER_PASSWORD_AUTH")]
+    UserPasswordAuth,
+    #[serde(rename = "CUSTOM_AUTH_FLOW_ONLY")]
+    CustomAuthFlowOnly,
+}
+
+impl AuthFlow {
+    fn name(self) -> &'static str {
+        match self {
+            AuthFlow::AllowAdminUserPasswordAuth => "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            AuthFlow::AllowCustomAuth => "ALLOW_CUSTOM_AUTH",
+            AuthFlow::AllowUserPasswordAuth => "ALLOW_USER_PASSWORD_AUTH",
+            AuthFlow::AllowUserSrpAuth => "ALLOW_USER_SRP_AUTH",
+            AuthFlow::AllowRefreshTokenAuth => "ALLOW_REFRESH_TOKEN_AUTH",
+            AuthFlow::AllowUserAuth => "ALLOW_USER_AUTH",
+            AuthFlow::AdminNoSrpAuth => "ADMIN_NO_SRP_AUTH",
+            AuthFlow::UserPasswordAuth => "USER_PASSWORD_AUTH",
+            AuthFlow::CustomAuthFlowOnly => "CUSTOM_AUTH_FLOW_ONLY",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl TimeUnit {
+    fn name(self) -> String {
+        match self {
+            TimeUnit::Seconds => "seconds",
+            TimeUnit::Minutes => "minutes",
+            TimeUnit::Hours => "hours",
+            TimeUnit::Days => "days",
+        }
+        .into()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenUnitsConfig {
+    pub access_token: Option<TimeUnit>,
+    pub id_token: Option<TimeUnit>,
+    pub refresh_token: Option<TimeUnit>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PreventUserExistenceErrors {
+    Legacy,
+    Enabled,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub id: ClientId,
+    pub name: String,
+    /// An explicit secret; or `generate_secret: true` to make one once.
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub generate_secret: bool,
+    pub explicit_auth_flows: Option<Vec<AuthFlow>>,
+    pub access_token_validity: Option<i64>,
+    pub id_token_validity: Option<i64>,
+    pub refresh_token_validity: Option<i64>,
+    pub token_validity_units: Option<TokenUnitsConfig>,
+    pub auth_session_validity: Option<i64>,
+    pub read_attributes: Option<Vec<String>>,
+    pub write_attributes: Option<Vec<String>>,
+    pub prevent_user_existence_errors: Option<PreventUserExistenceErrors>,
+    pub enable_token_revocation: Option<bool>,
+    pub callback_urls: Option<Vec<String>>,
+    pub logout_urls: Option<Vec<String>>,
+    pub default_redirect_uri: Option<String>,
+    pub allowed_oauth_flows: Option<Vec<String>>,
+    pub allowed_oauth_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub allowed_oauth_flows_user_pool_client: bool,
+    pub supported_identity_providers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub username: String,
+    pub password: Option<String>,
+    /// A temporary password: the user must choose a new one at first sign-in.
+    #[serde(default)]
+    pub temporary: bool,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Reads and parses a config file; errors name the file, line, column and key.
+pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("{}: cannot read config file: {e}", path.display())))?;
+    parse(path, &text)
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    let de = serde_norway::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, ConfigFile>(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.inner();
+        let location = inner
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        let mut message = inner.to_string();
+        // The location is already in front; drop serde_norway's own suffix.
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        let key = if key == "." || key.is_empty() {
+            String::new()
+        } else {
+            format!(" key `{key}`:")
+        };
+        ConfigError(format!("{}{location}:{key} {message}", path.display()))
+    })
+}
+
+impl PoolConfig {
+    fn to_new_pool(&self) -> NewPool {
+        let mut settings = PoolSettings::default();
+        if let Some(p) = &self.password_policy {
+            let d = PasswordPolicy::default();
+            settings.password_policy = PasswordPolicy {
+                minimum_length: p.minimum_length.unwrap_or(d.minimum_length),
+                require_uppercase: p.require_uppercase.unwrap_or(d.require_uppercase),
+                require_lowercase: p.require_lowercase.unwrap_or(d.require_lowercase),
+                require_numbers: p.require_numbers.unwrap_or(d.require_numbers),
+                require_symbols: p.require_symbols.unwrap_or(d.require_symbols),
+                password_history_size: p.password_history_size,
+                temporary_password_validity_days: p
+                    .temporary_password_validity_days
+                    .unwrap_or(d.temporary_password_validity_days),
+            };
+        }
+        settings.auto_verified_attributes = self
+            .auto_verified_attributes
+            .iter()
+            .map(|a| a.name())
+            .collect();
+        settings.mfa_configuration = match self.mfa_configuration {
+            Some(MfaConfiguration::On) => "ON",
+            Some(MfaConfiguration::Optional) => "OPTIONAL",
+            _ => "OFF",
+        }
+        .into();
+        settings.deletion_protection = self.deletion_protection;
+        settings.user_pool_tags = self.tags.clone();
+        settings.admin_create_user_config = AdminCreateUserConfig {
+            allow_admin_create_user_only: self.allow_admin_create_user_only,
+            unused_account_validity_days: 7,
+            invite_message_template: self.invitation_message.as_ref().map(|m| MessageTemplate {
+                sms_message: m.sms_message.clone(),
+                email_message: m.email_message.clone(),
+                email_subject: m.email_subject.clone(),
+            }),
+        };
+        if let Some(m) = &self.verification_message {
+            settings.verification_message_template = VerificationMessageTemplate {
+                sms_message: m.sms_message.clone(),
+                email_message: m.email_message.clone(),
+                email_subject: m.email_subject.clone(),
+                ..Default::default()
+            };
+        }
+        NewPool {
+            id: Some(self.id.0.clone()),
+            name: self.name.clone(),
+            alias_attributes: self.alias_attributes.iter().map(|a| a.name()).collect(),
+            username_attributes: self.username_attributes.iter().map(|a| a.name()).collect(),
+            username_case_sensitive: self.username_case_sensitive,
+            schema: self
+                .schema
+                .iter()
+                .map(|s| SchemaInput {
+                    name: s.name.clone(),
+                    data_type: s.data_type.map(|t| match t {
+                        DataType::String => AttributeDataType::String,
+                        DataType::Number => AttributeDataType::Number,
+                        DataType::DateTime => AttributeDataType::DateTime,
+                        DataType::Boolean => AttributeDataType::Boolean,
+                    }),
+                    developer_only: s.developer_only,
+                    mutable: s.mutable,
+                    required: s.required,
+                    min_length: s.min_length.map(|v| v.to_string()),
+                    max_length: s.max_length.map(|v| v.to_string()),
+                    min_value: s.min_value.map(|v| v.to_string()),
+                    max_value: s.max_value.map(|v| v.to_string()),
+                })
+                .collect(),
+            settings,
+        }
+    }
+}
+
+impl ClientConfig {
+    fn to_new_client(&self, pool_id: &str) -> NewClient {
+        let mut s = ClientSettings::named(&self.name);
+        s.explicit_auth_flows = self
+            .explicit_auth_flows
+            .as_ref()
+            .map(|f| f.iter().map(|a| a.name().to_owned()).collect());
+        s.access_token_validity = self.access_token_validity;
+        s.id_token_validity = self.id_token_validity;
+        if let Some(r) = self.refresh_token_validity {
+            s.refresh_token_validity = r;
+        }
+        if let Some(u) = &self.token_validity_units {
+            s.token_validity_units = TokenValidityUnits {
+                access_token: u.access_token.map(TimeUnit::name),
+                id_token: u.id_token.map(TimeUnit::name),
+                refresh_token: u.refresh_token.map(TimeUnit::name),
+            };
+        }
+        if let Some(v) = self.auth_session_validity {
+            s.auth_session_validity = v;
+        }
+        s.read_attributes = self.read_attributes.clone();
+        s.write_attributes = self.write_attributes.clone();
+        s.prevent_user_existence_errors = self.prevent_user_existence_errors.map(|p| {
+            match p {
+                PreventUserExistenceErrors::Legacy => "LEGACY",
+                PreventUserExistenceErrors::Enabled => "ENABLED",
+            }
+            .to_owned()
+        });
+        if let Some(r) = self.enable_token_revocation {
+            s.enable_token_revocation = r;
+        }
+        s.callback_urls = self.callback_urls.clone();
+        s.logout_urls = self.logout_urls.clone();
+        s.default_redirect_uri = self.default_redirect_uri.clone();
+        s.allowed_oauth_flows = self.allowed_oauth_flows.clone();
+        s.allowed_oauth_scopes = self.allowed_oauth_scopes.clone();
+        s.allowed_oauth_flows_user_pool_client = self.allowed_oauth_flows_user_pool_client;
+        s.supported_identity_providers = self.supported_identity_providers.clone();
+        NewClient {
+            pool_id: pool_id.to_owned(),
+            client_id: Some(self.id.0.clone()),
+            generate_secret: self.generate_secret,
+            client_secret: self.secret.clone(),
+            settings: s,
+        }
+    }
+}
+
+/// Makes the database agree with the file: creates what is missing,
+/// updates settings that changed, and creates seed users that do not exist
+/// (existing users are left alone, so their passwords survive restarts).
+pub async fn apply(svc: &UserPools, path: &PathBuf, file: &ConfigFile) -> Result<(), ConfigError> {
+    let fail = |what: String, e: cognate_core::Error| {
+        ConfigError(format!("{}: {what}: {}", path.display(), e.message))
+    };
+    for (i, pool) in file.pools.iter().enumerate() {
+        let at = format!("key `pools[{i}]` (pool {})", pool.id.0);
+        svc.reconcile_user_pool(pool.to_new_pool())
+            .await
+            .map_err(|e| fail(at.clone(), e))?;
+        for (j, client) in pool.clients.iter().enumerate() {
+            svc.reconcile_user_pool_client(client.to_new_client(&pool.id.0))
+                .await
+                .map_err(|e| {
+                    fail(
+                        format!("{at} key `clients[{j}]` (client {})", client.id.0),
+                        e,
+                    )
+                })?;
+        }
+        for (j, user) in pool.users.iter().enumerate() {
+            svc.seed_user(
+                &pool.id.0,
+                &user.username,
+                user.password.as_deref(),
+                !user.temporary,
+                user.attributes
+                    .iter()
+                    .map(|(k, v)| cognate_core::model::Attribute::new(k.clone(), v.clone()))
+                    .collect(),
+            )
+            .await
+            .map_err(|e| fail(format!("{at} key `users[{j}]` (user {})", user.username), e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("cognate.yaml"), text).unwrap_err().0
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = err("pools:\n  - id: us-east-1_Abc\n    name: p\n    colour: blue\n");
+        assert!(e.starts_with("cognate.yaml:4:"), "{e}");
+        assert!(e.contains("pools[0]"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+
+        let e = err("pools:\n  - id: us-east-1_Abc\n    name: p\n    clients:\n      - id: abc\n        name: c\n        explicit_auth_flows: 42\n");
+        assert!(e.starts_with("cognate.yaml:7:"), "{e}");
+        assert!(e.contains("explicit_auth_flows"), "{e}");
+
+        let e = err("pools:\n  - id: not-a-pool-id\n    name: p\n");
+        assert!(e.contains("cognate.yaml:2:"), "{e}");
+        assert!(e.contains("invalid pool id"), "{e}");
+
+        let e = err("pools:\n  - id: us-east-1_Abc\n    name: p\n    clients:\n      - id: abc\n        name: c\n        explicit_auth_flows: [ALLOW_EVERYTHING]\n");
+        assert!(e.contains("cognate.yaml:7:"), "{e}");
+    }
+
+    #[test]
+    fn a_full_file_parses() {
+        let f = parse(
+            Path::new("c.yaml"),
+            "pools:\n  - id: us-east-1_TestPool1\n    name: todo\n    auto_verified_attributes: [email]\n    password_policy: {minimum_length: 12}\n    clients:\n      - id: 3c4v73qlc19bp0mevm94f5a4co\n        name: app\n        explicit_auth_flows: [ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n    users:\n      - username: seeded\n        password: Passw0rd!\n        attributes: {email: s@example.com, email_verified: \"true\"}\n",
+        )
+        .unwrap();
+        assert_eq!(f.pools[0].clients[0].id.0, "3c4v73qlc19bp0mevm94f5a4co");
+        assert_eq!(
+            f.pools[0]
+                .to_new_pool()
+                .settings
+                .password_policy
+                .minimum_length,
+            12
+        );
+    }
+}

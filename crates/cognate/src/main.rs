@@ -1,0 +1,65 @@
+//! The `cognate` binary: parses the command line and hands over to the
+//! server or a tool command. All behaviour lives in the library crates.
+
+mod cli;
+mod config;
+mod delivery;
+mod server;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+fn init_logging(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => {
+            init_logging(&args.log);
+            match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(server::serve(args)),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::CheckConfig { file } => config::load(&file)
+            .map(|f| {
+                println!("{}: ok ({} pool(s))", file.display(), f.pools.len());
+            })
+            .map_err(Into::into),
+        Command::HashBench(args) => hash_bench(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints the mean time of one argon2id hash with the given cost.
+fn hash_bench(args: &cli::HashArgs) -> anyhow::Result<()> {
+    let hasher = server::password_hasher(args)?;
+    let hash = hasher.hash("Warm-up-1")?;
+    let n = 20;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let _ = hasher.verify("Benchmark-Passw0rd!", &hash);
+    }
+    let per = start.elapsed().as_secs_f64() / n as f64;
+    println!("{{\"argon2id_verify_ms\": {:.3}, \"memory_kib\": {}, \"iterations\": {}, \"parallelism\": {}}}",
+        per * 1000.0, args.argon2_memory_kib, args.argon2_iterations, args.argon2_parallelism);
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Wiring: opens the store, builds the service, applies the config file,
+//! assembles the HTTP routes and serves until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use cognate_core::clock::{Clock, SystemClock};
+use cognate_core::store::Store;
+use cognate_core::{ServiceConfig, UserPools};
+use cognate_crypto::{PasswordHasher, PasswordParams};
+use cognate_store::SqliteStore;
+
+use crate::cli::{HashArgs, ServeArgs};
+use crate::config;
+use crate::delivery::DevOutbox;
+
+pub fn password_hasher(args: &HashArgs) -> anyhow::Result<PasswordHasher> {
+    PasswordHasher::new(PasswordParams {
+        memory_kib: args.argon2_memory_kib,
+        iterations: args.argon2_iterations,
+        parallelism: args.argon2_parallelism,
+    })
+    .context("invalid argon2 parameters")
+}
+
+/// All HTTP routes of the service.
+pub fn app(service: Arc<UserPools>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { (StatusCode::OK, "ok") }))
+        .merge(cognate_aws_json::router(service.clone()))
+        .merge(cognate_oauth::router(service))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                [("content-type", "application/json")],
+                r#"{"message":"Not found"}"#,
+            )
+                .into_response()
+        })
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
+    // Parse the config before touching the database: a bad file changes nothing.
+    let config_file = match &args.config {
+        Some(path) => Some((path.clone(), config::load(path)?)),
+        None => None,
+    };
+    let db_path = args.data_dir.join("cognate.db");
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&db_path)
+            .with_context(|| format!("cannot open database {}", db_path.display()))?,
+    );
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen))
+        .trim_end_matches('/')
+        .to_owned();
+    let outbox = Arc::new(DevOutbox::new(args.data_dir.join("outbox.jsonl")));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let service = Arc::new(UserPools::new(
+        store.clone(),
+        clock.clone(),
+        password_hasher(&args.hash)?,
+        outbox.clone(),
+        ServiceConfig {
+            public_url: public_url.clone(),
+            region: args.region.clone(),
+            account_id: args.account_id.clone(),
+        },
+    ));
+    if let Some((path, file)) = &config_file {
+        config::apply(&service, path, file).await?;
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+
+    // Expired sessions, codes and refresh tokens are purged in the background.
+    let purge_store = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = purge_store.purge_expired(clock.now_millis()).await {
+                tracing::warn!(error = %e, "purging expired state failed");
+            }
+        }
+    });
+
+    println!(
+        "cognate {} listening on http://{local}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  database:      {} (SQLite)", db_path.display());
+    println!("  token issuers: {public_url}/<pool-id>");
+    println!(
+        "  mail:          development outbox {} (codes are also logged)",
+        outbox.path().display()
+    );
+    if let Some((path, file)) = &config_file {
+        println!(
+            "  config:        {} ({} pool(s))",
+            path.display(),
+            file.pools.len()
+        );
+    }
+    println!("Try it:");
+    println!(
+        "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={}",
+        args.region
+    );
+    println!("  aws cognito-idp create-user-pool --pool-name demo --endpoint-url http://{local}");
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+
+    axum::serve(listener, app(service))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

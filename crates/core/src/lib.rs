@@ -1,0 +1,18 @@
+//! The domain core of cognate: user pools, app clients, users, sign-in
+//! flows and challenges, and what goes into tokens. It knows nothing of
+//! HTTP, JSON wire shapes or SQL; storage, time, password hashing and
+//! message delivery come in through traits and values.
+
+pub mod clock;
+pub mod delivery;
+pub mod error;
+pub mod model;
+pub mod password_policy;
+pub mod schema;
+pub mod service;
+pub mod store;
+pub mod tokens;
+
+pub use error::{Error, ErrorKind, Result, StoreError};
+pub use service::pools::valid_pool_id;
+pub use service::{ServiceConfig, UserPools};

@@ -1,0 +1,481 @@
+//! The domain's records: user pools, app clients, users and the short-lived
+//! state of sign-in (challenge sessions, one-time codes, refresh tokens,
+//! signing keys). They serialise with serde so a store can keep the parts
+//! it does not index as a document; they are not wire types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::Millis;
+
+/// Password rules of a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    pub password_history_size: Option<u32>,
+    pub temporary_password_validity_days: u32,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            password_history_size: None,
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+/// Data type of a schema attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttributeDataType {
+    String,
+    Number,
+    DateTime,
+    Boolean,
+}
+
+impl AttributeDataType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeDataType::String => "String",
+            AttributeDataType::Number => "Number",
+            AttributeDataType::DateTime => "DateTime",
+            AttributeDataType::Boolean => "Boolean",
+        }
+    }
+}
+
+/// One attribute of a pool's schema. `name` is the full name (`email`,
+/// `custom:team`, `dev:custom:x`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaAttribute {
+    pub name: String,
+    pub data_type: AttributeDataType,
+    pub developer_only: bool,
+    pub mutable: bool,
+    pub required: bool,
+    pub min_length: Option<String>,
+    pub max_length: Option<String>,
+    pub min_value: Option<String>,
+    pub max_value: Option<String>,
+}
+
+/// A message template (subject/body/SMS) with `{####}` and `{username}` placeholders.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageTemplate {
+    pub sms_message: Option<String>,
+    pub email_message: Option<String>,
+    pub email_subject: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationMessageTemplate {
+    pub sms_message: Option<String>,
+    pub email_message: Option<String>,
+    pub email_subject: Option<String>,
+    pub email_message_by_link: Option<String>,
+    pub email_subject_by_link: Option<String>,
+    pub default_email_option: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminCreateUserConfig {
+    pub allow_admin_create_user_only: bool,
+    pub unused_account_validity_days: u32,
+    pub invite_message_template: Option<MessageTemplate>,
+}
+
+impl Default for AdminCreateUserConfig {
+    fn default() -> Self {
+        AdminCreateUserConfig {
+            allow_admin_create_user_only: false,
+            unused_account_validity_days: 7,
+            invite_message_template: None,
+        }
+    }
+}
+
+/// A recovery channel and its priority.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryOption {
+    pub priority: u32,
+    pub name: String,
+}
+
+/// The settings of a pool that UpdateUserPool replaces as a whole.
+/// Members that cognate stores and echoes but does not act on (Lambda
+/// triggers, SES/SNS configuration, add-ons) are kept as opaque documents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolSettings {
+    pub password_policy: PasswordPolicy,
+    pub sign_in_policy: Option<Value>,
+    pub deletion_protection: bool,
+    pub lambda_config: Option<Value>,
+    pub auto_verified_attributes: Vec<String>,
+    pub sms_verification_message: Option<String>,
+    pub email_verification_message: Option<String>,
+    pub email_verification_subject: Option<String>,
+    pub verification_message_template: VerificationMessageTemplate,
+    pub sms_authentication_message: Option<String>,
+    pub attributes_require_verification_before_update: Option<Vec<String>>,
+    pub mfa_configuration: String,
+    pub device_configuration: Option<Value>,
+    pub email_configuration: Option<Value>,
+    pub sms_configuration: Option<Value>,
+    pub user_pool_tags: BTreeMap<String, String>,
+    pub admin_create_user_config: AdminCreateUserConfig,
+    pub user_pool_add_ons: Option<Value>,
+    pub account_recovery: Option<Vec<RecoveryOption>>,
+    pub user_pool_tier: String,
+    pub key_configuration: Option<Value>,
+    pub issuer_configuration: Option<Value>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            password_policy: PasswordPolicy::default(),
+            sign_in_policy: None,
+            deletion_protection: false,
+            lambda_config: None,
+            auto_verified_attributes: Vec::new(),
+            sms_verification_message: None,
+            email_verification_message: None,
+            email_verification_subject: None,
+            verification_message_template: VerificationMessageTemplate::default(),
+            sms_authentication_message: None,
+            attributes_require_verification_before_update: None,
+            mfa_configuration: "OFF".into(),
+            device_configuration: None,
+            email_configuration: None,
+            sms_configuration: None,
+            user_pool_tags: BTreeMap::new(),
+            admin_create_user_config: AdminCreateUserConfig::default(),
+            user_pool_add_ons: None,
+            account_recovery: None,
+            user_pool_tier: "ESSENTIALS".into(),
+            key_configuration: None,
+            issuer_configuration: None,
+        }
+    }
+}
+
+/// A user pool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserPool {
+    pub id: String,
+    pub name: String,
+    pub created: Millis,
+    pub modified: Millis,
+    /// Fixed at creation.
+    pub alias_attributes: Vec<String>,
+    /// Fixed at creation.
+    pub username_attributes: Vec<String>,
+    /// `None` when the creator did not say; Cognito then treats usernames case-sensitively.
+    pub username_case_sensitive: Option<bool>,
+    /// Standard attributes first, then custom ones; custom ones can only be added.
+    pub schema: Vec<SchemaAttribute>,
+    pub settings: PoolSettings,
+}
+
+impl UserPool {
+    /// Whether usernames (and email / preferred_username aliases) compare exactly.
+    pub fn case_sensitive(&self) -> bool {
+        self.username_case_sensitive.unwrap_or(true)
+    }
+
+    /// The key a username is stored and looked up under.
+    pub fn username_key(&self, username: &str) -> String {
+        if self.case_sensitive() {
+            username.to_owned()
+        } else {
+            username.to_lowercase()
+        }
+    }
+
+    pub fn schema_attribute(&self, name: &str) -> Option<&SchemaAttribute> {
+        self.schema.iter().find(|a| a.name == name)
+    }
+
+    /// The part of the pool id after `_`, used in SRP math.
+    pub fn short_name(&self) -> &str {
+        self.id.split_once('_').map(|(_, s)| s).unwrap_or(&self.id)
+    }
+}
+
+/// Units of the token validity numbers of a client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenValidityUnits {
+    pub access_token: Option<String>,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+/// The settings of an app client that UpdateUserPoolClient replaces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientSettings {
+    pub client_name: String,
+    pub refresh_token_validity: i64,
+    pub access_token_validity: Option<i64>,
+    pub id_token_validity: Option<i64>,
+    pub token_validity_units: TokenValidityUnits,
+    pub read_attributes: Option<Vec<String>>,
+    pub write_attributes: Option<Vec<String>>,
+    /// `None`: the defaults (refresh, SRP, custom).
+    pub explicit_auth_flows: Option<Vec<String>>,
+    pub supported_identity_providers: Option<Vec<String>>,
+    pub callback_urls: Option<Vec<String>>,
+    pub logout_urls: Option<Vec<String>>,
+    pub default_redirect_uri: Option<String>,
+    pub allowed_oauth_flows: Option<Vec<String>>,
+    pub allowed_oauth_scopes: Option<Vec<String>>,
+    pub allowed_oauth_flows_user_pool_client: bool,
+    pub analytics_configuration: Option<Value>,
+    /// `LEGACY` or `ENABLED`.
+    pub prevent_user_existence_errors: Option<String>,
+    pub enable_token_revocation: bool,
+    pub enable_propagate_additional_user_context_data: bool,
+    /// Minutes a challenge session lives (3..15).
+    pub auth_session_validity: i64,
+    pub refresh_token_rotation: Option<Value>,
+}
+
+impl ClientSettings {
+    pub fn named(name: &str) -> Self {
+        ClientSettings {
+            client_name: name.to_owned(),
+            refresh_token_validity: 30,
+            access_token_validity: None,
+            id_token_validity: None,
+            token_validity_units: TokenValidityUnits::default(),
+            read_attributes: None,
+            write_attributes: None,
+            explicit_auth_flows: None,
+            supported_identity_providers: None,
+            callback_urls: None,
+            logout_urls: None,
+            default_redirect_uri: None,
+            allowed_oauth_flows: None,
+            allowed_oauth_scopes: None,
+            allowed_oauth_flows_user_pool_client: false,
+            analytics_configuration: None,
+            prevent_user_existence_errors: None,
+            enable_token_revocation: true,
+            enable_propagate_additional_user_context_data: false,
+            auth_session_validity: 3,
+            refresh_token_rotation: None,
+        }
+    }
+}
+
+/// An app client of a pool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppClient {
+    pub pool_id: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub created: Millis,
+    pub modified: Millis,
+    pub settings: ClientSettings,
+}
+
+/// Cognito's user status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserStatus {
+    Unconfirmed,
+    Confirmed,
+    ForceChangePassword,
+    ResetRequired,
+    ExternalProvider,
+    Archived,
+    Compromised,
+    Unknown,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
+            UserStatus::Archived => "ARCHIVED",
+            UserStatus::Compromised => "COMPROMISED",
+            UserStatus::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "UNCONFIRMED" => UserStatus::Unconfirmed,
+            "CONFIRMED" => UserStatus::Confirmed,
+            "FORCE_CHANGE_PASSWORD" => UserStatus::ForceChangePassword,
+            "RESET_REQUIRED" => UserStatus::ResetRequired,
+            "EXTERNAL_PROVIDER" => UserStatus::ExternalProvider,
+            "ARCHIVED" => UserStatus::Archived,
+            "COMPROMISED" => UserStatus::Compromised,
+            "UNKNOWN" => UserStatus::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+/// A name/value attribute of a user. Values are strings, as on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    pub value: String,
+}
+
+impl Attribute {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Attribute {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A user of a pool. `sub` is kept apart from the other attributes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub pool_id: String,
+    /// The real (canonical) username; a UUID in pools whose users sign in with email/phone.
+    pub username: String,
+    /// `username`, lower-cased in case-insensitive pools.
+    pub username_key: String,
+    pub sub: String,
+    pub attributes: Vec<Attribute>,
+    pub status: UserStatus,
+    pub enabled: bool,
+    pub created: Millis,
+    pub modified: Millis,
+    /// argon2id PHC string; `None` for users without a password.
+    pub password_hash: Option<String>,
+    /// When a temporary password stops working (FORCE_CHANGE_PASSWORD only).
+    pub temporary_password_expires: Option<Millis>,
+    /// Access tokens issued before this instant are refused by the user APIs.
+    pub tokens_valid_after: Option<Millis>,
+}
+
+impl User {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        if name == "sub" {
+            return Some(&self.sub);
+        }
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Sets (or with `None` removes) an attribute.
+    pub fn set_attribute(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(v) => {
+                if let Some(a) = self.attributes.iter_mut().find(|a| a.name == name) {
+                    a.value = v.to_owned();
+                } else {
+                    self.attributes.push(Attribute::new(name, v));
+                }
+            }
+            None => self.attributes.retain(|a| a.name != name),
+        }
+    }
+
+    /// All attributes including `sub`, `sub` first, as Cognito lists them.
+    pub fn attributes_with_sub(&self) -> Vec<Attribute> {
+        let mut out = Vec::with_capacity(self.attributes.len() + 1);
+        out.push(Attribute::new("sub", self.sub.clone()));
+        out.extend(self.attributes.iter().cloned());
+        out
+    }
+}
+
+/// A ListUsers filter: `attribute = "value"` or `attribute ^= "value"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFilter {
+    pub attribute: FilterAttribute,
+    pub prefix: bool,
+    pub value: String,
+}
+
+/// The attributes ListUsers can filter on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterAttribute {
+    Username,
+    Email,
+    PhoneNumber,
+    Name,
+    GivenName,
+    FamilyName,
+    PreferredUsername,
+    Sub,
+    /// `cognito:user_status`
+    UserStatus,
+    /// `status`: Enabled / Disabled
+    Enabled,
+}
+
+/// A signing key of a pool, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    pub pool_id: String,
+    pub kid: String,
+    /// `id` or `access`: which tokens the key signs.
+    pub purpose: String,
+    pub pkcs8: Vec<u8>,
+    pub created: Millis,
+}
+
+/// The state of a sign-in between a challenge and its answer. Stored under
+/// the SHA-256 of its opaque handle; taken (deleted) when answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeSession {
+    pub handle_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub challenge: String,
+    pub expires: Millis,
+    pub data: Value,
+}
+
+/// A one-time code (confirmation, reset, verification), stored as a digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub pool_id: String,
+    pub username_key: String,
+    /// `signup`, `forgot_password`, `verify:email`, ...
+    pub purpose: String,
+    pub code_hash: String,
+    pub expires: Millis,
+    pub attempts: u32,
+}
+
+/// A refresh token, stored as the SHA-256 of its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username_key: String,
+    pub sub: String,
+    pub origin_jti: String,
+    pub auth_time: i64,
+    pub created: Millis,
+    pub expires: Millis,
+    pub revoked: bool,
+}

@@ -1,0 +1,468 @@
+//! Sign-in: InitiateAuth / AdminInitiateAuth (password flows and refresh),
+//! RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED),
+//! challenge sessions, and token issuance.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::users::prevents_existence_errors;
+use super::UserPools;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{AppClient, ChallengeSession, RefreshTokenRecord, User, UserPool, UserStatus};
+use crate::password_policy;
+use crate::schema;
+use crate::tokens::{self, SignInEvent, ADMIN_SCOPE};
+
+/// An InitiateAuth or AdminInitiateAuth call.
+#[derive(Clone, Debug, Default)]
+pub struct AuthFlowInput {
+    /// Set for AdminInitiateAuth.
+    pub admin_pool_id: Option<String>,
+    pub client_id: String,
+    pub flow: String,
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// A RespondToAuthChallenge or AdminRespondToAuthChallenge call.
+#[derive(Clone, Debug, Default)]
+pub struct ChallengeInput {
+    pub admin_pool_id: Option<String>,
+    pub client_id: String,
+    pub challenge_name: String,
+    pub session: Option<String>,
+    pub responses: BTreeMap<String, String>,
+}
+
+/// Tokens of a successful sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthenticationResult {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub token_type: String,
+    pub refresh_token: Option<String>,
+    pub id_token: String,
+}
+
+/// The answer to an auth call: tokens, or the next challenge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Authenticated(AuthenticationResult),
+    Challenge {
+        name: String,
+        session: String,
+        parameters: BTreeMap<String, String>,
+    },
+}
+
+fn allows(client: &AppClient, flow: &str) -> bool {
+    let Some(flows) = &client.settings.explicit_auth_flows else {
+        return matches!(flow, "REFRESH_TOKEN_AUTH" | "USER_SRP_AUTH" | "CUSTOM_AUTH");
+    };
+    let has = |f: &str| flows.iter().any(|x| x == f);
+    let legacy_only = !flows.iter().any(|f| f.starts_with("ALLOW_"));
+    match flow {
+        "USER_PASSWORD_AUTH" => has("ALLOW_USER_PASSWORD_AUTH") || has("USER_PASSWORD_AUTH"),
+        "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+            has("ALLOW_ADMIN_USER_PASSWORD_AUTH") || has("ADMIN_NO_SRP_AUTH")
+        }
+        "REFRESH_TOKEN_AUTH" => has("ALLOW_REFRESH_TOKEN_AUTH") || legacy_only,
+        "USER_SRP_AUTH" => has("ALLOW_USER_SRP_AUTH") || legacy_only,
+        "CUSTOM_AUTH" => has("ALLOW_CUSTOM_AUTH") || has("CUSTOM_AUTH_FLOW_ONLY"),
+        "USER_AUTH" => has("ALLOW_USER_AUTH"),
+        _ => false,
+    }
+}
+
+fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::invalid_parameter(format!("Missing required parameter {name}")))
+}
+
+/// A new opaque Session handle (Cognito's start with `AYAB`).
+fn new_session_handle() -> String {
+    format!("AYAB{}", cognate_crypto::random::base64url(192))
+}
+
+impl UserPools {
+    pub async fn initiate_auth(&self, input: AuthFlowInput) -> Result<AuthOutcome> {
+        let admin = input.admin_pool_id.is_some();
+        let flow = match input.flow.as_str() {
+            "REFRESH_TOKEN" => "REFRESH_TOKEN_AUTH",
+            other => other,
+        };
+        let client = match &input.admin_pool_id {
+            Some(pool_id) => {
+                self.pool(pool_id).await?;
+                self.client_of(pool_id, &input.client_id).await?
+            }
+            None => self.client(&input.client_id).await?,
+        };
+        let admin_flow = matches!(flow, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH");
+        if admin_flow != admin && flow != "REFRESH_TOKEN_AUTH" && flow != "USER_SRP_AUTH" {
+            return Err(Error::invalid_parameter(
+                "Initiate Auth method not supported.",
+            ));
+        }
+        if !allows(&client, flow) {
+            return Err(Error::invalid_parameter(if admin {
+                "Auth flow not enabled for this client".to_owned()
+            } else {
+                format!("{flow} flow not enabled for this client")
+            }));
+        }
+        let pool = self.pool(&client.pool_id).await?;
+        match flow {
+            "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+                let username = param(&input.parameters, "USERNAME")?;
+                let password = param(&input.parameters, "PASSWORD")?;
+                self.check_secret_hash(
+                    &client,
+                    username,
+                    input.parameters.get("SECRET_HASH").map(String::as_str),
+                )?;
+                self.password_sign_in(&pool, &client, username, password).await
+            }
+            "REFRESH_TOKEN_AUTH" => {
+                let token = param(&input.parameters, "REFRESH_TOKEN")?;
+                self.refresh(&pool, &client, token, input.parameters.get("SECRET_HASH").map(String::as_str))
+                    .await
+            }
+            "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => Err(Error::new(
+                ErrorKind::UnsupportedOperation,
+                format!("{flow} is not supported by this server yet."),
+            )),
+            _ => Err(Error::invalid_parameter(format!(
+                "1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]"
+            ))),
+        }
+    }
+
+    async fn password_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        password: &str,
+    ) -> Result<AuthOutcome> {
+        let Some(user) = self.find_user(pool, username, false).await? else {
+            // Spend the time a real check takes, so timing does not tell.
+            self.verify_password(password, None).await?;
+            return Err(if prevents_existence_errors(client) {
+                Error::incorrect_credentials()
+            } else {
+                Error::user_not_found()
+            });
+        };
+        if !self
+            .verify_password(password, user.password_hash.as_deref())
+            .await?
+        {
+            return Err(Error::incorrect_credentials());
+        }
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        match user.status {
+            UserStatus::Unconfirmed => Err(Error::new(
+                ErrorKind::UserNotConfirmed,
+                "User is not confirmed.",
+            )),
+            UserStatus::ResetRequired => Err(Error::new(
+                ErrorKind::PasswordResetRequired,
+                "Password reset required for the user",
+            )),
+            UserStatus::ForceChangePassword => {
+                if user
+                    .temporary_password_expires
+                    .is_some_and(|t| t <= self.now())
+                {
+                    return Err(Error::not_authorized(
+                        "Temporary password has expired and must be reset by an administrator.",
+                    ));
+                }
+                self.new_password_challenge(pool, client, &user).await
+            }
+            _ => {
+                let event = SignInEvent {
+                    origin_jti: cognate_crypto::random::uuid(),
+                    event_id: cognate_crypto::random::uuid(),
+                    auth_time: self.now().div_euclid(1000),
+                };
+                let result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                Ok(AuthOutcome::Authenticated(result))
+            }
+        }
+    }
+
+    async fn new_password_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<AuthOutcome> {
+        let required: Vec<String> = pool
+            .schema
+            .iter()
+            .filter(|a| a.required && a.name != "sub" && user.attribute(&a.name).is_none())
+            .map(|a| format!("userAttributes.{}", a.name))
+            .collect();
+        let current: serde_json::Map<String, serde_json::Value> = user
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), json!(a.value)))
+            .collect();
+        let mut parameters = BTreeMap::new();
+        parameters.insert("USER_ID_FOR_SRP".to_owned(), user.username.clone());
+        parameters.insert("requiredAttributes".to_owned(), json!(required).to_string());
+        parameters.insert(
+            "userAttributes".to_owned(),
+            serde_json::Value::Object(current).to_string(),
+        );
+        let session = self
+            .open_session(pool, client, user, "NEW_PASSWORD_REQUIRED", json!({}))
+            .await?;
+        Ok(AuthOutcome::Challenge {
+            name: "NEW_PASSWORD_REQUIRED".into(),
+            session,
+            parameters,
+        })
+    }
+
+    /// Stores a challenge session and returns its handle.
+    async fn open_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        challenge: &str,
+        data: serde_json::Value,
+    ) -> Result<String> {
+        let handle = new_session_handle();
+        self.store
+            .put_session(&ChallengeSession {
+                handle_hash: cognate_crypto::digest::sha256_hex(handle.as_bytes()),
+                pool_id: pool.id.clone(),
+                client_id: client.client_id.clone(),
+                username: user.username_key.clone(),
+                challenge: challenge.to_owned(),
+                expires: self.now() + client.settings.auth_session_validity * 60_000,
+                data,
+            })
+            .await?;
+        Ok(handle)
+    }
+
+    pub async fn respond_to_auth_challenge(&self, input: ChallengeInput) -> Result<AuthOutcome> {
+        let client = match &input.admin_pool_id {
+            Some(pool_id) => {
+                self.pool(pool_id).await?;
+                self.client_of(pool_id, &input.client_id).await?
+            }
+            None => self.client(&input.client_id).await?,
+        };
+        let pool = self.pool(&client.pool_id).await?;
+        let expired = || Error::not_authorized("Invalid session for the user, session is expired.");
+        let handle = input.session.as_deref().ok_or_else(expired)?;
+        let hash = cognate_crypto::digest::sha256_hex(handle.as_bytes());
+        let session = self.store.take_session(&hash).await?.ok_or_else(expired)?;
+        if session.expires <= self.now() || session.client_id != client.client_id {
+            return Err(expired());
+        }
+        if session.challenge != input.challenge_name {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid challenge name: expected {}",
+                session.challenge
+            )));
+        }
+        let result = self
+            .answer_challenge(&pool, &client, &session, &input)
+            .await;
+        // A wrong answer to a question the user can fix (a weak password, a
+        // missing attribute) leaves the session usable until it expires.
+        if let Err(e) = &result {
+            if matches!(
+                e.kind,
+                ErrorKind::InvalidPassword | ErrorKind::InvalidParameter
+            ) {
+                self.store.put_session(&session).await?;
+            }
+        }
+        result
+    }
+
+    async fn answer_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+    ) -> Result<AuthOutcome> {
+        let username = param(&input.responses, "USERNAME")?;
+        self.check_secret_hash(
+            client,
+            username,
+            input.responses.get("SECRET_HASH").map(String::as_str),
+        )?;
+        let mut user = self
+            .store
+            .get_user(&pool.id, &session.username)
+            .await?
+            .ok_or_else(Error::user_not_found)?;
+        let named = self.find_user(pool, username, false).await?;
+        if named.map(|u| u.username_key) != Some(user.username_key.clone()) {
+            return Err(Error::not_authorized("Incorrect username or password."));
+        }
+        match session.challenge.as_str() {
+            "NEW_PASSWORD_REQUIRED" => {
+                let new_password = param(&input.responses, "NEW_PASSWORD")?;
+                password_policy::check(&pool.settings.password_policy, new_password)?;
+                let mut updates = Vec::new();
+                for (k, v) in &input.responses {
+                    if let Some(name) = k.strip_prefix("userAttributes.") {
+                        if name == "email_verified" || name == "phone_number_verified" {
+                            continue;
+                        }
+                        updates.push(crate::model::Attribute::new(name, v.clone()));
+                    }
+                }
+                schema::validate_attributes(pool, &updates, false)?;
+                for a in &updates {
+                    user.set_attribute(&a.name, Some(&a.value));
+                }
+                schema::check_required(pool, &user.attributes)?;
+                user.password_hash = Some(self.hash_password(new_password).await?);
+                user.status = UserStatus::Confirmed;
+                user.temporary_password_expires = None;
+                user.modified = self.now();
+                self.save_user(&user).await?;
+                let event = SignInEvent {
+                    origin_jti: cognate_crypto::random::uuid(),
+                    event_id: cognate_crypto::random::uuid(),
+                    auth_time: self.now().div_euclid(1000),
+                };
+                let result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                Ok(AuthOutcome::Authenticated(result))
+            }
+            other => Err(Error::invalid_parameter(format!(
+                "Challenge {other} is not supported by this server yet."
+            ))),
+        }
+    }
+
+    async fn refresh(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        secret_hash: Option<&str>,
+    ) -> Result<AuthOutcome> {
+        let invalid = || Error::not_authorized("Invalid Refresh Token");
+        let hash = cognate_crypto::digest::sha256_hex(token.as_bytes());
+        let record = self
+            .store
+            .get_refresh_token(&hash)
+            .await?
+            .ok_or_else(invalid)?;
+        if record.client_id != client.client_id || record.pool_id != pool.id {
+            return Err(invalid());
+        }
+        if record.revoked {
+            return Err(Error::not_authorized("Refresh Token has been revoked"));
+        }
+        if record.expires <= self.now() {
+            return Err(Error::not_authorized("Refresh Token has expired"));
+        }
+        let user = self
+            .store
+            .get_user_by_sub(&pool.id, &record.sub)
+            .await?
+            .ok_or_else(invalid)?;
+        if client.client_secret.is_some() {
+            // Clients hash the canonical username; some send the sub.
+            let by_username = self.check_secret_hash(client, &user.username, secret_hash);
+            if by_username.is_err() {
+                self.check_secret_hash(client, &user.sub, secret_hash)
+                    .map_err(|_| by_username.err().unwrap_or_else(invalid))?;
+            }
+        }
+        if user.tokens_valid_after.is_some_and(|t| record.created < t) {
+            return Err(Error::not_authorized("Refresh Token has been revoked"));
+        }
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        let event = SignInEvent {
+            origin_jti: record.origin_jti.clone(),
+            event_id: cognate_crypto::random::uuid(),
+            auth_time: record.auth_time,
+        };
+        let result = self
+            .issue_tokens(pool, client, &user, &event, false)
+            .await?;
+        Ok(AuthOutcome::Authenticated(result))
+    }
+
+    /// Signs an ID and an access token (and, for a new sign-in, stores and
+    /// returns a refresh token).
+    pub(crate) async fn issue_tokens(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        event: &SignInEvent,
+        with_refresh: bool,
+    ) -> Result<AuthenticationResult> {
+        let keys = self.keys.get(self.store.as_ref(), &pool.id).await?;
+        let lifetimes = tokens::lifetimes(client);
+        let now_ms = self.now();
+        let now = now_ms.div_euclid(1000);
+        let issuer = self.issuer(&pool.id);
+        let id_claims =
+            tokens::id_token_claims(&issuer, pool, client, user, event, now, lifetimes.id, None);
+        let access_claims = tokens::access_token_claims(
+            &issuer,
+            client,
+            user,
+            event,
+            ADMIN_SCOPE,
+            now,
+            lifetimes.access,
+        );
+        let sign = |key: &cognate_crypto::SigningKey, claims: &serde_json::Value| {
+            key.sign(claims).map_err(|e| Error::internal(e.to_string()))
+        };
+        let id_token = sign(&keys.id_token_key, &id_claims)?;
+        let access_token = sign(&keys.access_token_key, &access_claims)?;
+        let refresh_token = if with_refresh {
+            let token = tokens::new_refresh_token();
+            self.store
+                .put_refresh_token(&RefreshTokenRecord {
+                    token_hash: cognate_crypto::digest::sha256_hex(token.as_bytes()),
+                    pool_id: pool.id.clone(),
+                    client_id: client.client_id.clone(),
+                    username_key: user.username_key.clone(),
+                    sub: user.sub.clone(),
+                    origin_jti: event.origin_jti.clone(),
+                    auth_time: event.auth_time,
+                    created: now_ms,
+                    expires: now_ms + lifetimes.refresh * 1000,
+                    revoked: false,
+                })
+                .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(AuthenticationResult {
+            access_token,
+            expires_in: lifetimes.access,
+            token_type: "Bearer".into(),
+            refresh_token,
+            id_token,
+        })
+    }
+}

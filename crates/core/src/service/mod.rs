@@ -1,0 +1,276 @@
+//! The user-pool service: every Cognito operation as a method that takes
+//! domain inputs and returns domain outputs. It reaches storage, time,
+//! password hashing and message delivery only through what it was built with.
+
+mod auth;
+mod clients;
+pub mod pools;
+mod users;
+
+use std::sync::Arc;
+
+use cognate_crypto::PasswordHasher;
+use tokio::sync::Semaphore;
+
+use crate::clock::Clock;
+use crate::delivery::MessageSink;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{AppClient, User, UserPool};
+use crate::store::Store;
+use crate::tokens::KeyCache;
+
+pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
+pub use clients::NewClient;
+pub use pools::NewPool;
+pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
+
+/// Server-wide facts the domain needs.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// Base of token issuers: `iss` = `{public_url}/{pool_id}`.
+    pub public_url: String,
+    /// Region used in new pool ids and ARNs.
+    pub region: String,
+    /// Account id used in ARNs.
+    pub account_id: String,
+}
+
+/// A page of results and the token of the next page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// The user-pool service.
+pub struct UserPools {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hasher: Arc<PasswordHasher>,
+    pub(crate) hash_slots: Arc<Semaphore>,
+    pub(crate) sink: Arc<dyn MessageSink>,
+    pub(crate) keys: KeyCache,
+    pub(crate) config: ServiceConfig,
+}
+
+impl UserPools {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hasher: PasswordHasher,
+        sink: Arc<dyn MessageSink>,
+        config: ServiceConfig,
+    ) -> Self {
+        // At most one hash per core at a time: more would only queue in the
+        // blocking pool while holding 19 MiB each.
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        UserPools {
+            store,
+            clock,
+            hasher: Arc::new(hasher),
+            hash_slots: Arc::new(Semaphore::new(cores)),
+            sink,
+            keys: KeyCache::default(),
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The issuer of a pool's tokens.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{}", self.config.public_url, pool_id)
+    }
+
+    pub fn pool_arn(&self, pool_id: &str) -> String {
+        format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{}",
+            self.config.region, self.config.account_id, pool_id
+        )
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub(crate) async fn pool(&self, pool_id: &str) -> Result<UserPool> {
+        self.store
+            .get_pool(pool_id)
+            .await?
+            .ok_or_else(|| Error::pool_not_found(pool_id))
+    }
+
+    pub(crate) async fn client(&self, client_id: &str) -> Result<AppClient> {
+        self.store
+            .get_client(client_id)
+            .await?
+            .ok_or_else(|| Error::client_not_found(client_id))
+    }
+
+    /// The client, checked to belong to `pool_id`.
+    pub(crate) async fn client_of(&self, pool_id: &str, client_id: &str) -> Result<AppClient> {
+        let client = self.client(client_id).await?;
+        if client.pool_id != pool_id {
+            return Err(Error::client_not_found(client_id));
+        }
+        Ok(client)
+    }
+
+    /// Hashes a password on the blocking pool, one hash per core at a time.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        let _slot = self
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let hasher = self.hasher.clone();
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?
+            .map_err(|e| Error::internal(e.to_string()))
+    }
+
+    /// Verifies a password on the blocking pool. With no stored hash, spends
+    /// the same time and answers false, so timing does not reveal the user.
+    pub(crate) async fn verify_password(&self, password: &str, hash: Option<&str>) -> Result<bool> {
+        let _slot = self
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let hasher = self.hasher.clone();
+        let password = password.to_owned();
+        let hash = hash.map(str::to_owned);
+        tokio::task::spawn_blocking(move || match hash {
+            Some(h) => hasher.verify(&password, &h),
+            None => {
+                hasher.verify_dummy(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))
+    }
+
+    /// Checks SECRET_HASH for a client that has a secret.
+    pub(crate) fn check_secret_hash(
+        &self,
+        client: &AppClient,
+        username: &str,
+        provided: Option<&str>,
+    ) -> Result<()> {
+        let Some(secret) = &client.client_secret else {
+            return Ok(());
+        };
+        let Some(provided) = provided else {
+            return Err(Error::not_authorized(format!(
+                "Client {} is configured for secret but secret was not received",
+                client.client_id
+            )));
+        };
+        let expected = cognate_crypto::digest::secret_hash(secret, username, &client.client_id);
+        if cognate_crypto::digest::constant_time_eq(expected.as_bytes(), provided.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::not_authorized(format!(
+                "Unable to verify secret hash for client {}",
+                client.client_id
+            )))
+        }
+    }
+
+    /// Finds a user by the name a caller gave: the username, an email or
+    /// phone number in pools that sign in with them, a verified alias, or
+    /// (for admin calls) the `sub`.
+    pub(crate) async fn find_user(
+        &self,
+        pool: &UserPool,
+        name: &str,
+        allow_sub: bool,
+    ) -> Result<Option<User>> {
+        if let Some(user) = self
+            .store
+            .get_user(&pool.id, &pool.username_key(name))
+            .await?
+        {
+            return Ok(Some(user));
+        }
+        let ignore_case = !pool.case_sensitive();
+        for attr in ["email", "phone_number"] {
+            if pool.username_attributes.iter().any(|a| a == attr) {
+                let found = self
+                    .store
+                    .find_users_by_attribute(&pool.id, attr, name, ignore_case && attr == "email")
+                    .await?;
+                if let Some(user) = found.into_iter().next() {
+                    return Ok(Some(user));
+                }
+            }
+        }
+        for attr in &pool.alias_attributes {
+            let found = self
+                .store
+                .find_users_by_attribute(
+                    &pool.id,
+                    attr,
+                    name,
+                    ignore_case && attr != "phone_number",
+                )
+                .await?;
+            let verified = |u: &User| match attr.as_str() {
+                "email" => u.attribute("email_verified") == Some("true"),
+                "phone_number" => u.attribute("phone_number_verified") == Some("true"),
+                _ => u.status == crate::model::UserStatus::Confirmed,
+            };
+            if let Some(user) = found.into_iter().find(verified) {
+                return Ok(Some(user));
+            }
+        }
+        if allow_sub {
+            if let Some(user) = self.store.get_user_by_sub(&pool.id, name).await? {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Like [`find_user`](Self::find_user) but a missing user is UserNotFoundException.
+    pub(crate) async fn admin_user(&self, pool: &UserPool, name: &str) -> Result<User> {
+        self.find_user(pool, name, true)
+            .await?
+            .ok_or_else(Error::user_not_found)
+    }
+
+    pub(crate) async fn save_user(&self, user: &User) -> Result<()> {
+        if self.store.update_user(user).await? {
+            Ok(())
+        } else {
+            Err(Error::user_not_found())
+        }
+    }
+}
+
+/// Encodes a page token (opaque to clients).
+pub(crate) fn encode_token(key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+/// Decodes a page token; a bad one is InvalidParameterException.
+pub(crate) fn decode_token(token: &str) -> Result<String> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| Error::new(ErrorKind::InvalidParameter, "Invalid pagination token."))
+}

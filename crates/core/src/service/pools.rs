@@ -1,0 +1,210 @@
+//! CreateUserPool, DescribeUserPool, ListUserPools, UpdateUserPool, DeleteUserPool.
+
+use super::{decode_token, encode_token, Page, UserPools};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{PoolSettings, UserPool};
+use crate::schema::{self, SchemaInput};
+use crate::tokens::KeyCache;
+
+/// What CreateUserPool (or the config file) asks for.
+#[derive(Clone, Debug, Default)]
+pub struct NewPool {
+    /// An explicit id (config file); otherwise one is generated.
+    pub id: Option<String>,
+    pub name: String,
+    pub alias_attributes: Vec<String>,
+    pub username_attributes: Vec<String>,
+    pub username_case_sensitive: Option<bool>,
+    pub schema: Vec<SchemaInput>,
+    pub settings: PoolSettings,
+}
+
+fn check_settings(settings: &PoolSettings) -> Result<()> {
+    let p = &settings.password_policy;
+    if !(6..=99).contains(&p.minimum_length) {
+        return Err(Error::invalid_parameter(
+            "Password policy MinimumLength must be between 6 and 99.",
+        ));
+    }
+    for a in &settings.auto_verified_attributes {
+        if a != "email" && a != "phone_number" {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid auto verified attribute: {a}"
+            )));
+        }
+    }
+    if !["OFF", "ON", "OPTIONAL"].contains(&settings.mfa_configuration.as_str()) {
+        return Err(Error::invalid_parameter("Invalid MfaConfiguration."));
+    }
+    Ok(())
+}
+
+impl UserPools {
+    /// A new pool id: `{region}_{9 alphanumerics}`.
+    pub fn new_pool_id(&self) -> String {
+        format!(
+            "{}_{}",
+            self.config.region,
+            cognate_crypto::random::alnum(9)
+        )
+    }
+
+    pub async fn create_user_pool(&self, input: NewPool) -> Result<UserPool> {
+        check_settings(&input.settings)?;
+        if !input.alias_attributes.is_empty() && !input.username_attributes.is_empty() {
+            return Err(Error::invalid_parameter(
+                "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
+            ));
+        }
+        for a in &input.username_attributes {
+            if a != "email" && a != "phone_number" {
+                return Err(Error::invalid_parameter(format!(
+                    "Invalid username attribute: {a}"
+                )));
+            }
+        }
+        for a in &input.alias_attributes {
+            if !["email", "phone_number", "preferred_username"].contains(&a.as_str()) {
+                return Err(Error::invalid_parameter(format!(
+                    "Invalid alias attribute: {a}"
+                )));
+            }
+        }
+        let schema = schema::build_schema(&input.schema)?;
+        let now = self.now();
+        let id = input.id.clone().unwrap_or_else(|| self.new_pool_id());
+        if !valid_pool_id(&id) {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid user pool id: {id}"
+            )));
+        }
+        let pool = UserPool {
+            id: id.clone(),
+            name: input.name,
+            created: now,
+            modified: now,
+            alias_attributes: input.alias_attributes,
+            username_attributes: input.username_attributes,
+            username_case_sensitive: input.username_case_sensitive,
+            schema,
+            settings: input.settings,
+        };
+        let keys = tokio::task::spawn_blocking(move || KeyCache::generate_pool_keys(&id, now))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??;
+        match self.store.insert_pool(&pool, &keys).await {
+            Ok(()) => Ok(pool),
+            Err(crate::error::StoreError::Conflict(_)) => Err(Error::invalid_parameter(format!(
+                "User pool {} already exists.",
+                pool.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn describe_user_pool(&self, pool_id: &str) -> Result<(UserPool, u64)> {
+        let pool = self.pool(pool_id).await?;
+        let users = self.store.count_users(pool_id).await?;
+        Ok((pool, users))
+    }
+
+    pub async fn list_user_pools(&self, max: usize, next: Option<&str>) -> Result<Page<UserPool>> {
+        let after = next.map(decode_token).transpose()?;
+        let mut items = self.store.list_pools(after.as_deref(), max + 1).await?;
+        let next = if items.len() > max {
+            items.truncate(max);
+            items.last().map(|p| encode_token(&p.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    /// Replaces the mutable settings (and the name, when given).
+    pub async fn update_user_pool(
+        &self,
+        pool_id: &str,
+        name: Option<String>,
+        settings: PoolSettings,
+    ) -> Result<UserPool> {
+        check_settings(&settings)?;
+        let mut pool = self.pool(pool_id).await?;
+        if let Some(name) = name {
+            pool.name = name;
+        }
+        pool.settings = settings;
+        pool.modified = self.now();
+        if !self.store.update_pool(&pool).await? {
+            return Err(Error::pool_not_found(pool_id));
+        }
+        Ok(pool)
+    }
+
+    /// Sets the fields the config file controls on an existing pool, including
+    /// ones the API cannot change after creation; the schema only grows.
+    pub async fn reconcile_user_pool(&self, input: NewPool) -> Result<UserPool> {
+        let Some(id) = input.id.clone() else {
+            return Err(Error::invalid_parameter("pool id required"));
+        };
+        let Some(mut pool) = self.store.get_pool(&id).await? else {
+            return self.create_user_pool(input).await;
+        };
+        check_settings(&input.settings)?;
+        let schema = schema::build_schema(&input.schema)?;
+        for attr in schema {
+            match pool.schema.iter_mut().find(|a| a.name == attr.name) {
+                Some(existing) => *existing = attr,
+                None => pool.schema.push(attr),
+            }
+        }
+        let changed = pool.name != input.name
+            || pool.settings != input.settings
+            || pool.alias_attributes != input.alias_attributes
+            || pool.username_attributes != input.username_attributes
+            || pool.username_case_sensitive != input.username_case_sensitive;
+        pool.name = input.name;
+        pool.settings = input.settings;
+        pool.alias_attributes = input.alias_attributes;
+        pool.username_attributes = input.username_attributes;
+        pool.username_case_sensitive = input.username_case_sensitive;
+        if changed {
+            pool.modified = self.now();
+        }
+        self.store.update_pool(&pool).await?;
+        Ok(pool)
+    }
+
+    pub async fn delete_user_pool(&self, pool_id: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        if pool.settings.deletion_protection {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.",
+            ));
+        }
+        self.store.delete_pool(pool_id).await?;
+        self.keys.forget(pool_id);
+        Ok(())
+    }
+
+    /// The public keys of a pool, for its JWKS.
+    pub async fn jwks(&self, pool_id: &str) -> Result<Vec<cognate_crypto::Jwk>> {
+        self.pool(pool_id).await?;
+        let keys = self.keys.get(self.store.as_ref(), pool_id).await?;
+        Ok(keys.verifying.iter().map(|k| k.jwk().clone()).collect())
+    }
+}
+
+/// `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters.
+pub fn valid_pool_id(id: &str) -> bool {
+    let Some((region, rest)) = id.split_once('_') else {
+        return false;
+    };
+    id.len() <= 55
+        && !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_alphanumeric())
+}

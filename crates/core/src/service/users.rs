@@ -1,0 +1,827 @@
+//! The user lifecycle: SignUp, ConfirmSignUp, ResendConfirmationCode,
+//! AdminConfirmSignUp, AdminCreateUser, AdminGetUser, GetUser, ListUsers,
+//! AdminDeleteUser, DeleteUser, AdminSetUserPassword; one-time codes and
+//! the access-token check of the user APIs.
+
+use super::{decode_token, encode_token, Page, UserPools};
+use crate::delivery::{mask_destination, render, OutgoingMessage};
+use crate::error::{Error, ErrorKind, Result, StoreError};
+use crate::model::{
+    AppClient, Attribute, CodeRecord, FilterAttribute, User, UserFilter, UserPool, UserStatus,
+};
+use crate::password_policy;
+use crate::schema;
+use crate::tokens::{self, AccessClaims};
+
+/// Where a code went, as CodeDeliveryDetails shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeDelivery {
+    pub destination: String,
+    pub medium: String,
+    pub attribute: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SignUpInput {
+    pub client_id: String,
+    pub secret_hash: Option<String>,
+    pub username: String,
+    pub password: Option<String>,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SignUpOutput {
+    pub user_confirmed: bool,
+    pub user_sub: String,
+    pub delivery: Option<CodeDelivery>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AdminCreateUserInput {
+    pub pool_id: String,
+    pub username: String,
+    pub attributes: Vec<Attribute>,
+    pub temporary_password: Option<String>,
+    /// `RESEND` or `SUPPRESS`.
+    pub message_action: Option<String>,
+    pub desired_delivery_mediums: Vec<String>,
+}
+
+const SIGNUP_CODE: &str = "signup";
+const SIGNUP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+/// Wrong tries after which a code is void.
+pub(crate) const MAX_CODE_ATTEMPTS: u32 = 5;
+
+fn code_digest(pool_id: &str, username_key: &str, purpose: &str, code: &str) -> String {
+    cognate_crypto::digest::sha256_hex(
+        format!("{pool_id}\u{0}{username_key}\u{0}{purpose}\u{0}{code}").as_bytes(),
+    )
+}
+
+impl UserPools {
+    /// The username a new user is stored under, and the attributes with the
+    /// sign-in email/phone filled in, for pools that sign in with them.
+    async fn new_username(
+        &self,
+        pool: &UserPool,
+        requested: &str,
+        attributes: &mut Vec<Attribute>,
+    ) -> Result<String> {
+        if requested.is_empty() || requested.chars().any(char::is_whitespace) {
+            return Err(Error::invalid_parameter(
+                "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+",
+            ));
+        }
+        if pool.username_attributes.is_empty() {
+            for alias in &pool.alias_attributes {
+                if (alias == "email" && schema::looks_like_email(requested))
+                    || (alias == "phone_number" && schema::looks_like_phone(requested))
+                {
+                    return Err(Error::invalid_parameter(
+                        "Username cannot be of email format, since user pool is configured for email alias.",
+                    ));
+                }
+            }
+            return Ok(requested.to_owned());
+        }
+        let email_ok = pool.username_attributes.iter().any(|a| a == "email");
+        let phone_ok = pool.username_attributes.iter().any(|a| a == "phone_number");
+        let attr = if email_ok && schema::looks_like_email(requested) {
+            "email"
+        } else if phone_ok && schema::looks_like_phone(requested) {
+            "phone_number"
+        } else {
+            return Err(Error::invalid_parameter(match (email_ok, phone_ok) {
+                (true, false) => "Username should be an email.",
+                (false, true) => "Username should be a phone number.",
+                _ => "Username should be either an email or a phone number.",
+            }));
+        };
+        let taken = !self
+            .store
+            .find_users_by_attribute(
+                &pool.id,
+                attr,
+                requested,
+                attr == "email" && !pool.case_sensitive(),
+            )
+            .await?
+            .is_empty();
+        if taken {
+            return Err(Error::new(
+                ErrorKind::UsernameExists,
+                if attr == "email" {
+                    "An account with the given email already exists."
+                } else {
+                    "An account with the given phone_number already exists."
+                },
+            ));
+        }
+        attributes.retain(|a| a.name != attr);
+        attributes.push(Attribute::new(attr, requested));
+        Ok(cognate_crypto::random::uuid())
+    }
+
+    fn blank_user(&self, pool: &UserPool, username: String, attributes: Vec<Attribute>) -> User {
+        let now = self.now();
+        User {
+            pool_id: pool.id.clone(),
+            username_key: pool.username_key(&username),
+            sub: if pool.username_attributes.is_empty() {
+                cognate_crypto::random::uuid()
+            } else {
+                username.clone()
+            },
+            username,
+            attributes,
+            status: UserStatus::Unconfirmed,
+            enabled: true,
+            created: now,
+            modified: now,
+            password_hash: None,
+            temporary_password_expires: None,
+            tokens_valid_after: None,
+        }
+    }
+
+    pub async fn sign_up(&self, input: SignUpInput) -> Result<SignUpOutput> {
+        let client = self.client(&input.client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        self.check_secret_hash(&client, &input.username, input.secret_hash.as_deref())?;
+        if pool
+            .settings
+            .admin_create_user_config
+            .allow_admin_create_user_only
+        {
+            return Err(Error::not_authorized(
+                "SignUp is not permitted for this user pool",
+            ));
+        }
+        check_writable(&client, &input.attributes)?;
+        schema::validate_attributes(&pool, &input.attributes, false)?;
+        let password = input
+            .password
+            .as_deref()
+            .ok_or_else(|| Error::invalid_parameter("Missing required parameter PASSWORD"))?;
+        password_policy::check(&pool.settings.password_policy, password)?;
+        let mut attributes: Vec<Attribute> = input
+            .attributes
+            .into_iter()
+            .filter(|a| a.name != "email_verified" && a.name != "phone_number_verified")
+            .collect();
+        let username = self
+            .new_username(&pool, &input.username, &mut attributes)
+            .await?;
+        schema::check_required(&pool, &attributes)?;
+        if self
+            .store
+            .get_user(&pool.id, &pool.username_key(&username))
+            .await?
+            .is_some()
+        {
+            return Err(Error::new(ErrorKind::UsernameExists, "User already exists"));
+        }
+        let mut user = self.blank_user(&pool, username, attributes);
+        user.password_hash = Some(self.hash_password(password).await?);
+        match self.store.insert_user(&user).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(Error::new(ErrorKind::UsernameExists, "User already exists"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let delivery = self.send_signup_code(&pool, &user, "signup").await?;
+        Ok(SignUpOutput {
+            user_confirmed: false,
+            user_sub: user.sub,
+            delivery,
+        })
+    }
+
+    /// The attribute a pool verifies automatically for this user, if any.
+    fn auto_verified_destination(pool: &UserPool, user: &User) -> Option<(&'static str, String)> {
+        let auto = &pool.settings.auto_verified_attributes;
+        if auto.iter().any(|a| a == "email") {
+            if let Some(email) = user.attribute("email") {
+                return Some(("email", email.to_owned()));
+            }
+        }
+        if auto.iter().any(|a| a == "phone_number") {
+            if let Some(phone) = user.attribute("phone_number") {
+                return Some(("phone_number", phone.to_owned()));
+            }
+        }
+        None
+    }
+
+    /// Creates, stores and sends a sign-up confirmation code, if the pool verifies an attribute of the user.
+    async fn send_signup_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        kind: &str,
+    ) -> Result<Option<CodeDelivery>> {
+        let Some((attribute, destination)) = Self::auto_verified_destination(pool, user) else {
+            return Ok(None);
+        };
+        let code = cognate_crypto::random::digits(6);
+        self.store
+            .put_code(&CodeRecord {
+                pool_id: pool.id.clone(),
+                username_key: user.username_key.clone(),
+                purpose: SIGNUP_CODE.into(),
+                code_hash: code_digest(&pool.id, &user.username_key, SIGNUP_CODE, &code),
+                expires: self.now() + SIGNUP_CODE_TTL_MS,
+                attempts: 0,
+            })
+            .await?;
+        let t = &pool.settings.verification_message_template;
+        let email = attribute == "email";
+        let (subject, template) = if email {
+            (
+                t.email_subject
+                    .clone()
+                    .or_else(|| pool.settings.email_verification_subject.clone())
+                    .unwrap_or_else(|| "Your verification code".into()),
+                t.email_message
+                    .clone()
+                    .or_else(|| pool.settings.email_verification_message.clone())
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            )
+        } else {
+            (
+                String::new(),
+                t.sms_message
+                    .clone()
+                    .or_else(|| pool.settings.sms_verification_message.clone())
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            )
+        };
+        let medium = if email { "EMAIL" } else { "SMS" };
+        self.deliver(OutgoingMessage {
+            pool_id: pool.id.clone(),
+            username: user.username.clone(),
+            destination: destination.clone(),
+            medium: medium.into(),
+            kind: kind.into(),
+            subject,
+            body: render(&template, &code, &user.username),
+            code,
+        })
+        .await?;
+        Ok(Some(CodeDelivery {
+            destination: mask_destination(&destination),
+            medium: medium.into(),
+            attribute: attribute.into(),
+        }))
+    }
+
+    pub(crate) async fn deliver(&self, message: OutgoingMessage) -> Result<()> {
+        self.sink
+            .deliver(&message)
+            .await
+            .map_err(|e| Error::new(ErrorKind::CodeDeliveryFailure, e))
+    }
+
+    /// Checks a one-time code: missing or expired is ExpiredCodeException, wrong
+    /// is CodeMismatchException, and too many wrong tries void the code.
+    pub(crate) async fn check_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        purpose: &str,
+        code: &str,
+    ) -> Result<()> {
+        let record = self
+            .store
+            .get_code(&pool.id, &user.username_key, purpose)
+            .await?;
+        let expired = || {
+            Error::new(
+                ErrorKind::ExpiredCode,
+                "Invalid code provided, please request a code again.",
+            )
+        };
+        let Some(record) = record else {
+            return Err(expired());
+        };
+        if record.expires <= self.now() {
+            self.store
+                .delete_code(&pool.id, &user.username_key, purpose)
+                .await?;
+            return Err(expired());
+        }
+        if record.attempts >= MAX_CODE_ATTEMPTS {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                "Attempt limit exceeded, please try after some time.",
+            ));
+        }
+        let digest = code_digest(&pool.id, &user.username_key, purpose, code);
+        if !cognate_crypto::digest::constant_time_eq(digest.as_bytes(), record.code_hash.as_bytes())
+        {
+            self.store
+                .bump_code_attempts(&pool.id, &user.username_key, purpose)
+                .await?;
+            return Err(Error::new(
+                ErrorKind::CodeMismatch,
+                "Invalid verification code provided, please try again.",
+            ));
+        }
+        self.store
+            .delete_code(&pool.id, &user.username_key, purpose)
+            .await?;
+        Ok(())
+    }
+
+    /// A user addressed by a client-facing call (ConfirmSignUp, ResendConfirmationCode).
+    async fn client_user(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+    ) -> Result<User> {
+        match self.find_user(pool, username, false).await? {
+            Some(u) => Ok(u),
+            None if prevents_existence_errors(client) => Err(Error::new(
+                ErrorKind::CodeMismatch,
+                "Invalid verification code provided, please try again.",
+            )),
+            None => Err(Error::new(
+                ErrorKind::UserNotFound,
+                "Username/client id combination not found.",
+            )),
+        }
+    }
+
+    pub async fn confirm_sign_up(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+        code: &str,
+    ) -> Result<()> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        self.check_secret_hash(&client, username, secret_hash)?;
+        let mut user = self.client_user(&pool, &client, username).await?;
+        if user.status != UserStatus::Unconfirmed {
+            return Err(Error::not_authorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status.as_str()
+            )));
+        }
+        self.check_code(&pool, &user, SIGNUP_CODE, code).await?;
+        if let Some((attribute, _)) = Self::auto_verified_destination(&pool, &user) {
+            user.set_attribute(&format!("{attribute}_verified"), Some("true"));
+        }
+        user.status = UserStatus::Confirmed;
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+
+    pub async fn resend_confirmation_code(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+    ) -> Result<CodeDelivery> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        self.check_secret_hash(&client, username, secret_hash)?;
+        let user = match self.find_user(&pool, username, false).await? {
+            Some(u) => u,
+            None if prevents_existence_errors(&client) => {
+                return Ok(CodeDelivery {
+                    destination: mask_destination(username),
+                    medium: "EMAIL".into(),
+                    attribute: "email".into(),
+                })
+            }
+            None => {
+                return Err(Error::new(
+                    ErrorKind::UserNotFound,
+                    "Username/client id combination not found.",
+                ))
+            }
+        };
+        if user.status != UserStatus::Unconfirmed {
+            return Err(Error::invalid_parameter("User is already confirmed."));
+        }
+        self.send_signup_code(&pool, &user, "resend")
+            .await?
+            .ok_or_else(|| {
+                Error::invalid_parameter("Cannot resend codes. Auto verification not turned on.")
+            })
+    }
+
+    pub async fn admin_confirm_sign_up(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        if user.status != UserStatus::Unconfirmed {
+            return Err(Error::not_authorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status.as_str()
+            )));
+        }
+        user.status = UserStatus::Confirmed;
+        user.modified = self.now();
+        self.store
+            .delete_code(&pool.id, &user.username_key, SIGNUP_CODE)
+            .await?;
+        self.save_user(&user).await
+    }
+
+    pub async fn admin_create_user(&self, input: AdminCreateUserInput) -> Result<User> {
+        let pool = self.pool(&input.pool_id).await?;
+        if let Some(action) = &input.message_action {
+            if action != "RESEND" && action != "SUPPRESS" {
+                return Err(Error::invalid_parameter(format!(
+                    "1 validation error detected: Value '{action}' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]"
+                )));
+            }
+        }
+        schema::validate_attributes(&pool, &input.attributes, true)?;
+        let temporary = match &input.temporary_password {
+            Some(p) => {
+                password_policy::check(&pool.settings.password_policy, p)?;
+                p.clone()
+            }
+            None => password_policy::generate_temporary(&pool.settings.password_policy),
+        };
+        let validity_days = match pool
+            .settings
+            .password_policy
+            .temporary_password_validity_days
+        {
+            0 => 7,
+            d => d,
+        } as i64;
+        let expires = self.now() + validity_days * 86_400_000;
+
+        let mut user = if input.message_action.as_deref() == Some("RESEND") {
+            let mut user = self.admin_user(&pool, &input.username).await?;
+            if user.status != UserStatus::ForceChangePassword {
+                return Err(Error::new(
+                    ErrorKind::UnsupportedUserState,
+                    format!(
+                        "Resend not possible. {} status is not FORCE_CHANGE_PASSWORD",
+                        user.username
+                    ),
+                ));
+            }
+            user.password_hash = Some(self.hash_password(&temporary).await?);
+            user.temporary_password_expires = Some(expires);
+            user.modified = self.now();
+            self.save_user(&user).await?;
+            user
+        } else {
+            let mut attributes = input.attributes.clone();
+            let username = self
+                .new_username(&pool, &input.username, &mut attributes)
+                .await?;
+            schema::check_required(&pool, &attributes)?;
+            let mut user = self.blank_user(&pool, username, attributes);
+            user.status = UserStatus::ForceChangePassword;
+            user.password_hash = Some(self.hash_password(&temporary).await?);
+            user.temporary_password_expires = Some(expires);
+            match self.store.insert_user(&user).await {
+                Ok(()) => user,
+                Err(StoreError::Conflict(_)) => {
+                    return Err(Error::new(
+                        ErrorKind::UsernameExists,
+                        "User account already exists",
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if input.message_action.as_deref() != Some("SUPPRESS") {
+            self.send_invitation(&pool, &user, &input.desired_delivery_mediums, &temporary)
+                .await?;
+        }
+        user.password_hash = None;
+        Ok(user)
+    }
+
+    async fn send_invitation(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        mediums: &[String],
+        temporary: &str,
+    ) -> Result<()> {
+        let template = pool
+            .settings
+            .admin_create_user_config
+            .invite_message_template
+            .clone()
+            .unwrap_or_default();
+        let wants = |m: &str| {
+            if mediums.is_empty() {
+                m == "SMS"
+            } else {
+                mediums.iter().any(|x| x == m)
+            }
+        };
+        let mut sent = false;
+        if wants("EMAIL") {
+            if let Some(email) = user.attribute("email") {
+                let body = template.email_message.unwrap_or_else(|| {
+                    "Your username is {username} and temporary password is {####}. ".into()
+                });
+                self.deliver(OutgoingMessage {
+                    pool_id: pool.id.clone(),
+                    username: user.username.clone(),
+                    destination: email.to_owned(),
+                    medium: "EMAIL".into(),
+                    kind: "invite".into(),
+                    subject: template
+                        .email_subject
+                        .unwrap_or_else(|| "Your temporary password".into()),
+                    body: render(&body, temporary, &user.username),
+                    code: temporary.to_owned(),
+                })
+                .await?;
+                sent = true;
+            }
+        }
+        if wants("SMS") && !sent {
+            if let Some(phone) = user.attribute("phone_number") {
+                let body = template.sms_message.unwrap_or_else(|| {
+                    "Your username is {username} and temporary password is {####}. ".into()
+                });
+                self.deliver(OutgoingMessage {
+                    pool_id: pool.id.clone(),
+                    username: user.username.clone(),
+                    destination: phone.to_owned(),
+                    medium: "SMS".into(),
+                    kind: "invite".into(),
+                    subject: String::new(),
+                    body: render(&body, temporary, &user.username),
+                    code: temporary.to_owned(),
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a user declared in the config file unless it exists. With a
+    /// permanent password the user is CONFIRMED; with a temporary one it
+    /// must choose a new password at first sign-in.
+    pub async fn seed_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: Option<&str>,
+        permanent: bool,
+        attributes: Vec<Attribute>,
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        if self.find_user(&pool, username, false).await?.is_some() {
+            return Ok(());
+        }
+        schema::validate_attributes(&pool, &attributes, true)?;
+        let mut attributes = attributes;
+        let username = self.new_username(&pool, username, &mut attributes).await?;
+        schema::check_required(&pool, &attributes)?;
+        let mut user = self.blank_user(&pool, username, attributes);
+        if let Some(p) = password {
+            password_policy::check(&pool.settings.password_policy, p)?;
+            user.password_hash = Some(self.hash_password(p).await?);
+        }
+        user.status = if permanent {
+            UserStatus::Confirmed
+        } else {
+            UserStatus::ForceChangePassword
+        };
+        match self.store.insert_user(&user).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn admin_get_user(&self, pool_id: &str, username: &str) -> Result<User> {
+        let pool = self.pool(pool_id).await?;
+        self.admin_user(&pool, username).await
+    }
+
+    /// The pool, client and user an access token speaks for; refuses
+    /// expired, revoked, malformed or foreign tokens.
+    pub async fn user_from_access_token(
+        &self,
+        token: &str,
+    ) -> Result<(UserPool, AccessClaims, User)> {
+        let now_ms = self.now();
+        let (pool_id, claims) = tokens::verify_access_token(
+            &self.keys,
+            self.store.as_ref(),
+            &self.config.public_url,
+            token,
+            now_ms.div_euclid(1000),
+        )
+        .await?;
+        let pool = self
+            .store
+            .get_pool(&pool_id)
+            .await?
+            .ok_or_else(|| Error::not_authorized("Invalid Access Token"))?;
+        let user = self
+            .store
+            .get_user_by_sub(&pool_id, &claims.sub)
+            .await?
+            .ok_or_else(Error::user_not_found)?;
+        if user
+            .tokens_valid_after
+            .is_some_and(|t| claims.iat * 1000 < t)
+        {
+            return Err(Error::not_authorized("Access Token has been revoked"));
+        }
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        Ok((pool, claims, user))
+    }
+
+    /// GetUser: the user of an access token, with the attributes its client may read.
+    pub async fn get_user(&self, token: &str) -> Result<User> {
+        let (_pool, claims, mut user) = self.user_from_access_token(token).await?;
+        if let Some(client) = self.store.get_client(&claims.client_id).await? {
+            if let Some(read) = &client.settings.read_attributes {
+                user.attributes
+                    .retain(|a| read.iter().any(|r| r == &a.name));
+            }
+        }
+        Ok(user)
+    }
+
+    pub async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&str>,
+        limit: usize,
+        token: Option<&str>,
+    ) -> Result<Page<User>> {
+        self.pool(pool_id).await?;
+        let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => Some(parse_filter(f)?),
+            None => None,
+        };
+        let after = token.map(decode_token).transpose()?;
+        let mut items = self
+            .store
+            .list_users(pool_id, filter.as_ref(), after.as_deref(), limit + 1)
+            .await?;
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|u| encode_token(&u.username_key))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.admin_user(&pool, username).await?;
+        self.store.delete_user(&pool.id, &user.username_key).await?;
+        Ok(())
+    }
+
+    pub async fn delete_user(&self, token: &str) -> Result<()> {
+        let (pool, _claims, user) = self.user_from_access_token(token).await?;
+        self.store.delete_user(&pool.id, &user.username_key).await?;
+        Ok(())
+    }
+
+    pub async fn admin_set_user_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &str,
+        permanent: bool,
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        password_policy::check(&pool.settings.password_policy, password)?;
+        user.password_hash = Some(self.hash_password(password).await?);
+        if permanent {
+            user.status = UserStatus::Confirmed;
+            user.temporary_password_expires = None;
+        } else {
+            let days = match pool
+                .settings
+                .password_policy
+                .temporary_password_validity_days
+            {
+                0 => 7,
+                d => d,
+            } as i64;
+            user.status = UserStatus::ForceChangePassword;
+            user.temporary_password_expires = Some(self.now() + days * 86_400_000);
+        }
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+}
+
+pub(crate) fn prevents_existence_errors(client: &AppClient) -> bool {
+    client.settings.prevent_user_existence_errors.as_deref() == Some("ENABLED")
+}
+
+/// Refuses attributes outside the client's WriteAttributes.
+fn check_writable(client: &AppClient, attributes: &[Attribute]) -> Result<()> {
+    if let Some(write) = &client.settings.write_attributes {
+        for a in attributes {
+            if !write.iter().any(|w| w == &a.name) {
+                return Err(Error::not_authorized(
+                    "A client attempted to write unauthorized attribute",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses a ListUsers filter: `name = "value"` or `name ^= "value"`, with
+/// `\"` and `\\` escapes inside the quotes.
+pub fn parse_filter(input: &str) -> Result<UserFilter> {
+    let bad = || Error::invalid_parameter("Error while parsing filter");
+    let s = input.trim();
+    let name_end = s
+        .find(|c: char| c.is_whitespace() || c == '=' || c == '^')
+        .ok_or_else(bad)?;
+    let name = &s[..name_end];
+    let rest = s[name_end..].trim_start();
+    let (prefix, rest) = if let Some(r) = rest.strip_prefix("^=") {
+        (true, r)
+    } else if let Some(r) = rest.strip_prefix('=') {
+        (false, r)
+    } else {
+        return Err(bad());
+    };
+    let rest = rest.trim();
+    let inner = rest
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    let mut value = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next().ok_or_else(bad)?),
+            '"' => return Err(bad()),
+            c => value.push(c),
+        }
+    }
+    let attribute = match name {
+        "username" => FilterAttribute::Username,
+        "email" => FilterAttribute::Email,
+        "phone_number" => FilterAttribute::PhoneNumber,
+        "name" => FilterAttribute::Name,
+        "given_name" => FilterAttribute::GivenName,
+        "family_name" => FilterAttribute::FamilyName,
+        "preferred_username" => FilterAttribute::PreferredUsername,
+        "sub" => FilterAttribute::Sub,
+        "cognito:user_status" => FilterAttribute::UserStatus,
+        "status" => FilterAttribute::Enabled,
+        other => {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid search attribute: {other}"
+            )))
+        }
+    };
+    Ok(UserFilter {
+        attribute,
+        prefix,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        let f = parse_filter(r#"email = "joe@example.com""#).unwrap();
+        assert_eq!(f.attribute, FilterAttribute::Email);
+        assert!(!f.prefix);
+        assert_eq!(f.value, "joe@example.com");
+        let f = parse_filter(r#"family_name ^= "O\"Br""#).unwrap();
+        assert!(f.prefix);
+        assert_eq!(f.value, "O\"Br");
+        let f = parse_filter(r#"cognito:user_status="UNCONFIRMED""#).unwrap();
+        assert_eq!(f.attribute, FilterAttribute::UserStatus);
+        assert_eq!(
+            parse_filter(r#"custom:x = "1""#).unwrap_err().message,
+            "Invalid search attribute: custom:x"
+        );
+        assert_eq!(
+            parse_filter("email").unwrap_err().message,
+            "Error while parsing filter"
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! The storage interface. Every piece of state lives behind it (pools,
+//! clients, users, keys, codes, challenge sessions, refresh tokens), so
+//! several cognate instances can share one database. SQLite and PostgreSQL
+//! implement it in the `cognate-store` crate.
+
+use async_trait::async_trait;
+
+use crate::clock::Millis;
+use crate::error::StoreError;
+use crate::model::{
+    AppClient, ChallengeSession, CodeRecord, RefreshTokenRecord, StoredKey, User, UserFilter,
+    UserPool,
+};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // -- pools and their keys
+    /// Inserts a pool with its signing keys; `Conflict` if the id exists.
+    async fn insert_pool(&self, pool: &UserPool, keys: &[StoredKey]) -> StoreResult<()>;
+    async fn get_pool(&self, pool_id: &str) -> StoreResult<Option<UserPool>>;
+    /// Pools ordered by id, starting after `after`.
+    async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<UserPool>>;
+    /// Replaces a pool; false if it does not exist.
+    async fn update_pool(&self, pool: &UserPool) -> StoreResult<bool>;
+    /// Deletes a pool and everything in it; false if it did not exist.
+    async fn delete_pool(&self, pool_id: &str) -> StoreResult<bool>;
+    async fn count_users(&self, pool_id: &str) -> StoreResult<u64>;
+    async fn list_keys(&self, pool_id: &str) -> StoreResult<Vec<StoredKey>>;
+
+    // -- app clients
+    /// `Conflict` if the client id exists.
+    async fn insert_client(&self, client: &AppClient) -> StoreResult<()>;
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<AppClient>>;
+    /// Clients of a pool ordered by id, starting after `after`.
+    async fn list_clients(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<AppClient>>;
+    async fn update_client(&self, client: &AppClient) -> StoreResult<bool>;
+    async fn delete_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
+
+    // -- users
+    /// `Conflict` if the username key exists in the pool.
+    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<User>>;
+    async fn get_user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<User>>;
+    /// Users whose attribute `name` (email, phone_number or preferred_username)
+    /// equals `value`, compared without case when `ignore_case`.
+    async fn find_users_by_attribute(
+        &self,
+        pool_id: &str,
+        name: &str,
+        value: &str,
+        ignore_case: bool,
+    ) -> StoreResult<Vec<User>>;
+    /// Replaces a user (matched by pool and username key); false if absent.
+    async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    /// Deletes a user with its codes and refresh tokens; false if absent.
+    async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool>;
+    /// Users ordered by username key, starting after `after`, matching `filter`.
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<User>>;
+
+    // -- one-time codes
+    /// Stores a code, replacing any earlier one for the same user and purpose.
+    async fn put_code(&self, code: &CodeRecord) -> StoreResult<()>;
+    async fn get_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<CodeRecord>>;
+    /// Counts a wrong try; returns the new count.
+    async fn bump_code_attempts(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<u32>;
+    async fn delete_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<()>;
+
+    // -- challenge sessions
+    async fn put_session(&self, session: &ChallengeSession) -> StoreResult<()>;
+    /// Removes and returns a session: each handle answers once.
+    async fn take_session(&self, handle_hash: &str) -> StoreResult<Option<ChallengeSession>>;
+
+    // -- refresh tokens
+    async fn put_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
+    async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
+    /// Marks one token revoked; false if unknown.
+    async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool>;
+    /// Marks every token of a user revoked.
+    async fn revoke_user_refresh_tokens(&self, pool_id: &str, sub: &str) -> StoreResult<u64>;
+
+    // -- housekeeping
+    /// Deletes expired sessions, codes and refresh tokens.
+    async fn purge_expired(&self, now: Millis) -> StoreResult<u64>;
+}

@@ -1,0 +1,315 @@
+//! What goes into ID and access tokens, how long they live, and the check of
+//! an access token presented to the user APIs. Signing keys are loaded from
+//! the store once per pool and kept parsed in memory (a key never changes
+//! under its kid, so the cache cannot go stale; an unknown kid reloads).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use cognate_crypto::jws::{self, SigningKey, VerifyingKey};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::model::{AppClient, AttributeDataType, StoredKey, User, UserPool};
+use crate::store::Store;
+
+/// The scope of tokens issued by the API sign-in flows.
+pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+/// The signing keys of one pool.
+pub struct PoolKeys {
+    pub id_token_key: Arc<SigningKey>,
+    pub access_token_key: Arc<SigningKey>,
+    pub verifying: Vec<VerifyingKey>,
+}
+
+impl PoolKeys {
+    pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
+        self.verifying.iter().find(|k| k.kid() == kid)
+    }
+}
+
+/// Parsed signing keys by pool id.
+#[derive(Default)]
+pub struct KeyCache {
+    pools: RwLock<HashMap<String, Arc<PoolKeys>>>,
+}
+
+impl KeyCache {
+    /// Creates the two keys of a new pool (one for ID, one for access tokens).
+    pub fn generate_pool_keys(pool_id: &str, now: i64) -> Result<Vec<StoredKey>> {
+        let mut out = Vec::with_capacity(2);
+        for purpose in ["id", "access"] {
+            let key = SigningKey::generate().map_err(|e| Error::internal(e.to_string()))?;
+            out.push(StoredKey {
+                pool_id: pool_id.to_owned(),
+                kid: key.kid().to_owned(),
+                purpose: purpose.to_owned(),
+                pkcs8: key.pkcs8().to_vec(),
+                created: now,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The keys of a pool, loading them on first use.
+    pub async fn get(&self, store: &dyn Store, pool_id: &str) -> Result<Arc<PoolKeys>> {
+        if let Some(keys) = self.cached(pool_id) {
+            return Ok(keys);
+        }
+        self.reload(store, pool_id).await
+    }
+
+    fn cached(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
+        self.pools.read().ok().and_then(|m| m.get(pool_id).cloned())
+    }
+
+    /// Loads a pool's keys from the store, replacing the cached set.
+    pub async fn reload(&self, store: &dyn Store, pool_id: &str) -> Result<Arc<PoolKeys>> {
+        let stored = store.list_keys(pool_id).await?;
+        let mut id_key = None;
+        let mut access_key = None;
+        let mut verifying = Vec::with_capacity(stored.len());
+        for k in &stored {
+            let key = Arc::new(
+                SigningKey::from_pkcs8(&k.kid, &k.pkcs8)
+                    .map_err(|e| Error::internal(e.to_string()))?,
+            );
+            verifying.push(key.verifying_key().clone());
+            // The newest key of each purpose signs.
+            match k.purpose.as_str() {
+                "id" => id_key = Some(key),
+                "access" => access_key = Some(key),
+                _ => {}
+            }
+        }
+        let (Some(id_token_key), Some(access_token_key)) = (id_key, access_key) else {
+            return Err(Error::pool_not_found(pool_id));
+        };
+        let keys = Arc::new(PoolKeys {
+            id_token_key,
+            access_token_key,
+            verifying,
+        });
+        if let Ok(mut m) = self.pools.write() {
+            m.insert(pool_id.to_owned(), keys.clone());
+        }
+        Ok(keys)
+    }
+
+    pub fn forget(&self, pool_id: &str) {
+        if let Ok(mut m) = self.pools.write() {
+            m.remove(pool_id);
+        }
+    }
+}
+
+/// Seconds per unit of TokenValidityUnits.
+fn unit_seconds(unit: Option<&str>, default: i64) -> i64 {
+    match unit {
+        Some("seconds") => 1,
+        Some("minutes") => 60,
+        Some("hours") => 3600,
+        Some("days") => 86_400,
+        _ => default,
+    }
+}
+
+/// Lifetimes of a client's tokens, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub id: i64,
+    pub access: i64,
+    pub refresh: i64,
+}
+
+pub fn lifetimes(client: &AppClient) -> Lifetimes {
+    let s = &client.settings;
+    let u = &s.token_validity_units;
+    let id = s
+        .id_token_validity
+        .map(|v| v * unit_seconds(u.id_token.as_deref(), 3600))
+        .unwrap_or(3600);
+    let access = s
+        .access_token_validity
+        .map(|v| v * unit_seconds(u.access_token.as_deref(), 3600))
+        .unwrap_or(3600);
+    let refresh = if s.refresh_token_validity == 0 {
+        30 * 86_400
+    } else {
+        s.refresh_token_validity * unit_seconds(u.refresh_token.as_deref(), 86_400)
+    };
+    Lifetimes {
+        id,
+        access,
+        refresh,
+    }
+}
+
+/// What a sign-in event shares between its tokens.
+#[derive(Clone, Debug)]
+pub struct SignInEvent {
+    pub origin_jti: String,
+    pub event_id: String,
+    pub auth_time: i64,
+}
+
+/// Whether a client may read an attribute into its ID token.
+fn readable(client: &AppClient, name: &str) -> bool {
+    match &client.settings.read_attributes {
+        None => true,
+        Some(list) => list.iter().any(|a| a == name),
+    }
+}
+
+/// The claims of an ID token.
+pub fn id_token_claims(
+    issuer: &str,
+    pool: &UserPool,
+    client: &AppClient,
+    user: &User,
+    event: &SignInEvent,
+    now: i64,
+    lifetime: i64,
+    extra: Option<&Map<String, Value>>,
+) -> Value {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(user.sub));
+    for attr in &user.attributes {
+        if attr.name.starts_with("dev:") || !readable(client, &attr.name) {
+            continue;
+        }
+        let value = match pool.schema_attribute(&attr.name).map(|d| d.data_type) {
+            _ if attr.name == "email_verified" || attr.name == "phone_number_verified" => {
+                json!(attr.value == "true")
+            }
+            _ if attr.name == "address" => json!({"formatted": attr.value}),
+            _ if attr.name == "updated_at" => attr
+                .value
+                .parse::<i64>()
+                .map(|n| json!(n))
+                .unwrap_or_else(|_| json!(attr.value)),
+            Some(AttributeDataType::Boolean) if !attr.name.starts_with("custom:") => {
+                json!(attr.value == "true")
+            }
+            _ => json!(attr.value),
+        };
+        claims.insert(attr.name.clone(), value);
+    }
+    claims.insert("iss".into(), json!(issuer));
+    claims.insert("cognito:username".into(), json!(user.username));
+    claims.insert("origin_jti".into(), json!(event.origin_jti));
+    claims.insert("aud".into(), json!(client.client_id));
+    claims.insert("event_id".into(), json!(event.event_id));
+    claims.insert("token_use".into(), json!("id"));
+    claims.insert("auth_time".into(), json!(event.auth_time));
+    claims.insert("exp".into(), json!(now + lifetime));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("jti".into(), json!(cognate_crypto::random::uuid()));
+    if let Some(extra) = extra {
+        for (k, v) in extra {
+            claims.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(claims)
+}
+
+/// The claims of an access token.
+pub fn access_token_claims(
+    issuer: &str,
+    client: &AppClient,
+    user: &User,
+    event: &SignInEvent,
+    scope: &str,
+    now: i64,
+    lifetime: i64,
+) -> Value {
+    json!({
+        "sub": user.sub,
+        "iss": issuer,
+        "client_id": client.client_id,
+        "origin_jti": event.origin_jti,
+        "event_id": event.event_id,
+        "token_use": "access",
+        "scope": scope,
+        "auth_time": event.auth_time,
+        "exp": now + lifetime,
+        "iat": now,
+        "jti": cognate_crypto::random::uuid(),
+        "username": user.username,
+    })
+}
+
+/// A new opaque refresh token. It imitates the shape of Cognito's (a JWE
+/// with an RSA-OAEP/A256GCM header) but is only random text; the store
+/// keeps its SHA-256.
+pub fn new_refresh_token() -> String {
+    const HEADER: &str = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ";
+    format!(
+        "{HEADER}.{}.{}.{}.{}",
+        cognate_crypto::random::base64url(256),
+        cognate_crypto::random::base64url(12),
+        cognate_crypto::random::base64url(48),
+        cognate_crypto::random::base64url(16)
+    )
+}
+
+/// The claims the user APIs read from an access token.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub iss: String,
+    pub client_id: String,
+    pub token_use: String,
+    #[serde(default)]
+    pub scope: String,
+    pub username: String,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default)]
+    pub origin_jti: Option<String>,
+}
+
+/// Verifies an access token presented to a user API (GetUser, DeleteUser,
+/// ...): RS256 signature by a key of the issuing pool, `iss` of this
+/// server, `token_use` access, not expired, and the admin scope. Returns
+/// the pool id and the claims.
+pub async fn verify_access_token(
+    keys: &KeyCache,
+    store: &dyn Store,
+    public_url: &str,
+    token: &str,
+    now: i64,
+) -> Result<(String, AccessClaims)> {
+    let invalid = || Error::not_authorized("Invalid Access Token");
+    let decoded = jws::decode(token).map_err(|_| invalid())?;
+    let claims: AccessClaims = serde_json::from_slice(&decoded.payload).map_err(|_| invalid())?;
+    let pool_id = claims
+        .iss
+        .strip_prefix(public_url)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|p| !p.is_empty() && !p.contains('/'))
+        .ok_or_else(invalid)?
+        .to_owned();
+    let kid = decoded.kid().ok_or_else(invalid)?;
+    let mut pool_keys = keys.get(store, &pool_id).await.map_err(|_| invalid())?;
+    if pool_keys.verifying_key(kid).is_none() {
+        pool_keys = keys.reload(store, &pool_id).await.map_err(|_| invalid())?;
+    }
+    let key = pool_keys.verifying_key(kid).ok_or_else(invalid)?;
+    key.verify(decoded.signing_input.as_bytes(), &decoded.signature)
+        .map_err(|_| invalid())?;
+    if claims.token_use != "access" {
+        return Err(invalid());
+    }
+    if claims.exp <= now {
+        return Err(Error::not_authorized("Access Token has expired"));
+    }
+    if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+        return Err(Error::not_authorized(
+            "Access Token does not have required scopes",
+        ));
+    }
+    Ok((pool_id, claims))
+}

@@ -1,0 +1,285 @@
+//! RS256 JSON Web Signatures: per-pool RSA-2048 signing keys (stored as
+//! PKCS#8), their public JWK form, compact JWS signing and verification with
+//! the algorithm pinned to RS256.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde_json::{json, Value};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwsError {
+    #[error("key generation failed")]
+    KeyGeneration,
+    #[error("stored key is not a valid RSA PKCS#8 key")]
+    BadKey,
+    #[error("signing failed")]
+    Signing,
+    #[error("token is malformed")]
+    Malformed,
+    #[error("token algorithm is not RS256")]
+    WrongAlgorithm,
+    #[error("signature does not verify")]
+    BadSignature,
+}
+
+/// The public half of a key as published in a JWKS.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Jwk {
+    pub alg: String,
+    pub e: String,
+    pub kid: String,
+    pub kty: String,
+    pub n: String,
+    #[serde(rename = "use")]
+    pub use_: String,
+}
+
+/// An RSA private key that signs tokens, with its key id.
+pub struct SigningKey {
+    kid: String,
+    pkcs8: Vec<u8>,
+    pair: KeyPair,
+    verifying: VerifyingKey,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Generates a fresh RSA-2048 key. Its kid, like Cognito's, is the
+    /// standard-base64 SHA-256 of the public key (44 characters).
+    pub fn generate() -> Result<Self, JwsError> {
+        let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| JwsError::KeyGeneration)?;
+        let pkcs8 = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+            .map_err(|_| JwsError::KeyGeneration)?
+            .as_ref()
+            .to_vec();
+        Self::from_parts(None, pkcs8)
+    }
+
+    /// Loads a stored key.
+    pub fn from_pkcs8(kid: &str, pkcs8: &[u8]) -> Result<Self, JwsError> {
+        Self::from_parts(Some(kid.to_owned()), pkcs8.to_vec())
+    }
+
+    fn from_parts(kid: Option<String>, pkcs8: Vec<u8>) -> Result<Self, JwsError> {
+        let pair = KeyPair::from_pkcs8(&pkcs8).map_err(|_| JwsError::BadKey)?;
+        let components = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        let kid = kid
+            .unwrap_or_else(|| STANDARD.encode(crate::digest::sha256(pair.public_key().as_ref())));
+        let verifying = VerifyingKey::from_components(&kid, &components.n, &components.e)?;
+        Ok(SigningKey {
+            kid,
+            pkcs8,
+            pair,
+            verifying,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The private key as PKCS#8 DER, for storage.
+    pub fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying
+    }
+
+    pub fn jwk(&self) -> Jwk {
+        self.verifying.jwk.clone()
+    }
+
+    /// Signs `claims` as a compact JWS with header `{"kid":..,"alg":"RS256"}`
+    /// (Cognito's header has no `typ`).
+    pub fn sign(&self, claims: &Value) -> Result<String, JwsError> {
+        let header = json!({"kid": self.kid, "alg": "RS256"});
+        let mut token = URL_SAFE_NO_PAD.encode(header.to_string());
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &self.rng,
+                token.as_bytes(),
+                &mut sig,
+            )
+            .map_err(|_| JwsError::Signing)?;
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(sig));
+        Ok(token)
+    }
+}
+
+/// A public key that verifies RS256 signatures.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    jwk: Jwk,
+    parsed: ParsedPublicKey,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.jwk.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyingKey {
+    /// From big-endian modulus and exponent bytes.
+    pub fn from_components(kid: &str, n: &[u8], e: &[u8]) -> Result<Self, JwsError> {
+        let parsed = signature::RsaPublicKeyComponents { n, e }
+            .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
+            .map_err(|_| JwsError::BadKey)?;
+        Ok(VerifyingKey {
+            jwk: Jwk {
+                alg: "RS256".into(),
+                e: URL_SAFE_NO_PAD.encode(e),
+                kid: kid.to_owned(),
+                kty: "RSA".into(),
+                n: URL_SAFE_NO_PAD.encode(n),
+                use_: "sig".into(),
+            },
+            parsed,
+        })
+    }
+
+    /// From a JWK (as fetched from a JWKS). Only RSA keys are accepted.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, JwsError> {
+        if jwk.kty != "RSA" {
+            return Err(JwsError::BadKey);
+        }
+        let n = URL_SAFE_NO_PAD
+            .decode(&jwk.n)
+            .map_err(|_| JwsError::BadKey)?;
+        let e = URL_SAFE_NO_PAD
+            .decode(&jwk.e)
+            .map_err(|_| JwsError::BadKey)?;
+        Self::from_components(&jwk.kid, &n, &e)
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.jwk.kid
+    }
+
+    pub fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    /// Verifies the signature of a compact JWS whose header was already
+    /// checked to say RS256; returns nothing on success.
+    pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), JwsError> {
+        self.parsed
+            .verify_sig(signing_input, signature)
+            .map_err(|_| JwsError::BadSignature)
+    }
+}
+
+/// The three decoded parts of a compact JWS, before any signature check.
+#[derive(Debug)]
+pub struct DecodedJws<'a> {
+    pub header: Value,
+    pub payload: Vec<u8>,
+    pub signing_input: &'a str,
+    pub signature: Vec<u8>,
+}
+
+impl DecodedJws<'_> {
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// Maximum accepted token length; bounds work done on attacker input.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Splits and decodes a compact JWS, and pins the algorithm to RS256.
+pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwsError::Malformed);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwsError::Malformed);
+    };
+    let header_bytes = URL_SAFE_NO_PAD.decode(h).map_err(|_| JwsError::Malformed)?;
+    let header: Value = serde_json::from_slice(&header_bytes).map_err(|_| JwsError::Malformed)?;
+    if !header.is_object() {
+        return Err(JwsError::Malformed);
+    }
+    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(JwsError::WrongAlgorithm);
+    }
+    let payload = URL_SAFE_NO_PAD.decode(p).map_err(|_| JwsError::Malformed)?;
+    let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwsError::Malformed)?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    Ok(DecodedJws {
+        header,
+        payload,
+        signing_input,
+        signature,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_and_verify_round_trip() {
+        let key = SigningKey::generate().unwrap();
+        assert_eq!(key.kid().len(), 44);
+        let token = key.sign(&json!({"sub": "x", "token_use": "id"})).unwrap();
+        let decoded = decode(&token).unwrap();
+        assert_eq!(decoded.kid(), Some(key.kid()));
+        assert!(decoded.header.get("typ").is_none());
+        key.verifying_key()
+            .verify(decoded.signing_input.as_bytes(), &decoded.signature)
+            .unwrap();
+
+        // A reloaded key has the same kid and verifies the same tokens.
+        let reloaded = SigningKey::from_pkcs8(key.kid(), key.pkcs8()).unwrap();
+        assert_eq!(reloaded.jwk(), key.jwk());
+        let from_jwk = VerifyingKey::from_jwk(&key.jwk()).unwrap();
+        from_jwk
+            .verify(decoded.signing_input.as_bytes(), &decoded.signature)
+            .unwrap();
+    }
+
+    #[test]
+    fn tampering_and_other_algorithms_are_refused() {
+        let key = SigningKey::generate().unwrap();
+        let token = key.sign(&json!({"sub": "x"})).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(json!({"sub": "y"}).to_string());
+        let tampered = parts.join(".");
+        let decoded = decode(&tampered).unwrap();
+        assert_eq!(
+            key.verifying_key()
+                .verify(decoded.signing_input.as_bytes(), &decoded.signature),
+            Err(JwsError::BadSignature)
+        );
+
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
+        let forged = format!("{none_header}.{}.", parts[1]);
+        assert_eq!(decode(&forged).err(), Some(JwsError::WrongAlgorithm));
+        assert_eq!(decode("a.b").err(), Some(JwsError::Malformed));
+    }
+}

@@ -1,0 +1,11 @@
+//! Cryptographic building blocks for cognate: password hashing (argon2id),
+//! RS256 JSON Web Signatures and key sets, secret digests, SECRET_HASH and
+//! random identifiers. Nothing here knows about user pools or HTTP.
+
+pub mod digest;
+pub mod jws;
+pub mod password;
+pub mod random;
+
+pub use jws::{Jwk, SigningKey, VerifyingKey};
+pub use password::{PasswordHasher, PasswordParams};

@@ -1,0 +1,87 @@
+//! The OpenID side of a pool: its JWKS and discovery document (and, later,
+//! the hosted UI and `/oauth2/*` endpoints).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use cognate_core::UserPools;
+use serde_json::json;
+
+/// Routes under `/{pool_id}/.well-known/`.
+pub fn router(service: Arc<UserPools>) -> Router {
+    Router::new()
+        .route("/{pool_id}/.well-known/jwks.json", get(jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(discovery),
+        )
+        .with_state(service)
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value, cache: bool) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    if cache {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
+    }
+    r
+}
+
+fn error_response(pool_id: &str, e: &cognate_core::Error) -> Response {
+    if e.kind == cognate_core::ErrorKind::ResourceNotFound {
+        json_response(
+            StatusCode::NOT_FOUND,
+            json!({"message": format!("User pool {pool_id} does not exist.")}),
+            false,
+        )
+    } else {
+        json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"message": "Internal server error."}),
+            false,
+        )
+    }
+}
+
+async fn jwks(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {
+    match svc.jwks(&pool_id).await {
+        Ok(keys) => json_response(StatusCode::OK, json!({"keys": keys}), true),
+        Err(e) => error_response(&pool_id, &e),
+    }
+}
+
+async fn discovery(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {
+    if let Err(e) = svc.describe_user_pool(&pool_id).await {
+        return error_response(&pool_id, &e);
+    }
+    let issuer = svc.issuer(&pool_id);
+    json_response(
+        StatusCode::OK,
+        json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "authorization_endpoint": issuer,
+            "response_types_supported": ["code", "token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "email", "phone", "profile"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use",
+                "cognito:username", "email", "email_verified", "phone_number",
+                "phone_number_verified", "name", "given_name", "family_name"],
+        }),
+        true,
+    )
+}

@@ -1,0 +1,7 @@
+//! Storage backends for cognate. Each implements `cognate_core::store::Store`
+//! and applies its own versioned migrations (`migrations/<engine>/NNNN_*.sql`)
+//! when opened.
+
+pub mod sqlite;
+
+pub use sqlite::SqliteStore;

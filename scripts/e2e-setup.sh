@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Creates the end-to-end test virtualenv (.venv-e2e at the repository root) if it is
+# missing and installs e2e/requirements.txt into it. Idempotent and quiet: a second run
+# with unchanged requirements does nothing. Needs python3 (3.11+) and access to PyPI.
+#
+#   bash scripts/e2e-setup.sh
+#   COGNATE_BIN=target/debug/cognate .venv-e2e/bin/pytest e2e
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${E2E_VENV:-$repo/.venv-e2e}"
+req="$repo/e2e/requirements.txt"
+python="${PYTHON:-python3}"
+
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "e2e-setup: $python not found; install Python 3.11+ (Debian: apt-get install python3 python3-venv)" >&2
+  exit 1
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
+    rm -rf "$venv"
+    # Debian ships ensurepip separately; install it when we can, else explain.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      pyver="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+      echo "e2e-setup: '$python -m venv' failed; installing python${pyver}-venv with apt-get" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python${pyver}-venv" >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python${pyver}-venv" >/dev/null; }
+    fi
+    if ! "$python" -m venv "$venv"; then
+      rm -rf "$venv"
+      echo "e2e-setup: could not create $venv; on Debian install the python3-venv package" >&2
+      exit 1
+    fi
+  fi
+fi
+
+stamp="$venv/.e2e-requirements.sha256"
+want="$(sha256sum "$req" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
+  echo "$want" >"$stamp"
+fi

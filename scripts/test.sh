@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this script):
+#   1. Rust unit and integration tests (real server processes on 127.0.0.1),
+#   2. end-to-end tests with the unmodified aws CLI, boto3 and PyJWT.
+# Installs what it needs (a Python venv from PyPI) on a fresh machine.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+echo "== building (dev profile, the one test profile)"
+cargo build --workspace --all-targets --locked
+
+echo "== Rust tests"
+cargo test --workspace --locked
+
+echo "== end-to-end tests (aws CLI, boto3, PyJWT)"
+bash scripts/e2e-setup.sh
+export COGNATE_BIN="$repo/target/debug/cognate"
+report="$(mktemp -d)/e2e.xml"
+set +e
+.venv-e2e/bin/pytest e2e -n 2 -q -p no:cacheprovider --junitxml="$report"
+status=$?
+set -e
+.venv-e2e/bin/python - "$report" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+total = sum(int(s.get("tests", 0)) for s in suites)
+failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(f"e2e: {total - failed - skipped} passed, {failed} failed, {skipped} skipped")
+PY
+exit "$status"
