@@ -241,3 +241,26 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod compat_doc {
+    use super::*;
+
+    /// docs/compat.md lists every model operation with the status the code gives it.
+    #[test]
+    fn compat_doc_matches_the_code() {
+        let doc = include_str!("../../../docs/compat.md");
+        for op in MODEL_OPERATIONS {
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| {op} |")))
+                .unwrap_or_else(|| panic!("docs/compat.md has no row for {op}; run scripts/gen-compat.py"));
+            let implemented = IMPLEMENTED.contains(op);
+            assert_eq!(
+                !row.contains("| not yet |"),
+                implemented,
+                "docs/compat.md is out of date for {op}; run scripts/gen-compat.py"
+            );
+        }
+    }
+}

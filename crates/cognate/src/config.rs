@@ -5,7 +5,7 @@
 //! idempotently at every start.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cognate_core::model::{
     AdminCreateUserConfig, AttributeDataType, ClientSettings, MessageTemplate, PasswordPolicy,
@@ -475,7 +475,7 @@ impl ClientConfig {
 /// Makes the database agree with the file: creates what is missing,
 /// updates settings that changed, and creates seed users that do not exist
 /// (existing users are left alone, so their passwords survive restarts).
-pub async fn apply(svc: &UserPools, path: &PathBuf, file: &ConfigFile) -> Result<(), ConfigError> {
+pub async fn apply(svc: &UserPools, path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
     let fail = |what: String, e: cognate_core::Error| {
         ConfigError(format!("{}: {what}: {}", path.display(), e.message))
     };

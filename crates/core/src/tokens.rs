@@ -163,17 +163,31 @@ fn readable(client: &AppClient, name: &str) -> bool {
     }
 }
 
+/// Who a token is for and when: what every token of one issuance shares.
+pub struct TokenSubject<'a> {
+    pub issuer: &'a str,
+    pub pool: &'a UserPool,
+    pub client: &'a AppClient,
+    pub user: &'a User,
+    pub event: &'a SignInEvent,
+    /// Issue time, epoch seconds.
+    pub now: i64,
+}
+
 /// The claims of an ID token.
 pub fn id_token_claims(
-    issuer: &str,
-    pool: &UserPool,
-    client: &AppClient,
-    user: &User,
-    event: &SignInEvent,
-    now: i64,
+    subject: &TokenSubject<'_>,
     lifetime: i64,
     extra: Option<&Map<String, Value>>,
 ) -> Value {
+    let TokenSubject {
+        issuer,
+        pool,
+        client,
+        user,
+        event,
+        now,
+    } = *subject;
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(user.sub));
     for attr in &user.attributes {
@@ -216,15 +230,15 @@ pub fn id_token_claims(
 }
 
 /// The claims of an access token.
-pub fn access_token_claims(
-    issuer: &str,
-    client: &AppClient,
-    user: &User,
-    event: &SignInEvent,
-    scope: &str,
-    now: i64,
-    lifetime: i64,
-) -> Value {
+pub fn access_token_claims(subject: &TokenSubject<'_>, scope: &str, lifetime: i64) -> Value {
+    let TokenSubject {
+        issuer,
+        client,
+        user,
+        event,
+        now,
+        ..
+    } = *subject;
     json!({
         "sub": user.sub,
         "iss": issuer,

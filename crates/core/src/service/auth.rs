@@ -421,17 +421,16 @@ impl UserPools {
         let now_ms = self.now();
         let now = now_ms.div_euclid(1000);
         let issuer = self.issuer(&pool.id);
-        let id_claims =
-            tokens::id_token_claims(&issuer, pool, client, user, event, now, lifetimes.id, None);
-        let access_claims = tokens::access_token_claims(
-            &issuer,
+        let subject = tokens::TokenSubject {
+            issuer: &issuer,
+            pool,
             client,
             user,
             event,
-            ADMIN_SCOPE,
             now,
-            lifetimes.access,
-        );
+        };
+        let id_claims = tokens::id_token_claims(&subject, lifetimes.id, None);
+        let access_claims = tokens::access_token_claims(&subject, ADMIN_SCOPE, lifetimes.access);
         let sign = |key: &cognate_crypto::SigningKey, claims: &serde_json::Value| {
             key.sign(claims).map_err(|e| Error::internal(e.to_string()))
         };

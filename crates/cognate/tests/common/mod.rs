@@ -1,0 +1,409 @@
+//! Shared harness of the HTTP integration tests: starts the real `cognate`
+//! binary on a free port with its own data directory, speaks AWS JSON 1.1 to
+//! it, and reads codes from the development outbox.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// A password that satisfies the default policy.
+pub const PASSWORD: &str = "Passw0rd!";
+
+/// A running `cognate serve` process. Killed on drop; its data directory
+/// lives as long as this value (or the `TempDir` handed to `restart`).
+pub struct Server {
+    child: Option<Child>,
+    pub port: u16,
+    pub url: String,
+    pub data_dir: PathBuf,
+    config: Option<PathBuf>,
+    tmp: Option<tempfile::TempDir>,
+    http: reqwest::blocking::Client,
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+impl Server {
+    /// A fresh server with an empty data directory.
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        Self::launch(Some(tmp), dir, None, None)
+    }
+
+    /// A fresh server applying a YAML config file at start.
+    pub fn start_with_config(yaml: &str) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let cfg = tmp.path().join("cognate.yaml");
+        std::fs::write(&cfg, yaml).expect("write config");
+        Self::launch(Some(tmp), dir, Some(cfg), None)
+    }
+
+    /// Stops this server (SIGTERM, then waits) and starts a new one on the
+    /// same data directory and, so that token issuers stay valid, the same port.
+    pub fn restart(mut self) -> Server {
+        self.stop();
+        let tmp = self.tmp.take();
+        let dir = self.data_dir.clone();
+        let cfg = self.config.clone();
+        Self::launch(tmp, dir, cfg, Some(self.port))
+    }
+
+    fn launch(
+        tmp: Option<tempfile::TempDir>,
+        data_dir: PathBuf,
+        config: Option<PathBuf>,
+        fixed_port: Option<u16>,
+    ) -> Server {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        // The port is free when probed; another process may take it before the
+        // server binds it, so retry a few times with a new port.
+        let mut last_err = String::new();
+        for attempt in 0..5 {
+            let port = match fixed_port {
+                Some(p) => p,
+                None => free_port(),
+            };
+            let url = format!("http://127.0.0.1:{port}");
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
+            cmd.arg("serve")
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--data-dir")
+                .arg(&data_dir)
+                .arg("--public-url")
+                .arg(&url)
+                .arg("--log")
+                .arg("warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            if let Some(c) = &config {
+                cmd.arg("--config").arg(c);
+            }
+            // Environment variables must not leak into the flags.
+            for var in [
+                "COGNATE_LISTEN",
+                "COGNATE_DATA_DIR",
+                "COGNATE_CONFIG",
+                "COGNATE_PUBLIC_URL",
+                "COGNATE_LOG",
+            ] {
+                cmd.env_remove(var);
+            }
+            let child = cmd.spawn().expect("spawn cognate");
+            let mut server = Server {
+                child: Some(child),
+                port,
+                url,
+                data_dir: data_dir.clone(),
+                config: config.clone(),
+                tmp: None,
+                http: http.clone(),
+            };
+            match server.wait_healthy() {
+                Ok(()) => {
+                    server.tmp = tmp;
+                    return server;
+                }
+                Err(e) => {
+                    last_err = e;
+                    server.stop();
+                    if fixed_port.is_some() && attempt < 4 {
+                        // The same port may still be in TIME_WAIT or briefly held.
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                }
+            }
+        }
+        panic!("cognate did not start: {last_err}");
+    }
+
+    fn wait_healthy(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    let mut stderr = String::new();
+                    if let Some(mut e) = child.stderr.take() {
+                        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+                    }
+                    return Err(format!("exited with {status}: {stderr}"));
+                }
+            }
+            if let Ok(r) = self
+                .http
+                .get(format!("{}/health", self.url))
+                .timeout(Duration::from_millis(500))
+                .send()
+            {
+                if r.status().as_u16() == 200 {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err("no 200 from /health within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM (graceful shutdown), falling back to SIGKILL after 5 s.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                match child.try_wait() {
+                    Ok(Some(_)) => return,
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    _ => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn http(&self) -> &reqwest::blocking::Client {
+        &self.http
+    }
+
+    /// `POST /` with an arbitrary target (None: no X-Amz-Target) and raw body.
+    pub fn post_raw(&self, target: Option<&str>, body: Vec<u8>) -> reqwest::blocking::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/", self.url))
+            .header("Content-Type", CONTENT_TYPE)
+            .body(body);
+        if let Some(t) = target {
+            req = req.header("X-Amz-Target", t);
+        }
+        req.send().expect("request")
+    }
+
+    /// Calls an operation; returns the HTTP status and the JSON body.
+    pub fn call(&self, op: &str, body: Value) -> (u16, Value) {
+        let r = self.post_raw(
+            Some(&format!("{TARGET_PREFIX}{op}")),
+            body.to_string().into_bytes(),
+        );
+        let status = r.status().as_u16();
+        let text = r.text().expect("body");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{op}: response is not JSON: {status} {text}"));
+        (status, value)
+    }
+
+    /// Calls an operation that must succeed; returns its body.
+    #[track_caller]
+    pub fn ok(&self, op: &str, body: Value) -> Value {
+        let (status, v) = self.call(op, body.clone());
+        assert_eq!(status, 200, "{op} {body} failed: {v}");
+        v
+    }
+
+    /// Calls an operation that must fail with HTTP 400 and `__type`; returns the message.
+    #[track_caller]
+    pub fn err(&self, op: &str, body: Value, error_type: &str) -> String {
+        let (status, v) = self.call(op, body.clone());
+        assert_eq!(
+            v["__type"], error_type,
+            "{op} {body}: expected {error_type}, got HTTP {status} {v}"
+        );
+        assert_eq!(status, 400, "{op} {body}: status for {v}");
+        v["message"].as_str().expect("message").to_owned()
+    }
+
+    /// Calls an operation that must fail with `__type` and exactly `message`.
+    #[track_caller]
+    pub fn err_msg(&self, op: &str, body: Value, error_type: &str, message: &str) {
+        let got = self.err(op, body.clone(), error_type);
+        assert_eq!(got, message, "{op} {body}: message");
+    }
+
+    /// Creates a pool with extra CreateUserPool members; returns its id.
+    pub fn create_pool(&self, name: &str, extra: Value) -> String {
+        let mut body = json!({"PoolName": name});
+        merge(&mut body, extra);
+        let v = self.ok("CreateUserPool", body);
+        v["UserPool"]["Id"].as_str().expect("pool id").to_owned()
+    }
+
+    /// Creates an app client with extra CreateUserPoolClient members; returns the client object.
+    pub fn create_client_full(&self, pool_id: &str, extra: Value) -> Value {
+        let mut body = json!({"UserPoolId": pool_id, "ClientName": "app"});
+        merge(&mut body, extra);
+        self.ok("CreateUserPoolClient", body)["UserPoolClient"].clone()
+    }
+
+    /// Creates an app client; returns its id.
+    pub fn create_client(&self, pool_id: &str, extra: Value) -> String {
+        self.create_client_full(pool_id, extra)["ClientId"]
+            .as_str()
+            .expect("client id")
+            .to_owned()
+    }
+
+    /// A pool verifying email and a client allowing the password and refresh flows.
+    pub fn pool_and_client(&self) -> (String, String) {
+        let pool = self.create_pool("test-pool", json!({"AutoVerifiedAttributes": ["email"]}));
+        let client = self.create_client(&pool, password_flows());
+        (pool, client)
+    }
+
+    /// Every outbox message, oldest first.
+    pub fn outbox(&self) -> Vec<Value> {
+        let path = self.data_dir.join("outbox.jsonl");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("outbox line is JSON"))
+            .collect()
+    }
+
+    /// Outbox messages for a user of a pool.
+    pub fn messages_for(&self, pool_id: &str, username: &str) -> Vec<Value> {
+        self.outbox()
+            .into_iter()
+            .filter(|m| m["pool_id"] == pool_id && m["username"] == username)
+            .collect()
+    }
+
+    /// The code of the latest outbox message for a user of a pool.
+    #[track_caller]
+    pub fn last_code(&self, pool_id: &str, username: &str) -> String {
+        let msgs = self.messages_for(pool_id, username);
+        let m = msgs
+            .last()
+            .unwrap_or_else(|| panic!("no outbox message for {username} in {pool_id}"));
+        m["code"].as_str().expect("code").to_owned()
+    }
+
+    /// Signs a user up with an email and confirms them with the emailed code.
+    pub fn sign_up_confirmed(&self, pool_id: &str, client_id: &str, username: &str, email: &str) {
+        self.ok(
+            "SignUp",
+            json!({"ClientId": client_id, "Username": username, "Password": PASSWORD,
+                   "UserAttributes": [{"Name": "email", "Value": email}]}),
+        );
+        let code = self.last_code(pool_id, username);
+        self.ok(
+            "ConfirmSignUp",
+            json!({"ClientId": client_id, "Username": username, "ConfirmationCode": code}),
+        );
+    }
+
+    /// Creates a CONFIRMED user with `PASSWORD` through the admin API (no message).
+    pub fn admin_user(&self, pool_id: &str, username: &str, attrs: Value) -> Value {
+        let v = self.ok(
+            "AdminCreateUser",
+            json!({"UserPoolId": pool_id, "Username": username, "MessageAction": "SUPPRESS",
+                   "UserAttributes": attrs}),
+        );
+        self.ok(
+            "AdminSetUserPassword",
+            json!({"UserPoolId": pool_id, "Username": username, "Password": PASSWORD,
+                   "Permanent": true}),
+        );
+        v["User"].clone()
+    }
+
+    /// USER_PASSWORD_AUTH sign-in that must succeed; returns AuthenticationResult.
+    #[track_caller]
+    pub fn login(&self, client_id: &str, username: &str, password: &str) -> Value {
+        let v = self.ok(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                   "AuthParameters": {"USERNAME": username, "PASSWORD": password}}),
+        );
+        assert!(
+            v["AuthenticationResult"]["AccessToken"].is_string(),
+            "no tokens: {v}"
+        );
+        v["AuthenticationResult"].clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// ExplicitAuthFlows enabling password sign-in (user and admin) and refresh.
+pub fn password_flows() -> Value {
+    json!({"ExplicitAuthFlows": [
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"
+    ]})
+}
+
+/// Shallow-merges the members of `extra` (an object) into `base`.
+pub fn merge(base: &mut Value, extra: Value) {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        for (k, v) in e {
+            b.insert(k, v);
+        }
+    }
+}
+
+/// SECRET_HASH = base64(HMAC-SHA256(secret, username + client_id)).
+pub fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
+    mac.update(username.as_bytes());
+    mac.update(client_id.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The decoded payload (claims) of a JWT, unverified.
+pub fn jwt_claims(token: &str) -> Value {
+    let part = token.split('.').nth(1).expect("JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .expect("payload is base64url");
+    serde_json::from_slice(&bytes).expect("payload is JSON")
+}
+
+/// The decoded header of a JWT.
+pub fn jwt_header(token: &str) -> Value {
+    let part = token.split('.').next().expect("JWT has a header");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .expect("header is base64url");
+    serde_json::from_slice(&bytes).expect("header is JSON")
+}
+
+/// The value of attribute `name` in a Cognito `[{Name, Value}]` list.
+pub fn attr<'a>(attrs: &'a Value, name: &str) -> Option<&'a str> {
+    attrs
+        .as_array()?
+        .iter()
+        .find(|a| a["Name"] == name)
+        .and_then(|a| a["Value"].as_str())
+}
+
