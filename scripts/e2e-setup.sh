@@ -41,3 +41,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
   echo "$want" >"$stamp"
 fi
+
+# The Node client (amazon-cognito-identity-js) for the SRP tests.
+js="$repo/e2e/js"
+js_stamp="$js/node_modules/.e2e-lock.sha256"
+js_want="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "$js_stamp" ] || [ "$(cat "$js_stamp")" != "$js_want" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "e2e-setup: npm not found; install Node.js 20+ (Debian: apt-get install nodejs npm)" >&2
+    exit 1
+  fi
+  (cd "$js" && npm ci --silent --no-audit --no-fund)
+  echo "$js_want" >"$js_stamp"
+fi

@@ -368,6 +368,12 @@ pub struct User {
     pub temporary_password_expires: Option<Millis>,
     /// Access tokens issued before this instant are refused by the user APIs.
     pub tokens_valid_after: Option<Millis>,
+    /// SRP salt (hex) for USER_SRP_AUTH, set with every password.
+    #[serde(default)]
+    pub srp_salt: Option<String>,
+    /// SRP verifier `g^x mod N` (hex), set with every password.
+    #[serde(default)]
+    pub srp_verifier: Option<String>,
 }
 
 impl User {

@@ -6,6 +6,7 @@ pub mod digest;
 pub mod jws;
 pub mod password;
 pub mod random;
+pub mod srp;
 
 pub use jws::{Jwk, SigningKey, VerifyingKey};
 pub use password::{PasswordHasher, PasswordParams};

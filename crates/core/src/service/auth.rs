@@ -131,7 +131,17 @@ impl UserPools {
                 self.refresh(&pool, &client, token, input.parameters.get("SECRET_HASH").map(String::as_str))
                     .await
             }
-            "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => Err(Error::new(
+            "USER_SRP_AUTH" => {
+                let username = param(&input.parameters, "USERNAME")?;
+                let srp_a = param(&input.parameters, "SRP_A")?;
+                self.check_secret_hash(
+                    &client,
+                    username,
+                    input.parameters.get("SECRET_HASH").map(String::as_str),
+                )?;
+                self.srp_start(&pool, &client, username, srp_a).await
+            }
+            "CUSTOM_AUTH" | "USER_AUTH" => Err(Error::new(
                 ErrorKind::UnsupportedOperation,
                 format!("{flow} is not supported by this server yet."),
             )),
@@ -163,6 +173,23 @@ impl UserPools {
         {
             return Err(Error::incorrect_credentials());
         }
+        let mut user = user;
+        if user.srp_verifier.is_none() {
+            // Users stored before SRP support get a verifier at their next sign-in.
+            self.set_password(pool, &mut user, password).await?;
+            self.save_user(&user).await?;
+        }
+        self.after_primary_auth(pool, client, &user).await
+    }
+
+    /// What follows a proven password (plain or SRP): account state checks,
+    /// then a challenge or tokens.
+    async fn after_primary_auth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<AuthOutcome> {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
@@ -184,7 +211,7 @@ impl UserPools {
                         "Temporary password has expired and must be reset by an administrator.",
                     ));
                 }
-                self.new_password_challenge(pool, client, &user).await
+                self.new_password_challenge(pool, client, user).await
             }
             _ => {
                 let event = SignInEvent {
@@ -192,10 +219,123 @@ impl UserPools {
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: self.now().div_euclid(1000),
                 };
-                let result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                let result = self.issue_tokens(pool, client, user, &event, true).await?;
                 Ok(AuthOutcome::Authenticated(result))
             }
         }
+    }
+
+    /// USER_SRP_AUTH step one: answer PASSWORD_VERIFIER with the salt, B and
+    /// a secret block under which the exchange is stored.
+    async fn srp_start(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        srp_a: &str,
+    ) -> Result<AuthOutcome> {
+        if !cognate_crypto::srp::valid_a(srp_a) {
+            return Err(Error::invalid_parameter("Invalid SRP_A value."));
+        }
+        let user = self.find_user(pool, username, false).await?;
+        let (user_id, salt, verifier, known) = match &user {
+            Some(u) => match (&u.srp_salt, &u.srp_verifier) {
+                (Some(salt), Some(v)) => (u.username.clone(), salt.clone(), v.clone(), true),
+                _ => return Err(Error::incorrect_credentials()),
+            },
+            None if prevents_existence_errors(client) => {
+                // A simulated challenge, stable per username, that can never succeed.
+                let seed = cognate_crypto::digest::sha256(format!("{}\u{0}{username}", pool.id).as_bytes());
+                let (salt, v) = cognate_crypto::srp::make_verifier(
+                    pool.short_name(),
+                    username,
+                    &cognate_crypto::random::base64url(32),
+                    &seed[..16],
+                );
+                (username.to_owned(), salt, v, false)
+            }
+            None => return Err(Error::user_not_found()),
+        };
+        let b = cognate_crypto::random::bytes(32);
+        let v = verifier.clone();
+        let exchange = tokio::task::spawn_blocking(move || cognate_crypto::srp::server_start(&v, &b))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?
+            .ok_or_else(|| Error::internal("SRP B was zero"))?;
+        let secret_block = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(cognate_crypto::random::bytes(96))
+        };
+        let session = ChallengeSession {
+            handle_hash: cognate_crypto::digest::sha256_hex(secret_block.as_bytes()),
+            pool_id: pool.id.clone(),
+            client_id: client.client_id.clone(),
+            username: user.as_ref().map(|u| u.username_key.clone()).unwrap_or_default(),
+            challenge: "PASSWORD_VERIFIER".into(),
+            expires: self.now() + client.settings.auth_session_validity * 60_000,
+            data: json!({
+                "a": srp_a,
+                "b": exchange.b,
+                "big_b": exchange.big_b,
+                "verifier": verifier,
+                "user_id": user_id,
+                "known": known,
+            }),
+        };
+        self.store.put_session(&session).await?;
+        let mut parameters = BTreeMap::new();
+        parameters.insert("SALT".to_owned(), salt);
+        parameters.insert("SRP_B".to_owned(), exchange.big_b);
+        parameters.insert("SECRET_BLOCK".to_owned(), secret_block.clone());
+        parameters.insert("USERNAME".to_owned(), user_id.clone());
+        parameters.insert("USER_ID_FOR_SRP".to_owned(), user_id);
+        Ok(AuthOutcome::Challenge {
+            name: "PASSWORD_VERIFIER".into(),
+            session: secret_block,
+            parameters,
+        })
+    }
+
+    /// USER_SRP_AUTH step two: check PASSWORD_CLAIM_SIGNATURE.
+    async fn srp_finish(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+    ) -> Result<AuthOutcome> {
+        let field = |name: &str| session.data.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
+        let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
+        let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
+        let now = self.now().div_euclid(1000);
+        match cognate_crypto::srp::parse_timestamp(&timestamp) {
+            Some(t) if (t - now).abs() <= 15 * 60 => {}
+            _ => return Err(Error::invalid_parameter("TIMESTAMP format or value is invalid.")),
+        }
+        let known = session.data.get("known").and_then(|v| v.as_bool()).unwrap_or(false);
+        let exchange = cognate_crypto::srp::ServerExchange {
+            b: field("b"),
+            big_b: field("big_b"),
+        };
+        let (pool_name, user_id, verifier, a) =
+            (pool.short_name().to_owned(), field("user_id"), field("verifier"), field("a"));
+        let ok = tokio::task::spawn_blocking(move || {
+            cognate_crypto::srp::verify_claim(
+                &pool_name, &user_id, &verifier, &a, &exchange, &block, &timestamp, &signature,
+            )
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+        if !ok || !known {
+            return Err(Error::incorrect_credentials());
+        }
+        let user = self
+            .store
+            .get_user(&pool.id, &session.username)
+            .await?
+            .ok_or_else(Error::incorrect_credentials)?;
+        self.after_primary_auth(pool, client, &user).await
     }
 
     async fn new_password_challenge(
@@ -266,7 +406,17 @@ impl UserPools {
         };
         let pool = self.pool(&client.pool_id).await?;
         let expired = || Error::not_authorized("Invalid session for the user, session is expired.");
-        let handle = input.session.as_deref().ok_or_else(expired)?;
+        // PASSWORD_VERIFIER state is kept under the secret block, which every
+        // client echoes (pycognito sends no Session).
+        let handle = match input.challenge_name.as_str() {
+            "PASSWORD_VERIFIER" => input
+                .responses
+                .get("PASSWORD_CLAIM_SECRET_BLOCK")
+                .or(input.session.as_ref()),
+            _ => input.session.as_ref(),
+        }
+        .map(String::as_str)
+        .ok_or_else(expired)?;
         let hash = cognate_crypto::digest::sha256_hex(handle.as_bytes());
         let session = self.store.take_session(&hash).await?.ok_or_else(expired)?;
         if session.expires <= self.now() || session.client_id != client.client_id {
@@ -307,6 +457,9 @@ impl UserPools {
             username,
             input.responses.get("SECRET_HASH").map(String::as_str),
         )?;
+        if session.challenge == "PASSWORD_VERIFIER" {
+            return self.srp_finish(pool, client, session, input).await;
+        }
         let mut user = self
             .store
             .get_user(&pool.id, &session.username)
@@ -334,7 +487,7 @@ impl UserPools {
                     user.set_attribute(&a.name, Some(&a.value));
                 }
                 schema::check_required(pool, &user.attributes)?;
-                user.password_hash = Some(self.hash_password(new_password).await?);
+                self.set_password(pool, &mut user, new_password).await?;
                 user.status = UserStatus::Confirmed;
                 user.temporary_password_expires = None;
                 user.modified = self.now();

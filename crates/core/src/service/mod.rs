@@ -124,8 +124,10 @@ impl UserPools {
         Ok(client)
     }
 
-    /// Hashes a password on the blocking pool, one hash per core at a time.
-    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+    /// Sets a user's password: an argon2id hash for password sign-in and an
+    /// SRP salt and verifier for USER_SRP_AUTH, computed on the blocking
+    /// pool, one hash per core at a time.
+    pub(crate) async fn set_password(&self, pool: &UserPool, user: &mut User, password: &str) -> Result<()> {
         let _slot = self
             .hash_slots
             .acquire()
@@ -133,10 +135,24 @@ impl UserPools {
             .map_err(|e| Error::internal(e.to_string()))?;
         let hasher = self.hasher.clone();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?
-            .map_err(|e| Error::internal(e.to_string()))
+        let pool_name = pool.short_name().to_owned();
+        let user_id = user.username.clone();
+        let (hash, (salt, verifier)) = tokio::task::spawn_blocking(move || {
+            let hash = hasher.hash(&password);
+            let srp = cognate_crypto::srp::make_verifier(
+                &pool_name,
+                &user_id,
+                &password,
+                &cognate_crypto::random::bytes(16),
+            );
+            (hash, srp)
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+        user.password_hash = Some(hash.map_err(|e| Error::internal(e.to_string()))?);
+        user.srp_salt = Some(salt);
+        user.srp_verifier = Some(verifier);
+        Ok(())
     }
 
     /// Verifies a password on the blocking pool. With no stored hash, spends

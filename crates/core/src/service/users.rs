@@ -142,6 +142,8 @@ impl UserPools {
             password_hash: None,
             temporary_password_expires: None,
             tokens_valid_after: None,
+            srp_salt: None,
+            srp_verifier: None,
         }
     }
 
@@ -183,7 +185,7 @@ impl UserPools {
             return Err(Error::new(ErrorKind::UsernameExists, "User already exists"));
         }
         let mut user = self.blank_user(&pool, username, attributes);
-        user.password_hash = Some(self.hash_password(password).await?);
+        self.set_password(&pool, &mut user, password).await?;
         match self.store.insert_user(&user).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
@@ -471,7 +473,7 @@ impl UserPools {
                     ),
                 ));
             }
-            user.password_hash = Some(self.hash_password(&temporary).await?);
+            self.set_password(&pool, &mut user, &temporary).await?;
             user.temporary_password_expires = Some(expires);
             user.modified = self.now();
             self.save_user(&user).await?;
@@ -484,7 +486,7 @@ impl UserPools {
             schema::check_required(&pool, &attributes)?;
             let mut user = self.blank_user(&pool, username, attributes);
             user.status = UserStatus::ForceChangePassword;
-            user.password_hash = Some(self.hash_password(&temporary).await?);
+            self.set_password(&pool, &mut user, &temporary).await?;
             user.temporary_password_expires = Some(expires);
             match self.store.insert_user(&user).await {
                 Ok(()) => user,
@@ -590,7 +592,7 @@ impl UserPools {
         let mut user = self.blank_user(&pool, username, attributes);
         if let Some(p) = password {
             password_policy::check(&pool.settings.password_policy, p)?;
-            user.password_hash = Some(self.hash_password(p).await?);
+            self.set_password(&pool, &mut user, p).await?;
         }
         user.status = if permanent {
             UserStatus::Confirmed
@@ -706,7 +708,7 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let mut user = self.admin_user(&pool, username).await?;
         password_policy::check(&pool.settings.password_policy, password)?;
-        user.password_hash = Some(self.hash_password(password).await?);
+        self.set_password(&pool, &mut user, password).await?;
         if permanent {
             user.status = UserStatus::Confirmed;
             user.temporary_password_expires = None;
