@@ -9,6 +9,7 @@ For each server it measures:
   * idle RSS: VmRSS after setup and a 2 s idle
   * InitiateAuth (USER_PASSWORD_AUTH), GetUser and AdminGetUser throughput with wrk
     --latency (req/s, p50, p99, non-2xx, socket errors)
+  * GET /health with wrk as a baseline (the HTTP floor of each server)
   * server CPU time per request: utime+stime of the server process from
     /proc/<pid>/stat before and after each wrk run, divided by completed requests
 and, for cognate, the hash-bound login limit: cores / one argon2id verify time
@@ -285,11 +286,12 @@ def busy_ticks() -> int:
     return user + nice + system + irq + softirq + steal
 
 
-def run_wrk(server: Server, lua: str, conns: int, duration: int, threads: int,
+def run_wrk(server: Server, lua: str | None, conns: int, duration: int, threads: int,
             raw_path: str | None) -> dict:
+    """lua None: plain GET /health (the HTTP floor of the server)."""
     threads = min(threads, conns)
-    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "10s",
-           "-s", lua, f"http://127.0.0.1:{server.port}/"]
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    cmd += ["-s", lua, f"http://127.0.0.1:{server.port}/"] if lua else [f"http://127.0.0.1:{server.port}/health"]
     before = server.cpu_ticks()
     busy_before = busy_ticks()
     ru_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -311,6 +313,7 @@ def run_wrk(server: Server, lua: str, conns: int, duration: int, threads: int,
     others_s = (busy_after - busy_before) / CLK_TCK - cpu_s - wrk_cpu_s
     res["others_cpu_cores"] = max(0.0, others_s / res["elapsed_s"]) if res["elapsed_s"] else None
     res["connections"] = conns
+    res["rss_after_kib"] = server.status_kib("VmRSS")
     return res
 
 
@@ -467,6 +470,7 @@ def main() -> int:
                                      {"AccessToken": c["access_token"]}),
                 "AdminGetUser": write_lua(os.path.join(out_dir, f"{name}-admingetuser.lua"), "AdminGetUser",
                                           {"UserPoolId": c["pool_id"], "Username": USERNAME}),
+                "GET /health": None,
             }
         time.sleep(2)
         for name, srv in servers.items():
@@ -484,7 +488,8 @@ def main() -> int:
 
         # 4. Load: each op and concurrency, cognate then cognito-local back to back.
         plan = [("InitiateAuth", args.login_connections)] + \
-               [(op, c) for op in ("GetUser", "AdminGetUser") for c in conns]
+               [(op, c) for op in ("GetUser", "AdminGetUser") for c in conns] + \
+               [("GET /health", 32)]
         warmed: set = set()
         for op, c in plan:
             for name, srv in servers.items():
@@ -492,7 +497,7 @@ def main() -> int:
                     run_wrk(srv, lua[name][op], min(c, 16), 1, args.threads, None)  # warm-up, discarded
                     warmed.add((name, op))
                 res = run_wrk(srv, lua[name][op], c, duration, args.threads,
-                              os.path.join(out_dir, f"wrk-{name}-{op}-c{c}.txt"))
+                              os.path.join(out_dir, f"wrk-{name}-{op.replace(' /', '-')}-c{c}.txt"))
                 results["servers"][name]["ops"].setdefault(op, []).append(res)
                 log(f"{name:13} {op:12} c={c:<3} {res['rps']:>9.1f} req/s  p50 {fmt(res['p50_ms'], '.2f')} ms"
                     f"  p99 {fmt(res['p99_ms'], '.2f')} ms  cpu {fmt(res['cpu_us_per_req'], '.1f')} us/req"
@@ -531,29 +536,31 @@ def render(res: dict, with_cl: bool) -> str:
              f"server and wrk share the same cores."
              + (f" cognito-local {res['cognito_local_version']} on node {res['node_version']}." if cl else ""))
     L.append("")
-    hdr = ("| op | conns | cognate req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | others |"
-           + (" cognito-local req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | others | ratio |" if cl else ""))
+    hdr = ("| op | conns | cognate req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | others | RSS after |"
+           + (" cognito-local req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | others | RSS after | ratio |" if cl else ""))
     sep = "|" + "---|" * (hdr.count("|") - 1)
-    for op in ("InitiateAuth", "GetUser", "AdminGetUser"):
-        L.append(f"**{op}**" + (" (USER_PASSWORD_AUTH)" if op == "InitiateAuth" else ""))
+    notes = {"InitiateAuth": " (USER_PASSWORD_AUTH)",
+             "GET /health": " (baseline: HTTP floor of each server, not a Cognito operation)"}
+    for op in ("InitiateAuth", "GetUser", "AdminGetUser", "GET /health"):
+        L.append(f"**{op}**" + notes.get(op, ""))
         L.append("")
         L.append(hdr)
         L.append(sep)
         for i, a in enumerate(cg["ops"].get(op, [])):
             row = (f"| {op} | {a['connections']} | {a['rps']:.0f} | {fmt(a['p50_ms'], '.2f')} | "
                    f"{fmt(a['p99_ms'], '.2f')} | {fmt(a['cpu_us_per_req'], '.0f')} | "
-                   f"{a['non2xx'] + a['socket_errors']} | {fmt(a['others_cpu_cores'], '.2f')} |")
+                   f"{a['non2xx'] + a['socket_errors']} | {fmt(a['others_cpu_cores'], '.2f')} | {a['rss_after_kib'] / 1024:.0f} MiB |")
             if cl:
                 b = cl["ops"][op][i]
                 ratio = a["rps"] / b["rps"] if b["rps"] else None
                 row += (f" {b['rps']:.0f} | {fmt(b['p50_ms'], '.2f')} | {fmt(b['p99_ms'], '.2f')} | "
                         f"{fmt(b['cpu_us_per_req'], '.0f')} | {b['non2xx'] + b['socket_errors']} | "
-                        f"{fmt(b['others_cpu_cores'], '.2f')} | {fmt(ratio, '.1f')}× |")
+                        f"{fmt(b['others_cpu_cores'], '.2f')} | {b['rss_after_kib'] / 1024:.0f} MiB | {fmt(ratio, '.1f')}× |")
             L.append(row)
         L.append("")
     L.append("non-2xx: non-2xx responses plus socket errors reported by wrk. CPU µs/req: server process "
              "utime+stime over completed requests. others: average cores used by other processes on the "
-             "machine during that run (neither the server nor wrk), i.e. the noise. ratio: cognate req/s "
+             "machine during that run (neither the server nor wrk), i.e. the noise. RSS after: server VmRSS right after that run. ratio: cognate req/s "
              "÷ cognito-local req/s.")
     L.append("")
     hb = res["hash_bench"]
