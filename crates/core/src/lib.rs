@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod delivery;
 pub mod error;
+pub mod hashing;
 pub mod model;
 pub mod password_policy;
 pub mod schema;

@@ -285,11 +285,60 @@ pub struct AccessClaims {
     pub origin_jti: Option<String>,
 }
 
+/// Access tokens whose signature and claims were already checked, keyed by
+/// the SHA-256 of the token. A hit skips the RSA verification and the JSON
+/// parse; expiry is still checked on every use, and revocation is checked by
+/// the caller against the user record. Bounded: when full it starts over.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    entries: RwLock<HashMap<[u8; 32], Arc<(String, AccessClaims)>>>,
+}
+
+const VERIFIED_TOKENS_MAX: usize = 20_000;
+
+impl VerifiedTokens {
+    fn get(&self, key: &[u8; 32]) -> Option<Arc<(String, AccessClaims)>> {
+        self.entries.read().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: [u8; 32], value: Arc<(String, AccessClaims)>) {
+        if let Ok(mut m) = self.entries.write() {
+            if m.len() >= VERIFIED_TOKENS_MAX {
+                m.clear();
+            }
+            m.insert(key, value);
+        }
+    }
+}
+
 /// Verifies an access token presented to a user API (GetUser, DeleteUser,
 /// ...): RS256 signature by a key of the issuing pool, `iss` of this
 /// server, `token_use` access, not expired, and the admin scope. Returns
 /// the pool id and the claims.
 pub async fn verify_access_token(
+    keys: &KeyCache,
+    cache: &VerifiedTokens,
+    store: &dyn Store,
+    public_url: &str,
+    token: &str,
+    now: i64,
+) -> Result<(String, AccessClaims)> {
+    if token.len() > jws::MAX_TOKEN_LEN {
+        return Err(Error::not_authorized("Invalid Access Token"));
+    }
+    let key = cognate_crypto::digest::sha256(token.as_bytes());
+    if let Some(hit) = cache.get(&key) {
+        if hit.1.exp <= now {
+            return Err(Error::not_authorized("Access Token has expired"));
+        }
+        return Ok((hit.0.clone(), hit.1.clone()));
+    }
+    let (pool_id, claims) = verify_access_token_uncached(keys, store, public_url, token, now).await?;
+    cache.put(key, Arc::new((pool_id.clone(), claims.clone())));
+    Ok((pool_id, claims))
+}
+
+async fn verify_access_token_uncached(
     keys: &KeyCache,
     store: &dyn Store,
     public_url: &str,

@@ -9,4 +9,4 @@ pub mod random;
 pub mod srp;
 
 pub use jws::{Jwk, SigningKey, VerifyingKey};
-pub use password::{PasswordHasher, PasswordParams};
+pub use password::{HashMemory, PasswordHasher, PasswordParams};

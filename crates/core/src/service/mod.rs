@@ -10,14 +10,14 @@ mod users;
 use std::sync::Arc;
 
 use cognate_crypto::PasswordHasher;
-use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
 use crate::delivery::MessageSink;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hashing::HashWorkers;
 use crate::model::{AppClient, User, UserPool};
 use crate::store::Store;
-use crate::tokens::KeyCache;
+use crate::tokens::{KeyCache, VerifiedTokens};
 
 pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
 pub use clients::NewClient;
@@ -46,10 +46,10 @@ pub struct Page<T> {
 pub struct UserPools {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) hasher: Arc<PasswordHasher>,
-    pub(crate) hash_slots: Arc<Semaphore>,
+    pub(crate) hashing: HashWorkers,
     pub(crate) sink: Arc<dyn MessageSink>,
     pub(crate) keys: KeyCache,
+    pub(crate) verified_tokens: VerifiedTokens,
     pub(crate) config: ServiceConfig,
 }
 
@@ -61,18 +61,17 @@ impl UserPools {
         sink: Arc<dyn MessageSink>,
         config: ServiceConfig,
     ) -> Self {
-        // At most one hash per core at a time: more would only queue in the
-        // blocking pool while holding 19 MiB each.
+        // One hashing thread per core: more could only queue.
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
         UserPools {
             store,
             clock,
-            hasher: Arc::new(hasher),
-            hash_slots: Arc::new(Semaphore::new(cores)),
+            hashing: HashWorkers::new(hasher, cores),
             sink,
             keys: KeyCache::default(),
+            verified_tokens: VerifiedTokens::default(),
             config,
         }
     }
@@ -128,53 +127,42 @@ impl UserPools {
     /// SRP salt and verifier for USER_SRP_AUTH, computed on the blocking
     /// pool, one hash per core at a time.
     pub(crate) async fn set_password(&self, pool: &UserPool, user: &mut User, password: &str) -> Result<()> {
-        let _slot = self
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
-        let hasher = self.hasher.clone();
         let password = password.to_owned();
         let pool_name = pool.short_name().to_owned();
         let user_id = user.username.clone();
-        let (hash, (salt, verifier)) = tokio::task::spawn_blocking(move || {
-            let hash = hasher.hash(&password);
-            let srp = cognate_crypto::srp::make_verifier(
-                &pool_name,
-                &user_id,
-                &password,
-                &cognate_crypto::random::bytes(16),
-            );
-            (hash, srp)
-        })
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+        let (hash, (salt, verifier)) = self
+            .hashing
+            .run(move |hasher, memory| {
+                let hash = hasher.hash_with(&password, memory);
+                let srp = cognate_crypto::srp::make_verifier(
+                    &pool_name,
+                    &user_id,
+                    &password,
+                    &cognate_crypto::random::bytes(16),
+                );
+                (hash, srp)
+            })
+            .await?;
         user.password_hash = Some(hash.map_err(|e| Error::internal(e.to_string()))?);
         user.srp_salt = Some(salt);
         user.srp_verifier = Some(verifier);
         Ok(())
     }
 
-    /// Verifies a password on the blocking pool. With no stored hash, spends
+    /// Verifies a password on a hashing thread. With no stored hash, spends
     /// the same time and answers false, so timing does not reveal the user.
     pub(crate) async fn verify_password(&self, password: &str, hash: Option<&str>) -> Result<bool> {
-        let _slot = self
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
-        let hasher = self.hasher.clone();
         let password = password.to_owned();
         let hash = hash.map(str::to_owned);
-        tokio::task::spawn_blocking(move || match hash {
-            Some(h) => hasher.verify(&password, &h),
-            None => {
-                hasher.verify_dummy(&password);
-                false
-            }
-        })
-        .await
-        .map_err(|e| Error::internal(e.to_string()))
+        self.hashing
+            .run(move |hasher, memory| match hash {
+                Some(h) => hasher.verify_with(&password, &h, memory),
+                None => {
+                    hasher.verify_dummy(&password, memory);
+                    false
+                }
+            })
+            .await
     }
 
     /// Checks SECRET_HASH for a client that has a secret.

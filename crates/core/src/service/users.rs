@@ -615,21 +615,17 @@ impl UserPools {
     pub async fn user_from_access_token(
         &self,
         token: &str,
-    ) -> Result<(UserPool, AccessClaims, User)> {
+    ) -> Result<(String, AccessClaims, User)> {
         let now_ms = self.now();
         let (pool_id, claims) = tokens::verify_access_token(
             &self.keys,
+            &self.verified_tokens,
             self.store.as_ref(),
             &self.config.public_url,
             token,
             now_ms.div_euclid(1000),
         )
         .await?;
-        let pool = self
-            .store
-            .get_pool(&pool_id)
-            .await?
-            .ok_or_else(|| Error::not_authorized("Invalid Access Token"))?;
         let user = self
             .store
             .get_user_by_sub(&pool_id, &claims.sub)
@@ -644,12 +640,12 @@ impl UserPools {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        Ok((pool, claims, user))
+        Ok((pool_id, claims, user))
     }
 
     /// GetUser: the user of an access token, with the attributes its client may read.
     pub async fn get_user(&self, token: &str) -> Result<User> {
-        let (_pool, claims, mut user) = self.user_from_access_token(token).await?;
+        let (_pool_id, claims, mut user) = self.user_from_access_token(token).await?;
         if let Some(client) = self.store.get_client(&claims.client_id).await? {
             if let Some(read) = &client.settings.read_attributes {
                 user.attributes
@@ -693,8 +689,8 @@ impl UserPools {
     }
 
     pub async fn delete_user(&self, token: &str) -> Result<()> {
-        let (pool, _claims, user) = self.user_from_access_token(token).await?;
-        self.store.delete_user(&pool.id, &user.username_key).await?;
+        let (pool_id, _claims, user) = self.user_from_access_token(token).await?;
+        self.store.delete_user(&pool_id, &user.username_key).await?;
         Ok(())
     }
 
