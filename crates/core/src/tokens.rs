@@ -291,17 +291,20 @@ pub struct AccessClaims {
 /// the caller against the user record. Bounded: when full it starts over.
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: RwLock<HashMap<[u8; 32], Arc<(String, AccessClaims)>>>,
+    entries: RwLock<HashMap<[u8; 32], VerifiedToken>>,
 }
+
+/// A checked token: its pool id and claims.
+type VerifiedToken = Arc<(String, AccessClaims)>;
 
 const VERIFIED_TOKENS_MAX: usize = 20_000;
 
 impl VerifiedTokens {
-    fn get(&self, key: &[u8; 32]) -> Option<Arc<(String, AccessClaims)>> {
+    fn get(&self, key: &[u8; 32]) -> Option<VerifiedToken> {
         self.entries.read().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: [u8; 32], value: Arc<(String, AccessClaims)>) {
+    fn put(&self, key: [u8; 32], value: VerifiedToken) {
         if let Ok(mut m) = self.entries.write() {
             if m.len() >= VERIFIED_TOKENS_MAX {
                 m.clear();

@@ -213,6 +213,7 @@ mod tests {
     use super::*;
 
     /// The client side, as amazon-cognito-identity-js computes it.
+    #[allow(clippy::too_many_arguments)]
     fn client_signature(
         pool: &str,
         user: &str,
