@@ -157,31 +157,55 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "AdminAddUserToGroup",
     "AdminConfirmSignUp",
     "AdminCreateUser",
     "AdminDeleteUser",
+    "AdminDeleteUserAttributes",
+    "AdminDisableUser",
+    "AdminEnableUser",
     "AdminGetUser",
     "AdminInitiateAuth",
+    "AdminListGroupsForUser",
+    "AdminRemoveUserFromGroup",
+    "AdminResetUserPassword",
     "AdminRespondToAuthChallenge",
     "AdminSetUserPassword",
+    "AdminUpdateUserAttributes",
+    "AdminUserGlobalSignOut",
+    "ChangePassword",
+    "ConfirmForgotPassword",
     "ConfirmSignUp",
+    "CreateGroup",
     "CreateUserPool",
     "CreateUserPoolClient",
+    "DeleteGroup",
     "DeleteUser",
+    "DeleteUserAttributes",
     "DeleteUserPool",
     "DeleteUserPoolClient",
     "DescribeUserPool",
     "DescribeUserPoolClient",
+    "ForgotPassword",
+    "GetGroup",
     "GetUser",
+    "GetUserAttributeVerificationCode",
+    "GlobalSignOut",
     "InitiateAuth",
+    "ListGroups",
     "ListUserPoolClients",
     "ListUserPools",
     "ListUsers",
+    "ListUsersInGroup",
     "ResendConfirmationCode",
     "RespondToAuthChallenge",
+    "RevokeToken",
     "SignUp",
+    "UpdateGroup",
+    "UpdateUserAttributes",
     "UpdateUserPool",
     "UpdateUserPoolClient",
+    "VerifyUserAttribute",
 ];
 
 /// Runs one operation on a request body.
@@ -214,6 +238,32 @@ pub async fn dispatch(svc: &UserPools, operation: &str, body: &[u8]) -> Result<V
         "SignUp" => ops::users::sign_up(svc, body).await,
         "UpdateUserPool" => ops::pools::update_user_pool(svc, body).await,
         "UpdateUserPoolClient" => ops::clients::update_user_pool_client(svc, body).await,
+        "AdminAddUserToGroup" => ops::groups::admin_add_user_to_group(svc, body).await,
+        "AdminDeleteUserAttributes" => ops::account::admin_delete_user_attributes(svc, body).await,
+        "AdminDisableUser" => ops::account::admin_disable_user(svc, body).await,
+        "AdminEnableUser" => ops::account::admin_enable_user(svc, body).await,
+        "AdminListGroupsForUser" => ops::groups::admin_list_groups_for_user(svc, body).await,
+        "AdminRemoveUserFromGroup" => ops::groups::admin_remove_user_from_group(svc, body).await,
+        "AdminResetUserPassword" => ops::account::admin_reset_user_password(svc, body).await,
+        "AdminUpdateUserAttributes" => ops::account::admin_update_user_attributes(svc, body).await,
+        "AdminUserGlobalSignOut" => ops::account::admin_user_global_sign_out(svc, body).await,
+        "ChangePassword" => ops::account::change_password(svc, body).await,
+        "ConfirmForgotPassword" => ops::account::confirm_forgot_password(svc, body).await,
+        "CreateGroup" => ops::groups::create_group(svc, body).await,
+        "DeleteGroup" => ops::groups::delete_group(svc, body).await,
+        "DeleteUserAttributes" => ops::account::delete_user_attributes(svc, body).await,
+        "ForgotPassword" => ops::account::forgot_password(svc, body).await,
+        "GetGroup" => ops::groups::get_group(svc, body).await,
+        "GetUserAttributeVerificationCode" => {
+            ops::account::get_user_attribute_verification_code(svc, body).await
+        }
+        "GlobalSignOut" => ops::account::global_sign_out(svc, body).await,
+        "ListGroups" => ops::groups::list_groups(svc, body).await,
+        "ListUsersInGroup" => ops::groups::list_users_in_group(svc, body).await,
+        "RevokeToken" => ops::account::revoke_token(svc, body).await,
+        "UpdateGroup" => ops::groups::update_group(svc, body).await,
+        "UpdateUserAttributes" => ops::account::update_user_attributes(svc, body).await,
+        "VerifyUserAttribute" => ops::account::verify_user_attribute(svc, body).await,
         other if MODEL_OPERATIONS.contains(&other) => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnsupportedOperationException",
@@ -254,7 +304,9 @@ mod compat_doc {
             let row = doc
                 .lines()
                 .find(|l| l.starts_with(&format!("| {op} |")))
-                .unwrap_or_else(|| panic!("docs/compat.md has no row for {op}; run scripts/gen-compat.py"));
+                .unwrap_or_else(|| {
+                    panic!("docs/compat.md has no row for {op}; run scripts/gen-compat.py")
+                });
             let implemented = IMPLEMENTED.contains(op);
             assert_eq!(
                 !row.contains("| not yet |"),

@@ -9,8 +9,26 @@ pub struct Validator {
     errors: Vec<String>,
 }
 
-fn shown(value: &str) -> String {
-    value.to_owned()
+/// Members whose values are secret or personal: Cognito's validation
+/// messages leave their values out (`Value at 'password' failed ...`).
+const SENSITIVE: &[&str] = &[
+    "password",
+    "temporaryPassword",
+    "proposedPassword",
+    "previousPassword",
+    "username",
+    "accessToken",
+    "refreshToken",
+    "token",
+    "secretHash",
+    "session",
+    "clientSecret",
+    "userCode",
+];
+
+fn is_sensitive(member: &str) -> bool {
+    let last = member.rsplit('.').next().unwrap_or(member);
+    SENSITIVE.contains(&last)
 }
 
 impl Validator {
@@ -20,7 +38,8 @@ impl Validator {
 
     fn fail(&mut self, value: Option<&str>, member: &str, constraint: &str) {
         let v = match value {
-            Some(v) => format!("Value '{}'", shown(v)),
+            Some(_) if is_sensitive(member) => "Value".to_owned(),
+            Some(v) => format!("Value '{v}'"),
             None => "Value null".to_owned(),
         };
         self.errors.push(format!(

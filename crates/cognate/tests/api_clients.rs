@@ -55,7 +55,9 @@ fn create_user_pool_client_with_generated_secret() {
     let secret = c["ClientSecret"].as_str().expect("ClientSecret returned");
     assert!(secret.len() >= 24, "secret too short: {secret}");
     assert!(
-        secret.chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '+'),
+        secret
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '+'),
         "{secret}"
     );
     let d = s.ok(
@@ -230,10 +232,19 @@ fn update_user_pool_client_is_a_full_replacement() {
         u["ClientSecret"], c["ClientSecret"],
         "the secret must survive an update"
     );
-    assert!(u.get("AccessTokenValidity").is_none() || u["AccessTokenValidity"] == 60, "{u}");
-    assert!(u.get("ReadAttributes").is_none(), "ReadAttributes not reset: {u}");
+    assert!(
+        u.get("AccessTokenValidity").is_none() || u["AccessTokenValidity"] == 60,
+        "{u}"
+    );
+    assert!(
+        u.get("ReadAttributes").is_none(),
+        "ReadAttributes not reset: {u}"
+    );
     assert_ne!(u["PreventUserExistenceErrors"], "ENABLED", "{u}");
-    let flows = u["ExplicitAuthFlows"].as_array().cloned().unwrap_or_default();
+    let flows = u["ExplicitAuthFlows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
         !flows.iter().any(|f| f == "ALLOW_USER_PASSWORD_AUTH"),
         "ExplicitAuthFlows not reset: {u}"

@@ -182,7 +182,10 @@ fn list_user_pools_paginates() {
         assert!(pages < 10, "pagination does not end");
     }
     assert_eq!(seen, created);
-    assert!(pages >= 3, "5 pools in pages of 2 need 3 pages, got {pages}");
+    assert!(
+        pages >= 3,
+        "5 pools in pages of 2 need 3 pages, got {pages}"
+    );
 
     let v = s.ok("ListUserPools", json!({"MaxResults": 60}));
     assert_eq!(v["UserPools"].as_array().unwrap().len(), 5);
@@ -239,6 +242,7 @@ fn update_user_pool_is_a_full_replacement() {
             "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": false,
                           "RequireLowercase": false, "RequireNumbers": false, "RequireSymbols": false}},
             "UserPoolTags": {"k": "v"},
+            "DeletionProtection": "ACTIVE",
             "EmailVerificationSubject": "Your code"
         }),
     );
@@ -262,7 +266,11 @@ fn update_user_pool_is_a_full_replacement() {
         "password policy not reset: {}",
         after["Policies"]
     );
-    assert_eq!(after["Policies"]["PasswordPolicy"]["RequireUppercase"], true);
+    assert_eq!(
+        after["Policies"]["PasswordPolicy"]["RequireUppercase"],
+        true
+    );
+    assert_eq!(after["DeletionProtection"], "INACTIVE");
     assert_ne!(
         after["EmailVerificationSubject"], "Your code",
         "EmailVerificationSubject not reset"
@@ -293,11 +301,7 @@ fn update_user_pool_errors() {
         "ResourceNotFoundException",
         "User pool us-east-1_nothere does not exist.",
     );
-    s.err(
-        "UpdateUserPool",
-        json!({}),
-        "InvalidParameterException",
-    );
+    s.err("UpdateUserPool", json!({}), "InvalidParameterException");
     let id = s.create_pool("p", json!({}));
     let m = s.err(
         "UpdateUserPool",
@@ -311,10 +315,7 @@ fn update_user_pool_errors() {
 fn delete_user_pool_and_deletion_protection() {
     let s = Server::start();
     let id = s.create_pool("doomed", json!({}));
-    assert_eq!(
-        s.ok("DeleteUserPool", json!({"UserPoolId": id})),
-        json!({})
-    );
+    assert_eq!(s.ok("DeleteUserPool", json!({"UserPoolId": id})), json!({}));
     s.err_msg(
         "DescribeUserPool",
         json!({"UserPoolId": id}),
@@ -367,7 +368,11 @@ fn deleting_a_pool_removes_its_clients_and_users() {
 fn data_survives_a_restart() {
     let s = Server::start();
     let (pool, client) = s.pool_and_client();
-    s.admin_user(&pool, "persistent", json!([{"Name": "email", "Value": "p@example.com"}]));
+    s.admin_user(
+        &pool,
+        "persistent",
+        json!([{"Name": "email", "Value": "p@example.com"}]),
+    );
     let before = s.login(&client, "persistent", common::PASSWORD);
     let before_jwks: Value = s
         .http()
@@ -387,7 +392,10 @@ fn data_survives_a_restart() {
         "AdminGetUser",
         json!({"UserPoolId": pool, "Username": "persistent"}),
     );
-    assert_eq!(common::attr(&u["UserAttributes"], "email"), Some("p@example.com"));
+    assert_eq!(
+        common::attr(&u["UserAttributes"], "email"),
+        Some("p@example.com")
+    );
     // The signing keys and the refresh token survive as well.
     let after_jwks: Value = s
         .http()
@@ -405,10 +413,7 @@ fn data_survives_a_restart() {
             .collect()
     };
     assert_eq!(kids(&before_jwks), kids(&after_jwks));
-    let v = s.ok(
-        "GetUser",
-        json!({"AccessToken": before["AccessToken"]}),
-    );
+    let v = s.ok("GetUser", json!({"AccessToken": before["AccessToken"]}));
     assert_eq!(v["Username"], "persistent");
     let v = s.ok(
         "InitiateAuth",
@@ -451,10 +456,7 @@ pools:
     assert_eq!(claims["email"], "seeded@example.com");
     // Applying the same file again at the next start is idempotent.
     let s = s.restart();
-    let v = s.ok(
-        "ListUserPools",
-        json!({"MaxResults": 60}),
-    );
+    let v = s.ok("ListUserPools", json!({"MaxResults": 60}));
     assert_eq!(v["UserPools"].as_array().unwrap().len(), 1, "{v}");
     s.login("configclient0000000000001", "seeded", common::PASSWORD);
 }

@@ -374,6 +374,9 @@ pub struct User {
     /// SRP verifier `g^x mod N` (hex), set with every password.
     #[serde(default)]
     pub srp_verifier: Option<String>,
+    /// Sign-in sessions whose access tokens were revoked (RevokeToken, sign-out).
+    #[serde(default)]
+    pub revoked_origins: Vec<RevokedOrigin>,
 }
 
 impl User {
@@ -408,6 +411,26 @@ impl User {
         out.extend(self.attributes.iter().cloned());
         out
     }
+}
+
+/// A group of users in a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub pool_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub precedence: Option<i64>,
+    pub created: Millis,
+    pub modified: Millis,
+}
+
+/// A sign-in session (by origin_jti) whose access tokens were revoked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedOrigin {
+    pub origin_jti: String,
+    /// After this, no access token of the session can be unexpired anyway.
+    pub until: Millis,
 }
 
 /// A ListUsers filter: `attribute = "value"` or `attribute ^= "value"`.

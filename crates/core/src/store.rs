@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
-    AppClient, ChallengeSession, CodeRecord, RefreshTokenRecord, StoredKey, User, UserFilter,
-    UserPool,
+    AppClient, ChallengeSession, CodeRecord, Group, RefreshTokenRecord, StoredKey, User,
+    UserFilter, UserPool,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -103,8 +103,51 @@ pub trait Store: Send + Sync + 'static {
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
     /// Marks one token revoked; false if unknown.
     async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool>;
-    /// Marks every token of a user revoked.
-    async fn revoke_user_refresh_tokens(&self, pool_id: &str, sub: &str) -> StoreResult<u64>;
+    /// Marks every token of a user revoked; returns the origin_jti of each
+    /// token that was still live.
+    async fn revoke_user_refresh_tokens(
+        &self,
+        pool_id: &str,
+        sub: &str,
+    ) -> StoreResult<Vec<String>>;
+
+    // -- groups
+    /// `Conflict` if the group exists.
+    async fn insert_group(&self, group: &Group) -> StoreResult<()>;
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>>;
+    /// Groups ordered by name, starting after `after`.
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Group>>;
+    async fn update_group(&self, group: &Group) -> StoreResult<bool>;
+    /// Deletes a group and its memberships.
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
+    /// Adds a membership (no-op if present).
+    async fn add_user_to_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+    ) -> StoreResult<()>;
+    async fn remove_user_from_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+    ) -> StoreResult<()>;
+    /// The groups of a user, ordered by name.
+    async fn groups_of_user(&self, pool_id: &str, username_key: &str) -> StoreResult<Vec<Group>>;
+    /// Members of a group ordered by username key, starting after `after`.
+    async fn users_in_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<User>>;
 
     // -- housekeeping
     /// Deletes expired sessions, codes and refresh tokens.

@@ -229,6 +229,47 @@ pub fn id_token_claims(
     Value::Object(claims)
 }
 
+/// Group claims: `cognito:groups` (ID and access tokens), `cognito:roles`
+/// and `cognito:preferred_role` (ID token only). Groups are ordered by
+/// precedence (lowest first), then name; the preferred role is the role of
+/// the single group with the lowest precedence.
+pub fn group_claims(groups: &[crate::model::Group]) -> (Map<String, Value>, Map<String, Value>) {
+    let mut id = Map::new();
+    let mut access = Map::new();
+    if groups.is_empty() {
+        return (id, access);
+    }
+    let mut sorted: Vec<&crate::model::Group> = groups.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.precedence
+            .unwrap_or(i64::MAX)
+            .cmp(&b.precedence.unwrap_or(i64::MAX))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let names: Vec<&str> = sorted.iter().map(|g| g.name.as_str()).collect();
+    id.insert("cognito:groups".into(), json!(names));
+    access.insert("cognito:groups".into(), json!(names));
+    let roles: Vec<&str> = sorted
+        .iter()
+        .filter_map(|g| g.role_arn.as_deref())
+        .collect();
+    if !roles.is_empty() {
+        id.insert("cognito:roles".into(), json!(roles));
+        let with_role: Vec<&&crate::model::Group> =
+            sorted.iter().filter(|g| g.role_arn.is_some()).collect();
+        if let Some(best) = with_role.first() {
+            let tied = with_role
+                .iter()
+                .filter(|g| g.precedence == best.precedence && g.role_arn != best.role_arn)
+                .count();
+            if tied == 0 {
+                id.insert("cognito:preferred_role".into(), json!(best.role_arn));
+            }
+        }
+    }
+    (id, access)
+}
+
 /// The claims of an access token.
 pub fn access_token_claims(subject: &TokenSubject<'_>, scope: &str, lifetime: i64) -> Value {
     let TokenSubject {
@@ -336,7 +377,8 @@ pub async fn verify_access_token(
         }
         return Ok((hit.0.clone(), hit.1.clone()));
     }
-    let (pool_id, claims) = verify_access_token_uncached(keys, store, public_url, token, now).await?;
+    let (pool_id, claims) =
+        verify_access_token_uncached(keys, store, public_url, token, now).await?;
     cache.put(key, Arc::new((pool_id.clone(), claims.clone())));
     Ok((pool_id, claims))
 }

@@ -99,7 +99,11 @@ impl PasswordHasher {
     }
 
     /// Like [`hash`](Self::hash), with caller-owned working memory.
-    pub fn hash_with(&self, password: &str, memory: &mut HashMemory) -> Result<String, PasswordError> {
+    pub fn hash_with(
+        &self,
+        password: &str,
+        memory: &mut HashMemory,
+    ) -> Result<String, PasswordError> {
         let salt = crate::random::bytes(16);
         let mut out = [0u8; 32];
         self.argon2

@@ -50,7 +50,11 @@ pub fn pad_hex(value: &BigUint) -> String {
     let mut h = value.to_str_radix(16);
     if h.len() % 2 == 1 {
         h.insert(0, '0');
-    } else if h.as_bytes().first().is_some_and(|c| b"89abcdef".contains(c)) {
+    } else if h
+        .as_bytes()
+        .first()
+        .is_some_and(|c| b"89abcdef".contains(c))
+    {
         h.insert_str(0, "00");
     }
     h
@@ -81,7 +85,12 @@ pub fn parse_hex(value: &str, max_len: usize) -> Option<BigUint> {
 }
 
 /// The salt (hex) and verifier (hex) stored for a password.
-pub fn make_verifier(pool_name: &str, user_id: &str, password: &str, salt: &[u8]) -> (String, String) {
+pub fn make_verifier(
+    pool_name: &str,
+    user_id: &str,
+    password: &str,
+    salt: &[u8],
+) -> (String, String) {
     let salt_int = BigUint::from_bytes_be(salt);
     let x = compute_x(pool_name, user_id, password, &salt_int);
     let v = g().modpow(&x, &n());
@@ -89,7 +98,9 @@ pub fn make_verifier(pool_name: &str, user_id: &str, password: &str, salt: &[u8]
 }
 
 fn compute_x(pool_name: &str, user_id: &str, password: &str, salt: &BigUint) -> BigUint {
-    let inner = hex(&Sha256::digest(format!("{pool_name}{user_id}:{password}").as_bytes()));
+    let inner = hex(&Sha256::digest(
+        format!("{pool_name}{user_id}:{password}").as_bytes(),
+    ));
     let h = hex_hash(&format!("{}{}", pad_hex(salt), inner));
     BigUint::parse_bytes(h.as_bytes(), 16).unwrap_or_default()
 }
@@ -184,13 +195,18 @@ pub fn parse_timestamp(ts: &str) -> Option<i64> {
     if *zone != "UTC" {
         return None;
     }
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| m == mon)? as i64
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == mon)? as i64
         + 1;
     let day: i64 = day.parse().ok()?;
     let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let [h, m, s] = hms.as_slice() else {
         return None;
     };
@@ -255,10 +271,32 @@ mod tests {
         assert!(valid_a(&a_hex));
         let block = STANDARD.encode(crate::random::bytes(64));
         let ts = "Tue Mar 5 09:07:03 UTC 2024";
-        let good = client_signature("Abc123", "alice", "Passw0rd!", &salt_hex, &a, &exchange.big_b, &block, ts);
-        assert!(verify_claim("Abc123", "alice", &verifier, &a_hex, &exchange, &block, ts, &good));
-        let bad = client_signature("Abc123", "alice", "wrong", &salt_hex, &a, &exchange.big_b, &block, ts);
-        assert!(!verify_claim("Abc123", "alice", &verifier, &a_hex, &exchange, &block, ts, &bad));
+        let good = client_signature(
+            "Abc123",
+            "alice",
+            "Passw0rd!",
+            &salt_hex,
+            &a,
+            &exchange.big_b,
+            &block,
+            ts,
+        );
+        assert!(verify_claim(
+            "Abc123", "alice", &verifier, &a_hex, &exchange, &block, ts, &good
+        ));
+        let bad = client_signature(
+            "Abc123",
+            "alice",
+            "wrong",
+            &salt_hex,
+            &a,
+            &exchange.big_b,
+            &block,
+            ts,
+        );
+        assert!(!verify_claim(
+            "Abc123", "alice", &verifier, &a_hex, &exchange, &block, ts, &bad
+        ));
     }
 
     #[test]
@@ -271,7 +309,10 @@ mod tests {
         assert!(!valid_a(N_HEX));
         assert!(!valid_a("zz"));
         assert_eq!(parse_timestamp("Thu Jan 1 00:00:00 UTC 1970"), Some(0));
-        assert_eq!(parse_timestamp("Tue Mar 5 09:07:03 UTC 2024"), Some(1_709_629_623));
+        assert_eq!(
+            parse_timestamp("Tue Mar 5 09:07:03 UTC 2024"),
+            Some(1_709_629_623)
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 }

@@ -10,17 +10,23 @@ use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AppClient, ChallengeSession, CodeRecord, FilterAttribute, RefreshTokenRecord, StoredKey, User,
-    UserFilter, UserPool,
+    AppClient, ChallengeSession, CodeRecord, FilterAttribute, Group, RefreshTokenRecord, StoredKey,
+    User, UserFilter, UserPool,
 };
 use cognate_core::store::{Store, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// Migrations in order; the index + 1 is the schema version.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        "0002_groups",
+        include_str!("../migrations/sqlite/0002_groups.sql"),
+    ),
+];
 
 const READERS: usize = 4;
 
@@ -464,6 +470,11 @@ impl Store for SqliteStore {
         )
         .map_err(backend)?;
         tx.execute(
+            "DELETE FROM group_members WHERE pool_id = ?1 AND username_key = ?2",
+            [pool_id, username_key],
+        )
+        .map_err(backend)?;
+        tx.execute(
             "DELETE FROM refresh_tokens WHERE pool_id = ?1 AND sub = ?2",
             [pool_id, sub.as_str()],
         )
@@ -677,15 +688,164 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
-    async fn revoke_user_refresh_tokens(&self, pool_id: &str, sub: &str) -> StoreResult<u64> {
+    async fn revoke_user_refresh_tokens(
+        &self,
+        pool_id: &str,
+        sub: &str,
+    ) -> StoreResult<Vec<String>> {
+        let conn = self.writer()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = ?1 AND sub = ?2 AND revoked = 0
+                 RETURNING origin_jti",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([pool_id, sub], |r| r.get::<_, String>(0))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    async fn insert_group(&self, group: &Group) -> StoreResult<()> {
+        let data = to_json(group)?;
+        self.writer()?
+            .execute(
+                "INSERT INTO groups (pool_id, name, data) VALUES (?1, ?2, ?3)",
+                params![group.pool_id, group.name, data],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
+        let data: Option<String> = self
+            .reader()?
+            .prepare_cached("SELECT data FROM groups WHERE pool_id = ?1 AND name = ?2")
+            .and_then(|mut s| s.query_row([pool_id, name], |r| r.get(0)).optional())
+            .map_err(backend)?;
+        data.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Group>> {
+        let rows: Vec<String> = {
+            let conn = self.reader()?;
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT data FROM groups WHERE pool_id = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![pool_id, after.unwrap_or(""), limit as i64], |r| {
+                    r.get(0)
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        rows.iter().map(|d| from_json(d)).collect()
+    }
+
+    async fn update_group(&self, group: &Group) -> StoreResult<bool> {
+        let data = to_json(group)?;
         let n = self
             .writer()?
             .execute(
-                "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = ?1 AND sub = ?2",
-                [pool_id, sub],
+                "UPDATE groups SET data = ?3 WHERE pool_id = ?1 AND name = ?2",
+                params![group.pool_id, group.name, data],
+            )
+            .map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool> {
+        let n = self
+            .writer()?
+            .execute(
+                "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
+                [pool_id, name],
             )
             .map_err(backend)?;
-        Ok(n as u64)
+        Ok(n > 0)
+    }
+
+    async fn add_user_to_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+    ) -> StoreResult<()> {
+        self.writer()?
+            .execute(
+                "INSERT OR IGNORE INTO group_members (pool_id, group_name, username_key) VALUES (?1, ?2, ?3)",
+                [pool_id, name, username_key],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn remove_user_from_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        username_key: &str,
+    ) -> StoreResult<()> {
+        self.writer()?
+            .execute(
+                "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND username_key = ?3",
+                [pool_id, name, username_key],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn groups_of_user(&self, pool_id: &str, username_key: &str) -> StoreResult<Vec<Group>> {
+        let rows: Vec<String> = {
+            let conn = self.reader()?;
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT g.data FROM group_members m JOIN groups g
+                     ON g.pool_id = m.pool_id AND g.name = m.group_name
+                     WHERE m.pool_id = ?1 AND m.username_key = ?2 ORDER BY g.name",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([pool_id, username_key], |r| r.get(0))
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        rows.iter().map(|d| from_json(d)).collect()
+    }
+
+    async fn users_in_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<User>> {
+        let rows: Vec<String> = {
+            let conn = self.reader()?;
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT u.data FROM group_members m JOIN users u
+                     ON u.pool_id = m.pool_id AND u.username_key = m.username_key
+                     WHERE m.pool_id = ?1 AND m.group_name = ?2 AND m.username_key > ?3
+                     ORDER BY m.username_key LIMIT ?4",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(
+                    params![pool_id, name, after.unwrap_or(""), limit as i64],
+                    user_from_row,
+                )
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        users_from(rows)
     }
 
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64> {

@@ -1,7 +1,9 @@
 //! One module per area; one function per operation: parse and validate the
 //! request shape, call the service, build the response shape.
 
+pub mod account;
 pub mod auth;
 pub mod clients;
+pub mod groups;
 pub mod pools;
 pub mod users;

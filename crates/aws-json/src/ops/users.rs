@@ -11,11 +11,11 @@ use crate::error::ApiError;
 use crate::shapes::{self, parse, AttributeType};
 use crate::validate::{self, Validator};
 
-fn delivery_out(d: &CodeDelivery) -> Value {
+pub(crate) fn delivery_out(d: &CodeDelivery) -> Value {
     json!({"Destination": d.destination, "DeliveryMedium": d.medium, "AttributeName": d.attribute})
 }
 
-fn secret_hash(v: &mut Validator, value: Option<&str>) {
+pub(crate) fn secret_hash(v: &mut Validator, value: Option<&str>) {
     if let Some(h) = value {
         v.len("secretHash", h, 1, 128).pattern(
             "secretHash",
@@ -26,16 +26,16 @@ fn secret_hash(v: &mut Validator, value: Option<&str>) {
     }
 }
 
-fn password(v: &mut Validator, member: &str, value: &str) {
+pub(crate) fn password(v: &mut Validator, member: &str, value: &str) {
     v.len(member, value, 1, 256).pattern(
         member,
         value,
         validate::no_whitespace_ends(value),
-        "[\\S]+",
+        "^[\\S]+.*[\\S]+$",
     );
 }
 
-fn access_token(v: &mut Validator, value: &str) {
+pub(crate) fn access_token(v: &mut Validator, value: &str) {
     v.len("accessToken", value, 1, 16_384).pattern(
         "accessToken",
         value,

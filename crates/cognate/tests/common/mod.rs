@@ -406,4 +406,3 @@ pub fn attr<'a>(attrs: &'a Value, name: &str) -> Option<&'a str> {
         .find(|a| a["Name"] == name)
         .and_then(|a| a["Value"].as_str())
 }
-

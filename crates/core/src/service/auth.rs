@@ -245,7 +245,9 @@ impl UserPools {
             },
             None if prevents_existence_errors(client) => {
                 // A simulated challenge, stable per username, that can never succeed.
-                let seed = cognate_crypto::digest::sha256(format!("{}\u{0}{username}", pool.id).as_bytes());
+                let seed = cognate_crypto::digest::sha256(
+                    format!("{}\u{0}{username}", pool.id).as_bytes(),
+                );
                 let (salt, v) = cognate_crypto::srp::make_verifier(
                     pool.short_name(),
                     username,
@@ -258,10 +260,11 @@ impl UserPools {
         };
         let b = cognate_crypto::random::bytes(32);
         let v = verifier.clone();
-        let exchange = tokio::task::spawn_blocking(move || cognate_crypto::srp::server_start(&v, &b))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?
-            .ok_or_else(|| Error::internal("SRP B was zero"))?;
+        let exchange =
+            tokio::task::spawn_blocking(move || cognate_crypto::srp::server_start(&v, &b))
+                .await
+                .map_err(|e| Error::internal(e.to_string()))?
+                .ok_or_else(|| Error::internal("SRP B was zero"))?;
         let secret_block = {
             use base64::Engine;
             base64::engine::general_purpose::STANDARD.encode(cognate_crypto::random::bytes(96))
@@ -270,7 +273,10 @@ impl UserPools {
             handle_hash: cognate_crypto::digest::sha256_hex(secret_block.as_bytes()),
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
-            username: user.as_ref().map(|u| u.username_key.clone()).unwrap_or_default(),
+            username: user
+                .as_ref()
+                .map(|u| u.username_key.clone())
+                .unwrap_or_default(),
             challenge: "PASSWORD_VERIFIER".into(),
             expires: self.now() + client.settings.auth_session_validity * 60_000,
             data: json!({
@@ -304,22 +310,41 @@ impl UserPools {
         session: &ChallengeSession,
         input: &ChallengeInput,
     ) -> Result<AuthOutcome> {
-        let field = |name: &str| session.data.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let field = |name: &str| {
+            session
+                .data
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
         let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
         let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
         let now = self.now().div_euclid(1000);
         match cognate_crypto::srp::parse_timestamp(&timestamp) {
             Some(t) if (t - now).abs() <= 15 * 60 => {}
-            _ => return Err(Error::invalid_parameter("TIMESTAMP format or value is invalid.")),
+            _ => {
+                return Err(Error::invalid_parameter(
+                    "TIMESTAMP format or value is invalid.",
+                ))
+            }
         }
-        let known = session.data.get("known").and_then(|v| v.as_bool()).unwrap_or(false);
+        let known = session
+            .data
+            .get("known")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
         let exchange = cognate_crypto::srp::ServerExchange {
             b: field("b"),
             big_b: field("big_b"),
         };
-        let (pool_name, user_id, verifier, a) =
-            (pool.short_name().to_owned(), field("user_id"), field("verifier"), field("a"));
+        let (pool_name, user_id, verifier, a) = (
+            pool.short_name().to_owned(),
+            field("user_id"),
+            field("verifier"),
+            field("a"),
+        );
         let ok = tokio::task::spawn_blocking(move || {
             cognate_crypto::srp::verify_claim(
                 &pool_name, &user_id, &verifier, &a, &exchange, &block, &timestamp, &signature,
@@ -423,6 +448,8 @@ impl UserPools {
             return Err(expired());
         }
         if session.challenge != input.challenge_name {
+            // A wrong challenge name does not use up the session.
+            self.store.put_session(&session).await?;
             return Err(Error::invalid_parameter(format!(
                 "Invalid challenge name: expected {}",
                 session.challenge
@@ -582,8 +609,17 @@ impl UserPools {
             event,
             now,
         };
-        let id_claims = tokens::id_token_claims(&subject, lifetimes.id, None);
-        let access_claims = tokens::access_token_claims(&subject, ADMIN_SCOPE, lifetimes.access);
+        let groups = self
+            .store
+            .groups_of_user(&pool.id, &user.username_key)
+            .await?;
+        let (id_extra, access_extra) = tokens::group_claims(&groups);
+        let id_claims = tokens::id_token_claims(&subject, lifetimes.id, Some(&id_extra));
+        let mut access_claims =
+            tokens::access_token_claims(&subject, ADMIN_SCOPE, lifetimes.access);
+        if let Some(obj) = access_claims.as_object_mut() {
+            obj.extend(access_extra);
+        }
         let sign = |key: &cognate_crypto::SigningKey, claims: &serde_json::Value| {
             key.sign(claims).map_err(|e| Error::internal(e.to_string()))
         };

@@ -2,8 +2,10 @@
 //! domain inputs and returns domain outputs. It reaches storage, time,
 //! password hashing and message delivery only through what it was built with.
 
+mod account;
 mod auth;
 mod clients;
+mod groups;
 pub mod pools;
 mod users;
 
@@ -21,6 +23,7 @@ use crate::tokens::{KeyCache, VerifiedTokens};
 
 pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
 pub use clients::NewClient;
+pub use groups::GroupFields;
 pub use pools::NewPool;
 pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 
@@ -126,7 +129,12 @@ impl UserPools {
     /// Sets a user's password: an argon2id hash for password sign-in and an
     /// SRP salt and verifier for USER_SRP_AUTH, computed on the blocking
     /// pool, one hash per core at a time.
-    pub(crate) async fn set_password(&self, pool: &UserPool, user: &mut User, password: &str) -> Result<()> {
+    pub(crate) async fn set_password(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        password: &str,
+    ) -> Result<()> {
         let password = password.to_owned();
         let pool_name = pool.short_name().to_owned();
         let user_id = user.username.clone();

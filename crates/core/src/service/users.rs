@@ -53,7 +53,7 @@ const SIGNUP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 /// Wrong tries after which a code is void.
 pub(crate) const MAX_CODE_ATTEMPTS: u32 = 5;
 
-fn code_digest(pool_id: &str, username_key: &str, purpose: &str, code: &str) -> String {
+pub(crate) fn code_digest(pool_id: &str, username_key: &str, purpose: &str, code: &str) -> String {
     cognate_crypto::digest::sha256_hex(
         format!("{pool_id}\u{0}{username_key}\u{0}{purpose}\u{0}{code}").as_bytes(),
     )
@@ -144,6 +144,7 @@ impl UserPools {
             tokens_valid_after: None,
             srp_salt: None,
             srp_verifier: None,
+            revoked_origins: Vec::new(),
         }
     }
 
@@ -631,10 +632,17 @@ impl UserPools {
             .get_user_by_sub(&pool_id, &claims.sub)
             .await?
             .ok_or_else(Error::user_not_found)?;
-        if user
+        // Revoked: issued in a second before a sign-out, or from a session
+        // (origin_jti) that was signed out or whose refresh token was revoked.
+        let before_sign_out = user
             .tokens_valid_after
-            .is_some_and(|t| claims.iat * 1000 < t)
-        {
+            .is_some_and(|t| claims.iat < t.div_euclid(1000));
+        let revoked_session = claims.origin_jti.as_ref().is_some_and(|o| {
+            user.revoked_origins
+                .iter()
+                .any(|r| &r.origin_jti == o && r.until > now_ms)
+        });
+        if before_sign_out || revoked_session {
             return Err(Error::not_authorized("Access Token has been revoked"));
         }
         if !user.enabled {
@@ -752,6 +760,9 @@ pub fn parse_filter(input: &str) -> Result<UserFilter> {
         .find(|c: char| c.is_whitespace() || c == '=' || c == '^')
         .ok_or_else(bad)?;
     let name = &s[..name_end];
+    if name.is_empty() {
+        return Err(bad());
+    }
     let rest = s[name_end..].trim_start();
     let (prefix, rest) = if let Some(r) = rest.strip_prefix("^=") {
         (true, r)

@@ -1,0 +1,600 @@
+//! Account state and recovery: AdminDisableUser, AdminEnableUser,
+//! GlobalSignOut, AdminUserGlobalSignOut, RevokeToken, ForgotPassword,
+//! ConfirmForgotPassword, ChangePassword, AdminResetUserPassword; and the
+//! attribute operations: AdminUpdateUserAttributes, UpdateUserAttributes,
+//! AdminDeleteUserAttributes, DeleteUserAttributes,
+//! GetUserAttributeVerificationCode, VerifyUserAttribute.
+
+use super::users::{prevents_existence_errors, CodeDelivery};
+use super::UserPools;
+use crate::delivery::{mask_destination, render, OutgoingMessage};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{Attribute, CodeRecord, RevokedOrigin, User, UserPool, UserStatus};
+use crate::{password_policy, schema};
+
+const FORGOT: &str = "forgot_password";
+const FORGOT_TTL_MS: i64 = 3600 * 1000;
+const VERIFY_TTL_MS: i64 = 24 * 3600 * 1000;
+/// The longest an access token can live: revocation marks are kept this long.
+const MAX_ACCESS_TOKEN_MS: i64 = 24 * 3600 * 1000;
+
+fn verify_purpose(attribute: &str) -> String {
+    format!("verify:{attribute}")
+}
+
+impl UserPools {
+    /// Revokes every session of a user: refresh tokens stop working and
+    /// access tokens are refused by the user APIs.
+    async fn sign_out_everywhere(&self, user: &mut User) -> Result<()> {
+        let now = self.now();
+        let origins = self
+            .store
+            .revoke_user_refresh_tokens(&user.pool_id, &user.sub)
+            .await?;
+        user.revoked_origins.retain(|o| o.until > now);
+        for origin_jti in origins {
+            user.revoked_origins.push(RevokedOrigin {
+                origin_jti,
+                until: now + MAX_ACCESS_TOKEN_MS,
+            });
+        }
+        user.tokens_valid_after = Some(now);
+        user.modified = now;
+        self.save_user(user).await
+    }
+
+    pub async fn admin_disable_user(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        user.enabled = false;
+        self.sign_out_everywhere(&mut user).await
+    }
+
+    pub async fn admin_enable_user(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        user.enabled = true;
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+
+    pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
+        let (_pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        self.sign_out_everywhere(&mut user).await
+    }
+
+    pub async fn admin_user_global_sign_out(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        self.sign_out_everywhere(&mut user).await
+    }
+
+    /// RevokeToken: revokes a refresh token and the access tokens issued from it.
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Result<()> {
+        let unauthorized = || Error::new(ErrorKind::Unauthorized, "Invalid client credentials.");
+        let client = self
+            .store
+            .get_client(client_id)
+            .await?
+            .ok_or_else(unauthorized)?;
+        if let Some(secret) = &client.client_secret {
+            let given = client_secret.ok_or_else(unauthorized)?;
+            if !cognate_crypto::digest::constant_time_eq(secret.as_bytes(), given.as_bytes()) {
+                return Err(unauthorized());
+            }
+        }
+        if !client.settings.enable_token_revocation {
+            return Err(Error::new(
+                ErrorKind::UnsupportedOperation,
+                "Token revocation is not enabled for this client.",
+            ));
+        }
+        if cognate_crypto::jws::decode(token).is_ok() {
+            return Err(Error::new(
+                ErrorKind::UnsupportedTokenType,
+                "The token provided is not a refresh token.",
+            ));
+        }
+        let hash = cognate_crypto::digest::sha256_hex(token.as_bytes());
+        let Some(record) = self.store.get_refresh_token(&hash).await? else {
+            return Ok(());
+        };
+        if record.client_id != client.client_id {
+            return Err(unauthorized());
+        }
+        self.store.revoke_refresh_token(&hash).await?;
+        if let Some(mut user) = self
+            .store
+            .get_user_by_sub(&record.pool_id, &record.sub)
+            .await?
+        {
+            let now = self.now();
+            user.revoked_origins.retain(|o| o.until > now);
+            user.revoked_origins.push(RevokedOrigin {
+                origin_jti: record.origin_jti,
+                until: now + MAX_ACCESS_TOKEN_MS,
+            });
+            self.save_user(&user).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates, stores and sends a code for `purpose` to `destination`.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        attribute: &str,
+        destination: &str,
+        purpose: &str,
+        kind: &str,
+        ttl_ms: i64,
+    ) -> Result<CodeDelivery> {
+        let code = cognate_crypto::random::digits(6);
+        self.store
+            .put_code(&CodeRecord {
+                pool_id: pool.id.clone(),
+                username_key: user.username_key.clone(),
+                purpose: purpose.to_owned(),
+                code_hash: super::users::code_digest(&pool.id, &user.username_key, purpose, &code),
+                expires: self.now() + ttl_ms,
+                attempts: 0,
+            })
+            .await?;
+        let t = &pool.settings.verification_message_template;
+        let email = attribute == "email";
+        let (subject, template) = if email {
+            (
+                t.email_subject
+                    .clone()
+                    .or_else(|| pool.settings.email_verification_subject.clone())
+                    .unwrap_or_else(|| "Your verification code".into()),
+                t.email_message
+                    .clone()
+                    .or_else(|| pool.settings.email_verification_message.clone())
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            )
+        } else {
+            (
+                String::new(),
+                t.sms_message
+                    .clone()
+                    .or_else(|| pool.settings.sms_verification_message.clone())
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            )
+        };
+        let medium = if email { "EMAIL" } else { "SMS" };
+        self.deliver(OutgoingMessage {
+            pool_id: pool.id.clone(),
+            username: user.username.clone(),
+            destination: destination.to_owned(),
+            medium: medium.into(),
+            kind: kind.into(),
+            subject,
+            body: render(&template, &code, &user.username),
+            code,
+        })
+        .await?;
+        Ok(CodeDelivery {
+            destination: mask_destination(destination),
+            medium: medium.into(),
+            attribute: attribute.into(),
+        })
+    }
+
+    /// The verified channel a reset code goes to, per the pool's recovery setting.
+    fn recovery_channel(pool: &UserPool, user: &User) -> Result<Option<(&'static str, String)>> {
+        let verified = |attr: &'static str| {
+            let flag = format!("{attr}_verified");
+            match (user.attribute(attr), user.attribute(&flag)) {
+                (Some(v), Some("true")) => Some((attr, v.to_owned())),
+                _ => None,
+            }
+        };
+        match &pool.settings.account_recovery {
+            Some(mechanisms) => {
+                let mut sorted = mechanisms.clone();
+                sorted.sort_by_key(|m| m.priority);
+                for m in sorted {
+                    match m.name.as_str() {
+                        "admin_only" => {
+                            return Err(Error::not_authorized(
+                                "Contact administrator to reset password.",
+                            ))
+                        }
+                        "verified_email" => {
+                            if let Some(c) = verified("email") {
+                                return Ok(Some(c));
+                            }
+                        }
+                        "verified_phone_number" => {
+                            if let Some(c) = verified("phone_number") {
+                                return Ok(Some(c));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(None)
+            }
+            None => Ok(verified("phone_number").or_else(|| verified("email"))),
+        }
+    }
+
+    pub async fn forgot_password(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+    ) -> Result<CodeDelivery> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        self.check_secret_hash(&client, username, secret_hash)?;
+        let hidden = prevents_existence_errors(&client);
+        let simulated = || CodeDelivery {
+            destination: mask_destination(if username.contains('@') {
+                username
+            } else {
+                "user@example.com"
+            }),
+            medium: "EMAIL".into(),
+            attribute: "email".into(),
+        };
+        let Some(user) = self.find_user(&pool, username, false).await? else {
+            if hidden {
+                return Ok(simulated());
+            }
+            return Err(Error::new(
+                ErrorKind::UserNotFound,
+                "Username/client id combination not found.",
+            ));
+        };
+        if !user.enabled {
+            if hidden {
+                return Ok(simulated());
+            }
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        if user.status == UserStatus::ForceChangePassword {
+            return Err(Error::not_authorized(
+                "User password cannot be reset in the current state.",
+            ));
+        }
+        let Some((attribute, destination)) = Self::recovery_channel(&pool, &user)? else {
+            if hidden {
+                return Ok(simulated());
+            }
+            return Err(Error::invalid_parameter(
+                "Cannot reset password for the user as there is no registered/verified email or phone_number",
+            ));
+        };
+        self.send_code(
+            &pool,
+            &user,
+            attribute,
+            &destination,
+            FORGOT,
+            "forgot_password",
+            FORGOT_TTL_MS,
+        )
+        .await
+    }
+
+    pub async fn confirm_forgot_password(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+        code: &str,
+        password: &str,
+    ) -> Result<()> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        self.check_secret_hash(&client, username, secret_hash)?;
+        let Some(mut user) = self.find_user(&pool, username, false).await? else {
+            return Err(if prevents_existence_errors(&client) {
+                Error::new(
+                    ErrorKind::CodeMismatch,
+                    "Invalid verification code provided, please try again.",
+                )
+            } else {
+                Error::new(
+                    ErrorKind::UserNotFound,
+                    "Username/client id combination not found.",
+                )
+            });
+        };
+        password_policy::check(&pool.settings.password_policy, password)?;
+        self.check_code(&pool, &user, FORGOT, code).await?;
+        self.set_password(&pool, &mut user, password).await?;
+        user.status = UserStatus::Confirmed;
+        user.temporary_password_expires = None;
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+
+    pub async fn change_password(
+        &self,
+        access_token: &str,
+        previous: Option<&str>,
+        proposed: &str,
+    ) -> Result<()> {
+        let (pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        let pool = self.pool(&pool_id).await?;
+        if user.password_hash.is_some() {
+            let previous = previous.ok_or_else(Error::incorrect_credentials)?;
+            if !self
+                .verify_password(previous, user.password_hash.as_deref())
+                .await?
+            {
+                return Err(Error::incorrect_credentials());
+            }
+        }
+        password_policy::check(&pool.settings.password_policy, proposed)?;
+        self.set_password(&pool, &mut user, proposed).await?;
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+
+    pub async fn admin_reset_user_password(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        if user.status == UserStatus::ForceChangePassword {
+            return Err(Error::not_authorized(
+                "User password cannot be reset in the current state.",
+            ));
+        }
+        let channel = Self::recovery_channel(&pool, &user)?;
+        user.status = UserStatus::ResetRequired;
+        user.modified = self.now();
+        self.save_user(&user).await?;
+        if let Some((attribute, destination)) = channel {
+            self.send_code(
+                &pool,
+                &user,
+                attribute,
+                &destination,
+                FORGOT,
+                "forgot_password",
+                FORGOT_TTL_MS,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Applies attribute changes the way Cognito does: an auto-verified
+    /// email or phone number that changes becomes unverified (unless the
+    /// same call marks it verified) and gets a code. Returns where codes went.
+    async fn apply_attribute_changes(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        changes: &[Attribute],
+        admin: bool,
+    ) -> Result<Vec<CodeDelivery>> {
+        schema::validate_attributes(pool, changes, admin)?;
+        for a in changes {
+            if let Some(def) = pool.schema_attribute(&a.name) {
+                if !def.mutable && user.attribute(&a.name).is_some_and(|v| v != a.value) {
+                    return Err(Error::invalid_parameter(format!(
+                        "Attributes did not conform to the schema: {}: cannot modify an immutable attribute",
+                        a.name
+                    )));
+                }
+            }
+            if !admin && (a.name == "email_verified" || a.name == "phone_number_verified") {
+                return Err(Error::not_authorized(
+                    "A client attempted to write unauthorized attribute",
+                ));
+            }
+        }
+        let mut to_verify = Vec::new();
+        for attr in ["email", "phone_number"] {
+            let Some(new) = changes.iter().find(|a| a.name == attr) else {
+                continue;
+            };
+            if user.attribute(attr) == Some(new.value.as_str()) {
+                continue;
+            }
+            if pool.username_attributes.iter().any(|a| a == attr) {
+                let taken = self
+                    .store
+                    .find_users_by_attribute(
+                        &pool.id,
+                        attr,
+                        &new.value,
+                        attr == "email" && !pool.case_sensitive(),
+                    )
+                    .await?
+                    .into_iter()
+                    .any(|u| u.username_key != user.username_key);
+                if taken {
+                    return Err(Error::new(
+                        ErrorKind::AliasExists,
+                        format!("An account with the given {attr} already exists."),
+                    ));
+                }
+            }
+            let flag = format!("{attr}_verified");
+            let marked = changes.iter().any(|a| a.name == flag && a.value == "true");
+            if !marked {
+                user.set_attribute(&flag, Some("false"));
+                if pool
+                    .settings
+                    .auto_verified_attributes
+                    .iter()
+                    .any(|a| a == attr)
+                {
+                    to_verify.push((attr, new.value.clone()));
+                }
+            }
+        }
+        for a in changes {
+            user.set_attribute(&a.name, Some(&a.value));
+        }
+        user.modified = self.now();
+        self.save_user(user).await?;
+        let mut deliveries = Vec::new();
+        for (attr, value) in to_verify {
+            deliveries.push(
+                self.send_code(
+                    pool,
+                    user,
+                    attr,
+                    &value,
+                    &verify_purpose(attr),
+                    "verify_attribute",
+                    VERIFY_TTL_MS,
+                )
+                .await?,
+            );
+        }
+        Ok(deliveries)
+    }
+
+    pub async fn admin_update_user_attributes(
+        &self,
+        pool_id: &str,
+        username: &str,
+        changes: &[Attribute],
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        self.apply_attribute_changes(&pool, &mut user, changes, true)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn update_user_attributes(
+        &self,
+        access_token: &str,
+        changes: &[Attribute],
+    ) -> Result<Vec<CodeDelivery>> {
+        let (pool_id, claims, mut user) = self.user_from_access_token(access_token).await?;
+        let pool = self.pool(&pool_id).await?;
+        if let Some(client) = self.store.get_client(&claims.client_id).await? {
+            if let Some(write) = &client.settings.write_attributes {
+                if changes.iter().any(|a| !write.iter().any(|w| w == &a.name)) {
+                    return Err(Error::not_authorized(
+                        "A client attempted to write unauthorized attribute",
+                    ));
+                }
+            }
+        }
+        self.apply_attribute_changes(&pool, &mut user, changes, false)
+            .await
+    }
+
+    async fn delete_attributes(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        names: &[String],
+        admin: bool,
+    ) -> Result<()> {
+        for name in names {
+            let Some(def) = pool.schema_attribute(name) else {
+                return Err(Error::invalid_parameter(format!(
+                    "Invalid user attributes: user.{name}: Attribute does not exist in the schema."
+                )));
+            };
+            if def.required {
+                return Err(Error::invalid_parameter(format!(
+                    "Attributes did not conform to the schema: {name}: The attribute is required"
+                )));
+            }
+            if !def.mutable || name == "sub" {
+                return Err(Error::invalid_parameter(format!(
+                    "Attributes did not conform to the schema: {name}: cannot modify an immutable attribute"
+                )));
+            }
+            if def.developer_only && !admin {
+                return Err(Error::not_authorized(
+                    "A client attempted to write unauthorized attribute",
+                ));
+            }
+        }
+        for name in names {
+            user.set_attribute(name, None);
+            if name == "email" || name == "phone_number" {
+                user.set_attribute(&format!("{name}_verified"), None);
+            }
+        }
+        user.modified = self.now();
+        self.save_user(user).await
+    }
+
+    pub async fn admin_delete_user_attributes(
+        &self,
+        pool_id: &str,
+        username: &str,
+        names: &[String],
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        self.delete_attributes(&pool, &mut user, names, true).await
+    }
+
+    pub async fn delete_user_attributes(&self, access_token: &str, names: &[String]) -> Result<()> {
+        let (pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        let pool = self.pool(&pool_id).await?;
+        self.delete_attributes(&pool, &mut user, names, false).await
+    }
+
+    pub async fn get_user_attribute_verification_code(
+        &self,
+        access_token: &str,
+        attribute: &str,
+    ) -> Result<CodeDelivery> {
+        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
+        let pool = self.pool(&pool_id).await?;
+        if attribute != "email" && attribute != "phone_number" {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid attribute name: {attribute} cannot be verified."
+            )));
+        }
+        let value = user
+            .attribute(attribute)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Error::invalid_parameter(format!("User does not have the attribute {attribute}."))
+            })?;
+        self.send_code(
+            &pool,
+            &user,
+            attribute,
+            &value,
+            &verify_purpose(attribute),
+            "verify_attribute",
+            VERIFY_TTL_MS,
+        )
+        .await
+    }
+
+    pub async fn verify_user_attribute(
+        &self,
+        access_token: &str,
+        attribute: &str,
+        code: &str,
+    ) -> Result<()> {
+        let (pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        let pool = self.pool(&pool_id).await?;
+        if attribute != "email" && attribute != "phone_number" {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid attribute name: {attribute} cannot be verified."
+            )));
+        }
+        self.check_code(&pool, &user, &verify_purpose(attribute), code)
+            .await?;
+        user.set_attribute(&format!("{attribute}_verified"), Some("true"));
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+}
