@@ -52,6 +52,7 @@ pub struct UserPools {
     pub(crate) hashing: HashWorkers,
     pub(crate) sink: Arc<dyn MessageSink>,
     pub(crate) keys: KeyCache,
+    pub(crate) pools: PoolCache,
     pub(crate) verified_tokens: VerifiedTokens,
     pub(crate) config: ServiceConfig,
 }
@@ -74,6 +75,7 @@ impl UserPools {
             hashing: HashWorkers::new(hasher, cores),
             sink,
             keys: KeyCache::default(),
+            pools: PoolCache::default(),
             verified_tokens: VerifiedTokens::default(),
             config,
         }
@@ -103,11 +105,19 @@ impl UserPools {
         self.clock.now_millis()
     }
 
-    pub(crate) async fn pool(&self, pool_id: &str) -> Result<UserPool> {
-        self.store
-            .get_pool(pool_id)
-            .await?
-            .ok_or_else(|| Error::pool_not_found(pool_id))
+    /// A pool, from a short-lived in-process cache (see [`PoolCache`]).
+    pub(crate) async fn pool(&self, pool_id: &str) -> Result<Arc<UserPool>> {
+        if let Some(pool) = self.pools.get(pool_id, self.now()) {
+            return Ok(pool);
+        }
+        let pool = Arc::new(
+            self.store
+                .get_pool(pool_id)
+                .await?
+                .ok_or_else(|| Error::pool_not_found(pool_id))?,
+        );
+        self.pools.put(pool.clone(), self.now());
+        Ok(pool)
     }
 
     pub(crate) async fn client(&self, client_id: &str) -> Result<AppClient> {
@@ -267,6 +277,42 @@ impl UserPools {
             Ok(())
         } else {
             Err(Error::user_not_found())
+        }
+    }
+}
+
+/// Parsed pools kept for a second. Every read of a pool goes through it, so
+/// the hot paths (AdminGetUser, sign-in) do not parse the pool document on
+/// each request. This instance's own writes replace or drop the entry at
+/// once; a change made by another instance sharing the database is seen
+/// within [`POOL_CACHE_MS`].
+#[derive(Default)]
+pub(crate) struct PoolCache {
+    entries: std::sync::RwLock<std::collections::HashMap<String, (Arc<UserPool>, i64)>>,
+}
+
+/// How long a cached pool is served.
+pub(crate) const POOL_CACHE_MS: i64 = 1000;
+
+impl PoolCache {
+    fn get(&self, pool_id: &str, now: i64) -> Option<Arc<UserPool>> {
+        let entries = self.entries.read().ok()?;
+        let (pool, at) = entries.get(pool_id)?;
+        (now - at < POOL_CACHE_MS && now >= *at).then(|| pool.clone())
+    }
+
+    pub(crate) fn put(&self, pool: Arc<UserPool>, now: i64) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() > 10_000 {
+                entries.clear();
+            }
+            entries.insert(pool.id.clone(), (pool, now));
+        }
+    }
+
+    pub(crate) fn forget(&self, pool_id: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(pool_id);
         }
     }
 }

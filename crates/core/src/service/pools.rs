@@ -105,7 +105,7 @@ impl UserPools {
     pub async fn describe_user_pool(&self, pool_id: &str) -> Result<(UserPool, u64)> {
         let pool = self.pool(pool_id).await?;
         let users = self.store.count_users(pool_id).await?;
-        Ok((pool, users))
+        Ok(((*pool).clone(), users))
     }
 
     pub async fn list_user_pools(&self, max: usize, next: Option<&str>) -> Result<Page<UserPool>> {
@@ -128,7 +128,7 @@ impl UserPools {
         settings: PoolSettings,
     ) -> Result<UserPool> {
         check_settings(&settings)?;
-        let mut pool = self.pool(pool_id).await?;
+        let mut pool = (*self.pool(pool_id).await?).clone();
         if let Some(name) = name {
             pool.name = name;
         }
@@ -137,6 +137,7 @@ impl UserPools {
         if !self.store.update_pool(&pool).await? {
             return Err(Error::pool_not_found(pool_id));
         }
+        self.pools.forget(pool_id);
         Ok(pool)
     }
 
@@ -171,6 +172,7 @@ impl UserPools {
             pool.modified = self.now();
         }
         self.store.update_pool(&pool).await?;
+        self.pools.forget(&pool.id);
         Ok(pool)
     }
 
@@ -184,6 +186,7 @@ impl UserPools {
         }
         self.store.delete_pool(pool_id).await?;
         self.keys.forget(pool_id);
+        self.pools.forget(pool_id);
         Ok(())
     }
 
