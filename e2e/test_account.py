@@ -199,3 +199,16 @@ def test_attribute_updates_and_verification(cognate, boto_client):
     assert "custom:team" not in attrs and "name" not in attrs
     expect_error("InvalidParameterException", idp.admin_delete_user_attributes, UserPoolId=pool_id,
                  Username=user, UserAttributeNames=["custom:missing"])
+
+
+def test_repeated_failures_lock_the_account(cognate, boto_client):
+    idp = boto_client(cognate)
+    pool_id, client_id = create_pool_and_client(idp, flows=FLOWS)
+    user = unique("lock")
+    create_confirmed_user(idp, pool_id, user)
+    for _ in range(5):
+        expect_error("NotAuthorizedException", login, idp, client_id, user, "Wr0ng-Passw0rd!",
+                     message="Incorrect username or password.")
+    # Locked now: even the right password is refused until the lock passes.
+    expect_error("NotAuthorizedException", login, idp, client_id, user, PASSWORD,
+                 message="Password attempts exceeded")

@@ -377,6 +377,15 @@ pub struct User {
     /// Sign-in sessions whose access tokens were revoked (RevokeToken, sign-out).
     #[serde(default)]
     pub revoked_origins: Vec<RevokedOrigin>,
+    /// Consecutive failed sign-ins (reset by a success or 15 minutes of quiet).
+    #[serde(default)]
+    pub failed_sign_ins: u32,
+    /// When the last failed sign-in happened.
+    #[serde(default)]
+    pub last_failed_sign_in: Option<Millis>,
+    /// Sign-ins are refused until then ("Password attempts exceeded").
+    #[serde(default)]
+    pub locked_until: Option<Millis>,
 }
 
 impl User {

@@ -82,6 +82,13 @@ fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str
         .ok_or_else(|| Error::invalid_parameter(format!("Missing required parameter {name}")))
 }
 
+/// Failed sign-ins in a row before the account locks.
+const LOCKOUT_AFTER: u32 = 5;
+/// Longest lock.
+const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
+/// Quiet time after which failures are forgotten.
+const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
+
 /// A new opaque Session handle (Cognito's start with `AYAB`).
 fn new_session_handle() -> String {
     format!("AYAB{}", cognate_crypto::random::base64url(192))
@@ -167,19 +174,67 @@ impl UserPools {
                 Error::user_not_found()
             });
         };
+        self.check_lockout(&user)?;
         if !self
             .verify_password(password, user.password_hash.as_deref())
             .await?
         {
-            return Err(Error::incorrect_credentials());
+            return Err(self.failed_sign_in(user).await);
         }
         let mut user = user;
+        self.clear_failures(&mut user).await?;
         if user.srp_verifier.is_none() {
             // Users stored before SRP support get a verifier at their next sign-in.
             self.set_password(pool, &mut user, password).await?;
             self.save_user(&user).await?;
         }
         self.after_primary_auth(pool, client, &user).await
+    }
+
+    /// Refuses a sign-in while the user is locked out after failed attempts.
+    fn check_lockout(&self, user: &User) -> Result<()> {
+        if user.locked_until.is_some_and(|t| t > self.now()) {
+            return Err(Error::not_authorized("Password attempts exceeded"));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in. From the fifth in a row the user is locked
+    /// for 1 s, doubling with each further failure up to 15 minutes; 15
+    /// minutes without failures start the count again. Returns the error to answer.
+    async fn failed_sign_in(&self, mut user: User) -> Error {
+        let now = self.now();
+        if user
+            .last_failed_sign_in
+            .is_some_and(|t| now - t > LOCKOUT_RESET_MS)
+        {
+            user.failed_sign_ins = 0;
+        }
+        user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
+        user.last_failed_sign_in = Some(now);
+        if user.failed_sign_ins >= LOCKOUT_AFTER {
+            let exponent = (user.failed_sign_ins - LOCKOUT_AFTER).min(20);
+            let lock_ms = (1000i64 << exponent).min(LOCKOUT_MAX_MS);
+            user.locked_until = Some(now + lock_ms);
+        }
+        if let Err(e) = self.save_user(&user).await {
+            return e;
+        }
+        if user.failed_sign_ins > LOCKOUT_AFTER {
+            Error::not_authorized("Password attempts exceeded")
+        } else {
+            Error::incorrect_credentials()
+        }
+    }
+
+    async fn clear_failures(&self, user: &mut User) -> Result<()> {
+        if user.failed_sign_ins > 0 || user.locked_until.is_some() {
+            user.failed_sign_ins = 0;
+            user.last_failed_sign_in = None;
+            user.locked_until = None;
+            self.save_user(user).await?;
+        }
+        Ok(())
     }
 
     /// What follows a proven password (plain or SRP): account state checks,
@@ -352,14 +407,19 @@ impl UserPools {
         })
         .await
         .map_err(|e| Error::internal(e.to_string()))?;
-        if !ok || !known {
+        if !known {
             return Err(Error::incorrect_credentials());
         }
-        let user = self
+        let mut user = self
             .store
             .get_user(&pool.id, &session.username)
             .await?
             .ok_or_else(Error::incorrect_credentials)?;
+        self.check_lockout(&user)?;
+        if !ok {
+            return Err(self.failed_sign_in(user).await);
+        }
+        self.clear_failures(&mut user).await?;
         self.after_primary_auth(pool, client, &user).await
     }
 

@@ -145,6 +145,9 @@ impl UserPools {
             srp_salt: None,
             srp_verifier: None,
             revoked_origins: Vec::new(),
+            failed_sign_ins: 0,
+            last_failed_sign_in: None,
+            locked_until: None,
         }
     }
 
