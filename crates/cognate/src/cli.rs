@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// Account id used in ARNs.
     #[arg(long, env = "COGNATE_ACCOUNT_ID", default_value = "000000000000")]
     pub account_id: String,
+    /// Address of the API gateway (overrides `gateway.listen` of the config
+    /// file; starts the gateway, with no routes, even without a `gateway:` section).
+    #[arg(long, env = "COGNATE_GATEWAY_LISTEN")]
+    pub gateway_listen: Option<SocketAddr>,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
     #[arg(long, env = "COGNATE_LOG", default_value = "info")]
     pub log: String,

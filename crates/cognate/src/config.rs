@@ -33,6 +33,9 @@ impl std::error::Error for ConfigError {}
 pub struct ConfigFile {
     #[serde(default)]
     pub pools: Vec<PoolConfig>,
+    /// The API gateway (see `cognate_gateway::config`); none when absent.
+    #[serde(default)]
+    pub gateway: Option<cognate_gateway::GatewayConfig>,
 }
 
 #[derive(Debug, Deserialize)]

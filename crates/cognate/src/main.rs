@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod delivery;
+mod gateway;
 mod server;
 
 use clap::Parser;

@@ -77,6 +77,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             account_id: args.account_id.clone(),
         },
     ));
+    // The gateway is built (validated) before the file is applied.
+    let gateway_config = config_file.as_ref().and_then(|(_, f)| f.gateway.clone());
+    let gateway = match (&gateway_config, args.gateway_listen) {
+        (None, None) => None,
+        (config, flag) => {
+            let config = config.clone().unwrap_or_default();
+            let built = cognate_gateway::Gateway::build(
+                &config,
+                Some(Arc::new(crate::gateway::LocalPoolKeys(service.clone()))),
+            )
+            .map_err(|e| {
+                let file = args.config.as_ref().map(|p| p.display().to_string());
+                anyhow::anyhow!("{}: {e}", file.unwrap_or_else(|| "gateway".into()))
+            })?;
+            let addr = match flag.or(config.listen) {
+                Some(a) => a,
+                None => cognate_gateway::DEFAULT_LISTEN.parse()?,
+            };
+            Some((built, addr, config.apis.len()))
+        }
+    };
     if let Some((path, file)) = &config_file {
         config::apply(&service, path, file).await?;
     }
@@ -85,6 +106,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
+    let mut gateway_banner = None;
+    if let Some((gateway, addr, apis)) = gateway {
+        let gateway_listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (gateway)"))?;
+        let gateway_local = gateway_listener.local_addr()?;
+        gateway_banner = Some(format!(
+            "  gateway:       http://{gateway_local} ({apis} API(s), metrics at /metrics)"
+        ));
+        tokio::spawn(async move {
+            let service = gateway
+                .into_router()
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            if let Err(e) = axum::serve(gateway_listener, service)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+            {
+                tracing::error!(error = %e, "gateway failed");
+            }
+        });
+    }
 
     // Expired sessions, codes and refresh tokens are purged in the background.
     let purge_store = store.clone();
@@ -114,6 +156,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             path.display(),
             file.pools.len()
         );
+    }
+    if let Some(line) = gateway_banner {
+        println!("{line}");
     }
     println!("Try it:");
     println!(

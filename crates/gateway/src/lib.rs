@@ -1,0 +1,675 @@
+//! cognate's API gateway: routes of one or more APIs (with stages) matched
+//! by method and path template, per-route Cognito/JWT authorizers built on
+//! `cognate-token`, verified claims forwarded as headers that are first
+//! stripped from the request, `http` (reverse proxy) and `mock`
+//! integrations, CORS per API, and Prometheus metrics.
+
+pub mod config;
+mod cors;
+pub mod metrics;
+mod proxy;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use cognate_token::{
+    token_from_header_value, Claims, HttpJwks, IssuerConfig, JwksSource, Policy, Rejection,
+    Revocation, TokenUse, Verifier,
+};
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+
+pub use crate::config::{AuthMode, AuthorizerConfig, GatewayConfig, IntegrationConfig};
+use crate::cors::Cors;
+use crate::metrics::Metrics;
+use crate::proxy::{HttpClient, ProxyError, Upstream};
+
+/// Default listen address of the gateway.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9230";
+
+/// Prefix of every header the gateway sets for the backend; incoming
+/// headers with it are removed first, so a caller can never forge them.
+pub const CLAIM_HEADER_PREFIX: &str = "x-cognate-";
+/// One header per claim: `x-cognate-claim-<name>` (lower case; anything but
+/// letters, digits and `-` becomes `-`: `cognito:username` → `cognito-username`).
+pub const CLAIM_HEADER: &str = "x-cognate-claim-";
+/// All claims as one JSON object.
+pub const CLAIMS_JSON_HEADER: &str = "x-cognate-claims";
+
+/// What the gateway needs from the local user pools: the issuer of a pool,
+/// its keys (in-process) and, when core supports it, a revocation check.
+pub trait LocalPools: Send + Sync + 'static {
+    fn issuer(&self, pool_id: &str) -> String;
+    fn jwks(&self, pool_id: &str) -> Arc<dyn JwksSource>;
+    fn revocation(&self, pool_id: &str) -> Option<Arc<dyn Revocation>>;
+}
+
+struct Authorizer {
+    name: String,
+    verifier: Arc<Verifier>,
+    header: HeaderName,
+}
+
+enum Integration {
+    Http(Upstream),
+    Mock {
+        status: StatusCode,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        body: axum::body::Bytes,
+    },
+}
+
+struct Route {
+    api: usize,
+    template: String,
+    auth: AuthMode,
+    authorizer: Option<Arc<Authorizer>>,
+    policy: Policy,
+    forward_authorization: bool,
+    integration: Integration,
+}
+
+struct Api {
+    name: String,
+    prefix: String,
+    cors: Option<Cors>,
+}
+
+/// A path template's routes by method (`None` = ANY).
+#[derive(Default)]
+struct Methods {
+    by_method: Vec<(Option<Method>, usize)>,
+}
+
+/// The built gateway: shared by all connections.
+pub struct Gateway {
+    apis: Vec<Api>,
+    routes: Vec<Route>,
+    matcher: matchit::Router<usize>,
+    methods: Vec<(usize, Methods)>,
+    metrics: Metrics,
+    metrics_path: String,
+    client: HttpClient,
+}
+
+/// The error of a config that cannot be built, with the key path.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+fn header_name(name: Option<&str>, at: &str) -> Result<HeaderName, BuildError> {
+    match name {
+        None => Ok(header::AUTHORIZATION),
+        Some(n) => HeaderName::from_bytes(n.as_bytes())
+            .map_err(|_| BuildError(format!("{at}.header: invalid header name `{n}`"))),
+    }
+}
+
+/// `/items/{id}` → matchit's `/items/{id}`; `/{proxy+}` → `/{*proxy}`.
+fn to_matchit(path: &str, at: &str) -> Result<String, BuildError> {
+    let bad = |why: &str| BuildError(format!("{at}.path: `{path}` {why}"));
+    if !path.starts_with('/') {
+        return Err(bad("must start with /"));
+    }
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let mut out = String::new();
+    for (i, seg) in segments.iter().enumerate() {
+        out.push('/');
+        if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let (name, greedy) = match inner.strip_suffix('+') {
+                Some(n) => (n, true),
+                None => (inner, false),
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(bad("has an invalid parameter name"));
+            }
+            if greedy && i + 1 != segments.len() {
+                return Err(bad("may only have a greedy {name+} as its last segment"));
+            }
+            out.push('{');
+            if greedy {
+                out.push('*');
+            }
+            out.push_str(name);
+            out.push('}');
+        } else if seg.contains(['{', '}', '*']) {
+            return Err(bad(
+                "has a segment with `{`, `}` or `*` that is not a parameter",
+            ));
+        } else {
+            out.push_str(seg);
+        }
+    }
+    Ok(out)
+}
+
+impl Gateway {
+    /// Validates the config and builds the gateway; `local` resolves
+    /// `cognito` authorizers (without it they are refused).
+    pub fn build(
+        config: &GatewayConfig,
+        local: Option<Arc<dyn LocalPools>>,
+    ) -> Result<Gateway, BuildError> {
+        let metrics = Metrics::new().map_err(|e| BuildError(format!("metrics: {e}")))?;
+        let metrics_path = config
+            .metrics_path
+            .clone()
+            .unwrap_or_else(|| "/metrics".into());
+        let cache = config
+            .token_cache_size
+            .unwrap_or(cognate_token::DEFAULT_CACHE_CAPACITY);
+        let mut apis = Vec::new();
+        let mut routes = Vec::new();
+        let mut matcher = matchit::Router::new();
+        let mut templates: HashMap<String, usize> = HashMap::new();
+        let mut methods: Vec<(usize, Methods)> = Vec::new();
+        for (a, api) in config.apis.iter().enumerate() {
+            let at = format!("gateway.apis[{a}]");
+            let prefix = match &api.stage {
+                None => String::new(),
+                Some(s)
+                    if !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+                {
+                    format!("/{s}")
+                }
+                Some(s) => {
+                    return Err(BuildError(format!(
+                        "{at}.stage: `{s}` must be letters, digits, `_` or `-`"
+                    )))
+                }
+            };
+            let cors = api
+                .cors
+                .as_ref()
+                .map(Cors::new)
+                .transpose()
+                .map_err(|e| BuildError(format!("{at}.cors: {e}")))?;
+            let mut authorizers = HashMap::new();
+            for (name, az) in &api.authorizers {
+                let at = format!("{at}.authorizers.{name}");
+                let (issuers, header) = match az {
+                    AuthorizerConfig::Cognito {
+                        pools,
+                        clients,
+                        header,
+                    } => {
+                        let local = local.as_ref().ok_or_else(|| {
+                            BuildError(format!("{at}: cognito authorizers need the local pools"))
+                        })?;
+                        if pools.is_empty() {
+                            return Err(BuildError(format!("{at}.pools: name at least one pool")));
+                        }
+                        let issuers = pools
+                            .iter()
+                            .map(|p| IssuerConfig {
+                                issuer: local.issuer(p),
+                                clients: clients.clone(),
+                                keys: local.jwks(p),
+                                revocation: local.revocation(p),
+                            })
+                            .collect::<Vec<_>>();
+                        (issuers, header_name(header.as_deref(), &at)?)
+                    }
+                    AuthorizerConfig::Jwt {
+                        issuer,
+                        audience,
+                        jwks_uri,
+                        header,
+                    } => {
+                        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                            return Err(BuildError(format!(
+                                "{at}.issuer: `{issuer}` is not an http(s) URL"
+                            )));
+                        }
+                        let keys: Arc<dyn JwksSource> = match jwks_uri {
+                            Some(u) => Arc::new(HttpJwks::jwks_url(u)),
+                            None => Arc::new(HttpJwks::discovery(issuer)),
+                        };
+                        let issuer = IssuerConfig {
+                            issuer: issuer.trim_end_matches('/').to_owned(),
+                            clients: audience.clone(),
+                            keys,
+                            revocation: None,
+                        };
+                        (vec![issuer], header_name(header.as_deref(), &at)?)
+                    }
+                };
+                let mut builder = Verifier::builder().cache_capacity(cache);
+                for i in issuers {
+                    builder = builder.issuer(i);
+                }
+                authorizers.insert(
+                    name.clone(),
+                    (
+                        Arc::new(Authorizer {
+                            name: name.clone(),
+                            verifier: Arc::new(builder.build()),
+                            header,
+                        }),
+                        matches!(az, AuthorizerConfig::Cognito { .. }),
+                    ),
+                );
+            }
+            for (r, route) in api.routes.iter().enumerate() {
+                let at = format!("{at}.routes[{r}]");
+                let method = match route.method.to_ascii_uppercase().as_str() {
+                    "ANY" => None,
+                    m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => {
+                        Method::from_bytes(m.as_bytes()).ok()
+                    }
+                    other => {
+                        return Err(BuildError(format!(
+                            "{at}.method: `{other}` is not one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY"
+                        )))
+                    }
+                };
+                let template = format!("{prefix}{}", route.path);
+                let pattern = to_matchit(&template, &at)?;
+                let (authorizer, cognito) = match &route.authorizer {
+                    None => (None, false),
+                    Some(name) => {
+                        let (a, cognito) = authorizers.get(name).ok_or_else(|| {
+                            BuildError(format!(
+                                "{at}.authorizer: no authorizer `{name}` in this API"
+                            ))
+                        })?;
+                        (Some(a.clone()), *cognito)
+                    }
+                };
+                let auth = route.auth.unwrap_or(if authorizer.is_some() {
+                    AuthMode::Required
+                } else {
+                    AuthMode::None
+                });
+                if auth != AuthMode::None && authorizer.is_none() {
+                    return Err(BuildError(format!(
+                        "{at}.authorizer: auth `{auth:?}` needs an authorizer"
+                    )));
+                }
+                let token_use =
+                    route
+                        .token_use
+                        .unwrap_or(match (cognito, route.scopes.is_empty()) {
+                            (true, true) => TokenUse::Id,
+                            (true, false) => TokenUse::Access,
+                            (false, _) => TokenUse::Any,
+                        });
+                let integration = match &route.integration {
+                    IntegrationConfig::Http { url, timeout_ms } => Integration::Http(
+                        Upstream::parse(url, Duration::from_millis(timeout_ms.unwrap_or(29_000)))
+                            .map_err(|e| BuildError(format!("{at}.integration: {e}")))?,
+                    ),
+                    IntegrationConfig::Mock {
+                        status,
+                        headers,
+                        body,
+                    } => {
+                        let status = StatusCode::from_u16(*status).map_err(|_| {
+                            BuildError(format!(
+                                "{at}.integration.status: `{status}` is not an HTTP status"
+                            ))
+                        })?;
+                        let mut hs = Vec::new();
+                        for (k, v) in headers {
+                            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+                                BuildError(format!("{at}.integration.headers: invalid name `{k}`"))
+                            })?;
+                            let value = HeaderValue::from_str(v).map_err(|_| {
+                                BuildError(format!("{at}.integration.headers.{k}: invalid value"))
+                            })?;
+                            hs.push((name, value));
+                        }
+                        let body = match body {
+                            None => Vec::new(),
+                            Some(serde_json::Value::String(s)) => s.clone().into_bytes(),
+                            Some(v) => {
+                                if !hs.iter().any(|(n, _)| n == header::CONTENT_TYPE) {
+                                    hs.push((
+                                        header::CONTENT_TYPE,
+                                        HeaderValue::from_static("application/json"),
+                                    ));
+                                }
+                                v.to_string().into_bytes()
+                            }
+                        };
+                        Integration::Mock {
+                            status,
+                            headers: hs,
+                            body: body.into(),
+                        }
+                    }
+                };
+                let index = routes.len();
+                routes.push(Route {
+                    api: a,
+                    template: template.clone(),
+                    auth,
+                    authorizer,
+                    policy: Policy {
+                        token_use,
+                        scopes: route.scopes.clone(),
+                        scope_match: route.scope_match,
+                        groups: route.groups.clone(),
+                    },
+                    forward_authorization: route.forward_authorization.unwrap_or(true),
+                    integration,
+                });
+                let slot = match templates.get(&pattern) {
+                    Some(&slot) => slot,
+                    None => {
+                        matcher
+                            .insert(pattern.clone(), methods.len())
+                            .map_err(|e| {
+                                BuildError(format!(
+                                    "{at}.path: `{template}` conflicts with another route: {e}"
+                                ))
+                            })?;
+                        templates.insert(pattern.clone(), methods.len());
+                        methods.push((a, Methods::default()));
+                        methods.len() - 1
+                    }
+                };
+                let entry = &mut methods[slot].1;
+                if entry.by_method.iter().any(|(m, _)| *m == method) {
+                    return Err(BuildError(format!(
+                        "{at}: a route `{} {template}` is already declared",
+                        route.method
+                    )));
+                }
+                entry.by_method.push((method, index));
+            }
+            apis.push(Api {
+                name: api.name.clone(),
+                prefix,
+                cors,
+            });
+        }
+        // Pre-create the outcome series so that dashboards see zeros.
+        for route in &routes {
+            if let Some(az) = &route.authorizer {
+                for outcome in
+                    std::iter::once("ok").chain(Rejection::ALL.iter().map(|r| r.reason()))
+                {
+                    let _ = metrics.token_outcomes.with_label_values(&[
+                        apis[route.api].name.as_str(),
+                        az.name.as_str(),
+                        outcome,
+                    ]);
+                }
+            }
+        }
+        Ok(Gateway {
+            apis,
+            routes,
+            matcher,
+            methods,
+            metrics,
+            metrics_path,
+            client: proxy::client(),
+        })
+    }
+
+    /// The router to serve (with `into_make_service_with_connect_info::<SocketAddr>()`).
+    pub fn into_router(self) -> Router {
+        Router::new().fallback(handle).with_state(Arc::new(self))
+    }
+
+    pub fn metrics_text(&self) -> String {
+        self.metrics.render()
+    }
+}
+
+fn message(status: StatusCode, message: &str, error_type: Option<&'static str>) -> Response {
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "message": message }).to_string(),
+    )
+        .into_response();
+    if let Some(t) = error_type {
+        r.headers_mut()
+            .insert("x-amzn-errortype", HeaderValue::from_static(t));
+    }
+    r
+}
+
+fn refusal(rejection: Rejection) -> Response {
+    if rejection == Rejection::KeysUnavailable {
+        message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None)
+    } else if rejection.is_forbidden() {
+        let mut r = message(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            Some("ForbiddenException"),
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"insufficient_scope\""),
+        );
+        r
+    } else {
+        let mut r = message(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            Some("UnauthorizedException"),
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        r
+    }
+}
+
+/// `cognito:username` → `x-cognate-claim-cognito-username`.
+fn claim_header_name(claim: &str) -> Option<HeaderName> {
+    let mut name = String::with_capacity(CLAIM_HEADER.len() + claim.len());
+    name.push_str(CLAIM_HEADER);
+    for c in claim.chars() {
+        name.push(match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '-') => c,
+            _ => '-',
+        });
+    }
+    HeaderName::from_bytes(name.as_bytes()).ok()
+}
+
+/// Claim values as strings: strings as they are, arrays joined with commas
+/// (like API Gateway's REST claims), numbers and booleans in JSON, objects
+/// as JSON text.
+fn claim_header_value(value: &serde_json::Value) -> Option<HeaderValue> {
+    use serde_json::Value;
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    };
+    HeaderValue::from_bytes(text.as_bytes()).ok()
+}
+
+fn add_claim_headers(headers: &mut http::HeaderMap, claims: &Claims) {
+    for (name, value) in &claims.all {
+        if let (Some(n), Some(v)) = (claim_header_name(name), claim_header_value(value)) {
+            headers.insert(n, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_bytes(
+        serde_json::Value::Object(claims.all.clone())
+            .to_string()
+            .as_bytes(),
+    ) {
+        headers.insert(CLAIMS_JSON_HEADER, v);
+    }
+}
+
+fn strip_claim_headers(headers: &mut http::HeaderMap) {
+    let forged: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with(CLAIM_HEADER_PREFIX))
+        .cloned()
+        .collect();
+    for k in forged {
+        headers.remove(k);
+    }
+}
+
+async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    let started = Instant::now();
+    let path = req.uri().path().to_owned();
+    if path == gw.metrics_path && req.method() == Method::GET {
+        return (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            gw.metrics.render(),
+        )
+            .into_response();
+    }
+    let method = req.method().clone();
+    let Ok(matched) = gw.matcher.at(&path) else {
+        gw.metrics
+            .requests
+            .with_label_values(&["", "unmatched", method.as_str(), "404"])
+            .inc();
+        return message(StatusCode::NOT_FOUND, "Not Found", None);
+    };
+    let Some((api_index, methods)) = gw.methods.get(*matched.value) else {
+        return message(StatusCode::NOT_FOUND, "Not Found", None);
+    };
+    let api = &gw.apis[*api_index];
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    if let Some(cors) = &api.cors {
+        if Cors::is_preflight(&method, req.headers())
+            && !methods
+                .by_method
+                .iter()
+                .any(|(m, _)| m.as_ref() == Some(&Method::OPTIONS))
+        {
+            let (status, headers) = cors.preflight(req.headers());
+            return (status, headers).into_response();
+        }
+    }
+    let route_index = methods
+        .by_method
+        .iter()
+        .find(|(m, _)| m.as_ref() == Some(&method))
+        .or_else(|| methods.by_method.iter().find(|(m, _)| m.is_none()))
+        .map(|(_, i)| *i);
+    let Some(route) = route_index.and_then(|i| gw.routes.get(i)) else {
+        gw.metrics
+            .requests
+            .with_label_values(&[api.name.as_str(), "unmatched", method.as_str(), "404"])
+            .inc();
+        return message(StatusCode::NOT_FOUND, "Not Found", None);
+    };
+    let mut response = route_request(&gw, api, route, req).await;
+    if let Some(cors) = &api.cors {
+        cors.decorate(origin.as_ref(), response.headers_mut());
+    }
+    let status = response.status();
+    gw.metrics
+        .requests
+        .with_label_values(&[
+            api.name.as_str(),
+            route.template.as_str(),
+            method.as_str(),
+            status.as_str(),
+        ])
+        .inc();
+    gw.metrics
+        .duration
+        .with_label_values(&[api.name.as_str(), route.template.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn route_request(gw: &Gateway, api: &Api, route: &Route, mut req: Request) -> Response {
+    strip_claim_headers(req.headers_mut());
+    let mut claims = None;
+    if let (Some(az), true) = (&route.authorizer, route.auth != AuthMode::None) {
+        let token = match req.headers().get(&az.header) {
+            None => Err(Rejection::Missing),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| Rejection::Malformed)
+                .and_then(|v| token_from_header_value(v).ok_or(Rejection::Missing)),
+        };
+        let outcome = match token {
+            Ok(t) => az.verifier.authorize(t, &route.policy).await,
+            Err(r) => Err(r),
+        };
+        let label = match &outcome {
+            Ok(_) => "ok",
+            Err(r) => r.reason(),
+        };
+        gw.metrics
+            .token_outcomes
+            .with_label_values(&[api.name.as_str(), az.name.as_str(), label])
+            .inc();
+        match outcome {
+            Ok(c) => claims = Some(c),
+            Err(r) if route.auth == AuthMode::Required => return refusal(r),
+            Err(_) => {}
+        }
+        if !route.forward_authorization {
+            req.headers_mut().remove(&az.header);
+        }
+    }
+    if let Some(c) = &claims {
+        add_claim_headers(req.headers_mut(), c);
+    }
+    match &route.integration {
+        Integration::Mock {
+            status,
+            headers,
+            body,
+        } => {
+            let mut r = Response::new(Body::from(body.clone()));
+            *r.status_mut() = *status;
+            for (k, v) in headers {
+                r.headers_mut().insert(k.clone(), v.clone());
+            }
+            r
+        }
+        Integration::Http(upstream) => {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
+            let path = req.uri().path();
+            let path = path
+                .strip_prefix(api.prefix.as_str())
+                .unwrap_or(path)
+                .to_owned();
+            match proxy::forward(&gw.client, upstream, &path, req, peer).await {
+                Ok(r) => r,
+                Err(ProxyError::Timeout) => message(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "Endpoint request timed out",
+                    None,
+                ),
+                Err(ProxyError::Upstream) => message(StatusCode::BAD_GATEWAY, "Bad Gateway", None),
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Verification of Cognito tokens (and of any issuer's RS256 JWTs) for Rust
+//! backends and for cognate's gateway: one implementation of the checks and
+//! one outcome enum serve both.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use std::sync::Arc;
+//! use cognate_token::{IssuerConfig, Policy, TokenUse, Verifier};
+//! let verifier = Arc::new(
+//!     Verifier::builder()
+//!         .issuer(IssuerConfig::cognito(
+//!             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+//!             &["3c4v73qlc19bp0mevm94f5a4co"],
+//!         ))
+//!         .build(),
+//! );
+//! let claims = verifier.authorize("eyJ...", &Policy::token_use(TokenUse::Id)).await;
+//! # }
+//! ```
+//!
+//! Checks, in order: length and shape; `alg` pinned to RS256 (anything else,
+//! `none` and `HS256` included, is `BadSignature`); `iss` one of the
+//! configured issuers; the issuer's key named by `kid` (keys fetched and
+//! cached, refetched on an unknown kid at most once per 30 s); the RSA
+//! signature; `exp`, `nbf` and `iat` with 30 s of skew; `aud` (ID token)
+//! or `client_id` (access token) among the allowed clients; revocation.
+//! Then the route's `Policy`: `token_use`, scopes (any-of by default, like
+//! API Gateway; or all-of) and groups (any-of).
+
+pub mod claims;
+pub mod extract;
+pub mod keys;
+pub mod outcome;
+pub mod verifier;
+
+pub use claims::{Claims, TokenUse};
+pub use extract::{token_from_header_value, Auth, AuthError, OptionalAuth, StrictAuth};
+pub use keys::{HttpJwks, JwksSource, KeyError, KeySet, RefetchPolicy, StaticJwks};
+pub use outcome::Rejection;
+pub use verifier::{
+    now_secs, IssuerConfig, Policy, Revocation, ScopeMatch, Verifier, VerifierBuilder,
+    DEFAULT_CACHE_CAPACITY, DEFAULT_LEEWAY_SECS,
+};

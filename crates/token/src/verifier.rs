@@ -1,0 +1,352 @@
+//! The `Verifier`: one or more trusted issuers with their keys and allowed
+//! clients, the checks of a token (RS256 signature by the issuer's key named
+//! by `kid`, `iss`, `exp`/`nbf`/`iat` with a small skew, `aud`/`client_id`,
+//! revocation), a bounded cache of verified tokens, and the per-route
+//! `Policy` (token_use, scopes, groups).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use cognate_crypto::jws::{self, JwsError};
+
+use crate::claims::{Claims, TokenUse};
+use crate::keys::{HttpJwks, IssuerKeys, JwksSource, KeySet, RefetchPolicy, StaticJwks};
+use crate::outcome::Rejection;
+
+/// Default allowed clock skew, in seconds, for `exp`, `nbf` and `iat`: small
+/// enough not to matter for Cognito's hour-long tokens, large enough for
+/// hosts whose clocks drift a little.
+pub const DEFAULT_LEEWAY_SECS: i64 = 30;
+
+/// Default number of verified tokens kept.
+pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+/// A revocation check for tokens of a local pool (e.g. after GlobalSignOut
+/// or RevokeToken). It is consulted on every use of a token, including
+/// cache hits, so an implementation must be cheap (keep its own cache).
+#[async_trait]
+pub trait Revocation: Send + Sync + 'static {
+    async fn is_revoked(&self, claims: &Claims) -> bool;
+}
+
+/// One trusted issuer.
+pub struct IssuerConfig {
+    /// Exactly the `iss` of its tokens, e.g.
+    /// `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example`.
+    pub issuer: String,
+    /// Allowed client ids: a token's `aud` (ID token) or `client_id`
+    /// (access token) must be one of them. Empty allows any client.
+    pub clients: Vec<String>,
+    pub keys: Arc<dyn JwksSource>,
+    pub revocation: Option<Arc<dyn Revocation>>,
+}
+
+impl IssuerConfig {
+    /// A Cognito user pool (or cognate pool) by issuer URL; keys are
+    /// fetched from `<issuer>/.well-known/jwks.json`.
+    pub fn cognito(issuer: &str, clients: &[&str]) -> Self {
+        IssuerConfig {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            clients: clients.iter().map(|c| (*c).to_owned()).collect(),
+            keys: Arc::new(HttpJwks::cognito(issuer)),
+            revocation: None,
+        }
+    }
+
+    /// Any OIDC issuer; keys from the discovery document's `jwks_uri`.
+    pub fn oidc(issuer: &str, audience: &[&str]) -> Self {
+        IssuerConfig {
+            keys: Arc::new(HttpJwks::discovery(issuer)),
+            ..Self::cognito(issuer, audience)
+        }
+    }
+
+    /// An issuer whose keys are given.
+    pub fn with_keys(issuer: &str, clients: &[&str], keys: KeySet) -> Self {
+        IssuerConfig {
+            keys: Arc::new(StaticJwks(keys)),
+            ..Self::cognito(issuer, clients)
+        }
+    }
+}
+
+/// How a route's required scopes are matched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeMatch {
+    /// At least one of the scopes (API Gateway's rule).
+    #[default]
+    Any,
+    /// Every scope.
+    All,
+}
+
+/// What a route asks of a valid token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub token_use: TokenUse,
+    pub scopes: Vec<String>,
+    pub scope_match: ScopeMatch,
+    /// The user must be in at least one of these `cognito:groups`.
+    pub groups: Vec<String>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            token_use: TokenUse::Any,
+            scopes: Vec::new(),
+            scope_match: ScopeMatch::Any,
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// A policy accepting only one kind of token.
+    pub fn token_use(token_use: TokenUse) -> Self {
+        Policy {
+            token_use,
+            ..Policy::default()
+        }
+    }
+
+    /// Checks token_use (401 when wrong), then scopes and groups (403).
+    pub fn check(&self, claims: &Claims) -> Result<(), Rejection> {
+        let wanted = match self.token_use {
+            TokenUse::Any => None,
+            TokenUse::Id => Some("id"),
+            TokenUse::Access => Some("access"),
+        };
+        if wanted.is_some() && claims.token_use.as_deref() != wanted {
+            return Err(Rejection::WrongTokenUse);
+        }
+        if !self.scopes.is_empty() {
+            let has = |s: &String| claims.scopes.iter().any(|c| c == s);
+            let ok = match self.scope_match {
+                ScopeMatch::Any => self.scopes.iter().any(has),
+                ScopeMatch::All => self.scopes.iter().all(has),
+            };
+            if !ok {
+                return Err(Rejection::InsufficientScope);
+            }
+        }
+        if !self.groups.is_empty() && !self.groups.iter().any(|g| claims.groups.contains(g)) {
+            return Err(Rejection::MissingGroup);
+        }
+        Ok(())
+    }
+}
+
+struct Issuer {
+    issuer: String,
+    clients: Vec<String>,
+    keys: IssuerKeys,
+    revocation: Option<Arc<dyn Revocation>>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    claims: Arc<Claims>,
+    issuer: usize,
+}
+
+/// Verifies tokens of a set of issuers. Cheap to share (`Arc<Verifier>`).
+pub struct Verifier {
+    issuers: Vec<Issuer>,
+    by_iss: HashMap<String, usize>,
+    leeway: i64,
+    cache: Option<quick_cache::sync::Cache<[u8; 32], Verified>>,
+}
+
+/// Builds a `Verifier`.
+pub struct VerifierBuilder {
+    issuers: Vec<IssuerConfig>,
+    leeway: i64,
+    cache_capacity: usize,
+    refetch: RefetchPolicy,
+}
+
+impl VerifierBuilder {
+    pub fn issuer(mut self, issuer: IssuerConfig) -> Self {
+        self.issuers.push(issuer);
+        self
+    }
+
+    /// Allowed clock skew in seconds (default 30).
+    pub fn leeway_secs(mut self, secs: i64) -> Self {
+        self.leeway = secs.max(0);
+        self
+    }
+
+    /// Verified tokens kept (default 10 000; 0 turns the cache off).
+    pub fn cache_capacity(mut self, n: usize) -> Self {
+        self.cache_capacity = n;
+        self
+    }
+
+    pub fn refetch(mut self, policy: RefetchPolicy) -> Self {
+        self.refetch = policy;
+        self
+    }
+
+    pub fn build(self) -> Verifier {
+        let mut by_iss = HashMap::new();
+        let issuers = self
+            .issuers
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                by_iss.insert(c.issuer.clone(), i);
+                Issuer {
+                    issuer: c.issuer,
+                    clients: c.clients,
+                    keys: IssuerKeys::new(c.keys, self.refetch),
+                    revocation: c.revocation,
+                }
+            })
+            .collect();
+        Verifier {
+            issuers,
+            by_iss,
+            leeway: self.leeway,
+            cache: (self.cache_capacity > 0)
+                .then(|| quick_cache::sync::Cache::new(self.cache_capacity)),
+        }
+    }
+}
+
+/// Seconds since the epoch, from the system clock.
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Verifier {
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder {
+            issuers: Vec::new(),
+            leeway: DEFAULT_LEEWAY_SECS,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+            refetch: RefetchPolicy::default(),
+        }
+    }
+
+    /// The issuers this verifier trusts.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.issuers.iter().map(|i| i.issuer.as_str())
+    }
+
+    /// Verifies a token now and applies `policy`.
+    pub async fn authorize(&self, token: &str, policy: &Policy) -> Result<Arc<Claims>, Rejection> {
+        self.authorize_at(token, policy, now_secs()).await
+    }
+
+    /// Verifies a token at time `now` (seconds) and applies `policy`.
+    pub async fn authorize_at(
+        &self,
+        token: &str,
+        policy: &Policy,
+        now: i64,
+    ) -> Result<Arc<Claims>, Rejection> {
+        let claims = self.verify_at(token, now).await?;
+        policy.check(&claims)?;
+        Ok(claims)
+    }
+
+    /// Verifies a token now, without a route policy.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, Rejection> {
+        self.verify_at(token, now_secs()).await
+    }
+
+    /// Verifies signature, issuer, audience, validity period at `now` and
+    /// revocation. A verified token is served from the cache afterwards,
+    /// but its validity period and revocation are checked at every use.
+    pub async fn verify_at(&self, token: &str, now: i64) -> Result<Arc<Claims>, Rejection> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(Rejection::Missing);
+        }
+        if token.len() > jws::MAX_TOKEN_LEN {
+            return Err(Rejection::Malformed);
+        }
+        let key = self
+            .cache
+            .as_ref()
+            .map(|_| cognate_crypto::digest::sha256(token.as_bytes()));
+        let cached = match (&self.cache, &key) {
+            (Some(cache), Some(key)) => cache.get(key),
+            _ => None,
+        };
+        let verified = match cached {
+            Some(v) => v,
+            None => {
+                let v = self.verify_uncached(token).await?;
+                self.check_time(&v.claims, now)?;
+                if let (Some(cache), Some(key)) = (&self.cache, key) {
+                    cache.insert(key, v.clone());
+                }
+                v
+            }
+        };
+        self.check_time(&verified.claims, now)?;
+        if let Some(revocation) = self
+            .issuers
+            .get(verified.issuer)
+            .and_then(|i| i.revocation.as_ref())
+        {
+            if revocation.is_revoked(&verified.claims).await {
+                return Err(Rejection::Revoked);
+            }
+        }
+        Ok(verified.claims)
+    }
+
+    fn check_time(&self, claims: &Claims, now: i64) -> Result<(), Rejection> {
+        if now >= claims.exp.saturating_add(self.leeway) {
+            return Err(Rejection::Expired);
+        }
+        let not_before = claims.nbf.into_iter().chain(claims.iat).max();
+        if not_before.is_some_and(|t| t > now.saturating_add(self.leeway)) {
+            return Err(Rejection::NotYetValid);
+        }
+        Ok(())
+    }
+
+    async fn verify_uncached(&self, token: &str) -> Result<Verified, Rejection> {
+        let decoded = jws::decode(token).map_err(|e| match e {
+            JwsError::WrongAlgorithm => Rejection::BadSignature,
+            _ => Rejection::Malformed,
+        })?;
+        let claims = Claims::parse(&decoded.payload)?;
+        let index = *self.by_iss.get(&claims.iss).ok_or(Rejection::WrongIssuer)?;
+        let issuer = self.issuers.get(index).ok_or(Rejection::WrongIssuer)?;
+        let kid = decoded.kid().ok_or(Rejection::UnknownKid)?;
+        let (keys, i) = issuer.keys.key(kid).await?;
+        keys.at(i)
+            .ok_or(Rejection::UnknownKid)?
+            .verify(decoded.signing_input.as_bytes(), &decoded.signature)
+            .map_err(|_| Rejection::BadSignature)?;
+        if !issuer.clients.is_empty() {
+            let allowed = |c: &str| issuer.clients.iter().any(|a| a == c);
+            let ok = match claims.client_id.as_deref() {
+                Some(client) if claims.token_use.as_deref() == Some("access") => allowed(client),
+                _ => {
+                    claims.aud.iter().any(|a| allowed(a))
+                        || claims.client_id.as_deref().is_some_and(allowed)
+                }
+            };
+            if !ok {
+                return Err(Rejection::WrongAudience);
+            }
+        }
+        Ok(Verified {
+            claims: Arc::new(claims),
+            issuer: index,
+        })
+    }
+}
