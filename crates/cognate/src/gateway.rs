@@ -1,8 +1,11 @@
 //! Glue between the gateway and the user pools: a Cognito authorizer's
-//! issuers are `<public-url>/<pool-id>` and its keys come from the pool's
-//! key store in-process (no HTTP round trip to ourselves).
+//! issuers are `<public-url>/<pool-id>`, its keys come from the pool's key
+//! store in-process (no HTTP round trip to ourselves), and its tokens are
+//! refused once revoked by sign-out, RevokeToken or disabling the user.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use cognate_core::UserPools;
@@ -24,11 +27,31 @@ impl LocalPools for LocalPoolKeys {
         })
     }
 
-    /// Access tokens revoked by GlobalSignOut/RevokeToken are not checked
-    /// yet: core has no revocation query for the gateway to consult.
-    fn revocation(&self, _pool_id: &str) -> Option<Arc<dyn Revocation>> {
-        None
+    fn revocation(&self, pool_id: &str) -> Option<Arc<dyn Revocation>> {
+        Some(Arc::new(PoolRevocation {
+            service: self.0.clone(),
+            pool_id: pool_id.to_owned(),
+            users: Mutex::new(HashMap::new()),
+        }))
     }
+}
+
+/// Validates a `gateway:` section without a database (for `check-config`):
+/// pools resolve to placeholder issuers whose keys are never fetched.
+pub fn check(config: &cognate_gateway::GatewayConfig) -> Result<(), cognate_gateway::BuildError> {
+    struct NoPools;
+    impl LocalPools for NoPools {
+        fn issuer(&self, pool_id: &str) -> String {
+            format!("http://check-config/{pool_id}")
+        }
+        fn jwks(&self, _pool_id: &str) -> Arc<dyn JwksSource> {
+            Arc::new(cognate_token::StaticJwks(KeySet::default()))
+        }
+        fn revocation(&self, _pool_id: &str) -> Option<Arc<dyn Revocation>> {
+            None
+        }
+    }
+    cognate_gateway::Gateway::build(config, Some(Arc::new(NoPools))).map(|_| ())
 }
 
 struct PoolJwks {
@@ -49,5 +72,109 @@ impl JwksSource for PoolJwks {
                 .filter_map(|k| VerifyingKey::from_jwk(k).ok())
                 .collect(),
         ))
+    }
+}
+
+/// How long a user's revocation state is reused before it is read again:
+/// a sign-out takes effect at the gateway within this time (on every
+/// instance, since the state is read from the shared store).
+const REVOCATION_STATE_TTL: Duration = Duration::from_secs(1);
+/// Users whose state is kept; past that the map starts over.
+const REVOCATION_STATE_MAX: usize = 50_000;
+
+/// What decides whether a user's tokens were revoked.
+struct UserState {
+    /// `None` when the user no longer exists.
+    user: Option<RevocationFacts>,
+}
+
+struct RevocationFacts {
+    enabled: bool,
+    /// Tokens issued (iat, seconds) before this second are revoked.
+    valid_after_secs: Option<i64>,
+    /// Signed-out sessions (origin_jti) and until when that matters (ms).
+    revoked_origins: Vec<(String, i64)>,
+}
+
+/// The same rules as the user APIs apply to access tokens (core's
+/// `user_from_access_token`), applied here to ID and access tokens alike:
+/// revoked when the user was deleted or disabled, when the token was issued
+/// before a global sign-out, or when its sign-in session was revoked.
+struct PoolRevocation {
+    service: Arc<UserPools>,
+    pool_id: String,
+    users: Mutex<HashMap<String, (Instant, Arc<UserState>)>>,
+}
+
+impl PoolRevocation {
+    async fn state(&self, sub: &str) -> Option<Arc<UserState>> {
+        if let Ok(m) = self.users.lock() {
+            if let Some((at, state)) = m.get(sub) {
+                if at.elapsed() < REVOCATION_STATE_TTL {
+                    return Some(state.clone());
+                }
+            }
+        }
+        let user = match self
+            .service
+            .store()
+            .get_user_by_sub(&self.pool_id, sub)
+            .await
+        {
+            Ok(u) => u,
+            Err(e) => {
+                // Fail closed: a token whose user cannot be read is refused.
+                tracing::warn!(error = %e, "reading a user for the revocation check failed");
+                return None;
+            }
+        };
+        let state = Arc::new(UserState {
+            user: user.map(|u| RevocationFacts {
+                enabled: u.enabled,
+                valid_after_secs: u.tokens_valid_after.map(|t| t.div_euclid(1000)),
+                revoked_origins: u
+                    .revoked_origins
+                    .into_iter()
+                    .map(|o| (o.origin_jti, o.until))
+                    .collect(),
+            }),
+        });
+        if let Ok(mut m) = self.users.lock() {
+            if m.len() >= REVOCATION_STATE_MAX {
+                m.clear();
+            }
+            m.insert(sub.to_owned(), (Instant::now(), state.clone()));
+        }
+        Some(state)
+    }
+}
+
+#[async_trait]
+impl Revocation for PoolRevocation {
+    async fn is_revoked(&self, claims: &cognate_token::Claims) -> bool {
+        let Some(sub) = claims.sub.as_deref() else {
+            return true;
+        };
+        let Some(state) = self.state(sub).await else {
+            return true;
+        };
+        let Some(user) = &state.user else {
+            return true;
+        };
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let before_sign_out = match (user.valid_after_secs, claims.iat) {
+            (Some(after), Some(iat)) => iat < after,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let revoked_session = claims.origin_jti.as_ref().is_some_and(|o| {
+            user.revoked_origins
+                .iter()
+                .any(|(origin, until)| origin == o && *until > now_ms)
+        });
+        !user.enabled || before_sign_out || revoked_session
     }
 }

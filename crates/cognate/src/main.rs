@@ -34,11 +34,7 @@ fn main() -> std::process::ExitCode {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::CheckConfig { file } => config::load(&file)
-            .map(|f| {
-                println!("{}: ok ({} pool(s))", file.display(), f.pools.len());
-            })
-            .map_err(Into::into),
+        Command::CheckConfig { file } => check_config(&file),
         Command::HashBench(args) => hash_bench(&args),
     };
     match result {
@@ -48,6 +44,16 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// Parses a config file and validates its gateway section.
+fn check_config(file: &std::path::Path) -> anyhow::Result<()> {
+    let f = config::load(file)?;
+    if let Some(g) = &f.gateway {
+        gateway::check(g).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    }
+    println!("{}: ok ({} pool(s))", file.display(), f.pools.len());
+    Ok(())
 }
 
 /// Prints the mean time of one argon2id hash with the given cost.

@@ -437,4 +437,37 @@ async fn seeds_gateway_journeys_and_attacks() {
     assert!(metrics.contains(
         r#"cognate_gateway_requests_total{api="todo",method="GET",route="/dev/tasks",status="401"} 12"#
     ), "{metrics}");
+
+    // --- Revocation: after GlobalSignOut, bob's tokens are refused (within
+    // the one-second freshness of the gateway's revocation state).
+    assert_eq!(
+        get(&http, &gw("/tasks"), &[("authorization", &bob_id)])
+            .await
+            .0,
+        200
+    );
+    let resp = http
+        .post(&server.url)
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.GlobalSignOut",
+        )
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(json!({"AccessToken": bob["AccessToken"]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _, body) = get(&http, &gw("/tasks"), &[("authorization", &bob_id)]).await;
+    assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
+    assert_eq!(
+        get(&http, &gw("/tasks"), &with).await.0,
+        200,
+        "alice is not affected"
+    );
+    let (_, _, metrics) = get(&http, &format!("{}/metrics", server.gateway), none).await;
+    assert!(metrics.as_str().unwrap().contains(
+        r#"cognate_gateway_token_outcomes_total{api="todo",authorizer="todo-pool",outcome="revoked"} 1"#
+    ));
 }
