@@ -18,17 +18,18 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
-    "InitiateAuth": "USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH/REFRESH_TOKEN work; USER_SRP_AUTH, CUSTOM_AUTH and USER_AUTH answer UnsupportedOperationException; no MFA challenges; DEVICE_KEY, ClientMetadata, AnalyticsMetadata and UserContextData are ignored.",
-    "AdminInitiateAuth": "ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH and REFRESH_TOKEN_AUTH work; USER_SRP_AUTH, CUSTOM_AUTH and USER_AUTH are not yet supported; no MFA challenges; ContextData is ignored.",
-    "RespondToAuthChallenge": "NEW_PASSWORD_REQUIRED only (PASSWORD_VERIFIER, MFA and custom challenges come with SRP/MFA support).",
-    "AdminRespondToAuthChallenge": "NEW_PASSWORD_REQUIRED only.",
+    "InitiateAuth": "USER_PASSWORD_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH/REFRESH_TOKEN work (with NEW_PASSWORD_REQUIRED, MFA_SETUP and SOFTWARE_TOKEN_MFA challenges); CUSTOM_AUTH and USER_AUTH answer UnsupportedOperationException (no Lambda triggers, no passwordless); DEVICE_KEY, ClientMetadata, AnalyticsMetadata and UserContextData are ignored.",
+    "AdminInitiateAuth": "ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH work; CUSTOM_AUTH and USER_AUTH are not supported; ContextData is ignored.",
+    "RespondToAuthChallenge": "NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA and MFA_SETUP; no SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE, CUSTOM_CHALLENGE or device challenges.",
+    "AdminRespondToAuthChallenge": "as RespondToAuthChallenge.",
     "CreateUserPool": "LambdaConfig, EmailConfiguration, SmsConfiguration, DeviceConfiguration and UserPoolAddOns are stored and echoed but not acted on (no Lambda triggers, SES or SNS).",
     "UpdateUserPool": "as CreateUserPool.",
     "SignUp": "ValidationData and ClientMetadata are ignored (no Lambda triggers); SMS codes go to the development outbox only.",
     "AdminCreateUser": "ForceAliasCreation is ignored; SMS invitations go to the development outbox only.",
     "ConfirmSignUp": "ForceAliasCreation is ignored (alias conflicts are not yet checked at confirmation).",
-    "GetUser": "MFAOptions, PreferredMfaSetting and UserMFASettingList are absent until MFA is supported.",
-    "AdminGetUser": "MFAOptions, PreferredMfaSetting and UserMFASettingList are absent until MFA is supported.",
+    "SetUserPoolMfaConfig": "software token (TOTP) MFA only; SmsMfaConfiguration, EmailMfaConfiguration and WebAuthnConfiguration are refused.",
+    "SetUserMFAPreference": "software token (TOTP) only; enabling SMS or email MFA is refused.",
+    "AdminSetUserMFAPreference": "as SetUserMFAPreference.",
 }
 
 lines = [

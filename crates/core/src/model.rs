@@ -140,6 +140,9 @@ pub struct PoolSettings {
     pub user_pool_tier: String,
     pub key_configuration: Option<Value>,
     pub issuer_configuration: Option<Value>,
+    /// SoftwareTokenMfaConfiguration.Enabled (SetUserPoolMfaConfig).
+    #[serde(default)]
+    pub software_token_mfa_enabled: bool,
 }
 
 impl Default for PoolSettings {
@@ -167,6 +170,7 @@ impl Default for PoolSettings {
             user_pool_tier: "ESSENTIALS".into(),
             key_configuration: None,
             issuer_configuration: None,
+            software_token_mfa_enabled: false,
         }
     }
 }
@@ -386,6 +390,21 @@ pub struct User {
     /// Sign-ins are refused until then ("Password attempts exceeded").
     #[serde(default)]
     pub locked_until: Option<Millis>,
+    /// TOTP secret (base32) associated but not yet verified.
+    #[serde(default)]
+    pub totp_pending_secret: Option<String>,
+    /// Verified TOTP secret (base32).
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    /// The last TOTP step accepted; a code is never accepted twice.
+    #[serde(default)]
+    pub totp_last_step: Option<i64>,
+    /// Whether TOTP is an enabled sign-in factor.
+    #[serde(default)]
+    pub totp_enabled: bool,
+    /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`).
+    #[serde(default)]
+    pub mfa_preferred: Option<String>,
 }
 
 impl User {

@@ -7,6 +7,7 @@ pub mod jws;
 pub mod password;
 pub mod random;
 pub mod srp;
+pub mod totp;
 
 pub use jws::{Jwk, SigningKey, VerifyingKey};
 pub use password::{HashMemory, PasswordHasher, PasswordParams};

@@ -5,5 +5,6 @@ pub mod account;
 pub mod auth;
 pub mod clients;
 pub mod groups;
+pub mod mfa;
 pub mod pools;
 pub mod users;

@@ -11,6 +11,18 @@ use crate::error::ApiError;
 use crate::shapes::{self, parse, AttributeType};
 use crate::validate::{self, Validator};
 
+/// `UserMFASettingList` and `PreferredMfaSetting` of GetUser / AdminGetUser.
+fn mfa_settings(out: &mut Value, user: &cognate_core::model::User) {
+    if let Some(obj) = out.as_object_mut() {
+        if user.totp_enabled {
+            obj.insert("UserMFASettingList".into(), json!(["SOFTWARE_TOKEN_MFA"]));
+        }
+        if let Some(p) = &user.mfa_preferred {
+            obj.insert("PreferredMfaSetting".into(), json!(p));
+        }
+    }
+}
+
 pub(crate) fn delivery_out(d: &CodeDelivery) -> Value {
     json!({"Destination": d.destination, "DeliveryMedium": d.medium, "AttributeName": d.attribute})
 }
@@ -207,14 +219,16 @@ pub async fn admin_get_user(svc: &UserPools, body: &[u8]) -> Result<Value, ApiEr
     let req: PoolUserRequest = parse(body)?;
     check_pool_user(&req)?;
     let user = svc.admin_get_user(&req.user_pool_id, &req.username).await?;
-    Ok(json!({
+    let mut out = json!({
         "Username": user.username,
         "UserAttributes": shapes::attributes_out(&user.attributes_with_sub()),
         "UserCreateDate": shapes::timestamp(user.created),
         "UserLastModifiedDate": shapes::timestamp(user.modified),
         "Enabled": user.enabled,
         "UserStatus": user.status.as_str(),
-    }))
+    });
+    mfa_settings(&mut out, &user);
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -229,10 +243,12 @@ pub async fn get_user(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
     access_token(&mut v, &req.access_token);
     v.finish()?;
     let user = svc.get_user(&req.access_token).await?;
-    Ok(json!({
+    let mut out = json!({
         "Username": user.username,
         "UserAttributes": shapes::attributes_out(&user.attributes_with_sub()),
-    }))
+    });
+    mfa_settings(&mut out, &user);
+    Ok(out)
 }
 
 #[derive(Deserialize)]

@@ -90,7 +90,7 @@ const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
 const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
 
 /// A new opaque Session handle (Cognito's start with `AYAB`).
-fn new_session_handle() -> String {
+pub(crate) fn new_session_handle() -> String {
     format!("AYAB{}", cognate_crypto::random::base64url(192))
 }
 
@@ -269,6 +269,9 @@ impl UserPools {
                 self.new_password_challenge(pool, client, user).await
             }
             _ => {
+                if let Some(challenge) = self.mfa_step(pool, client, user).await? {
+                    return Ok(challenge);
+                }
                 let event = SignInEvent {
                     origin_jti: cognate_crypto::random::uuid(),
                     event_id: cognate_crypto::random::uuid(),
@@ -458,7 +461,7 @@ impl UserPools {
     }
 
     /// Stores a challenge session and returns its handle.
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -579,13 +582,12 @@ impl UserPools {
                 user.temporary_password_expires = None;
                 user.modified = self.now();
                 self.save_user(&user).await?;
-                let event = SignInEvent {
-                    origin_jti: cognate_crypto::random::uuid(),
-                    event_id: cognate_crypto::random::uuid(),
-                    auth_time: self.now().div_euclid(1000),
-                };
-                let result = self.issue_tokens(pool, client, &user, &event, true).await?;
-                Ok(AuthOutcome::Authenticated(result))
+                // A new password leads on to the MFA step, like any password proof.
+                self.after_primary_auth(pool, client, &user).await
+            }
+            "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" => {
+                self.answer_mfa_challenge(pool, client, session, input, user)
+                    .await
             }
             other => Err(Error::invalid_parameter(format!(
                 "Challenge {other} is not supported by this server yet."

@@ -6,6 +6,7 @@ mod account;
 mod auth;
 mod clients;
 mod groups;
+mod mfa;
 pub mod pools;
 mod users;
 
@@ -24,6 +25,7 @@ use crate::tokens::{KeyCache, VerifiedTokens};
 pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
 pub use clients::NewClient;
 pub use groups::GroupFields;
+pub use mfa::{FactorPreference, MfaCaller, MfaConfig};
 pub use pools::NewPool;
 pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 

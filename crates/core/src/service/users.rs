@@ -148,6 +148,11 @@ impl UserPools {
             failed_sign_ins: 0,
             last_failed_sign_in: None,
             locked_until: None,
+            totp_pending_secret: None,
+            totp_secret: None,
+            totp_last_step: None,
+            totp_enabled: false,
+            mfa_preferred: None,
         }
     }
 

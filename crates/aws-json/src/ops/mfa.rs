@@ -1,0 +1,218 @@
+//! SetUserPoolMfaConfig, GetUserPoolMfaConfig, AssociateSoftwareToken,
+//! VerifySoftwareToken, SetUserMFAPreference, AdminSetUserMFAPreference.
+
+use cognate_core::service::{FactorPreference, MfaCaller, MfaConfig};
+use cognate_core::UserPools;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::users::access_token;
+use crate::error::ApiError;
+use crate::shapes::parse;
+use crate::validate::{self, Validator};
+
+fn config_out(c: &MfaConfig) -> Value {
+    json!({
+        "MfaConfiguration": c.mfa_configuration,
+        "SoftwareTokenMfaConfiguration": {"Enabled": c.software_token_enabled},
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolIdRequest {
+    user_pool_id: String,
+}
+
+pub async fn get_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: PoolIdRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    v.finish()?;
+    Ok(config_out(
+        &svc.get_user_pool_mfa_config(&req.user_pool_id).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct EnabledType {
+    enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SetUserPoolMfaConfigRequest {
+    user_pool_id: String,
+    mfa_configuration: Option<String>,
+    software_token_mfa_configuration: Option<EnabledType>,
+    sms_mfa_configuration: Option<Value>,
+    email_mfa_configuration: Option<Value>,
+}
+
+pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: SetUserPoolMfaConfigRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    v.one_of(
+        "mfaConfiguration",
+        req.mfa_configuration.as_deref(),
+        &["OFF", "ON", "OPTIONAL"],
+    );
+    v.finish()?;
+    if req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some() {
+        return Err(ApiError::invalid_parameter(
+            "cognate supports only software token (TOTP) MFA; SmsMfaConfiguration and EmailMfaConfiguration are not supported.",
+        ));
+    }
+    let c = svc
+        .set_user_pool_mfa_config(
+            &req.user_pool_id,
+            req.mfa_configuration,
+            req.software_token_mfa_configuration.and_then(|s| s.enabled),
+        )
+        .await?;
+    Ok(config_out(&c))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssociateRequest {
+    access_token: Option<String>,
+    session: Option<String>,
+}
+
+fn caller<'a>(
+    token: &'a Option<String>,
+    session: &'a Option<String>,
+) -> Result<MfaCaller<'a>, ApiError> {
+    let mut v = Validator::new();
+    match (token, session) {
+        (Some(t), _) => {
+            access_token(&mut v, t);
+            v.finish()?;
+            Ok(MfaCaller::AccessToken(t))
+        }
+        (None, Some(s)) => {
+            v.len("session", s, 20, 2048);
+            v.finish()?;
+            Ok(MfaCaller::Session(s))
+        }
+        (None, None) => Err(ApiError::invalid_parameter(
+            "Either AccessToken or Session must be provided.",
+        )),
+    }
+}
+
+pub async fn associate_software_token(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: AssociateRequest = parse(body)?;
+    let who = caller(&req.access_token, &req.session)?;
+    let (secret, session) = svc.associate_software_token(who).await?;
+    let mut out = json!({"SecretCode": secret});
+    if let (Some(s), Some(obj)) = (session, out.as_object_mut()) {
+        obj.insert("Session".into(), json!(s));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VerifyRequest {
+    access_token: Option<String>,
+    session: Option<String>,
+    user_code: String,
+}
+
+pub async fn verify_software_token(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: VerifyRequest = parse(body)?;
+    let who = caller(&req.access_token, &req.session)?;
+    let mut v = Validator::new();
+    v.len("userCode", &req.user_code, 6, 6).pattern(
+        "userCode",
+        &req.user_code,
+        req.user_code.bytes().all(|b| b.is_ascii_digit()),
+        "[0-9]+",
+    );
+    v.finish()?;
+    let session = svc.verify_software_token(who, &req.user_code).await?;
+    let mut out = json!({"Status": "SUCCESS"});
+    if let (Some(s), Some(obj)) = (session, out.as_object_mut()) {
+        obj.insert("Session".into(), json!(s));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "PascalCase")]
+struct FactorSettings {
+    enabled: Option<bool>,
+    preferred_mfa: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct PreferenceRequest {
+    #[serde(rename = "AccessToken")]
+    access_token: Option<String>,
+    #[serde(rename = "UserPoolId")]
+    user_pool_id: Option<String>,
+    #[serde(rename = "Username")]
+    username: Option<String>,
+    #[serde(rename = "SoftwareTokenMfaSettings")]
+    software_token: Option<FactorSettings>,
+    #[serde(rename = "SMSMfaSettings")]
+    sms: Option<FactorSettings>,
+    #[serde(rename = "EmailMfaSettings")]
+    email: Option<FactorSettings>,
+}
+
+impl PreferenceRequest {
+    fn parts(&self) -> (FactorPreference, bool) {
+        let totp = self.software_token.unwrap_or_default();
+        let others = [self.sms, self.email]
+            .iter()
+            .flatten()
+            .any(|f| f.enabled == Some(true) || f.preferred_mfa == Some(true));
+        (
+            FactorPreference {
+                enabled: totp.enabled,
+                preferred: totp.preferred_mfa,
+            },
+            others,
+        )
+    }
+}
+
+pub async fn set_user_mfa_preference(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: PreferenceRequest = parse(body)?;
+    let Some(token) = &req.access_token else {
+        return Err(ApiError::invalid_parameter(
+            "1 validation error detected: Value null at 'accessToken' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    let mut v = Validator::new();
+    access_token(&mut v, token);
+    v.finish()?;
+    let (totp, others) = req.parts();
+    svc.set_user_mfa_preference(token, totp, others).await?;
+    Ok(json!({}))
+}
+
+pub async fn admin_set_user_mfa_preference(
+    svc: &UserPools,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let req: PreferenceRequest = parse(body)?;
+    let (Some(pool_id), Some(username)) = (&req.user_pool_id, &req.username) else {
+        return Err(ApiError::invalid_parameter(
+            "1 validation error detected: Value null at 'userPoolId' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, pool_id);
+    validate::username(&mut v, username);
+    v.finish()?;
+    let (totp, others) = req.parts();
+    svc.admin_set_user_mfa_preference(pool_id, username, totp, others)
+        .await?;
+    Ok(json!({}))
+}

@@ -1,0 +1,350 @@
+//! TOTP multi-factor authentication: SetUserPoolMfaConfig,
+//! GetUserPoolMfaConfig, AssociateSoftwareToken, VerifySoftwareToken,
+//! SetUserMFAPreference, AdminSetUserMFAPreference, and the MFA step of
+//! sign-in (the SOFTWARE_TOKEN_MFA and MFA_SETUP challenges).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::auth::{AuthOutcome, ChallengeInput};
+use super::UserPools;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{AppClient, ChallengeSession, User, UserPool};
+use crate::tokens::SignInEvent;
+
+/// A pool's MFA configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MfaConfig {
+    /// OFF, ON or OPTIONAL.
+    pub mfa_configuration: String,
+    pub software_token_enabled: bool,
+}
+
+/// One factor's setting in Set(Admin)UserMFAPreference.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FactorPreference {
+    pub enabled: Option<bool>,
+    pub preferred: Option<bool>,
+}
+
+/// Where an AssociateSoftwareToken or VerifySoftwareToken call comes from.
+pub enum MfaCaller<'a> {
+    AccessToken(&'a str),
+    Session(&'a str),
+}
+
+fn mismatch() -> Error {
+    Error::new(
+        ErrorKind::EnableSoftwareTokenMfa,
+        "Code mismatch and fail enable Software Token MFA",
+    )
+}
+
+/// How many wrong codes a SOFTWARE_TOKEN_MFA session takes before it ends.
+const MAX_MFA_TRIES: i64 = 5;
+
+impl UserPools {
+    pub async fn get_user_pool_mfa_config(&self, pool_id: &str) -> Result<MfaConfig> {
+        let pool = self.pool(pool_id).await?;
+        Ok(MfaConfig {
+            mfa_configuration: pool.settings.mfa_configuration.clone(),
+            software_token_enabled: pool.settings.software_token_mfa_enabled,
+        })
+    }
+
+    pub async fn set_user_pool_mfa_config(
+        &self,
+        pool_id: &str,
+        mfa_configuration: Option<String>,
+        software_token_enabled: Option<bool>,
+    ) -> Result<MfaConfig> {
+        let mut pool = (*self.pool(pool_id).await?).clone();
+        if let Some(enabled) = software_token_enabled {
+            pool.settings.software_token_mfa_enabled = enabled;
+        }
+        if let Some(c) = mfa_configuration {
+            pool.settings.mfa_configuration = c;
+        }
+        if pool.settings.mfa_configuration != "OFF" && !pool.settings.software_token_mfa_enabled {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "At least one MFA method must be enabled when MFA is ON or OPTIONAL; cognate supports SoftwareTokenMfaConfiguration.",
+            ));
+        }
+        pool.modified = self.now();
+        self.store.update_pool(&pool).await?;
+        self.pools.forget(pool_id);
+        Ok(MfaConfig {
+            mfa_configuration: pool.settings.mfa_configuration,
+            software_token_enabled: pool.settings.software_token_mfa_enabled,
+        })
+    }
+
+    /// The user and challenge session behind an MFA_SETUP session handle.
+    async fn mfa_setup_session(&self, handle: &str) -> Result<(ChallengeSession, User)> {
+        let expired = || Error::not_authorized("Invalid session for the user, session is expired.");
+        let session = self
+            .store
+            .take_session(&cognate_crypto::digest::sha256_hex(handle.as_bytes()))
+            .await?
+            .ok_or_else(expired)?;
+        if session.expires <= self.now() || session.challenge != "MFA_SETUP" {
+            return Err(expired());
+        }
+        let user = self
+            .store
+            .get_user(&session.pool_id, &session.username)
+            .await?
+            .ok_or_else(expired)?;
+        Ok((session, user))
+    }
+
+    /// Stores a session again under a new handle (each answer gets a new Session).
+    async fn reissue_session(&self, mut session: ChallengeSession) -> Result<String> {
+        let handle = super::auth::new_session_handle();
+        session.handle_hash = cognate_crypto::digest::sha256_hex(handle.as_bytes());
+        self.store.put_session(&session).await?;
+        Ok(handle)
+    }
+
+    /// AssociateSoftwareToken: a new TOTP secret for the user; returns it and,
+    /// when called with a Session, the next Session.
+    pub async fn associate_software_token(
+        &self,
+        caller: MfaCaller<'_>,
+    ) -> Result<(String, Option<String>)> {
+        let secret = cognate_crypto::totp::new_secret();
+        match caller {
+            MfaCaller::AccessToken(token) => {
+                let (_pool, _claims, mut user) = self.user_from_access_token(token).await?;
+                user.totp_pending_secret = Some(secret.clone());
+                user.modified = self.now();
+                self.save_user(&user).await?;
+                Ok((secret, None))
+            }
+            MfaCaller::Session(handle) => {
+                let (session, mut user) = self.mfa_setup_session(handle).await?;
+                user.totp_pending_secret = Some(secret.clone());
+                user.modified = self.now();
+                self.save_user(&user).await?;
+                let next = self.reissue_session(session).await?;
+                Ok((secret, Some(next)))
+            }
+        }
+    }
+
+    /// VerifySoftwareToken: checks a code of the associated secret and makes
+    /// it the user's verified TOTP secret.
+    pub async fn verify_software_token(
+        &self,
+        caller: MfaCaller<'_>,
+        code: &str,
+    ) -> Result<Option<String>> {
+        let now = self.now();
+        let check = |user: &mut User| -> Result<()> {
+            let pending = user.totp_pending_secret.clone().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::SoftwareTokenMfaNotFound,
+                    "Software Token MFA has not been associated with this user.",
+                )
+            })?;
+            let step = cognate_crypto::totp::matching_step(&pending, code, now.div_euclid(1000))
+                .ok_or_else(mismatch)?;
+            user.totp_secret = Some(pending);
+            user.totp_pending_secret = None;
+            user.totp_last_step = Some(step);
+            user.modified = now;
+            Ok(())
+        };
+        match caller {
+            MfaCaller::AccessToken(token) => {
+                let (_pool, _claims, mut user) = self.user_from_access_token(token).await?;
+                check(&mut user)?;
+                self.save_user(&user).await?;
+                Ok(None)
+            }
+            MfaCaller::Session(handle) => {
+                let (mut session, mut user) = self.mfa_setup_session(handle).await?;
+                if let Err(e) = check(&mut user) {
+                    // A wrong code leaves the same Session usable.
+                    self.store.put_session(&session).await?;
+                    return Err(e);
+                }
+                self.save_user(&user).await?;
+                if let Some(obj) = session.data.as_object_mut() {
+                    obj.insert("verified".into(), json!(true));
+                }
+                Ok(Some(self.reissue_session(session).await?))
+            }
+        }
+    }
+
+    fn apply_preference(
+        user: &mut User,
+        totp: FactorPreference,
+        others_enabled: bool,
+    ) -> Result<()> {
+        if others_enabled {
+            return Err(Error::invalid_parameter(
+                "cognate supports only software token (TOTP) MFA; SMS and email MFA cannot be enabled.",
+            ));
+        }
+        if let Some(enabled) = totp.enabled {
+            if enabled && user.totp_secret.is_none() {
+                return Err(Error::invalid_parameter(
+                    "User has not verified software token mfa",
+                ));
+            }
+            user.totp_enabled = enabled;
+            if !enabled {
+                user.mfa_preferred = None;
+            }
+        }
+        if let Some(preferred) = totp.preferred {
+            if preferred && !user.totp_enabled {
+                return Err(Error::invalid_parameter(
+                    "A preferred MFA method must be enabled.",
+                ));
+            }
+            user.mfa_preferred = preferred.then(|| "SOFTWARE_TOKEN_MFA".to_owned());
+        }
+        Ok(())
+    }
+
+    pub async fn set_user_mfa_preference(
+        &self,
+        token: &str,
+        totp: FactorPreference,
+        others_enabled: bool,
+    ) -> Result<()> {
+        let (_pool, _claims, mut user) = self.user_from_access_token(token).await?;
+        Self::apply_preference(&mut user, totp, others_enabled)?;
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+
+    pub async fn admin_set_user_mfa_preference(
+        &self,
+        pool_id: &str,
+        username: &str,
+        totp: FactorPreference,
+        others_enabled: bool,
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.admin_user(&pool, username).await?;
+        Self::apply_preference(&mut user, totp, others_enabled)?;
+        user.modified = self.now();
+        self.save_user(&user).await
+    }
+
+    /// The MFA step after a proven password: a challenge, or `None` when
+    /// the pool and user need no second factor.
+    pub(crate) async fn mfa_step(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<Option<AuthOutcome>> {
+        let mode = pool.settings.mfa_configuration.as_str();
+        if mode == "OFF" {
+            return Ok(None);
+        }
+        let (challenge, parameters) = if user.totp_enabled && user.totp_secret.is_some() {
+            ("SOFTWARE_TOKEN_MFA", BTreeMap::new())
+        } else if mode == "ON" {
+            let mut p = BTreeMap::new();
+            p.insert(
+                "MFAS_CAN_SETUP".to_owned(),
+                json!(["SOFTWARE_TOKEN_MFA"]).to_string(),
+            );
+            ("MFA_SETUP", p)
+        } else {
+            return Ok(None);
+        };
+        let session = self
+            .open_session(pool, client, user, challenge, json!({"tries": 0}))
+            .await?;
+        Ok(Some(AuthOutcome::Challenge {
+            name: challenge.into(),
+            session,
+            parameters,
+        }))
+    }
+
+    /// Answers SOFTWARE_TOKEN_MFA and MFA_SETUP challenges.
+    pub(crate) async fn answer_mfa_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+        mut user: User,
+    ) -> Result<AuthOutcome> {
+        match session.challenge.as_str() {
+            "SOFTWARE_TOKEN_MFA" => {
+                let code = input
+                    .responses
+                    .get("SOFTWARE_TOKEN_MFA_CODE")
+                    .ok_or_else(|| {
+                        Error::invalid_parameter(
+                            "Missing required parameter SOFTWARE_TOKEN_MFA_CODE",
+                        )
+                    })?;
+                let secret = user.totp_secret.clone().ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::SoftwareTokenMfaNotFound,
+                        "Software Token MFA not found.",
+                    )
+                })?;
+                let step =
+                    cognate_crypto::totp::matching_step(&secret, code, self.now().div_euclid(1000))
+                        .filter(|s| user.totp_last_step.is_none_or(|last| *s > last));
+                let Some(step) = step else {
+                    let tries = session
+                        .data
+                        .get("tries")
+                        .and_then(|t| t.as_i64())
+                        .unwrap_or(0)
+                        + 1;
+                    if tries < MAX_MFA_TRIES {
+                        let mut again = session.clone();
+                        again.data = json!({"tries": tries});
+                        self.store.put_session(&again).await?;
+                    }
+                    return Err(Error::new(
+                        ErrorKind::CodeMismatch,
+                        "Invalid code received for user",
+                    ));
+                };
+                user.totp_last_step = Some(step);
+                self.save_user(&user).await?;
+            }
+            "MFA_SETUP" => {
+                if session.data.get("verified").and_then(|v| v.as_bool()) != Some(true)
+                    || user.totp_secret.is_none()
+                {
+                    return Err(Error::invalid_parameter(
+                        "Software token MFA must be verified (VerifySoftwareToken) before MFA_SETUP is answered.",
+                    ));
+                }
+                user.totp_enabled = true;
+                user.mfa_preferred = Some("SOFTWARE_TOKEN_MFA".into());
+                user.modified = self.now();
+                self.save_user(&user).await?;
+            }
+            other => {
+                return Err(Error::invalid_parameter(format!(
+                    "Challenge {other} is not supported by this server yet."
+                )))
+            }
+        }
+        let event = SignInEvent {
+            origin_jti: cognate_crypto::random::uuid(),
+            event_id: cognate_crypto::random::uuid(),
+            auth_time: self.now().div_euclid(1000),
+        };
+        let result = self.issue_tokens(pool, client, &user, &event, true).await?;
+        Ok(AuthOutcome::Authenticated(result))
+    }
+}
