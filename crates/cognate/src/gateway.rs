@@ -82,24 +82,13 @@ const REVOCATION_STATE_TTL: Duration = Duration::from_secs(1);
 /// Users whose state is kept; past that the map starts over.
 const REVOCATION_STATE_MAX: usize = 50_000;
 
-/// What decides whether a user's tokens were revoked.
+/// A user's state as last read (`None` when the user no longer exists).
 struct UserState {
-    /// `None` when the user no longer exists.
-    user: Option<RevocationFacts>,
+    user: Option<cognate_core::model::User>,
 }
 
-struct RevocationFacts {
-    enabled: bool,
-    /// Tokens issued (iat, seconds) before this second are revoked.
-    valid_after_secs: Option<i64>,
-    /// Signed-out sessions (origin_jti) and until when that matters (ms).
-    revoked_origins: Vec<(String, i64)>,
-}
-
-/// The same rules as the user APIs apply to access tokens (core's
-/// `user_from_access_token`), applied here to ID and access tokens alike:
-/// revoked when the user was deleted or disabled, when the token was issued
-/// before a global sign-out, or when its sign-in session was revoked.
+/// The rule of `User::token_revoked` (shared with the user APIs), applied
+/// here to ID and access tokens alike; a deleted user's tokens are revoked too.
 struct PoolRevocation {
     service: Arc<UserPools>,
     pool_id: String,
@@ -128,17 +117,7 @@ impl PoolRevocation {
                 return None;
             }
         };
-        let state = Arc::new(UserState {
-            user: user.map(|u| RevocationFacts {
-                enabled: u.enabled,
-                valid_after_secs: u.tokens_valid_after.map(|t| t.div_euclid(1000)),
-                revoked_origins: u
-                    .revoked_origins
-                    .into_iter()
-                    .map(|o| (o.origin_jti, o.until))
-                    .collect(),
-            }),
-        });
+        let state = Arc::new(UserState { user });
         if let Ok(mut m) = self.users.lock() {
             if m.len() >= REVOCATION_STATE_MAX {
                 m.clear();
@@ -165,16 +144,6 @@ impl Revocation for PoolRevocation {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        let before_sign_out = match (user.valid_after_secs, claims.iat) {
-            (Some(after), Some(iat)) => iat < after,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let revoked_session = claims.origin_jti.as_ref().is_some_and(|o| {
-            user.revoked_origins
-                .iter()
-                .any(|(origin, until)| origin == o && *until > now_ms)
-        });
-        !user.enabled || before_sign_out || revoked_session
+        user.token_revoked(claims.iat, claims.origin_jti.as_deref(), now_ms)
     }
 }

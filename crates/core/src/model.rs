@@ -432,6 +432,25 @@ impl User {
         }
     }
 
+    /// Whether a token of this user, issued at `iat` (epoch seconds, if the
+    /// token says) from the sign-in session `origin_jti`, is revoked: the
+    /// user is disabled, the token predates a global sign-out (by whole
+    /// seconds), or its session was signed out or its refresh token revoked.
+    /// The one rule for the user APIs and the gateway.
+    pub fn token_revoked(&self, iat: Option<i64>, origin_jti: Option<&str>, now: Millis) -> bool {
+        let before_sign_out = match (self.tokens_valid_after, iat) {
+            (Some(after), Some(iat)) => iat < after.div_euclid(1000),
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let revoked_session = origin_jti.is_some_and(|o| {
+            self.revoked_origins
+                .iter()
+                .any(|r| r.origin_jti == o && r.until > now)
+        });
+        !self.enabled || before_sign_out || revoked_session
+    }
+
     /// All attributes including `sub`, `sub` first, as Cognito lists them.
     pub fn attributes_with_sub(&self) -> Vec<Attribute> {
         let mut out = Vec::with_capacity(self.attributes.len() + 1);

@@ -640,21 +640,11 @@ impl UserPools {
             .get_user_by_sub(&pool_id, &claims.sub)
             .await?
             .ok_or_else(Error::user_not_found)?;
-        // Revoked: issued in a second before a sign-out, or from a session
-        // (origin_jti) that was signed out or whose refresh token was revoked.
-        let before_sign_out = user
-            .tokens_valid_after
-            .is_some_and(|t| claims.iat < t.div_euclid(1000));
-        let revoked_session = claims.origin_jti.as_ref().is_some_and(|o| {
-            user.revoked_origins
-                .iter()
-                .any(|r| &r.origin_jti == o && r.until > now_ms)
-        });
-        if before_sign_out || revoked_session {
-            return Err(Error::not_authorized("Access Token has been revoked"));
-        }
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
+        }
+        if user.token_revoked(Some(claims.iat), claims.origin_jti.as_deref(), now_ms) {
+            return Err(Error::not_authorized("Access Token has been revoked"));
         }
         Ok((pool_id, claims, user))
     }
