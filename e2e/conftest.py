@@ -159,6 +159,8 @@ class CognateServer:
         self.public_url = self.url
         self.proc: subprocess.Popen | None = None
         self.exit_codes: list[int] = []
+        # More `cognate serve` flags (e.g. --smtp-url), set before start().
+        self.extra_args: list[str] = []
 
     # -- configuration ------------------------------------------------------
     def write_config(self, config_text: str, name: str = "cognate.yaml") -> Path:
@@ -175,7 +177,7 @@ class CognateServer:
         ]
         if self.config_path is not None:
             cmd += ["--config", str(self.config_path)]
-        return cmd
+        return cmd + self.extra_args
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> "CognateServer":

@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Parse a config file and report the first error (file, line, key), without starting.
     CheckConfig {
         /// The YAML config file.
@@ -70,6 +70,18 @@ pub struct ServeArgs {
     /// file; starts the gateway, with no routes, even without a `gateway:` section).
     #[arg(long, env = "COGNATE_GATEWAY_LISTEN")]
     pub gateway_listen: Option<SocketAddr>,
+    /// SMTP server for emails (confirmation, invitation, reset codes), e.g.
+    /// `smtp://127.0.0.1:25`, `smtp://user:pass@host:587?tls=required` or
+    /// `smtps://user:pass@host:465`. Without it, messages go to the development outbox.
+    #[arg(long, env = "COGNATE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address of emails.
+    #[arg(
+        long,
+        env = "COGNATE_MAIL_FROM",
+        default_value = "no-reply@verificationemail.com"
+    )]
+    pub mail_from: String,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
     #[arg(long, env = "COGNATE_LOG", default_value = "info")]
     pub log: String,

@@ -1,6 +1,8 @@
-//! Development delivery: with no mail server configured, each message is
-//! appended as a JSON line to `<data-dir>/outbox.jsonl` and logged, so a
-//! developer (or a test) can read the code.
+//! Message delivery. With an SMTP server configured (`--smtp-url`), emails
+//! go out by SMTP (lettre). Without one — and for SMS, which cognate cannot
+//! send — each message is appended as a JSON line to
+//! `<data-dir>/outbox.jsonl` and logged, so a developer (or a test) can read
+//! the code.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,10 +23,6 @@ impl DevOutbox {
             path,
             lock: Mutex::new(()),
         }
-    }
-
-    pub fn path(&self) -> &PathBuf {
-        &self.path
     }
 }
 
@@ -66,6 +64,60 @@ impl MessageSink for DevOutbox {
             code = %m.code,
             "development delivery (no mail server configured): message written to the outbox"
         );
+        Ok(())
+    }
+}
+
+/// Sends emails by SMTP; SMS messages go to the development outbox.
+pub struct SmtpSink {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+    sms: DevOutbox,
+}
+
+impl SmtpSink {
+    /// From an `smtp://` (plain or `?tls=required` STARTTLS) or `smtps://` URL.
+    pub fn new(url: &str, from: &str, sms: DevOutbox) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .context(
+                "invalid --smtp-url (expected smtp://host:port or smtps://user:password@host:port)",
+            )?
+            .build();
+        let from = from
+            .parse()
+            .with_context(|| format!("invalid --mail-from address `{from}`"))?;
+        Ok(SmtpSink {
+            transport,
+            from,
+            sms,
+        })
+    }
+}
+
+#[async_trait]
+impl MessageSink for SmtpSink {
+    async fn deliver(&self, m: &OutgoingMessage) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        if m.medium != "EMAIL" {
+            return self.sms.deliver(m).await;
+        }
+        let to = m
+            .destination
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("invalid email address: {e}"))?;
+        let email = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(m.body.clone())
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        self.transport.send(email).await.map_err(|e| {
+            tracing::warn!(error = %e, pool = %m.pool_id, kind = %m.kind, "SMTP delivery failed");
+            "The message could not be delivered.".to_owned()
+        })?;
+        tracing::info!(pool = %m.pool_id, kind = %m.kind, "message sent by SMTP");
         Ok(())
     }
 }

@@ -30,7 +30,7 @@ fn main() -> std::process::ExitCode {
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(server::serve(args)),
+                Ok(rt) => rt.block_on(server::serve(*args)),
                 Err(e) => Err(e.into()),
             }
         }

@@ -64,13 +64,36 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{}", args.listen))
         .trim_end_matches('/')
         .to_owned();
-    let outbox = Arc::new(DevOutbox::new(args.data_dir.join("outbox.jsonl")));
+    let outbox_path = args.data_dir.join("outbox.jsonl");
+    let (sink, mail_line): (Arc<dyn cognate_core::delivery::MessageSink>, String) =
+        match &args.smtp_url {
+            Some(url) => (
+                Arc::new(crate::delivery::SmtpSink::new(
+                    url,
+                    &args.mail_from,
+                    DevOutbox::new(outbox_path.clone()),
+                )?),
+                format!(
+                    "SMTP {} from {} (SMS to the development outbox {})",
+                    smtp_host(url),
+                    args.mail_from,
+                    outbox_path.display()
+                ),
+            ),
+            None => (
+                Arc::new(DevOutbox::new(outbox_path.clone())),
+                format!(
+                    "development outbox {} (codes are also logged)",
+                    outbox_path.display()
+                ),
+            ),
+        };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let service = Arc::new(UserPools::new(
         store.clone(),
         clock.clone(),
         password_hasher(&args.hash)?,
-        outbox.clone(),
+        sink,
         ServiceConfig {
             public_url: public_url.clone(),
             region: args.region.clone(),
@@ -146,10 +169,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     println!("  database:      {} (SQLite)", db_path.display());
     println!("  token issuers: {public_url}/<pool-id>");
-    println!(
-        "  mail:          development outbox {} (codes are also logged)",
-        outbox.path().display()
-    );
+    println!("  mail:          {mail_line}");
     if let Some((path, file)) = &config_file {
         println!(
             "  config:        {} ({} pool(s))",
@@ -174,6 +194,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The host and port of an SMTP URL, without credentials, for the banner.
+fn smtp_host(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    rest.split(['/', '?']).next().unwrap_or_default().to_owned()
 }
 
 async fn shutdown_signal() {
