@@ -196,3 +196,35 @@ def test_wrong_password_is_not_authorized(aws_cli: AwsCli, pool: tuple[str, str]
         "--auth-parameters", "USERNAME=joe_bloggs,PASSWORD=WrongPassw0rd!",
     )
     assert "NotAuthorizedException" in r.stderr and "Incorrect username or password." in r.stderr, r.describe()
+
+
+def test_groups_sign_out_and_account_state_with_the_cli(aws_cli: AwsCli, pool: tuple[str, str]) -> None:
+    """Issue-4 operations through the CLI: groups in tokens, sign-out, disable, recovery state."""
+    pool_id, client_id = pool
+    aws_cli("admin-create-user", "--user-pool-id", pool_id, "--username", "gina",
+            "--user-attributes", "Name=email,Value=gina@example.com", "Name=email_verified,Value=true",
+            "--message-action", "SUPPRESS")
+    aws_cli("admin-set-user-password", "--user-pool-id", pool_id, "--username", "gina",
+            "--password", NEW_PASSWORD, "--permanent")
+    aws_cli("create-group", "--user-pool-id", pool_id, "--group-name", "editors", "--precedence", "1")
+    aws_cli("admin-add-user-to-group", "--user-pool-id", pool_id, "--username", "gina", "--group-name", "editors")
+    groups = aws_cli("admin-list-groups-for-user", "--user-pool-id", pool_id, "--username", "gina")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["editors"]
+
+    login = ["admin-initiate-auth", "--user-pool-id", pool_id, "--client-id", client_id,
+             "--auth-flow", "ADMIN_NO_SRP_AUTH", "--auth-parameters", f"USERNAME=gina,PASSWORD={NEW_PASSWORD}"]
+    result = aws_cli(*login)["AuthenticationResult"]
+    assert assert_jwt(result["IdToken"], "id token")["cognito:groups"] == ["editors"]
+
+    aws_cli("admin-user-global-sign-out", "--user-pool-id", pool_id, "--username", "gina")
+    failed = aws_cli.fails("get-user", "--access-token", result["AccessToken"])
+    assert "NotAuthorizedException" in failed.stderr and "Access Token has been revoked" in failed.stderr
+
+    aws_cli("admin-disable-user", "--user-pool-id", pool_id, "--username", "gina")
+    failed = aws_cli.fails(*login)
+    assert "User is disabled." in failed.stderr
+    aws_cli("admin-enable-user", "--user-pool-id", pool_id, "--username", "gina")
+
+    aws_cli("admin-reset-user-password", "--user-pool-id", pool_id, "--username", "gina")
+    failed = aws_cli.fails(*login)
+    assert "PasswordResetRequiredException" in failed.stderr
