@@ -67,10 +67,33 @@ pub struct PoolConfig {
     pub schema: Vec<SchemaConfig>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// A prefix domain: the OAuth endpoints answer on `<domain>.<host>`
+    /// and under `/domains/<domain>/`.
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub resource_servers: Vec<ResourceServerConfig>,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     #[serde(default)]
     pub users: Vec<UserConfig>,
+}
+
+/// A resource server and its custom scopes (`<identifier>/<name>`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServerConfig {
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<ScopeConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    pub name: String,
+    pub description: String,
 }
 
 /// A pool id: `<region>_<alphanumerics>`.
@@ -487,6 +510,29 @@ pub async fn apply(svc: &UserPools, path: &Path, file: &ConfigFile) -> Result<()
         svc.reconcile_user_pool(pool.to_new_pool())
             .await
             .map_err(|e| fail(at.clone(), e))?;
+        if let Some(domain) = &pool.domain {
+            svc.reconcile_user_pool_domain(&pool.id.0, domain)
+                .await
+                .map_err(|e| fail(format!("{at} key `domain`"), e))?;
+        }
+        for (j, rs) in pool.resource_servers.iter().enumerate() {
+            let scopes = rs
+                .scopes
+                .iter()
+                .map(|s| cognate_core::model::ResourceServerScope {
+                    name: s.name.clone(),
+                    description: s.description.clone(),
+                })
+                .collect();
+            svc.reconcile_resource_server(&pool.id.0, &rs.identifier, &rs.name, scopes)
+                .await
+                .map_err(|e| {
+                    fail(
+                        format!("{at} key `resource_servers[{j}]` ({})", rs.identifier),
+                        e,
+                    )
+                })?;
+        }
         for (j, client) in pool.clients.iter().enumerate() {
             svc.reconcile_user_pool_client(client.to_new_client(&pool.id.0))
                 .await

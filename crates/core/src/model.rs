@@ -555,3 +555,45 @@ pub struct RefreshTokenRecord {
     pub expires: Millis,
     pub revoked: bool,
 }
+
+/// A pool's domain: a prefix (`<domain>.<host>` or `/domains/<domain>/`)
+/// or a custom host name (with a certificate ARN, kept for the API).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolDomain {
+    pub domain: String,
+    pub pool_id: String,
+    /// `CustomDomainConfig.CertificateArn` of a custom domain.
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+    /// 1 = classic hosted UI, 2 = managed login.
+    #[serde(default)]
+    pub managed_login_version: Option<i64>,
+    pub created: Millis,
+}
+
+/// A custom scope of a resource server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceServerScope {
+    pub name: String,
+    pub description: String,
+}
+
+/// A resource server: an API whose custom scopes (`<identifier>/<scope>`)
+/// app clients can be allowed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceServer {
+    pub pool_id: String,
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<ResourceServerScope>,
+}
+
+impl ResourceServer {
+    /// The OAuth scope strings of this server.
+    pub fn scope_strings(&self) -> impl Iterator<Item = String> + '_ {
+        self.scopes
+            .iter()
+            .map(|s| format!("{}/{}", self.identifier, s.name))
+    }
+}

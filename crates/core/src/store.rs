@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
-    AppClient, ChallengeSession, CodeRecord, Group, RefreshTokenRecord, StoredKey, User,
-    UserFilter, UserPool,
+    AppClient, ChallengeSession, CodeRecord, Group, PoolDomain, RefreshTokenRecord, ResourceServer,
+    StoredKey, User, UserFilter, UserPool,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -148,6 +148,32 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<User>>;
+
+    // -- domains
+    /// `Conflict` if the domain exists.
+    async fn insert_domain(&self, domain: &PoolDomain) -> StoreResult<()>;
+    async fn get_domain(&self, domain: &str) -> StoreResult<Option<PoolDomain>>;
+    /// The domains of a pool, ordered by name.
+    async fn domains_of_pool(&self, pool_id: &str) -> StoreResult<Vec<PoolDomain>>;
+    async fn delete_domain(&self, domain: &str) -> StoreResult<bool>;
+
+    // -- resource servers
+    /// `Conflict` if the identifier exists in the pool.
+    async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()>;
+    async fn get_resource_server(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+    ) -> StoreResult<Option<ResourceServer>>;
+    /// Resource servers ordered by identifier, starting after `after`.
+    async fn list_resource_servers(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ResourceServer>>;
+    async fn update_resource_server(&self, server: &ResourceServer) -> StoreResult<bool>;
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
 
     // -- housekeeping
     /// Deletes expired sessions, codes and refresh tokens.

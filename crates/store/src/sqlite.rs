@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AppClient, ChallengeSession, CodeRecord, FilterAttribute, Group, RefreshTokenRecord, StoredKey,
-    User, UserFilter, UserPool,
+    AppClient, ChallengeSession, CodeRecord, FilterAttribute, Group, PoolDomain,
+    RefreshTokenRecord, ResourceServer, StoredKey, User, UserFilter, UserPool,
 };
 use cognate_core::store::{Store, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -25,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_groups",
         include_str!("../migrations/sqlite/0002_groups.sql"),
+    ),
+    (
+        "0003_oauth",
+        include_str!("../migrations/sqlite/0003_oauth.sql"),
     ),
 ];
 
@@ -846,6 +850,119 @@ impl Store for SqliteStore {
             rows.collect::<Result<_, _>>().map_err(backend)?
         };
         users_from(rows)
+    }
+
+    async fn insert_domain(&self, domain: &PoolDomain) -> StoreResult<()> {
+        let data = to_json(domain)?;
+        self.writer()?
+            .execute(
+                "INSERT INTO pool_domains (domain, pool_id, data) VALUES (?1, ?2, ?3)",
+                params![domain.domain, domain.pool_id, data],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_domain(&self, domain: &str) -> StoreResult<Option<PoolDomain>> {
+        let data: Option<String> = self
+            .reader()?
+            .prepare_cached("SELECT data FROM pool_domains WHERE domain = ?1")
+            .and_then(|mut s| s.query_row([domain], |r| r.get(0)).optional())
+            .map_err(backend)?;
+        data.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn domains_of_pool(&self, pool_id: &str) -> StoreResult<Vec<PoolDomain>> {
+        let rows: Vec<String> = {
+            let conn = self.reader()?;
+            let mut stmt = conn
+                .prepare_cached("SELECT data FROM pool_domains WHERE pool_id = ?1 ORDER BY domain")
+                .map_err(backend)?;
+            let rows = stmt.query_map([pool_id], |r| r.get(0)).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        rows.iter().map(|d| from_json(d)).collect()
+    }
+
+    async fn delete_domain(&self, domain: &str) -> StoreResult<bool> {
+        let n = self
+            .writer()?
+            .execute("DELETE FROM pool_domains WHERE domain = ?1", [domain])
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()> {
+        let data = to_json(server)?;
+        self.writer()?
+            .execute(
+                "INSERT INTO resource_servers (pool_id, identifier, data) VALUES (?1, ?2, ?3)",
+                params![server.pool_id, server.identifier, data],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_resource_server(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+    ) -> StoreResult<Option<ResourceServer>> {
+        let data: Option<String> = self
+            .reader()?
+            .prepare_cached(
+                "SELECT data FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
+            )
+            .and_then(|mut s| s.query_row([pool_id, identifier], |r| r.get(0)).optional())
+            .map_err(backend)?;
+        data.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn list_resource_servers(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ResourceServer>> {
+        let rows: Vec<String> = {
+            let conn = self.reader()?;
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT data FROM resource_servers WHERE pool_id = ?1 AND identifier > ?2 \
+                     ORDER BY identifier LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![pool_id, after.unwrap_or(""), limit as i64], |r| {
+                    r.get(0)
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        rows.iter().map(|d| from_json(d)).collect()
+    }
+
+    async fn update_resource_server(&self, server: &ResourceServer) -> StoreResult<bool> {
+        let data = to_json(server)?;
+        let n = self
+            .writer()?
+            .execute(
+                "UPDATE resource_servers SET data = ?3 WHERE pool_id = ?1 AND identifier = ?2",
+                params![server.pool_id, server.identifier, data],
+            )
+            .map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool> {
+        let n = self
+            .writer()?
+            .execute(
+                "DELETE FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
+                [pool_id, identifier],
+            )
+            .map_err(backend)?;
+        Ok(n > 0)
     }
 
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64> {

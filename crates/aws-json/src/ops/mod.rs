@@ -4,7 +4,9 @@
 pub mod account;
 pub mod auth;
 pub mod clients;
+pub mod domains;
 pub mod groups;
 pub mod mfa;
 pub mod pools;
+pub mod resource_servers;
 pub mod users;

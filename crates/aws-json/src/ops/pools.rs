@@ -74,7 +74,16 @@ pub async fn describe_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, A
     validate::pool_id(&mut v, &req.user_pool_id);
     v.finish()?;
     let (pool, users) = svc.describe_user_pool(&req.user_pool_id).await?;
-    Ok(json!({"UserPool": shapes::user_pool_out(&pool, &svc.pool_arn(&pool.id), users)}))
+    let mut out = shapes::user_pool_out(&pool, &svc.pool_arn(&pool.id), users);
+    if let (Some(d), Some(obj)) = (svc.domain_of_pool(&pool.id).await?, out.as_object_mut()) {
+        let key = if d.certificate_arn.is_some() {
+            "CustomDomain"
+        } else {
+            "Domain"
+        };
+        obj.insert(key.into(), json!(d.domain));
+    }
+    Ok(json!({"UserPool": out}))
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! UpdateUserPoolClient, DeleteUserPoolClient.
 
 use super::{decode_token, encode_token, Page, UserPools};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ClientSettings};
 
 /// What CreateUserPoolClient (or the config file) asks for.
@@ -92,7 +92,118 @@ fn check_settings(s: &ClientSettings) -> Result<()> {
     Ok(())
 }
 
+/// The OAuth flows a client can be allowed.
+pub const OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
+/// The scopes every pool has (custom ones come from resource servers).
+pub const SYSTEM_SCOPES: &[&str] = &[
+    "openid",
+    "email",
+    "phone",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
+
+fn oauth_flow_error(message: &str) -> Error {
+    Error::new(ErrorKind::InvalidOAuthFlow, message)
+}
+
+/// A callback or sign-out URL: absolute, no fragment, and `http` only for
+/// `localhost` / `127.0.0.1` (app schemes such as `myapp://cb` are allowed).
+pub fn is_valid_redirect_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !scheme_ok || rest.is_empty() || url.contains('#') || url.len() > 1024 {
+        return false;
+    }
+    if scheme.eq_ignore_ascii_case("http") {
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        return host == "localhost" || host == "127.0.0.1";
+    }
+    true
+}
+
 impl UserPools {
+    /// The OAuth members of a client's settings, checked against each
+    /// other, the client's secret and the pool's resource servers.
+    async fn check_oauth(&self, pool_id: &str, s: &ClientSettings, has_secret: bool) -> Result<()> {
+        let flows = s.allowed_oauth_flows.as_deref().unwrap_or_default();
+        let scopes = s.allowed_oauth_scopes.as_deref().unwrap_or_default();
+        if let Some(f) = flows.iter().find(|f| !OAUTH_FLOWS.contains(&f.as_str())) {
+            return Err(Error::invalid_parameter(format!("Invalid OAuth flow: {f}")));
+        }
+        if s.allowed_oauth_flows_user_pool_client {
+            if flows.is_empty() || scopes.is_empty() {
+                return Err(oauth_flow_error(
+                    "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows.",
+                ));
+            }
+        } else if !flows.is_empty() || !scopes.is_empty() {
+            return Err(oauth_flow_error(
+                "AllowedOAuthFlowsUserPoolClient must be true to use AllowedOAuthFlows or AllowedOAuthScopes.",
+            ));
+        }
+        if flows.iter().any(|f| f == "client_credentials") {
+            if flows.len() > 1 {
+                return Err(oauth_flow_error(
+                    "client_credentials flow can not be selected along with code flow or implicit flow.",
+                ));
+            }
+            if !has_secret {
+                return Err(oauth_flow_error(
+                    "client_credentials flow can not be selected if client does not have a client secret.",
+                ));
+            }
+        }
+        let custom = if scopes.iter().any(|s| !SYSTEM_SCOPES.contains(&s.as_str())) {
+            self.custom_scopes(pool_id).await?
+        } else {
+            Default::default()
+        };
+        for scope in scopes {
+            if !SYSTEM_SCOPES.contains(&scope.as_str()) && !custom.contains(scope) {
+                return Err(Error::new(
+                    ErrorKind::ScopeDoesNotExist,
+                    format!("Invalid scope requested: {scope}"),
+                ));
+            }
+        }
+        for (what, urls) in [
+            ("CallbackURLs", &s.callback_urls),
+            ("LogoutURLs", &s.logout_urls),
+        ] {
+            for url in urls.as_deref().unwrap_or_default() {
+                if !is_valid_redirect_url(url) {
+                    return Err(Error::invalid_parameter(format!(
+                        "{what} must be absolute URLs without a fragment, using https except for localhost: {url}"
+                    )));
+                }
+            }
+        }
+        if let Some(d) = &s.default_redirect_uri {
+            let listed = s
+                .callback_urls
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|u| u == d);
+            if !is_valid_redirect_url(d) || !listed {
+                return Err(Error::invalid_parameter(
+                    "DefaultRedirectURI must be one of the CallbackURLs.",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub async fn create_user_pool_client(&self, input: NewClient) -> Result<AppClient> {
         check_settings(&input.settings)?;
         self.pool(&input.pool_id).await?;
@@ -114,6 +225,8 @@ impl UserPools {
             None if input.generate_secret => Some(cognate_crypto::random::lower_alnum(52)),
             None => None,
         };
+        self.check_oauth(&input.pool_id, &input.settings, client_secret.is_some())
+            .await?;
         let now = self.now();
         let client = AppClient {
             pool_id: input.pool_id,
@@ -173,6 +286,8 @@ impl UserPools {
         check_settings(&settings)?;
         self.pool(pool_id).await?;
         let mut client = self.client_of(pool_id, client_id).await?;
+        self.check_oauth(pool_id, &settings, client.client_secret.is_some())
+            .await?;
         client.settings = settings;
         client.modified = self.now();
         if !self.store.update_client(&client).await? {
@@ -204,6 +319,8 @@ impl UserPools {
                         .or_else(|| Some(cognate_crypto::random::lower_alnum(52))),
                     None => None,
                 };
+                self.check_oauth(&input.pool_id, &input.settings, secret.is_some())
+                    .await?;
                 if client.settings != input.settings || client.client_secret != secret {
                     client.settings = input.settings;
                     client.client_secret = secret;
@@ -220,5 +337,31 @@ impl UserPools {
         self.client_of(pool_id, client_id).await?;
         self.store.delete_client(pool_id, client_id).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_redirect_url;
+
+    #[test]
+    fn redirect_urls() {
+        for ok in [
+            "https://app.example.com/cb",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/cb?x=1",
+            "myapp://callback",
+        ] {
+            assert!(is_valid_redirect_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://app.example.com/cb",
+            "/relative",
+            "https://app.example.com/cb#frag",
+            "https://",
+            "http://localhost.evil.com/",
+        ] {
+            assert!(!is_valid_redirect_url(bad), "{bad}");
+        }
     }
 }

@@ -5,9 +5,11 @@
 mod account;
 mod auth;
 mod clients;
+pub mod domains;
 mod groups;
 mod mfa;
 pub mod pools;
+mod resource_servers;
 mod users;
 
 use std::sync::Arc;

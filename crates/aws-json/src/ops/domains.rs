@@ -1,0 +1,135 @@
+//! CreateUserPoolDomain, DescribeUserPoolDomain, DeleteUserPoolDomain.
+
+use cognate_core::model::PoolDomain;
+use cognate_core::UserPools;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::ApiError;
+use crate::shapes::parse;
+use crate::validate::{self, Validator};
+
+const DOMAIN_PATTERN: &str = "^[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?$";
+
+/// The Domain member: a prefix, or (with a CustomDomainConfig) a host name.
+fn domain(v: &mut Validator, value: &str, custom: bool) {
+    let ok = if custom {
+        cognate_core::service::domains::is_custom_domain(value)
+    } else {
+        cognate_core::service::domains::is_domain_label(value)
+    };
+    let max = if custom { 253 } else { 63 };
+    v.len("domain", value, 1, max)
+        .pattern("domain", value, ok, DOMAIN_PATTERN);
+}
+
+/// Where the domain's CNAME would point: this server's host name.
+fn cloudfront_domain(svc: &UserPools) -> String {
+    let url = &svc.config().public_url;
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let host = rest.split('/').next().unwrap_or(rest);
+    host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned()
+}
+
+fn description_out(svc: &UserPools, d: &PoolDomain) -> Value {
+    let mut m = Map::new();
+    m.insert("UserPoolId".into(), json!(d.pool_id));
+    m.insert("AWSAccountId".into(), json!(svc.config().account_id));
+    m.insert("Domain".into(), json!(d.domain));
+    m.insert("S3Bucket".into(), json!("cognate-hosted-ui"));
+    m.insert(
+        "CloudFrontDistribution".into(),
+        json!(cloudfront_domain(svc)),
+    );
+    m.insert("Version".into(), json!(d.created.to_string()));
+    m.insert("Status".into(), json!("ACTIVE"));
+    if let Some(arn) = &d.certificate_arn {
+        m.insert("CustomDomainConfig".into(), json!({"CertificateArn": arn}));
+    }
+    if let Some(v) = d.managed_login_version {
+        m.insert("ManagedLoginVersion".into(), json!(v));
+    }
+    Value::Object(m)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CustomDomainConfig {
+    certificate_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateDomainRequest {
+    domain: String,
+    user_pool_id: String,
+    custom_domain_config: Option<CustomDomainConfig>,
+    managed_login_version: Option<i64>,
+}
+
+pub async fn create_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: CreateDomainRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    domain(&mut v, &req.domain, req.custom_domain_config.is_some());
+    if let Some(c) = &req.custom_domain_config {
+        v.len(
+            "customDomainConfig.certificateArn",
+            &c.certificate_arn,
+            20,
+            2048,
+        );
+    }
+    v.finish()?;
+    let d = svc
+        .create_user_pool_domain(
+            &req.user_pool_id,
+            &req.domain,
+            req.custom_domain_config.map(|c| c.certificate_arn),
+            req.managed_login_version,
+        )
+        .await?;
+    let mut out = Map::new();
+    if let Some(v) = d.managed_login_version {
+        out.insert("ManagedLoginVersion".into(), json!(v));
+    }
+    if d.certificate_arn.is_some() {
+        out.insert("CloudFrontDomain".into(), json!(cloudfront_domain(svc)));
+    }
+    Ok(Value::Object(out))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeDomainRequest {
+    domain: String,
+}
+
+pub async fn describe_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: DescribeDomainRequest = parse(body)?;
+    let mut v = Validator::new();
+    v.len("domain", &req.domain, 1, 253);
+    v.finish()?;
+    let d = svc.describe_user_pool_domain(&req.domain).await?;
+    Ok(json!({
+        "DomainDescription": d.map_or_else(|| json!({}), |d| description_out(svc, &d)),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteDomainRequest {
+    domain: String,
+    user_pool_id: String,
+}
+
+pub async fn delete_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: DeleteDomainRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    v.len("domain", &req.domain, 1, 253);
+    v.finish()?;
+    svc.delete_user_pool_domain(&req.user_pool_id, &req.domain)
+        .await?;
+    Ok(json!({}))
+}
