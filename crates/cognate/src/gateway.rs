@@ -32,6 +32,7 @@ impl LocalPools for LocalPoolKeys {
             service: self.0.clone(),
             pool_id: pool_id.to_owned(),
             users: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
         }))
     }
 }
@@ -89,13 +90,43 @@ struct UserState {
 
 /// The rule of `User::token_revoked` (shared with the user APIs), applied
 /// here to ID and access tokens alike; a deleted user's tokens are revoked too.
+/// A client_credentials token (no user: `sub` = `client_id`) stands while
+/// its app client exists in the pool.
 struct PoolRevocation {
     service: Arc<UserPools>,
     pool_id: String,
     users: Mutex<HashMap<String, (Instant, Arc<UserState>)>>,
+    /// Whether a client exists, as last read.
+    clients: Mutex<HashMap<String, (Instant, bool)>>,
 }
 
 impl PoolRevocation {
+    /// Whether the app client exists in this pool (read at most once a
+    /// second; `false` when it cannot be read: fail closed).
+    async fn client_exists(&self, client_id: &str) -> bool {
+        if let Ok(m) = self.clients.lock() {
+            if let Some((at, exists)) = m.get(client_id) {
+                if at.elapsed() < REVOCATION_STATE_TTL {
+                    return *exists;
+                }
+            }
+        }
+        let exists = match self.service.store().get_client(client_id).await {
+            Ok(c) => c.is_some_and(|c| c.pool_id == self.pool_id),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a client for the revocation check failed");
+                return false;
+            }
+        };
+        if let Ok(mut m) = self.clients.lock() {
+            if m.len() >= REVOCATION_STATE_MAX {
+                m.clear();
+            }
+            m.insert(client_id.to_owned(), (Instant::now(), exists));
+        }
+        exists
+    }
+
     async fn state(&self, sub: &str) -> Option<Arc<UserState>> {
         if let Ok(m) = self.users.lock() {
             if let Some((at, state)) = m.get(sub) {
@@ -134,6 +165,12 @@ impl Revocation for PoolRevocation {
         let Some(sub) = claims.sub.as_deref() else {
             return true;
         };
+        let machine = claims.token_use.as_deref() == Some("access")
+            && claims.username().is_none()
+            && claims.client_id.as_deref() == Some(sub);
+        if machine {
+            return !self.client_exists(sub).await;
+        }
         let Some(state) = self.state(sub).await else {
             return true;
         };

@@ -1,17 +1,22 @@
-//! The OpenID side of a pool: its JWKS and discovery document (and, later,
-//! the hosted UI and `/oauth2/*` endpoints).
+//! The OpenID side of a pool: its JWKS and discovery document (under
+//! `/{pool_id}/.well-known/`) and the OAuth 2.0 endpoints of its domain
+//! (`token.rs`; later the hosted UI).
+
+mod token;
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use cognate_core::UserPools;
 use serde_json::json;
 
-/// Routes under `/{pool_id}/.well-known/`.
+/// Routes under `/{pool_id}/.well-known/`, and a domain's `/oauth2/*`
+/// endpoints, served by host name (`<prefix>.<any host>` or the exact
+/// custom domain) and under the path prefix `/domains/<domain>/`.
 pub fn router(service: Arc<UserPools>) -> Router {
     Router::new()
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
@@ -19,7 +24,14 @@ pub fn router(service: Arc<UserPools>) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(discovery),
         )
+        .route("/oauth2/token", post(token::token_by_host))
+        .route("/domains/{domain}/oauth2/token", post(token::token_by_path))
         .with_state(service)
+}
+
+/// The base URL of a domain's endpoints under the path prefix.
+fn domain_base(svc: &UserPools, domain: &str) -> String {
+    format!("{}/domains/{domain}", svc.config().public_url)
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value, cache: bool) -> Response {
@@ -67,9 +79,11 @@ async fn discovery(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String
         return error_response(&pool_id, &e);
     }
     let issuer = svc.issuer(&pool_id);
-    json_response(
-        StatusCode::OK,
-        json!({
+    let domain = match svc.domain_of_pool(&pool_id).await {
+        Ok(d) => d,
+        Err(e) => return error_response(&pool_id, &e),
+    };
+    let mut doc = json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "authorization_endpoint": issuer,
@@ -81,7 +95,17 @@ async fn discovery(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use",
                 "cognito:username", "email", "email_verified", "phone_number",
                 "phone_number_verified", "name", "given_name", "family_name"],
-        }),
-        true,
-    )
+    });
+    if let (Some(d), Some(obj)) = (domain, doc.as_object_mut()) {
+        let base = domain_base(&svc, &d.domain);
+        obj.insert(
+            "token_endpoint".into(),
+            json!(format!("{base}/oauth2/token")),
+        );
+        obj.insert(
+            "grant_types_supported".into(),
+            json!(["client_credentials"]),
+        );
+    }
+    json_response(StatusCode::OK, doc, true)
 }

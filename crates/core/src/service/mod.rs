@@ -8,6 +8,7 @@ mod clients;
 pub mod domains;
 mod groups;
 mod mfa;
+mod oauth;
 pub mod pools;
 mod resource_servers;
 mod users;
@@ -28,6 +29,7 @@ pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput}
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use mfa::{FactorPreference, MfaCaller, MfaConfig};
+pub use oauth::{ClientAuth, OAuthError, OAuthTokens};
 pub use pools::NewPool;
 pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 
