@@ -205,6 +205,9 @@ fn client_credentials_grant() {
     c.host = Some("unknown.auth.localhost".into());
     let (status, _) = c.send(&[("grant_type", "client_credentials")]);
     assert_eq!(status, 404);
+    c.host = None; // Host: 127.0.0.1:<port>
+    let (status, _) = c.send(&[("grant_type", "client_credentials")]);
+    assert_eq!(status, 404);
 
     // Errors.
     let mut c = Call::new(&s);

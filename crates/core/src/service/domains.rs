@@ -134,6 +134,10 @@ impl UserPools {
                 }
             }
         }
+        // An IP address is no `<prefix>.<host>` (`127.0.0.1` is not domain `127`).
+        if name.parse::<std::net::Ipv4Addr>().is_ok() || name.starts_with('[') {
+            return Ok(None);
+        }
         let Some((prefix, _)) = name.split_once('.') else {
             return Ok(None);
         };
