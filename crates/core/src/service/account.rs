@@ -126,7 +126,7 @@ impl UserPools {
 
     /// Creates, stores and sends a code for `purpose` to `destination`.
     #[allow(clippy::too_many_arguments)]
-    async fn send_code(
+    pub(crate) async fn send_code(
         &self,
         pool: &UserPool,
         user: &User,

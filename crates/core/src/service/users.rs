@@ -6,9 +6,7 @@
 use super::{decode_token, encode_token, Page, UserPools};
 use crate::delivery::{mask_destination, render, OutgoingMessage};
 use crate::error::{Error, ErrorKind, Result, StoreError};
-use crate::model::{
-    AppClient, Attribute, CodeRecord, FilterAttribute, User, UserFilter, UserPool, UserStatus,
-};
+use crate::model::{AppClient, Attribute, FilterAttribute, User, UserFilter, UserPool, UserStatus};
 use crate::password_policy;
 use crate::schema;
 use crate::tokens::{self, AccessClaims};
@@ -236,56 +234,17 @@ impl UserPools {
         let Some((attribute, destination)) = Self::auto_verified_destination(pool, user) else {
             return Ok(None);
         };
-        let code = cognate_crypto::random::digits(6);
-        self.store
-            .put_code(&CodeRecord {
-                pool_id: pool.id.clone(),
-                username_key: user.username_key.clone(),
-                purpose: SIGNUP_CODE.into(),
-                code_hash: code_digest(&pool.id, &user.username_key, SIGNUP_CODE, &code),
-                expires: self.now() + SIGNUP_CODE_TTL_MS,
-                attempts: 0,
-            })
-            .await?;
-        let t = &pool.settings.verification_message_template;
-        let email = attribute == "email";
-        let (subject, template) = if email {
-            (
-                t.email_subject
-                    .clone()
-                    .or_else(|| pool.settings.email_verification_subject.clone())
-                    .unwrap_or_else(|| "Your verification code".into()),
-                t.email_message
-                    .clone()
-                    .or_else(|| pool.settings.email_verification_message.clone())
-                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
-            )
-        } else {
-            (
-                String::new(),
-                t.sms_message
-                    .clone()
-                    .or_else(|| pool.settings.sms_verification_message.clone())
-                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
-            )
-        };
-        let medium = if email { "EMAIL" } else { "SMS" };
-        self.deliver(OutgoingMessage {
-            pool_id: pool.id.clone(),
-            username: user.username.clone(),
-            destination: destination.clone(),
-            medium: medium.into(),
-            kind: kind.into(),
-            subject,
-            body: render(&template, &code, &user.username),
-            code,
-        })
-        .await?;
-        Ok(Some(CodeDelivery {
-            destination: mask_destination(&destination),
-            medium: medium.into(),
-            attribute: attribute.into(),
-        }))
+        self.send_code(
+            pool,
+            user,
+            attribute,
+            &destination,
+            SIGNUP_CODE,
+            kind,
+            SIGNUP_CODE_TTL_MS,
+        )
+        .await
+        .map(Some)
     }
 
     pub(crate) async fn deliver(&self, message: OutgoingMessage) -> Result<()> {
