@@ -74,6 +74,10 @@ def test_domain_resource_servers_and_client_credentials(cognate: CognateServer) 
     assert claims["sub"] == claims["client_id"] == cid
     assert claims["token_use"] == "access" and claims["version"] == 2
     assert claims["scope"] == f"{API}/write"
+    # A machine token is not a user's: the user APIs refuse it for its scope.
+    with pytest.raises(ClientError) as refused:
+        idp.get_user(AccessToken=token)
+    assert refused.value.response["Error"]["Message"] == "Access Token does not have required scopes"
 
     r = requests.post(token_url, data={"grant_type": "client_credentials", "client_id": cid,
                                        "client_secret": "wrong"}, timeout=10)

@@ -319,7 +319,10 @@ pub struct AccessClaims {
     pub token_use: String,
     #[serde(default)]
     pub scope: String,
-    pub username: String,
+    /// Absent in client_credentials tokens, which the user APIs then refuse
+    /// for lacking the admin scope.
+    #[serde(default)]
+    pub username: Option<String>,
     pub exp: i64,
     pub iat: i64,
     #[serde(default)]
