@@ -1,7 +1,7 @@
 //! CreateUserPoolClient, DescribeUserPoolClient, ListUserPoolClients,
 //! UpdateUserPoolClient, DeleteUserPoolClient.
 
-use super::{decode_token, encode_token, Page, UserPools};
+use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ClientSettings};
 
@@ -263,17 +263,11 @@ impl UserPools {
     ) -> Result<Page<AppClient>> {
         self.pool(pool_id).await?;
         let after = next.map(decode_token).transpose()?;
-        let mut items = self
+        let items = self
             .store
             .list_clients(pool_id, after.as_deref(), max + 1)
             .await?;
-        let next = if items.len() > max {
-            items.truncate(max);
-            items.last().map(|c| encode_token(&c.client_id))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, max, |c| &c.client_id))
     }
 
     /// Replaces a client's settings (UpdateUserPoolClient is a full replacement).

@@ -2,7 +2,7 @@
 //! AdminAddUserToGroup, AdminRemoveUserFromGroup, AdminListGroupsForUser,
 //! ListUsersInGroup.
 
-use super::{decode_token, encode_token, Page, UserPools};
+use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result, StoreError};
 use crate::model::{Group, User};
 
@@ -84,17 +84,11 @@ impl UserPools {
     ) -> Result<Page<Group>> {
         self.pool(pool_id).await?;
         let after = next.map(decode_token).transpose()?;
-        let mut items = self
+        let items = self
             .store
             .list_groups(pool_id, after.as_deref(), limit + 1)
             .await?;
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|g| encode_token(&g.name))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |g| &g.name))
     }
 
     pub async fn delete_group(&self, pool_id: &str, name: &str) -> Result<()> {
@@ -151,20 +145,14 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         let after = next.map(decode_token).transpose()?;
-        let mut items: Vec<Group> = self
+        let items: Vec<Group> = self
             .store
             .groups_of_user(pool_id, &user.username_key)
             .await?
             .into_iter()
             .filter(|g| after.as_deref().is_none_or(|a| g.name.as_str() > a))
             .collect();
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|g| encode_token(&g.name))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |g| &g.name))
     }
 
     pub async fn list_users_in_group(
@@ -176,16 +164,10 @@ impl UserPools {
     ) -> Result<Page<User>> {
         self.get_group(pool_id, group).await?;
         let after = next.map(decode_token).transpose()?;
-        let mut items = self
+        let items = self
             .store
             .users_in_group(pool_id, group, after.as_deref(), limit + 1)
             .await?;
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|u| encode_token(&u.username_key))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |u| &u.username_key))
     }
 }

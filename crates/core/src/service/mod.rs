@@ -51,6 +51,25 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page from up to `limit + 1` items read in order: the extra item,
+    /// if any, only says that there is a next page, whose token is the key
+    /// of the page's last item.
+    pub(crate) fn from_overfetch(
+        mut items: Vec<T>,
+        limit: usize,
+        key: impl Fn(&T) -> &str,
+    ) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| encode_token(key(last)))
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+}
+
 /// The user-pool service.
 pub struct UserPools {
     pub(crate) store: Arc<dyn Store>,

@@ -1,6 +1,6 @@
 //! CreateUserPool, DescribeUserPool, ListUserPools, UpdateUserPool, DeleteUserPool.
 
-use super::{decode_token, encode_token, Page, UserPools};
+use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{PoolSettings, UserPool};
 use crate::schema::{self, SchemaInput};
@@ -110,14 +110,8 @@ impl UserPools {
 
     pub async fn list_user_pools(&self, max: usize, next: Option<&str>) -> Result<Page<UserPool>> {
         let after = next.map(decode_token).transpose()?;
-        let mut items = self.store.list_pools(after.as_deref(), max + 1).await?;
-        let next = if items.len() > max {
-            items.truncate(max);
-            items.last().map(|p| encode_token(&p.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        let items = self.store.list_pools(after.as_deref(), max + 1).await?;
+        Ok(Page::from_overfetch(items, max, |p| &p.id))
     }
 
     /// Replaces the mutable settings (and the name, when given).

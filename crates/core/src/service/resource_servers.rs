@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{decode_token, encode_token, Page, UserPools};
+use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result, StoreError};
 use crate::model::{ResourceServer, ResourceServerScope};
 
@@ -86,17 +86,11 @@ impl UserPools {
     ) -> Result<Page<ResourceServer>> {
         self.pool(pool_id).await?;
         let after = next.map(decode_token).transpose()?;
-        let mut items = self
+        let items = self
             .store
             .list_resource_servers(pool_id, after.as_deref(), limit + 1)
             .await?;
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|r| encode_token(&r.identifier))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |r| &r.identifier))
     }
 
     /// UpdateResourceServer replaces the name and the scopes.

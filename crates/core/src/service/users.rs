@@ -3,7 +3,7 @@
 //! AdminDeleteUser, DeleteUser, AdminSetUserPassword; one-time codes and
 //! the access-token check of the user APIs.
 
-use super::{decode_token, encode_token, Page, UserPools};
+use super::{decode_token, Page, UserPools};
 use crate::delivery::{mask_destination, render, OutgoingMessage};
 use crate::error::{Error, ErrorKind, Result, StoreError};
 use crate::model::{AppClient, Attribute, FilterAttribute, User, UserFilter, UserPool, UserStatus};
@@ -633,17 +633,11 @@ impl UserPools {
             None => None,
         };
         let after = token.map(decode_token).transpose()?;
-        let mut items = self
+        let items = self
             .store
             .list_users(pool_id, filter.as_ref(), after.as_deref(), limit + 1)
             .await?;
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|u| encode_token(&u.username_key))
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |u| &u.username_key))
     }
 
     pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<()> {
