@@ -479,7 +479,7 @@ impl UserPools {
     ) -> Result<Vec<CodeDelivery>> {
         let (pool_id, claims, mut user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
-        if let Some(client) = self.store.get_client(&claims.client_id).await? {
+        if let Some(client) = self.cached_client(&claims.client_id).await? {
             if let Some(write) = &client.settings.write_attributes {
                 if changes.iter().any(|a| !write.iter().any(|w| w == &a.name)) {
                     return Err(Error::not_authorized(

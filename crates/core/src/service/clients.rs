@@ -287,6 +287,7 @@ impl UserPools {
         if !self.store.update_client(&client).await? {
             return Err(Error::client_not_found(client_id));
         }
+        self.clients.forget(client_id);
         Ok(client)
     }
 
@@ -320,6 +321,7 @@ impl UserPools {
                     client.client_secret = secret;
                     client.modified = self.now();
                     self.store.update_client(&client).await?;
+                    self.clients.forget(&client.client_id);
                 }
                 Ok(client)
             }
@@ -330,6 +332,7 @@ impl UserPools {
         self.pool(pool_id).await?;
         self.client_of(pool_id, client_id).await?;
         self.store.delete_client(pool_id, client_id).await?;
+        self.clients.forget(client_id);
         Ok(())
     }
 }

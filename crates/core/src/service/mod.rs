@@ -77,7 +77,8 @@ pub struct UserPools {
     pub(crate) hashing: HashWorkers,
     pub(crate) sink: Arc<dyn MessageSink>,
     pub(crate) keys: KeyCache,
-    pub(crate) pools: PoolCache,
+    pub(crate) pools: ShortCache<UserPool>,
+    pub(crate) clients: ShortCache<AppClient>,
     pub(crate) verified_tokens: VerifiedTokens,
     pub(crate) config: ServiceConfig,
 }
@@ -100,7 +101,8 @@ impl UserPools {
             hashing: HashWorkers::new(hasher, cores),
             sink,
             keys: KeyCache::default(),
-            pools: PoolCache::default(),
+            pools: ShortCache::default(),
+            clients: ShortCache::default(),
             verified_tokens: VerifiedTokens::default(),
             config,
         }
@@ -130,7 +132,7 @@ impl UserPools {
         self.clock.now_millis()
     }
 
-    /// A pool, from a short-lived in-process cache (see [`PoolCache`]).
+    /// A pool, from a short-lived in-process cache (see [`ShortCache`]).
     pub(crate) async fn pool(&self, pool_id: &str) -> Result<Arc<UserPool>> {
         if let Some(pool) = self.pools.get(pool_id, self.now()) {
             return Ok(pool);
@@ -141,15 +143,29 @@ impl UserPools {
                 .await?
                 .ok_or_else(|| Error::pool_not_found(pool_id))?,
         );
-        self.pools.put(pool.clone(), self.now());
+        self.pools.put(pool_id.to_owned(), pool.clone(), self.now());
         Ok(pool)
     }
 
     pub(crate) async fn client(&self, client_id: &str) -> Result<AppClient> {
-        self.store
-            .get_client(client_id)
+        self.cached_client(client_id)
             .await?
+            .map(|c| (*c).clone())
             .ok_or_else(|| Error::client_not_found(client_id))
+    }
+
+    /// A client from the short-lived cache (see [`ShortCache`]), `None` if it does not exist.
+    pub(crate) async fn cached_client(&self, client_id: &str) -> Result<Option<Arc<AppClient>>> {
+        if let Some(client) = self.clients.get(client_id, self.now()) {
+            return Ok(Some(client));
+        }
+        let Some(client) = self.store.get_client(client_id).await? else {
+            return Ok(None);
+        };
+        let client = Arc::new(client);
+        self.clients
+            .put(client_id.to_owned(), client.clone(), self.now());
+        Ok(Some(client))
     }
 
     /// The client, checked to belong to `pool_id`.
@@ -306,38 +322,45 @@ impl UserPools {
     }
 }
 
-/// Parsed pools kept for a second. Every read of a pool goes through it, so
-/// the hot paths (AdminGetUser, sign-in) do not parse the pool document on
-/// each request. This instance's own writes replace or drop the entry at
-/// once; a change made by another instance sharing the database is seen
-/// within [`POOL_CACHE_MS`].
-#[derive(Default)]
-pub(crate) struct PoolCache {
-    entries: std::sync::RwLock<std::collections::HashMap<String, (Arc<UserPool>, i64)>>,
+/// Parsed pools and app clients kept for a second. Every read of a pool
+/// (and the hot paths' reads of a client) goes through it, so AdminGetUser,
+/// GetUser and sign-in do not parse those documents on each request. This
+/// instance's own writes drop the entry at once; a change made by another
+/// instance sharing the database is seen within [`SHORT_CACHE_MS`].
+pub(crate) struct ShortCache<T> {
+    entries: std::sync::RwLock<std::collections::HashMap<String, (Arc<T>, i64)>>,
 }
 
-/// How long a cached pool is served.
-pub(crate) const POOL_CACHE_MS: i64 = 1000;
+impl<T> Default for ShortCache<T> {
+    fn default() -> Self {
+        ShortCache {
+            entries: Default::default(),
+        }
+    }
+}
 
-impl PoolCache {
-    fn get(&self, pool_id: &str, now: i64) -> Option<Arc<UserPool>> {
+/// How long a cached pool or client is served.
+pub(crate) const SHORT_CACHE_MS: i64 = 1000;
+
+impl<T> ShortCache<T> {
+    fn get(&self, key: &str, now: i64) -> Option<Arc<T>> {
         let entries = self.entries.read().ok()?;
-        let (pool, at) = entries.get(pool_id)?;
-        (now - at < POOL_CACHE_MS && now >= *at).then(|| pool.clone())
+        let (value, at) = entries.get(key)?;
+        (now - at < SHORT_CACHE_MS && now >= *at).then(|| value.clone())
     }
 
-    pub(crate) fn put(&self, pool: Arc<UserPool>, now: i64) {
+    fn put(&self, key: String, value: Arc<T>, now: i64) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() > 10_000 {
                 entries.clear();
             }
-            entries.insert(pool.id.clone(), (pool, now));
+            entries.insert(key, (value, now));
         }
     }
 
-    pub(crate) fn forget(&self, pool_id: &str) {
+    pub(crate) fn forget(&self, key: &str) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.remove(pool_id);
+            entries.remove(key);
         }
     }
 }

@@ -611,7 +611,7 @@ impl UserPools {
     /// GetUser: the user of an access token, with the attributes its client may read.
     pub async fn get_user(&self, token: &str) -> Result<User> {
         let (_pool_id, claims, mut user) = self.user_from_access_token(token).await?;
-        if let Some(client) = self.store.get_client(&claims.client_id).await? {
+        if let Some(client) = self.cached_client(&claims.client_id).await? {
             if let Some(read) = &client.settings.read_attributes {
                 user.attributes
                     .retain(|a| read.iter().any(|r| r == &a.name));
