@@ -233,9 +233,7 @@ impl UserPools {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDelivery> {
-        let client = self.client(client_id).await?;
-        let pool = self.pool(&client.pool_id).await?;
-        self.check_secret_hash(&client, username, secret_hash)?;
+        let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let hidden = prevents_existence_errors(&client);
         let simulated = || CodeDelivery {
             destination: mask_destination(if username.contains('@') {
@@ -294,9 +292,7 @@ impl UserPools {
         code: &str,
         password: &str,
     ) -> Result<()> {
-        let client = self.client(client_id).await?;
-        let pool = self.pool(&client.pool_id).await?;
-        self.check_secret_hash(&client, username, secret_hash)?;
+        let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let Some(mut user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
                 Error::new(

@@ -99,18 +99,31 @@ impl UserPools {
         Ok(())
     }
 
-    pub async fn admin_add_user_to_group(
+    /// The user a membership call names, once the pool, user and group are known to exist.
+    async fn member_of_existing_group(
         &self,
         pool_id: &str,
         username: &str,
         group: &str,
-    ) -> Result<()> {
+    ) -> Result<User> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         self.store
             .get_group(pool_id, group)
             .await?
             .ok_or_else(group_not_found)?;
+        Ok(user)
+    }
+
+    pub async fn admin_add_user_to_group(
+        &self,
+        pool_id: &str,
+        username: &str,
+        group: &str,
+    ) -> Result<()> {
+        let user = self
+            .member_of_existing_group(pool_id, username, group)
+            .await?;
         self.store
             .add_user_to_group(pool_id, group, &user.username_key)
             .await?;
@@ -123,12 +136,9 @@ impl UserPools {
         username: &str,
         group: &str,
     ) -> Result<()> {
-        let pool = self.pool(pool_id).await?;
-        let user = self.admin_user(&pool, username).await?;
-        self.store
-            .get_group(pool_id, group)
-            .await?
-            .ok_or_else(group_not_found)?;
+        let user = self
+            .member_of_existing_group(pool_id, username, group)
+            .await?;
         self.store
             .remove_user_from_group(pool_id, group, &user.username_key)
             .await?;

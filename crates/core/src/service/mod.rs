@@ -224,6 +224,20 @@ impl UserPools {
             .await
     }
 
+    /// The client and pool of a client-facing call (SignUp, ConfirmSignUp,
+    /// ForgotPassword, ...), with its SECRET_HASH checked.
+    pub(crate) async fn client_call(
+        &self,
+        client_id: &str,
+        username: &str,
+        secret_hash: Option<&str>,
+    ) -> Result<(AppClient, Arc<UserPool>)> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        self.check_secret_hash(&client, username, secret_hash)?;
+        Ok((client, pool))
+    }
+
     /// Checks SECRET_HASH for a client that has a secret.
     pub(crate) fn check_secret_hash(
         &self,

@@ -155,9 +155,13 @@ impl UserPools {
     }
 
     pub async fn sign_up(&self, input: SignUpInput) -> Result<SignUpOutput> {
-        let client = self.client(&input.client_id).await?;
-        let pool = self.pool(&client.pool_id).await?;
-        self.check_secret_hash(&client, &input.username, input.secret_hash.as_deref())?;
+        let (client, pool) = self
+            .client_call(
+                &input.client_id,
+                &input.username,
+                input.secret_hash.as_deref(),
+            )
+            .await?;
         if pool
             .settings
             .admin_create_user_config
@@ -332,9 +336,7 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<()> {
-        let client = self.client(client_id).await?;
-        let pool = self.pool(&client.pool_id).await?;
-        self.check_secret_hash(&client, username, secret_hash)?;
+        let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let mut user = self.client_user(&pool, &client, username).await?;
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::not_authorized(format!(
@@ -357,9 +359,7 @@ impl UserPools {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDelivery> {
-        let client = self.client(client_id).await?;
-        let pool = self.pool(&client.pool_id).await?;
-        self.check_secret_hash(&client, username, secret_hash)?;
+        let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let user = match self.find_user(&pool, username, false).await? {
             Some(u) => u,
             None if prevents_existence_errors(&client) => {
