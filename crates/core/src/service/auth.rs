@@ -701,6 +701,7 @@ impl UserPools {
                     created: now_ms,
                     expires: now_ms + lifetimes.refresh * 1000,
                     revoked: false,
+                    scope: None,
                 })
                 .await?;
             Some(token)
