@@ -10,9 +10,8 @@ use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AppClient, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
-    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserPool,
+    AppClient, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group, PoolDomain,
+    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
 };
 use cognate_core::store::{Store, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -957,7 +956,14 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (pool_id, client_id) DO UPDATE SET
                    css = excluded.css, image = excluded.image, modified = excluded.modified",
-                params![ui.pool_id, ui.client_id, ui.css, ui.image, ui.created, ui.modified],
+                params![
+                    ui.pool_id,
+                    ui.client_id,
+                    ui.css,
+                    ui.image,
+                    ui.created,
+                    ui.modified
+                ],
             )
             .map_err(map_err)?;
         Ok(())
