@@ -727,3 +727,92 @@ fn unknown_domain_and_pool_paths_are_404() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
+
+/// Writes a UI customization straight into the server's database (the
+/// SetUICustomization API and config-file branding come separately).
+fn put_branding(
+    s: &Server,
+    client_id: &str,
+    css: Option<&str>,
+    image: Option<Vec<u8>>,
+    modified: i64,
+) {
+    use cognate_core::store::Store;
+    let store = cognate_store::SqliteStore::open(&s.data_dir.join("cognate.db")).unwrap();
+    let ui = cognate_core::model::UiCustomization {
+        pool_id: POOL.into(),
+        client_id: client_id.into(),
+        css: css.map(str::to_owned),
+        image,
+        created: modified,
+        modified,
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(store.put_ui_customization(&ui))
+        .unwrap();
+}
+
+#[test]
+fn branding_assets_per_client_or_pool() {
+    let s = start();
+    let mut b = Browser::new(&s);
+    let assets = format!("{}/ui-assets/{POOL}/{WEB}", s.url);
+    assert_eq!(b.get(&format!("{assets}/style.css")).status, 404);
+    assert_eq!(b.get(&format!("{assets}/logo")).status, 404);
+    let r = b.authorize(&[]);
+    let login = b.follow(&r);
+    assert!(!login.body.contains("/ui-assets/"), "nothing to link yet");
+
+    // The pool's branding (ALL) applies to every client.
+    let pool_css = ".submitButton-customizable { background-color: #7d2ae8; }";
+    put_branding(&s, "ALL", Some(pool_css), None, 1_000);
+    let css = b.get(&format!("{assets}/style.css"));
+    assert_eq!(css.status, 200);
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    assert!(css.headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
+    assert_eq!(css.body, pool_css);
+    assert_eq!(b.get(&format!("{assets}/logo")).status, 404);
+    let login = b.get(&login.url);
+    assert!(
+        login
+            .body
+            .contains(&format!("href=\"{}", assets.replace('/', "&#x2f;")))
+            || login.body.contains(&format!("href=\"{assets}/style.css")),
+        "the page links the CSS: {}",
+        login.body
+    );
+
+    // The client's own branding wins, with its logo.
+    let png: Vec<u8> = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-not-a-real-image".to_vec();
+    put_branding(
+        &s,
+        WEB,
+        Some(".banner-customizable { background: #000; }"),
+        Some(png.clone()),
+        2_000,
+    );
+    assert_eq!(
+        b.get(&format!("{assets}/style.css")).body,
+        ".banner-customizable { background: #000; }"
+    );
+    let logo = s.http().get(format!("{assets}/logo")).send().unwrap();
+    assert_eq!(logo.status().as_u16(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().unwrap().to_vec(), png);
+    let login = b.get(&login.url);
+    assert!(
+        login.body.contains("class=\"logo-customizable\""),
+        "{}",
+        login.body
+    );
+    assert!(unescape(&login.body).contains(&format!("{assets}/logo?v=2000")));
+    assert!(unescape(&login.body).contains(&format!("{assets}/style.css?v=2000")));
+    // Another client still gets the pool's.
+    let other = format!("{}/ui-assets/{POOL}/{CODE_ONLY}", s.url);
+    assert_eq!(b.get(&format!("{other}/style.css")).body, pool_css);
+}

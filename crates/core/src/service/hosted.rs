@@ -17,7 +17,9 @@ use super::oauth::OAuthError;
 use super::users::{CodeDelivery, SignUpInput, SignUpOutput};
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, Attribute, AuthorizationCode, User, UserPool, UserStatus};
+use crate::model::{
+    AppClient, Attribute, AuthorizationCode, UiCustomization, User, UserPool, UserStatus,
+};
 use crate::tokens::{IssueOptions, SignInEvent};
 
 /// How long a hosted-UI session lasts (Cognito's cookie: one hour).
@@ -740,6 +742,19 @@ impl UserPools {
                 .unwrap_or_default()
                 .iter()
                 .any(|u| u == logout_uri))
+    }
+
+    /// The branding of a client's pages: its own UI customization, else
+    /// the pool's (`ALL`).
+    pub async fn hosted_branding(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<Option<UiCustomization>> {
+        if let Some(own) = self.store.get_ui_customization(pool_id, client_id).await? {
+            return Ok(Some(own));
+        }
+        Ok(self.store.get_ui_customization(pool_id, "ALL").await?)
     }
 
     // ------------------------------------------------ sign-up and recovery
