@@ -21,10 +21,6 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/confirm_forgot.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
-    (
-        "signed_out.html",
-        include_str!("../templates/signed_out.html"),
-    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
