@@ -446,32 +446,32 @@ fn message(status: StatusCode, message: &str, error_type: Option<&'static str>) 
     r
 }
 
+/// The answer to a refused token: `503` when the keys could not be
+/// fetched, `403 {"message":"Forbidden"}` for a missing scope or group,
+/// else `401 {"message":"Unauthorized"}`; a 401 or 403 carries API
+/// Gateway's `WWW-Authenticate` challenge with the reason
+/// (`Rejection::www_authenticate`).
 fn refusal(rejection: Rejection) -> Response {
-    if rejection == Rejection::KeysUnavailable {
-        message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None)
+    let mut r = if rejection == Rejection::KeysUnavailable {
+        return message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None);
     } else if rejection.is_forbidden() {
-        let mut r = message(
+        message(
             StatusCode::FORBIDDEN,
             "Forbidden",
             Some("ForbiddenException"),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"insufficient_scope\""),
-        );
-        r
+        )
     } else {
-        let mut r = message(
+        message(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             Some("UnauthorizedException"),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        r
-    }
+        )
+    };
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(rejection.www_authenticate()),
+    );
+    r
 }
 
 /// `cognito:username` → `x-cognate-claim-cognito-username`.
