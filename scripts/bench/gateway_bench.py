@@ -417,7 +417,9 @@ def main() -> int:
         if c not in CASES:
             log(f"unknown case {c}")
             return 2
-    out_dir = args.out or os.path.join(ROOT, "bench-results", "gateway-" + time.strftime("%Y%m%d-%H%M%S"))
+    # Absolute: nginx resolves relative paths against its -p prefix.
+    out_dir = os.path.abspath(args.out or os.path.join(ROOT, "bench-results",
+                                                       "gateway-" + time.strftime("%Y%m%d-%H%M%S")))
     os.makedirs(out_dir, exist_ok=True)
     for tool in ("wrk", "nginx", "haproxy"):
         if not shutil.which(tool):
