@@ -27,7 +27,7 @@ use http::{Method, StatusCode};
 
 pub use crate::config::{AuthMode, AuthorizerConfig, GatewayConfig, IntegrationConfig};
 use crate::cors::Cors;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteMetrics};
 use crate::proxy::{HttpClient, ProxyError, Upstream};
 
 /// Default listen address of the gateway.
@@ -73,6 +73,7 @@ struct Route {
     policy: Policy,
     forward_authorization: bool,
     integration: Integration,
+    metrics: RouteMetrics,
 }
 
 struct Api {
@@ -368,6 +369,7 @@ impl Gateway {
                     },
                     forward_authorization: route.forward_authorization.unwrap_or(true),
                     integration,
+                    metrics: RouteMetrics::default(),
                 });
                 let slot = match templates.get(&pattern) {
                     Some(&slot) => slot,
@@ -399,19 +401,15 @@ impl Gateway {
                 cors,
             });
         }
-        // Pre-create the outcome series so that dashboards see zeros.
-        for route in &routes {
-            if let Some(az) = &route.authorizer {
-                for outcome in
-                    std::iter::once("ok").chain(Rejection::ALL.iter().map(|r| r.reason()))
-                {
-                    let _ = metrics.token_outcomes.with_label_values(&[
-                        apis[route.api].name.as_str(),
-                        az.name.as_str(),
-                        outcome,
-                    ]);
-                }
-            }
+        // Resolve each route's series once (this also pre-creates the
+        // outcome series, so that dashboards see zeros).
+        for route in &mut routes {
+            route.metrics = RouteMetrics::new(
+                &metrics,
+                &apis[route.api].name,
+                &route.template,
+                route.authorizer.as_ref().map(|az| az.name.as_str()),
+            );
         }
         Ok(Gateway {
             apis,
@@ -448,32 +446,32 @@ fn message(status: StatusCode, message: &str, error_type: Option<&'static str>) 
     r
 }
 
+/// The answer to a refused token: `503` when the keys could not be
+/// fetched, `403 {"message":"Forbidden"}` for a missing scope or group,
+/// else `401 {"message":"Unauthorized"}`; a 401 or 403 carries API
+/// Gateway's `WWW-Authenticate` challenge with the reason
+/// (`Rejection::www_authenticate`).
 fn refusal(rejection: Rejection) -> Response {
-    if rejection == Rejection::KeysUnavailable {
-        message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None)
+    let mut r = if rejection == Rejection::KeysUnavailable {
+        return message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None);
     } else if rejection.is_forbidden() {
-        let mut r = message(
+        message(
             StatusCode::FORBIDDEN,
             "Forbidden",
             Some("ForbiddenException"),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"insufficient_scope\""),
-        );
-        r
+        )
     } else {
-        let mut r = message(
+        message(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             Some("UnauthorizedException"),
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        r
-    }
+        )
+    };
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(rejection.www_authenticate()),
+    );
+    r
 }
 
 /// `cognito:username` → `x-cognate-claim-cognito-username`.
@@ -495,7 +493,7 @@ fn claim_header_name(claim: &str) -> Option<HeaderName> {
 fn claim_header_value(value: &serde_json::Value) -> Option<HeaderValue> {
     use serde_json::Value;
     let text = match value {
-        Value::String(s) => s.clone(),
+        Value::String(s) => return HeaderValue::from_bytes(s.as_bytes()).ok(),
         Value::Array(items) => items
             .iter()
             .map(|v| match v {
@@ -509,18 +507,43 @@ fn claim_header_value(value: &serde_json::Value) -> Option<HeaderValue> {
     HeaderValue::from_bytes(text.as_bytes()).ok()
 }
 
-fn add_claim_headers(headers: &mut http::HeaderMap, claims: &Claims) {
-    for (name, value) in &claims.all {
-        if let (Some(n), Some(v)) = (claim_header_name(name), claim_header_value(value)) {
-            headers.insert(n, v);
+/// The claim headers of one verified token (`x-cognate-claim-*` and
+/// `x-cognate-claims`), built once and kept with its claims
+/// (`Claims::derived`): a token served from the verifier's cache reuses
+/// them, and they are dropped with the cache entry. They are only reached
+/// through claims that passed this request's expiry and revocation checks.
+struct ClaimHeaders(Vec<(HeaderName, HeaderValue)>);
+
+impl ClaimHeaders {
+    fn new(claims: &Claims) -> Self {
+        let mut headers = Vec::with_capacity(claims.all.len() + 1);
+        for (name, value) in &claims.all {
+            if let (Some(n), Some(v)) = (claim_header_name(name), claim_header_value(value)) {
+                headers.push((n, v));
+            }
+        }
+        if let Some(v) = serde_json::to_string(&claims.all)
+            .ok()
+            .and_then(|json| HeaderValue::from_bytes(json.as_bytes()).ok())
+        {
+            headers.push((HeaderName::from_static(CLAIMS_JSON_HEADER), v));
+        }
+        ClaimHeaders(headers)
+    }
+
+    fn add_to(&self, headers: &mut http::HeaderMap) {
+        headers.reserve(self.0.len());
+        for (n, v) in &self.0 {
+            // Cheap clones: both share their bytes.
+            headers.insert(n.clone(), v.clone());
         }
     }
-    if let Ok(v) = HeaderValue::from_bytes(
-        serde_json::Value::Object(claims.all.clone())
-            .to_string()
-            .as_bytes(),
-    ) {
-        headers.insert(CLAIMS_JSON_HEADER, v);
+}
+
+fn add_claim_headers(headers: &mut http::HeaderMap, claims: &Claims) {
+    match claims.derived(ClaimHeaders::new) {
+        Some(prepared) => prepared.add_to(headers),
+        None => ClaimHeaders::new(claims).add_to(headers),
     }
 }
 
@@ -537,7 +560,9 @@ fn strip_claim_headers(headers: &mut http::HeaderMap) {
 
 async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     let started = Instant::now();
-    let path = req.uri().path().to_owned();
+    // A cheap clone (shared bytes) so that the path outlives `req`.
+    let uri = req.uri().clone();
+    let path = uri.path();
     if path == gw.metrics_path && req.method() == Method::GET {
         return (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -546,7 +571,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
             .into_response();
     }
     let method = req.method().clone();
-    let Ok(matched) = gw.matcher.at(&path) else {
+    let Ok(matched) = gw.matcher.at(path) else {
         gw.metrics
             .requests
             .with_label_values(&["", "unmatched", method.as_str(), "404"])
@@ -586,20 +611,16 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     if let Some(cors) = &api.cors {
         cors.decorate(origin.as_ref(), response.headers_mut());
     }
-    let status = response.status();
-    gw.metrics
-        .requests
-        .with_label_values(&[
-            api.name.as_str(),
-            route.template.as_str(),
-            method.as_str(),
-            status.as_str(),
-        ])
-        .inc();
-    gw.metrics
-        .duration
-        .with_label_values(&[api.name.as_str(), route.template.as_str()])
-        .observe(started.elapsed().as_secs_f64());
+    route.metrics.count_request(
+        &gw.metrics,
+        &api.name,
+        &route.template,
+        &method,
+        response.status(),
+    );
+    route
+        .metrics
+        .observe_duration(started.elapsed().as_secs_f64());
     response
 }
 
@@ -618,14 +639,7 @@ async fn route_request(gw: &Gateway, api: &Api, route: &Route, mut req: Request)
             Ok(t) => az.verifier.authorize(t, &route.policy).await,
             Err(r) => Err(r),
         };
-        let label = match &outcome {
-            Ok(_) => "ok",
-            Err(r) => r.reason(),
-        };
-        gw.metrics
-            .token_outcomes
-            .with_label_values(&[api.name.as_str(), az.name.as_str(), label])
-            .inc();
+        route.metrics.count_outcome(outcome.as_ref().err().copied());
         match outcome {
             Ok(c) => claims = Some(c),
             Err(r) if route.auth == AuthMode::Required => return refusal(r),
@@ -656,12 +670,7 @@ async fn route_request(gw: &Gateway, api: &Api, route: &Route, mut req: Request)
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0);
-            let path = req.uri().path();
-            let path = path
-                .strip_prefix(api.prefix.as_str())
-                .unwrap_or(path)
-                .to_owned();
-            match proxy::forward(&gw.client, upstream, &path, req, peer).await {
+            match proxy::forward(&gw.client, upstream, &api.prefix, req, peer).await {
                 Ok(r) => r,
                 Err(ProxyError::Timeout) => message(
                     StatusCode::GATEWAY_TIMEOUT,
@@ -671,5 +680,43 @@ async fn route_request(gw: &Gateway, api: &Api, route: &Route, mut req: Request)
                 Err(ProxyError::Upstream) => message(StatusCode::BAD_GATEWAY, "Bad Gateway", None),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(json: serde_json::Value) -> Claims {
+        Claims::parse(json.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn claim_headers_are_made_once_per_claims_and_keep_their_bytes() {
+        let c = claims(serde_json::json!({
+            "iss": "https://issuer", "exp": 2_000_000_000, "sub": "u-1",
+            "cognito:username": "joe", "cognito:groups": ["a", "b"],
+            "email_verified": true, "name": "José Ünal",
+        }));
+        let mut first = http::HeaderMap::new();
+        add_claim_headers(&mut first, &c);
+        assert_eq!(first["x-cognate-claim-sub"], "u-1");
+        assert_eq!(first["x-cognate-claim-cognito-username"], "joe");
+        assert_eq!(first["x-cognate-claim-cognito-groups"], "a,b");
+        assert_eq!(first["x-cognate-claim-email-verified"], "true");
+        assert_eq!(
+            first["x-cognate-claim-name"].as_bytes(),
+            "José Ünal".as_bytes()
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(first[CLAIMS_JSON_HEADER].as_bytes()).unwrap();
+        assert_eq!(json["cognito:groups"], serde_json::json!(["a", "b"]));
+
+        // The prepared headers are kept with the claims and reused as they are.
+        let kept = c.derived(ClaimHeaders::new).unwrap();
+        assert_eq!(kept.0.len(), first.len());
+        let mut second = http::HeaderMap::new();
+        add_claim_headers(&mut second, &c);
+        assert_eq!(first, second);
     }
 }

@@ -2,8 +2,13 @@
 //! method and status; latency histogram by API and route; token outcomes by
 //! API, authorizer and reason. Labels are bounded: templates, never paths.
 
+use std::sync::RwLock;
+
+use cognate_token::Rejection;
+use http::{Method, StatusCode};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
@@ -57,5 +62,86 @@ impl Metrics {
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Request counters kept per route for (method, status) pairs seen so far;
+/// past this many a route's rarer pairs go through the labelled lookup.
+const SEEN_REQUEST_SERIES: usize = 16;
+
+/// One route's series, resolved once so that a request does not hash its
+/// label values again: the latency histogram, the token outcomes (`ok` then
+/// `Rejection::ALL`, empty without an authorizer) and the request counters
+/// by (method, status) seen so far.
+#[derive(Default)]
+pub struct RouteMetrics {
+    pub duration: Option<Histogram>,
+    outcomes: Vec<IntCounter>,
+    requests: RwLock<Vec<(Method, StatusCode, IntCounter)>>,
+}
+
+impl RouteMetrics {
+    pub fn new(metrics: &Metrics, api: &str, route: &str, authorizer: Option<&str>) -> Self {
+        let outcomes = match authorizer {
+            None => Vec::new(),
+            Some(az) => std::iter::once("ok")
+                .chain(Rejection::ALL.iter().map(|r| r.reason()))
+                .map(|outcome| {
+                    metrics
+                        .token_outcomes
+                        .with_label_values(&[api, az, outcome])
+                })
+                .collect(),
+        };
+        RouteMetrics {
+            duration: Some(metrics.duration.with_label_values(&[api, route])),
+            outcomes,
+            requests: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Counts a token outcome: `None` is `ok`.
+    pub fn count_outcome(&self, rejection: Option<Rejection>) {
+        let index = match rejection {
+            None => Some(0),
+            Some(r) => Rejection::ALL.iter().position(|x| *x == r).map(|i| i + 1),
+        };
+        if let Some(c) = index.and_then(|i| self.outcomes.get(i)) {
+            c.inc();
+        }
+    }
+
+    pub fn count_request(
+        &self,
+        metrics: &Metrics,
+        api: &str,
+        route: &str,
+        method: &Method,
+        status: StatusCode,
+    ) {
+        if let Ok(seen) = self.requests.read() {
+            if let Some((_, _, c)) = seen.iter().find(|(m, s, _)| m == method && *s == status) {
+                c.inc();
+                return;
+            }
+        }
+        let counter =
+            metrics
+                .requests
+                .with_label_values(&[api, route, method.as_str(), status.as_str()]);
+        counter.inc();
+        if let Ok(mut seen) = self.requests.write() {
+            if seen.len() < SEEN_REQUEST_SERIES
+                && !seen.iter().any(|(m, s, _)| m == method && *s == status)
+            {
+                seen.push((method.clone(), status, counter));
+            }
+        }
+    }
+
+    pub fn observe_duration(&self, seconds: f64) {
+        if let Some(h) = &self.duration {
+            h.observe(seconds);
+        }
     }
 }

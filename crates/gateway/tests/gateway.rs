@@ -193,6 +193,8 @@ async fn required_route_refuses_without_a_valid_token_and_forwards_claims_with_o
     assert_eq!(body, json!({"message": "Unauthorized"}));
     assert_eq!(headers["x-amzn-errortype"], "UnauthorizedException");
     assert_eq!(headers["content-type"], "application/json");
+    // No token: a bare challenge, without an error code (RFC 6750, 3.1).
+    assert_eq!(headers["www-authenticate"], "Bearer");
 
     let token = env.id_token(json!({}));
     let (status, _, body) = env
@@ -247,9 +249,20 @@ async fn required_route_refuses_without_a_valid_token_and_forwards_claims_with_o
     let access = env.access_token("aws.cognito.signin.user.admin");
     let expired = env.id_token(json!({"exp": cognate_token::now_secs() - 3600}));
     let other_client = env.id_token(json!({"aud": "someotherclient"}));
-    for t in [&access, &expired, &other_client, &"garbage".to_owned()] {
-        let (status, _, _) = env.get("/dev/items/1", &[("authorization", t)]).await;
+    // Each refusal keeps the body and says why in API Gateway's challenge.
+    for (t, why) in [
+        (&access, "the token does not have the required token_use"),
+        (&expired, "the token has expired"),
+        (&other_client, "the token does not have a valid audience"),
+        (&"garbage".to_owned(), "the token is malformed"),
+    ] {
+        let (status, headers, body) = env.get("/dev/items/1", &[("authorization", t)]).await;
         assert_eq!(status, 401);
+        assert_eq!(body, json!({"message": "Unauthorized"}));
+        assert_eq!(
+            headers["www-authenticate"],
+            format!(r#"Bearer scope="" error="invalid_token" error_description="{why}""#).as_str()
+        );
     }
     let m = env.metrics().await;
     for line in [
@@ -291,6 +304,10 @@ async fn optional_scopes_groups_and_authorization_forwarding() {
     let (status, headers, body) = env.get("/dev/admin", &[("authorization", &token)]).await;
     assert_eq!((status, body), (403, json!({"message": "Forbidden"})));
     assert_eq!(headers["x-amzn-errortype"], "ForbiddenException");
+    assert_eq!(
+        headers["www-authenticate"],
+        r#"Bearer error="insufficient_scope" error_description="the user is not in a required group""#
+    );
     let admin = env.id_token(json!({"cognito:groups": ["users", "admin"]}));
     assert_eq!(
         env.get("/dev/admin", &[("authorization", &admin)]).await.0,

@@ -1,6 +1,9 @@
 //! The verified claims of a token: the registered and Cognito claims typed,
 //! and every claim kept as JSON for whoever needs the rest.
 
+use std::any::Any;
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value};
 
 use crate::outcome::Rejection;
@@ -38,6 +41,40 @@ pub struct Claims {
     pub jti: Option<String>,
     /// Every claim, as sent.
     pub all: Map<String, Value>,
+    /// One value derived from these claims by their user, made once (see
+    /// [`Claims::derived`]).
+    pub derived: Derived,
+}
+
+/// A slot for one value derived from a token's claims (the gateway keeps
+/// its prepared claim headers here). It lives exactly as long as the
+/// `Claims` it belongs to: for a token in the verifier's cache, as long as
+/// the cache entry, and it is only reached through claims that passed the
+/// validity period and revocation checks of the current use. A clone of
+/// the claims starts with an empty slot; it takes no part in equality.
+#[derive(Default)]
+pub struct Derived(OnceLock<Box<dyn Any + Send + Sync>>);
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Derived::default()
+    }
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Derived(set)"
+        } else {
+            "Derived(empty)"
+        })
+    }
 }
 
 impl Claims {
@@ -96,7 +133,19 @@ impl Claims {
             origin_jti: string("origin_jti")?,
             jti: string("jti")?,
             all,
+            derived: Derived::default(),
         })
+    }
+
+    /// The value `make` derives from these claims, made on first use and
+    /// kept with them, so a token served from the verifier's cache does not
+    /// redo the work. One slot per claims: `None` when it already holds a
+    /// value of another type (the caller then derives it itself).
+    pub fn derived<T: Any + Send + Sync>(&self, make: impl FnOnce(&Claims) -> T) -> Option<&T> {
+        self.derived
+            .0
+            .get_or_init(|| Box::new(make(self)))
+            .downcast_ref::<T>()
     }
 
     /// The user's name: `cognito:username` (ID token) or `username` (access token).

@@ -162,12 +162,12 @@ impl IntoResponse for AuthError {
             CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        let challenge = match self.0 {
-            Rejection::Missing => "Bearer",
-            r if r.is_forbidden() => "Bearer error=\"insufficient_scope\"",
-            _ => "Bearer error=\"invalid_token\"",
-        };
-        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        if self.0 != Rejection::KeysUnavailable {
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(self.0.www_authenticate()),
+            );
+        }
         response
     }
 }

@@ -33,7 +33,7 @@ pub mod keys;
 pub mod outcome;
 pub mod verifier;
 
-pub use claims::{Claims, TokenUse};
+pub use claims::{Claims, Derived, TokenUse};
 pub use extract::{token_from_header_value, Auth, AuthError, OptionalAuth, StrictAuth};
 pub use keys::{HttpJwks, JwksSource, KeyError, KeySet, RefetchPolicy, StaticJwks};
 pub use outcome::Rejection;

@@ -101,6 +101,56 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// The `WWW-Authenticate` challenge of a refusal, in the form API
+    /// Gateway's JWT authorizer uses (`Bearer scope="" error="invalid_token"
+    /// error_description="the token has expired"`): no error code when the
+    /// request had no token (RFC 6750, section 3.1), `insufficient_scope`
+    /// for a missing scope or group, `invalid_token` with a lower-case
+    /// description otherwise. Never contains token contents.
+    pub fn www_authenticate(self) -> &'static str {
+        match self {
+            Rejection::Missing => "Bearer",
+            Rejection::Malformed => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token is malformed""#
+            }
+            Rejection::BadSignature => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token signature is invalid""#
+            }
+            Rejection::Expired => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token has expired""#
+            }
+            Rejection::NotYetValid => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token is not valid yet""#
+            }
+            Rejection::WrongIssuer => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token does not have a valid issuer""#
+            }
+            Rejection::WrongAudience => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience""#
+            }
+            Rejection::WrongTokenUse => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token does not have the required token_use""#
+            }
+            Rejection::Revoked => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token has been revoked""#
+            }
+            Rejection::UnknownKid => {
+                r#"Bearer scope="" error="invalid_token" error_description="the token was signed by an unknown key""#
+            }
+            Rejection::InsufficientScope => {
+                r#"Bearer error="insufficient_scope" error_description="the token does not have a required scope""#
+            }
+            Rejection::MissingGroup => {
+                r#"Bearer error="insufficient_scope" error_description="the user is not in a required group""#
+            }
+            Rejection::KeysUnavailable => {
+                r#"Bearer scope="" error="invalid_token" error_description="the signing keys could not be fetched""#
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.reason())

@@ -156,3 +156,47 @@ async fn optional_and_strict_extractors() {
         );
     }
 }
+
+#[test]
+fn refusals_carry_a_challenge_with_the_reason() {
+    use axum::response::IntoResponse;
+    use cognate_token::AuthError;
+    let challenge = |r: Rejection| {
+        let response = AuthError(r).into_response();
+        (
+            response.status(),
+            response
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        )
+    };
+    assert_eq!(
+        challenge(Rejection::Missing),
+        (StatusCode::UNAUTHORIZED, Some("Bearer".into()))
+    );
+    assert_eq!(
+        challenge(Rejection::Expired),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some(r#"Bearer scope="" error="invalid_token" error_description="the token has expired""#.into())
+        )
+    );
+    assert_eq!(
+        challenge(Rejection::InsufficientScope).0,
+        StatusCode::FORBIDDEN
+    );
+    assert!(challenge(Rejection::InsufficientScope)
+        .1
+        .unwrap()
+        .starts_with(r#"Bearer error="insufficient_scope""#));
+    // A server-side failure is not an authentication challenge.
+    assert_eq!(
+        challenge(Rejection::KeysUnavailable),
+        (StatusCode::SERVICE_UNAVAILABLE, None)
+    );
+    // Every reason has a challenge without token contents.
+    for r in Rejection::ALL {
+        assert!(r.www_authenticate().starts_with("Bearer"));
+    }
+}

@@ -342,6 +342,55 @@ async fn cached_tokens_are_still_checked_for_expiry() {
     assert_eq!(v.verify_at(&t, NOW + 7200).await, Err(Rejection::Expired));
 }
 
+/// Revokes every token once switched on.
+struct Switch(Mutex<bool>);
+
+#[async_trait]
+impl Revocation for Switch {
+    async fn is_revoked(&self, _claims: &Claims) -> bool {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn derived_values_live_with_the_cached_claims_and_never_past_exp_or_revocation() {
+    let pool = Pool::new();
+    let switch = Arc::new(Switch(Mutex::new(false)));
+    let v = Verifier::builder()
+        .issuer(IssuerConfig {
+            revocation: Some(switch.clone()),
+            ..IssuerConfig::with_keys(ISS, &[CLIENT], pool.keys())
+        })
+        .build();
+    let t = pool.id_token(json!({}));
+    let made = AtomicUsize::new(0);
+    let derive = |c: &Claims| {
+        made.fetch_add(1, Ordering::SeqCst);
+        format!("user={}", c.username().unwrap_or("-"))
+    };
+
+    // Made on first use, then served with the cached claims.
+    let first = v.verify_at(&t, NOW).await.unwrap();
+    assert_eq!(first.derived(derive).unwrap(), "user=joe_bloggs");
+    let second = v.verify_at(&t, NOW + 10).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
+    assert_eq!(second.derived(derive).unwrap(), "user=joe_bloggs");
+    assert_eq!(made.load(Ordering::SeqCst), 1);
+
+    // The slot holds one type; another type is refused (the caller derives it itself).
+    assert_eq!(second.derived(|_| 7u32), None);
+    // A clone of the claims starts empty and is still equal.
+    let copy = (*second).clone();
+    assert_eq!(copy, *second);
+    assert_eq!(copy.derived(|_| 7u32), Some(&7));
+
+    // The claims, with their derived value, are only reached through the
+    // checks of each use: past exp or once revoked, the token is refused.
+    assert_eq!(v.verify_at(&t, NOW + 7200).await, Err(Rejection::Expired));
+    *switch.0.lock().unwrap() = true;
+    assert_eq!(v.verify_at(&t, NOW + 10).await, Err(Rejection::Revoked));
+}
+
 /// A key source whose keys can change, counting fetches.
 struct Rotating {
     keys: Mutex<KeySet>,
