@@ -554,6 +554,50 @@ pub struct RefreshTokenRecord {
     pub created: Millis,
     pub expires: Millis,
     pub revoked: bool,
+    /// The OAuth scopes granted through the hosted UI / `/oauth2/authorize`;
+    /// `None` for an API sign-in (`aws.cognito.signin.user.admin`).
+    pub scope: Option<String>,
+}
+
+/// An OAuth 2.0 authorization code (`/oauth2/authorize`, response_type
+/// `code`), stored as the SHA-256 of its text and taken (deleted) on use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username_key: String,
+    pub sub: String,
+    /// The redirect_uri of the authorization request; the token request must repeat it.
+    pub redirect_uri: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub code_challenge: Option<String>,
+    /// `S256` or `plain`.
+    #[serde(default)]
+    pub code_challenge_method: Option<String>,
+    /// Seconds since the epoch of the sign-in the code comes from.
+    pub auth_time: i64,
+    /// The sign-in event's `origin_jti`, shared by the tokens it leads to.
+    pub origin_jti: String,
+    pub created: Millis,
+    pub expires: Millis,
+}
+
+/// Hosted-UI branding set by SetUICustomization or the config file, for
+/// one app client or for the whole pool (`client_id` = `ALL`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UiCustomization {
+    pub pool_id: String,
+    pub client_id: String,
+    pub css: Option<String>,
+    /// The logo: PNG or JPEG bytes.
+    pub image: Option<Vec<u8>>,
+    pub created: Millis,
+    pub modified: Millis,
 }
 
 /// A pool's domain: a prefix (`<domain>.<host>` or `/domains/<domain>/`)

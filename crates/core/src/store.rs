@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
-    AppClient, ChallengeSession, CodeRecord, Group, PoolDomain, RefreshTokenRecord, ResourceServer,
-    StoredKey, User, UserFilter, UserPool,
+    AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
+    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -156,6 +156,31 @@ pub trait Store: Send + Sync + 'static {
     /// The domains of a pool, ordered by name.
     async fn domains_of_pool(&self, pool_id: &str) -> StoreResult<Vec<PoolDomain>>;
     async fn delete_domain(&self, domain: &str) -> StoreResult<bool>;
+    /// Replaces a domain's record; false if it does not exist.
+    async fn update_domain(&self, domain: &PoolDomain) -> StoreResult<bool>;
+
+    // -- OAuth authorization codes
+    async fn put_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Returns and deletes the code (single use), expired or not.
+    async fn take_authorization_code(
+        &self,
+        code_hash: &str,
+    ) -> StoreResult<Option<AuthorizationCode>>;
+
+    // -- server-wide secrets
+    /// The secret stored under `name`; the first caller's `candidate`
+    /// becomes it, so every instance on this database agrees.
+    async fn server_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+
+    // -- UI customization
+    /// Creates or replaces the branding of (pool, client or `ALL`).
+    async fn put_ui_customization(&self, ui: &UiCustomization) -> StoreResult<()>;
+    async fn get_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<UiCustomization>>;
+    async fn delete_ui_customization(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
 
     // -- resource servers
     /// `Conflict` if the identifier exists in the pool.
@@ -176,6 +201,6 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
 
     // -- housekeeping
-    /// Deletes expired sessions, codes and refresh tokens.
+    /// Deletes expired sessions, codes, authorization codes and refresh tokens.
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64>;
 }

@@ -1,8 +1,14 @@
 //! The OpenID side of a pool: its JWKS and discovery document (under
-//! `/{pool_id}/.well-known/`) and the OAuth 2.0 endpoints of its domain
-//! (`token.rs`; later the hosted UI).
+//! `/{pool_id}/.well-known/`), and everything its domain serves: the hosted
+//! UI pages (`pages.rs`, templates in `templates/`), `/oauth2/authorize`,
+//! the token, userInfo and revoke endpoints (`token.rs`), and the branding
+//! assets (`assets.rs`).
 
+mod assets;
+mod pages;
+mod templates;
 mod token;
+mod web;
 
 use std::sync::Arc;
 
@@ -14,9 +20,49 @@ use axum::Router;
 use cognate_core::UserPools;
 use serde_json::json;
 
-/// Routes under `/{pool_id}/.well-known/`, and a domain's `/oauth2/*`
-/// endpoints, served by host name (`<prefix>.<any host>` or the exact
-/// custom domain) and under the path prefix `/domains/<domain>/`.
+/// What a domain serves, under its base (`/` by host name, or `/domains/<domain>`).
+fn domain_routes() -> Router<Arc<UserPools>> {
+    Router::new()
+        .route("/oauth2/authorize", get(pages::authorize))
+        .route(
+            "/oauth2/token",
+            post(token::token_endpoint).options(token::preflight),
+        )
+        .route(
+            "/oauth2/userInfo",
+            get(token::user_info_endpoint)
+                .post(token::user_info_endpoint)
+                .options(token::preflight),
+        )
+        .route(
+            "/oauth2/revoke",
+            post(token::revoke_endpoint).options(token::preflight),
+        )
+        .route("/login", get(pages::login_get).post(pages::login_post))
+        .route("/login/newPassword", post(pages::new_password_post))
+        .route("/login/totp", post(pages::totp_post))
+        .route("/login/mfaSetup", post(pages::mfa_setup_post))
+        .route("/signup", get(pages::signup_get).post(pages::signup_post))
+        .route(
+            "/confirm",
+            get(pages::confirm_get).post(pages::confirm_post),
+        )
+        .route("/confirm/resend", post(pages::confirm_resend_post))
+        .route(
+            "/forgotPassword",
+            get(pages::forgot_get).post(pages::forgot_post),
+        )
+        .route(
+            "/confirmForgotPassword",
+            get(pages::confirm_forgot_get).post(pages::confirm_forgot_post),
+        )
+        .route("/logout", get(pages::logout))
+}
+
+/// Routes under `/{pool_id}/.well-known/`, the branding assets, and a
+/// domain's endpoints and pages, served by host name (`<prefix>.<any
+/// host>` or the exact custom domain) and under the path prefix
+/// `/domains/<domain>/`.
 pub fn router(service: Arc<UserPools>) -> Router {
     Router::new()
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
@@ -24,8 +70,9 @@ pub fn router(service: Arc<UserPools>) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(discovery),
         )
-        .route("/oauth2/token", post(token::token_by_host))
-        .route("/domains/{domain}/oauth2/token", post(token::token_by_path))
+        .merge(assets::routes())
+        .nest("/domains/{domain}", domain_routes())
+        .merge(domain_routes())
         .with_state(service)
 }
 
@@ -92,19 +139,41 @@ async fn discovery(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "email", "phone", "profile"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use",
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "nonce", "at_hash",
                 "cognito:username", "email", "email_verified", "phone_number",
                 "phone_number_verified", "name", "given_name", "family_name"],
     });
     if let (Some(d), Some(obj)) = (domain, doc.as_object_mut()) {
         let base = domain_base(&svc, &d.domain);
-        obj.insert(
-            "token_endpoint".into(),
-            json!(format!("{base}/oauth2/token")),
-        );
+        for (key, path) in [
+            ("authorization_endpoint", "/oauth2/authorize"),
+            ("token_endpoint", "/oauth2/token"),
+            ("userinfo_endpoint", "/oauth2/userInfo"),
+            ("revocation_endpoint", "/oauth2/revoke"),
+            ("end_session_endpoint", "/logout"),
+        ] {
+            obj.insert(key.into(), json!(format!("{base}{path}")));
+        }
         obj.insert(
             "grant_types_supported".into(),
-            json!(["client_credentials"]),
+            json!([
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "client_credentials"
+            ]),
+        );
+        obj.insert(
+            "code_challenge_methods_supported".into(),
+            json!(["S256", "plain"]),
+        );
+        obj.insert(
+            "response_modes_supported".into(),
+            json!(["query", "fragment"]),
+        );
+        obj.insert(
+            "revocation_endpoint_auth_methods_supported".into(),
+            json!(["client_secret_basic", "client_secret_post", "none"]),
         );
     }
     json_response(StatusCode::OK, doc, true)

@@ -1,11 +1,13 @@
 //! `POST /oauth2/token` (RFC 6749 §3.2): form-encoded, the client
 //! authenticated by `Authorization: Basic` or `client_id` / `client_secret`
 //! in the body; errors as `{"error": ...}` with 400 (401 for
-//! `invalid_client`). Grants so far: `client_credentials`.
+//! `invalid_client`). Grants: `authorization_code` (with PKCE),
+//! `refresh_token`, `client_credentials`. Also `/oauth2/revoke` (RFC 7009)
+//! and `/oauth2/userInfo` (OIDC Core §5.3, errors per RFC 6750).
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -14,8 +16,9 @@ use cognate_core::service::{ClientAuth, OAuthError};
 use cognate_core::UserPools;
 use serde_json::json;
 
-/// Form bodies larger than this are refused before parsing.
-const MAX_FORM: usize = 16 * 1024;
+use crate::web::{json_response, Site};
+
+use crate::web::MAX_FORM;
 
 fn oauth_error(e: &OAuthError) -> Response {
     let status = match e.error {
@@ -123,6 +126,20 @@ async fn token(svc: &UserPools, pool_id: &str, headers: &HeaderMap, body: &[u8])
                 svc.client_credentials_grant(pool_id, &auth, param(&pairs, "scope"))
                     .await
             }
+            "authorization_code" => {
+                svc.authorization_code_grant(
+                    pool_id,
+                    &auth,
+                    param(&pairs, "code"),
+                    param(&pairs, "redirect_uri"),
+                    param(&pairs, "code_verifier"),
+                )
+                .await
+            }
+            "refresh_token" => {
+                svc.refresh_token_grant(pool_id, &auth, param(&pairs, "refresh_token"))
+                    .await
+            }
             _ => Err(OAuthError::new(
                 "unsupported_grant_type",
                 format!("Grant type {grant} is not supported."),
@@ -132,66 +149,155 @@ async fn token(svc: &UserPools, pool_id: &str, headers: &HeaderMap, body: &[u8])
     .await;
     match result {
         Ok(t) => {
-            let body = json!({
+            let mut body = json!({
                 "access_token": t.access_token,
                 "expires_in": t.expires_in,
                 "token_type": t.token_type,
             });
-            let mut r = (StatusCode::OK, body.to_string()).into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json;charset=UTF-8"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            if let Some(obj) = body.as_object_mut() {
+                if let Some(id) = t.id_token {
+                    obj.insert("id_token".into(), json!(id));
+                }
+                if let Some(refresh) = t.refresh_token {
+                    obj.insert("refresh_token".into(), json!(refresh));
+                }
+            }
+            let mut r = json_response(StatusCode::OK, &body);
+            cors(&mut r);
             r
         }
-        Err(e) => oauth_error(&e),
+        Err(e) => {
+            let mut r = oauth_error(&e);
+            cors(&mut r);
+            r
+        }
     }
 }
 
-fn no_domain() -> Response {
-    let mut r = (
-        StatusCode::NOT_FOUND,
-        json!({"error": "invalid_request", "error_description": "No user pool domain is served here."})
-            .to_string(),
-    )
-        .into_response();
+/// Browser applications call the token, userInfo and revoke endpoints
+/// from their own origin.
+pub(crate) fn cors(r: &mut Response) {
     r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=UTF-8"),
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+}
+
+/// The answer to a CORS preflight of the token, userInfo and revoke endpoints.
+pub async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
     );
     r
 }
 
-/// `POST /oauth2/token` on a domain's host name.
-pub async fn token_by_host(
+/// `POST /oauth2/token`.
+pub async fn token_endpoint(
     State(svc): State<Arc<UserPools>>,
+    site: Site,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match svc.domain_for_host(host).await {
-        Ok(Some(d)) => token(&svc, &d.pool_id, &headers, &body).await,
-        Ok(None) => no_domain(),
-        Err(e) => oauth_error(&e.into()),
-    }
+    token(&svc, &site.pool_id, &headers, &body).await
 }
 
-/// `POST /domains/{domain}/oauth2/token`.
-pub async fn token_by_path(
+/// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body, also for an
+/// unknown or already revoked token.
+pub async fn revoke_endpoint(
     State(svc): State<Arc<UserPools>>,
-    Path(domain): Path<String>,
+    site: Site,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match svc.describe_user_pool_domain(&domain).await {
-        Ok(Some(d)) => token(&svc, &d.pool_id, &headers, &body).await,
-        Ok(None) => no_domain(),
-        Err(e) => oauth_error(&e.into()),
+    let result = async {
+        let pairs = parse_form(&headers, &body)?;
+        let auth = client_auth(&headers, &pairs)?;
+        svc.oauth_revoke(&site.pool_id, &auth, param(&pairs, "token"))
+            .await
+    }
+    .await;
+    let mut r = match result {
+        Ok(()) => {
+            let mut r = StatusCode::OK.into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => oauth_error(&e),
+    };
+    cors(&mut r);
+    r
+}
+
+/// `GET|POST /oauth2/userInfo` with a Bearer access token that has the
+/// `openid` scope; errors per RFC 6750 §3 with `WWW-Authenticate`.
+pub async fn user_info_endpoint(
+    State(svc): State<Arc<UserPools>>,
+    _site: Site,
+    headers: HeaderMap,
+) -> Response {
+    use cognate_core::service::UserInfoError;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let challenge = |status: StatusCode, www: &'static str, body: serde_json::Value| {
+        let mut r = json_response(status, &body);
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(www));
+        cors(&mut r);
+        r
+    };
+    let Some(token) = bearer else {
+        return challenge(
+            StatusCode::UNAUTHORIZED,
+            "Bearer realm=\"cognate\"",
+            json!({"error": "invalid_request", "error_description": "Bad OAuth2 request at UserInfo Endpoint"}),
+        );
+    };
+    match svc.user_info(token).await {
+        Ok(claims) => {
+            let mut r = json_response(StatusCode::OK, &serde_json::Value::Object(claims));
+            cors(&mut r);
+            r
+        }
+        Err(UserInfoError::InsufficientScope) => challenge(
+            StatusCode::FORBIDDEN,
+            "Bearer error=\"insufficient_scope\", error_description=\"The access token does not have the openid scope.\", scope=\"openid\"",
+            json!({"error": "insufficient_scope", "error_description": "The access token does not have the openid scope."}),
+        ),
+        Err(UserInfoError::InvalidToken) => challenge(
+            StatusCode::UNAUTHORIZED,
+            "Bearer error=\"invalid_token\", error_description=\"Access token is expired, disabled, or deleted, or the user has globally signed out.\"",
+            json!({"error": "invalid_token", "error_description": "Access token is expired, disabled, or deleted, or the user has globally signed out."}),
+        ),
+        Err(UserInfoError::Internal) => {
+            let mut r = json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": "server_error"}),
+            );
+            cors(&mut r);
+            r
+        }
     }
 }

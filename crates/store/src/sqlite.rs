@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AppClient, ChallengeSession, CodeRecord, FilterAttribute, Group, PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, User, UserFilter, UserPool,
+    AppClient, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group, PoolDomain,
+    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
 };
 use cognate_core::store::{Store, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_oauth",
         include_str!("../migrations/sqlite/0003_oauth.sql"),
+    ),
+    (
+        "0004_hosted_ui",
+        include_str!("../migrations/sqlite/0004_hosted_ui.sql"),
     ),
 ];
 
@@ -184,6 +188,7 @@ fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
         created: row.get(7)?,
         expires: row.get(8)?,
         revoked: row.get::<_, i64>(9)? != 0,
+        scope: row.get(10)?,
     })
 }
 
@@ -651,7 +656,8 @@ impl Store for SqliteStore {
         self.writer()?
             .prepare_cached(
                 "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub, origin_jti,
-                 auth_time, created, expires, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 auth_time, created, expires, revoked, scope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -664,7 +670,8 @@ impl Store for SqliteStore {
                     t.auth_time,
                     t.created,
                     t.expires,
-                    t.revoked
+                    t.revoked,
+                    t.scope
                 ])
             })
             .map_err(map_err)?;
@@ -675,7 +682,7 @@ impl Store for SqliteStore {
         self.reader()?
             .prepare_cached(
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time, created,
-                 expires, revoked FROM refresh_tokens WHERE token_hash = ?1",
+                 expires, revoked, scope FROM refresh_tokens WHERE token_hash = ?1",
             )
             .and_then(|mut s| s.query_row([token_hash], refresh_from_row).optional())
             .map_err(backend)
@@ -892,6 +899,113 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
+    async fn update_domain(&self, domain: &PoolDomain) -> StoreResult<bool> {
+        let data = to_json(domain)?;
+        let n = self
+            .writer()?
+            .execute(
+                "UPDATE pool_domains SET data = ?2 WHERE domain = ?1",
+                params![domain.domain, data],
+            )
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    async fn put_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
+        let data = to_json(code)?;
+        self.writer()?
+            .execute(
+                "INSERT INTO authorization_codes (code_hash, pool_id, expires, data) VALUES (?1, ?2, ?3, ?4)",
+                params![code.code_hash, code.pool_id, code.expires, data],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn take_authorization_code(
+        &self,
+        code_hash: &str,
+    ) -> StoreResult<Option<AuthorizationCode>> {
+        let data: Option<String> = self
+            .writer()?
+            .prepare_cached("DELETE FROM authorization_codes WHERE code_hash = ?1 RETURNING data")
+            .and_then(|mut s| s.query_row([code_hash], |r| r.get(0)).optional())
+            .map_err(backend)?;
+        data.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn server_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+        let conn = self.writer()?;
+        conn.execute(
+            "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)",
+            params![name, candidate],
+        )
+        .map_err(backend)?;
+        conn.query_row(
+            "SELECT value FROM server_secrets WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .map_err(backend)
+    }
+
+    async fn put_ui_customization(&self, ui: &UiCustomization) -> StoreResult<()> {
+        self.writer()?
+            .execute(
+                "INSERT INTO ui_customizations (pool_id, client_id, css, image, created, modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (pool_id, client_id) DO UPDATE SET
+                   css = excluded.css, image = excluded.image, modified = excluded.modified",
+                params![
+                    ui.pool_id,
+                    ui.client_id,
+                    ui.css,
+                    ui.image,
+                    ui.created,
+                    ui.modified
+                ],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<UiCustomization>> {
+        self.reader()?
+            .prepare_cached(
+                "SELECT pool_id, client_id, css, image, created, modified FROM ui_customizations
+                 WHERE pool_id = ?1 AND client_id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row([pool_id, client_id], |r| {
+                    Ok(UiCustomization {
+                        pool_id: r.get(0)?,
+                        client_id: r.get(1)?,
+                        css: r.get(2)?,
+                        image: r.get(3)?,
+                        created: r.get(4)?,
+                        modified: r.get(5)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(backend)
+    }
+
+    async fn delete_ui_customization(&self, pool_id: &str, client_id: &str) -> StoreResult<bool> {
+        let n = self
+            .writer()?
+            .execute(
+                "DELETE FROM ui_customizations WHERE pool_id = ?1 AND client_id = ?2",
+                params![pool_id, client_id],
+            )
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
     async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()> {
         let data = to_json(server)?;
         self.writer()?
@@ -972,6 +1086,7 @@ impl Store for SqliteStore {
             "DELETE FROM challenge_sessions WHERE expires <= ?1",
             "DELETE FROM codes WHERE expires <= ?1",
             "DELETE FROM refresh_tokens WHERE expires <= ?1",
+            "DELETE FROM authorization_codes WHERE expires <= ?1",
         ] {
             n += conn.execute(sql, [now]).map_err(backend)? as u64;
         }

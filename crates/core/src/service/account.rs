@@ -88,6 +88,18 @@ impl UserPools {
                 return Err(unauthorized());
             }
         }
+        self.revoke_refresh_token_of(&client, token).await
+    }
+
+    /// Revokes a refresh token issued to `client` (already authenticated)
+    /// and the access tokens of its sign-in; RevokeToken and
+    /// `/oauth2/revoke`. An unknown token is not an error.
+    pub(crate) async fn revoke_refresh_token_of(
+        &self,
+        client: &crate::model::AppClient,
+        token: &str,
+    ) -> Result<()> {
+        let unauthorized = || Error::new(ErrorKind::Unauthorized, "Invalid client credentials.");
         if !client.settings.enable_token_revocation {
             return Err(Error::new(
                 ErrorKind::UnsupportedOperation,

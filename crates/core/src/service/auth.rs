@@ -1,6 +1,7 @@
 //! Sign-in: InitiateAuth / AdminInitiateAuth (password flows and refresh),
 //! RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED),
-//! challenge sessions, and token issuance.
+//! challenge sessions, and token issuance. The hosted UI signs in through
+//! the same steps (`Channel::Hosted`), ending in a session instead of tokens.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, RefreshTokenRecord, User, UserPool, UserStatus};
 use crate::password_policy;
 use crate::schema;
-use crate::tokens::{self, SignInEvent, ADMIN_SCOPE};
+use crate::tokens::{self, IssueOptions, SignInEvent};
 
 /// An InitiateAuth or AdminInitiateAuth call.
 #[derive(Clone, Debug, Default)]
@@ -53,6 +54,46 @@ pub enum AuthOutcome {
         session: String,
         parameters: BTreeMap<String, String>,
     },
+}
+
+/// Through which door a sign-in came: the API (it ends in tokens) or the
+/// hosted UI (it ends in a browser session). A challenge session opened
+/// through one door cannot be answered through the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Channel {
+    Api,
+    Hosted,
+}
+
+impl Channel {
+    fn of(session: &ChallengeSession) -> Channel {
+        if session.data.get("hosted").and_then(|v| v.as_bool()) == Some(true) {
+            Channel::Hosted
+        } else {
+            Channel::Api
+        }
+    }
+}
+
+/// Where a sign-in stands after a proof: a challenge to answer, or done.
+#[derive(Clone, Debug)]
+pub(crate) enum SignInStep {
+    Challenge {
+        name: String,
+        session: String,
+        parameters: BTreeMap<String, String>,
+        user: User,
+    },
+    Done(User),
+}
+
+/// Tokens of one issuance.
+#[derive(Clone, Debug)]
+pub(crate) struct IssuedTokens {
+    pub access_token: String,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub expires_in: i64,
 }
 
 fn allows(client: &AppClient, flow: &str) -> bool {
@@ -131,7 +172,10 @@ impl UserPools {
                     username,
                     input.parameters.get("SECRET_HASH").map(String::as_str),
                 )?;
-                self.password_sign_in(&pool, &client, username, password).await
+                let step = self
+                    .password_sign_in(&pool, &client, username, password, Channel::Api)
+                    .await?;
+                self.api_outcome(&pool, &client, step).await
             }
             "REFRESH_TOKEN_AUTH" => {
                 let token = param(&input.parameters, "REFRESH_TOKEN")?;
@@ -158,13 +202,46 @@ impl UserPools {
         }
     }
 
-    async fn password_sign_in(
+    /// The API's answer to a sign-in step: the challenge, or tokens.
+    async fn api_outcome(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        step: SignInStep,
+    ) -> Result<AuthOutcome> {
+        match step {
+            SignInStep::Challenge {
+                name,
+                session,
+                parameters,
+                ..
+            } => Ok(AuthOutcome::Challenge {
+                name,
+                session,
+                parameters,
+            }),
+            SignInStep::Done(user) => {
+                let event = SignInEvent {
+                    origin_jti: cognate_crypto::random::uuid(),
+                    event_id: cognate_crypto::random::uuid(),
+                    auth_time: self.now().div_euclid(1000),
+                };
+                let result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                Ok(AuthOutcome::Authenticated(result))
+            }
+        }
+    }
+
+    /// A password proof (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the
+    /// hosted login page): lockout, the check, then the account's next step.
+    pub(crate) async fn password_sign_in(
         &self,
         pool: &UserPool,
         client: &AppClient,
         username: &str,
         password: &str,
-    ) -> Result<AuthOutcome> {
+        channel: Channel,
+    ) -> Result<SignInStep> {
         let Some(user) = self.find_user(pool, username, false).await? else {
             // Spend the time a real check takes, so timing does not tell.
             self.verify_password(password, None).await?;
@@ -188,7 +265,7 @@ impl UserPools {
             self.set_password(pool, &mut user, password).await?;
             self.save_user(&user).await?;
         }
-        self.after_primary_auth(pool, client, &user).await
+        self.after_primary_auth(pool, client, &user, channel).await
     }
 
     /// Refuses a sign-in while the user is locked out after failed attempts.
@@ -244,7 +321,8 @@ impl UserPools {
         pool: &UserPool,
         client: &AppClient,
         user: &User,
-    ) -> Result<AuthOutcome> {
+        channel: Channel,
+    ) -> Result<SignInStep> {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
@@ -266,19 +344,14 @@ impl UserPools {
                         "Temporary password has expired and must be reset by an administrator.",
                     ));
                 }
-                self.new_password_challenge(pool, client, user).await
+                self.new_password_challenge(pool, client, user, channel)
+                    .await
             }
             _ => {
-                if let Some(challenge) = self.mfa_step(pool, client, user).await? {
+                if let Some(challenge) = self.mfa_step(pool, client, user, channel).await? {
                     return Ok(challenge);
                 }
-                let event = SignInEvent {
-                    origin_jti: cognate_crypto::random::uuid(),
-                    event_id: cognate_crypto::random::uuid(),
-                    auth_time: self.now().div_euclid(1000),
-                };
-                let result = self.issue_tokens(pool, client, user, &event, true).await?;
-                Ok(AuthOutcome::Authenticated(result))
+                Ok(SignInStep::Done(user.clone()))
             }
         }
     }
@@ -367,7 +440,7 @@ impl UserPools {
         client: &AppClient,
         session: &ChallengeSession,
         input: &ChallengeInput,
-    ) -> Result<AuthOutcome> {
+    ) -> Result<SignInStep> {
         let field = |name: &str| {
             session
                 .data
@@ -423,7 +496,8 @@ impl UserPools {
             return Err(self.failed_sign_in(user).await);
         }
         self.clear_failures(&mut user).await?;
-        self.after_primary_auth(pool, client, &user).await
+        self.after_primary_auth(pool, client, &user, Channel::Api)
+            .await
     }
 
     async fn new_password_challenge(
@@ -431,7 +505,8 @@ impl UserPools {
         pool: &UserPool,
         client: &AppClient,
         user: &User,
-    ) -> Result<AuthOutcome> {
+        channel: Channel,
+    ) -> Result<SignInStep> {
         let required: Vec<String> = pool
             .schema
             .iter()
@@ -451,12 +526,20 @@ impl UserPools {
             serde_json::Value::Object(current).to_string(),
         );
         let session = self
-            .open_session(pool, client, user, "NEW_PASSWORD_REQUIRED", json!({}))
+            .open_session(
+                pool,
+                client,
+                user,
+                "NEW_PASSWORD_REQUIRED",
+                json!({}),
+                channel,
+            )
             .await?;
-        Ok(AuthOutcome::Challenge {
+        Ok(SignInStep::Challenge {
             name: "NEW_PASSWORD_REQUIRED".into(),
             session,
             parameters,
+            user: user.clone(),
         })
     }
 
@@ -467,8 +550,14 @@ impl UserPools {
         client: &AppClient,
         user: &User,
         challenge: &str,
-        data: serde_json::Value,
+        mut data: serde_json::Value,
+        channel: Channel,
     ) -> Result<String> {
+        if channel == Channel::Hosted {
+            if let Some(obj) = data.as_object_mut() {
+                obj.insert("hosted".into(), json!(true));
+            }
+        }
         let handle = new_session_handle();
         self.store
             .put_session(&ChallengeSession {
@@ -485,6 +574,17 @@ impl UserPools {
     }
 
     pub async fn respond_to_auth_challenge(&self, input: ChallengeInput) -> Result<AuthOutcome> {
+        let (pool, client, step) = self.respond_challenge(input, Channel::Api).await?;
+        self.api_outcome(&pool, &client, step).await
+    }
+
+    /// Takes the challenge session and answers it; shared by the API and
+    /// the hosted UI (each answers only the sessions it opened).
+    pub(crate) async fn respond_challenge(
+        &self,
+        input: ChallengeInput,
+        channel: Channel,
+    ) -> Result<(std::sync::Arc<UserPool>, AppClient, SignInStep)> {
         let client = match &input.admin_pool_id {
             Some(pool_id) => {
                 self.pool(pool_id).await?;
@@ -507,7 +607,11 @@ impl UserPools {
         .ok_or_else(expired)?;
         let hash = cognate_crypto::digest::sha256_hex(handle.as_bytes());
         let session = self.store.take_session(&hash).await?.ok_or_else(expired)?;
-        if session.expires <= self.now() || session.client_id != client.client_id {
+        if session.expires <= self.now()
+            || session.client_id != client.client_id
+            || session.pool_id != pool.id
+            || Channel::of(&session) != channel
+        {
             return Err(expired());
         }
         if session.challenge != input.challenge_name {
@@ -519,7 +623,7 @@ impl UserPools {
             )));
         }
         let result = self
-            .answer_challenge(&pool, &client, &session, &input)
+            .answer_challenge(&pool, &client, &session, &input, channel)
             .await;
         // A wrong answer to a question the user can fix (a weak password, a
         // missing attribute) leaves the session usable until it expires.
@@ -531,7 +635,7 @@ impl UserPools {
                 self.store.put_session(&session).await?;
             }
         }
-        result
+        Ok((pool, client, result?))
     }
 
     async fn answer_challenge(
@@ -540,13 +644,22 @@ impl UserPools {
         client: &AppClient,
         session: &ChallengeSession,
         input: &ChallengeInput,
-    ) -> Result<AuthOutcome> {
-        let username = param(&input.responses, "USERNAME")?;
-        self.check_secret_hash(
-            client,
-            username,
-            input.responses.get("SECRET_HASH").map(String::as_str),
-        )?;
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        // The hosted UI's own pages need no USERNAME or SECRET_HASH: the
+        // session says who, and the server is the client.
+        let username = match channel {
+            Channel::Api => {
+                let username = param(&input.responses, "USERNAME")?;
+                self.check_secret_hash(
+                    client,
+                    username,
+                    input.responses.get("SECRET_HASH").map(String::as_str),
+                )?;
+                Some(username)
+            }
+            Channel::Hosted => None,
+        };
         if session.challenge == "PASSWORD_VERIFIER" {
             return self.srp_finish(pool, client, session, input).await;
         }
@@ -555,9 +668,11 @@ impl UserPools {
             .get_user(&pool.id, &session.username)
             .await?
             .ok_or_else(Error::user_not_found)?;
-        let named = self.find_user(pool, username, false).await?;
-        if named.map(|u| u.username_key) != Some(user.username_key.clone()) {
-            return Err(Error::not_authorized("Incorrect username or password."));
+        if let Some(username) = username {
+            let named = self.find_user(pool, username, false).await?;
+            if named.map(|u| u.username_key) != Some(user.username_key.clone()) {
+                return Err(Error::not_authorized("Incorrect username or password."));
+            }
         }
         match session.challenge.as_str() {
             "NEW_PASSWORD_REQUIRED" => {
@@ -583,11 +698,10 @@ impl UserPools {
                 user.modified = self.now();
                 self.save_user(&user).await?;
                 // A new password leads on to the MFA step, like any password proof.
-                self.after_primary_auth(pool, client, &user).await
+                self.after_primary_auth(pool, client, &user, channel).await
             }
             "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" => {
-                self.answer_mfa_challenge(pool, client, session, input, user)
-                    .await
+                self.answer_mfa_challenge(session, input, user).await
             }
             other => Err(Error::invalid_parameter(format!(
                 "Challenge {other} is not supported by this server yet."
@@ -602,7 +716,66 @@ impl UserPools {
         token: &str,
         secret_hash: Option<&str>,
     ) -> Result<AuthOutcome> {
+        let (record, user) = self.refresh_record(pool, client, token).await?;
+        if client.client_secret.is_some() {
+            // Clients hash the canonical username; some send the sub.
+            let by_username = self.check_secret_hash(client, &user.username, secret_hash);
+            if by_username.is_err() {
+                self.check_secret_hash(client, &user.sub, secret_hash)
+                    .map_err(|_| {
+                        by_username
+                            .err()
+                            .unwrap_or_else(|| Error::not_authorized("Invalid Refresh Token"))
+                    })?;
+            }
+        }
+        Self::refresh_user_ok(&record, &user)?;
+        let event = SignInEvent {
+            origin_jti: record.origin_jti.clone(),
+            event_id: cognate_crypto::random::uuid(),
+            auth_time: record.auth_time,
+        };
+        // A refresh token from the OAuth endpoints keeps its scopes.
+        let options = match &record.scope {
+            Some(scope) => IssueOptions {
+                id_token: true,
+                ..IssueOptions::oauth(scope, None, false)
+            },
+            None => IssueOptions::api(false),
+        };
+        let issued = self.issue(pool, client, &user, &event, options).await?;
+        Ok(AuthOutcome::Authenticated(AuthenticationResult {
+            access_token: issued.access_token,
+            expires_in: issued.expires_in,
+            token_type: "Bearer".into(),
+            refresh_token: None,
+            id_token: issued.id_token.unwrap_or_default(),
+        }))
+    }
+
+    /// A refresh token of the client that can still be used, and its user
+    /// (not disabled, not signed out since), for the API and the token endpoint.
+    pub(crate) async fn live_refresh_token(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+    ) -> Result<(RefreshTokenRecord, User)> {
+        let (record, user) = self.refresh_record(pool, client, token).await?;
+        Self::refresh_user_ok(&record, &user)?;
+        Ok((record, user))
+    }
+
+    async fn refresh_record(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+    ) -> Result<(RefreshTokenRecord, User)> {
         let invalid = || Error::not_authorized("Invalid Refresh Token");
+        if token.len() > 4096 {
+            return Err(invalid());
+        }
         let hash = cognate_crypto::digest::sha256_hex(token.as_bytes());
         let record = self
             .store
@@ -623,33 +796,21 @@ impl UserPools {
             .get_user_by_sub(&pool.id, &record.sub)
             .await?
             .ok_or_else(invalid)?;
-        if client.client_secret.is_some() {
-            // Clients hash the canonical username; some send the sub.
-            let by_username = self.check_secret_hash(client, &user.username, secret_hash);
-            if by_username.is_err() {
-                self.check_secret_hash(client, &user.sub, secret_hash)
-                    .map_err(|_| by_username.err().unwrap_or_else(invalid))?;
-            }
-        }
+        Ok((record, user))
+    }
+
+    fn refresh_user_ok(record: &RefreshTokenRecord, user: &User) -> Result<()> {
         if user.tokens_valid_after.is_some_and(|t| record.created < t) {
             return Err(Error::not_authorized("Refresh Token has been revoked"));
         }
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        let event = SignInEvent {
-            origin_jti: record.origin_jti.clone(),
-            event_id: cognate_crypto::random::uuid(),
-            auth_time: record.auth_time,
-        };
-        let result = self
-            .issue_tokens(pool, client, &user, &event, false)
-            .await?;
-        Ok(AuthOutcome::Authenticated(result))
+        Ok(())
     }
 
-    /// Signs an ID and an access token (and, for a new sign-in, stores and
-    /// returns a refresh token).
+    /// Signs an ID and an access token of the sign-in APIs (and, for a new
+    /// sign-in, stores and returns a refresh token).
     pub(crate) async fn issue_tokens(
         &self,
         pool: &UserPool,
@@ -658,6 +819,31 @@ impl UserPools {
         event: &SignInEvent,
         with_refresh: bool,
     ) -> Result<AuthenticationResult> {
+        let issued = self
+            .issue(pool, client, user, event, IssueOptions::api(with_refresh))
+            .await?;
+        Ok(AuthenticationResult {
+            access_token: issued.access_token,
+            expires_in: issued.expires_in,
+            token_type: "Bearer".into(),
+            refresh_token: issued.refresh_token,
+            id_token: issued
+                .id_token
+                .ok_or_else(|| Error::internal("no ID token issued"))?,
+        })
+    }
+
+    /// Signs the tokens of one issuance: an access token with the given
+    /// scope, an ID token when asked (with `nonce` and, for the OAuth
+    /// endpoints, `at_hash`), and a stored refresh token when asked.
+    pub(crate) async fn issue(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        event: &SignInEvent,
+        options: IssueOptions<'_>,
+    ) -> Result<IssuedTokens> {
         let keys = self.keys.get(self.store.as_ref(), &pool.id).await?;
         let lifetimes = tokens::lifetimes(client);
         let now_ms = self.now();
@@ -675,19 +861,32 @@ impl UserPools {
             .store
             .groups_of_user(&pool.id, &user.username_key)
             .await?;
-        let (id_extra, access_extra) = tokens::group_claims(&groups);
-        let id_claims = tokens::id_token_claims(&subject, lifetimes.id, Some(&id_extra));
+        let (mut id_extra, access_extra) = tokens::group_claims(&groups);
         let mut access_claims =
-            tokens::access_token_claims(&subject, ADMIN_SCOPE, lifetimes.access);
+            tokens::access_token_claims(&subject, options.scope, lifetimes.access);
         if let Some(obj) = access_claims.as_object_mut() {
             obj.extend(access_extra);
+            if options.oauth {
+                obj.insert("version".into(), json!(2));
+            }
         }
         let sign = |key: &cognate_crypto::SigningKey, claims: &serde_json::Value| {
             key.sign(claims).map_err(|e| Error::internal(e.to_string()))
         };
-        let id_token = sign(&keys.id_token_key, &id_claims)?;
         let access_token = sign(&keys.access_token_key, &access_claims)?;
-        let refresh_token = if with_refresh {
+        let id_token = if options.id_token {
+            if let Some(nonce) = options.nonce {
+                id_extra.insert("nonce".into(), json!(nonce));
+            }
+            if options.oauth {
+                id_extra.insert("at_hash".into(), json!(tokens::at_hash(&access_token)));
+            }
+            let id_claims = tokens::id_token_claims(&subject, lifetimes.id, Some(&id_extra));
+            Some(sign(&keys.id_token_key, &id_claims)?)
+        } else {
+            None
+        };
+        let refresh_token = if options.refresh {
             let token = tokens::new_refresh_token();
             self.store
                 .put_refresh_token(&RefreshTokenRecord {
@@ -701,18 +900,18 @@ impl UserPools {
                     created: now_ms,
                     expires: now_ms + lifetimes.refresh * 1000,
                     revoked: false,
+                    scope: options.oauth.then(|| options.scope.to_owned()),
                 })
                 .await?;
             Some(token)
         } else {
             None
         };
-        Ok(AuthenticationResult {
+        Ok(IssuedTokens {
             access_token,
-            expires_in: lifetimes.access,
-            token_type: "Bearer".into(),
-            refresh_token,
             id_token,
+            refresh_token,
+            expires_in: lifetimes.access,
         })
     }
 }

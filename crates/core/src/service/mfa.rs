@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::auth::{AuthOutcome, ChallengeInput};
+use super::auth::{ChallengeInput, Channel, SignInStep};
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, User, UserPool};
-use crate::tokens::SignInEvent;
 
 /// A pool's MFA configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,7 +244,8 @@ impl UserPools {
         pool: &UserPool,
         client: &AppClient,
         user: &User,
-    ) -> Result<Option<AuthOutcome>> {
+        channel: Channel,
+    ) -> Result<Option<SignInStep>> {
         let mode = pool.settings.mfa_configuration.as_str();
         if mode == "OFF" {
             return Ok(None);
@@ -263,24 +263,23 @@ impl UserPools {
             return Ok(None);
         };
         let session = self
-            .open_session(pool, client, user, challenge, json!({"tries": 0}))
+            .open_session(pool, client, user, challenge, json!({"tries": 0}), channel)
             .await?;
-        Ok(Some(AuthOutcome::Challenge {
+        Ok(Some(SignInStep::Challenge {
             name: challenge.into(),
             session,
             parameters,
+            user: user.clone(),
         }))
     }
 
     /// Answers SOFTWARE_TOKEN_MFA and MFA_SETUP challenges.
     pub(crate) async fn answer_mfa_challenge(
         &self,
-        pool: &UserPool,
-        client: &AppClient,
         session: &ChallengeSession,
         input: &ChallengeInput,
         mut user: User,
-    ) -> Result<AuthOutcome> {
+    ) -> Result<SignInStep> {
         match session.challenge.as_str() {
             "SOFTWARE_TOKEN_MFA" => {
                 let code = input
@@ -309,7 +308,9 @@ impl UserPools {
                         + 1;
                     if tries < MAX_MFA_TRIES {
                         let mut again = session.clone();
-                        again.data = json!({"tries": tries});
+                        if let Some(obj) = again.data.as_object_mut() {
+                            obj.insert("tries".into(), json!(tries));
+                        }
                         self.store.put_session(&again).await?;
                     }
                     return Err(Error::new(
@@ -339,12 +340,6 @@ impl UserPools {
                 )))
             }
         }
-        let event = SignInEvent {
-            origin_jti: cognate_crypto::random::uuid(),
-            event_id: cognate_crypto::random::uuid(),
-            auth_time: self.now().div_euclid(1000),
-        };
-        let result = self.issue_tokens(pool, client, &user, &event, true).await?;
-        Ok(AuthOutcome::Authenticated(result))
+        Ok(SignInStep::Done(user))
     }
 }

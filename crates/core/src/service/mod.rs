@@ -7,6 +7,7 @@ mod auth;
 mod clients;
 pub mod domains;
 mod groups;
+pub mod hosted;
 mod mfa;
 mod oauth;
 pub mod pools;
@@ -29,7 +30,7 @@ pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput}
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use mfa::{FactorPreference, MfaCaller, MfaConfig};
-pub use oauth::{ClientAuth, OAuthError, OAuthTokens};
+pub use oauth::{ClientAuth, OAuthError, OAuthTokens, UserInfoError};
 pub use pools::NewPool;
 pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 
@@ -81,6 +82,8 @@ pub struct UserPools {
     pub(crate) clients: ShortCache<AppClient>,
     pub(crate) verified_tokens: VerifiedTokens,
     pub(crate) config: ServiceConfig,
+    /// The key of the hosted UI's signed cookies (a server-wide secret).
+    pub(crate) cookie_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl UserPools {
@@ -105,6 +108,7 @@ impl UserPools {
             clients: ShortCache::default(),
             verified_tokens: VerifiedTokens::default(),
             config,
+            cookie_key: tokio::sync::OnceCell::new(),
         }
     }
 

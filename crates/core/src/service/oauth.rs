@@ -1,5 +1,7 @@
-//! The OAuth 2.0 token endpoint's grants (so far `client_credentials`),
-//! with errors in RFC 6749's vocabulary rather than Cognito's exceptions.
+//! The OAuth 2.0 endpoints' domain side: the token endpoint's grants
+//! (`authorization_code` with PKCE, `refresh_token`, `client_credentials`),
+//! userInfo and revocation, with errors in RFC 6749 / 6750 / 7009's
+//! vocabulary rather than Cognito's exceptions.
 
 use std::collections::BTreeSet;
 
@@ -7,9 +9,9 @@ use serde_json::json;
 
 use super::clients::SYSTEM_SCOPES;
 use super::UserPools;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::model::AppClient;
-use crate::tokens;
+use crate::tokens::{self, IssueOptions, SignInEvent};
 
 /// An RFC 6749 §5.2 error: `error` code and an optional description.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,8 +53,54 @@ pub struct ClientAuth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OAuthTokens {
     pub access_token: String,
+    /// Only when `openid` was granted.
+    pub id_token: Option<String>,
+    /// Only from the authorization_code grant.
+    pub refresh_token: Option<String>,
     pub token_type: &'static str,
     pub expires_in: i64,
+}
+
+/// Why the userInfo endpoint refuses a request (RFC 6750 §3.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserInfoError {
+    /// 401 `invalid_token`: expired, revoked, malformed or foreign.
+    InvalidToken,
+    /// 403 `insufficient_scope`: no `openid` scope.
+    InsufficientScope,
+    /// 500: a fault of ours.
+    Internal,
+}
+
+fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new("invalid_grant", description)
+}
+
+/// Whether a client is allowed an OAuth flow (`code`, `implicit`, `client_credentials`).
+fn allows_flow(client: &AppClient, flow: &str) -> bool {
+    let s = &client.settings;
+    s.allowed_oauth_flows_user_pool_client
+        && s.allowed_oauth_flows
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|f| f == flow)
+}
+
+/// RFC 7636 §4.6: the verifier matches the challenge.
+fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
+    use base64::Engine;
+    match method {
+        "S256" => {
+            let digest = cognate_crypto::digest::sha256(verifier.as_bytes());
+            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+            cognate_crypto::digest::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
+        }
+        "plain" => {
+            cognate_crypto::digest::constant_time_eq(verifier.as_bytes(), challenge.as_bytes())
+        }
+        _ => false,
+    }
 }
 
 impl UserPools {
@@ -99,13 +147,7 @@ impl UserPools {
             .map_err(|_| OAuthError::new("invalid_request", "Unknown user pool."))?;
         let client = self.authenticate_client(pool_id, auth).await?;
         let s = &client.settings;
-        let allowed_flow = s.allowed_oauth_flows_user_pool_client
-            && s.allowed_oauth_flows
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .any(|f| f == "client_credentials");
-        if !allowed_flow || client.client_secret.is_none() {
+        if !allows_flow(&client, "client_credentials") || client.client_secret.is_none() {
             return Err(OAuthError::new(
                 "unauthorized_client",
                 "The client is not allowed the client_credentials grant.",
@@ -166,8 +208,266 @@ impl UserPools {
             .map_err(|e| Error::internal(e.to_string()))?;
         Ok(OAuthTokens {
             access_token,
+            id_token: None,
+            refresh_token: None,
             token_type: "Bearer",
             expires_in: lifetime,
         })
+    }
+
+    /// `grant_type=authorization_code`: exchanges a code issued by
+    /// `/oauth2/authorize` once, for the client it was issued to, with the
+    /// same redirect_uri and (when a challenge was sent) the PKCE verifier.
+    pub async fn authorization_code_grant(
+        &self,
+        pool_id: &str,
+        auth: &ClientAuth,
+        code: Option<&str>,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> Result<OAuthTokens, OAuthError> {
+        let code = code
+            .filter(|c| !c.is_empty() && c.len() <= 256)
+            .ok_or_else(|| OAuthError::new("invalid_request", "code is required."))?;
+        let redirect_uri = redirect_uri
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| OAuthError::new("invalid_request", "redirect_uri is required."))?;
+        let pool = self
+            .pool(pool_id)
+            .await
+            .map_err(|_| OAuthError::new("invalid_request", "Unknown user pool."))?;
+        let client = self.authenticate_client(pool_id, auth).await?;
+        if !allows_flow(&client, "code") {
+            return Err(OAuthError::new(
+                "unauthorized_client",
+                "The client is not allowed the authorization_code grant.",
+            ));
+        }
+        // Taken (deleted) before any check: a code never works twice.
+        let record = self
+            .store
+            .take_authorization_code(&cognate_crypto::digest::sha256_hex(code.as_bytes()))
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| {
+                invalid_grant("The authorization code is invalid or was already used.")
+            })?;
+        if record.expires <= self.now() {
+            return Err(invalid_grant("The authorization code has expired."));
+        }
+        if record.pool_id != pool_id || record.client_id != client.client_id {
+            return Err(invalid_grant(
+                "The authorization code was issued to another client.",
+            ));
+        }
+        if record.redirect_uri != redirect_uri {
+            return Err(invalid_grant(
+                "redirect_uri does not match the authorization request.",
+            ));
+        }
+        if let Some(challenge) = &record.code_challenge {
+            let method = record.code_challenge_method.as_deref().unwrap_or("plain");
+            let ok = code_verifier.is_some_and(|v| {
+                super::hosted::is_pkce_string(v) && pkce_matches(method, challenge, v)
+            });
+            if !ok {
+                return Err(invalid_grant(
+                    "The code_verifier does not match the code_challenge.",
+                ));
+            }
+        }
+        let user = self
+            .store
+            .get_user_by_sub(pool_id, &record.sub)
+            .await
+            .map_err(Error::from)?
+            .filter(|u| u.enabled && u.tokens_valid_after.is_none_or(|t| record.created >= t))
+            .ok_or_else(|| invalid_grant("The user can no longer sign in."))?;
+        let event = SignInEvent {
+            origin_jti: record.origin_jti.clone(),
+            event_id: cognate_crypto::random::uuid(),
+            auth_time: record.auth_time,
+        };
+        let issued = self
+            .issue(
+                &pool,
+                &client,
+                &user,
+                &event,
+                IssueOptions::oauth(&record.scope, record.nonce.as_deref(), true),
+            )
+            .await?;
+        Ok(OAuthTokens {
+            access_token: issued.access_token,
+            id_token: issued.id_token,
+            refresh_token: issued.refresh_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+        })
+    }
+
+    /// `grant_type=refresh_token`: new ID and access tokens with the scopes
+    /// the refresh token was granted (no new refresh token).
+    pub async fn refresh_token_grant(
+        &self,
+        pool_id: &str,
+        auth: &ClientAuth,
+        refresh_token: Option<&str>,
+    ) -> Result<OAuthTokens, OAuthError> {
+        let token = refresh_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is required."))?;
+        let pool = self
+            .pool(pool_id)
+            .await
+            .map_err(|_| OAuthError::new("invalid_request", "Unknown user pool."))?;
+        let client = self.authenticate_client(pool_id, auth).await?;
+        let (record, user) = match self.live_refresh_token(&pool, &client, token).await {
+            Ok(found) => found,
+            Err(e) if e.kind == ErrorKind::Internal => return Err(e.into()),
+            Err(e) => return Err(invalid_grant(&e.message)),
+        };
+        let event = SignInEvent {
+            origin_jti: record.origin_jti.clone(),
+            event_id: cognate_crypto::random::uuid(),
+            auth_time: record.auth_time,
+        };
+        let options = match &record.scope {
+            Some(scope) => IssueOptions::oauth(scope, None, false),
+            None => IssueOptions::api(false),
+        };
+        let issued = self.issue(&pool, &client, &user, &event, options).await?;
+        Ok(OAuthTokens {
+            access_token: issued.access_token,
+            id_token: issued.id_token,
+            refresh_token: None,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+        })
+    }
+
+    /// `/oauth2/userInfo`: the user of an access token with the `openid`
+    /// scope, as OIDC claims (`sub`, `username`, and the attributes the
+    /// token's scopes and the client allow; booleans as strings, as Cognito
+    /// answers them).
+    pub async fn user_info(
+        &self,
+        access_token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, UserInfoError> {
+        let now_ms = self.now();
+        let verified = crate::tokens::verify_access_token_with_scope(
+            &self.keys,
+            &self.verified_tokens,
+            self.store.as_ref(),
+            &self.config.public_url,
+            access_token,
+            now_ms.div_euclid(1000),
+            "openid",
+        )
+        .await;
+        let (pool_id, claims) = match verified {
+            Ok(v) => v,
+            Err(e) if e.kind == ErrorKind::Internal => return Err(UserInfoError::Internal),
+            Err(e) if e.message.contains("required scopes") => {
+                return Err(UserInfoError::InsufficientScope)
+            }
+            Err(_) => return Err(UserInfoError::InvalidToken),
+        };
+        let user = self
+            .store
+            .get_user_by_sub(&pool_id, &claims.sub)
+            .await
+            .map_err(|_| UserInfoError::Internal)?
+            .filter(|u| !u.token_revoked(Some(claims.iat), claims.origin_jti.as_deref(), now_ms))
+            .ok_or(UserInfoError::InvalidToken)?;
+        let client = self
+            .cached_client(&claims.client_id)
+            .await
+            .map_err(|_| UserInfoError::Internal)?;
+        let scopes: Vec<&str> = claims.scope.split(' ').collect();
+        let has = |s: &str| scopes.contains(&s);
+        let everything = has("profile") || has(crate::tokens::ADMIN_SCOPE);
+        let mut out = serde_json::Map::new();
+        out.insert("sub".into(), json!(user.sub));
+        for a in &user.attributes {
+            if a.name.starts_with("dev:") {
+                continue;
+            }
+            if let Some(read) = client
+                .as_ref()
+                .and_then(|c| c.settings.read_attributes.as_ref())
+            {
+                if !read.iter().any(|r| r == &a.name) {
+                    continue;
+                }
+            }
+            let wanted = everything
+                || a.name.starts_with("custom:")
+                || (has("email") && matches!(a.name.as_str(), "email" | "email_verified"))
+                || (has("phone")
+                    && matches!(a.name.as_str(), "phone_number" | "phone_number_verified"));
+            if wanted {
+                out.insert(a.name.clone(), json!(a.value));
+            }
+        }
+        out.insert("username".into(), json!(user.username));
+        Ok(out)
+    }
+
+    /// `/oauth2/revoke` (RFC 7009): revokes a refresh token of the
+    /// authenticated client and the access tokens issued from it, like
+    /// RevokeToken. An unknown or already revoked token is not an error.
+    pub async fn oauth_revoke(
+        &self,
+        pool_id: &str,
+        auth: &ClientAuth,
+        token: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::new("invalid_request", "token is required."))?;
+        let client = self.authenticate_client(pool_id, auth).await?;
+        match self.revoke_refresh_token_of(&client, token).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(match e.kind {
+                ErrorKind::UnsupportedTokenType => {
+                    OAuthError::new("unsupported_token_type", e.message)
+                }
+                ErrorKind::UnsupportedOperation => OAuthError::new("invalid_request", e.message),
+                ErrorKind::Unauthorized => {
+                    OAuthError::new("invalid_client", "Client authentication failed.")
+                }
+                _ => e.into(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::hosted::is_pkce_string;
+
+    #[test]
+    fn pkce_verifiers() {
+        // Challenge computed independently (Python hashlib + base64).
+        let v = "dBjftJeZ4CVP-mJ92K9qBWwMkjAkUKuX3g3gZqgdMkg";
+        assert!(pkce_matches(
+            "S256",
+            "xeSn3IjfSwZgId9qZBX4-sHiu8ziC22aPFpM9ncOxks",
+            v
+        ));
+        assert!(!pkce_matches(
+            "S256",
+            "xeSn3IjfSwZgId9qZBX4-sHiu8ziC22aPFpM9ncOxkt",
+            v
+        ));
+        assert!(pkce_matches("plain", v, v));
+        assert!(!pkce_matches("plain", v, "other"));
+        assert!(!pkce_matches("S512", v, v));
+        assert!(is_pkce_string(v));
+        assert!(!is_pkce_string("short"));
+        assert!(!is_pkce_string(&"a".repeat(129)));
+        assert!(!is_pkce_string(&format!("{}!", "a".repeat(43))));
     }
 }
