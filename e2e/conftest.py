@@ -558,3 +558,221 @@ def error_code(exc: BaseException) -> str:
 
 def error_message(exc: BaseException) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Message", "")
+
+
+# ---------------------------------------------------------------------------
+# Hosted UI: the relying party's callback server, the pool domain's URLs and
+# Debian's Chromium driven by Playwright (e2e/test_hosted_ui.py, test_oidc_rp.py)
+# ---------------------------------------------------------------------------
+
+ARTIFACTS_DIR = REPO_ROOT / "target" / "e2e-artifacts"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+# Headless and quiet: without the background-networking flags Chromium dials
+# out (component updates, sync, QUIC probes) into a closed network. Playwright
+# gives every launch a fresh temporary user-data-dir of its own.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+    # Host-name mode of a pool domain: <domain>.auth.test is this machine.
+    "--host-resolver-rules=MAP *.auth.test 127.0.0.1",
+]
+HOSTED_DOMAIN_SUFFIX = "auth.test"
+
+
+class CallbackServer:
+    """The relying party's side on ``http://localhost:<port>``: the OAuth
+    redirect_uri (``/callback``), the sign-out URL (``/signed-out``) and an API
+    backend behind the gateway (``/api/...``, answers the request's headers as JSON).
+    Records every request it receives."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[dict[str, Any]] = []
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self, status: int, ctype: str, body: bytes,
+                        headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _handle(self) -> None:
+                from urllib.parse import urlsplit
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                entry = {"method": self.command, "path": self.path,
+                         "headers": {k.lower(): v for k, v in self.headers.items()},
+                         "body": body.decode(errors="replace")}
+                with lock:
+                    outer.requests.append(entry)
+                path = urlsplit(self.path).path
+                if path.startswith("/api/"):
+                    self._answer(200, "application/json", json.dumps(
+                        {"path": self.path, "headers": entry["headers"]}).encode())
+                elif path in ("/callback", "/signed-out"):
+                    title = "Signed in" if path == "/callback" else "Signed out"
+                    page = (f"<!doctype html><html><head><title>{title}</title></head>"
+                            f"<body><h1 id=\"rp\">{title}</h1></body></html>").encode()
+                    self._answer(200, "text/html; charset=utf-8", page)
+                elif path == "/favicon.ico":
+                    self._answer(204, "text/plain", b"")
+                else:
+                    self._answer(404, "text/plain", b"not found")
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    # Cognito accepts plain http only for localhost redirect URIs.
+    @property
+    def base(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.base}/callback"
+
+    @property
+    def signout_url(self) -> str:
+        return f"{self.base}/signed-out"
+
+    @property
+    def backend_url(self) -> str:
+        """An ``http`` integration URL for the gateway (the path is appended)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def hits(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in list(self.requests) if r["path"].split("?")[0] == path]
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def callback_server() -> Iterator[CallbackServer]:
+    cb = CallbackServer()
+    yield cb
+    cb.close()
+
+
+def hosted_ui_base(srv: CognateServer, domain: str) -> str:
+    """Path-prefix form of a pool domain's base URL (the contract's local mode)."""
+    return f"{srv.url}/domains/{domain}"
+
+
+def hosted_ui_host_base(srv: CognateServer, domain: str) -> str:
+    """Host-name form: ``http://<domain>.auth.test:<port>`` (Chromium maps it to 127.0.0.1)."""
+    return f"http://{domain}.{HOSTED_DOMAIN_SUFFIX}:{srv.port}"
+
+
+@dataclass
+class HostedApp:
+    """A pool with a domain and a public app client allowed the code and implicit
+    grants with the callback server's URLs."""
+    srv: CognateServer
+    idp: Any
+    pool_id: str
+    client_id: str
+    domain: str
+    callback_url: str
+    signout_url: str
+    client_secret: str | None = None
+
+    @property
+    def base(self) -> str:
+        return hosted_ui_base(self.srv, self.domain)
+
+    def authorize_url(self, response_type: str = "token", *, scope: str = "openid email profile",
+                      base: str | None = None, **extra: str) -> str:
+        from urllib.parse import urlencode
+        params = {"response_type": response_type, "client_id": self.client_id,
+                  "redirect_uri": self.callback_url, "scope": scope, **extra}
+        return f"{base or self.base}/oauth2/authorize?{urlencode(params)}"
+
+    def token_url(self) -> str:
+        return f"{self.base}/oauth2/token"
+
+
+def create_hosted_app(srv: CognateServer, cb: CallbackServer, *, secret: bool = False,
+                      flows: tuple[str, ...] = ("code", "implicit"),
+                      scopes: tuple[str, ...] = ("openid", "email", "profile", "aws.cognito.signin.user.admin"),
+                      **pool_kw: Any) -> HostedApp:
+    """CreateUserPool + CreateUserPoolDomain + CreateUserPoolClient (OAuth settings) via boto3."""
+    idp = make_boto_client(srv)
+    kw: dict[str, Any] = {"PoolName": unique("hosted"), "AutoVerifiedAttributes": ["email"], **pool_kw}
+    pool_id = idp.create_user_pool(**kw)["UserPool"]["Id"]
+    domain = unique("ui")
+    idp.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    client = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName=unique("web"), GenerateSecret=secret,
+        ExplicitAuthFlows=TUTORIAL_FLOWS + ["ALLOW_USER_SRP_AUTH"],
+        CallbackURLs=[cb.callback_url], LogoutURLs=[cb.signout_url],
+        SupportedIdentityProviders=["COGNITO"], AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=list(flows), AllowedOAuthScopes=list(scopes),
+    )["UserPoolClient"]
+    return HostedApp(srv, idp, pool_id, client["ClientId"], domain, cb.callback_url, cb.signout_url,
+                     client.get("ClientSecret"))
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless Debian Chromium per test module (per xdist worker), driven by
+    Playwright's client. Fails (never skips) when the browser is missing."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `bash scripts/e2e-setup.sh` "
+                    "(as root it apt-get installs Debian's chromium) or set E2E_CHROMIUM.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                     env={k: v for k, v in os.environ.items()
+                                          if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")})
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        pw.stop()
+
+
+def _artifact_name(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1])[:120]
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page for one test. The last page
+    shown is saved as target/e2e-artifacts/<test>.last.png for a look after the run."""
+    context = chromium.new_context(viewport={"width": 1000, "height": 800}, locale="en-US")
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        try:
+            ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS_DIR / f"{_artifact_name(request.node.nodeid)}.last.png"),
+                          full_page=True, timeout=5_000)
+        except Exception:  # noqa: BLE001 - an artifact never fails a test
+            pass
+        context.close()

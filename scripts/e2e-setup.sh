@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the end-to-end test virtualenv (.venv-e2e at the repository root) if it is
 # missing and installs e2e/requirements.txt into it. Idempotent and quiet: a second run
-# with unchanged requirements does nothing. Needs python3 (3.11+) and access to PyPI.
+# with unchanged requirements does nothing. Needs python3 (3.11+) and access to PyPI;
+# as root on Debian it apt-get installs what is missing (python3-venv, chromium).
 #
 #   bash scripts/e2e-setup.sh
 #   COGNATE_BIN=target/debug/cognate .venv-e2e/bin/pytest e2e
@@ -32,6 +33,21 @@ if [ ! -x "$venv/bin/python" ]; then
       echo "e2e-setup: could not create $venv; on Debian install the python3-venv package" >&2
       exit 1
     fi
+  fi
+fi
+
+# Debian's Chromium for the hosted-UI browser tests (e2e/test_hosted_ui.py drives it
+# with Playwright's client; no browser is downloaded from anywhere else).
+chromium="${E2E_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ -z "${E2E_CHROMIUM:-}" ]; then
+    echo "e2e-setup: $chromium not found; installing Debian's chromium with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+  fi
+  if [ ! -x "$chromium" ]; then
+    echo "e2e-setup: $chromium not found; install Chromium (Debian: apt-get install chromium) or set E2E_CHROMIUM" >&2
+    exit 1
   fi
 fi
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this script):
 #   1. Rust unit and integration tests (real server processes on 127.0.0.1),
-#   2. end-to-end tests with the unmodified aws CLI, boto3 and PyJWT.
-# Installs what it needs (a Python venv from PyPI) on a fresh machine.
+#   2. end-to-end tests with the unmodified aws CLI, boto3, PyJWT and Authlib, and the
+#      hosted UI clicked through in headless Debian Chromium (Playwright).
+# Installs what it needs (a Python venv from PyPI; as root, Debian's chromium) on a fresh machine.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -13,7 +14,7 @@ cargo build --workspace --all-targets --locked
 echo "== Rust tests"
 cargo test --workspace --locked
 
-echo "== end-to-end tests (aws CLI, boto3, PyJWT)"
+echo "== end-to-end tests (aws CLI, boto3, PyJWT, Authlib, headless Chromium)"
 bash scripts/e2e-setup.sh
 export COGNATE_BIN="$repo/target/debug/cognate"
 report="$(mktemp -d)/e2e.xml"
