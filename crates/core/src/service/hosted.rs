@@ -265,7 +265,9 @@ impl UserPools {
         };
         let valid = user.enabled
             && user.status == UserStatus::Confirmed
-            && user.tokens_valid_after.is_none_or(|t| session.issued >= t);
+            // Strictly after: a session from the very millisecond of a
+            // sign-out or disable is refused rather than kept.
+            && user.tokens_valid_after.is_none_or(|t| session.issued > t);
         Ok(valid.then_some(session))
     }
 
