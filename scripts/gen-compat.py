@@ -22,6 +22,7 @@ PARTIAL = {
     "AdminInitiateAuth": "ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH work; CUSTOM_AUTH and USER_AUTH are not supported; ContextData is ignored.",
     "RespondToAuthChallenge": "NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA and MFA_SETUP; no SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE, CUSTOM_CHALLENGE or device challenges.",
     "AdminRespondToAuthChallenge": "as RespondToAuthChallenge.",
+    "SetUICustomization": "CSS (up to 128 KiB) and a PNG/JPEG logo (up to 100 KB) per client or pool-wide (ALL), served to the hosted UI; the CSS is not restricted to Cognito's customizable classes.",
     "CreateUserPool": "LambdaConfig, EmailConfiguration, SmsConfiguration, DeviceConfiguration and UserPoolAddOns are stored and echoed but not acted on (no Lambda triggers, SES or SNS).",
     "UpdateUserPool": "as CreateUserPool.",
     "SignUp": "ValidationData and ClientMetadata are ignored (no Lambda triggers); SMS codes go to the development outbox only.",

@@ -194,6 +194,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "DescribeUserPool",
     "DescribeUserPoolClient",
     "DescribeUserPoolDomain",
+    "GetUICustomization",
+    "SetUICustomization",
     "ForgotPassword",
     "GetGroup",
     "GetUser",
@@ -266,6 +268,8 @@ pub async fn dispatch(svc: &UserPools, operation: &str, body: &[u8]) -> Result<V
         "CreateUserPoolDomain" => ops::domains::create_user_pool_domain(svc, body).await,
         "DescribeUserPoolDomain" => ops::domains::describe_user_pool_domain(svc, body).await,
         "DeleteUserPoolDomain" => ops::domains::delete_user_pool_domain(svc, body).await,
+        "SetUICustomization" => ops::domains::set_ui_customization(svc, body).await,
+        "GetUICustomization" => ops::domains::get_ui_customization(svc, body).await,
         "CreateResourceServer" => ops::resource_servers::create_resource_server(svc, body).await,
         "DescribeResourceServer" => {
             ops::resource_servers::describe_resource_server(svc, body).await

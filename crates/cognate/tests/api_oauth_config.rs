@@ -297,3 +297,100 @@ fn config_file_declares_domain_and_resource_servers() {
     let d = s.ok("DescribeUserPoolDomain", json!({"Domain": "cfg-app"}));
     assert_eq!(d["DomainDescription"]["Domain"], "cfg-app");
 }
+
+/// A PNG header is all the server checks: 1×1 pixel, truncated data.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+
+#[test]
+fn ui_customization_set_get_and_served() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let s = Server::start();
+    let pool = s.create_pool("p", json!({}));
+    let client = s.create_client(&pool, json!({}));
+    let other_pool = s.create_pool("q", json!({}));
+    let foreign = s.create_client(&other_pool, json!({}));
+
+    // Nothing set yet: the member names the target and nothing else.
+    let v = s.ok(
+        "GetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    );
+    assert_eq!(
+        v,
+        json!({"UICustomization": {"UserPoolId": pool, "ClientId": client}})
+    );
+
+    let css = ".submitButton-customizable { background-color: #d13212; }";
+    let v = s.ok(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client, "CSS": css, "ImageFile": b64(PNG)}),
+    )["UICustomization"]
+        .clone();
+    assert_eq!(v["CSS"], css);
+    assert!(v["CSSVersion"].is_string());
+    assert!(v["CreationDate"].is_number() && v["LastModifiedDate"].is_number());
+    let image_url = v["ImageUrl"].as_str().unwrap().to_owned();
+    assert!(
+        image_url.contains(&format!("/ui-assets/{pool}/{client}/logo")),
+        "{image_url}"
+    );
+    let got = s.ok(
+        "GetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    )["UICustomization"]
+        .clone();
+    assert_eq!(got, v);
+
+    // The hosted UI's assets serve exactly what was set.
+    let http = reqwest::blocking::Client::new();
+    let logo = http.get(&image_url).send().unwrap();
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.bytes().unwrap().as_ref(), PNG);
+    let style = http
+        .get(format!(
+            "http://127.0.0.1:{}/ui-assets/{pool}/{client}/style.css",
+            s.port
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(style.status(), 200);
+    assert!(style.text().unwrap().contains("#d13212"));
+
+    // The pool-wide customization is kept under ALL.
+    let all = s.ok(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "CSS": ".banner-customizable { color: red; }"}),
+    )["UICustomization"]
+        .clone();
+    assert_eq!(all["ClientId"], "ALL");
+    assert!(all.get("ImageUrl").is_none());
+
+    // Errors: not an image, a client of another pool, an unknown pool, bad base64.
+    let m = s.err(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client, "ImageFile": b64(b"GIF89a...")}),
+        "InvalidParameterException",
+    );
+    assert!(m.contains("PNG or JPEG"), "{m}");
+    s.err(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client, "ImageFile": b64(&vec![0x89; 200 * 1024])}),
+        "InvalidParameterException",
+    );
+    s.err(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": foreign, "CSS": "a{}"}),
+        "ResourceNotFoundException",
+    );
+    s.err(
+        "GetUICustomization",
+        json!({"UserPoolId": "us-east-1_Nope"}),
+        "ResourceNotFoundException",
+    );
+    s.err(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ImageFile": "***"}),
+        "InvalidParameterException",
+    );
+}

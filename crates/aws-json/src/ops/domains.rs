@@ -1,4 +1,5 @@
-//! CreateUserPoolDomain, DescribeUserPoolDomain, DeleteUserPoolDomain.
+//! CreateUserPoolDomain, DescribeUserPoolDomain, DeleteUserPoolDomain, and
+//! the hosted UI's branding: SetUICustomization, GetUICustomization.
 
 use cognate_core::model::PoolDomain;
 use cognate_core::UserPools;
@@ -132,4 +133,106 @@ pub async fn delete_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
     svc.delete_user_pool_domain(&req.user_pool_id, &req.domain)
         .await?;
     Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SetUiRequest {
+    user_pool_id: String,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default, rename = "CSS")]
+    css: Option<String>,
+    /// A blob: base64 on the wire.
+    #[serde(default)]
+    image_file: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetUiRequest {
+    user_pool_id: String,
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+/// The `UICustomization` member; the logo is served at `ImageUrl`.
+fn ui_out(
+    svc: &UserPools,
+    pool_id: &str,
+    client_id: &str,
+    ui: Option<&cognate_core::model::UiCustomization>,
+) -> Value {
+    let mut m = Map::new();
+    m.insert("UserPoolId".into(), json!(pool_id));
+    m.insert("ClientId".into(), json!(client_id));
+    if let Some(ui) = ui {
+        if ui.image.is_some() {
+            m.insert(
+                "ImageUrl".into(),
+                json!(format!(
+                    "{}/ui-assets/{pool_id}/{client_id}/logo?v={}",
+                    svc.config().public_url,
+                    ui.modified
+                )),
+            );
+        }
+        if let Some(css) = &ui.css {
+            m.insert("CSS".into(), json!(css));
+            m.insert("CSSVersion".into(), json!(ui.modified.to_string()));
+        }
+        m.insert(
+            "LastModifiedDate".into(),
+            crate::shapes::timestamp(ui.modified),
+        );
+        m.insert("CreationDate".into(), crate::shapes::timestamp(ui.created));
+    }
+    Value::Object(m)
+}
+
+fn client_id_member(v: &mut Validator, client_id: Option<&str>) {
+    if let Some(c) = client_id.filter(|c| *c != "ALL") {
+        validate::client_id(v, c);
+    }
+}
+
+pub async fn set_ui_customization(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    use base64::Engine;
+    let req: SetUiRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    client_id_member(&mut v, req.client_id.as_deref());
+    v.finish()?;
+    let image = match &req.image_file {
+        Some(b64) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| {
+                    ApiError::from(cognate_core::Error::invalid_parameter(
+                        "ImageFile is not valid base64.",
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let ui = svc
+        .set_ui_customization(&req.user_pool_id, req.client_id.as_deref(), req.css, image)
+        .await?;
+    Ok(json!({
+        "UICustomization": ui_out(svc, &ui.pool_id, &ui.client_id, Some(&ui)),
+    }))
+}
+
+pub async fn get_ui_customization(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: GetUiRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    client_id_member(&mut v, req.client_id.as_deref());
+    v.finish()?;
+    let (target, ui) = svc
+        .get_ui_customization(&req.user_pool_id, req.client_id.as_deref())
+        .await?;
+    Ok(json!({
+        "UICustomization": ui_out(svc, &req.user_pool_id, &target, ui.as_ref()),
+    }))
 }

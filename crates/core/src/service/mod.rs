@@ -12,6 +12,7 @@ mod mfa;
 mod oauth;
 pub mod pools;
 mod resource_servers;
+pub mod ui;
 mod users;
 
 use std::sync::Arc;

@@ -1,0 +1,86 @@
+//! SetUICustomization / GetUICustomization: the hosted UI's branding (CSS
+//! and logo) for one app client or for the whole pool (`ALL`). The pages
+//! read it through `UserPools::hosted_branding`.
+
+use super::UserPools;
+use crate::error::{Error, Result};
+use crate::model::UiCustomization;
+
+/// The largest logo accepted, as on Cognito's classic hosted UI.
+pub const MAX_LOGO_BYTES: usize = 100 * 1024;
+/// The largest style sheet accepted.
+pub const MAX_CSS_BYTES: usize = 131_072;
+
+/// The client id under which a pool-wide customization is kept.
+pub const ALL_CLIENTS: &str = "ALL";
+
+fn is_png_or_jpeg(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.starts_with(b"\xff\xd8\xff")
+}
+
+impl UserPools {
+    /// The customization's key: `ALL`, or a client that belongs to the pool.
+    async fn ui_target(&self, pool_id: &str, client_id: Option<&str>) -> Result<String> {
+        self.pool(pool_id).await?;
+        match client_id.filter(|c| *c != ALL_CLIENTS) {
+            Some(c) => Ok(self.client_of(pool_id, c).await?.client_id),
+            None => Ok(ALL_CLIENTS.to_owned()),
+        }
+    }
+
+    /// Creates or replaces the branding of a client (or of the pool when
+    /// `client_id` is absent or `ALL`).
+    pub async fn set_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: Option<&str>,
+        css: Option<String>,
+        image: Option<Vec<u8>>,
+    ) -> Result<UiCustomization> {
+        let target = self.ui_target(pool_id, client_id).await?;
+        if css.as_ref().is_some_and(|c| c.len() > MAX_CSS_BYTES) {
+            return Err(Error::invalid_parameter(format!(
+                "CSS is larger than {MAX_CSS_BYTES} bytes."
+            )));
+        }
+        if let Some(img) = &image {
+            if img.len() > MAX_LOGO_BYTES {
+                return Err(Error::invalid_parameter(
+                    "Logo image file is larger than 100 KB.",
+                ));
+            }
+            if !is_png_or_jpeg(img) {
+                return Err(Error::invalid_parameter(
+                    "Logo image must be a PNG or JPEG file.",
+                ));
+            }
+        }
+        let now = self.now();
+        let created = self
+            .store
+            .get_ui_customization(pool_id, &target)
+            .await?
+            .map_or(now, |old| old.created);
+        let ui = UiCustomization {
+            pool_id: pool_id.to_owned(),
+            client_id: target,
+            css: css.filter(|c| !c.is_empty()),
+            image: image.filter(|i| !i.is_empty()),
+            created,
+            modified: now,
+        };
+        self.store.put_ui_customization(&ui).await?;
+        Ok(ui)
+    }
+
+    /// The branding set for exactly this client (or the pool's `ALL`), if any.
+    pub async fn get_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: Option<&str>,
+    ) -> Result<(String, Option<UiCustomization>)> {
+        let target = self.ui_target(pool_id, client_id).await?;
+        let ui = self.store.get_ui_customization(pool_id, &target).await?;
+        Ok((target, ui))
+    }
+}
