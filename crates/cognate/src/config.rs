@@ -67,6 +67,9 @@ pub struct PoolConfig {
     pub schema: Vec<SchemaConfig>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Pool-wide hosted-UI branding (SetUICustomization with ClientId `ALL`).
+    #[serde(default)]
+    pub ui: Option<UiConfig>,
     /// A prefix domain: the OAuth endpoints answer on `<domain>.<host>`
     /// and under `/domains/<domain>/`.
     #[serde(default)]
@@ -322,6 +325,49 @@ pub struct ClientConfig {
     #[serde(default)]
     pub allowed_oauth_flows_user_pool_client: bool,
     pub supported_identity_providers: Option<Vec<String>>,
+    /// Hosted-UI branding of this client (like SetUICustomization).
+    #[serde(default)]
+    pub ui: Option<UiConfig>,
+}
+
+/// Hosted-UI branding: CSS inline or from a file, and a PNG/JPEG logo file.
+/// Relative paths are resolved against the config file's directory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    pub css: Option<String>,
+    pub css_file: Option<std::path::PathBuf>,
+    pub logo_file: Option<std::path::PathBuf>,
+}
+
+impl UiConfig {
+    /// The CSS and logo bytes, or an error naming the file that failed.
+    fn read(&self, config_path: &Path) -> Result<(Option<String>, Option<Vec<u8>>), String> {
+        let dir = config_path.parent().unwrap_or_else(|| Path::new("."));
+        let css = match (&self.css, &self.css_file) {
+            (Some(_), Some(_)) => return Err("set `css` or `css_file`, not both".into()),
+            (Some(c), None) => Some(c.clone()),
+            (None, Some(f)) => {
+                let f = dir.join(f);
+                Some(
+                    std::fs::read_to_string(&f)
+                        .map_err(|e| format!("key `css_file`: {}: {e}", f.display()))?,
+                )
+            }
+            (None, None) => None,
+        };
+        let logo = match &self.logo_file {
+            Some(f) => {
+                let f = dir.join(f);
+                Some(
+                    std::fs::read(&f)
+                        .map_err(|e| format!("key `logo_file`: {}: {e}", f.display()))?,
+                )
+            }
+            None => None,
+        };
+        Ok((css, logo))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -542,6 +588,24 @@ pub async fn apply(svc: &UserPools, path: &Path, file: &ConfigFile) -> Result<()
                         e,
                     )
                 })?;
+            if let Some(ui) = &client.ui {
+                let what = format!("{at} key `clients[{j}].ui` (client {})", client.id.0);
+                let (css, logo) = ui
+                    .read(path)
+                    .map_err(|e| ConfigError(format!("{}: {what} {e}", path.display())))?;
+                svc.set_ui_customization(&pool.id.0, Some(&client.id.0), css, logo)
+                    .await
+                    .map_err(|e| fail(what, e))?;
+            }
+        }
+        if let Some(ui) = &pool.ui {
+            let what = format!("{at} key `ui`");
+            let (css, logo) = ui
+                .read(path)
+                .map_err(|e| ConfigError(format!("{}: {what} {e}", path.display())))?;
+            svc.set_ui_customization(&pool.id.0, None, css, logo)
+                .await
+                .map_err(|e| fail(what, e))?;
         }
         for (j, user) in pool.users.iter().enumerate() {
             svc.seed_user(
@@ -604,5 +668,34 @@ mod tests {
                 .minimum_length,
             12
         );
+    }
+
+    #[test]
+    fn ui_branding_files_are_named_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cognate.yaml");
+        let ui = UiConfig {
+            css: None,
+            css_file: None,
+            logo_file: Some("missing.png".into()),
+        };
+        let e = ui.read(&cfg).unwrap_err();
+        assert!(
+            e.contains("key `logo_file`") && e.contains("missing.png"),
+            "{e}"
+        );
+        let both = UiConfig {
+            css: Some("a{}".into()),
+            css_file: Some("b.css".into()),
+            logo_file: None,
+        };
+        assert!(both.read(&cfg).unwrap_err().contains("not both"));
+        std::fs::write(dir.path().join("b.css"), "x{}").unwrap();
+        let file = UiConfig {
+            css: None,
+            css_file: Some("b.css".into()),
+            logo_file: None,
+        };
+        assert_eq!(file.read(&cfg).unwrap(), (Some("x{}".to_owned()), None));
     }
 }

@@ -394,3 +394,45 @@ fn ui_customization_set_get_and_served() {
         "InvalidParameterException",
     );
 }
+
+#[test]
+fn config_file_brands_a_client_and_the_pool() {
+    let assets = tempfile::tempdir().unwrap();
+    let logo = assets.path().join("logo.png");
+    std::fs::write(&logo, PNG).unwrap();
+    let css = assets.path().join("brand.css");
+    std::fs::write(&css, ".banner-customizable { background-color: #123456; }").unwrap();
+    let yaml = format!(
+        "pools:
+  - id: us-east-1_Branded1
+    name: branded
+    ui:
+      css_file: {}
+    clients:
+      - id: brandedclient1
+        name: web
+        ui:
+          css: '.submitButton-customizable {{ color: #fff; }}'
+          logo_file: {}
+",
+        css.display(),
+        logo.display()
+    );
+    let s = Server::start_with_config(&yaml);
+    let own = s.ok(
+        "GetUICustomization",
+        json!({"UserPoolId": "us-east-1_Branded1", "ClientId": "brandedclient1"}),
+    )["UICustomization"]
+        .clone();
+    assert!(own["CSS"].as_str().unwrap().contains("#fff"));
+    let logo_url = own["ImageUrl"].as_str().unwrap();
+    let got = s.http().get(logo_url).send().unwrap();
+    assert_eq!(got.bytes().unwrap().as_ref(), PNG);
+    let all = s.ok(
+        "GetUICustomization",
+        json!({"UserPoolId": "us-east-1_Branded1"}),
+    )["UICustomization"]
+        .clone();
+    assert_eq!(all["ClientId"], "ALL");
+    assert!(all["CSS"].as_str().unwrap().contains("#123456"));
+}
