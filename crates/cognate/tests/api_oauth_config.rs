@@ -436,3 +436,44 @@ fn config_file_brands_a_client_and_the_pool() {
     assert_eq!(all["ClientId"], "ALL");
     assert!(all["CSS"].as_str().unwrap().contains("#123456"));
 }
+
+#[test]
+fn update_user_pool_domain() {
+    let s = Server::start();
+    let pool = s.create_pool("p", json!({}));
+    let other = s.create_pool("q", json!({}));
+    s.ok(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "upd-app"}),
+    );
+    let v = s.ok(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "upd-app", "ManagedLoginVersion": 2}),
+    );
+    assert_eq!(v, json!({"ManagedLoginVersion": 2}));
+    let d = s.ok("DescribeUserPoolDomain", json!({"Domain": "upd-app"}));
+    assert_eq!(d["DomainDescription"]["ManagedLoginVersion"], 2);
+
+    s.err(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "upd-app", "ManagedLoginVersion": 7}),
+        "InvalidParameterException",
+    );
+    // A prefix domain has no certificate; another pool's domain is not yours.
+    s.err(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "upd-app",
+               "CustomDomainConfig": {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}}),
+        "InvalidParameterException",
+    );
+    s.err(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": other, "Domain": "upd-app", "ManagedLoginVersion": 1}),
+        "InvalidParameterException",
+    );
+    s.err(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": "us-east-1_Nope", "Domain": "upd-app"}),
+        "ResourceNotFoundException",
+    );
+}

@@ -1,4 +1,4 @@
-//! CreateUserPoolDomain, DescribeUserPoolDomain, DeleteUserPoolDomain, and
+//! Create/Describe/Update/DeleteUserPoolDomain, and
 //! the hosted UI's branding: SetUICustomization, GetUICustomization.
 
 use cognate_core::model::PoolDomain;
@@ -133,6 +133,47 @@ pub async fn delete_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
     svc.delete_user_pool_domain(&req.user_pool_id, &req.domain)
         .await?;
     Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateDomainRequest {
+    domain: String,
+    user_pool_id: String,
+    custom_domain_config: Option<CustomDomainConfig>,
+    managed_login_version: Option<i64>,
+}
+
+pub async fn update_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: UpdateDomainRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    v.len("domain", &req.domain, 1, 253);
+    if let Some(c) = &req.custom_domain_config {
+        v.len(
+            "customDomainConfig.certificateArn",
+            &c.certificate_arn,
+            20,
+            2048,
+        );
+    }
+    v.finish()?;
+    let d = svc
+        .update_user_pool_domain(
+            &req.user_pool_id,
+            &req.domain,
+            req.custom_domain_config.map(|c| c.certificate_arn),
+            req.managed_login_version,
+        )
+        .await?;
+    let mut out = Map::new();
+    if let Some(v) = d.managed_login_version {
+        out.insert("ManagedLoginVersion".into(), json!(v));
+    }
+    if d.certificate_arn.is_some() {
+        out.insert("CloudFrontDomain".into(), json!(cloudfront_domain(svc)));
+    }
+    Ok(Value::Object(out))
 }
 
 #[derive(Deserialize)]

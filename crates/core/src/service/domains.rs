@@ -95,6 +95,42 @@ impl UserPools {
         }
     }
 
+    /// UpdateUserPoolDomain: a custom domain's certificate and the
+    /// managed-login version. The domain must belong to the pool.
+    pub async fn update_user_pool_domain(
+        &self,
+        pool_id: &str,
+        domain: &str,
+        certificate_arn: Option<String>,
+        managed_login_version: Option<i64>,
+    ) -> Result<PoolDomain> {
+        self.pool(pool_id).await?;
+        let mut record = match self.store.get_domain(domain).await? {
+            Some(d) if d.pool_id == pool_id => d,
+            _ => return Err(no_such_domain()),
+        };
+        if let Some(v) = managed_login_version {
+            if v != 1 && v != 2 {
+                return Err(Error::invalid_parameter(
+                    "ManagedLoginVersion must be 1 or 2.",
+                ));
+            }
+            record.managed_login_version = Some(v);
+        }
+        if let Some(arn) = certificate_arn {
+            if record.certificate_arn.is_none() {
+                return Err(Error::invalid_parameter(
+                    "A prefix domain has no certificate to update.",
+                ));
+            }
+            record.certificate_arn = Some(arn);
+        }
+        if !self.store.update_domain(&record).await? {
+            return Err(no_such_domain());
+        }
+        Ok(record)
+    }
+
     /// Makes a prefix domain declared in the config file the pool's domain
     /// (replacing another one the pool had).
     pub async fn reconcile_user_pool_domain(&self, pool_id: &str, domain: &str) -> Result<()> {
