@@ -544,6 +544,24 @@ impl ClientConfig {
     }
 }
 
+/// Sets the branding unless it is already what the file says, so a restart
+/// does not move its LastModifiedDate.
+async fn reconcile_ui(
+    svc: &UserPools,
+    pool_id: &str,
+    client_id: Option<&str>,
+    css: Option<String>,
+    logo: Option<Vec<u8>>,
+) -> Result<(), cognate_core::Error> {
+    let (_, current) = svc.get_ui_customization(pool_id, client_id).await?;
+    if current.is_some_and(|c| c.css == css && c.image == logo) {
+        return Ok(());
+    }
+    svc.set_ui_customization(pool_id, client_id, css, logo)
+        .await
+        .map(|_| ())
+}
+
 /// Makes the database agree with the file: creates what is missing,
 /// updates settings that changed, and creates seed users that do not exist
 /// (existing users are left alone, so their passwords survive restarts).
@@ -593,7 +611,7 @@ pub async fn apply(svc: &UserPools, path: &Path, file: &ConfigFile) -> Result<()
                 let (css, logo) = ui
                     .read(path)
                     .map_err(|e| ConfigError(format!("{}: {what} {e}", path.display())))?;
-                svc.set_ui_customization(&pool.id.0, Some(&client.id.0), css, logo)
+                reconcile_ui(svc, &pool.id.0, Some(&client.id.0), css, logo)
                     .await
                     .map_err(|e| fail(what, e))?;
             }
@@ -603,7 +621,7 @@ pub async fn apply(svc: &UserPools, path: &Path, file: &ConfigFile) -> Result<()
             let (css, logo) = ui
                 .read(path)
                 .map_err(|e| ConfigError(format!("{}: {what} {e}", path.display())))?;
-            svc.set_ui_customization(&pool.id.0, None, css, logo)
+            reconcile_ui(svc, &pool.id.0, None, css, logo)
                 .await
                 .map_err(|e| fail(what, e))?;
         }

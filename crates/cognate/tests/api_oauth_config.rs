@@ -435,6 +435,14 @@ fn config_file_brands_a_client_and_the_pool() {
         .clone();
     assert_eq!(all["ClientId"], "ALL");
     assert!(all["CSS"].as_str().unwrap().contains("#123456"));
+    // Applying the same file again leaves the branding untouched.
+    let s = s.restart();
+    let again = s.ok(
+        "GetUICustomization",
+        json!({"UserPoolId": "us-east-1_Branded1", "ClientId": "brandedclient1"}),
+    )["UICustomization"]
+        .clone();
+    assert_eq!(again, own);
 }
 
 #[test]

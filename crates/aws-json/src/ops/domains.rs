@@ -59,6 +59,29 @@ struct CustomDomainConfig {
     certificate_arn: String,
 }
 
+fn certificate(v: &mut Validator, config: Option<&CustomDomainConfig>) {
+    if let Some(c) = config {
+        v.len(
+            "customDomainConfig.certificateArn",
+            &c.certificate_arn,
+            20,
+            2048,
+        );
+    }
+}
+
+/// The answer of CreateUserPoolDomain and UpdateUserPoolDomain.
+fn change_out(svc: &UserPools, d: &PoolDomain) -> Value {
+    let mut out = Map::new();
+    if let Some(v) = d.managed_login_version {
+        out.insert("ManagedLoginVersion".into(), json!(v));
+    }
+    if d.certificate_arn.is_some() {
+        out.insert("CloudFrontDomain".into(), json!(cloudfront_domain(svc)));
+    }
+    Value::Object(out)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CreateDomainRequest {
@@ -73,14 +96,7 @@ pub async fn create_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
     let mut v = Validator::new();
     validate::pool_id(&mut v, &req.user_pool_id);
     domain(&mut v, &req.domain, req.custom_domain_config.is_some());
-    if let Some(c) = &req.custom_domain_config {
-        v.len(
-            "customDomainConfig.certificateArn",
-            &c.certificate_arn,
-            20,
-            2048,
-        );
-    }
+    certificate(&mut v, req.custom_domain_config.as_ref());
     v.finish()?;
     let d = svc
         .create_user_pool_domain(
@@ -90,14 +106,7 @@ pub async fn create_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
             req.managed_login_version,
         )
         .await?;
-    let mut out = Map::new();
-    if let Some(v) = d.managed_login_version {
-        out.insert("ManagedLoginVersion".into(), json!(v));
-    }
-    if d.certificate_arn.is_some() {
-        out.insert("CloudFrontDomain".into(), json!(cloudfront_domain(svc)));
-    }
-    Ok(Value::Object(out))
+    Ok(change_out(svc, &d))
 }
 
 #[derive(Deserialize)]
@@ -149,14 +158,7 @@ pub async fn update_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
     let mut v = Validator::new();
     validate::pool_id(&mut v, &req.user_pool_id);
     v.len("domain", &req.domain, 1, 253);
-    if let Some(c) = &req.custom_domain_config {
-        v.len(
-            "customDomainConfig.certificateArn",
-            &c.certificate_arn,
-            20,
-            2048,
-        );
-    }
+    certificate(&mut v, req.custom_domain_config.as_ref());
     v.finish()?;
     let d = svc
         .update_user_pool_domain(
@@ -166,14 +168,7 @@ pub async fn update_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
             req.managed_login_version,
         )
         .await?;
-    let mut out = Map::new();
-    if let Some(v) = d.managed_login_version {
-        out.insert("ManagedLoginVersion".into(), json!(v));
-    }
-    if d.certificate_arn.is_some() {
-        out.insert("CloudFrontDomain".into(), json!(cloudfront_domain(svc)));
-    }
-    Ok(Value::Object(out))
+    Ok(change_out(svc, &d))
 }
 
 #[derive(Deserialize)]
