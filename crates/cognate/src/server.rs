@@ -118,7 +118,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Some(a) => a,
                 None => cognate_gateway::DEFAULT_LISTEN.parse()?,
             };
-            Some((built, addr, config.apis.len()))
+            Some((built, addr, config.workers.unwrap_or(0), config.apis.len()))
         }
     };
     if let Some((path, file)) = &config_file {
@@ -130,25 +130,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
     let mut gateway_banner = None;
-    if let Some((gateway, addr, apis)) = gateway {
-        let gateway_listener = tokio::net::TcpListener::bind(addr)
-            .await
+    let (stop_gateway, gateway_stop) = tokio::sync::watch::channel(false);
+    let mut gateway_running = None;
+    if let Some((gateway, addr, gateway_workers, apis)) = gateway {
+        let running = cognate_gateway::spawn(gateway, addr, gateway_workers, gateway_stop)
             .with_context(|| format!("cannot listen on {addr} (gateway)"))?;
-        let gateway_local = gateway_listener.local_addr()?;
         gateway_banner = Some(format!(
-            "  gateway:       http://{gateway_local} ({apis} API(s), metrics at /metrics)"
+            "  gateway:       http://{} ({apis} API(s), metrics at /metrics)",
+            running.local_addr
         ));
-        tokio::spawn(async move {
-            let service = gateway
-                .into_router()
-                .into_make_service_with_connect_info::<std::net::SocketAddr>();
-            if let Err(e) = axum::serve(gateway_listener, service)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-            {
-                tracing::error!(error = %e, "gateway failed");
-            }
-        });
+        gateway_running = Some(running);
     }
 
     // Expired sessions, codes and refresh tokens are purged in the background.
@@ -192,6 +183,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
+    let _ = stop_gateway.send(true);
+    if let Some(running) = gateway_running {
+        // The workers finish their open requests on their own threads.
+        let _ = tokio::task::spawn_blocking(move || running.join()).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

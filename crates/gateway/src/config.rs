@@ -14,6 +14,9 @@ pub struct GatewayConfig {
     /// Where the gateway listens (default `127.0.0.1:9230`; the
     /// `--gateway-listen` flag overrides it).
     pub listen: Option<SocketAddr>,
+    /// Worker threads, each with its own listening socket and upstream
+    /// connections (default: one per core).
+    pub workers: Option<usize>,
     /// Path of the Prometheus metrics (default `/metrics`).
     pub metrics_path: Option<String>,
     /// Verified tokens kept per authorizer (default 10 000).

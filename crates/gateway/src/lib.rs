@@ -8,6 +8,9 @@ pub mod config;
 mod cors;
 pub mod metrics;
 mod proxy;
+mod serve;
+
+pub use crate::serve::{spawn, Running};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -28,7 +31,7 @@ use http::{Method, StatusCode};
 pub use crate::config::{AuthMode, AuthorizerConfig, GatewayConfig, IntegrationConfig};
 use crate::cors::Cors;
 use crate::metrics::{Metrics, RouteMetrics};
-use crate::proxy::{HttpClient, ProxyError, Upstream};
+use crate::proxy::{ProxyError, Upstream};
 
 /// Default listen address of the gateway.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9230";
@@ -96,7 +99,6 @@ pub struct Gateway {
     methods: Vec<(usize, Methods)>,
     metrics: Metrics,
     metrics_path: String,
-    client: HttpClient,
 }
 
 /// The error of a config that cannot be built, with the key path.
@@ -418,7 +420,6 @@ impl Gateway {
             methods,
             metrics,
             metrics_path,
-            client: proxy::client(),
         })
     }
 
@@ -607,7 +608,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
             .inc();
         return message(StatusCode::NOT_FOUND, "Not Found", None);
     };
-    let mut response = route_request(&gw, api, route, req).await;
+    let mut response = route_request(api, route, req).await;
     if let Some(cors) = &api.cors {
         cors.decorate(origin.as_ref(), response.headers_mut());
     }
@@ -624,7 +625,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     response
 }
 
-async fn route_request(gw: &Gateway, api: &Api, route: &Route, mut req: Request) -> Response {
+async fn route_request(api: &Api, route: &Route, mut req: Request) -> Response {
     strip_claim_headers(req.headers_mut());
     let mut claims = None;
     if let (Some(az), true) = (&route.authorizer, route.auth != AuthMode::None) {
@@ -670,7 +671,7 @@ async fn route_request(gw: &Gateway, api: &Api, route: &Route, mut req: Request)
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0);
-            match proxy::forward(&gw.client, upstream, &api.prefix, req, peer).await {
+            match proxy::forward(upstream, &api.prefix, req, peer).await {
                 Ok(r) => r,
                 Err(ProxyError::Timeout) => message(
                     StatusCode::GATEWAY_TIMEOUT,

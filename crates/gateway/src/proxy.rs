@@ -17,7 +17,14 @@ use hyper_util::rt::TokioExecutor;
 
 pub type HttpClient = Client<HttpConnector, Body>;
 
-pub fn client() -> HttpClient {
+thread_local! {
+    /// One connection pool per thread: a pooled upstream connection is
+    /// driven by a task of the thread that opened it, so requests of a
+    /// gateway worker never wake another thread to reach their upstream.
+    static CLIENT: HttpClient = client();
+}
+
+fn client() -> HttpClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -152,7 +159,6 @@ pub enum ProxyError {
 /// Sends `req` (whose headers were prepared by the caller) to `upstream`
 /// at the request path without `stage_prefix`, and streams the answer.
 pub async fn forward(
-    client: &HttpClient,
     upstream: &Upstream,
     stage_prefix: &str,
     mut req: Request<Body>,
@@ -186,7 +192,8 @@ pub async fn forward(
     if let Some(host) = host {
         headers.insert(X_FORWARDED_HOST, host);
     }
-    let response = match tokio::time::timeout(upstream.timeout, client.request(req)).await {
+    let sent = CLIENT.with(|c| c.request(req));
+    let response = match tokio::time::timeout(upstream.timeout, sent).await {
         Err(_) => return Err(ProxyError::Timeout),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, upstream = %upstream.origin, "upstream request failed");
