@@ -17,21 +17,27 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
+use bytes::Bytes;
 use cognate_token::{
     token_from_header_value, Claims, HttpJwks, IssuerConfig, JwksSource, Policy, Rejection,
     Revocation, TokenUse, Verifier,
 };
 use http::header::{self, HeaderName, HeaderValue};
-use http::{Method, StatusCode};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
 
 pub use crate::config::{AuthMode, AuthorizerConfig, GatewayConfig, IntegrationConfig};
 use crate::cors::Cors;
 use crate::metrics::{Metrics, RouteMetrics};
-use crate::proxy::{ProxyError, Upstream};
+use crate::proxy::{Affinity, ProxyError, Upstream};
+
+/// A response body: the upstream's, streamed, or one made here.
+pub type Body = Either<Incoming, Full<Bytes>>;
+
+fn full(body: impl Into<Bytes>) -> Body {
+    Either::Right(Full::new(body.into()))
+}
 
 /// Default listen address of the gateway.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9230";
@@ -64,7 +70,7 @@ enum Integration {
     Mock {
         status: StatusCode,
         headers: Vec<(HeaderName, HeaderValue)>,
-        body: axum::body::Bytes,
+        body: Bytes,
     },
 }
 
@@ -423,23 +429,18 @@ impl Gateway {
         })
     }
 
-    /// The router to serve (with `into_make_service_with_connect_info::<SocketAddr>()`).
-    pub fn into_router(self) -> Router {
-        Router::new().fallback(handle).with_state(Arc::new(self))
-    }
-
     pub fn metrics_text(&self) -> String {
         self.metrics.render()
     }
 }
 
-fn message(status: StatusCode, message: &str, error_type: Option<&'static str>) -> Response {
-    let mut r = (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "message": message }).to_string(),
-    )
-        .into_response();
+fn message(status: StatusCode, message: &str, error_type: Option<&'static str>) -> Response<Body> {
+    let mut r = Response::new(full(serde_json::json!({ "message": message }).to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Some(t) = error_type {
         r.headers_mut()
             .insert("x-amzn-errortype", HeaderValue::from_static(t));
@@ -452,7 +453,7 @@ fn message(status: StatusCode, message: &str, error_type: Option<&'static str>) 
 /// else `401 {"message":"Unauthorized"}`; a 401 or 403 carries API
 /// Gateway's `WWW-Authenticate` challenge with the reason
 /// (`Rejection::www_authenticate`).
-fn refusal(rejection: Rejection) -> Response {
+fn refusal(rejection: Rejection) -> Response<Body> {
     let mut r = if rejection == Rejection::KeysUnavailable {
         return message(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None);
     } else if rejection.is_forbidden() {
@@ -559,17 +560,25 @@ fn strip_claim_headers(headers: &mut http::HeaderMap) {
     }
 }
 
-async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+/// Answers one request that arrived from `peer` on a client connection
+/// (`affinity`: its kept upstream connection).
+pub(crate) async fn handle(
+    gw: Arc<Gateway>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    affinity: Arc<Affinity>,
+) -> Response<Body> {
     let started = Instant::now();
     // A cheap clone (shared bytes) so that the path outlives `req`.
     let uri = req.uri().clone();
     let path = uri.path();
     if path == gw.metrics_path && req.method() == Method::GET {
-        return (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            gw.metrics.render(),
-        )
-            .into_response();
+        let mut r = Response::new(full(gw.metrics.render()));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        return r;
     }
     let method = req.method().clone();
     let Ok(matched) = gw.matcher.at(path) else {
@@ -592,7 +601,10 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
                 .any(|(m, _)| m.as_ref() == Some(&Method::OPTIONS))
         {
             let (status, headers) = cors.preflight(req.headers());
-            return (status, headers).into_response();
+            let mut r = Response::new(full(Bytes::new()));
+            *r.status_mut() = status;
+            *r.headers_mut() = headers;
+            return r;
         }
     }
     let route_index = methods
@@ -608,7 +620,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
             .inc();
         return message(StatusCode::NOT_FOUND, "Not Found", None);
     };
-    let mut response = route_request(api, route, req).await;
+    let mut response = route_request(api, route, req, peer, &affinity).await;
     if let Some(cors) = &api.cors {
         cors.decorate(origin.as_ref(), response.headers_mut());
     }
@@ -625,7 +637,13 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     response
 }
 
-async fn route_request(api: &Api, route: &Route, mut req: Request) -> Response {
+async fn route_request(
+    api: &Api,
+    route: &Route,
+    mut req: Request<Incoming>,
+    peer: SocketAddr,
+    affinity: &Affinity,
+) -> Response<Body> {
     strip_claim_headers(req.headers_mut());
     let mut claims = None;
     if let (Some(az), true) = (&route.authorizer, route.auth != AuthMode::None) {
@@ -659,7 +677,7 @@ async fn route_request(api: &Api, route: &Route, mut req: Request) -> Response {
             headers,
             body,
         } => {
-            let mut r = Response::new(Body::from(body.clone()));
+            let mut r = Response::new(full(body.clone()));
             *r.status_mut() = *status;
             for (k, v) in headers {
                 r.headers_mut().insert(k.clone(), v.clone());
@@ -667,12 +685,8 @@ async fn route_request(api: &Api, route: &Route, mut req: Request) -> Response {
             r
         }
         Integration::Http(upstream) => {
-            let peer = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0);
-            match proxy::forward(upstream, &api.prefix, req, peer).await {
-                Ok(r) => r,
+            match proxy::forward(upstream, affinity, &api.prefix, req, peer).await {
+                Ok(r) => r.map(Either::Left),
                 Err(ProxyError::Timeout) => message(
                     StatusCode::GATEWAY_TIMEOUT,
                     "Endpoint request timed out",

@@ -3,15 +3,30 @@
 //! address (`SO_REUSEPORT`, the kernel spreads connections over them), like
 //! nginx's worker processes. A request, its token check and its upstream
 //! connection (`proxy`'s per-thread pool) stay on one thread, so no request
-//! wakes another thread on its way through.
+//! wakes another thread on its way through. Connections are served by
+//! hyper's HTTP/1.1 server directly (keep-alive, a header read timeout).
 
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
+use crate::proxy::Affinity;
 use crate::Gateway;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long open connections may take to finish after shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Pending connections per listening socket.
 const BACKLOG: i32 = 1024;
@@ -63,42 +78,95 @@ pub fn spawn(
     for _ in 1..workers {
         sockets.push(listener(local_addr)?);
     }
-    let router = gateway.into_router();
+    let gateway = Arc::new(gateway);
     let mut handles = Vec::with_capacity(workers);
     for (i, socket) in sockets.into_iter().enumerate() {
-        let router = router.clone();
-        let mut shutdown = shutdown.clone();
+        let gateway = gateway.clone();
+        let shutdown = shutdown.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let handle = std::thread::Builder::new()
             .name(format!("cognate-gateway-{i}"))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(socket) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            tracing::error!(error = %e, "gateway worker cannot listen");
-                            return;
-                        }
-                    };
-                    let service =
-                        router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-                    let stop = async move {
-                        let _ = shutdown.wait_for(|stop| *stop).await;
-                    };
-                    if let Err(e) = axum::serve(listener, service)
-                        .with_graceful_shutdown(stop)
-                        .await
-                    {
-                        tracing::error!(error = %e, "gateway worker failed");
-                    }
-                });
-            })?;
+            .spawn(move || runtime.block_on(accept_loop(gateway, socket, shutdown)))?;
         handles.push(handle);
     }
     Ok(Running {
         local_addr,
         workers: handles,
     })
+}
+
+/// Accepts connections until shutdown, then waits (at most
+/// `DRAIN_TIMEOUT`) for the open ones to finish their current request.
+async fn accept_loop(
+    gateway: Arc<Gateway>,
+    socket: std::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(socket) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "gateway worker cannot listen");
+            return;
+        }
+    };
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    while connections.try_join_next().is_some() {}
+                    connections.spawn(connection(gateway.clone(), stream, peer, shutdown.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off a little.
+                    tracing::warn!(error = %e, "gateway accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = stopped(&mut shutdown) => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+/// Resolves once the shutdown flag is set (never, once its sender is gone
+/// without setting it).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Serves one client connection (HTTP/1.1, keep-alive).
+async fn connection(
+    gateway: Arc<Gateway>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let affinity = Arc::new(Affinity::default());
+    let service = service_fn(move |req| {
+        let gateway = gateway.clone();
+        let affinity = affinity.clone();
+        async move { Ok::<_, Infallible>(crate::handle(gateway, req, peer, affinity).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped(&mut shutdown) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }

@@ -45,6 +45,10 @@ async fn echo_upstream() -> SocketAddr {
                 "late"
             }),
         )
+        .route(
+            "/closing",
+            any(|| async { ([(axum::http::header::CONNECTION, "close")], "bye") }),
+        )
         .fallback(any(|req: Request| async move {
             let (parts, body) = req.into_parts();
             let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
@@ -166,17 +170,12 @@ async fn start() -> Env {
         keys,
     });
     let gateway = Gateway::build(&config(upstream), Some(local)).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            gateway
-                .into_router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    // The real listener: two worker threads on one port. Dropping the
+    // shutdown sender leaves them running until the test process ends.
+    let (_, shutdown) = tokio::sync::watch::channel(false);
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let running = cognate_gateway::spawn(gateway, addr, 2, shutdown).unwrap();
+    let base = format!("http://{}", running.local_addr);
     Env {
         base,
         id_key,
@@ -445,4 +444,35 @@ fn config_errors_name_the_key() {
         "apis: [{name: a, authorizers: {x: {type: cognito, pools: [p], colour: blue}}}]"
     )
     .is_err());
+}
+
+#[tokio::test]
+async fn upstream_connections_are_reused_and_replaced_when_the_upstream_closes_them() {
+    let env = start().await;
+    // The upstream closes its connection after each `/closing` answer; the
+    // next request on the same client connection must not see a 502.
+    for i in 0..6 {
+        let path = if i % 2 == 0 {
+            "/dev/closing"
+        } else {
+            "/dev/plain"
+        };
+        let (status, _, body) = env.get(path, &[]).await;
+        assert_eq!(status, 200, "{path} #{i}: {body}");
+    }
+    // A large body streams through both ways on a kept-alive connection.
+    let big = "x".repeat(600_000);
+    for _ in 0..3 {
+        let resp = env
+            .http
+            .post(format!("{}/dev/upload", env.base))
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let echoed: Value = resp.json().await.unwrap();
+        assert_eq!(echoed["body"].as_str().unwrap().len(), big.len());
+        assert_eq!(echoed["method"], "POST");
+    }
 }
