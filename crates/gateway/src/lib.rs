@@ -521,7 +521,12 @@ impl ClaimHeaders {
         let mut headers = Vec::with_capacity(claims.all.len() + 1);
         for (name, value) in &claims.all {
             if let (Some(n), Some(v)) = (claim_header_name(name), claim_header_value(value)) {
-                headers.push((n, v));
+                // Two claims that map to one header name (`a:b`, `a-b`):
+                // the later one wins, once, as `insert` would.
+                match headers.iter_mut().find(|(known, _)| *known == n) {
+                    Some(slot) => slot.1 = v,
+                    None => headers.push((n, v)),
+                }
             }
         }
         if let Some(v) = serde_json::to_string(&claims.all)
@@ -533,11 +538,14 @@ impl ClaimHeaders {
         ClaimHeaders(headers)
     }
 
+    /// Appends the headers (names are unique) to a request whose
+    /// `x-cognate-*` headers were all removed first (`strip_claim_headers`),
+    /// so appending cannot add to a forged value and is cheaper than replacing.
     fn add_to(&self, headers: &mut http::HeaderMap) {
         headers.reserve(self.0.len());
         for (n, v) in &self.0 {
             // Cheap clones: both share their bytes.
-            headers.insert(n.clone(), v.clone());
+            headers.append(n.clone(), v.clone());
         }
     }
 }
@@ -712,6 +720,7 @@ mod tests {
             "iss": "https://issuer", "exp": 2_000_000_000, "sub": "u-1",
             "cognito:username": "joe", "cognito:groups": ["a", "b"],
             "email_verified": true, "name": "José Ünal",
+            "custom:team": "a", "custom-team": "b",
         }));
         let mut first = http::HeaderMap::new();
         add_claim_headers(&mut first, &c);
@@ -719,6 +728,11 @@ mod tests {
         assert_eq!(first["x-cognate-claim-cognito-username"], "joe");
         assert_eq!(first["x-cognate-claim-cognito-groups"], "a,b");
         assert_eq!(first["x-cognate-claim-email-verified"], "true");
+        // Two claims with one header name give one header, not two.
+        assert_eq!(
+            first.get_all("x-cognate-claim-custom-team").iter().count(),
+            1
+        );
         assert_eq!(
             first["x-cognate-claim-name"].as_bytes(),
             "José Ünal".as_bytes()
