@@ -42,6 +42,10 @@ fn full(body: impl Into<Bytes>) -> Body {
 /// Default listen address of the gateway.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9230";
 
+/// Most worker threads `gateway.workers` may ask for (each has a thread,
+/// a runtime and a listening socket).
+pub const MAX_WORKERS: usize = 256;
+
 /// Prefix of every header the gateway sets for the backend; incoming
 /// headers with it are removed first, so a caller can never forge them.
 pub const CLAIM_HEADER_PREFIX: &str = "x-cognate-";
@@ -172,6 +176,11 @@ impl Gateway {
         config: &GatewayConfig,
         local: Option<Arc<dyn LocalPools>>,
     ) -> Result<Gateway, BuildError> {
+        if config.workers.is_some_and(|n| n > MAX_WORKERS) {
+            return Err(BuildError(format!(
+                "gateway.workers: at most {MAX_WORKERS} (0 or unset: one per core)"
+            )));
+        }
         let metrics = Metrics::new().map_err(|e| BuildError(format!("metrics: {e}")))?;
         let metrics_path = config
             .metrics_path

@@ -405,6 +405,9 @@ fn config_errors_name_the_key() {
         }
     };
     let mock = "integration: {type: mock}";
+    let e = build("workers: 100000");
+    assert!(e.contains("gateway.workers") && e.contains("256"), "{e}");
+    assert_eq!(build("workers: 2"), "");
     let e = build(&format!(
         "apis: [{{name: a, routes: [{{method: GET, path: /x, authorizer: nope, {mock}}}]}}]"
     ));
