@@ -115,7 +115,30 @@ pub struct RouteConfig {
     pub groups: Vec<String>,
     /// Pass the token header on to the backend (default true).
     pub forward_authorization: Option<bool>,
+    /// Which verified claims reach the backend as `x-cognate-claim-<name>`
+    /// headers: `all` (the default), `none`, or a list of claim names
+    /// (like API Gateway's parameter mapping of
+    /// `$context.authorizer.claims.<name>`).
+    pub claim_headers: Option<ClaimHeadersConfig>,
+    /// Whether all verified claims also reach the backend as one JSON
+    /// object in `x-cognate-claims` (default true).
+    pub claims_json: Option<bool>,
     pub integration: IntegrationConfig,
+}
+
+/// A route's `claim_headers`: `all`, `none` or a list of claim names.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged, expecting = "`all`, `none` or a list of claim names")]
+pub enum ClaimHeadersConfig {
+    Every(AllOrNone),
+    Names(Vec<String>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllOrNone {
+    All,
+    None,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -27,7 +27,9 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
-pub use crate::config::{AuthMode, AuthorizerConfig, GatewayConfig, IntegrationConfig};
+pub use crate::config::{
+    AllOrNone, AuthMode, AuthorizerConfig, ClaimHeadersConfig, GatewayConfig, IntegrationConfig,
+};
 use crate::cors::Cors;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::proxy::{Affinity, ProxyError, Upstream};
@@ -85,8 +87,18 @@ struct Route {
     authorizer: Option<Arc<Authorizer>>,
     policy: Policy,
     forward_authorization: bool,
+    claim_headers: ClaimSelection,
+    claims_json: bool,
     integration: Integration,
     metrics: RouteMetrics,
+}
+
+/// The `x-cognate-claim-*` headers a route sends to its backend.
+enum ClaimSelection {
+    All,
+    None,
+    /// These header names (made from the configured claim names).
+    Names(Vec<HeaderName>),
 }
 
 struct Api {
@@ -372,6 +384,24 @@ impl Gateway {
                         }
                     }
                 };
+                let claim_headers = match &route.claim_headers {
+                    None | Some(ClaimHeadersConfig::Every(AllOrNone::All)) => ClaimSelection::All,
+                    Some(ClaimHeadersConfig::Every(AllOrNone::None)) => ClaimSelection::None,
+                    Some(ClaimHeadersConfig::Names(names)) => ClaimSelection::Names(
+                        names
+                            .iter()
+                            .map(|n| {
+                                claim_header_name(n)
+                                    .filter(|_| !n.is_empty())
+                                    .ok_or_else(|| {
+                                        BuildError(format!(
+                                            "{at}.claim_headers: `{n}` is not a claim name"
+                                        ))
+                                    })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                };
                 let index = routes.len();
                 routes.push(Route {
                     api: a,
@@ -385,6 +415,8 @@ impl Gateway {
                         groups: route.groups.clone(),
                     },
                     forward_authorization: route.forward_authorization.unwrap_or(true),
+                    claim_headers,
+                    claims_json: route.claims_json.unwrap_or(true),
                     integration,
                     metrics: RouteMetrics::default(),
                 });
@@ -523,46 +555,64 @@ fn claim_header_value(value: &serde_json::Value) -> Option<HeaderValue> {
 /// (`Claims::derived`): a token served from the verifier's cache reuses
 /// them, and they are dropped with the cache entry. They are only reached
 /// through claims that passed this request's expiry and revocation checks.
-struct ClaimHeaders(Vec<(HeaderName, HeaderValue)>);
+struct ClaimHeaders {
+    /// One per claim; names are unique.
+    each: Vec<(HeaderName, HeaderValue)>,
+    json: Option<HeaderValue>,
+}
 
 impl ClaimHeaders {
     fn new(claims: &Claims) -> Self {
-        let mut headers = Vec::with_capacity(claims.all.len() + 1);
+        let mut each: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(claims.all.len());
         for (name, value) in &claims.all {
             if let (Some(n), Some(v)) = (claim_header_name(name), claim_header_value(value)) {
                 // Two claims that map to one header name (`a:b`, `a-b`):
                 // the later one wins, once, as `insert` would.
-                match headers.iter_mut().find(|(known, _)| *known == n) {
+                match each.iter_mut().find(|(known, _)| *known == n) {
                     Some(slot) => slot.1 = v,
-                    None => headers.push((n, v)),
+                    None => each.push((n, v)),
                 }
             }
         }
-        if let Some(v) = serde_json::to_string(&claims.all)
+        let json = serde_json::to_string(&claims.all)
             .ok()
-            .and_then(|json| HeaderValue::from_bytes(json.as_bytes()).ok())
-        {
-            headers.push((HeaderName::from_static(CLAIMS_JSON_HEADER), v));
-        }
-        ClaimHeaders(headers)
+            .and_then(|json| HeaderValue::from_bytes(json.as_bytes()).ok());
+        ClaimHeaders { each, json }
     }
 
-    /// Appends the headers (names are unique) to a request whose
+    /// Appends the headers a route asks for to a request whose
     /// `x-cognate-*` headers were all removed first (`strip_claim_headers`),
     /// so appending cannot add to a forged value and is cheaper than replacing.
-    fn add_to(&self, headers: &mut http::HeaderMap) {
-        headers.reserve(self.0.len());
-        for (n, v) in &self.0 {
-            // Cheap clones: both share their bytes.
-            headers.append(n.clone(), v.clone());
+    fn add_to(&self, headers: &mut http::HeaderMap, selection: &ClaimSelection, json: bool) {
+        // Cheap clones: names and values share their bytes.
+        match selection {
+            ClaimSelection::All => {
+                headers.reserve(self.each.len() + 1);
+                for (n, v) in &self.each {
+                    headers.append(n.clone(), v.clone());
+                }
+            }
+            ClaimSelection::None => {}
+            ClaimSelection::Names(names) => {
+                for (n, v) in self.each.iter().filter(|(n, _)| names.contains(n)) {
+                    headers.append(n.clone(), v.clone());
+                }
+            }
+        }
+        if let (true, Some(v)) = (json, &self.json) {
+            headers.append(HeaderName::from_static(CLAIMS_JSON_HEADER), v.clone());
         }
     }
 }
 
-fn add_claim_headers(headers: &mut http::HeaderMap, claims: &Claims) {
+fn add_claim_headers(headers: &mut http::HeaderMap, claims: &Claims, route: &Route) {
+    if matches!(route.claim_headers, ClaimSelection::None) && !route.claims_json {
+        return;
+    }
+    let (selection, json) = (&route.claim_headers, route.claims_json);
     match claims.derived(ClaimHeaders::new) {
-        Some(prepared) => prepared.add_to(headers),
-        None => ClaimHeaders::new(claims).add_to(headers),
+        Some(prepared) => prepared.add_to(headers, selection, json),
+        None => ClaimHeaders::new(claims).add_to(headers, selection, json),
     }
 }
 
@@ -686,7 +736,7 @@ async fn route_request(
         }
     }
     if let Some(c) = &claims {
-        add_claim_headers(req.headers_mut(), c);
+        add_claim_headers(req.headers_mut(), c, route);
     }
     match &route.integration {
         Integration::Mock {
@@ -731,8 +781,14 @@ mod tests {
             "email_verified": true, "name": "José Ünal",
             "custom:team": "a", "custom-team": "b",
         }));
-        let mut first = http::HeaderMap::new();
-        add_claim_headers(&mut first, &c);
+        let all = |c: &Claims| {
+            let mut h = http::HeaderMap::new();
+            c.derived(ClaimHeaders::new)
+                .unwrap()
+                .add_to(&mut h, &ClaimSelection::All, true);
+            h
+        };
+        let first = all(&c);
         assert_eq!(first["x-cognate-claim-sub"], "u-1");
         assert_eq!(first["x-cognate-claim-cognito-username"], "joe");
         assert_eq!(first["x-cognate-claim-cognito-groups"], "a,b");
@@ -752,9 +808,37 @@ mod tests {
 
         // The prepared headers are kept with the claims and reused as they are.
         let kept = c.derived(ClaimHeaders::new).unwrap();
-        assert_eq!(kept.0.len(), first.len());
-        let mut second = http::HeaderMap::new();
-        add_claim_headers(&mut second, &c);
-        assert_eq!(first, second);
+        assert_eq!(kept.each.len() + 1, first.len());
+        assert_eq!(first, all(&c));
+    }
+
+    #[test]
+    fn a_route_sends_only_the_claim_headers_it_names() {
+        let c = claims(serde_json::json!({
+            "iss": "https://issuer", "exp": 2_000_000_000, "sub": "u-1",
+            "cognito:username": "joe", "email": "joe@example.com",
+        }));
+        let prepared = ClaimHeaders::new(&c);
+        let names = ClaimSelection::Names(vec![
+            claim_header_name("sub").unwrap(),
+            claim_header_name("cognito:username").unwrap(),
+            claim_header_name("not-in-token").unwrap(),
+        ]);
+        let mut h = http::HeaderMap::new();
+        prepared.add_to(&mut h, &names, false);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h["x-cognate-claim-sub"], "u-1");
+        assert_eq!(h["x-cognate-claim-cognito-username"], "joe");
+
+        let mut h = http::HeaderMap::new();
+        prepared.add_to(&mut h, &ClaimSelection::None, true);
+        assert_eq!(h.len(), 1);
+        let json: serde_json::Value =
+            serde_json::from_slice(h[CLAIMS_JSON_HEADER].as_bytes()).unwrap();
+        assert_eq!(json["email"], "joe@example.com");
+
+        let mut h = http::HeaderMap::new();
+        prepared.add_to(&mut h, &ClaimSelection::None, false);
+        assert!(h.is_empty());
     }
 }

@@ -152,6 +152,8 @@ apis:
       - {{method: GET, path: /admin, authorizer: pool, groups: [admin], integration: {{type: http, url: "http://{upstream}"}}}}
       - {{method: GET, path: /read, authorizer: pool, scopes: ["https://api.example.com/read"], integration: {{type: http, url: "http://{upstream}"}}}}
       - {{method: GET, path: /noauthz, authorizer: pool, forward_authorization: false, integration: {{type: http, url: "http://{upstream}"}}}}
+      - {{method: GET, path: /some-claims, authorizer: pool, claim_headers: [sub, "cognito:username"], claims_json: false, integration: {{type: http, url: "http://{upstream}"}}}}
+      - {{method: GET, path: /json-claims, auth: optional, authorizer: pool, claim_headers: none, integration: {{type: http, url: "http://{upstream}"}}}}
       - {{method: GET, path: /slow, integration: {{type: http, url: "http://{upstream}", timeout_ms: 200}}}}
       - {{method: GET, path: /down, integration: {{type: http, url: "http://127.0.0.1:9"}}}}
       - {{method: ANY, path: "/{{proxy+}}", integration: {{type: http, url: "http://{upstream}"}}}}
@@ -334,6 +336,40 @@ async fn optional_scopes_groups_and_authorization_forwarding() {
     assert!(body["headers"].get("authorization").is_none());
     assert_eq!(body["headers"]["x-cognate-claim-sub"], "user-1");
 
+    // claim_headers / claims_json choose what the backend gets; a forged
+    // claim header is still removed whatever the route forwards.
+    let forged = [
+        ("authorization", token.as_str()),
+        ("x-cognate-claim-email", "forged@example.com"),
+        ("x-cognate-claims", r#"{"sub":"forged"}"#),
+    ];
+    let (status, _, body) = env.get("/dev/some-claims", &forged).await;
+    assert_eq!(status, 200);
+    let cognate: Vec<&str> = body["headers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.starts_with("x-cognate-"))
+        .collect();
+    assert_eq!(
+        cognate,
+        ["x-cognate-claim-cognito-username", "x-cognate-claim-sub"],
+        "{body}"
+    );
+    let (status, _, body) = env.get("/dev/json-claims", &forged).await;
+    assert_eq!(status, 200);
+    assert!(body["headers"].get("x-cognate-claim-sub").is_none());
+    assert!(body["headers"].get("x-cognate-claim-email").is_none());
+    let claims: Value =
+        serde_json::from_str(body["headers"]["x-cognate-claims"].as_str().unwrap()).unwrap();
+    assert_eq!(claims["sub"], "user-1");
+    // Anonymous on an optional route: nothing of the forged headers passes.
+    let (status, _, body) = env.get("/dev/json-claims", &forged[1..]).await;
+    assert_eq!(status, 200);
+    assert!(body["headers"].get("x-cognate-claims").is_none(), "{body}");
+    assert!(body["headers"].get("x-cognate-claim-email").is_none());
+
     let m = env.metrics().await;
     assert!(m.contains(r#"outcome="missing_group"} 1"#), "{m}");
     assert!(m.contains(r#"outcome="insufficient_scope"} 1"#), "{m}");
@@ -439,6 +475,19 @@ fn config_errors_name_the_key() {
         "apis: [{{name: a, routes: [{{method: GET, path: /x, auth: required, {mock}}}]}}]"
     ));
     assert!(e.contains("needs an authorizer"), "{e}");
+    let e = build(&format!(
+        "apis: [{{name: a, routes: [{{method: GET, path: /x, claim_headers: [sub, \"\"], {mock}}}]}}]"
+    ));
+    assert!(
+        e.contains("routes[0].claim_headers") && e.contains("not a claim name"),
+        "{e}"
+    );
+    let e = serde_norway::from_str::<GatewayConfig>(&format!(
+        "apis: [{{name: a, routes: [{{method: GET, path: /x, claim_headers: some, {mock}}}]}}]"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`all`, `none` or a list of claim names"), "{e}");
     assert_eq!(build(&format!("apis: [{{name: a, stage: v1, routes: [{{method: ANY, path: \"/{{proxy+}}\", {mock}}}]}}]")), "");
 
     // Unknown keys are refused at parse time.
