@@ -14,13 +14,13 @@ pub use crate::serve::{spawn, Running};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cognate_token::{
     token_from_header_value, Claims, HttpJwks, IssuerConfig, JwksSource, Policy, Rejection,
-    Revocation, TokenUse, Verifier,
+    Revocation, TokenMemo, TokenUse, Verifier,
 };
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -627,13 +627,20 @@ fn strip_claim_headers(headers: &mut http::HeaderMap) {
     }
 }
 
-/// Answers one request that arrived from `peer` on a client connection
-/// (`affinity`: its kept upstream connection).
+/// What a client connection keeps from one request to the next: its
+/// upstream connection and its last verified token.
+#[derive(Default)]
+pub(crate) struct ClientConnection {
+    upstream: Affinity,
+    token: Mutex<TokenMemo>,
+}
+
+/// Answers one request that arrived from `peer` on a client connection.
 pub(crate) async fn handle(
     gw: Arc<Gateway>,
     req: Request<Incoming>,
     peer: SocketAddr,
-    affinity: Arc<Affinity>,
+    conn: Arc<ClientConnection>,
 ) -> Response<Body> {
     let started = Instant::now();
     // A cheap clone (shared bytes) so that the path outlives `req`.
@@ -687,7 +694,7 @@ pub(crate) async fn handle(
             .inc();
         return message(StatusCode::NOT_FOUND, "Not Found", None);
     };
-    let mut response = route_request(api, route, req, peer, &affinity).await;
+    let mut response = route_request(api, route, req, peer, &conn).await;
     if let Some(cors) = &api.cors {
         cors.decorate(origin.as_ref(), response.headers_mut());
     }
@@ -709,7 +716,7 @@ async fn route_request(
     route: &Route,
     mut req: Request<Incoming>,
     peer: SocketAddr,
-    affinity: &Affinity,
+    conn: &ClientConnection,
 ) -> Response<Body> {
     strip_claim_headers(req.headers_mut());
     let mut claims = None;
@@ -722,7 +729,23 @@ async fn route_request(
                 .and_then(|v| token_from_header_value(v).ok_or(Rejection::Missing)),
         };
         let outcome = match token {
-            Ok(t) => az.verifier.authorize(t, &route.policy).await,
+            Ok(t) => {
+                // Taken out for the await (requests on a connection come one
+                // at a time), then put back.
+                let mut memo = conn
+                    .token
+                    .lock()
+                    .map(|mut m| std::mem::take(&mut *m))
+                    .unwrap_or_default();
+                let outcome = az
+                    .verifier
+                    .authorize_remembered(t, &route.policy, &mut memo)
+                    .await;
+                if let Ok(mut m) = conn.token.lock() {
+                    *m = memo;
+                }
+                outcome
+            }
             Err(r) => Err(r),
         };
         route.metrics.count_outcome(outcome.as_ref().err().copied());
@@ -752,7 +775,7 @@ async fn route_request(
             r
         }
         Integration::Http(upstream) => {
-            match proxy::forward(upstream, affinity, &api.prefix, req, peer).await {
+            match proxy::forward(upstream, &conn.upstream, &api.prefix, req, peer).await {
                 Ok(r) => r.map(Either::Left),
                 Err(ProxyError::Timeout) => message(
                     StatusCode::GATEWAY_TIMEOUT,

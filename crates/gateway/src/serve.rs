@@ -20,7 +20,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::proxy::Affinity;
+use crate::ClientConnection;
 use crate::Gateway;
 
 /// How long a client may take to send a request's headers.
@@ -151,11 +151,11 @@ async fn connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let affinity = Arc::new(Affinity::default());
+    let state = Arc::new(ClientConnection::default());
     let service = service_fn(move |req| {
         let gateway = gateway.clone();
-        let affinity = affinity.clone();
-        async move { Ok::<_, Infallible>(crate::handle(gateway, req, peer, affinity).await) }
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(crate::handle(gateway, req, peer, state).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

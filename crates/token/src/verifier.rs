@@ -5,6 +5,7 @@
 //! `Policy` (token_use, scopes, groups).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -153,8 +154,38 @@ struct Verified {
     issuer: usize,
 }
 
+/// The last token one client connection presented and what it verified
+/// to: the connection's next request with the same token skips the hash
+/// and the shared cache (`Verifier::authorize_remembered`). Only a token
+/// that passed every check of its issuer is kept; its validity period and
+/// revocation are still checked on every use, like a cache hit's.
+#[derive(Default)]
+pub struct TokenMemo(Option<Remembered>);
+
+struct Remembered {
+    /// `Verifier::id` of the verifier that checked it.
+    verifier: u64,
+    token: Box<[u8]>,
+    verified: Verified,
+}
+
+impl TokenMemo {
+    fn get(&self, verifier: u64, token: &str) -> Option<Verified> {
+        let r = self.0.as_ref()?;
+        // A connection may carry several users' requests (behind another
+        // proxy), so the comparison takes the same time wherever it differs.
+        (r.verifier == verifier
+            && cognate_crypto::digest::constant_time_eq(&r.token, token.as_bytes()))
+        .then(|| r.verified.clone())
+    }
+}
+
+/// Distinguishes verifiers, so a memo is only used by the one that filled it.
+static NEXT_VERIFIER_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Verifies tokens of a set of issuers. Cheap to share (`Arc<Verifier>`).
 pub struct Verifier {
+    id: u64,
     issuers: Vec<Issuer>,
     by_iss: HashMap<String, usize>,
     leeway: i64,
@@ -209,6 +240,7 @@ impl VerifierBuilder {
             })
             .collect();
         Verifier {
+            id: NEXT_VERIFIER_ID.fetch_add(1, Ordering::Relaxed),
             issuers,
             by_iss,
             leeway: self.leeway,
@@ -263,36 +295,86 @@ impl Verifier {
         self.verify_at(token, now_secs()).await
     }
 
+    /// Like `authorize`, for a client connection that presents the same
+    /// token request after request: `memo` keeps the connection's last
+    /// verified token (not used when the cache is off).
+    pub async fn authorize_remembered(
+        &self,
+        token: &str,
+        policy: &Policy,
+        memo: &mut TokenMemo,
+    ) -> Result<Arc<Claims>, Rejection> {
+        self.authorize_remembered_at(token, policy, memo, now_secs())
+            .await
+    }
+
+    /// `authorize_remembered` at time `now` (seconds).
+    pub async fn authorize_remembered_at(
+        &self,
+        token: &str,
+        policy: &Policy,
+        memo: &mut TokenMemo,
+        now: i64,
+    ) -> Result<Arc<Claims>, Rejection> {
+        let token = token.trim();
+        let remembered = match &self.cache {
+            Some(_) => memo.get(self.id, token),
+            None => None,
+        };
+        let verified = match remembered {
+            Some(v) => v,
+            None => {
+                let v = self.lookup(token, now).await?;
+                if self.cache.is_some() {
+                    memo.0 = Some(Remembered {
+                        verifier: self.id,
+                        token: token.as_bytes().into(),
+                        verified: v.clone(),
+                    });
+                }
+                v
+            }
+        };
+        let claims = self.check_use(verified, now).await?;
+        policy.check(&claims)?;
+        Ok(claims)
+    }
+
     /// Verifies signature, issuer, audience, validity period at `now` and
     /// revocation. A verified token is served from the cache afterwards,
     /// but its validity period and revocation are checked at every use.
     pub async fn verify_at(&self, token: &str, now: i64) -> Result<Arc<Claims>, Rejection> {
-        let token = token.trim();
+        let verified = self.lookup(token.trim(), now).await?;
+        self.check_use(verified, now).await
+    }
+
+    /// A token's verification from the cache, or done now (and cached).
+    async fn lookup(&self, token: &str, now: i64) -> Result<Verified, Rejection> {
         if token.is_empty() {
             return Err(Rejection::Missing);
         }
         if token.len() > jws::MAX_TOKEN_LEN {
             return Err(Rejection::Malformed);
         }
-        let key = self
-            .cache
-            .as_ref()
-            .map(|_| cognate_crypto::digest::sha256(token.as_bytes()));
-        let cached = match (&self.cache, &key) {
-            (Some(cache), Some(key)) => cache.get(key),
-            _ => None,
+        let Some(cache) = &self.cache else {
+            let v = self.verify_uncached(token).await?;
+            self.check_time(&v.claims, now)?;
+            return Ok(v);
         };
-        let verified = match cached {
-            Some(v) => v,
-            None => {
-                let v = self.verify_uncached(token).await?;
-                self.check_time(&v.claims, now)?;
-                if let (Some(cache), Some(key)) = (&self.cache, key) {
-                    cache.insert(key, v.clone());
-                }
-                v
-            }
-        };
+        let key = cognate_crypto::digest::sha256(token.as_bytes());
+        if let Some(v) = cache.get(&key) {
+            return Ok(v);
+        }
+        let v = self.verify_uncached(token).await?;
+        // An expired token is not cached.
+        self.check_time(&v.claims, now)?;
+        cache.insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// The checks made at every use of a verified token: validity period
+    /// and revocation.
+    async fn check_use(&self, verified: Verified, now: i64) -> Result<Arc<Claims>, Rejection> {
         self.check_time(&verified.claims, now)?;
         if let Some(revocation) = self
             .issuers

@@ -11,7 +11,7 @@ use base64::Engine;
 use cognate_crypto::SigningKey;
 use cognate_token::{
     Claims, IssuerConfig, JwksSource, KeyError, KeySet, Policy, RefetchPolicy, Rejection,
-    Revocation, ScopeMatch, TokenUse, Verifier,
+    Revocation, ScopeMatch, TokenMemo, TokenUse, Verifier,
 };
 use serde_json::{json, Value};
 
@@ -389,6 +389,81 @@ async fn derived_values_live_with_the_cached_claims_and_never_past_exp_or_revoca
     assert_eq!(v.verify_at(&t, NOW + 7200).await, Err(Rejection::Expired));
     *switch.0.lock().unwrap() = true;
     assert_eq!(v.verify_at(&t, NOW + 10).await, Err(Rejection::Revoked));
+}
+
+#[tokio::test]
+async fn a_connection_memo_serves_only_its_verifier_and_token_and_still_checks_each_use() {
+    let pool = Pool::new();
+    let switch = Arc::new(Switch(Mutex::new(false)));
+    let v = Verifier::builder()
+        .issuer(IssuerConfig {
+            revocation: Some(switch.clone()),
+            ..IssuerConfig::with_keys(ISS, &[CLIENT], pool.keys())
+        })
+        .build();
+    let any = Policy::default();
+    let t = pool.id_token(json!({}));
+    let mut memo = TokenMemo::default();
+    let first = v
+        .authorize_remembered_at(&t, &any, &mut memo, NOW)
+        .await
+        .unwrap();
+    let again = v
+        .authorize_remembered_at(&t, &any, &mut memo, NOW + 1)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+
+    // Another token on the same connection is verified on its own: a
+    // tampered copy of the remembered one, or a token of another user.
+    let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
+    let mut payload = payload_of(&t);
+    payload["cognito:username"] = json!("admin");
+    parts[1] = b64(&payload);
+    assert_eq!(
+        v.authorize_remembered_at(&parts.join("."), &any, &mut memo, NOW)
+            .await,
+        Err(Rejection::BadSignature)
+    );
+    let other = pool.id_token(json!({"cognito:username": "ann", "sub": "ann-sub"}));
+    let ann = v
+        .authorize_remembered_at(&other, &any, &mut memo, NOW)
+        .await
+        .unwrap();
+    assert_eq!(ann.username(), Some("ann"));
+
+    // The policy, the validity period and revocation apply at every use.
+    assert_eq!(
+        v.authorize_remembered_at(&other, &Policy::token_use(TokenUse::Access), &mut memo, NOW)
+            .await,
+        Err(Rejection::WrongTokenUse)
+    );
+    assert_eq!(
+        v.authorize_remembered_at(&other, &any, &mut memo, NOW + 7200)
+            .await,
+        Err(Rejection::Expired)
+    );
+    *switch.0.lock().unwrap() = true;
+    assert_eq!(
+        v.authorize_remembered_at(&other, &any, &mut memo, NOW)
+            .await,
+        Err(Rejection::Revoked)
+    );
+
+    // A memo filled by one verifier is not trusted by another (same
+    // issuer name, other keys: the token's key is unknown to it).
+    *switch.0.lock().unwrap() = false;
+    assert!(v
+        .authorize_remembered_at(&other, &any, &mut memo, NOW)
+        .await
+        .is_ok());
+    let stranger = Pool::new();
+    let w = stranger.verifier();
+    assert_eq!(
+        w.authorize_remembered_at(&other, &any, &mut memo, NOW)
+            .await,
+        Err(Rejection::UnknownKid)
+    );
 }
 
 /// A key source whose keys can change, counting fetches.
