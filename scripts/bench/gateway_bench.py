@@ -13,7 +13,10 @@ body from memory, `return 200`):
   cognate-off   wrk -> cognate gateway, route `authorizer: none` -> upstream
   cognate-warm  wrk -> cognate gateway, required Cognito authorizer, one valid ID token
                 (verified-token cache warm) -> upstream
-  cognate-miss  the same route on a cognate started with `token_cache_size: 0` (cache off:
+  cognate-sub   the same authorizer on a route that forwards only the caller's `sub`
+                (`claim_headers: [sub]`, `claims_json: false`; cognate-warm forwards every
+                claim as a header and all of them as JSON, the default)
+  cognate-miss  the default route on a cognate started with `token_cache_size: 0` (cache off:
                 every request decodes, parses and RSA-verifies the token)
   haproxy-jwt   wrk -> HAProxy 2.6, `jwt_verify` (RS256, the pool's public key as PEM) plus
                 alg, iss, token_use and exp checks -> upstream
@@ -57,12 +60,13 @@ USERNAME = "benchuser"
 PASSWORD = "Passw0rd!Bench"
 UPSTREAM_BODY = '{"ok":true}'
 
-CASES = ["direct", "nginx", "cognate-off", "cognate-warm", "cognate-miss", "haproxy-jwt"]
+CASES = ["direct", "nginx", "cognate-off", "cognate-warm", "cognate-sub", "cognate-miss", "haproxy-jwt"]
 LABELS = {
     "direct": "upstream directly",
     "nginx": "nginx, reverse proxy, no auth",
     "cognate-off": "cognate, `authorizer: none`",
-    "cognate-warm": "cognate, required authorizer, cache warm",
+    "cognate-warm": "cognate, required authorizer, cache warm, all claims forwarded",
+    "cognate-sub": "cognate, required authorizer, cache warm, `sub` forwarded",
     "cognate-miss": "cognate, required authorizer, cache off",
     "haproxy-jwt": "HAProxy, `jwt_verify` + alg/iss/token_use/exp",
 }
@@ -297,6 +301,7 @@ gateway:
       routes:
         - {{method: GET, path: /open, integration: {{type: http, url: "http://127.0.0.1:{upstream}"}}}}
         - {{method: GET, path: /auth, authorizer: pool, integration: {{type: http, url: "http://127.0.0.1:{upstream}"}}}}
+        - {{method: GET, path: /auth-sub, authorizer: pool, claim_headers: [sub], claims_json: false, integration: {{type: http, url: "http://127.0.0.1:{upstream}"}}}}
 """
 
 
@@ -507,10 +512,12 @@ def main() -> int:
             "nginx": ("nginx", ports["nginx"], "/auth", bearer),
             "cognate-off": ("cognate", ports["cognate-gw"], "/open", bearer),
             "cognate-warm": ("cognate", ports["cognate-gw"], "/auth", bearer),
+            "cognate-sub": ("cognate", ports["cognate-gw"], "/auth-sub", bearer),
             "cognate-miss": ("cognate", ports["cognate-gw"], "/auth", bearer),
             "haproxy-jwt": ("haproxy", ports["haproxy"], "/auth", bearer),
         }
-        variant_of = {"cognate-off": "cognate", "cognate-warm": "cognate", "cognate-miss": "cognate-nocache"}
+        variant_of = {"cognate-off": "cognate", "cognate-warm": "cognate", "cognate-sub": "cognate",
+                      "cognate-miss": "cognate-nocache"}
 
         # Checks before load: every case answers 200 with the token; the authorizing proxies
         # refuse a missing token and a forged signature.
@@ -521,7 +528,7 @@ def main() -> int:
             _, port, path, hdrs = plan[case]
             ok = get(port, path, hdrs)
             c = {"with_token": ok[0], "body": ok[2].decode(errors="replace")}
-            if case in ("cognate-warm", "cognate-miss", "haproxy-jwt"):
+            if case in ("cognate-warm", "cognate-sub", "cognate-miss", "haproxy-jwt"):
                 c["no_token"] = get(port, path)[0]
                 c["forged_signature"] = get(port, path, {"Authorization": f"Bearer {forge(token)}"})[0]
                 c["wrong_token_use"] = get(port, path, {"Authorization": f"Bearer {auth['AccessToken']}"})[0]
@@ -624,6 +631,9 @@ def render(res: dict, cases: list[str], conns: list[int]) -> str:
              ("cognate-warm", "haproxy-jwt", "cognate auth (warm) ÷ HAProxy jwt_verify"),
              ("cognate-miss", "haproxy-jwt", "cognate auth (cache off) ÷ HAProxy jwt_verify"),
              ("cognate-warm", "cognate-off", "cognate auth on (warm) ÷ auth off"),
+             ("cognate-sub", "nginx", "cognate auth (warm, `sub` only) ÷ nginx no auth"),
+             ("cognate-sub", "haproxy-jwt", "cognate auth (warm, `sub` only) ÷ HAProxy jwt_verify"),
+             ("cognate-sub", "cognate-off", "cognate auth on (warm, `sub` only) ÷ auth off"),
              ("cognate-off", "nginx", "cognate auth off ÷ nginx no auth"),
              ("cognate-miss", "nginx", "cognate auth (cache off) ÷ nginx no auth")]
     for a, b, label in pairs:
