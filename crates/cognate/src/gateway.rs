@@ -95,7 +95,7 @@ struct UserState {
 struct PoolRevocation {
     service: Arc<UserPools>,
     pool_id: String,
-    users: Mutex<HashMap<String, (Instant, Arc<UserState>)>>,
+    users: Mutex<HashMap<String, (Instant, UserState)>>,
     /// Whether a client exists, as last read.
     clients: Mutex<HashMap<String, (Instant, bool)>>,
 }
@@ -127,11 +127,24 @@ impl PoolRevocation {
         exists
     }
 
-    async fn state(&self, sub: &str) -> Option<Arc<UserState>> {
+    /// Whether the user's tokens issued at `iat` (from sign-in `origin_jti`)
+    /// are revoked: from the state read less than a second ago, decided
+    /// under the lock (no count to bump on a shared `Arc`), else read now.
+    async fn user_revoked(&self, sub: &str, claims: &cognate_token::Claims) -> bool {
+        let decide = |state: &UserState| match &state.user {
+            None => true,
+            Some(user) => {
+                let now_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0);
+                user.token_revoked(claims.iat, claims.origin_jti.as_deref(), now_ms)
+            }
+        };
         if let Ok(m) = self.users.lock() {
             if let Some((at, state)) = m.get(sub) {
                 if at.elapsed() < REVOCATION_STATE_TTL {
-                    return Some(state.clone());
+                    return decide(state);
                 }
             }
         }
@@ -145,17 +158,18 @@ impl PoolRevocation {
             Err(e) => {
                 // Fail closed: a token whose user cannot be read is refused.
                 tracing::warn!(error = %e, "reading a user for the revocation check failed");
-                return None;
+                return true;
             }
         };
-        let state = Arc::new(UserState { user });
+        let state = UserState { user };
+        let revoked = decide(&state);
         if let Ok(mut m) = self.users.lock() {
             if m.len() >= REVOCATION_STATE_MAX {
                 m.clear();
             }
-            m.insert(sub.to_owned(), (Instant::now(), state.clone()));
+            m.insert(sub.to_owned(), (Instant::now(), state));
         }
-        Some(state)
+        revoked
     }
 }
 
@@ -171,16 +185,6 @@ impl Revocation for PoolRevocation {
         if machine {
             return !self.client_exists(sub).await;
         }
-        let Some(state) = self.state(sub).await else {
-            return true;
-        };
-        let Some(user) = &state.user else {
-            return true;
-        };
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        user.token_revoked(claims.iat, claims.origin_jti.as_deref(), now_ms)
+        self.user_revoked(sub, claims).await
     }
 }

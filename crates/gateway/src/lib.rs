@@ -627,21 +627,29 @@ fn strip_claim_headers(headers: &mut http::HeaderMap) {
     }
 }
 
-/// What a client connection keeps from one request to the next: its
-/// upstream connection and its last verified token.
-#[derive(Default)]
+/// One client connection (from `peer`) and what it keeps from one request
+/// to the next: its upstream connection and its last verified token.
 pub(crate) struct ClientConnection {
+    gateway: Arc<Gateway>,
+    peer: SocketAddr,
     upstream: Affinity,
     token: Mutex<TokenMemo>,
 }
 
-/// Answers one request that arrived from `peer` on a client connection.
-pub(crate) async fn handle(
-    gw: Arc<Gateway>,
-    req: Request<Incoming>,
-    peer: SocketAddr,
-    conn: Arc<ClientConnection>,
-) -> Response<Body> {
+impl ClientConnection {
+    pub(crate) fn new(gateway: Arc<Gateway>, peer: SocketAddr) -> Self {
+        ClientConnection {
+            gateway,
+            peer,
+            upstream: Affinity::default(),
+            token: Mutex::default(),
+        }
+    }
+}
+
+/// Answers one request that arrived on a client connection.
+pub(crate) async fn handle(conn: Arc<ClientConnection>, req: Request<Incoming>) -> Response<Body> {
+    let gw = &*conn.gateway;
     let started = Instant::now();
     // A cheap clone (shared bytes) so that the path outlives `req`.
     let uri = req.uri().clone();
@@ -694,7 +702,7 @@ pub(crate) async fn handle(
             .inc();
         return message(StatusCode::NOT_FOUND, "Not Found", None);
     };
-    let mut response = route_request(api, route, req, peer, &conn).await;
+    let mut response = route_request(api, route, req, &conn).await;
     if let Some(cors) = &api.cors {
         cors.decorate(origin.as_ref(), response.headers_mut());
     }
@@ -715,7 +723,6 @@ async fn route_request(
     api: &Api,
     route: &Route,
     mut req: Request<Incoming>,
-    peer: SocketAddr,
     conn: &ClientConnection,
 ) -> Response<Body> {
     strip_claim_headers(req.headers_mut());
@@ -775,7 +782,7 @@ async fn route_request(
             r
         }
         Integration::Http(upstream) => {
-            match proxy::forward(upstream, &conn.upstream, &api.prefix, req, peer).await {
+            match proxy::forward(upstream, &conn.upstream, &api.prefix, req, conn.peer).await {
                 Ok(r) => r.map(Either::Left),
                 Err(ProxyError::Timeout) => message(
                     StatusCode::GATEWAY_TIMEOUT,

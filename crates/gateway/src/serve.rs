@@ -151,11 +151,12 @@ async fn connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let state = Arc::new(ClientConnection::default());
+    // One clone of the shared gateway per connection, not per request: its
+    // count is the one cache line every worker would otherwise write to.
+    let state = Arc::new(ClientConnection::new(gateway, peer));
     let service = service_fn(move |req| {
-        let gateway = gateway.clone();
         let state = state.clone();
-        async move { Ok::<_, Infallible>(crate::handle(gateway, req, peer, state).await) }
+        async move { Ok::<_, Infallible>(crate::handle(state, req).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
