@@ -158,7 +158,10 @@ struct Verified {
 /// to: the connection's next request with the same token skips the hash
 /// and the shared cache (`Verifier::authorize_remembered`). Only a token
 /// that passed every check of its issuer is kept; its validity period and
-/// revocation are still checked on every use, like a cache hit's.
+/// revocation are still checked on every use, like a cache hit's. The memo
+/// keeps its own copy of the claims (a few KiB with what the gateway derives
+/// from them), so a core serving one connection never writes to memory that
+/// other cores' connections read.
 #[derive(Default)]
 pub struct TokenMemo(Option<Remembered>);
 
@@ -324,8 +327,13 @@ impl Verifier {
         let verified = match remembered {
             Some(v) => v,
             None => {
-                let v = self.lookup(token, now).await?;
+                let mut v = self.lookup(token, now).await?;
                 if self.cache.is_some() {
+                    // The connection's own copy of the claims (with an empty
+                    // `derived` slot): its reference count and whatever is
+                    // derived from it are touched by this connection's
+                    // thread only, not by every core serving the same token.
+                    v.claims = Arc::new((*v.claims).clone());
                     memo.0 = Some(Remembered {
                         verifier: self.id,
                         token: token.as_bytes().into(),

@@ -413,6 +413,17 @@ async fn a_connection_memo_serves_only_its_verifier_and_token_and_still_checks_e
         .await
         .unwrap();
     assert!(Arc::ptr_eq(&first, &again));
+    // The connection has its own copy of the claims, equal to the shared
+    // cache's but not the same allocation (nothing derived is shared).
+    let shared = v.verify_at(&t, NOW).await.unwrap();
+    assert_eq!(*shared, *first);
+    assert!(!Arc::ptr_eq(&shared, &first));
+    let mut other_connection = TokenMemo::default();
+    let elsewhere = v
+        .authorize_remembered_at(&t, &any, &mut other_connection, NOW)
+        .await
+        .unwrap();
+    assert!(!Arc::ptr_eq(&elsewhere, &first));
 
     // Another token on the same connection is verified on its own: a
     // tampered copy of the remembered one, or a token of another user.
