@@ -552,8 +552,9 @@ fn claim_header_value(value: &serde_json::Value) -> Option<HeaderValue> {
 
 /// The claim headers of one verified token (`x-cognate-claim-*` and
 /// `x-cognate-claims`), built once and kept with its claims
-/// (`Claims::derived`): a token served from the verifier's cache reuses
-/// them, and they are dropped with the cache entry. They are only reached
+/// (`Claims::derived`): a token served from the verifier's cache, or from a
+/// connection's memo (its own copy of the claims), reuses them, and they are
+/// dropped with the cache entry or the memo. They are only reached
 /// through claims that passed this request's expiry and revocation checks.
 struct ClaimHeaders {
     /// One per claim; names are unique.

@@ -6,11 +6,10 @@
 //! wakes another thread on its way through. Connections are served by
 //! hyper's HTTP/1.1 server directly (keep-alive, a header read timeout).
 
-use std::net::SocketAddr;
-use std::thread::JoinHandle;
-
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use hyper::server::conn::http1;

@@ -320,15 +320,13 @@ impl Verifier {
         now: i64,
     ) -> Result<Arc<Claims>, Rejection> {
         let token = token.trim();
-        let remembered = match &self.cache {
-            Some(_) => memo.get(self.id, token),
-            None => None,
-        };
+        let use_memo = self.cache.is_some();
+        let remembered = use_memo.then(|| memo.get(self.id, token)).flatten();
         let verified = match remembered {
             Some(v) => v,
             None => {
                 let mut v = self.lookup(token, now).await?;
-                if self.cache.is_some() {
+                if use_memo {
                     // The connection's own copy of the claims (with an empty
                     // `derived` slot): its reference count and whatever is
                     // derived from it are touched by this connection's

@@ -352,9 +352,8 @@ impl Revocation for Switch {
     }
 }
 
-#[tokio::test]
-async fn derived_values_live_with_the_cached_claims_and_never_past_exp_or_revocation() {
-    let pool = Pool::new();
+/// A verifier of `pool`'s tokens whose revocation hook is the returned switch.
+fn revocable_verifier(pool: &Pool) -> (Verifier, Arc<Switch>) {
     let switch = Arc::new(Switch(Mutex::new(false)));
     let v = Verifier::builder()
         .issuer(IssuerConfig {
@@ -362,6 +361,13 @@ async fn derived_values_live_with_the_cached_claims_and_never_past_exp_or_revoca
             ..IssuerConfig::with_keys(ISS, &[CLIENT], pool.keys())
         })
         .build();
+    (v, switch)
+}
+
+#[tokio::test]
+async fn derived_values_live_with_the_cached_claims_and_never_past_exp_or_revocation() {
+    let pool = Pool::new();
+    let (v, switch) = revocable_verifier(&pool);
     let t = pool.id_token(json!({}));
     let made = AtomicUsize::new(0);
     let derive = |c: &Claims| {
@@ -394,13 +400,7 @@ async fn derived_values_live_with_the_cached_claims_and_never_past_exp_or_revoca
 #[tokio::test]
 async fn a_connection_memo_serves_only_its_verifier_and_token_and_still_checks_each_use() {
     let pool = Pool::new();
-    let switch = Arc::new(Switch(Mutex::new(false)));
-    let v = Verifier::builder()
-        .issuer(IssuerConfig {
-            revocation: Some(switch.clone()),
-            ..IssuerConfig::with_keys(ISS, &[CLIENT], pool.keys())
-        })
-        .build();
+    let (v, switch) = revocable_verifier(&pool);
     let any = Policy::default();
     let t = pool.id_token(json!({}));
     let mut memo = TokenMemo::default();
