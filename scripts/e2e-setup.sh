@@ -51,6 +51,18 @@ if [ ! -x "$chromium" ]; then
   fi
 fi
 
+# jq and curl: the README's walk-through uses them (e2e/test_readme.py runs it as written).
+for tool in jq curl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "e2e-setup: $tool not found; installing it with apt-get" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+    fi
+    command -v "$tool" >/dev/null 2>&1 || { echo "e2e-setup: $tool not found; install it (Debian: apt-get install $tool)" >&2; exit 1; }
+  fi
+done
+
 stamp="$venv/.e2e-requirements.sha256"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

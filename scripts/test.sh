@@ -19,7 +19,7 @@ bash scripts/e2e-setup.sh
 export COGNATE_BIN="$repo/target/debug/cognate"
 report="$(mktemp -d)/e2e.xml"
 set +e
-.venv-e2e/bin/pytest e2e -n 2 -q -p no:cacheprovider --junitxml="$report"
+.venv-e2e/bin/pytest e2e -n 2 --dist loadgroup -q -p no:cacheprovider --junitxml="$report"
 status=$?
 set -e
 .venv-e2e/bin/python - "$report" <<'PY'
