@@ -101,9 +101,17 @@ impl std::error::Error for Error {}
 /// Errors from a storage backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness constraint was violated (the row exists).
+    /// A uniqueness constraint was violated (the row exists), or a row
+    /// refers to one that does not exist (any more).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Another user of the pool holds this sign-in alias (its kind:
+    /// email, phone_number or preferred_username).
+    #[error("alias taken: {0}")]
+    AliasTaken(String),
+    /// A listing cursor the store did not make (for this listing).
+    #[error("invalid cursor")]
+    InvalidCursor,
     /// The backend failed.
     #[error("storage failure: {0}")]
     Backend(String),

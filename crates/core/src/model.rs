@@ -191,6 +191,9 @@ pub struct UserPool {
     /// Standard attributes first, then custom ones; custom ones can only be added.
     pub schema: Vec<SchemaAttribute>,
     pub settings: PoolSettings,
+    /// The version this copy was read at (compare-and-swap, as for users).
+    #[serde(skip)]
+    pub version: i64,
 }
 
 impl UserPool {
@@ -210,6 +213,41 @@ impl UserPool {
 
     pub fn schema_attribute(&self, name: &str) -> Option<&SchemaAttribute> {
         self.schema.iter().find(|a| a.name == name)
+    }
+
+    /// How an alias value is compared: emails and preferred usernames
+    /// without case in case-insensitive pools, phone numbers exactly.
+    pub fn alias_value(&self, kind: &str, value: &str) -> String {
+        if kind != "phone_number" && !self.case_sensitive() {
+            value.to_lowercase()
+        } else {
+            value.to_owned()
+        }
+    }
+
+    /// The values that identify a user at sign-in besides the username,
+    /// each of which only one user of the pool may hold: the email or phone
+    /// number of pools that sign in with them (`UsernameAttributes`); a
+    /// verified email or phone number and any preferred_username where
+    /// they are aliases (`AliasAttributes`).
+    pub fn alias_keys(&self, user: &User) -> Vec<AliasKey> {
+        let mut keys = Vec::new();
+        for kind in ["email", "phone_number", "preferred_username"] {
+            let Some(value) = user.attribute(kind) else {
+                continue;
+            };
+            let as_username = self.username_attributes.iter().any(|a| a == kind);
+            let as_alias = self.alias_attributes.iter().any(|a| a == kind)
+                && (kind == "preferred_username"
+                    || user.attribute(&format!("{kind}_verified")) == Some("true"));
+            if as_username || as_alias {
+                keys.push(AliasKey {
+                    kind: kind.to_owned(),
+                    value: self.alias_value(kind, value),
+                });
+            }
+        }
+        keys
     }
 
     /// The part of the pool id after `_`, used in SRP math.
@@ -370,7 +408,9 @@ pub struct User {
     pub password_hash: Option<String>,
     /// When a temporary password stops working (FORCE_CHANGE_PASSWORD only).
     pub temporary_password_expires: Option<Millis>,
-    /// Access tokens issued before this instant are refused by the user APIs.
+    /// Access tokens issued before this instant are refused (hot state: kept
+    /// outside the document, set by `Store::sign_out_user`).
+    #[serde(skip)]
     pub tokens_valid_after: Option<Millis>,
     /// SRP salt (hex) for USER_SRP_AUTH, set with every password.
     #[serde(default)]
@@ -378,26 +418,20 @@ pub struct User {
     /// SRP verifier `g^x mod N` (hex), set with every password.
     #[serde(default)]
     pub srp_verifier: Option<String>,
-    /// Sign-in sessions whose access tokens were revoked (RevokeToken, sign-out).
-    #[serde(default)]
+    /// Sign-in sessions whose access tokens were revoked (RevokeToken,
+    /// sign-out): hot state, read with the user, written by the store's
+    /// revocation calls.
+    #[serde(skip)]
     pub revoked_origins: Vec<RevokedOrigin>,
-    /// Consecutive failed sign-ins (reset by a success or 15 minutes of quiet).
-    #[serde(default)]
-    pub failed_sign_ins: u32,
-    /// When the last failed sign-in happened.
-    #[serde(default)]
-    pub last_failed_sign_in: Option<Millis>,
-    /// Sign-ins are refused until then ("Password attempts exceeded").
-    #[serde(default)]
-    pub locked_until: Option<Millis>,
     /// TOTP secret (base32) associated but not yet verified.
     #[serde(default)]
     pub totp_pending_secret: Option<String>,
     /// Verified TOTP secret (base32).
     #[serde(default)]
     pub totp_secret: Option<String>,
-    /// The last TOTP step accepted; a code is never accepted twice.
-    #[serde(default)]
+    /// The last TOTP step accepted; a code is never accepted twice (hot
+    /// state, advanced only by `Store::claim_totp_step`).
+    #[serde(skip)]
     pub totp_last_step: Option<i64>,
     /// Whether TOTP is an enabled sign-in factor.
     #[serde(default)]
@@ -405,6 +439,10 @@ pub struct User {
     /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`).
     #[serde(default)]
     pub mfa_preferred: Option<String>,
+    /// The version of the document this copy was read at; the store writes
+    /// it back only if nobody wrote in between (compare-and-swap).
+    #[serde(skip)]
+    pub version: i64,
 }
 
 impl User {
@@ -458,6 +496,15 @@ impl User {
         out.extend(self.attributes.iter().cloned());
         out
     }
+}
+
+/// A sign-in alias of a user: `kind` (email, phone_number,
+/// preferred_username) and the value as compared ([`UserPool::alias_value`]).
+/// The store keeps each (pool, kind, value) UNIQUE.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AliasKey {
+    pub kind: String,
+    pub value: String,
 }
 
 /// A group of users in a pool.

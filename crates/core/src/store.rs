@@ -2,17 +2,98 @@
 //! clients, users, keys, codes, challenge sessions, refresh tokens), so
 //! several cognate instances can share one database. SQLite and PostgreSQL
 //! implement it in the `cognate-store` crate.
+//!
+//! **The store keeps the rules that span a read and a write.** The domain
+//! never reads a record and writes it back blind:
+//! - users and pools are written with compare-and-swap on their `version`
+//!   ([`Write::Stale`] when someone wrote in between; the caller re-reads and
+//!   re-applies its change);
+//! - usernames and sign-in aliases are UNIQUE in the database
+//!   ([`StoreError::Conflict`], [`StoreError::AliasTaken`]);
+//! - the hot, small state of a user lives outside its document and changes
+//!   by single conditional statements: the failed sign-in counter and lock,
+//!   the sign-out instant, revoked sessions, the last accepted TOTP step;
+//! - one-time codes, challenge sessions and authorization codes are used
+//!   once (`DELETE ... RETURNING`), and a code's wrong guesses are counted
+//!   in the same statement that refuses them;
+//! - everything that belongs to a user (codes, refresh tokens, group
+//!   memberships, aliases, revocations) goes with it (foreign keys with
+//!   cascade), so nothing refers to a deleted user.
 
 use async_trait::async_trait;
 
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
-    AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
+    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
     RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The outcome of a version-checked write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// Written; the record's version is now one more.
+    Done,
+    /// The record changed since it was read (its version moved on): nothing was written.
+    Stale,
+    /// The record does not exist.
+    Missing,
+}
+
+/// The outcome of a guess at a one-time code ([`Store::use_code`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeUse {
+    /// The code matched and is used up.
+    Accepted,
+    /// Wrong; this many wrong guesses have now been counted.
+    Mismatch(u32),
+    /// The code took its last allowed wrong guess earlier: refused unseen.
+    LimitExceeded,
+    /// No code, or it expired (and is now deleted).
+    Expired,
+}
+
+/// How failed sign-ins lock an account (see [`Store::record_sign_in_failure`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// From this many consecutive failures on, the account locks.
+    pub after: u32,
+    /// The first lock; each further failure doubles it...
+    pub base_ms: i64,
+    /// ...up to this.
+    pub max_ms: i64,
+    /// A failure this long after the previous one starts the count again.
+    pub reset_ms: i64,
+}
+
+impl LockoutPolicy {
+    /// The lock that `failures` consecutive failures earn, if any.
+    pub fn lock_ms(&self, failures: u32) -> Option<i64> {
+        (failures >= self.after).then(|| {
+            let exponent = (failures - self.after).min(20);
+            (self.base_ms << exponent).min(self.max_ms)
+        })
+    }
+}
+
+/// A user's failed sign-ins after one more was counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInFailures {
+    /// Consecutive failures, this one included.
+    pub failures: u32,
+    /// Sign-ins are refused until then.
+    pub locked_until: Option<Millis>,
+}
+
+/// A page of users and the cursor after its last one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    /// Opaque to the domain; `None` on the last page.
+    pub next: Option<String>,
+}
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -22,8 +103,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_pool(&self, pool_id: &str) -> StoreResult<Option<UserPool>>;
     /// Pools ordered by id, starting after `after`.
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<UserPool>>;
-    /// Replaces a pool; false if it does not exist.
-    async fn update_pool(&self, pool: &UserPool) -> StoreResult<bool>;
+    /// Replaces a pool read at `pool.version` (compare-and-swap).
+    async fn update_pool(&self, pool: &UserPool) -> StoreResult<Write>;
     /// Deletes a pool and everything in it; false if it did not exist.
     async fn delete_pool(&self, pool_id: &str) -> StoreResult<bool>;
     async fn count_users(&self, pool_id: &str) -> StoreResult<u64>;
@@ -44,48 +125,95 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
 
     // -- users
-    /// `Conflict` if the username key exists in the pool.
-    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    /// Inserts a user with its sign-in aliases. `Conflict` if the username
+    /// key exists in the pool, `AliasTaken` if another user holds an alias.
+    async fn insert_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<()>;
+    /// A user with its hot state (sign-out instant, revoked sessions, last
+    /// TOTP step) and its `version`.
     async fn get_user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<User>>;
     async fn get_user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<User>>;
-    /// Users whose attribute `name` (email, phone_number or preferred_username)
-    /// equals `value`, compared without case when `ignore_case`.
-    async fn find_users_by_attribute(
+    /// The user holding a sign-in alias (`kind` email, phone_number or
+    /// preferred_username; `value` normalised as in [`AliasKey`]).
+    async fn get_user_by_alias(
         &self,
         pool_id: &str,
-        name: &str,
+        kind: &str,
         value: &str,
-        ignore_case: bool,
-    ) -> StoreResult<Vec<User>>;
-    /// Replaces a user (matched by pool and username key); false if absent.
-    async fn update_user(&self, user: &User) -> StoreResult<bool>;
-    /// Deletes a user with its codes and refresh tokens; false if absent.
+    ) -> StoreResult<Option<User>>;
+    /// Replaces a user's document and aliases if it is still at
+    /// `user.version`. The hot state is not written (it has its own calls).
+    /// `AliasTaken` if another user holds one of the aliases.
+    async fn update_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<Write>;
+    /// Deletes a user and everything that refers to it; false if absent.
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool>;
-    /// Users ordered by username key, starting after `after`, matching `filter`.
+    /// Users matching `filter`, in a stable order, starting after `cursor`
+    /// (a `UserPage::next` of the same pool and filter).
     async fn list_users(
         &self,
         pool_id: &str,
         filter: Option<&UserFilter>,
-        after: Option<&str>,
+        cursor: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<User>>;
+    ) -> StoreResult<UserPage>;
+
+    // -- the hot state of a user
+    /// Counts a failed sign-in (starting again at 1 when the previous one
+    /// is older than `policy.reset_ms`) and sets the lock it earns, in one
+    /// atomic step; `None` if the user does not exist.
+    async fn record_sign_in_failure(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<Option<SignInFailures>>;
+    /// When the user's sign-in lock ends, if one is set.
+    async fn sign_in_locked_until(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Option<Millis>>;
+    /// Forgets the failed sign-ins after a success, unless a lock is in
+    /// force at `now` (then false and nothing changes).
+    async fn clear_sign_in_failures(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+    ) -> StoreResult<bool>;
+    /// Signs a user out everywhere at `now`: tokens issued before it are
+    /// refused, every live refresh token is revoked and its session marked
+    /// revoked until `revoked_until`. One transaction; false if absent.
+    async fn sign_out_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        revoked_until: Millis,
+    ) -> StoreResult<bool>;
+    /// Accepts a TOTP time step once: true if `step` is later than every
+    /// step accepted before for this user (and records it), false otherwise.
+    async fn claim_totp_step(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        step: i64,
+    ) -> StoreResult<bool>;
 
     // -- one-time codes
-    /// Stores a code, replacing any earlier one for the same user and purpose.
+    /// Stores a code, replacing any earlier one for the same user and
+    /// purpose; `Conflict` if the user does not exist.
     async fn put_code(&self, code: &CodeRecord) -> StoreResult<()>;
-    async fn get_code(
+    /// A guess at a code, decided atomically: a match uses the code up
+    /// (only one of any number of concurrent right guesses is accepted), a
+    /// wrong guess is counted, and after `max_attempts` wrong guesses every
+    /// guess is refused.
+    async fn use_code(
         &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<Option<CodeRecord>>;
-    /// Counts a wrong try; returns the new count.
-    async fn bump_code_attempts(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<u32>;
+        code: &CodeRecord,
+        now: Millis,
+        max_attempts: u32,
+    ) -> StoreResult<CodeUse>;
     async fn delete_code(
         &self,
         pool_id: &str,
@@ -99,17 +227,17 @@ pub trait Store: Send + Sync + 'static {
     async fn take_session(&self, handle_hash: &str) -> StoreResult<Option<ChallengeSession>>;
 
     // -- refresh tokens
+    /// `Conflict` if the user does not exist (any more).
     async fn put_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
-    /// Marks one token revoked; false if unknown.
-    async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool>;
-    /// Marks every token of a user revoked; returns the origin_jti of each
-    /// token that was still live.
-    async fn revoke_user_refresh_tokens(
+    /// Revokes one refresh token and marks its sign-in session revoked
+    /// until `revoked_until` (its access tokens are refused), in one
+    /// transaction; false if the token is unknown.
+    async fn revoke_refresh_token(
         &self,
-        pool_id: &str,
-        sub: &str,
-    ) -> StoreResult<Vec<String>>;
+        token_hash: &str,
+        revoked_until: Millis,
+    ) -> StoreResult<bool>;
 
     // -- groups
     /// `Conflict` if the group exists.
@@ -125,7 +253,8 @@ pub trait Store: Send + Sync + 'static {
     async fn update_group(&self, group: &Group) -> StoreResult<bool>;
     /// Deletes a group and its memberships.
     async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
-    /// Adds a membership (no-op if present).
+    /// Adds a membership (no-op if present); `Conflict` if the user or the
+    /// group does not exist (any more).
     async fn add_user_to_group(
         &self,
         pool_id: &str,
@@ -201,6 +330,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
 
     // -- housekeeping
-    /// Deletes expired sessions, codes, authorization codes and refresh tokens.
+    /// Deletes expired sessions, codes, authorization codes, refresh tokens
+    /// and revocation marks.
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64>;
 }

@@ -2,6 +2,7 @@
 //! and applies its own versioned migrations (`migrations/<engine>/NNNN_*.sql`)
 //! when opened.
 
+mod common;
 pub mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};

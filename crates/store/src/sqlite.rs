@@ -1,20 +1,35 @@
 //! The embedded SQLite backend: one file in WAL mode, one writer connection
-//! and a few reader connections. Calls are short indexed statements, run
-//! directly on the calling task.
+//! and a few reader connections. Every call runs on tokio's blocking pool
+//! (`spawn_blocking`), never on an async worker; a call that reads and then
+//! writes does both inside one `BEGIN IMMEDIATE` transaction on the writer,
+//! so the rules of `cognate_core::store` hold against concurrent callers.
+//!
+//! Durability: `synchronous = FULL` by default (a commit is on disk before
+//! the caller hears of it, surviving a crash of the process or of the
+//! machine); `NORMAL` ([`Durability::Normal`]) survives a crash of the
+//! process but may lose the last commits on power loss.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AppClient, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group, PoolDomain,
+    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
     RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
 };
-use cognate_core::store::{Store, StoreResult};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use cognate_core::store::{
+    CodeUse, LockoutPolicy, SignInFailures, Store, StoreResult, UserPage, Write,
+};
+use cognate_crypto::digest::constant_time_eq;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::common::{
+    backend, from_json, list_users_query, page_of, to_json, user_columns, user_from_parts,
+    SqlValue, USER_SELECT_SQLITE as USER_SELECT,
+};
 
 /// Migrations in order; the index + 1 is the schema version.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -34,66 +49,65 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_hosted_ui",
         include_str!("../migrations/sqlite/0004_hosted_ui.sql"),
     ),
+    (
+        "0005_rules",
+        include_str!("../migrations/sqlite/0005_rules.sql"),
+    ),
 ];
 
 const READERS: usize = 4;
 
+/// How far a commit is on its way to the disk when the caller hears of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous = FULL`: on disk (fsync) at every commit.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: in the WAL in the OS's cache; a crash of the
+    /// process loses nothing, a power loss may lose the last commits.
+    Normal,
+}
+
 pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-}
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+    path: PathBuf,
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
-    match &e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            StoreError::Conflict(e.to_string())
-        }
-        _ => backend(e),
+    if is_constraint(&e) {
+        StoreError::Conflict(e.to_string())
+    } else {
+        backend(e)
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(backend)?;
-    conn.execute_batch(
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+         PRAGMA synchronous = {synchronous};
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;",
-    )
+         PRAGMA busy_timeout = 5000;"
+    ))
     .map_err(backend)?;
     Ok(conn)
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(backend)
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(backend)
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut writer = open_connection(path)?;
-        migrate(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| open_connection(path).map(Mutex::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(SqliteStore {
-            writer: Mutex::new(writer),
-            readers,
-            next_reader: AtomicUsize::new(0),
-        })
-    }
-
+impl Inner {
     fn writer(&self) -> StoreResult<MutexGuard<'_, Connection>> {
         self.writer
             .lock()
@@ -111,14 +125,69 @@ impl SqliteStore {
             .lock()
             .map_err(|_| backend("reader lock poisoned"))
     }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema
+    /// up to date, committing every write to disk (`synchronous = FULL`).
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, Durability::Full)
+    }
+
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let mut writer = open_connection(path, durability)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(path, durability).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+                path: path.to_owned(),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&*inner.reader()?))
+            .await
+            .map_err(backend)?
+    }
+
+    /// Runs `f` on the writer connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&mut *inner.writer()?))
+            .await
+            .map_err(backend)?
+    }
 
     /// The schema version (number of applied migrations).
-    pub fn schema_version(&self) -> StoreResult<i64> {
-        self.reader()?
-            .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.query_row("SELECT max(version) FROM schema_migrations", [], |r| {
                 r.get(0)
             })
             .map_err(backend)
+        })
+        .await
     }
 }
 
@@ -145,8 +214,14 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         )));
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction().map_err(backend)?;
-        tx.execute_batch(sql).map_err(backend)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        tx.execute_batch(sql)
+            .map_err(|e| backend(format!("migration {name}: {e}")))?;
+        if *name == "0005_rules" {
+            refresh_user_rows(&tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied) VALUES (?1, ?2, strftime('%s','now'))",
             params![i as i64 + 1, name],
@@ -157,12 +232,83 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn user_from_row(row: &Row<'_>) -> rusqlite::Result<String> {
-    row.get::<_, String>(0)
+/// Migration 0005's Rust step: rewrites every user's filter columns (now
+/// folded by the application) and fills `user_aliases` from the pool's
+/// alias settings. Where old data had one alias twice, the first user (by
+/// username key) keeps it.
+fn refresh_user_rows(tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
+    let pools: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT data FROM user_pools").map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    for pool in pools {
+        let pool: UserPool = from_json(&pool)?;
+        let users: Vec<String> = {
+            let mut stmt = tx
+                .prepare("SELECT data FROM users WHERE pool_id = ?1 ORDER BY username_key")
+                .map_err(backend)?;
+            let rows = stmt.query_map([&pool.id], |r| r.get(0)).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        for user in users {
+            let user: User = from_json(&user)?;
+            let c = user_columns(&user)?;
+            tx.execute(
+                "UPDATE users SET email = ?3, phone_number = ?4, preferred_username = ?5, name = ?6,
+                 given_name = ?7, family_name = ?8 WHERE pool_id = ?1 AND username_key = ?2",
+                params![
+                    user.pool_id,
+                    user.username_key,
+                    c.email,
+                    c.phone_number,
+                    c.preferred_username,
+                    c.name,
+                    c.given_name,
+                    c.family_name
+                ],
+            )
+            .map_err(backend)?;
+            for alias in pool.alias_keys(&user) {
+                tx.execute(
+                    "INSERT OR IGNORE INTO user_aliases (pool_id, kind, value, username_key) VALUES (?1, ?2, ?3, ?4)",
+                    params![user.pool_id, alias.kind, alias.value, user.username_key],
+                )
+                .map_err(backend)?;
+            }
+        }
+    }
+    Ok(())
 }
 
-fn users_from(rows: Vec<String>) -> StoreResult<Vec<User>> {
-    rows.iter().map(|d| from_json(d)).collect()
+fn user_from_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<UserRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+type UserRow = (String, i64, Option<i64>, Option<i64>, Option<String>);
+
+fn user_of(row: UserRow) -> StoreResult<User> {
+    user_from_parts(&row.0, row.1, row.2, row.3, row.4.as_deref())
+}
+
+fn one_user(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Option<User>> {
+    let row: Option<UserRow> = conn
+        .prepare_cached(sql)
+        .and_then(|mut s| s.query_row(params, user_from_row).optional())
+        .map_err(backend)?;
+    row.map(user_of).transpose()
 }
 
 fn code_from_row(row: &Row<'_>) -> rusqlite::Result<CodeRecord> {
@@ -192,141 +338,256 @@ fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
     })
 }
 
-const USER_COLUMNS: &str = "pool_id, username_key, username, sub, status, enabled, email, phone_number, preferred_username, name, given_name, family_name, data";
+/// Documents (`data` column) of a query, parsed.
+fn documents<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Vec<T>> {
+    let rows: Vec<String> = {
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let rows = stmt.query_map(params, |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    rows.iter().map(|d| from_json(d)).collect()
+}
 
-fn user_params(user: &User) -> StoreResult<[Box<dyn rusqlite::ToSql>; 13]> {
-    let attr = |n: &str| user.attribute(n).map(str::to_owned);
-    Ok([
-        Box::new(user.pool_id.clone()),
-        Box::new(user.username_key.clone()),
-        Box::new(user.username.clone()),
-        Box::new(user.sub.clone()),
-        Box::new(user.status.as_str()),
-        Box::new(user.enabled),
-        Box::new(attr("email")),
-        Box::new(attr("phone_number")),
-        Box::new(attr("preferred_username")),
-        Box::new(attr("name")),
-        Box::new(attr("given_name")),
-        Box::new(attr("family_name")),
-        Box::new(to_json(user)?),
-    ])
+fn document<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Option<T>> {
+    let data: Option<String> = conn
+        .prepare_cached(sql)
+        .and_then(|mut s| s.query_row(params, |r| r.get(0)).optional())
+        .map_err(backend)?;
+    data.map(|d| from_json(&d)).transpose()
+}
+
+/// Replaces the alias rows of a user (inside the caller's transaction);
+/// `AliasTaken` if another user holds one.
+fn put_aliases(
+    tx: &rusqlite::Transaction<'_>,
+    pool_id: &str,
+    username_key: &str,
+    aliases: &[AliasKey],
+) -> StoreResult<()> {
+    let current: Vec<(String, String)> = {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT kind, value FROM user_aliases WHERE pool_id = ?1 AND username_key = ?2 ORDER BY kind",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([pool_id, username_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    let mut wanted: Vec<(String, String)> = aliases
+        .iter()
+        .map(|a| (a.kind.clone(), a.value.clone()))
+        .collect();
+    wanted.sort();
+    if current == wanted {
+        return Ok(());
+    }
+    tx.execute(
+        "DELETE FROM user_aliases WHERE pool_id = ?1 AND username_key = ?2",
+        [pool_id, username_key],
+    )
+    .map_err(backend)?;
+    for (kind, value) in wanted {
+        match tx.execute(
+            "INSERT INTO user_aliases (pool_id, kind, value, username_key) VALUES (?1, ?2, ?3, ?4)",
+            params![pool_id, kind, value, username_key],
+        ) {
+            Ok(_) => {}
+            Err(e) if is_constraint(&e) => return Err(StoreError::AliasTaken(kind)),
+            Err(e) => return Err(backend(e)),
+        }
+    }
+    Ok(())
+}
+
+fn bind(values: &[SqlValue]) -> Vec<Box<dyn rusqlite::ToSql>> {
+    values
+        .iter()
+        .map(|v| -> Box<dyn rusqlite::ToSql> {
+            match v {
+                SqlValue::Text(s) => Box::new(s.clone()),
+                SqlValue::Int(i) => Box::new(*i),
+            }
+        })
+        .collect()
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_pool(&self, pool: &UserPool, keys: &[StoredKey]) -> StoreResult<()> {
         let data = to_json(pool)?;
-        let mut conn = self.writer()?;
-        let tx = conn.transaction().map_err(backend)?;
-        tx.execute(
-            "INSERT INTO user_pools (id, name, created, data) VALUES (?1, ?2, ?3, ?4)",
-            params![pool.id, pool.name, pool.created, data],
-        )
-        .map_err(map_err)?;
-        for k in keys {
+        let (id, name, created) = (pool.id.clone(), pool.name.clone(), pool.created);
+        let keys = keys.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
             tx.execute(
-                "INSERT INTO signing_keys (pool_id, kid, purpose, pkcs8, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![k.pool_id, k.kid, k.purpose, k.pkcs8, k.created],
+                "INSERT INTO user_pools (id, name, created, data, version) VALUES (?1, ?2, ?3, ?4, 1)",
+                params![id, name, created, data],
             )
             .map_err(map_err)?;
-        }
-        tx.commit().map_err(backend)
+            for k in keys {
+                tx.execute(
+                    "INSERT INTO signing_keys (pool_id, kid, purpose, pkcs8, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![k.pool_id, k.kid, k.purpose, k.pkcs8, k.created],
+                )
+                .map_err(map_err)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
     }
 
     async fn get_pool(&self, pool_id: &str) -> StoreResult<Option<UserPool>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached("SELECT data FROM user_pools WHERE id = ?1")
-            .and_then(|mut s| s.query_row([pool_id], |r| r.get(0)).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let pool_id = pool_id.to_owned();
+        self.read(move |c| {
+            let row: Option<(String, i64)> = c
+                .prepare_cached("SELECT data, version FROM user_pools WHERE id = ?1")
+                .and_then(|mut s| {
+                    s.query_row([&pool_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(backend)?;
+            row.map(|(data, version)| {
+                let mut pool: UserPool = from_json(&data)?;
+                pool.version = version;
+                Ok(pool)
+            })
+            .transpose()
+        })
+        .await
     }
 
     async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<UserPool>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached("SELECT data FROM user_pools WHERE id > ?1 ORDER BY id LIMIT ?2")
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![after.unwrap_or(""), limit as i64], |r| r.get(0))
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        rows.iter().map(|d| from_json(d)).collect()
+        let after = after.unwrap_or("").to_owned();
+        self.read(move |c| {
+            let rows: Vec<(String, i64)> = {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT data, version FROM user_pools WHERE id > ?1 ORDER BY id LIMIT ?2",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            rows.into_iter()
+                .map(|(data, version)| {
+                    let mut pool: UserPool = from_json(&data)?;
+                    pool.version = version;
+                    Ok(pool)
+                })
+                .collect()
+        })
+        .await
     }
 
-    async fn update_pool(&self, pool: &UserPool) -> StoreResult<bool> {
+    async fn update_pool(&self, pool: &UserPool) -> StoreResult<Write> {
         let data = to_json(pool)?;
-        let n = self
-            .writer()?
-            .execute(
-                "UPDATE user_pools SET name = ?2, data = ?3 WHERE id = ?1",
-                params![pool.id, pool.name, data],
-            )
-            .map_err(map_err)?;
-        Ok(n > 0)
+        let (id, name, version) = (pool.id.clone(), pool.name.clone(), pool.version);
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE user_pools SET name = ?2, data = ?3, version = version + 1
+                     WHERE id = ?1 AND version = ?4",
+                    params![id, name, data, version],
+                )
+                .map_err(map_err)?;
+            if n > 0 {
+                return Ok(Write::Done);
+            }
+            let exists = conn
+                .query_row("SELECT 1 FROM user_pools WHERE id = ?1", [&id], |_| Ok(()))
+                .optional()
+                .map_err(backend)?
+                .is_some();
+            Ok(if exists { Write::Stale } else { Write::Missing })
+        })
+        .await
     }
 
     async fn delete_pool(&self, pool_id: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute("DELETE FROM user_pools WHERE id = ?1", [pool_id])
-            .map_err(backend)?;
-        Ok(n > 0)
+        let pool_id = pool_id.to_owned();
+        self.write(move |conn| {
+            let n = conn
+                .execute("DELETE FROM user_pools WHERE id = ?1", [pool_id])
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn count_users(&self, pool_id: &str) -> StoreResult<u64> {
-        self.reader()?
-            .query_row(
+        let pool_id = pool_id.to_owned();
+        self.read(move |c| {
+            c.query_row(
                 "SELECT count(*) FROM users WHERE pool_id = ?1",
                 [pool_id],
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n as u64)
             .map_err(backend)
+        })
+        .await
     }
 
     async fn list_keys(&self, pool_id: &str) -> StoreResult<Vec<StoredKey>> {
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT pool_id, kid, purpose, pkcs8, created FROM signing_keys WHERE pool_id = ?1 ORDER BY created, kid",
-            )
-            .map_err(backend)?;
-        let rows = stmt
-            .query_map([pool_id], |r| {
-                Ok(StoredKey {
-                    pool_id: r.get(0)?,
-                    kid: r.get(1)?,
-                    purpose: r.get(2)?,
-                    pkcs8: r.get(3)?,
-                    created: r.get(4)?,
+        let pool_id = pool_id.to_owned();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT pool_id, kid, purpose, pkcs8, created FROM signing_keys WHERE pool_id = ?1 ORDER BY created, kid",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([pool_id], |r| {
+                    Ok(StoredKey {
+                        pool_id: r.get(0)?,
+                        kid: r.get(1)?,
+                        purpose: r.get(2)?,
+                        pkcs8: r.get(3)?,
+                        created: r.get(4)?,
+                    })
                 })
-            })
-            .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
     }
 
     async fn insert_client(&self, client: &AppClient) -> StoreResult<()> {
         let data = to_json(client)?;
-        self.writer()?
-            .execute(
+        let (client_id, pool_id) = (client.client_id.clone(), client.pool_id.clone());
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO app_clients (client_id, pool_id, data) VALUES (?1, ?2, ?3)",
-                params![client.client_id, client.pool_id, data],
+                params![client_id, pool_id, data],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<AppClient>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached("SELECT data FROM app_clients WHERE client_id = ?1")
-            .and_then(|mut s| s.query_row([client_id], |r| r.get(0)).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let client_id = client_id.to_owned();
+        self.read(move |c| {
+            document(
+                c,
+                "SELECT data FROM app_clients WHERE client_id = ?1",
+                &[&client_id],
+            )
+        })
+        .await
     }
 
     async fn list_clients(
@@ -335,230 +596,385 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<AppClient>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT data FROM app_clients WHERE pool_id = ?1 AND client_id > ?2 ORDER BY client_id LIMIT ?3",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![pool_id, after.unwrap_or(""), limit as i64], |r| {
-                    r.get(0)
-                })
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        rows.iter().map(|d| from_json(d)).collect()
+        let (pool_id, after) = (pool_id.to_owned(), after.unwrap_or("").to_owned());
+        self.read(move |c| {
+            documents(
+                c,
+                "SELECT data FROM app_clients WHERE pool_id = ?1 AND client_id > ?2 ORDER BY client_id LIMIT ?3",
+                &[&pool_id, &after, &(limit as i64)],
+            )
+        })
+        .await
     }
 
     async fn update_client(&self, client: &AppClient) -> StoreResult<bool> {
         let data = to_json(client)?;
-        let n = self
-            .writer()?
-            .execute(
-                "UPDATE app_clients SET data = ?3 WHERE client_id = ?1 AND pool_id = ?2",
-                params![client.client_id, client.pool_id, data],
-            )
-            .map_err(map_err)?;
-        Ok(n > 0)
+        let (client_id, pool_id) = (client.client_id.clone(), client.pool_id.clone());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE app_clients SET data = ?3 WHERE client_id = ?1 AND pool_id = ?2",
+                    params![client_id, pool_id, data],
+                )
+                .map_err(map_err)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn delete_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute(
-                "DELETE FROM app_clients WHERE client_id = ?1 AND pool_id = ?2",
-                params![client_id, pool_id],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
+        let (pool_id, client_id) = (pool_id.to_owned(), client_id.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM app_clients WHERE client_id = ?1 AND pool_id = ?2",
+                    params![client_id, pool_id],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
-    async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        let p = user_params(user)?;
-        let refs: Vec<&dyn rusqlite::ToSql> = p.iter().map(|b| b.as_ref()).collect();
-        self.writer()?
-            .prepare_cached(&format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-            ))
-            .and_then(|mut s| s.execute(refs.as_slice()))
+    async fn insert_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<()> {
+        let c = user_columns(user)?;
+        let (pool_id, key) = (user.pool_id.clone(), user.username_key.clone());
+        let aliases = aliases.to_vec();
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            tx.prepare_cached(
+                "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email,
+                 phone_number, preferred_username, name, given_name, family_name, data, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    pool_id,
+                    key,
+                    c.username,
+                    c.sub,
+                    c.status,
+                    c.enabled,
+                    c.email,
+                    c.phone_number,
+                    c.preferred_username,
+                    c.name,
+                    c.given_name,
+                    c.family_name,
+                    c.data
+                ])
+            })
             .map_err(map_err)?;
-        Ok(())
+            put_aliases(&tx, &pool_id, &key, &aliases)?;
+            tx.commit().map_err(backend)
+        })
+        .await
     }
 
     async fn get_user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<User>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached("SELECT data FROM users WHERE pool_id = ?1 AND username_key = ?2")
-            .and_then(|mut s| {
-                s.query_row([pool_id, username_key], user_from_row)
-                    .optional()
-            })
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        self.read(move |c| {
+            one_user(
+                c,
+                &format!("{USER_SELECT} WHERE u.pool_id = ?1 AND u.username_key = ?2"),
+                &[&pool_id, &key],
+            )
+        })
+        .await
     }
 
     async fn get_user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<User>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached("SELECT data FROM users WHERE pool_id = ?1 AND sub = ?2")
-            .and_then(|mut s| s.query_row([pool_id, sub], user_from_row).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let (pool_id, sub) = (pool_id.to_owned(), sub.to_owned());
+        self.read(move |c| {
+            one_user(
+                c,
+                &format!("{USER_SELECT} WHERE u.pool_id = ?1 AND u.sub = ?2"),
+                &[&pool_id, &sub],
+            )
+        })
+        .await
     }
 
-    async fn find_users_by_attribute(
+    async fn get_user_by_alias(
         &self,
         pool_id: &str,
-        name: &str,
+        kind: &str,
         value: &str,
-        ignore_case: bool,
-    ) -> StoreResult<Vec<User>> {
-        let column = match name {
-            "email" => "email",
-            "phone_number" => "phone_number",
-            "preferred_username" => "preferred_username",
-            other => return Err(backend(format!("attribute {other} is not indexed"))),
-        };
-        let sql = if ignore_case {
-            format!("SELECT data FROM users WHERE pool_id = ?1 AND lower({column}) = lower(?2) ORDER BY username_key")
-        } else {
-            format!(
-                "SELECT data FROM users WHERE pool_id = ?1 AND {column} = ?2 ORDER BY username_key"
+    ) -> StoreResult<Option<User>> {
+        let (pool_id, kind, value) = (pool_id.to_owned(), kind.to_owned(), value.to_owned());
+        self.read(move |c| {
+            one_user(
+                c,
+                &format!(
+                    "{USER_SELECT} JOIN user_aliases a ON a.pool_id = u.pool_id AND a.username_key = u.username_key
+                     WHERE a.pool_id = ?1 AND a.kind = ?2 AND a.value = ?3"
+                ),
+                &[&pool_id, &kind, &value],
             )
-        };
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-            let rows = stmt
-                .query_map([pool_id, value], user_from_row)
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        users_from(rows)
+        })
+        .await
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<bool> {
-        let p = user_params(user)?;
-        let refs: Vec<&dyn rusqlite::ToSql> = p.iter().map(|b| b.as_ref()).collect();
-        let n = self
-            .writer()?
-            .prepare_cached(
-                "UPDATE users SET username = ?3, sub = ?4, status = ?5, enabled = ?6, email = ?7,
-                 phone_number = ?8, preferred_username = ?9, name = ?10, given_name = ?11,
-                 family_name = ?12, data = ?13 WHERE pool_id = ?1 AND username_key = ?2",
-            )
-            .and_then(|mut s| s.execute(refs.as_slice()))
-            .map_err(map_err)?;
-        Ok(n > 0)
+    async fn update_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<Write> {
+        let c = user_columns(user)?;
+        let (pool_id, key, version) = (
+            user.pool_id.clone(),
+            user.username_key.clone(),
+            user.version,
+        );
+        let aliases = aliases.to_vec();
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let n = tx
+                .prepare_cached(
+                    "UPDATE users SET username = ?3, sub = ?4, status = ?5, enabled = ?6, email = ?7,
+                     phone_number = ?8, preferred_username = ?9, name = ?10, given_name = ?11,
+                     family_name = ?12, data = ?13, version = version + 1
+                     WHERE pool_id = ?1 AND username_key = ?2 AND version = ?14",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        pool_id,
+                        key,
+                        c.username,
+                        c.sub,
+                        c.status,
+                        c.enabled,
+                        c.email,
+                        c.phone_number,
+                        c.preferred_username,
+                        c.name,
+                        c.given_name,
+                        c.family_name,
+                        c.data,
+                        version
+                    ])
+                })
+                .map_err(map_err)?;
+            if n == 0 {
+                let exists = tx
+                    .query_row(
+                        "SELECT 1 FROM users WHERE pool_id = ?1 AND username_key = ?2",
+                        [&pool_id, &key],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(backend)?
+                    .is_some();
+                return Ok(if exists { Write::Stale } else { Write::Missing });
+            }
+            put_aliases(&tx, &pool_id, &key, &aliases)?;
+            tx.commit().map_err(backend)?;
+            Ok(Write::Done)
+        })
+        .await
     }
 
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool> {
-        let mut conn = self.writer()?;
-        let tx = conn.transaction().map_err(backend)?;
-        let sub: Option<String> = tx
-            .query_row(
-                "SELECT sub FROM users WHERE pool_id = ?1 AND username_key = ?2",
-                [pool_id, username_key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-        let Some(sub) = sub else {
-            return Ok(false);
-        };
-        tx.execute(
-            "DELETE FROM users WHERE pool_id = ?1 AND username_key = ?2",
-            [pool_id, username_key],
-        )
-        .map_err(backend)?;
-        tx.execute(
-            "DELETE FROM codes WHERE pool_id = ?1 AND username_key = ?2",
-            [pool_id, username_key],
-        )
-        .map_err(backend)?;
-        tx.execute(
-            "DELETE FROM group_members WHERE pool_id = ?1 AND username_key = ?2",
-            [pool_id, username_key],
-        )
-        .map_err(backend)?;
-        tx.execute(
-            "DELETE FROM refresh_tokens WHERE pool_id = ?1 AND sub = ?2",
-            [pool_id, sub.as_str()],
-        )
-        .map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        Ok(true)
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        // Codes, refresh tokens, memberships, aliases, failures and
+        // revocations go with the user (ON DELETE CASCADE).
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM users WHERE pool_id = ?1 AND username_key = ?2",
+                    [pool_id, key],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn list_users(
         &self,
         pool_id: &str,
         filter: Option<&UserFilter>,
-        after: Option<&str>,
+        cursor: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<User>> {
-        let mut sql =
-            String::from("SELECT data FROM users WHERE pool_id = ?1 AND username_key > ?2");
-        let mut value = None;
-        if let Some(f) = filter {
-            // (column, compare case-insensitively)
-            let (column, fold) = match f.attribute {
-                FilterAttribute::Username => ("username", false),
-                FilterAttribute::Email => ("email", true),
-                FilterAttribute::PhoneNumber => ("phone_number", false),
-                FilterAttribute::Name => ("name", true),
-                FilterAttribute::GivenName => ("given_name", true),
-                FilterAttribute::FamilyName => ("family_name", true),
-                FilterAttribute::PreferredUsername => ("preferred_username", true),
-                FilterAttribute::Sub => ("sub", false),
-                FilterAttribute::UserStatus => ("status", true),
-                FilterAttribute::Enabled => (
-                    "(CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END)",
-                    false,
-                ),
+    ) -> StoreResult<UserPage> {
+        let query = list_users_query(USER_SELECT, pool_id, filter, cursor, limit)?;
+        self.read(move |c| {
+            let values = bind(&query.values);
+            let refs: Vec<&dyn rusqlite::ToSql> = values.iter().map(|b| b.as_ref()).collect();
+            let rows: Vec<UserRow> = {
+                let mut stmt = c.prepare_cached(&query.sql).map_err(backend)?;
+                let rows = stmt
+                    .query_map(refs.as_slice(), user_from_row)
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
             };
-            let lhs = if fold {
-                format!("lower({column})")
-            } else {
-                column.to_owned()
+            let users = rows.into_iter().map(user_of).collect::<StoreResult<_>>()?;
+            Ok(page_of(users, limit, query.by_column))
+        })
+        .await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<Option<SignInFailures>> {
+        let (pool_id, key, policy) = (pool_id.to_owned(), username_key.to_owned(), *policy);
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let before: Option<(i64, i64, Option<i64>)> = tx
+                .prepare_cached(
+                    "SELECT failures, last_failed, locked_until FROM sign_in_failures
+                     WHERE pool_id = ?1 AND username_key = ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row([&pool_id, &key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()
+                })
+                .map_err(backend)?;
+            let (failures, locked_until) = match before {
+                Some((n, last, lock)) if now - last <= policy.reset_ms => (n as u32 + 1, lock),
+                _ => (1, None),
             };
-            let v = if fold {
-                f.value.to_lowercase()
-            } else {
-                f.value.clone()
+            let locked_until = match policy.lock_ms(failures) {
+                Some(ms) => Some(locked_until.map_or(now + ms, |l| l.max(now + ms))),
+                None => locked_until,
             };
-            if f.prefix {
-                sql.push_str(&format!(" AND substr({lhs}, 1, length(?4)) = ?4"));
-            } else {
-                sql.push_str(&format!(" AND {lhs} = ?4"));
+            match tx.execute(
+                "INSERT INTO sign_in_failures (pool_id, username_key, failures, last_failed, locked_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (pool_id, username_key) DO UPDATE SET
+                   failures = excluded.failures, last_failed = excluded.last_failed,
+                   locked_until = excluded.locked_until",
+                params![pool_id, key, failures as i64, now, locked_until],
+            ) {
+                Ok(_) => {}
+                // The user is gone.
+                Err(e) if is_constraint(&e) => return Ok(None),
+                Err(e) => return Err(backend(e)),
             }
-            value = Some(v);
-        }
-        sql.push_str(" ORDER BY username_key LIMIT ?3");
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-            let rows = match &value {
-                Some(v) => stmt.query_map(
-                    params![pool_id, after.unwrap_or(""), limit as i64, v],
-                    user_from_row,
-                ),
-                None => stmt.query_map(
-                    params![pool_id, after.unwrap_or(""), limit as i64],
-                    user_from_row,
-                ),
-            }
+            tx.commit().map_err(backend)?;
+            Ok(Some(SignInFailures {
+                failures,
+                locked_until,
+            }))
+        })
+        .await
+    }
+
+    async fn sign_in_locked_until(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Option<Millis>> {
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        self.read(move |c| {
+            let lock: Option<Option<i64>> = c
+                .prepare_cached(
+                    "SELECT locked_until FROM sign_in_failures WHERE pool_id = ?1 AND username_key = ?2",
+                )
+                .and_then(|mut s| s.query_row([&pool_id, &key], |r| r.get(0)).optional())
+                .map_err(backend)?;
+            Ok(lock.flatten())
+        })
+        .await
+    }
+
+    async fn clear_sign_in_failures(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "DELETE FROM sign_in_failures WHERE pool_id = ?1 AND username_key = ?2
+                 AND (locked_until IS NULL OR locked_until <= ?3)",
+            )
+            .and_then(|mut s| s.execute(params![pool_id, key, now]))
             .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        users_from(rows)
+            let locked = conn
+                .prepare_cached(
+                    "SELECT 1 FROM sign_in_failures WHERE pool_id = ?1 AND username_key = ?2",
+                )
+                .and_then(|mut s| s.query_row([&pool_id, &key], |_| Ok(())).optional())
+                .map_err(backend)?
+                .is_some();
+            Ok(!locked)
+        })
+        .await
+    }
+
+    async fn sign_out_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        revoked_until: Millis,
+    ) -> StoreResult<bool> {
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE users SET tokens_valid_after = max(coalesce(tokens_valid_after, 0), ?3)
+                     WHERE pool_id = ?1 AND username_key = ?2",
+                    params![pool_id, key, now],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+                 SELECT pool_id, origin_jti, username_key, ?3 FROM refresh_tokens
+                 WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0
+                 ON CONFLICT (pool_id, origin_jti) DO UPDATE SET until = max(until, excluded.until)",
+                params![pool_id, key, revoked_until],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0",
+                params![pool_id, key],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn claim_totp_step(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        step: i64,
+    ) -> StoreResult<bool> {
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE users SET totp_last_step = ?3 WHERE pool_id = ?1 AND username_key = ?2
+                     AND (totp_last_step IS NULL OR totp_last_step < ?3)",
+                )
+                .and_then(|mut s| s.execute(params![pool_id, key, step]))
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn put_code(&self, code: &CodeRecord) -> StoreResult<()> {
-        self.writer()?
-            .execute(
+        let code = code.clone();
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO codes (pool_id, username_key, purpose, code_hash, expires, attempts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (pool_id, username_key, purpose)
@@ -573,44 +989,67 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
-    async fn get_code(
+    async fn use_code(
         &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<Option<CodeRecord>> {
-        self.reader()?
-            .prepare_cached(
-                "SELECT pool_id, username_key, purpose, code_hash, expires, attempts FROM codes
-                 WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
-            )
-            .and_then(|mut s| {
-                s.query_row([pool_id, username_key, purpose], code_from_row)
+        code: &CodeRecord,
+        now: Millis,
+        max_attempts: u32,
+    ) -> StoreResult<CodeUse> {
+        let code = code.clone();
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let record = tx
+                .prepare_cached(
+                    "SELECT pool_id, username_key, purpose, code_hash, expires, attempts FROM codes
+                     WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        [&code.pool_id, &code.username_key, &code.purpose],
+                        code_from_row,
+                    )
                     .optional()
-            })
-            .map_err(backend)
-    }
-
-    async fn bump_code_attempts(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<u32> {
-        let n: Option<i64> = self
-            .writer()?
-            .query_row(
-                "UPDATE codes SET attempts = attempts + 1
-                 WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3 RETURNING attempts",
-                [pool_id, username_key, purpose],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-        Ok(n.unwrap_or(0) as u32)
+                })
+                .map_err(backend)?;
+            let delete = |tx: &rusqlite::Transaction<'_>| {
+                tx.execute(
+                    "DELETE FROM codes WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
+                    [&code.pool_id, &code.username_key, &code.purpose],
+                )
+                .map_err(backend)
+            };
+            let outcome = match record {
+                None => CodeUse::Expired,
+                Some(r) if r.expires <= now => {
+                    delete(&tx)?;
+                    CodeUse::Expired
+                }
+                Some(r) if r.attempts >= max_attempts => CodeUse::LimitExceeded,
+                Some(r) if constant_time_eq(r.code_hash.as_bytes(), code.code_hash.as_bytes()) => {
+                    delete(&tx)?;
+                    CodeUse::Accepted
+                }
+                Some(r) => {
+                    tx.execute(
+                        "UPDATE codes SET attempts = attempts + 1
+                         WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
+                        [&code.pool_id, &code.username_key, &code.purpose],
+                    )
+                    .map_err(backend)?;
+                    CodeUse::Mismatch(r.attempts + 1)
+                }
+            };
+            tx.commit().map_err(backend)?;
+            Ok(outcome)
+        })
+        .await
     }
 
     async fn delete_code(
@@ -619,42 +1058,56 @@ impl Store for SqliteStore {
         username_key: &str,
         purpose: &str,
     ) -> StoreResult<()> {
-        self.writer()?
-            .execute(
+        let (pool_id, key, purpose) = (
+            pool_id.to_owned(),
+            username_key.to_owned(),
+            purpose.to_owned(),
+        );
+        self.write(move |conn| {
+            conn.execute(
                 "DELETE FROM codes WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
-                [pool_id, username_key, purpose],
+                [pool_id, key, purpose],
             )
             .map_err(backend)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn put_session(&self, session: &ChallengeSession) -> StoreResult<()> {
         let data = to_json(session)?;
-        self.writer()?
-            .execute(
+        let (hash, pool_id, expires) = (
+            session.handle_hash.clone(),
+            session.pool_id.clone(),
+            session.expires,
+        );
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT OR REPLACE INTO challenge_sessions (handle_hash, pool_id, expires, data) VALUES (?1, ?2, ?3, ?4)",
-                params![session.handle_hash, session.pool_id, session.expires, data],
+                params![hash, pool_id, expires, data],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn take_session(&self, handle_hash: &str) -> StoreResult<Option<ChallengeSession>> {
-        let data: Option<String> = self
-            .writer()?
-            .query_row(
+        let hash = handle_hash.to_owned();
+        self.write(move |conn| {
+            document(
+                conn,
                 "DELETE FROM challenge_sessions WHERE handle_hash = ?1 RETURNING data",
-                [handle_hash],
-                |r| r.get(0),
+                &[&hash],
             )
-            .optional()
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        })
+        .await
     }
 
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
-        self.writer()?
-            .prepare_cached(
+        let t = t.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
                 "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub, origin_jti,
                  auth_time, created, expires, revoked, scope)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -675,66 +1128,80 @@ impl Store for SqliteStore {
                 ])
             })
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>> {
-        self.reader()?
-            .prepare_cached(
+        let hash = token_hash.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time, created,
                  expires, revoked, scope FROM refresh_tokens WHERE token_hash = ?1",
             )
-            .and_then(|mut s| s.query_row([token_hash], refresh_from_row).optional())
+            .and_then(|mut s| s.query_row([&hash], refresh_from_row).optional())
             .map_err(backend)
+        })
+        .await
     }
 
-    async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute(
-                "UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?1",
-                [token_hash],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
-    }
-
-    async fn revoke_user_refresh_tokens(
+    async fn revoke_refresh_token(
         &self,
-        pool_id: &str,
-        sub: &str,
-    ) -> StoreResult<Vec<String>> {
-        let conn = self.writer()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = ?1 AND sub = ?2 AND revoked = 0
-                 RETURNING origin_jti",
+        token_hash: &str,
+        revoked_until: Millis,
+    ) -> StoreResult<bool> {
+        let hash = token_hash.to_owned();
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?1",
+                    [&hash],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+                 SELECT pool_id, origin_jti, username_key, ?2 FROM refresh_tokens WHERE token_hash = ?1
+                 ON CONFLICT (pool_id, origin_jti) DO UPDATE SET until = max(until, excluded.until)",
+                params![hash, revoked_until],
             )
             .map_err(backend)?;
-        let rows = stmt
-            .query_map([pool_id, sub], |r| r.get::<_, String>(0))
-            .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+            tx.commit().map_err(backend)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn insert_group(&self, group: &Group) -> StoreResult<()> {
         let data = to_json(group)?;
-        self.writer()?
-            .execute(
+        let (pool_id, name) = (group.pool_id.clone(), group.name.clone());
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO groups (pool_id, name, data) VALUES (?1, ?2, ?3)",
-                params![group.pool_id, group.name, data],
+                params![pool_id, name, data],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached("SELECT data FROM groups WHERE pool_id = ?1 AND name = ?2")
-            .and_then(|mut s| s.query_row([pool_id, name], |r| r.get(0)).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let (pool_id, name) = (pool_id.to_owned(), name.to_owned());
+        self.read(move |c| {
+            document(
+                c,
+                "SELECT data FROM groups WHERE pool_id = ?1 AND name = ?2",
+                &[&pool_id, &name],
+            )
+        })
+        .await
     }
 
     async fn list_groups(
@@ -743,44 +1210,44 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Group>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT data FROM groups WHERE pool_id = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![pool_id, after.unwrap_or(""), limit as i64], |r| {
-                    r.get(0)
-                })
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        rows.iter().map(|d| from_json(d)).collect()
+        let (pool_id, after) = (pool_id.to_owned(), after.unwrap_or("").to_owned());
+        self.read(move |c| {
+            documents(
+                c,
+                "SELECT data FROM groups WHERE pool_id = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+                &[&pool_id, &after, &(limit as i64)],
+            )
+        })
+        .await
     }
 
     async fn update_group(&self, group: &Group) -> StoreResult<bool> {
         let data = to_json(group)?;
-        let n = self
-            .writer()?
-            .execute(
-                "UPDATE groups SET data = ?3 WHERE pool_id = ?1 AND name = ?2",
-                params![group.pool_id, group.name, data],
-            )
-            .map_err(map_err)?;
-        Ok(n > 0)
+        let (pool_id, name) = (group.pool_id.clone(), group.name.clone());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE groups SET data = ?3 WHERE pool_id = ?1 AND name = ?2",
+                    params![pool_id, name, data],
+                )
+                .map_err(map_err)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute(
-                "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
-                [pool_id, name],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
+        let (pool_id, name) = (pool_id.to_owned(), name.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
+                    [pool_id, name],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn add_user_to_group(
@@ -789,13 +1256,17 @@ impl Store for SqliteStore {
         name: &str,
         username_key: &str,
     ) -> StoreResult<()> {
-        self.writer()?
-            .execute(
-                "INSERT OR IGNORE INTO group_members (pool_id, group_name, username_key) VALUES (?1, ?2, ?3)",
-                [pool_id, name, username_key],
+        let (pool_id, name, key) = (pool_id.to_owned(), name.to_owned(), username_key.to_owned());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO group_members (pool_id, group_name, username_key) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                [pool_id, name, key],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn remove_user_from_group(
@@ -804,31 +1275,30 @@ impl Store for SqliteStore {
         name: &str,
         username_key: &str,
     ) -> StoreResult<()> {
-        self.writer()?
-            .execute(
+        let (pool_id, name, key) = (pool_id.to_owned(), name.to_owned(), username_key.to_owned());
+        self.write(move |conn| {
+            conn.execute(
                 "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND username_key = ?3",
-                [pool_id, name, username_key],
+                [pool_id, name, key],
             )
             .map_err(backend)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn groups_of_user(&self, pool_id: &str, username_key: &str) -> StoreResult<Vec<Group>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT g.data FROM group_members m JOIN groups g
-                     ON g.pool_id = m.pool_id AND g.name = m.group_name
-                     WHERE m.pool_id = ?1 AND m.username_key = ?2 ORDER BY g.name",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([pool_id, username_key], |r| r.get(0))
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        rows.iter().map(|d| from_json(d)).collect()
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        self.read(move |c| {
+            documents(
+                c,
+                "SELECT g.data FROM group_members m JOIN groups g
+                 ON g.pool_id = m.pool_id AND g.name = m.group_name
+                 WHERE m.pool_id = ?1 AND m.username_key = ?2 ORDER BY g.name",
+                &[&pool_id, &key],
+            )
+        })
+        .await
     }
 
     async fn users_in_group(
@@ -838,120 +1308,146 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<User>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT u.data FROM group_members m JOIN users u
-                     ON u.pool_id = m.pool_id AND u.username_key = m.username_key
-                     WHERE m.pool_id = ?1 AND m.group_name = ?2 AND m.username_key > ?3
-                     ORDER BY m.username_key LIMIT ?4",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(
-                    params![pool_id, name, after.unwrap_or(""), limit as i64],
-                    user_from_row,
-                )
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        users_from(rows)
+        let (pool_id, name, after) = (
+            pool_id.to_owned(),
+            name.to_owned(),
+            after.unwrap_or("").to_owned(),
+        );
+        self.read(move |c| {
+            let rows: Vec<UserRow> = {
+                let mut stmt = c
+                    .prepare_cached(&format!(
+                        "{USER_SELECT} JOIN group_members m
+                         ON u.pool_id = m.pool_id AND u.username_key = m.username_key
+                         WHERE m.pool_id = ?1 AND m.group_name = ?2 AND m.username_key > ?3
+                         ORDER BY m.username_key LIMIT ?4"
+                    ))
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map(params![pool_id, name, after, limit as i64], user_from_row)
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            rows.into_iter().map(user_of).collect()
+        })
+        .await
     }
 
     async fn insert_domain(&self, domain: &PoolDomain) -> StoreResult<()> {
         let data = to_json(domain)?;
-        self.writer()?
-            .execute(
+        let (name, pool_id) = (domain.domain.clone(), domain.pool_id.clone());
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO pool_domains (domain, pool_id, data) VALUES (?1, ?2, ?3)",
-                params![domain.domain, domain.pool_id, data],
+                params![name, pool_id, data],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_domain(&self, domain: &str) -> StoreResult<Option<PoolDomain>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached("SELECT data FROM pool_domains WHERE domain = ?1")
-            .and_then(|mut s| s.query_row([domain], |r| r.get(0)).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let domain = domain.to_owned();
+        self.read(move |c| {
+            document(
+                c,
+                "SELECT data FROM pool_domains WHERE domain = ?1",
+                &[&domain],
+            )
+        })
+        .await
     }
 
     async fn domains_of_pool(&self, pool_id: &str) -> StoreResult<Vec<PoolDomain>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached("SELECT data FROM pool_domains WHERE pool_id = ?1 ORDER BY domain")
-                .map_err(backend)?;
-            let rows = stmt.query_map([pool_id], |r| r.get(0)).map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        rows.iter().map(|d| from_json(d)).collect()
+        let pool_id = pool_id.to_owned();
+        self.read(move |c| {
+            documents(
+                c,
+                "SELECT data FROM pool_domains WHERE pool_id = ?1 ORDER BY domain",
+                &[&pool_id],
+            )
+        })
+        .await
     }
 
     async fn delete_domain(&self, domain: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute("DELETE FROM pool_domains WHERE domain = ?1", [domain])
-            .map_err(backend)?;
-        Ok(n > 0)
+        let domain = domain.to_owned();
+        self.write(move |conn| {
+            let n = conn
+                .execute("DELETE FROM pool_domains WHERE domain = ?1", [domain])
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn update_domain(&self, domain: &PoolDomain) -> StoreResult<bool> {
         let data = to_json(domain)?;
-        let n = self
-            .writer()?
-            .execute(
-                "UPDATE pool_domains SET data = ?2 WHERE domain = ?1",
-                params![domain.domain, data],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
+        let name = domain.domain.clone();
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE pool_domains SET data = ?2 WHERE domain = ?1",
+                    params![name, data],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn put_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
         let data = to_json(code)?;
-        self.writer()?
-            .execute(
+        let (hash, pool_id, expires) = (code.code_hash.clone(), code.pool_id.clone(), code.expires);
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO authorization_codes (code_hash, pool_id, expires, data) VALUES (?1, ?2, ?3, ?4)",
-                params![code.code_hash, code.pool_id, code.expires, data],
+                params![hash, pool_id, expires, data],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn take_authorization_code(
         &self,
         code_hash: &str,
     ) -> StoreResult<Option<AuthorizationCode>> {
-        let data: Option<String> = self
-            .writer()?
-            .prepare_cached("DELETE FROM authorization_codes WHERE code_hash = ?1 RETURNING data")
-            .and_then(|mut s| s.query_row([code_hash], |r| r.get(0)).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        let hash = code_hash.to_owned();
+        self.write(move |conn| {
+            document(
+                conn,
+                "DELETE FROM authorization_codes WHERE code_hash = ?1 RETURNING data",
+                &[&hash],
+            )
+        })
+        .await
     }
 
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
-        let conn = self.writer()?;
-        conn.execute(
-            "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)",
-            params![name, candidate],
-        )
-        .map_err(backend)?;
-        conn.query_row(
-            "SELECT value FROM server_secrets WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )
-        .map_err(backend)
+        let (name, candidate) = (name.to_owned(), candidate.to_vec());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)",
+                params![name, candidate],
+            )
+            .map_err(backend)?;
+            conn.query_row(
+                "SELECT value FROM server_secrets WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn put_ui_customization(&self, ui: &UiCustomization) -> StoreResult<()> {
-        self.writer()?
-            .execute(
+        let ui = ui.clone();
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO ui_customizations (pool_id, client_id, css, image, created, modified)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (pool_id, client_id) DO UPDATE SET
@@ -966,7 +1462,9 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_ui_customization(
@@ -974,8 +1472,9 @@ impl Store for SqliteStore {
         pool_id: &str,
         client_id: &str,
     ) -> StoreResult<Option<UiCustomization>> {
-        self.reader()?
-            .prepare_cached(
+        let (pool_id, client_id) = (pool_id.to_owned(), client_id.to_owned());
+        self.read(move |c| {
+            c.prepare_cached(
                 "SELECT pool_id, client_id, css, image, created, modified FROM ui_customizations
                  WHERE pool_id = ?1 AND client_id = ?2",
             )
@@ -993,28 +1492,36 @@ impl Store for SqliteStore {
                 .optional()
             })
             .map_err(backend)
+        })
+        .await
     }
 
     async fn delete_ui_customization(&self, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute(
-                "DELETE FROM ui_customizations WHERE pool_id = ?1 AND client_id = ?2",
-                params![pool_id, client_id],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
+        let (pool_id, client_id) = (pool_id.to_owned(), client_id.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM ui_customizations WHERE pool_id = ?1 AND client_id = ?2",
+                    params![pool_id, client_id],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn insert_resource_server(&self, server: &ResourceServer) -> StoreResult<()> {
         let data = to_json(server)?;
-        self.writer()?
-            .execute(
+        let (pool_id, identifier) = (server.pool_id.clone(), server.identifier.clone());
+        self.write(move |conn| {
+            conn.execute(
                 "INSERT INTO resource_servers (pool_id, identifier, data) VALUES (?1, ?2, ?3)",
-                params![server.pool_id, server.identifier, data],
+                params![pool_id, identifier, data],
             )
             .map_err(map_err)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn get_resource_server(
@@ -1022,14 +1529,15 @@ impl Store for SqliteStore {
         pool_id: &str,
         identifier: &str,
     ) -> StoreResult<Option<ResourceServer>> {
-        let data: Option<String> = self
-            .reader()?
-            .prepare_cached(
+        let (pool_id, identifier) = (pool_id.to_owned(), identifier.to_owned());
+        self.read(move |c| {
+            document(
+                c,
                 "SELECT data FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
+                &[&pool_id, &identifier],
             )
-            .and_then(|mut s| s.query_row([pool_id, identifier], |r| r.get(0)).optional())
-            .map_err(backend)?;
-        data.map(|d| from_json(&d)).transpose()
+        })
+        .await
     }
 
     async fn list_resource_servers(
@@ -1038,58 +1546,61 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<ResourceServer>> {
-        let rows: Vec<String> = {
-            let conn = self.reader()?;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT data FROM resource_servers WHERE pool_id = ?1 AND identifier > ?2 \
-                     ORDER BY identifier LIMIT ?3",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![pool_id, after.unwrap_or(""), limit as i64], |r| {
-                    r.get(0)
-                })
-                .map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)?
-        };
-        rows.iter().map(|d| from_json(d)).collect()
+        let (pool_id, after) = (pool_id.to_owned(), after.unwrap_or("").to_owned());
+        self.read(move |c| {
+            documents(
+                c,
+                "SELECT data FROM resource_servers WHERE pool_id = ?1 AND identifier > ?2 \
+                 ORDER BY identifier LIMIT ?3",
+                &[&pool_id, &after, &(limit as i64)],
+            )
+        })
+        .await
     }
 
     async fn update_resource_server(&self, server: &ResourceServer) -> StoreResult<bool> {
         let data = to_json(server)?;
-        let n = self
-            .writer()?
-            .execute(
-                "UPDATE resource_servers SET data = ?3 WHERE pool_id = ?1 AND identifier = ?2",
-                params![server.pool_id, server.identifier, data],
-            )
-            .map_err(map_err)?;
-        Ok(n > 0)
+        let (pool_id, identifier) = (server.pool_id.clone(), server.identifier.clone());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE resource_servers SET data = ?3 WHERE pool_id = ?1 AND identifier = ?2",
+                    params![pool_id, identifier, data],
+                )
+                .map_err(map_err)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool> {
-        let n = self
-            .writer()?
-            .execute(
-                "DELETE FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
-                [pool_id, identifier],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
+        let (pool_id, identifier) = (pool_id.to_owned(), identifier.to_owned());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
+                    [pool_id, identifier],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64> {
-        let conn = self.writer()?;
-        let mut n = 0;
-        for sql in [
-            "DELETE FROM challenge_sessions WHERE expires <= ?1",
-            "DELETE FROM codes WHERE expires <= ?1",
-            "DELETE FROM refresh_tokens WHERE expires <= ?1",
-            "DELETE FROM authorization_codes WHERE expires <= ?1",
-        ] {
-            n += conn.execute(sql, [now]).map_err(backend)? as u64;
-        }
-        Ok(n)
+        self.write(move |conn| {
+            let mut n = 0;
+            for sql in [
+                "DELETE FROM challenge_sessions WHERE expires <= ?1",
+                "DELETE FROM codes WHERE expires <= ?1",
+                "DELETE FROM refresh_tokens WHERE expires <= ?1",
+                "DELETE FROM authorization_codes WHERE expires <= ?1",
+                "DELETE FROM revoked_sessions WHERE until <= ?1",
+            ] {
+                n += conn.execute(sql, [now]).map_err(backend)? as u64;
+            }
+            Ok(n)
+        })
+        .await
     }
 }

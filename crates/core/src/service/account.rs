@@ -9,7 +9,7 @@ use super::users::{prevents_existence_errors, CodeDelivery};
 use super::UserPools;
 use crate::delivery::{mask_destination, render, OutgoingMessage};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{Attribute, CodeRecord, RevokedOrigin, User, UserPool, UserStatus};
+use crate::model::{Attribute, CodeRecord, User, UserPool, UserStatus};
 use crate::{password_policy, schema};
 
 const FORGOT: &str = "forgot_password";
@@ -24,49 +24,62 @@ fn verify_purpose(attribute: &str) -> String {
 
 impl UserPools {
     /// Revokes every session of a user: refresh tokens stop working and
-    /// access tokens are refused by the user APIs.
-    async fn sign_out_everywhere(&self, user: &mut User) -> Result<()> {
+    /// access tokens are refused (one transaction in the store, outside the
+    /// user's document, so no concurrent write can undo it).
+    async fn sign_out_everywhere(&self, user: &User) -> Result<()> {
         let now = self.now();
-        let origins = self
+        if self
             .store
-            .revoke_user_refresh_tokens(&user.pool_id, &user.sub)
-            .await?;
-        user.revoked_origins.retain(|o| o.until > now);
-        for origin_jti in origins {
-            user.revoked_origins.push(RevokedOrigin {
-                origin_jti,
-                until: now + MAX_ACCESS_TOKEN_MS,
-            });
+            .sign_out_user(
+                &user.pool_id,
+                &user.username_key,
+                now,
+                now + MAX_ACCESS_TOKEN_MS,
+            )
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::user_not_found())
         }
-        user.tokens_valid_after = Some(now);
-        user.modified = now;
-        self.save_user(user).await
     }
 
     pub async fn admin_disable_user(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        user.enabled = false;
-        self.sign_out_everywhere(&mut user).await
+        let user = self.admin_user(&pool, username).await?;
+        let now = self.now();
+        let (user, ()) = self
+            .update_user(user, |u| {
+                u.enabled = false;
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        self.sign_out_everywhere(&user).await
     }
 
     pub async fn admin_enable_user(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        user.enabled = true;
-        user.modified = self.now();
-        self.save_user(&user).await
+        let user = self.admin_user(&pool, username).await?;
+        let now = self.now();
+        self.update_user(user, |u| {
+            u.enabled = true;
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
-        let (_pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
-        self.sign_out_everywhere(&mut user).await
+        let (_pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
+        self.sign_out_everywhere(&user).await
     }
 
     pub async fn admin_user_global_sign_out(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        self.sign_out_everywhere(&mut user).await
+        let user = self.admin_user(&pool, username).await?;
+        self.sign_out_everywhere(&user).await
     }
 
     /// RevokeToken: revokes a refresh token and the access tokens issued from it.
@@ -119,20 +132,9 @@ impl UserPools {
         if record.client_id != client.client_id {
             return Err(unauthorized());
         }
-        self.store.revoke_refresh_token(&hash).await?;
-        if let Some(mut user) = self
-            .store
-            .get_user_by_sub(&record.pool_id, &record.sub)
-            .await?
-        {
-            let now = self.now();
-            user.revoked_origins.retain(|o| o.until > now);
-            user.revoked_origins.push(RevokedOrigin {
-                origin_jti: record.origin_jti,
-                until: now + MAX_ACCESS_TOKEN_MS,
-            });
-            self.save_user(&user).await?;
-        }
+        self.store
+            .revoke_refresh_token(&hash, self.now() + MAX_ACCESS_TOKEN_MS)
+            .await?;
         Ok(())
     }
 
@@ -305,7 +307,7 @@ impl UserPools {
         password: &str,
     ) -> Result<()> {
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
-        let Some(mut user) = self.find_user(&pool, username, false).await? else {
+        let Some(user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
                 Error::new(
                     ErrorKind::CodeMismatch,
@@ -320,11 +322,19 @@ impl UserPools {
         };
         password_policy::check(&pool.settings.password_policy, password)?;
         self.check_code(&pool, &user, FORGOT, code).await?;
-        self.set_password(&pool, &mut user, password).await?;
-        user.status = UserStatus::Confirmed;
-        user.temporary_password_expires = None;
-        user.modified = self.now();
-        self.save_user(&user).await
+        let material = self
+            .password_material(&pool, &user.username, password)
+            .await?;
+        let now = self.now();
+        self.update_user(user, |u| {
+            material.apply(u);
+            u.status = UserStatus::Confirmed;
+            u.temporary_password_expires = None;
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn change_password(
@@ -333,7 +343,7 @@ impl UserPools {
         previous: Option<&str>,
         proposed: &str,
     ) -> Result<()> {
-        let (pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
         if user.password_hash.is_some() {
             let previous = previous.ok_or_else(Error::incorrect_credentials)?;
@@ -345,23 +355,41 @@ impl UserPools {
             }
         }
         password_policy::check(&pool.settings.password_policy, proposed)?;
-        self.set_password(&pool, &mut user, proposed).await?;
-        user.modified = self.now();
-        self.save_user(&user).await
+        let material = self
+            .password_material(&pool, &user.username, proposed)
+            .await?;
+        let proven = user.password_hash.clone();
+        let now = self.now();
+        self.update_user(user, |u| {
+            if u.password_hash != proven {
+                // Changed meanwhile: the previous password proven is no longer current.
+                return Err(Error::incorrect_credentials());
+            }
+            material.apply(u);
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn admin_reset_user_password(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        if user.status == UserStatus::ForceChangePassword {
-            return Err(Error::not_authorized(
-                "User password cannot be reset in the current state.",
-            ));
-        }
-        let channel = Self::recovery_channel(&pool, &user)?;
-        user.status = UserStatus::ResetRequired;
-        user.modified = self.now();
-        self.save_user(&user).await?;
+        let user = self.admin_user(&pool, username).await?;
+        let now = self.now();
+        let (user, channel) = self
+            .update_user(user, |u| {
+                if u.status == UserStatus::ForceChangePassword {
+                    return Err(Error::not_authorized(
+                        "User password cannot be reset in the current state.",
+                    ));
+                }
+                let channel = Self::recovery_channel(&pool, u)?;
+                u.status = UserStatus::ResetRequired;
+                u.modified = now;
+                Ok(channel)
+            })
+            .await?;
         if let Some((attribute, destination)) = channel {
             self.send_code(
                 &pool,
@@ -379,15 +407,50 @@ impl UserPools {
 
     /// Applies attribute changes the way Cognito does: an auto-verified
     /// email or phone number that changes becomes unverified (unless the
-    /// same call marks it verified) and gets a code. Returns where codes went.
+    /// same call marks it verified) and gets a code. A sign-in alias taken
+    /// by another user is AliasExistsException (the store's UNIQUE index
+    /// decides). Returns where codes went.
     async fn apply_attribute_changes(
         &self,
         pool: &UserPool,
-        user: &mut User,
+        user: User,
         changes: &[Attribute],
         admin: bool,
     ) -> Result<Vec<CodeDelivery>> {
         schema::validate_attributes(pool, changes, admin)?;
+        let now = self.now();
+        let (user, to_verify) = self
+            .update_user(user, |user| {
+                Self::change_attributes(pool, user, changes, admin, now)
+            })
+            .await?;
+        let mut deliveries = Vec::new();
+        for (attr, value) in to_verify {
+            deliveries.push(
+                self.send_code(
+                    pool,
+                    &user,
+                    attr,
+                    &value,
+                    &verify_purpose(attr),
+                    "verify_attribute",
+                    VERIFY_TTL_MS,
+                )
+                .await?,
+            );
+        }
+        Ok(deliveries)
+    }
+
+    /// The change of [`apply_attribute_changes`](Self::apply_attribute_changes)
+    /// on one copy of the user; returns the attributes to send codes for.
+    fn change_attributes(
+        pool: &UserPool,
+        user: &mut User,
+        changes: &[Attribute],
+        admin: bool,
+        now: i64,
+    ) -> Result<Vec<(&'static str, String)>> {
         for a in changes {
             if let Some(def) = pool.schema_attribute(&a.name) {
                 if !def.mutable && user.attribute(&a.name).is_some_and(|v| v != a.value) {
@@ -411,25 +474,6 @@ impl UserPools {
             if user.attribute(attr) == Some(new.value.as_str()) {
                 continue;
             }
-            if pool.username_attributes.iter().any(|a| a == attr) {
-                let taken = self
-                    .store
-                    .find_users_by_attribute(
-                        &pool.id,
-                        attr,
-                        &new.value,
-                        attr == "email" && !pool.case_sensitive(),
-                    )
-                    .await?
-                    .into_iter()
-                    .any(|u| u.username_key != user.username_key);
-                if taken {
-                    return Err(Error::new(
-                        ErrorKind::AliasExists,
-                        format!("An account with the given {attr} already exists."),
-                    ));
-                }
-            }
             let flag = format!("{attr}_verified");
             let marked = changes.iter().any(|a| a.name == flag && a.value == "true");
             if !marked {
@@ -447,24 +491,8 @@ impl UserPools {
         for a in changes {
             user.set_attribute(&a.name, Some(&a.value));
         }
-        user.modified = self.now();
-        self.save_user(user).await?;
-        let mut deliveries = Vec::new();
-        for (attr, value) in to_verify {
-            deliveries.push(
-                self.send_code(
-                    pool,
-                    user,
-                    attr,
-                    &value,
-                    &verify_purpose(attr),
-                    "verify_attribute",
-                    VERIFY_TTL_MS,
-                )
-                .await?,
-            );
-        }
-        Ok(deliveries)
+        user.modified = now;
+        Ok(to_verify)
     }
 
     pub async fn admin_update_user_attributes(
@@ -474,8 +502,8 @@ impl UserPools {
         changes: &[Attribute],
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        self.apply_attribute_changes(&pool, &mut user, changes, true)
+        let user = self.admin_user(&pool, username).await?;
+        self.apply_attribute_changes(&pool, user, changes, true)
             .await?;
         Ok(())
     }
@@ -485,7 +513,7 @@ impl UserPools {
         access_token: &str,
         changes: &[Attribute],
     ) -> Result<Vec<CodeDelivery>> {
-        let (pool_id, claims, mut user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
         if let Some(client) = self.cached_client(&claims.client_id).await? {
             if let Some(write) = &client.settings.write_attributes {
@@ -496,14 +524,14 @@ impl UserPools {
                 }
             }
         }
-        self.apply_attribute_changes(&pool, &mut user, changes, false)
+        self.apply_attribute_changes(&pool, user, changes, false)
             .await
     }
 
     async fn delete_attributes(
         &self,
         pool: &UserPool,
-        user: &mut User,
+        user: User,
         names: &[String],
         admin: bool,
     ) -> Result<()> {
@@ -529,14 +557,19 @@ impl UserPools {
                 ));
             }
         }
-        for name in names {
-            user.set_attribute(name, None);
-            if name == "email" || name == "phone_number" {
-                user.set_attribute(&format!("{name}_verified"), None);
+        let now = self.now();
+        self.update_user(user, |user| {
+            for name in names {
+                user.set_attribute(name, None);
+                if name == "email" || name == "phone_number" {
+                    user.set_attribute(&format!("{name}_verified"), None);
+                }
             }
-        }
-        user.modified = self.now();
-        self.save_user(user).await
+            user.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn admin_delete_user_attributes(
@@ -546,14 +579,14 @@ impl UserPools {
         names: &[String],
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        self.delete_attributes(&pool, &mut user, names, true).await
+        let user = self.admin_user(&pool, username).await?;
+        self.delete_attributes(&pool, user, names, true).await
     }
 
     pub async fn delete_user_attributes(&self, access_token: &str, names: &[String]) -> Result<()> {
-        let (pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
-        self.delete_attributes(&pool, &mut user, names, false).await
+        self.delete_attributes(&pool, user, names, false).await
     }
 
     pub async fn get_user_attribute_verification_code(
@@ -592,7 +625,7 @@ impl UserPools {
         attribute: &str,
         code: &str,
     ) -> Result<()> {
-        let (pool_id, _claims, mut user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
         if attribute != "email" && attribute != "phone_number" {
             return Err(Error::invalid_parameter(format!(
@@ -601,8 +634,13 @@ impl UserPools {
         }
         self.check_code(&pool, &user, &verify_purpose(attribute), code)
             .await?;
-        user.set_attribute(&format!("{attribute}_verified"), Some("true"));
-        user.modified = self.now();
-        self.save_user(&user).await
+        let now = self.now();
+        self.update_user(user, |u| {
+            u.set_attribute(&format!("{attribute}_verified"), Some("true"));
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, RefreshTokenRecord, User, UserPool, UserStatus};
 use crate::password_policy;
 use crate::schema;
+use crate::store::LockoutPolicy;
 use crate::tokens::{self, IssueOptions, SignInEvent};
 
 /// An InitiateAuth or AdminInitiateAuth call.
@@ -123,12 +124,15 @@ fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str
         .ok_or_else(|| Error::invalid_parameter(format!("Missing required parameter {name}")))
 }
 
-/// Failed sign-ins in a row before the account locks.
-const LOCKOUT_AFTER: u32 = 5;
-/// Longest lock.
-const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
-/// Quiet time after which failures are forgotten.
-const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
+/// Failed sign-ins lock an account from the fifth in a row, for 1 s
+/// doubling with each further failure up to 15 minutes; 15 minutes without
+/// failures start the count again.
+pub(crate) const LOCKOUT: LockoutPolicy = LockoutPolicy {
+    after: 5,
+    base_ms: 1000,
+    max_ms: 15 * 60 * 1000,
+    reset_ms: 15 * 60 * 1000,
+};
 
 /// A new opaque Session handle (Cognito's start with `AYAB`).
 pub(crate) fn new_session_handle() -> String {
@@ -251,67 +255,82 @@ impl UserPools {
                 Error::user_not_found()
             });
         };
-        self.check_lockout(&user)?;
+        self.check_lockout(&user).await?;
         if !self
             .verify_password(password, user.password_hash.as_deref())
             .await?
         {
-            return Err(self.failed_sign_in(user).await);
+            return Err(self.failed_sign_in(&user).await);
         }
-        let mut user = user;
-        self.clear_failures(&mut user).await?;
-        if user.srp_verifier.is_none() {
+        self.clear_failures(&user).await?;
+        // The hash took a while: decide on the user as it is now (a disable
+        // or a password change may have landed meanwhile).
+        let user = self
+            .store
+            .get_user(&pool.id, &user.username_key)
+            .await?
+            .filter(|fresh| fresh.password_hash == user.password_hash)
+            .ok_or_else(Error::incorrect_credentials)?;
+        let user = if user.srp_verifier.is_none() {
             // Users stored before SRP support get a verifier at their next sign-in.
-            self.set_password(pool, &mut user, password).await?;
-            self.save_user(&user).await?;
-        }
+            let material = self
+                .password_material(pool, &user.username, password)
+                .await?;
+            let hash = user.password_hash.clone();
+            self.update_user(user, |u| {
+                if u.password_hash == hash && u.srp_verifier.is_none() {
+                    material.apply(u);
+                }
+                Ok(())
+            })
+            .await?
+            .0
+        } else {
+            user
+        };
         self.after_primary_auth(pool, client, &user, channel).await
     }
 
     /// Refuses a sign-in while the user is locked out after failed attempts.
-    fn check_lockout(&self, user: &User) -> Result<()> {
-        if user.locked_until.is_some_and(|t| t > self.now()) {
+    async fn check_lockout(&self, user: &User) -> Result<()> {
+        let locked_until = self
+            .store
+            .sign_in_locked_until(&user.pool_id, &user.username_key)
+            .await?;
+        if locked_until.is_some_and(|t| t > self.now()) {
             return Err(Error::not_authorized("Password attempts exceeded"));
         }
         Ok(())
     }
 
-    /// Counts a failed sign-in. From the fifth in a row the user is locked
-    /// for 1 s, doubling with each further failure up to 15 minutes; 15
-    /// minutes without failures start the count again. Returns the error to answer.
-    async fn failed_sign_in(&self, mut user: User) -> Error {
-        let now = self.now();
-        if user
-            .last_failed_sign_in
-            .is_some_and(|t| now - t > LOCKOUT_RESET_MS)
+    /// Counts a failed sign-in (atomically in the store, so concurrent
+    /// failures each count) and returns the error to answer.
+    async fn failed_sign_in(&self, user: &User) -> Error {
+        match self
+            .store
+            .record_sign_in_failure(&user.pool_id, &user.username_key, self.now(), &LOCKOUT)
+            .await
         {
-            user.failed_sign_ins = 0;
-        }
-        user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
-        user.last_failed_sign_in = Some(now);
-        if user.failed_sign_ins >= LOCKOUT_AFTER {
-            let exponent = (user.failed_sign_ins - LOCKOUT_AFTER).min(20);
-            let lock_ms = (1000i64 << exponent).min(LOCKOUT_MAX_MS);
-            user.locked_until = Some(now + lock_ms);
-        }
-        if let Err(e) = self.save_user(&user).await {
-            return e;
-        }
-        if user.failed_sign_ins > LOCKOUT_AFTER {
-            Error::not_authorized("Password attempts exceeded")
-        } else {
-            Error::incorrect_credentials()
+            Ok(Some(f)) if f.failures > LOCKOUT.after => {
+                Error::not_authorized("Password attempts exceeded")
+            }
+            Ok(_) => Error::incorrect_credentials(),
+            Err(e) => e.into(),
         }
     }
 
-    async fn clear_failures(&self, user: &mut User) -> Result<()> {
-        if user.failed_sign_ins > 0 || user.locked_until.is_some() {
-            user.failed_sign_ins = 0;
-            user.last_failed_sign_in = None;
-            user.locked_until = None;
-            self.save_user(user).await?;
+    /// Forgets failed sign-ins after a proven password, unless a lock set
+    /// by concurrent failures is in force: then the sign-in is refused too.
+    async fn clear_failures(&self, user: &User) -> Result<()> {
+        if self
+            .store
+            .clear_sign_in_failures(&user.pool_id, &user.username_key, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::not_authorized("Password attempts exceeded"))
         }
-        Ok(())
     }
 
     /// What follows a proven password (plain or SRP): account state checks,
@@ -486,16 +505,16 @@ impl UserPools {
         if !known {
             return Err(Error::incorrect_credentials());
         }
-        let mut user = self
+        let user = self
             .store
             .get_user(&pool.id, &session.username)
             .await?
             .ok_or_else(Error::incorrect_credentials)?;
-        self.check_lockout(&user)?;
+        self.check_lockout(&user).await?;
         if !ok {
-            return Err(self.failed_sign_in(user).await);
+            return Err(self.failed_sign_in(&user).await);
         }
-        self.clear_failures(&mut user).await?;
+        self.clear_failures(&user).await?;
         self.after_primary_auth(pool, client, &user, Channel::Api)
             .await
     }
@@ -663,7 +682,7 @@ impl UserPools {
         if session.challenge == "PASSWORD_VERIFIER" {
             return self.srp_finish(pool, client, session, input).await;
         }
-        let mut user = self
+        let user = self
             .store
             .get_user(&pool.id, &session.username)
             .await?
@@ -688,15 +707,34 @@ impl UserPools {
                     }
                 }
                 schema::validate_attributes(pool, &updates, false)?;
+                let mut with_updates = user.attributes.clone();
                 for a in &updates {
-                    user.set_attribute(&a.name, Some(&a.value));
+                    with_updates.retain(|b| b.name != a.name);
+                    with_updates.push(a.clone());
                 }
-                schema::check_required(pool, &user.attributes)?;
-                self.set_password(pool, &mut user, new_password).await?;
-                user.status = UserStatus::Confirmed;
-                user.temporary_password_expires = None;
-                user.modified = self.now();
-                self.save_user(&user).await?;
+                schema::check_required(pool, &with_updates)?;
+                let material = self
+                    .password_material(pool, &user.username, new_password)
+                    .await?;
+                let now = self.now();
+                let (user, ()) = self
+                    .update_user(user, |user| {
+                        if user.status != UserStatus::ForceChangePassword {
+                            // Answered already, by a concurrent response.
+                            return Err(Error::not_authorized(
+                                "Invalid session for the user, session is expired.",
+                            ));
+                        }
+                        for a in &updates {
+                            user.set_attribute(&a.name, Some(&a.value));
+                        }
+                        material.apply(user);
+                        user.status = UserStatus::Confirmed;
+                        user.temporary_password_expires = None;
+                        user.modified = now;
+                        Ok(())
+                    })
+                    .await?;
                 // A new password leads on to the MFA step, like any password proof.
                 self.after_primary_auth(pool, client, &user, channel).await
             }

@@ -124,10 +124,19 @@ impl UserPools {
         let user = self
             .member_of_existing_group(pool_id, username, group)
             .await?;
-        self.store
+        match self
+            .store
             .add_user_to_group(pool_id, group, &user.username_key)
-            .await?;
-        Ok(())
+            .await
+        {
+            Ok(()) => Ok(()),
+            // The user or the group was deleted meanwhile: no membership is left behind.
+            Err(StoreError::Conflict(_)) => match self.store.get_group(pool_id, group).await? {
+                Some(_) => Err(Error::user_not_found()),
+                None => Err(group_not_found()),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn admin_remove_user_from_group(

@@ -58,22 +58,28 @@ impl UserPools {
         mfa_configuration: Option<String>,
         software_token_enabled: Option<bool>,
     ) -> Result<MfaConfig> {
-        let mut pool = (*self.pool(pool_id).await?).clone();
-        if let Some(enabled) = software_token_enabled {
-            pool.settings.software_token_mfa_enabled = enabled;
-        }
-        if let Some(c) = mfa_configuration {
-            pool.settings.mfa_configuration = c;
-        }
-        if pool.settings.mfa_configuration != "OFF" && !pool.settings.software_token_mfa_enabled {
-            return Err(Error::new(
-                ErrorKind::InvalidParameter,
-                "At least one MFA method must be enabled when MFA is ON or OPTIONAL; cognate supports SoftwareTokenMfaConfiguration.",
-            ));
-        }
-        pool.modified = self.now();
-        self.store.update_pool(&pool).await?;
-        self.pools.forget(pool_id);
+        let pool = (*self.pool(pool_id).await?).clone();
+        let now = self.now();
+        let (pool, ()) = self
+            .update_pool(pool, |pool| {
+                if let Some(enabled) = software_token_enabled {
+                    pool.settings.software_token_mfa_enabled = enabled;
+                }
+                if let Some(c) = &mfa_configuration {
+                    pool.settings.mfa_configuration = c.clone();
+                }
+                if pool.settings.mfa_configuration != "OFF"
+                    && !pool.settings.software_token_mfa_enabled
+                {
+                    return Err(Error::new(
+                        ErrorKind::InvalidParameter,
+                        "At least one MFA method must be enabled when MFA is ON or OPTIONAL; cognate supports SoftwareTokenMfaConfiguration.",
+                    ));
+                }
+                pool.modified = now;
+                Ok(())
+            })
+            .await?;
         Ok(MfaConfig {
             mfa_configuration: pool.settings.mfa_configuration,
             software_token_enabled: pool.settings.software_token_mfa_enabled,
@@ -116,21 +122,62 @@ impl UserPools {
         let secret = cognate_crypto::totp::new_secret();
         match caller {
             MfaCaller::AccessToken(token) => {
-                let (_pool, _claims, mut user) = self.user_from_access_token(token).await?;
-                user.totp_pending_secret = Some(secret.clone());
-                user.modified = self.now();
-                self.save_user(&user).await?;
+                let (_pool, _claims, user) = self.user_from_access_token(token).await?;
+                self.set_pending_totp_secret(user, &secret).await?;
                 Ok((secret, None))
             }
             MfaCaller::Session(handle) => {
-                let (session, mut user) = self.mfa_setup_session(handle).await?;
-                user.totp_pending_secret = Some(secret.clone());
-                user.modified = self.now();
-                self.save_user(&user).await?;
+                let (session, user) = self.mfa_setup_session(handle).await?;
+                self.set_pending_totp_secret(user, &secret).await?;
                 let next = self.reissue_session(session).await?;
                 Ok((secret, Some(next)))
             }
         }
+    }
+
+    async fn set_pending_totp_secret(&self, user: User, secret: &str) -> Result<()> {
+        let now = self.now();
+        self.update_user(user, |u| {
+            u.totp_pending_secret = Some(secret.to_owned());
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Makes a pending TOTP secret the user's verified one if `code` is one
+    /// of its codes not accepted before (the time step is claimed in the
+    /// store, so one code is accepted once even under concurrent calls).
+    async fn verify_pending_totp(&self, user: User, code: &str) -> Result<()> {
+        let now = self.now();
+        let pending = user.totp_pending_secret.clone().ok_or_else(|| {
+            Error::new(
+                ErrorKind::SoftwareTokenMfaNotFound,
+                "Software Token MFA has not been associated with this user.",
+            )
+        })?;
+        let step = cognate_crypto::totp::matching_step(&pending, code, now.div_euclid(1000))
+            .ok_or_else(mismatch)?;
+        if !self
+            .store
+            .claim_totp_step(&user.pool_id, &user.username_key, step)
+            .await?
+        {
+            return Err(mismatch());
+        }
+        self.update_user(user, |u| {
+            if u.totp_pending_secret.as_deref() != Some(pending.as_str()) {
+                // Replaced meanwhile by a new AssociateSoftwareToken.
+                return Err(mismatch());
+            }
+            u.totp_secret = Some(pending.clone());
+            u.totp_pending_secret = None;
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     /// VerifySoftwareToken: checks a code of the associated secret and makes
@@ -140,37 +187,19 @@ impl UserPools {
         caller: MfaCaller<'_>,
         code: &str,
     ) -> Result<Option<String>> {
-        let now = self.now();
-        let check = |user: &mut User| -> Result<()> {
-            let pending = user.totp_pending_secret.clone().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::SoftwareTokenMfaNotFound,
-                    "Software Token MFA has not been associated with this user.",
-                )
-            })?;
-            let step = cognate_crypto::totp::matching_step(&pending, code, now.div_euclid(1000))
-                .ok_or_else(mismatch)?;
-            user.totp_secret = Some(pending);
-            user.totp_pending_secret = None;
-            user.totp_last_step = Some(step);
-            user.modified = now;
-            Ok(())
-        };
         match caller {
             MfaCaller::AccessToken(token) => {
-                let (_pool, _claims, mut user) = self.user_from_access_token(token).await?;
-                check(&mut user)?;
-                self.save_user(&user).await?;
+                let (_pool, _claims, user) = self.user_from_access_token(token).await?;
+                self.verify_pending_totp(user, code).await?;
                 Ok(None)
             }
             MfaCaller::Session(handle) => {
-                let (mut session, mut user) = self.mfa_setup_session(handle).await?;
-                if let Err(e) = check(&mut user) {
+                let (mut session, user) = self.mfa_setup_session(handle).await?;
+                if let Err(e) = self.verify_pending_totp(user, code).await {
                     // A wrong code leaves the same Session usable.
                     self.store.put_session(&session).await?;
                     return Err(e);
                 }
-                self.save_user(&user).await?;
                 if let Some(obj) = session.data.as_object_mut() {
                     obj.insert("verified".into(), json!(true));
                 }
@@ -217,10 +246,24 @@ impl UserPools {
         totp: FactorPreference,
         others_enabled: bool,
     ) -> Result<()> {
-        let (_pool, _claims, mut user) = self.user_from_access_token(token).await?;
-        Self::apply_preference(&mut user, totp, others_enabled)?;
-        user.modified = self.now();
-        self.save_user(&user).await
+        let (_pool, _claims, user) = self.user_from_access_token(token).await?;
+        self.set_preference(user, totp, others_enabled).await
+    }
+
+    async fn set_preference(
+        &self,
+        user: User,
+        totp: FactorPreference,
+        others_enabled: bool,
+    ) -> Result<()> {
+        let now = self.now();
+        self.update_user(user, |u| {
+            Self::apply_preference(u, totp, others_enabled)?;
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn admin_set_user_mfa_preference(
@@ -231,10 +274,8 @@ impl UserPools {
         others_enabled: bool,
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        Self::apply_preference(&mut user, totp, others_enabled)?;
-        user.modified = self.now();
-        self.save_user(&user).await
+        let user = self.admin_user(&pool, username).await?;
+        self.set_preference(user, totp, others_enabled).await
     }
 
     /// The MFA step after a proven password: a challenge, or `None` when
@@ -297,9 +338,16 @@ impl UserPools {
                     )
                 })?;
                 let step =
-                    cognate_crypto::totp::matching_step(&secret, code, self.now().div_euclid(1000))
-                        .filter(|s| user.totp_last_step.is_none_or(|last| *s > last));
-                let Some(step) = step else {
+                    cognate_crypto::totp::matching_step(&secret, code, self.now().div_euclid(1000));
+                let accepted = match step {
+                    Some(step) => {
+                        self.store
+                            .claim_totp_step(&user.pool_id, &user.username_key, step)
+                            .await?
+                    }
+                    None => false,
+                };
+                if !accepted {
                     let tries = session
                         .data
                         .get("tries")
@@ -317,9 +365,7 @@ impl UserPools {
                         ErrorKind::CodeMismatch,
                         "Invalid code received for user",
                     ));
-                };
-                user.totp_last_step = Some(step);
-                self.save_user(&user).await?;
+                }
             }
             "MFA_SETUP" => {
                 if session.data.get("verified").and_then(|v| v.as_bool()) != Some(true)
@@ -329,10 +375,16 @@ impl UserPools {
                         "Software token MFA must be verified (VerifySoftwareToken) before MFA_SETUP is answered.",
                     ));
                 }
-                user.totp_enabled = true;
-                user.mfa_preferred = Some("SOFTWARE_TOKEN_MFA".into());
-                user.modified = self.now();
-                self.save_user(&user).await?;
+                let now = self.now();
+                user = self
+                    .update_user(user, |u| {
+                        u.totp_enabled = true;
+                        u.mfa_preferred = Some("SOFTWARE_TOKEN_MFA".into());
+                        u.modified = now;
+                        Ok(())
+                    })
+                    .await?
+                    .0;
             }
             other => {
                 return Err(Error::invalid_parameter(format!(

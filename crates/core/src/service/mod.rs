@@ -21,10 +21,10 @@ use cognate_crypto::PasswordHasher;
 
 use crate::clock::Clock;
 use crate::delivery::MessageSink;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, StoreError};
 use crate::hashing::HashWorkers;
 use crate::model::{AppClient, User, UserPool};
-use crate::store::Store;
+use crate::store::{Store, Write};
 use crate::tokens::{KeyCache, VerifiedTokens};
 
 pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
@@ -182,19 +182,19 @@ impl UserPools {
         Ok(client)
     }
 
-    /// Sets a user's password: an argon2id hash for password sign-in and an
-    /// SRP salt and verifier for USER_SRP_AUTH, computed on the blocking
-    /// pool, one hash per core at a time.
-    pub(crate) async fn set_password(
+    /// A password's argon2id hash for password sign-in and an SRP salt and
+    /// verifier for USER_SRP_AUTH (of user id `user_id`, the username),
+    /// computed on the hashing threads, one hash per core at a time.
+    pub(crate) async fn password_material(
         &self,
         pool: &UserPool,
-        user: &mut User,
+        user_id: &str,
         password: &str,
-    ) -> Result<()> {
+    ) -> Result<PasswordMaterial> {
         let password = password.to_owned();
         let pool_name = pool.short_name().to_owned();
-        let user_id = user.username.clone();
-        let (hash, (salt, verifier)) = self
+        let user_id = user_id.to_owned();
+        let (hash, (srp_salt, srp_verifier)) = self
             .hashing
             .run(move |hasher, memory| {
                 let hash = hasher.hash_with(&password, memory);
@@ -207,9 +207,23 @@ impl UserPools {
                 (hash, srp)
             })
             .await?;
-        user.password_hash = Some(hash.map_err(|e| Error::internal(e.to_string()))?);
-        user.srp_salt = Some(salt);
-        user.srp_verifier = Some(verifier);
+        Ok(PasswordMaterial {
+            hash: hash.map_err(|e| Error::internal(e.to_string()))?,
+            srp_salt,
+            srp_verifier,
+        })
+    }
+
+    /// Sets the password of a user that is not stored yet.
+    pub(crate) async fn set_password(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        password: &str,
+    ) -> Result<()> {
+        self.password_material(pool, &user.username, password)
+            .await?
+            .apply(user);
         Ok(())
     }
 
@@ -271,7 +285,8 @@ impl UserPools {
     }
 
     /// Finds a user by the name a caller gave: the username, an email or
-    /// phone number in pools that sign in with them, a verified alias, or
+    /// phone number in pools that sign in with them, an alias (a verified
+    /// email or phone number, a confirmed user's preferred_username), or
     /// (for admin calls) the `sub`.
     pub(crate) async fn find_user(
         &self,
@@ -286,34 +301,18 @@ impl UserPools {
         {
             return Ok(Some(user));
         }
-        let ignore_case = !pool.case_sensitive();
-        for attr in ["email", "phone_number"] {
-            if pool.username_attributes.iter().any(|a| a == attr) {
-                let found = self
-                    .store
-                    .find_users_by_attribute(&pool.id, attr, name, ignore_case && attr == "email")
-                    .await?;
-                if let Some(user) = found.into_iter().next() {
-                    return Ok(Some(user));
-                }
-            }
-        }
-        for attr in &pool.alias_attributes {
+        for kind in pool
+            .username_attributes
+            .iter()
+            .chain(pool.alias_attributes.iter())
+        {
             let found = self
                 .store
-                .find_users_by_attribute(
-                    &pool.id,
-                    attr,
-                    name,
-                    ignore_case && attr != "phone_number",
-                )
+                .get_user_by_alias(&pool.id, kind, &pool.alias_value(kind, name))
                 .await?;
-            let verified = |u: &User| match attr.as_str() {
-                "email" => u.attribute("email_verified") == Some("true"),
-                "phone_number" => u.attribute("phone_number_verified") == Some("true"),
-                _ => u.status == crate::model::UserStatus::Confirmed,
-            };
-            if let Some(user) = found.into_iter().find(verified) {
+            if let Some(user) = found.filter(|u| {
+                kind != "preferred_username" || u.status == crate::model::UserStatus::Confirmed
+            }) {
                 return Ok(Some(user));
             }
         }
@@ -332,13 +331,120 @@ impl UserPools {
             .ok_or_else(Error::user_not_found)
     }
 
-    pub(crate) async fn save_user(&self, user: &User) -> Result<()> {
-        if self.store.update_user(user).await? {
-            Ok(())
-        } else {
-            Err(Error::user_not_found())
+    /// Stores a new user with its aliases. A taken username is
+    /// UsernameExistsException; a taken alias is UsernameExistsException in
+    /// pools that sign in with it, AliasExistsException where it is an alias.
+    pub(crate) async fn insert_user(&self, pool: &UserPool, user: &User) -> Result<()> {
+        match self.store.insert_user(user, &pool.alias_keys(user)).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict(_)) => {
+                Err(Error::new(ErrorKind::UsernameExists, "User already exists"))
+            }
+            Err(StoreError::AliasTaken(kind)) => Err(Error::new(
+                if pool.username_attributes.contains(&kind) {
+                    ErrorKind::UsernameExists
+                } else {
+                    ErrorKind::AliasExists
+                },
+                format!("An account with the given {kind} already exists."),
+            )),
+            Err(e) => Err(e.into()),
         }
     }
+
+    /// Applies `change` to a user and writes it, compare-and-swap on its
+    /// version: if someone wrote the user since `user` was read, the change
+    /// is applied again to a fresh copy (so `change` must depend only on
+    /// the user it is given), and never written over the other write.
+    /// Returns the user as written and what `change` returned.
+    pub(crate) async fn update_user<T>(
+        &self,
+        mut user: User,
+        mut change: impl FnMut(&mut User) -> Result<T>,
+    ) -> Result<(User, T)> {
+        let pool = self.pool(&user.pool_id).await?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let out = change(&mut user)?;
+            match self.store.update_user(&user, &pool.alias_keys(&user)).await {
+                Ok(Write::Done) => {
+                    user.version += 1;
+                    return Ok((user, out));
+                }
+                Ok(Write::Missing) => return Err(Error::user_not_found()),
+                Ok(Write::Stale) => {
+                    user = self
+                        .store
+                        .get_user(&user.pool_id, &user.username_key)
+                        .await?
+                        .ok_or_else(Error::user_not_found)?;
+                }
+                Err(StoreError::AliasTaken(kind)) => {
+                    return Err(Error::new(
+                        ErrorKind::AliasExists,
+                        format!("An account with the given {kind} already exists."),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(busy())
+    }
+
+    /// Like [`update_user`](Self::update_user), for a pool; drops this
+    /// instance's cached copy.
+    pub(crate) async fn update_pool<T>(
+        &self,
+        mut pool: UserPool,
+        mut change: impl FnMut(&mut UserPool) -> Result<T>,
+    ) -> Result<(UserPool, T)> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let out = change(&mut pool)?;
+            let written = self.store.update_pool(&pool).await;
+            self.pools.forget(&pool.id);
+            match written? {
+                Write::Done => {
+                    pool.version += 1;
+                    return Ok((pool, out));
+                }
+                Write::Missing => return Err(Error::pool_not_found(&pool.id)),
+                Write::Stale => {
+                    pool = self
+                        .store
+                        .get_pool(&pool.id)
+                        .await?
+                        .ok_or_else(|| Error::pool_not_found(&pool.id))?;
+                }
+            }
+        }
+        Err(busy())
+    }
+}
+
+/// What a password becomes when it is set: computed once, before the
+/// user is written, so a retried write does not hash again.
+pub(crate) struct PasswordMaterial {
+    hash: String,
+    srp_salt: String,
+    srp_verifier: String,
+}
+
+impl PasswordMaterial {
+    pub(crate) fn apply(&self, user: &mut User) {
+        user.password_hash = Some(self.hash.clone());
+        user.srp_salt = Some(self.srp_salt.clone());
+        user.srp_verifier = Some(self.srp_verifier.clone());
+    }
+}
+
+/// Compare-and-swap writes give up after this many lost races (each lost
+/// race means another write to the same record succeeded).
+const WRITE_ATTEMPTS: usize = 16;
+
+fn busy() -> Error {
+    Error::new(
+        ErrorKind::ConcurrentModification,
+        "This resource was modified concurrently; try again.",
+    )
 }
 
 /// Parsed pools and app clients kept for a second. Every read of a pool

@@ -88,6 +88,7 @@ impl UserPools {
             username_case_sensitive: input.username_case_sensitive,
             schema,
             settings: input.settings,
+            version: 0,
         };
         let keys = tokio::task::spawn_blocking(move || KeyCache::generate_pool_keys(&id, now))
             .await
@@ -122,16 +123,18 @@ impl UserPools {
         settings: PoolSettings,
     ) -> Result<UserPool> {
         check_settings(&settings)?;
-        let mut pool = (*self.pool(pool_id).await?).clone();
-        if let Some(name) = name {
-            pool.name = name;
-        }
-        pool.settings = settings;
-        pool.modified = self.now();
-        if !self.store.update_pool(&pool).await? {
-            return Err(Error::pool_not_found(pool_id));
-        }
-        self.pools.forget(pool_id);
+        let pool = (*self.pool(pool_id).await?).clone();
+        let now = self.now();
+        let (pool, ()) = self
+            .update_pool(pool, |pool| {
+                if let Some(name) = &name {
+                    pool.name = name.clone();
+                }
+                pool.settings = settings.clone();
+                pool.modified = now;
+                Ok(())
+            })
+            .await?;
         Ok(pool)
     }
 
@@ -141,32 +144,36 @@ impl UserPools {
         let Some(id) = input.id.clone() else {
             return Err(Error::invalid_parameter("pool id required"));
         };
-        let Some(mut pool) = self.store.get_pool(&id).await? else {
+        let Some(pool) = self.store.get_pool(&id).await? else {
             return self.create_user_pool(input).await;
         };
         check_settings(&input.settings)?;
         let schema = schema::build_schema(&input.schema)?;
-        for attr in schema {
-            match pool.schema.iter_mut().find(|a| a.name == attr.name) {
-                Some(existing) => *existing = attr,
-                None => pool.schema.push(attr),
-            }
-        }
-        let changed = pool.name != input.name
-            || pool.settings != input.settings
-            || pool.alias_attributes != input.alias_attributes
-            || pool.username_attributes != input.username_attributes
-            || pool.username_case_sensitive != input.username_case_sensitive;
-        pool.name = input.name;
-        pool.settings = input.settings;
-        pool.alias_attributes = input.alias_attributes;
-        pool.username_attributes = input.username_attributes;
-        pool.username_case_sensitive = input.username_case_sensitive;
-        if changed {
-            pool.modified = self.now();
-        }
-        self.store.update_pool(&pool).await?;
-        self.pools.forget(&pool.id);
+        let now = self.now();
+        let (pool, ()) = self
+            .update_pool(pool, |pool| {
+                for attr in &schema {
+                    match pool.schema.iter_mut().find(|a| a.name == attr.name) {
+                        Some(existing) => *existing = attr.clone(),
+                        None => pool.schema.push(attr.clone()),
+                    }
+                }
+                let changed = pool.name != input.name
+                    || pool.settings != input.settings
+                    || pool.alias_attributes != input.alias_attributes
+                    || pool.username_attributes != input.username_attributes
+                    || pool.username_case_sensitive != input.username_case_sensitive;
+                pool.name = input.name.clone();
+                pool.settings = input.settings.clone();
+                pool.alias_attributes = input.alias_attributes.clone();
+                pool.username_attributes = input.username_attributes.clone();
+                pool.username_case_sensitive = input.username_case_sensitive;
+                if changed {
+                    pool.modified = now;
+                }
+                Ok(())
+            })
+            .await?;
         Ok(pool)
     }
 

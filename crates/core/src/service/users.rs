@@ -3,12 +3,15 @@
 //! AdminDeleteUser, DeleteUser, AdminSetUserPassword; one-time codes and
 //! the access-token check of the user APIs.
 
-use super::{decode_token, Page, UserPools};
+use super::{decode_token, encode_token, Page, UserPools};
 use crate::delivery::{mask_destination, render, OutgoingMessage};
 use crate::error::{Error, ErrorKind, Result, StoreError};
-use crate::model::{AppClient, Attribute, FilterAttribute, User, UserFilter, UserPool, UserStatus};
+use crate::model::{
+    AppClient, Attribute, CodeRecord, FilterAttribute, User, UserFilter, UserPool, UserStatus,
+};
 use crate::password_policy;
 use crate::schema;
+use crate::store::CodeUse;
 use crate::tokens::{self, AccessClaims};
 
 /// Where a code went, as CodeDeliveryDetails shows it.
@@ -60,7 +63,7 @@ pub(crate) fn code_digest(pool_id: &str, username_key: &str, purpose: &str, code
 impl UserPools {
     /// The username a new user is stored under, and the attributes with the
     /// sign-in email/phone filled in, for pools that sign in with them.
-    async fn new_username(
+    fn new_username(
         &self,
         pool: &UserPool,
         requested: &str,
@@ -96,26 +99,8 @@ impl UserPools {
                 _ => "Username should be either an email or a phone number.",
             }));
         };
-        let taken = !self
-            .store
-            .find_users_by_attribute(
-                &pool.id,
-                attr,
-                requested,
-                attr == "email" && !pool.case_sensitive(),
-            )
-            .await?
-            .is_empty();
-        if taken {
-            return Err(Error::new(
-                ErrorKind::UsernameExists,
-                if attr == "email" {
-                    "An account with the given email already exists."
-                } else {
-                    "An account with the given phone_number already exists."
-                },
-            ));
-        }
+        // Whether another user has this email or phone number is decided by
+        // the store's UNIQUE alias index when the user is inserted.
         attributes.retain(|a| a.name != attr);
         attributes.push(Attribute::new(attr, requested));
         Ok(cognate_crypto::random::uuid())
@@ -143,14 +128,12 @@ impl UserPools {
             srp_salt: None,
             srp_verifier: None,
             revoked_origins: Vec::new(),
-            failed_sign_ins: 0,
-            last_failed_sign_in: None,
-            locked_until: None,
             totp_pending_secret: None,
             totp_secret: None,
             totp_last_step: None,
             totp_enabled: false,
             mfa_preferred: None,
+            version: 0,
         }
     }
 
@@ -183,9 +166,7 @@ impl UserPools {
             .into_iter()
             .filter(|a| a.name != "email_verified" && a.name != "phone_number_verified")
             .collect();
-        let username = self
-            .new_username(&pool, &input.username, &mut attributes)
-            .await?;
+        let username = self.new_username(&pool, &input.username, &mut attributes)?;
         schema::check_required(&pool, &attributes)?;
         if self
             .store
@@ -197,13 +178,7 @@ impl UserPools {
         }
         let mut user = self.blank_user(&pool, username, attributes);
         self.set_password(&pool, &mut user, password).await?;
-        match self.store.insert_user(&user).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => {
-                return Err(Error::new(ErrorKind::UsernameExists, "User already exists"))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.insert_user(&pool, &user).await?;
         let delivery = self.send_signup_code(&pool, &user, "signup").await?;
         Ok(SignUpOutput {
             user_confirmed: false,
@@ -259,7 +234,9 @@ impl UserPools {
     }
 
     /// Checks a one-time code: missing or expired is ExpiredCodeException, wrong
-    /// is CodeMismatchException, and too many wrong tries void the code.
+    /// is CodeMismatchException, and too many wrong tries void the code. The
+    /// store decides atomically, so a code is used once and concurrent
+    /// guesses cannot get past the attempt limit.
     pub(crate) async fn check_code(
         &self,
         pool: &UserPool,
@@ -267,46 +244,33 @@ impl UserPools {
         purpose: &str,
         code: &str,
     ) -> Result<()> {
-        let record = self
+        let guess = CodeRecord {
+            pool_id: pool.id.clone(),
+            username_key: user.username_key.clone(),
+            purpose: purpose.to_owned(),
+            code_hash: code_digest(&pool.id, &user.username_key, purpose, code),
+            expires: 0,
+            attempts: 0,
+        };
+        match self
             .store
-            .get_code(&pool.id, &user.username_key, purpose)
-            .await?;
-        let expired = || {
-            Error::new(
-                ErrorKind::ExpiredCode,
-                "Invalid code provided, please request a code again.",
-            )
-        };
-        let Some(record) = record else {
-            return Err(expired());
-        };
-        if record.expires <= self.now() {
-            self.store
-                .delete_code(&pool.id, &user.username_key, purpose)
-                .await?;
-            return Err(expired());
-        }
-        if record.attempts >= MAX_CODE_ATTEMPTS {
-            return Err(Error::new(
-                ErrorKind::LimitExceeded,
-                "Attempt limit exceeded, please try after some time.",
-            ));
-        }
-        let digest = code_digest(&pool.id, &user.username_key, purpose, code);
-        if !cognate_crypto::digest::constant_time_eq(digest.as_bytes(), record.code_hash.as_bytes())
+            .use_code(&guess, self.now(), MAX_CODE_ATTEMPTS)
+            .await?
         {
-            self.store
-                .bump_code_attempts(&pool.id, &user.username_key, purpose)
-                .await?;
-            return Err(Error::new(
+            CodeUse::Accepted => Ok(()),
+            CodeUse::Mismatch(_) => Err(Error::new(
                 ErrorKind::CodeMismatch,
                 "Invalid verification code provided, please try again.",
-            ));
+            )),
+            CodeUse::LimitExceeded => Err(Error::new(
+                ErrorKind::LimitExceeded,
+                "Attempt limit exceeded, please try after some time.",
+            )),
+            CodeUse::Expired => Err(Error::new(
+                ErrorKind::ExpiredCode,
+                "Invalid code provided, please request a code again.",
+            )),
         }
-        self.store
-            .delete_code(&pool.id, &user.username_key, purpose)
-            .await?;
-        Ok(())
     }
 
     /// A user addressed by a client-facing call (ConfirmSignUp, ResendConfirmationCode).
@@ -337,20 +301,31 @@ impl UserPools {
         code: &str,
     ) -> Result<()> {
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
-        let mut user = self.client_user(&pool, &client, username).await?;
-        if user.status != UserStatus::Unconfirmed {
-            return Err(Error::not_authorized(format!(
+        let user = self.client_user(&pool, &client, username).await?;
+        let not_unconfirmed = |user: &User| {
+            Error::not_authorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
-            )));
+            ))
+        };
+        if user.status != UserStatus::Unconfirmed {
+            return Err(not_unconfirmed(&user));
         }
         self.check_code(&pool, &user, SIGNUP_CODE, code).await?;
-        if let Some((attribute, _)) = Self::auto_verified_destination(&pool, &user) {
-            user.set_attribute(&format!("{attribute}_verified"), Some("true"));
-        }
-        user.status = UserStatus::Confirmed;
-        user.modified = self.now();
-        self.save_user(&user).await
+        let now = self.now();
+        self.update_user(user, |user| {
+            if user.status != UserStatus::Unconfirmed {
+                return Err(not_unconfirmed(user));
+            }
+            if let Some((attribute, _)) = Self::auto_verified_destination(&pool, user) {
+                user.set_attribute(&format!("{attribute}_verified"), Some("true"));
+            }
+            user.status = UserStatus::Confirmed;
+            user.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn resend_confirmation_code(
@@ -388,19 +363,25 @@ impl UserPools {
 
     pub async fn admin_confirm_sign_up(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
-        if user.status != UserStatus::Unconfirmed {
-            return Err(Error::not_authorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status.as_str()
-            )));
-        }
-        user.status = UserStatus::Confirmed;
-        user.modified = self.now();
+        let user = self.admin_user(&pool, username).await?;
+        let now = self.now();
+        let (user, ()) = self
+            .update_user(user, |user| {
+                if user.status != UserStatus::Unconfirmed {
+                    return Err(Error::not_authorized(format!(
+                        "User cannot be confirmed. Current status is {}",
+                        user.status.as_str()
+                    )));
+                }
+                user.status = UserStatus::Confirmed;
+                user.modified = now;
+                Ok(())
+            })
+            .await?;
         self.store
             .delete_code(&pool.id, &user.username_key, SIGNUP_CODE)
             .await?;
-        self.save_user(&user).await
+        Ok(())
     }
 
     pub async fn admin_create_user(&self, input: AdminCreateUserInput) -> Result<User> {
@@ -431,40 +412,51 @@ impl UserPools {
         let expires = self.now() + validity_days * 86_400_000;
 
         let mut user = if input.message_action.as_deref() == Some("RESEND") {
-            let mut user = self.admin_user(&pool, &input.username).await?;
-            if user.status != UserStatus::ForceChangePassword {
-                return Err(Error::new(
+            let user = self.admin_user(&pool, &input.username).await?;
+            let not_resendable = |user: &User| {
+                Error::new(
                     ErrorKind::UnsupportedUserState,
                     format!(
                         "Resend not possible. {} status is not FORCE_CHANGE_PASSWORD",
                         user.username
                     ),
-                ));
+                )
+            };
+            if user.status != UserStatus::ForceChangePassword {
+                return Err(not_resendable(&user));
             }
-            self.set_password(&pool, &mut user, &temporary).await?;
-            user.temporary_password_expires = Some(expires);
-            user.modified = self.now();
-            self.save_user(&user).await?;
-            user
+            let material = self
+                .password_material(&pool, &user.username, &temporary)
+                .await?;
+            let now = self.now();
+            self.update_user(user, |user| {
+                if user.status != UserStatus::ForceChangePassword {
+                    return Err(not_resendable(user));
+                }
+                material.apply(user);
+                user.temporary_password_expires = Some(expires);
+                user.modified = now;
+                Ok(())
+            })
+            .await?
+            .0
         } else {
             let mut attributes = input.attributes.clone();
-            let username = self
-                .new_username(&pool, &input.username, &mut attributes)
-                .await?;
+            let username = self.new_username(&pool, &input.username, &mut attributes)?;
             schema::check_required(&pool, &attributes)?;
             let mut user = self.blank_user(&pool, username, attributes);
             user.status = UserStatus::ForceChangePassword;
             self.set_password(&pool, &mut user, &temporary).await?;
             user.temporary_password_expires = Some(expires);
-            match self.store.insert_user(&user).await {
+            match self.insert_user(&pool, &user).await {
                 Ok(()) => user,
-                Err(StoreError::Conflict(_)) => {
+                Err(e) if e.message == "User already exists" => {
                     return Err(Error::new(
                         ErrorKind::UsernameExists,
                         "User account already exists",
                     ))
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         };
         if input.message_action.as_deref() != Some("SUPPRESS") {
@@ -555,7 +547,7 @@ impl UserPools {
         }
         schema::validate_attributes(&pool, &attributes, true)?;
         let mut attributes = attributes;
-        let username = self.new_username(&pool, username, &mut attributes).await?;
+        let username = self.new_username(&pool, username, &mut attributes)?;
         schema::check_required(&pool, &attributes)?;
         let mut user = self.blank_user(&pool, username, attributes);
         if let Some(p) = password {
@@ -567,9 +559,10 @@ impl UserPools {
         } else {
             UserStatus::ForceChangePassword
         };
-        match self.store.insert_user(&user).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-            Err(e) => Err(e.into()),
+        match self.insert_user(&pool, &user).await {
+            // Created meanwhile by another instance starting on the same database.
+            Err(e) if e.kind == ErrorKind::UsernameExists => Ok(()),
+            other => other,
         }
     }
 
@@ -632,12 +625,22 @@ impl UserPools {
             Some(f) => Some(parse_filter(f)?),
             None => None,
         };
-        let after = token.map(decode_token).transpose()?;
-        let items = self
+        let cursor = token.map(decode_token).transpose()?;
+        let page = self
             .store
-            .list_users(pool_id, filter.as_ref(), after.as_deref(), limit + 1)
-            .await?;
-        Ok(Page::from_overfetch(items, limit, |u| &u.username_key))
+            .list_users(pool_id, filter.as_ref(), cursor.as_deref(), limit)
+            .await
+            .map_err(|e| match e {
+                // A cursor the store cannot read was not one of its own.
+                StoreError::InvalidCursor => {
+                    Error::new(ErrorKind::InvalidParameter, "Invalid pagination token.")
+                }
+                e => e.into(),
+            })?;
+        Ok(Page {
+            items: page.users,
+            next: page.next.as_deref().map(encode_token),
+        })
     }
 
     pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<()> {
@@ -661,26 +664,34 @@ impl UserPools {
         permanent: bool,
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
-        let mut user = self.admin_user(&pool, username).await?;
+        let user = self.admin_user(&pool, username).await?;
         password_policy::check(&pool.settings.password_policy, password)?;
-        self.set_password(&pool, &mut user, password).await?;
-        if permanent {
-            user.status = UserStatus::Confirmed;
-            user.temporary_password_expires = None;
-        } else {
-            let days = match pool
-                .settings
-                .password_policy
-                .temporary_password_validity_days
-            {
-                0 => 7,
-                d => d,
-            } as i64;
-            user.status = UserStatus::ForceChangePassword;
-            user.temporary_password_expires = Some(self.now() + days * 86_400_000);
-        }
-        user.modified = self.now();
-        self.save_user(&user).await
+        let material = self
+            .password_material(&pool, &user.username, password)
+            .await?;
+        let days = match pool
+            .settings
+            .password_policy
+            .temporary_password_validity_days
+        {
+            0 => 7,
+            d => d,
+        } as i64;
+        let now = self.now();
+        self.update_user(user, |user| {
+            material.apply(user);
+            if permanent {
+                user.status = UserStatus::Confirmed;
+                user.temporary_password_expires = None;
+            } else {
+                user.status = UserStatus::ForceChangePassword;
+                user.temporary_password_expires = Some(now + days * 86_400_000);
+            }
+            user.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 }
 

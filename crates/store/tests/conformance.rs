@@ -1,0 +1,964 @@
+//! The store conformance suite: every rule of `cognate_core::store`, with
+//! real concurrent callers (dozens of calls in flight on a multi-threaded
+//! runtime), against every engine. Each test is written once as an async
+//! function over `Arc<dyn Store>`; `engines!` instantiates it per engine.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cognate_core::error::StoreError;
+use cognate_core::model::{
+    AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
+    PoolSettings, RefreshTokenRecord, User, UserFilter, UserPool, UserStatus,
+};
+use cognate_core::store::{CodeUse, LockoutPolicy, Store, Write};
+use futures_util::future::join_all;
+
+const LOCKOUT: LockoutPolicy = LockoutPolicy {
+    after: 5,
+    base_ms: 1000,
+    max_ms: 15 * 60 * 1000,
+    reset_ms: 15 * 60 * 1000,
+};
+const NOW: i64 = 1_800_000_000_000;
+
+fn pool(id: &str, username_attributes: &[&str], alias_attributes: &[&str]) -> UserPool {
+    UserPool {
+        id: id.to_owned(),
+        name: id.to_owned(),
+        created: NOW,
+        modified: NOW,
+        alias_attributes: alias_attributes.iter().map(|s| s.to_string()).collect(),
+        username_attributes: username_attributes.iter().map(|s| s.to_string()).collect(),
+        username_case_sensitive: Some(false),
+        schema: Vec::new(),
+        settings: PoolSettings::default(),
+        version: 0,
+    }
+}
+
+fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
+    User {
+        pool_id: pool_id.to_owned(),
+        username: username.to_owned(),
+        username_key: username.to_lowercase(),
+        sub: uuid(),
+        attributes: attributes
+            .iter()
+            .map(|(n, v)| Attribute::new(*n, *v))
+            .collect(),
+        status: UserStatus::Confirmed,
+        enabled: true,
+        created: NOW,
+        modified: NOW,
+        password_hash: Some("$argon2id$x".into()),
+        temporary_password_expires: None,
+        tokens_valid_after: None,
+        srp_salt: None,
+        srp_verifier: None,
+        revoked_origins: Vec::new(),
+        totp_pending_secret: None,
+        totp_secret: None,
+        totp_last_step: None,
+        totp_enabled: false,
+        mfa_preferred: None,
+        version: 0,
+    }
+}
+
+fn uuid() -> String {
+    cognate_crypto::random::uuid()
+}
+
+fn unique_pool_id() -> String {
+    format!("us-east-1_{}", &uuid().replace('-', "")[..12])
+}
+
+async fn new_pool(
+    store: &Arc<dyn Store>,
+    username_attributes: &[&str],
+    alias: &[&str],
+) -> UserPool {
+    let p = pool(&unique_pool_id(), username_attributes, alias);
+    store.insert_pool(&p, &[]).await.expect("insert pool");
+    store.get_pool(&p.id).await.expect("get").expect("pool")
+}
+
+async fn add_user(store: &Arc<dyn Store>, p: &UserPool, u: &User) {
+    store
+        .insert_user(u, &p.alias_keys(u))
+        .await
+        .expect("insert user");
+}
+
+fn refresh(p: &UserPool, u: &User, origin: &str) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        token_hash: uuid(),
+        pool_id: p.id.clone(),
+        client_id: "client".into(),
+        username_key: u.username_key.clone(),
+        sub: u.sub.clone(),
+        origin_jti: origin.to_owned(),
+        auth_time: NOW / 1000,
+        created: NOW,
+        expires: NOW + 3_600_000,
+        revoked: false,
+        scope: None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Users: versions, uniqueness, aliases, cascade
+// ---------------------------------------------------------------------------
+
+async fn concurrent_compare_and_swap_loses_no_update(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "counter", &[("custom:n", "0")])).await;
+    // 40 writers each add one, by read / change / compare-and-swap / retry.
+    let tasks = (0..40).map(|_| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut u = store
+                    .get_user(&p.id, "counter")
+                    .await
+                    .expect("get")
+                    .expect("user");
+                let n: i64 = u.attribute("custom:n").unwrap_or("0").parse().expect("n");
+                u.set_attribute("custom:n", Some(&(n + 1).to_string()));
+                match store
+                    .update_user(&u, &p.alias_keys(&u))
+                    .await
+                    .expect("update")
+                {
+                    Write::Done => return,
+                    Write::Stale => continue,
+                    Write::Missing => panic!("user vanished"),
+                }
+            }
+        })
+    });
+    for t in join_all(tasks).await {
+        t.expect("task");
+    }
+    let u = store
+        .get_user(&p.id, "counter")
+        .await
+        .expect("get")
+        .expect("user");
+    assert_eq!(u.attribute("custom:n"), Some("40"));
+    assert_eq!(u.version, 41);
+}
+
+async fn a_stale_write_is_refused_and_a_missing_user_reported(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "alice", &[])).await;
+    let first = store
+        .get_user(&p.id, "alice")
+        .await
+        .expect("get")
+        .expect("user");
+    let mut second = first.clone();
+    let mut disabled = first.clone();
+    disabled.enabled = false;
+    assert_eq!(
+        store.update_user(&disabled, &[]).await.expect("write"),
+        Write::Done
+    );
+    // A copy read before the disable cannot write the user back enabled.
+    second.set_attribute("name", Some("Alice"));
+    assert_eq!(
+        store.update_user(&second, &[]).await.expect("write"),
+        Write::Stale
+    );
+    let now = store
+        .get_user(&p.id, "alice")
+        .await
+        .expect("get")
+        .expect("user");
+    assert!(!now.enabled);
+    assert_eq!(now.attribute("name"), None);
+    assert!(store.delete_user(&p.id, "alice").await.expect("delete"));
+    assert_eq!(
+        store.update_user(&now, &[]).await.expect("write"),
+        Write::Missing
+    );
+}
+
+async fn concurrent_inserts_of_one_username_admit_exactly_one(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let tasks = (0..30).map(|_| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move { store.insert_user(&user(&p.id, "same", &[]), &[]).await })
+    });
+    let results: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Ok(()) | Err(StoreError::Conflict(_)))));
+}
+
+async fn concurrent_inserts_of_one_alias_admit_exactly_one(store: Arc<dyn Store>) {
+    // Email as the sign-in name: unique whether verified or not.
+    let p = new_pool(&store, &["email"], &[]).await;
+    let tasks = (0..30).map(|i| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            let u = user(
+                &p.id,
+                &format!("user-{i}"),
+                &[("email", "Same@Example.com")],
+            );
+            store.insert_user(&u, &p.alias_keys(&u)).await
+        })
+    });
+    let results: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    for r in &results {
+        assert!(
+            match r {
+                Ok(()) => true,
+                Err(StoreError::AliasTaken(k)) => k == "email",
+                Err(_) => false,
+            },
+            "{r:?}"
+        );
+    }
+    assert_eq!(store.count_users(&p.id).await.expect("count"), 1);
+    let found = store
+        .get_user_by_alias(&p.id, "email", "same@example.com")
+        .await
+        .expect("alias")
+        .expect("holder");
+    assert_eq!(found.attribute("email"), Some("Same@Example.com"));
+}
+
+async fn an_alias_is_unique_only_once_verified_and_moves_with_updates(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &["email", "preferred_username"]).await;
+    let a = user(
+        &p.id,
+        "a",
+        &[("email", "x@example.com"), ("email_verified", "false")],
+    );
+    let b = user(
+        &p.id,
+        "b",
+        &[("email", "x@example.com"), ("email_verified", "false")],
+    );
+    add_user(&store, &p, &a).await;
+    add_user(&store, &p, &b).await; // unverified: both may have it
+    let mut a = store.get_user(&p.id, "a").await.expect("get").expect("a");
+    a.set_attribute("email_verified", Some("true"));
+    assert_eq!(
+        store
+            .update_user(&a, &p.alias_keys(&a))
+            .await
+            .expect("verify a"),
+        Write::Done
+    );
+    let mut b = store.get_user(&p.id, "b").await.expect("get").expect("b");
+    b.set_attribute("email_verified", Some("true"));
+    assert!(matches!(
+        store.update_user(&b, &p.alias_keys(&b)).await,
+        Err(StoreError::AliasTaken(k)) if k == "email"
+    ));
+    // The refused write left b as it was.
+    let b = store.get_user(&p.id, "b").await.expect("get").expect("b");
+    assert_eq!(b.attribute("email_verified"), Some("false"));
+    // a changes its email: the old value is free for b.
+    let mut a = store.get_user(&p.id, "a").await.expect("get").expect("a");
+    a.set_attribute("email", Some("new@example.com"));
+    assert_eq!(
+        store
+            .update_user(&a, &p.alias_keys(&a))
+            .await
+            .expect("move"),
+        Write::Done
+    );
+    let mut b = b;
+    b.set_attribute("email_verified", Some("true"));
+    assert_eq!(
+        store
+            .update_user(&b, &p.alias_keys(&b))
+            .await
+            .expect("verify b"),
+        Write::Done
+    );
+    let holder = store
+        .get_user_by_alias(&p.id, "email", "x@example.com")
+        .await
+        .expect("alias")
+        .expect("b");
+    assert_eq!(holder.username_key, "b");
+}
+
+async fn deleting_a_user_leaves_nothing_that_refers_to_it(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &["email"], &[]).await;
+    let u = user(&p.id, "gone", &[("email", "gone@example.com")]);
+    add_user(&store, &p, &u).await;
+    store
+        .insert_group(&Group {
+            pool_id: p.id.clone(),
+            name: "g".into(),
+            description: None,
+            role_arn: None,
+            precedence: None,
+            created: NOW,
+            modified: NOW,
+        })
+        .await
+        .expect("group");
+    store
+        .add_user_to_group(&p.id, "g", "gone")
+        .await
+        .expect("member");
+    store
+        .put_code(&CodeRecord {
+            pool_id: p.id.clone(),
+            username_key: "gone".into(),
+            purpose: "signup".into(),
+            code_hash: "h".into(),
+            expires: NOW + 60_000,
+            attempts: 0,
+        })
+        .await
+        .expect("code");
+    let token = refresh(&p, &u, "o1");
+    store.put_refresh_token(&token).await.expect("refresh");
+    store
+        .record_sign_in_failure(&p.id, "gone", NOW, &LOCKOUT)
+        .await
+        .expect("failure");
+    assert!(store
+        .revoke_refresh_token(&token.token_hash, NOW + 1000)
+        .await
+        .expect("revoke"));
+    assert!(store.delete_user(&p.id, "gone").await.expect("delete"));
+    // A new user of the same name starts with nothing of the old one.
+    let again = user(&p.id, "gone", &[("email", "gone@example.com")]);
+    add_user(&store, &p, &again).await;
+    assert!(store
+        .groups_of_user(&p.id, "gone")
+        .await
+        .expect("groups")
+        .is_empty());
+    assert_eq!(
+        store
+            .use_code(
+                &CodeRecord {
+                    pool_id: p.id.clone(),
+                    username_key: "gone".into(),
+                    purpose: "signup".into(),
+                    code_hash: "h".into(),
+                    expires: 0,
+                    attempts: 0
+                },
+                NOW,
+                5
+            )
+            .await
+            .expect("code"),
+        CodeUse::Expired
+    );
+    assert!(store
+        .get_refresh_token(&token.token_hash)
+        .await
+        .expect("refresh")
+        .is_none());
+    assert_eq!(
+        store
+            .sign_in_locked_until(&p.id, "gone")
+            .await
+            .expect("lock"),
+        None
+    );
+    let fresh = store
+        .get_user(&p.id, "gone")
+        .await
+        .expect("get")
+        .expect("user");
+    assert!(fresh.revoked_origins.is_empty());
+    // Nothing can be attached to a user that is gone.
+    assert!(store.delete_user(&p.id, "gone").await.expect("delete"));
+    assert!(matches!(
+        store.add_user_to_group(&p.id, "g", "gone").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.put_refresh_token(&refresh(&p, &again, "o2")).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_membership_added_while_the_user_is_deleted_does_not_survive(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    store
+        .insert_group(&Group {
+            pool_id: p.id.clone(),
+            name: "admins".into(),
+            description: None,
+            role_arn: None,
+            precedence: None,
+            created: NOW,
+            modified: NOW,
+        })
+        .await
+        .expect("group");
+    for round in 0..10 {
+        let name = format!("victim{round}");
+        add_user(&store, &p, &user(&p.id, &name, &[])).await;
+        let adds = (0..10).map(|_| {
+            let (store, p, name) = (store.clone(), p.clone(), name.clone());
+            tokio::spawn(async move { store.add_user_to_group(&p.id, "admins", &name).await })
+        });
+        let delete = {
+            let (store, p, name) = (store.clone(), p.clone(), name.clone());
+            tokio::spawn(async move { store.delete_user(&p.id, &name).await })
+        };
+        let (adds, delete) = tokio::join!(join_all(adds), delete);
+        assert!(delete.expect("task").expect("delete"));
+        for add in adds {
+            assert!(matches!(
+                add.expect("task"),
+                Ok(()) | Err(StoreError::Conflict(_))
+            ));
+        }
+        add_user(&store, &p, &user(&p.id, &name, &[])).await;
+        assert!(
+            store
+                .groups_of_user(&p.id, &name)
+                .await
+                .expect("groups")
+                .is_empty(),
+            "a membership of the deleted {name} passed to the new one"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hot state: lockout, sign-out, revocation, TOTP steps
+// ---------------------------------------------------------------------------
+
+async fn concurrent_failures_all_count_and_lock(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "target", &[])).await;
+    let tasks = (0..40).map(|_| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            store
+                .record_sign_in_failure(&p.id, "target", NOW, &LOCKOUT)
+                .await
+        })
+    });
+    let mut counts: Vec<u32> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("record").expect("user").failures)
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=40).collect::<Vec<_>>(),
+        "each failure counted once"
+    );
+    let lock = store
+        .sign_in_locked_until(&p.id, "target")
+        .await
+        .expect("lock")
+        .expect("locked");
+    assert_eq!(lock, NOW + LOCKOUT.max_ms);
+    // A success does not clear an active lock...
+    assert!(!store
+        .clear_sign_in_failures(&p.id, "target", NOW + 1)
+        .await
+        .expect("clear"));
+    // ...and clears the count once the lock is over.
+    assert!(store
+        .clear_sign_in_failures(&p.id, "target", lock)
+        .await
+        .expect("clear"));
+    assert_eq!(
+        store
+            .sign_in_locked_until(&p.id, "target")
+            .await
+            .expect("lock"),
+        None
+    );
+    // Quiet time starts the count again.
+    let f = store
+        .record_sign_in_failure(&p.id, "target", NOW, &LOCKOUT)
+        .await
+        .expect("record")
+        .expect("user");
+    assert_eq!(f.failures, 1);
+    let f = store
+        .record_sign_in_failure(&p.id, "target", NOW + LOCKOUT.reset_ms + 1, &LOCKOUT)
+        .await
+        .expect("record")
+        .expect("user");
+    assert_eq!(f.failures, 1);
+    assert_eq!(
+        store
+            .record_sign_in_failure(&p.id, "nobody", NOW, &LOCKOUT)
+            .await
+            .expect("record"),
+        None
+    );
+}
+
+async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "busy", &[]);
+    add_user(&store, &p, &u).await;
+    let tokens: Vec<_> = (0..5)
+        .map(|i| refresh(&p, &u, &format!("origin{i}")))
+        .collect();
+    for t in &tokens {
+        store.put_refresh_token(t).await.expect("refresh");
+    }
+    // Writers that touch the document, a disable and a sign-out, all at once.
+    let writers = (0..20).map(|i| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut u = store
+                    .get_user(&p.id, "busy")
+                    .await
+                    .expect("get")
+                    .expect("u");
+                u.set_attribute("name", Some(&format!("n{i}")));
+                if store.update_user(&u, &[]).await.expect("update") == Write::Done {
+                    return;
+                }
+            }
+        })
+    });
+    let disable = {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut u = store
+                    .get_user(&p.id, "busy")
+                    .await
+                    .expect("get")
+                    .expect("u");
+                u.enabled = false;
+                if store.update_user(&u, &[]).await.expect("update") == Write::Done {
+                    return;
+                }
+            }
+        })
+    };
+    let sign_out = {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            store
+                .sign_out_user(&p.id, "busy", NOW, NOW + 86_400_000)
+                .await
+        })
+    };
+    let (writers, disable, sign_out) = tokio::join!(join_all(writers), disable, sign_out);
+    writers.into_iter().for_each(|w| w.expect("writer"));
+    disable.expect("disable");
+    assert!(sign_out.expect("task").expect("sign out"));
+    let u = store
+        .get_user(&p.id, "busy")
+        .await
+        .expect("get")
+        .expect("u");
+    assert!(!u.enabled, "the disable was lost");
+    assert_eq!(u.tokens_valid_after, Some(NOW), "the sign-out was lost");
+    let mut origins: Vec<_> = u
+        .revoked_origins
+        .iter()
+        .map(|o| o.origin_jti.clone())
+        .collect();
+    origins.sort();
+    assert_eq!(
+        origins,
+        (0..5).map(|i| format!("origin{i}")).collect::<Vec<_>>()
+    );
+    for t in &tokens {
+        let r = store
+            .get_refresh_token(&t.token_hash)
+            .await
+            .expect("get")
+            .expect("token");
+        assert!(r.revoked);
+    }
+    // A later sign-out moves the instant on, never back.
+    store
+        .sign_out_user(&p.id, "busy", NOW - 5000, NOW)
+        .await
+        .expect("again");
+    let u = store
+        .get_user(&p.id, "busy")
+        .await
+        .expect("get")
+        .expect("u");
+    assert_eq!(u.tokens_valid_after, Some(NOW));
+}
+
+async fn revoking_a_refresh_token_marks_its_session(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "r", &[]);
+    add_user(&store, &p, &u).await;
+    let keep = refresh(&p, &u, "keep");
+    let drop = refresh(&p, &u, "drop");
+    store.put_refresh_token(&keep).await.expect("keep");
+    store.put_refresh_token(&drop).await.expect("drop");
+    assert!(store
+        .revoke_refresh_token(&drop.token_hash, NOW + 1000)
+        .await
+        .expect("revoke"));
+    assert!(!store
+        .revoke_refresh_token("unknown", NOW + 1000)
+        .await
+        .expect("unknown"));
+    let u = store.get_user(&p.id, "r").await.expect("get").expect("u");
+    assert_eq!(u.revoked_origins.len(), 1);
+    assert_eq!(u.revoked_origins[0].origin_jti, "drop");
+    assert_eq!(u.revoked_origins[0].until, NOW + 1000);
+    assert!(
+        u.token_revoked(None, Some("drop"), NOW) && u.token_revoked(None, Some("drop"), NOW + 999)
+    );
+    assert!(!u.token_revoked(None, Some("keep"), NOW));
+    // Marks expire with the tokens they guard.
+    store.purge_expired(NOW + 1000).await.expect("purge");
+    let u = store.get_user(&p.id, "r").await.expect("get").expect("u");
+    assert!(u.revoked_origins.is_empty());
+}
+
+async fn a_totp_step_is_accepted_once_under_concurrency(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "otp", &[])).await;
+    for step in [100_i64, 101] {
+        let tasks = (0..30).map(|_| {
+            let (store, p) = (store.clone(), p.clone());
+            tokio::spawn(async move { store.claim_totp_step(&p.id, "otp", step).await })
+        });
+        let accepted = join_all(tasks)
+            .await
+            .into_iter()
+            .filter(|r| *r.as_ref().expect("task").as_ref().expect("claim"))
+            .count();
+        assert_eq!(accepted, 1, "step {step}");
+    }
+    // An earlier step never comes back.
+    assert!(!store.claim_totp_step(&p.id, "otp", 99).await.expect("old"));
+    let u = store.get_user(&p.id, "otp").await.expect("get").expect("u");
+    assert_eq!(u.totp_last_step, Some(101));
+}
+
+// ---------------------------------------------------------------------------
+// Single use: codes, challenge sessions, authorization codes
+// ---------------------------------------------------------------------------
+
+fn code(p: &UserPool, hash: &str) -> CodeRecord {
+    CodeRecord {
+        pool_id: p.id.clone(),
+        username_key: "coded".into(),
+        purpose: "forgot_password".into(),
+        code_hash: hash.into(),
+        expires: NOW + 60_000,
+        attempts: 0,
+    }
+}
+
+async fn a_code_is_used_once_by_concurrent_right_guesses(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "coded", &[])).await;
+    store.put_code(&code(&p, "right")).await.expect("put");
+    let tasks = (0..30).map(|_| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move { store.use_code(&code(&p, "right"), NOW, 5).await })
+    });
+    let outcomes: Vec<CodeUse> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("use"))
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == CodeUse::Accepted).count(),
+        1
+    );
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, CodeUse::Accepted | CodeUse::Expired)));
+}
+
+async fn concurrent_wrong_guesses_stop_at_the_limit(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "coded", &[])).await;
+    store.put_code(&code(&p, "right")).await.expect("put");
+    let tasks = (0..30).map(|i| {
+        let (store, p) = (store.clone(), p.clone());
+        tokio::spawn(async move {
+            store
+                .use_code(&code(&p, &format!("wrong{i}")), NOW, 5)
+                .await
+        })
+    });
+    let outcomes: Vec<CodeUse> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("use"))
+        .collect();
+    let mismatches: Vec<u32> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            CodeUse::Mismatch(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let mut sorted = mismatches.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == CodeUse::LimitExceeded)
+            .count(),
+        25
+    );
+    // The right code is refused now too.
+    assert_eq!(
+        store
+            .use_code(&code(&p, "right"), NOW, 5)
+            .await
+            .expect("use"),
+        CodeUse::LimitExceeded
+    );
+    // An expired code is gone.
+    store.put_code(&code(&p, "late")).await.expect("put");
+    assert_eq!(
+        store
+            .use_code(&code(&p, "late"), NOW + 60_000, 5)
+            .await
+            .expect("use"),
+        CodeUse::Expired
+    );
+}
+
+async fn sessions_and_authorization_codes_are_taken_once(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    store
+        .put_session(&ChallengeSession {
+            handle_hash: "session".into(),
+            pool_id: p.id.clone(),
+            client_id: "c".into(),
+            username: "u".into(),
+            challenge: "NEW_PASSWORD_REQUIRED".into(),
+            expires: NOW + 60_000,
+            data: serde_json::json!({}),
+        })
+        .await
+        .expect("session");
+    let tasks = (0..30).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take_session("session").await })
+    });
+    let taken = join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().expect("task").as_ref().expect("take").is_some())
+        .count();
+    assert_eq!(taken, 1);
+
+    store
+        .put_authorization_code(&AuthorizationCode {
+            code_hash: "code".into(),
+            pool_id: p.id.clone(),
+            client_id: "c".into(),
+            username_key: "u".into(),
+            sub: "s".into(),
+            redirect_uri: "https://x/cb".into(),
+            scope: "openid".into(),
+            nonce: None,
+            code_challenge: None,
+            code_challenge_method: None,
+            auth_time: NOW / 1000,
+            origin_jti: "o".into(),
+            created: NOW,
+            expires: NOW + 60_000,
+        })
+        .await
+        .expect("code");
+    let tasks = (0..30).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take_authorization_code("code").await })
+    });
+    let taken = join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().expect("task").as_ref().expect("take").is_some())
+        .count();
+    assert_eq!(taken, 1);
+}
+
+// ---------------------------------------------------------------------------
+// Pools and listings
+// ---------------------------------------------------------------------------
+
+async fn pools_are_written_with_compare_and_swap(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    assert_eq!(p.version, 1);
+    let mut a = p.clone();
+    a.name = "a".into();
+    let mut b = p.clone();
+    b.name = "b".into();
+    assert_eq!(store.update_pool(&a).await.expect("a"), Write::Done);
+    assert_eq!(store.update_pool(&b).await.expect("b"), Write::Stale);
+    let now = store.get_pool(&p.id).await.expect("get").expect("pool");
+    assert_eq!((now.name.as_str(), now.version), ("a", 2));
+    let mut gone = pool(&unique_pool_id(), &[], &[]);
+    gone.version = 1;
+    assert_eq!(
+        store.update_pool(&gone).await.expect("gone"),
+        Write::Missing
+    );
+}
+
+async fn list_users_pages_by_prefix_and_exact_filters(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    for i in 0..25 {
+        let email = format!(
+            "{}{i:02}@example.com",
+            if i % 2 == 0 { "Even" } else { "odd" }
+        );
+        add_user(
+            &store,
+            &p,
+            &user(&p.id, &format!("user{i:02}"), &[("email", &email)]),
+        )
+        .await;
+    }
+    let collect = |filter: Option<UserFilter>, limit: usize| {
+        let store = store.clone();
+        let pool_id = p.id.clone();
+        async move {
+            let mut names = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = store
+                    .list_users(&pool_id, filter.as_ref(), cursor.as_deref(), limit)
+                    .await
+                    .expect("page");
+                assert!(page.users.len() <= limit);
+                names.extend(page.users.into_iter().map(|u| u.username));
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return names,
+                }
+            }
+        }
+    };
+    let all = collect(None, 7).await;
+    assert_eq!(
+        all,
+        (0..25).map(|i| format!("user{i:02}")).collect::<Vec<_>>()
+    );
+    let even = collect(
+        Some(UserFilter {
+            attribute: FilterAttribute::Email,
+            prefix: true,
+            value: "EVEN".into(),
+        }),
+        4,
+    )
+    .await;
+    assert_eq!(
+        even,
+        (0..25)
+            .step_by(2)
+            .map(|i| format!("user{i:02}"))
+            .collect::<Vec<_>>()
+    );
+    let one = collect(
+        Some(UserFilter {
+            attribute: FilterAttribute::Email,
+            prefix: false,
+            value: "odd03@EXAMPLE.com".into(),
+        }),
+        4,
+    )
+    .await;
+    assert_eq!(one, vec!["user03".to_owned()]);
+    let enabled = collect(
+        Some(UserFilter {
+            attribute: FilterAttribute::Enabled,
+            prefix: false,
+            value: "Enabled".into(),
+        }),
+        10,
+    )
+    .await;
+    assert_eq!(enabled.len(), 25);
+    assert!(matches!(
+        store.list_users(&p.id, None, Some("garbage"), 5).await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+async fn aliases_of_a_user_are_listed_by_pool_settings(_store: Arc<dyn Store>) {
+    // The alias rule itself (no store involved), checked here beside its use.
+    let p = pool("us-east-1_x", &["email"], &[]);
+    let u = user(&p.id, "u", &[("email", "A@B.c"), ("phone_number", "+1555")]);
+    assert_eq!(
+        p.alias_keys(&u),
+        vec![AliasKey {
+            kind: "email".into(),
+            value: "a@b.c".into()
+        }]
+    );
+    let p = pool("us-east-1_y", &[], &["phone_number", "preferred_username"]);
+    let mut u = user(
+        &p.id,
+        "u",
+        &[("phone_number", "+1555"), ("preferred_username", "Ann")],
+    );
+    assert_eq!(p.alias_keys(&u).len(), 1);
+    u.set_attribute("phone_number_verified", Some("true"));
+    let kinds: BTreeMap<_, _> = p
+        .alias_keys(&u)
+        .into_iter()
+        .map(|k| (k.kind, k.value))
+        .collect();
+    assert_eq!(kinds.get("phone_number").map(String::as_str), Some("+1555"));
+    assert_eq!(
+        kinds.get("preferred_username").map(String::as_str),
+        Some("ann")
+    );
+}
+
+engines! {
+    concurrent_compare_and_swap_loses_no_update,
+    a_stale_write_is_refused_and_a_missing_user_reported,
+    concurrent_inserts_of_one_username_admit_exactly_one,
+    concurrent_inserts_of_one_alias_admit_exactly_one,
+    an_alias_is_unique_only_once_verified_and_moves_with_updates,
+    deleting_a_user_leaves_nothing_that_refers_to_it,
+    a_membership_added_while_the_user_is_deleted_does_not_survive,
+    concurrent_failures_all_count_and_lock,
+    sign_out_and_disable_during_writes_both_stick,
+    revoking_a_refresh_token_marks_its_session,
+    a_totp_step_is_accepted_once_under_concurrency,
+    a_code_is_used_once_by_concurrent_right_guesses,
+    concurrent_wrong_guesses_stop_at_the_limit,
+    sessions_and_authorization_codes_are_taken_once,
+    pools_are_written_with_compare_and_swap,
+    list_users_pages_by_prefix_and_exact_filters,
+    aliases_of_a_user_are_listed_by_pool_settings,
+}
