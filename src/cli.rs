@@ -30,6 +30,23 @@ pub enum Command {
     },
     /// Measure one argon2id password hash with the configured cost (for benchmarks).
     HashBench(HashArgs),
+    /// Rotate a pool's signing keys: the new keys are published now and sign
+    /// after the lead; the old ones stay published until their tokens expire.
+    RotateKeys(RotateKeysArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateKeysArgs {
+    /// The pool whose ID- and access-token keys are replaced.
+    #[arg(long)]
+    pub pool: String,
+    /// Seconds the new keys are published before they sign (every JWKS
+    /// consumer must refresh within it).
+    #[arg(long, default_value_t = crate::keys::DEFAULT_LEAD_SECS)]
+    pub lead_secs: u32,
+    /// The data directory of the server (its SQLite database).
+    #[arg(long, env = "COGNATE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

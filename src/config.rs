@@ -36,6 +36,9 @@ pub struct ConfigFile {
     /// The API gateway (see `cognate_gateway::config`); none when absent.
     #[serde(default)]
     pub gateway: Option<cognate_gateway::GatewayConfig>,
+    /// Scheduled rotation of every pool's signing keys.
+    #[serde(default)]
+    pub signing_keys: Option<crate::keys::SigningKeysConfig>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod delivery;
 mod gateway;
+mod keys;
 mod server;
 
 use clap::Parser;
@@ -36,6 +37,16 @@ fn main() -> std::process::ExitCode {
         }
         Command::CheckConfig { file } => check_config(&file),
         Command::HashBench(args) => hash_bench(&args),
+        Command::RotateKeys(args) => {
+            init_logging("warn");
+            match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(server::rotate_keys(args)),
+                Err(e) => Err(e.into()),
+            }
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -142,7 +142,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         gateway_running = Some(running);
     }
 
-    // Expired sessions, codes and refresh tokens are purged in the background.
+    if let Some(keys) = config_file
+        .as_ref()
+        .and_then(|(_, f)| f.signing_keys.clone())
+    {
+        crate::keys::schedule(service.clone(), keys);
+    }
+
+    // Expired sessions, codes and refresh tokens are purged in the background
+    // (and signing keys retired once every token they signed has expired).
     let purge_store = store.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -190,6 +198,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `cognate rotate-keys`: the store of a data directory, the service on it
+/// and one rotation.
+pub async fn rotate_keys(args: crate::cli::RotateKeysArgs) -> anyhow::Result<()> {
+    let db_path = args.data_dir.join("cognate.db");
+    if !db_path.is_file() {
+        anyhow::bail!("no database at {} (--data-dir)", db_path.display());
+    }
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&db_path)
+            .with_context(|| format!("cannot open database {}", db_path.display()))?,
+    );
+    let service = UserPools::new(
+        store,
+        Arc::new(SystemClock),
+        PasswordHasher::new(PasswordParams::default()).context("argon2 parameters")?,
+        Arc::new(DevOutbox::new(args.data_dir.join("outbox.jsonl"))),
+        ServiceConfig {
+            public_url: String::new(),
+            region: String::new(),
+            account_id: String::new(),
+        },
+    );
+    crate::keys::rotate_now(&service, &args.pool, args.lead_secs).await
 }
 
 /// The host and port of an SMTP URL, without credentials, for the banner.

@@ -552,7 +552,11 @@ pub enum FilterAttribute {
     Enabled,
 }
 
-/// A signing key of a pool, as stored.
+/// A signing key of a pool, as stored. A key is published in the JWKS
+/// from its creation until `published_until` (then retired), and signs
+/// from `signs_from` until `signs_until`: a rotation publishes the new key
+/// before it signs anything, and keeps the old one published until every
+/// token it signed has expired.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredKey {
     pub pool_id: String,
@@ -561,6 +565,23 @@ pub struct StoredKey {
     pub purpose: String,
     pub pkcs8: Vec<u8>,
     pub created: Millis,
+    pub signs_from: Millis,
+    /// `None` while it is the newest key of its purpose.
+    pub signs_until: Option<Millis>,
+    /// `None` while it signs; set by the rotation that replaces it.
+    pub published_until: Option<Millis>,
+}
+
+impl StoredKey {
+    /// Whether the key signs tokens at `now`.
+    pub fn signs_at(&self, now: Millis) -> bool {
+        self.signs_from <= now && self.signs_until.is_none_or(|u| now < u)
+    }
+
+    /// Whether the key is in the JWKS at `now` (and verifies tokens).
+    pub fn published_at(&self, now: Millis) -> bool {
+        self.published_until.is_none_or(|u| now < u)
+    }
 }
 
 /// The state of a sign-in between a challenge and its answer. Stored under

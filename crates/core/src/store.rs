@@ -108,7 +108,21 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a pool and everything in it; false if it did not exist.
     async fn delete_pool(&self, pool_id: &str) -> StoreResult<bool>;
     async fn count_users(&self, pool_id: &str) -> StoreResult<u64>;
+    /// Every key of a pool not yet retired (purged), oldest first.
     async fn list_keys(&self, pool_id: &str) -> StoreResult<Vec<StoredKey>>;
+    /// Rotates a pool's keys in one transaction: each key that signs
+    /// `new_keys`' purposes now (`signs_until` unset) stops signing at the
+    /// new key's `signs_from` and stays published until `old_published_until`;
+    /// the new keys are inserted. With `unless_newer_than`, nothing happens
+    /// (false) if some key of the pool started signing after that instant,
+    /// so concurrent scheduled rotations rotate once.
+    async fn rotate_keys(
+        &self,
+        pool_id: &str,
+        new_keys: &[StoredKey],
+        old_published_until: Millis,
+        unless_newer_than: Option<Millis>,
+    ) -> StoreResult<bool>;
 
     // -- app clients
     /// `Conflict` if the client id exists.
@@ -331,6 +345,6 @@ pub trait Store: Send + Sync + 'static {
 
     // -- housekeeping
     /// Deletes expired sessions, codes, authorization codes, refresh tokens
-    /// and revocation marks.
+    /// and revocation marks, and retires signing keys past `published_until`.
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64>;
 }

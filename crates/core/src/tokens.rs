@@ -1,7 +1,8 @@
 //! What goes into ID and access tokens, how long they live, and the check of
 //! an access token presented to the user APIs. Signing keys are loaded from
-//! the store once per pool and kept parsed in memory (a key never changes
-//! under its kid, so the cache cannot go stale; an unknown kid reloads).
+//! the store per pool and kept parsed in memory; the set is read again every
+//! [`KEY_REFRESH_MS`] (a rotation by another instance publishes new keys long
+//! before they sign) and on an unknown kid (at most once a second).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -17,18 +18,62 @@ use crate::store::Store;
 /// The scope of tokens issued by the API sign-in flows.
 pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 
-/// The signing keys of one pool.
+/// One parsed key of a pool with its publication and signing windows.
+pub struct PoolKey {
+    pub stored: StoredKey,
+    pub signing: Arc<SigningKey>,
+}
+
+/// The signing keys of one pool, as loaded at `loaded_at`.
 pub struct PoolKeys {
-    pub id_token_key: Arc<SigningKey>,
-    pub access_token_key: Arc<SigningKey>,
-    pub verifying: Vec<VerifyingKey>,
+    pub keys: Vec<PoolKey>,
+    loaded_at: i64,
 }
 
 impl PoolKeys {
-    pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
-        self.verifying.iter().find(|k| k.kid() == kid)
+    /// The key that signs `purpose` (`id` or `access`) tokens at `now`: the
+    /// latest-starting key whose signing window holds `now`.
+    pub fn signing_key(&self, purpose: &str, now: i64) -> Result<&Arc<SigningKey>> {
+        self.keys
+            .iter()
+            .filter(|k| k.stored.purpose == purpose && k.stored.signs_at(now))
+            .max_by_key(|k| k.stored.signs_from)
+            .or_else(|| {
+                // Windows say nobody signs (a clock far off the rotation's):
+                // the newest key that has started.
+                self.keys
+                    .iter()
+                    .filter(|k| k.stored.purpose == purpose && k.stored.signs_from <= now)
+                    .max_by_key(|k| k.stored.signs_from)
+            })
+            .map(|k| &k.signing)
+            .ok_or_else(|| Error::internal(format!("no {purpose} signing key")))
+    }
+
+    /// A published key by kid (retired keys verify nothing).
+    pub fn verifying_key(&self, kid: &str, now: i64) -> Option<&VerifyingKey> {
+        self.keys
+            .iter()
+            .find(|k| k.stored.kid == kid && k.stored.published_at(now))
+            .map(|k| k.signing.verifying_key())
+    }
+
+    /// The keys of the JWKS at `now`: every key not retired, including a
+    /// rotation's new keys before they sign.
+    pub fn published(&self, now: i64) -> impl Iterator<Item = &VerifyingKey> {
+        self.keys
+            .iter()
+            .filter(move |k| k.stored.published_at(now))
+            .map(|k| k.signing.verifying_key())
     }
 }
+
+/// How long a pool's loaded keys are used before they are read again, so
+/// a rotation made by another instance is seen (it publishes new keys
+/// well before they sign: see `UserPools::rotate_keys`).
+pub const KEY_REFRESH_MS: i64 = 10_000;
+/// An unknown kid reloads a pool's keys at most this often.
+const UNKNOWN_KID_RELOAD_MS: i64 = 1_000;
 
 /// Parsed signing keys by pool id.
 #[derive(Default)]
@@ -37,8 +82,14 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    /// Creates the two keys of a new pool (one for ID, one for access tokens).
+    /// Creates the two keys of a new pool (one for ID, one for access
+    /// tokens), signing from `now`.
     pub fn generate_pool_keys(pool_id: &str, now: i64) -> Result<Vec<StoredKey>> {
+        Self::generate_keys(pool_id, now, now)
+    }
+
+    /// Two new keys (ID and access) created at `now` that sign from `signs_from`.
+    pub fn generate_keys(pool_id: &str, now: i64, signs_from: i64) -> Result<Vec<StoredKey>> {
         let mut out = Vec::with_capacity(2);
         for purpose in ["id", "access"] {
             let key = SigningKey::generate().map_err(|e| Error::internal(e.to_string()))?;
@@ -48,17 +99,41 @@ impl KeyCache {
                 purpose: purpose.to_owned(),
                 pkcs8: key.pkcs8().to_vec(),
                 created: now,
+                signs_from,
+                signs_until: None,
+                published_until: None,
             });
         }
         Ok(out)
     }
 
-    /// The keys of a pool, loading them on first use.
-    pub async fn get(&self, store: &dyn Store, pool_id: &str) -> Result<Arc<PoolKeys>> {
+    /// The keys of a pool, loaded on first use and read again every
+    /// [`KEY_REFRESH_MS`].
+    pub async fn get(&self, store: &dyn Store, pool_id: &str, now: i64) -> Result<Arc<PoolKeys>> {
         if let Some(keys) = self.cached(pool_id) {
+            if now - keys.loaded_at < KEY_REFRESH_MS && now >= keys.loaded_at {
+                return Ok(keys);
+            }
+        }
+        self.reload(store, pool_id, now).await
+    }
+
+    /// The keys of a pool that should know `kid`: reloaded (at most once
+    /// a second) when the loaded set does not.
+    pub async fn for_kid(
+        &self,
+        store: &dyn Store,
+        pool_id: &str,
+        kid: &str,
+        now: i64,
+    ) -> Result<Arc<PoolKeys>> {
+        let keys = self.get(store, pool_id, now).await?;
+        if keys.verifying_key(kid, now).is_some()
+            || (now - keys.loaded_at < UNKNOWN_KID_RELOAD_MS && now >= keys.loaded_at)
+        {
             return Ok(keys);
         }
-        self.reload(store, pool_id).await
+        self.reload(store, pool_id, now).await
     }
 
     fn cached(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
@@ -66,31 +141,36 @@ impl KeyCache {
     }
 
     /// Loads a pool's keys from the store, replacing the cached set.
-    pub async fn reload(&self, store: &dyn Store, pool_id: &str) -> Result<Arc<PoolKeys>> {
+    pub async fn reload(
+        &self,
+        store: &dyn Store,
+        pool_id: &str,
+        now: i64,
+    ) -> Result<Arc<PoolKeys>> {
         let stored = store.list_keys(pool_id).await?;
-        let mut id_key = None;
-        let mut access_key = None;
-        let mut verifying = Vec::with_capacity(stored.len());
-        for k in &stored {
-            let key = Arc::new(
-                SigningKey::from_pkcs8(&k.kid, &k.pkcs8)
-                    .map_err(|e| Error::internal(e.to_string()))?,
-            );
-            verifying.push(key.verifying_key().clone());
-            // The newest key of each purpose signs.
-            match k.purpose.as_str() {
-                "id" => id_key = Some(key),
-                "access" => access_key = Some(key),
-                _ => {}
-            }
-        }
-        let (Some(id_token_key), Some(access_token_key)) = (id_key, access_key) else {
+        if stored.is_empty() {
             return Err(Error::pool_not_found(pool_id));
-        };
+        }
+        // A kid never changes its key: reuse the parsed ones.
+        let previous = self.cached(pool_id);
+        let mut keys = Vec::with_capacity(stored.len());
+        for k in stored {
+            let parsed = previous
+                .as_ref()
+                .and_then(|p| p.keys.iter().find(|old| old.stored.kid == k.kid))
+                .map(|old| old.signing.clone());
+            let signing = match parsed {
+                Some(s) => s,
+                None => Arc::new(
+                    SigningKey::from_pkcs8(&k.kid, &k.pkcs8)
+                        .map_err(|e| Error::internal(e.to_string()))?,
+                ),
+            };
+            keys.push(PoolKey { stored: k, signing });
+        }
         let keys = Arc::new(PoolKeys {
-            id_token_key,
-            access_token_key,
-            verifying,
+            keys,
+            loaded_at: now,
         });
         if let Ok(mut m) = self.pools.write() {
             m.insert(pool_id.to_owned(), keys.clone());
@@ -432,7 +512,7 @@ pub async fn verify_access_token_with_scope(
         Some(hit) => (hit.0.clone(), hit.1.clone()),
         None => {
             let (pool_id, claims) =
-                verify_access_token_uncached(keys, store, public_url, token).await?;
+                verify_access_token_uncached(keys, store, public_url, token, now * 1000).await?;
             cache.put(key, Arc::new((pool_id.clone(), claims.clone())));
             (pool_id, claims)
         }
@@ -462,6 +542,7 @@ async fn verify_access_token_uncached(
     store: &dyn Store,
     public_url: &str,
     token: &str,
+    now_ms: i64,
 ) -> Result<(String, AccessClaims)> {
     let invalid = || Error::not_authorized("Invalid Access Token");
     let decoded = jws::decode(token).map_err(|_| invalid())?;
@@ -474,11 +555,11 @@ async fn verify_access_token_uncached(
         .ok_or_else(invalid)?
         .to_owned();
     let kid = decoded.kid().ok_or_else(invalid)?;
-    let mut pool_keys = keys.get(store, &pool_id).await.map_err(|_| invalid())?;
-    if pool_keys.verifying_key(kid).is_none() {
-        pool_keys = keys.reload(store, &pool_id).await.map_err(|_| invalid())?;
-    }
-    let key = pool_keys.verifying_key(kid).ok_or_else(invalid)?;
+    let pool_keys = keys
+        .for_kid(store, &pool_id, kid, now_ms)
+        .await
+        .map_err(|_| invalid())?;
+    let key = pool_keys.verifying_key(kid, now_ms).ok_or_else(invalid)?;
     key.verify(decoded.signing_input.as_bytes(), &decoded.signature)
         .map_err(|_| invalid())?;
     if claims.token_use != "access" {

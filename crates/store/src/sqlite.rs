@@ -53,6 +53,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_rules",
         include_str!("../migrations/sqlite/0005_rules.sql"),
     ),
+    (
+        "0006_key_rotation",
+        include_str!("../migrations/sqlite/0006_key_rotation.sql"),
+    ),
 ];
 
 const READERS: usize = 4;
@@ -281,9 +285,7 @@ fn refresh_user_rows(tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
     Ok(())
 }
 
-fn user_from_row(
-    row: &Row<'_>,
-) -> rusqlite::Result<UserRow> {
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -409,6 +411,27 @@ fn put_aliases(
     Ok(())
 }
 
+fn insert_keys(tx: &rusqlite::Transaction<'_>, keys: &[StoredKey]) -> StoreResult<()> {
+    for k in keys {
+        tx.execute(
+            "INSERT INTO signing_keys (pool_id, kid, purpose, pkcs8, created, signs_from, signs_until, published_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                k.pool_id,
+                k.kid,
+                k.purpose,
+                k.pkcs8,
+                k.created,
+                k.signs_from,
+                k.signs_until,
+                k.published_until
+            ],
+        )
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
 fn bind(values: &[SqlValue]) -> Vec<Box<dyn rusqlite::ToSql>> {
     values
         .iter()
@@ -434,13 +457,7 @@ impl Store for SqliteStore {
                 params![id, name, created, data],
             )
             .map_err(map_err)?;
-            for k in keys {
-                tx.execute(
-                    "INSERT INTO signing_keys (pool_id, kid, purpose, pkcs8, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![k.pool_id, k.kid, k.purpose, k.pkcs8, k.created],
-                )
-                .map_err(map_err)?;
-            }
+            insert_keys(&tx, &keys)?;
             tx.commit().map_err(backend)
         })
         .await
@@ -545,7 +562,8 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT pool_id, kid, purpose, pkcs8, created FROM signing_keys WHERE pool_id = ?1 ORDER BY created, kid",
+                    "SELECT pool_id, kid, purpose, pkcs8, created, signs_from, signs_until, published_until
+                     FROM signing_keys WHERE pool_id = ?1 ORDER BY signs_from, created, kid",
                 )
                 .map_err(backend)?;
             let rows = stmt
@@ -556,10 +574,52 @@ impl Store for SqliteStore {
                         purpose: r.get(2)?,
                         pkcs8: r.get(3)?,
                         created: r.get(4)?,
+                        signs_from: r.get(5)?,
+                        signs_until: r.get(6)?,
+                        published_until: r.get(7)?,
                     })
                 })
                 .map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn rotate_keys(
+        &self,
+        pool_id: &str,
+        new_keys: &[StoredKey],
+        old_published_until: Millis,
+        unless_newer_than: Option<Millis>,
+    ) -> StoreResult<bool> {
+        let (pool_id, keys) = (pool_id.to_owned(), new_keys.to_vec());
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            if let Some(t) = unless_newer_than {
+                let newest: Option<i64> = tx
+                    .query_row(
+                        "SELECT max(signs_from) FROM signing_keys WHERE pool_id = ?1",
+                        [&pool_id],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)?;
+                if newest.is_some_and(|n| n > t) {
+                    return Ok(false);
+                }
+            }
+            for k in &keys {
+                tx.execute(
+                    "UPDATE signing_keys SET signs_until = ?3, published_until = ?4
+                     WHERE pool_id = ?1 AND purpose = ?2 AND signs_until IS NULL",
+                    params![pool_id, k.purpose, k.signs_from, old_published_until],
+                )
+                .map_err(backend)?;
+            }
+            insert_keys(&tx, &keys)?;
+            tx.commit().map_err(backend)?;
+            Ok(true)
         })
         .await
     }
@@ -1596,6 +1656,7 @@ impl Store for SqliteStore {
                 "DELETE FROM refresh_tokens WHERE expires <= ?1",
                 "DELETE FROM authorization_codes WHERE expires <= ?1",
                 "DELETE FROM revoked_sessions WHERE until <= ?1",
+                "DELETE FROM signing_keys WHERE published_until <= ?1",
             ] {
                 n += conn.execute(sql, [now]).map_err(backend)? as u64;
             }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
-    PoolSettings, RefreshTokenRecord, User, UserFilter, UserPool, UserStatus,
+    PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool, UserStatus,
 };
 use cognate_core::store::{CodeUse, LockoutPolicy, Store, Write};
 use futures_util::future::join_all;
@@ -943,7 +943,79 @@ async fn aliases_of_a_user_are_listed_by_pool_settings(_store: Arc<dyn Store>) {
     );
 }
 
+fn key(p: &UserPool, kid: &str, purpose: &str, signs_from: i64) -> StoredKey {
+    StoredKey {
+        pool_id: p.id.clone(),
+        kid: kid.to_owned(),
+        purpose: purpose.to_owned(),
+        pkcs8: vec![1, 2, 3],
+        created: signs_from,
+        signs_from,
+        signs_until: None,
+        published_until: None,
+    }
+}
+
+async fn keys_rotate_in_one_step_and_retire_when_due(store: Arc<dyn Store>) {
+    let p = pool(&unique_pool_id(), &[], &[]);
+    store
+        .insert_pool(
+            &p,
+            &[key(&p, "id1", "id", NOW), key(&p, "ac1", "access", NOW)],
+        )
+        .await
+        .expect("pool");
+    let later = NOW + 90 * 86_400_000;
+    let new = [
+        key(&p, "id2", "id", later + 60_000),
+        key(&p, "ac2", "access", later + 60_000),
+    ];
+    // Scheduled rotations racing: one wins.
+    let tasks = (0..10).map(|_| {
+        let (store, p, new) = (store.clone(), p.clone(), new.clone());
+        tokio::spawn(async move {
+            store
+                .rotate_keys(&p.id, &new, later + 86_400_000, Some(later - 1))
+                .await
+        })
+    });
+    let wins = join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(Ok(true))))
+        .count();
+    assert_eq!(wins, 1);
+    let keys = store.list_keys(&p.id).await.expect("keys");
+    assert_eq!(keys.len(), 4);
+    let by_kid = |kid: &str| keys.iter().find(|k| k.kid == kid).expect("kid").clone();
+    assert_eq!(by_kid("id1").signs_until, Some(later + 60_000));
+    assert_eq!(by_kid("id1").published_until, Some(later + 86_400_000));
+    assert_eq!(by_kid("ac1").signs_until, Some(later + 60_000));
+    assert_eq!(by_kid("id2").signs_until, None);
+    assert!(by_kid("id1").signs_at(later) && !by_kid("id2").signs_at(later));
+    assert!(by_kid("id2").signs_at(later + 60_000) && !by_kid("id1").signs_at(later + 60_000));
+    store
+        .purge_expired(later + 86_400_000 - 1)
+        .await
+        .expect("purge");
+    assert_eq!(store.list_keys(&p.id).await.expect("keys").len(), 4);
+    store
+        .purge_expired(later + 86_400_000)
+        .await
+        .expect("purge");
+    let left: Vec<String> = store
+        .list_keys(&p.id)
+        .await
+        .expect("keys")
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&"id2".to_owned()) && left.contains(&"ac2".to_owned()));
+}
+
 engines! {
+    keys_rotate_in_one_step_and_retire_when_due,
     concurrent_compare_and_swap_loses_no_update,
     a_stale_write_is_refused_and_a_missing_user_reported,
     concurrent_inserts_of_one_username_admit_exactly_one,

@@ -882,9 +882,9 @@ impl UserPools {
         event: &SignInEvent,
         options: IssueOptions<'_>,
     ) -> Result<IssuedTokens> {
-        let keys = self.keys.get(self.store.as_ref(), &pool.id).await?;
-        let lifetimes = tokens::lifetimes(client);
         let now_ms = self.now();
+        let keys = self.keys.get(self.store.as_ref(), &pool.id, now_ms).await?;
+        let lifetimes = tokens::lifetimes(client);
         let now = now_ms.div_euclid(1000);
         let issuer = self.issuer(&pool.id);
         let subject = tokens::TokenSubject {
@@ -911,7 +911,7 @@ impl UserPools {
         let sign = |key: &cognate_crypto::SigningKey, claims: &serde_json::Value| {
             key.sign(claims).map_err(|e| Error::internal(e.to_string()))
         };
-        let access_token = sign(&keys.access_token_key, &access_claims)?;
+        let access_token = sign(keys.signing_key("access", now_ms)?, &access_claims)?;
         let id_token = if options.id_token {
             if let Some(nonce) = options.nonce {
                 id_extra.insert("nonce".into(), json!(nonce));
@@ -920,7 +920,7 @@ impl UserPools {
                 id_extra.insert("at_hash".into(), json!(tokens::at_hash(&access_token)));
             }
             let id_claims = tokens::id_token_claims(&subject, lifetimes.id, Some(&id_extra));
-            Some(sign(&keys.id_token_key, &id_claims)?)
+            Some(sign(keys.signing_key("id", now_ms)?, &id_claims)?)
         } else {
             None
         };

@@ -137,6 +137,11 @@ impl UserPools {
         self.clock.now_millis()
     }
 
+    /// The service's clock, in milliseconds since the epoch.
+    pub fn now_millis(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
     /// A pool, from a short-lived in-process cache (see [`ShortCache`]).
     pub(crate) async fn pool(&self, pool_id: &str) -> Result<Arc<UserPool>> {
         if let Some(pool) = self.pools.get(pool_id, self.now()) {

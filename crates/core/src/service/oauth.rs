@@ -187,9 +187,10 @@ impl UserPools {
                 "The client has no custom scopes to grant.",
             ));
         }
-        let keys = self.keys.get(self.store.as_ref(), pool_id).await?;
+        let now_ms = self.now();
+        let keys = self.keys.get(self.store.as_ref(), pool_id, now_ms).await?;
         let lifetime = tokens::lifetimes(&client).access;
-        let now = self.now().div_euclid(1000);
+        let now = now_ms.div_euclid(1000);
         let claims = json!({
             "sub": client.client_id,
             "token_use": "access",
@@ -203,7 +204,7 @@ impl UserPools {
             "client_id": client.client_id,
         });
         let access_token = keys
-            .access_token_key
+            .signing_key("access", now_ms)?
             .sign(&claims)
             .map_err(|e| Error::internal(e.to_string()))?;
         Ok(OAuthTokens {

@@ -2,7 +2,7 @@
 
 use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{PoolSettings, UserPool};
+use crate::model::{PoolSettings, StoredKey, UserPool};
 use crate::schema::{self, SchemaInput};
 use crate::tokens::KeyCache;
 
@@ -191,13 +191,58 @@ impl UserPools {
         Ok(())
     }
 
-    /// The public keys of a pool, for its JWKS.
+    /// The public keys of a pool, for its JWKS: every key not retired,
+    /// including a rotation's new keys before they sign.
     pub async fn jwks(&self, pool_id: &str) -> Result<Vec<cognate_crypto::Jwk>> {
         self.pool(pool_id).await?;
-        let keys = self.keys.get(self.store.as_ref(), pool_id).await?;
-        Ok(keys.verifying.iter().map(|k| k.jwk().clone()).collect())
+        let now = self.now();
+        let keys = self.keys.get(self.store.as_ref(), pool_id, now).await?;
+        Ok(keys.published(now).map(|k| k.jwk().clone()).collect())
+    }
+
+    /// Rotates a pool's signing keys. New ID and access keys are published
+    /// at once and sign from `now + lead_ms`, so every JWKS consumer that
+    /// refreshes within the lead knows them before it sees a token they
+    /// signed (cognate-token refetches for an unknown kid at most every
+    /// 30 s; every cognate instance rereads a pool's keys every
+    /// [`KEY_REFRESH_MS`](crate::tokens::KEY_REFRESH_MS)).
+    /// The old keys stop signing then and stay published until every token
+    /// they signed has expired ([`KEY_RETIRE_AFTER_MS`] after). With
+    /// `only_if_older_than`, rotates only if no key started signing after
+    /// that instant (scheduled rotation; concurrent instances rotate once).
+    /// Returns the new keys, or `None` when nothing was due.
+    pub async fn rotate_keys(
+        &self,
+        pool_id: &str,
+        lead_ms: i64,
+        only_if_older_than: Option<i64>,
+    ) -> Result<Option<Vec<StoredKey>>> {
+        self.pool(pool_id).await?;
+        let now = self.now();
+        let signs_from = now + lead_ms.max(0);
+        let id = pool_id.to_owned();
+        let keys =
+            tokio::task::spawn_blocking(move || KeyCache::generate_keys(&id, now, signs_from))
+                .await
+                .map_err(|e| Error::internal(e.to_string()))??;
+        let rotated = self
+            .store
+            .rotate_keys(
+                pool_id,
+                &keys,
+                signs_from + KEY_RETIRE_AFTER_MS,
+                only_if_older_than,
+            )
+            .await?;
+        self.keys.forget(pool_id);
+        Ok(rotated.then_some(keys))
     }
 }
+
+/// How long a replaced key stays published after it stopped signing: the
+/// longest life of an ID or access token (one day) plus five minutes of
+/// clock skew, so no token it signed is refused.
+pub const KEY_RETIRE_AFTER_MS: i64 = (24 * 3600 + 300) * 1000;
 
 /// `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters.
 pub fn valid_pool_id(id: &str) -> bool {
