@@ -33,6 +33,19 @@ pub enum Command {
     /// Rotate a pool's signing keys: the new keys are published now and sign
     /// after the lead; the old ones stay published until their tokens expire.
     RotateKeys(RotateKeysArgs),
+    /// Write every pool with its keys, clients, groups, domains and users
+    /// (password hashes and MFA secrets included) as JSON Lines.
+    Export(ExportArgs),
+    /// Read a file written by `export` into the database; what exists already is kept.
+    Import(ImportArgs),
+}
+
+/// The database a tool command works on (the server's).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The data directory of the server (its SQLite database).
+    #[arg(long, env = "COGNATE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -44,9 +57,25 @@ pub struct RotateKeysArgs {
     /// consumer must refresh within it).
     #[arg(long, default_value_t = crate::keys::DEFAULT_LEAD_SECS)]
     pub lead_secs: u32,
-    /// The data directory of the server (its SQLite database).
-    #[arg(long, env = "COGNATE_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Where to write (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// A file written by `cognate export`.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, Args)]

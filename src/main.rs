@@ -7,6 +7,7 @@ mod delivery;
 mod gateway;
 mod keys;
 mod server;
+mod transfer;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -37,16 +38,9 @@ fn main() -> std::process::ExitCode {
         }
         Command::CheckConfig { file } => check_config(&file),
         Command::HashBench(args) => hash_bench(&args),
-        Command::RotateKeys(args) => {
-            init_logging("warn");
-            match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(server::rotate_keys(args)),
-                Err(e) => Err(e.into()),
-            }
-        }
+        Command::RotateKeys(args) => run_tool(server::rotate_keys(args)),
+        Command::Export(args) => run_tool(server::export(args)),
+        Command::Import(args) => run_tool(server::import(args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -55,6 +49,15 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// Runs a tool command (one that works on the database) to its end.
+fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    init_logging("warn");
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
 }
 
 /// Parses a config file and validates its gateway section.

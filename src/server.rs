@@ -200,22 +200,25 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cognate rotate-keys`: the store of a data directory, the service on it
-/// and one rotation.
-pub async fn rotate_keys(args: crate::cli::RotateKeysArgs) -> anyhow::Result<()> {
+/// The store of a tool command: the server's database, which must exist.
+async fn open_tool_store(args: &crate::cli::StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
     let db_path = args.data_dir.join("cognate.db");
     if !db_path.is_file() {
         anyhow::bail!("no database at {} (--data-dir)", db_path.display());
     }
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&db_path)
-            .with_context(|| format!("cannot open database {}", db_path.display()))?,
-    );
+    Ok(Arc::new(SqliteStore::open(&db_path).with_context(
+        || format!("cannot open database {}", db_path.display()),
+    )?))
+}
+
+/// `cognate rotate-keys`: the service on the server's database, and one rotation.
+pub async fn rotate_keys(args: crate::cli::RotateKeysArgs) -> anyhow::Result<()> {
+    let store = open_tool_store(&args.store).await?;
     let service = UserPools::new(
         store,
         Arc::new(SystemClock),
         PasswordHasher::new(PasswordParams::default()).context("argon2 parameters")?,
-        Arc::new(DevOutbox::new(args.data_dir.join("outbox.jsonl"))),
+        Arc::new(DevOutbox::new(args.store.data_dir.join("outbox.jsonl"))),
         ServiceConfig {
             public_url: String::new(),
             region: String::new(),
@@ -223,6 +226,56 @@ pub async fn rotate_keys(args: crate::cli::RotateKeysArgs) -> anyhow::Result<()>
         },
     );
     crate::keys::rotate_now(&service, &args.pool, args.lead_secs).await
+}
+
+/// `cognate export`.
+pub async fn export(args: crate::cli::ExportArgs) -> anyhow::Result<()> {
+    let store = open_tool_store(&args.store).await?;
+    let now = SystemClock.now_millis();
+    let (pools, users) = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            crate::transfer::export(&store, now, &mut out).await?
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            crate::transfer::export(&store, now, &mut out).await?
+        }
+    };
+    eprintln!("exported {pools} pool(s) and {users} user(s)");
+    Ok(())
+}
+
+/// `cognate import`.
+pub async fn import(args: crate::cli::ImportArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            args.store.data_dir.display()
+        )
+    })?;
+    let db_path = args.store.data_dir.join("cognate.db");
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&db_path)
+            .with_context(|| format!("cannot open database {}", db_path.display()))?,
+    );
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let report = crate::transfer::import(&store, &mut std::io::BufReader::new(file))
+        .await
+        .with_context(|| args.file.display().to_string())?;
+    for line in &report.skipped {
+        eprintln!("skipped {line}");
+    }
+    eprintln!(
+        "imported {} pool(s) and {} user(s); {} record(s) skipped",
+        report.pools,
+        report.users,
+        report.skipped.len()
+    );
+    Ok(())
 }
 
 /// The host and port of an SMTP URL, without credentials, for the banner.

@@ -87,6 +87,24 @@ pub struct SignInFailures {
     pub locked_until: Option<Millis>,
 }
 
+/// A user as an import or a restore brings it: the document with its hot
+/// state (`tokens_valid_after`, `totp_last_step`, `revoked_origins` of
+/// `user`), its aliases and the groups it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportUser {
+    pub user: User,
+    pub aliases: Vec<AliasKey>,
+    pub groups: Vec<String>,
+}
+
+/// What [`Store::import_users`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub inserted: u64,
+    /// Users left out, with why (username exists, alias taken, no such group).
+    pub skipped: Vec<(String, String)>,
+}
+
 /// A page of users and the cursor after its last one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserPage {
@@ -169,6 +187,13 @@ pub trait Store: Send + Sync + 'static {
         cursor: Option<&str>,
         limit: usize,
     ) -> StoreResult<UserPage>;
+
+    /// Inserts many users in one transaction (import, restore, Cognito's
+    /// user import jobs), each with its aliases, group memberships and hot
+    /// state. A user whose username exists, one of whose aliases another
+    /// user holds, or whose group does not exist is skipped (and reported);
+    /// the others are inserted.
+    async fn import_users(&self, users: &[ImportUser]) -> StoreResult<ImportOutcome>;
 
     // -- the hot state of a user
     /// Counts a failed sign-in (starting again at 1 when the previous one

@@ -21,7 +21,8 @@ use cognate_core::model::{
     RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
 };
 use cognate_core::store::{
-    CodeUse, LockoutPolicy, SignInFailures, Store, StoreResult, UserPage, Write,
+    CodeUse, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
+    UserPage, Write,
 };
 use cognate_crypto::digest::constant_time_eq;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
@@ -369,7 +370,7 @@ fn document<T: serde::de::DeserializeOwned>(
 /// Replaces the alias rows of a user (inside the caller's transaction);
 /// `AliasTaken` if another user holds one.
 fn put_aliases(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     pool_id: &str,
     username_key: &str,
     aliases: &[AliasKey],
@@ -870,6 +871,98 @@ impl Store for SqliteStore {
             };
             let users = rows.into_iter().map(user_of).collect::<StoreResult<_>>()?;
             Ok(page_of(users, limit, query.by_column))
+        })
+        .await
+    }
+
+    async fn import_users(&self, users: &[ImportUser]) -> StoreResult<ImportOutcome> {
+        let users = users.to_vec();
+        self.write(move |conn| {
+            let mut tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut outcome = ImportOutcome::default();
+            for item in &users {
+                let u = &item.user;
+                let c = user_columns(u)?;
+                let sp = tx.savepoint().map_err(backend)?;
+                let inserted = sp
+                    .prepare_cached(
+                        "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email,
+                         phone_number, preferred_username, name, given_name, family_name, data, version,
+                         tokens_valid_after, totp_last_step)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            u.pool_id,
+                            u.username_key,
+                            c.username,
+                            c.sub,
+                            c.status,
+                            c.enabled,
+                            c.email,
+                            c.phone_number,
+                            c.preferred_username,
+                            c.name,
+                            c.given_name,
+                            c.family_name,
+                            c.data,
+                            u.tokens_valid_after,
+                            u.totp_last_step
+                        ])
+                    });
+                let skipped = match inserted {
+                    Ok(_) => None,
+                    Err(e) if is_constraint(&e) => Some("the username or sub exists".to_owned()),
+                    Err(e) => return Err(backend(e)),
+                };
+                let skipped = match skipped {
+                    Some(why) => Some(why),
+                    None => match put_aliases(&sp, &u.pool_id, &u.username_key, &item.aliases) {
+                        Ok(()) => None,
+                        Err(StoreError::AliasTaken(kind)) => {
+                            Some(format!("another user has this {kind}"))
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                if skipped.is_none() {
+                    for r in &u.revoked_origins {
+                        sp.execute(
+                            "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+                             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                            params![u.pool_id, r.origin_jti, u.username_key, r.until],
+                        )
+                        .map_err(backend)?;
+                    }
+                }
+                let skipped = match skipped {
+                    Some(why) => Some(why),
+                    None => item.groups.iter().find_map(|g| {
+                        match sp.execute(
+                            "INSERT INTO group_members (pool_id, group_name, username_key) VALUES (?1, ?2, ?3)
+                             ON CONFLICT DO NOTHING",
+                            params![u.pool_id, g, u.username_key],
+                        ) {
+                            Ok(_) => None,
+                            Err(_) => Some(format!("no group {g}")),
+                        }
+                    }),
+                };
+                match skipped {
+                    None => {
+                        sp.commit().map_err(backend)?;
+                        outcome.inserted += 1;
+                    }
+                    Some(why) => {
+                        drop(sp); // rolls the savepoint back
+                        outcome.skipped.push((u.username.clone(), why));
+                    }
+                }
+            }
+            tx.commit().map_err(backend)?;
+            Ok(outcome)
         })
         .await
     }
