@@ -6,6 +6,7 @@ pub mod error;
 pub mod operation;
 mod ops;
 pub mod shapes;
+mod upload;
 pub mod validate;
 
 use std::sync::Arc;
@@ -27,10 +28,17 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// The router serving `POST /` (and CORS preflights for browser SDKs).
+/// The router serving `POST /` (and CORS preflights for browser SDKs), and
+/// the pre-signed upload URLs of user import jobs.
 pub fn router(service: Arc<UserPools>) -> Router {
     Router::new()
         .route("/", post(handle).options(preflight))
+        .route(
+            "/import-jobs/{job_id}",
+            axum::routing::put(upload::put_csv).layer(axum::extract::DefaultBodyLimit::max(
+                cognate_core::service::MAX_CSV_BYTES,
+            )),
+        )
         .with_state(service)
 }
 

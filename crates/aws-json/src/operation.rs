@@ -1,6 +1,8 @@
 //! The operations of the `cognito-idp` service model and the ones cognate
 //! implements, dispatched by `X-Amz-Target`.
 
+use std::sync::Arc;
+
 use cognate_core::UserPools;
 use serde_json::Value;
 
@@ -157,6 +159,12 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "CreateUserImportJob",
+    "DescribeUserImportJob",
+    "GetCSVHeader",
+    "ListUserImportJobs",
+    "StartUserImportJob",
+    "StopUserImportJob",
     "AdminAddUserToGroup",
     "AdminConfirmSignUp",
     "AdminCreateUser",
@@ -226,8 +234,18 @@ pub const IMPLEMENTED: &[&str] = &[
 ];
 
 /// Runs one operation on a request body.
-pub async fn dispatch(svc: &UserPools, operation: &str, body: &[u8]) -> Result<Value, ApiError> {
+pub async fn dispatch(
+    svc: &Arc<UserPools>,
+    operation: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     match operation {
+        "CreateUserImportJob" => ops::import_jobs::create_user_import_job(svc, body).await,
+        "GetCSVHeader" => ops::import_jobs::get_csv_header(svc, body).await,
+        "StartUserImportJob" => ops::import_jobs::start_user_import_job(svc, body).await,
+        "StopUserImportJob" => ops::import_jobs::stop_user_import_job(svc, body).await,
+        "DescribeUserImportJob" => ops::import_jobs::describe_user_import_job(svc, body).await,
+        "ListUserImportJobs" => ops::import_jobs::list_user_import_jobs(svc, body).await,
         "AdminConfirmSignUp" => ops::users::admin_confirm_sign_up(svc, body).await,
         "AdminCreateUser" => ops::users::admin_create_user(svc, body).await,
         "AdminDeleteUser" => ops::users::admin_delete_user(svc, body).await,

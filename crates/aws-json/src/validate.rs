@@ -138,6 +138,12 @@ impl Validator {
         self
     }
 
+    /// A required member that is absent.
+    pub fn missing(&mut self, member: &str) -> &mut Self {
+        self.fail(None, member, "Member must not be null");
+        self
+    }
+
     pub fn finish(&mut self) -> Result<(), ApiError> {
         match self.errors.len() {
             0 => Ok(()),

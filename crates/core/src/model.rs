@@ -709,3 +709,36 @@ impl ResourceServer {
             .map(|s| format!("{}/{}", self.identifier, s.name))
     }
 }
+
+/// A user import job (CreateUserImportJob): users from a CSV file uploaded
+/// to the job's pre-signed URL, created by StartUserImportJob.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserImportJob {
+    pub pool_id: String,
+    /// `import-<random>`.
+    pub job_id: String,
+    pub job_name: String,
+    pub cloudwatch_logs_role_arn: String,
+    /// Created, Pending, InProgress, Stopping, Stopped, Succeeded, Failed, Expired.
+    pub status: String,
+    pub created: Millis,
+    #[serde(default)]
+    pub started: Option<Millis>,
+    #[serde(default)]
+    pub completed: Option<Millis>,
+    #[serde(default)]
+    pub imported: u64,
+    #[serde(default)]
+    pub skipped: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub completion_message: Option<String>,
+    #[serde(default)]
+    pub password_hashing_algorithm: Option<String>,
+    /// SHA-256 of the secret in the pre-signed upload URL.
+    pub upload_secret_hash: String,
+    /// The pre-signed URL the CSV is PUT to (the secret in it is never stored).
+    #[serde(default)]
+    pub presigned_url: String,
+}

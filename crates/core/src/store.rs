@@ -26,7 +26,8 @@ use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
+    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    UserImportJob, UserPool,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -367,6 +368,31 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<ResourceServer>>;
     async fn update_resource_server(&self, server: &ResourceServer) -> StoreResult<bool>;
     async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
+
+    // -- user import jobs
+    /// `Conflict` if the job id exists.
+    async fn insert_import_job(&self, job: &UserImportJob) -> StoreResult<()>;
+    async fn get_import_job(
+        &self,
+        pool_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<UserImportJob>>;
+    /// A job by id alone (the upload URL names no pool).
+    async fn find_import_job(&self, job_id: &str) -> StoreResult<Option<UserImportJob>>;
+    /// Jobs of a pool, newest first, starting after the job `after`.
+    async fn list_import_jobs(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<UserImportJob>>;
+    /// Replaces a job if its status is one of `from` (a status transition
+    /// decided by the store: two Starts or a Stop racing a finish cannot
+    /// both win); false otherwise.
+    async fn update_import_job(&self, job: &UserImportJob, from: &[&str]) -> StoreResult<bool>;
+    /// Stores the CSV of a job still `Created`; false otherwise.
+    async fn put_import_csv(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<bool>;
+    async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>>;
 
     // -- housekeeping
     /// Deletes expired sessions, codes, authorization codes, refresh tokens

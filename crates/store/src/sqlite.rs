@@ -18,7 +18,8 @@ use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter, UserPool,
+    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    UserImportJob, UserPool,
 };
 use cognate_core::store::{
     CodeUse, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
@@ -57,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_key_rotation",
         include_str!("../migrations/sqlite/0006_key_rotation.sql"),
+    ),
+    (
+        "0007_user_import_jobs",
+        include_str!("../migrations/sqlite/0007_user_import_jobs.sql"),
     ),
 ];
 
@@ -1736,6 +1741,131 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn insert_import_job(&self, job: &UserImportJob) -> StoreResult<()> {
+        let data = to_json(job)?;
+        let (pool_id, job_id, created, status) = (
+            job.pool_id.clone(),
+            job.job_id.clone(),
+            job.created,
+            job.status.clone(),
+        );
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO user_import_jobs (pool_id, job_id, created, status, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![pool_id, job_id, created, status, data],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_import_job(
+        &self,
+        pool_id: &str,
+        job_id: &str,
+    ) -> StoreResult<Option<UserImportJob>> {
+        let (pool_id, job_id) = (pool_id.to_owned(), job_id.to_owned());
+        self.read(move |c| {
+            document(
+                c,
+                "SELECT data FROM user_import_jobs WHERE pool_id = ?1 AND job_id = ?2",
+                &[&pool_id, &job_id],
+            )
+        })
+        .await
+    }
+
+    async fn find_import_job(&self, job_id: &str) -> StoreResult<Option<UserImportJob>> {
+        let job_id = job_id.to_owned();
+        self.read(move |c| {
+            document(
+                c,
+                "SELECT data FROM user_import_jobs WHERE job_id = ?1",
+                &[&job_id],
+            )
+        })
+        .await
+    }
+
+    async fn list_import_jobs(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<UserImportJob>> {
+        let (pool_id, after) = (pool_id.to_owned(), after.map(str::to_owned));
+        self.read(move |c| match &after {
+            None => documents(
+                c,
+                "SELECT data FROM user_import_jobs WHERE pool_id = ?1
+                 ORDER BY created DESC, job_id DESC LIMIT ?2",
+                &[&pool_id, &(limit as i64)],
+            ),
+            Some(after) => documents(
+                c,
+                "SELECT j.data FROM user_import_jobs j, user_import_jobs a
+                 WHERE j.pool_id = ?1 AND a.pool_id = ?1 AND a.job_id = ?2
+                   AND (j.created < a.created OR (j.created = a.created AND j.job_id < a.job_id))
+                 ORDER BY j.created DESC, j.job_id DESC LIMIT ?3",
+                &[&pool_id, after, &(limit as i64)],
+            ),
+        })
+        .await
+    }
+
+    async fn update_import_job(&self, job: &UserImportJob, from: &[&str]) -> StoreResult<bool> {
+        let data = to_json(job)?;
+        let (pool_id, job_id, status) =
+            (job.pool_id.clone(), job.job_id.clone(), job.status.clone());
+        let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+        self.write(move |conn| {
+            // One conditional statement: the transition happens only from `from`.
+            let placeholders: Vec<String> =
+                (0..from.len()).map(|i| format!("?{}", i + 5)).collect();
+            let sql = format!(
+                "UPDATE user_import_jobs SET status = ?3, data = ?4
+                 WHERE pool_id = ?1 AND job_id = ?2 AND status IN ({})",
+                placeholders.join(", ")
+            );
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![&pool_id, &job_id, &status, &data];
+            values.extend(from.iter().map(|f| f as &dyn rusqlite::ToSql));
+            let n = conn.execute(&sql, values.as_slice()).map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn put_import_csv(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<bool> {
+        let (pool_id, job_id, csv) = (pool_id.to_owned(), job_id.to_owned(), csv.to_vec());
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE user_import_jobs SET csv = ?3 WHERE pool_id = ?1 AND job_id = ?2 AND status = 'Created'",
+                    params![pool_id, job_id, csv],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        let (pool_id, job_id) = (pool_id.to_owned(), job_id.to_owned());
+        self.read(move |c| {
+            let csv: Option<Option<Vec<u8>>> = c
+                .query_row(
+                    "SELECT csv FROM user_import_jobs WHERE pool_id = ?1 AND job_id = ?2",
+                    [&pool_id, &job_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(csv.flatten())
         })
         .await
     }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clients;
 pub mod domains;
 pub mod groups;
+pub mod import_jobs;
 pub mod mfa;
 pub mod pools;
 pub mod resource_servers;

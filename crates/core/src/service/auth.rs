@@ -256,6 +256,13 @@ impl UserPools {
             });
         };
         self.check_lockout(&user).await?;
+        if user.password_hash.is_none() && user.status == UserStatus::ResetRequired {
+            // Imported without a password: it must be set by the reset flow first.
+            return Err(Error::new(
+                ErrorKind::PasswordResetRequired,
+                "Password reset required for the user",
+            ));
+        }
         if !self
             .verify_password(password, user.password_hash.as_deref())
             .await?

@@ -63,7 +63,7 @@ pub(crate) fn code_digest(pool_id: &str, username_key: &str, purpose: &str, code
 impl UserPools {
     /// The username a new user is stored under, and the attributes with the
     /// sign-in email/phone filled in, for pools that sign in with them.
-    fn new_username(
+    pub(crate) fn new_username(
         &self,
         pool: &UserPool,
         requested: &str,
@@ -106,7 +106,12 @@ impl UserPools {
         Ok(cognate_crypto::random::uuid())
     }
 
-    fn blank_user(&self, pool: &UserPool, username: String, attributes: Vec<Attribute>) -> User {
+    pub(crate) fn blank_user(
+        &self,
+        pool: &UserPool,
+        username: String,
+        attributes: Vec<Attribute>,
+    ) -> User {
         let now = self.now();
         User {
             pool_id: pool.id.clone(),

@@ -1,0 +1,368 @@
+//! Cognito's user import: CreateUserImportJob, GetCSVHeader,
+//! StartUserImportJob, StopUserImportJob, DescribeUserImportJob,
+//! ListUserImportJobs, and the CSV upload to a job's pre-signed URL.
+//!
+//! A job is Created with a pre-signed URL (served by cognate itself, with a
+//! secret in the query); the CSV is PUT there; StartUserImportJob makes it
+//! Pending and a background task imports it (InProgress, then Succeeded,
+//! Failed or, after StopUserImportJob, Stopped). Imported users have no
+//! password and are RESET_REQUIRED, as in Cognito: their first sign-in
+//! answers PasswordResetRequiredException and ForgotPassword sets one.
+//! Every status change is a transition decided by the store, so two Starts
+//! (on one instance or two) import once.
+
+use std::sync::Arc;
+
+use super::{decode_token, encode_token, Page, UserPools};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{Attribute, UserImportJob, UserPool, UserStatus};
+use crate::schema;
+use crate::store::ImportUser;
+
+/// A CreateUserImportJob call.
+#[derive(Clone, Debug)]
+pub struct NewImportJob {
+    pub pool_id: String,
+    pub job_name: String,
+    pub cloudwatch_logs_role_arn: String,
+    pub password_hashing_algorithm: Option<String>,
+}
+
+/// The largest CSV accepted (Cognito's limit is 100 MB).
+pub const MAX_CSV_BYTES: usize = 100 * 1024 * 1024;
+/// Users written per store transaction; a Stop is noticed between batches.
+const BATCH: usize = 500;
+
+/// Why an upload to a pre-signed URL was refused (the S3-style answer).
+#[derive(Debug, PartialEq, Eq)]
+pub enum UploadError {
+    /// No such job, or the secret does not match.
+    Forbidden,
+    /// The job is past Created: the file can no longer change.
+    Conflict,
+    TooLarge,
+    Internal(String),
+}
+
+fn job_not_found(job_id: &str) -> Error {
+    Error::new(
+        ErrorKind::ResourceNotFound,
+        format!("Import job {job_id} does not exist."),
+    )
+}
+
+impl UserPools {
+    pub async fn create_user_import_job(&self, input: NewImportJob) -> Result<UserImportJob> {
+        self.pool(&input.pool_id).await?;
+        if let Some(algorithm) = &input.password_hashing_algorithm {
+            return Err(Error::invalid_parameter(format!(
+                "cognate does not import password hashes from CSV files (PasswordHashingAlgorithm {algorithm}); imported users reset their password, or move users with their hashes by `cognate export` and `cognate import`."
+            )));
+        }
+        let job_id = format!(
+            "import-{}",
+            cognate_crypto::random::base64url(8).replace(['_', '-'], "0")
+        );
+        let secret = cognate_crypto::random::base64url(32);
+        let job = UserImportJob {
+            pool_id: input.pool_id.clone(),
+            job_id: job_id.clone(),
+            job_name: input.job_name,
+            cloudwatch_logs_role_arn: input.cloudwatch_logs_role_arn,
+            status: "Created".into(),
+            created: self.now(),
+            started: None,
+            completed: None,
+            imported: 0,
+            skipped: 0,
+            failed: 0,
+            completion_message: None,
+            password_hashing_algorithm: None,
+            upload_secret_hash: cognate_crypto::digest::sha256_hex(secret.as_bytes()),
+            presigned_url: format!(
+                "{}/import-jobs/{job_id}?X-Amz-Signature={secret}",
+                self.config.public_url
+            ),
+        };
+        self.store.insert_import_job(&job).await?;
+        Ok(job)
+    }
+
+    /// GetCSVHeader: the pool's attributes (all but `sub`), then
+    /// `cognito:mfa_enabled` and `cognito:username`.
+    pub async fn csv_header(&self, pool_id: &str) -> Result<Vec<String>> {
+        let pool = self.pool(pool_id).await?;
+        Ok(csv_header(&pool))
+    }
+
+    /// The CSV PUT to a job's pre-signed URL.
+    pub async fn upload_import_csv(
+        &self,
+        job_id: &str,
+        secret: &str,
+        csv: &[u8],
+    ) -> std::result::Result<(), UploadError> {
+        let internal = |e: crate::StoreError| UploadError::Internal(e.to_string());
+        let job = self
+            .store
+            .find_import_job(job_id)
+            .await
+            .map_err(internal)?
+            .ok_or(UploadError::Forbidden)?;
+        let given = cognate_crypto::digest::sha256_hex(secret.as_bytes());
+        if !cognate_crypto::digest::constant_time_eq(
+            given.as_bytes(),
+            job.upload_secret_hash.as_bytes(),
+        ) {
+            return Err(UploadError::Forbidden);
+        }
+        if csv.len() > MAX_CSV_BYTES {
+            return Err(UploadError::TooLarge);
+        }
+        if self
+            .store
+            .put_import_csv(&job.pool_id, job_id, csv)
+            .await
+            .map_err(internal)?
+        {
+            Ok(())
+        } else {
+            Err(UploadError::Conflict)
+        }
+    }
+
+    pub async fn describe_user_import_job(
+        &self,
+        pool_id: &str,
+        job_id: &str,
+    ) -> Result<UserImportJob> {
+        self.pool(pool_id).await?;
+        self.store
+            .get_import_job(pool_id, job_id)
+            .await?
+            .ok_or_else(|| job_not_found(job_id))
+    }
+
+    pub async fn list_user_import_jobs(
+        &self,
+        pool_id: &str,
+        max: usize,
+        token: Option<&str>,
+    ) -> Result<Page<UserImportJob>> {
+        self.pool(pool_id).await?;
+        let after = token.map(decode_token).transpose()?;
+        let mut items = self
+            .store
+            .list_import_jobs(pool_id, after.as_deref(), max + 1)
+            .await?;
+        let next = if items.len() > max {
+            items.truncate(max);
+            items.last().map(|j| encode_token(&j.job_id))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    /// StartUserImportJob: Created → Pending, and the import runs in the
+    /// background on this instance.
+    pub async fn start_user_import_job(
+        self: &Arc<Self>,
+        pool_id: &str,
+        job_id: &str,
+    ) -> Result<UserImportJob> {
+        let mut job = self.describe_user_import_job(pool_id, job_id).await?;
+        if job.status != "Created" {
+            return Err(Error::new(
+                ErrorKind::PreconditionNotMet,
+                format!(
+                    "Import job {job_id} cannot be started: its status is {}.",
+                    job.status
+                ),
+            ));
+        }
+        job.status = "Pending".into();
+        job.started = Some(self.now());
+        if !self.store.update_import_job(&job, &["Created"]).await? {
+            return Err(Error::new(
+                ErrorKind::PreconditionNotMet,
+                format!("Import job {job_id} was started already."),
+            ));
+        }
+        let service = self.clone();
+        let running = job.clone();
+        tokio::spawn(async move {
+            let (pool_id, job_id) = (running.pool_id.clone(), running.job_id.clone());
+            if let Err(e) = service.run_import_job(running).await {
+                tracing::warn!(pool = %pool_id, job = %job_id, error = %e, "user import job failed");
+                if let Ok(Some(mut job)) = service.store.get_import_job(&pool_id, &job_id).await {
+                    job.status = "Failed".into();
+                    job.completed = Some(service.now());
+                    job.completion_message = Some(e.message.clone());
+                    let _ = service
+                        .store
+                        .update_import_job(&job, &["Pending", "InProgress", "Stopping"])
+                        .await;
+                }
+            }
+        });
+        Ok(job)
+    }
+
+    /// StopUserImportJob: a running job stops between two batches.
+    pub async fn stop_user_import_job(&self, pool_id: &str, job_id: &str) -> Result<UserImportJob> {
+        for _ in 0..16 {
+            let mut job = self.describe_user_import_job(pool_id, job_id).await?;
+            if job.status != "Pending" && job.status != "InProgress" {
+                return Err(Error::new(
+                    ErrorKind::PreconditionNotMet,
+                    format!(
+                        "Import job {job_id} cannot be stopped: its status is {}.",
+                        job.status
+                    ),
+                ));
+            }
+            let from = job.status.clone();
+            job.status = "Stopping".into();
+            if self.store.update_import_job(&job, &[from.as_str()]).await? {
+                return Ok(job);
+            }
+            // It moved on meanwhile (Pending to InProgress, or a batch's
+            // counts): look again.
+        }
+        Err(Error::new(
+            ErrorKind::ConcurrentModification,
+            format!("Import job {job_id} changed too often to be stopped; try again."),
+        ))
+    }
+
+    async fn run_import_job(&self, mut job: UserImportJob) -> Result<()> {
+        let pool = self.pool(&job.pool_id).await?;
+        let from = job.status.clone();
+        job.status = "InProgress".into();
+        if !self.store.update_import_job(&job, &[from.as_str()]).await? {
+            return Ok(()); // stopped before it began
+        }
+        let csv = self
+            .store
+            .get_import_csv(&job.pool_id, &job.job_id)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid_parameter("No CSV file was uploaded to the job's pre-signed URL.")
+            })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(csv.as_slice());
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| Error::invalid_parameter(format!("The CSV header cannot be read: {e}")))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let known = csv_header(&pool);
+        if let Some(unknown) = header.iter().find(|h| !known.contains(h)) {
+            return Err(Error::invalid_parameter(format!(
+                "The CSV header has a column that is not an attribute of the user pool: {unknown}"
+            )));
+        }
+        if !header.iter().any(|h| h == "cognito:username") {
+            return Err(Error::invalid_parameter(
+                "The CSV header has no cognito:username column.",
+            ));
+        }
+        let mut batch = Vec::with_capacity(BATCH);
+        for row in reader.records() {
+            match row {
+                Ok(row) => match self.user_from_row(&pool, &header, &row) {
+                    Ok(user) => batch.push(user),
+                    Err(_) => job.failed += 1,
+                },
+                Err(_) => job.failed += 1,
+            }
+            if batch.len() >= BATCH && !self.import_batch(&mut job, &mut batch).await? {
+                return Ok(());
+            }
+        }
+        if !self.import_batch(&mut job, &mut batch).await? {
+            return Ok(());
+        }
+        job.status = "Succeeded".into();
+        job.completed = Some(self.now());
+        job.completion_message = Some("Import Job Completed Successfully.".into());
+        self.store
+            .update_import_job(&job, &["InProgress", "Stopping"])
+            .await?;
+        Ok(())
+    }
+
+    /// Writes a batch and records the counts; false (and the job Stopped)
+    /// when a Stop arrived meanwhile.
+    async fn import_batch(
+        &self,
+        job: &mut UserImportJob,
+        batch: &mut Vec<ImportUser>,
+    ) -> Result<bool> {
+        if !batch.is_empty() {
+            let outcome = self.store.import_users(batch).await?;
+            job.imported += outcome.inserted;
+            job.skipped += outcome.skipped.len() as u64;
+            batch.clear();
+        }
+        if self.store.update_import_job(job, &["InProgress"]).await? {
+            return Ok(true);
+        }
+        // Not InProgress any more: a Stop. Record the counts and stop.
+        job.status = "Stopped".into();
+        job.completed = Some(self.now());
+        job.completion_message = Some("Import Job Stopped.".into());
+        self.store.update_import_job(job, &["Stopping"]).await?;
+        Ok(false)
+    }
+
+    fn user_from_row(
+        &self,
+        pool: &UserPool,
+        header: &[String],
+        row: &csv::StringRecord,
+    ) -> Result<ImportUser> {
+        let mut username = None;
+        let mut attributes = Vec::new();
+        for (name, value) in header.iter().zip(row.iter()) {
+            match name.as_str() {
+                "cognito:username" => username = Some(value.to_owned()),
+                // SMS MFA is not offered by cognate; TOTP secrets cannot come from a CSV.
+                "cognito:mfa_enabled" => {}
+                _ if value.is_empty() => {}
+                "email_verified" | "phone_number_verified" => {
+                    attributes.push(Attribute::new(name.clone(), value.to_lowercase()))
+                }
+                _ => attributes.push(Attribute::new(name.clone(), value)),
+            }
+        }
+        let requested = username
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| Error::invalid_parameter("cognito:username is empty"))?;
+        schema::validate_attributes(pool, &attributes, true)?;
+        let username = self.new_username(pool, &requested, &mut attributes)?;
+        schema::check_required(pool, &attributes)?;
+        let mut user = self.blank_user(pool, username, attributes);
+        user.status = UserStatus::ResetRequired;
+        Ok(ImportUser {
+            aliases: pool.alias_keys(&user),
+            user,
+            groups: Vec::new(),
+        })
+    }
+}
+
+fn csv_header(pool: &UserPool) -> Vec<String> {
+    pool.schema
+        .iter()
+        .filter(|a| a.name != "sub")
+        .map(|a| a.name.clone())
+        .chain([
+            "cognito:mfa_enabled".to_owned(),
+            "cognito:username".to_owned(),
+        ])
+        .collect()
+}

@@ -1,0 +1,155 @@
+"""Cognito's user import with boto3, as its documentation walks it through:
+GetCSVHeader, CreateUserImportJob, the CSV PUT to the job's pre-signed URL,
+StartUserImportJob, DescribeUserImportJob until it completes, ListUserImportJobs.
+Imported users arrive RESET_REQUIRED: sign-in answers PasswordResetRequiredException
+until ForgotPassword / ConfirmForgotPassword set a password."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from conftest import create_pool_and_client, latest_code, make_boto_client, unique
+
+ROLE = "arn:aws:iam::111111111111:role/CognitoImportRole"
+FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+def csv_file(header: list[str], rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({h: row.get(h, "") for h in header})
+    return out.getvalue().encode()
+
+
+def wait_for(idp, pool_id: str, job_id: str, done=("Succeeded", "Failed", "Stopped")) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        job = idp.describe_user_import_job(UserPoolId=pool_id, JobId=job_id)["UserImportJob"]
+        if job["Status"] in done:
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+
+
+def test_import_users_from_csv_then_reset_their_passwords(cognate) -> None:
+    idp = make_boto_client(cognate)
+    pool_id, client_id = create_pool_and_client(idp, flows=FLOWS)
+    header = idp.get_csv_header(UserPoolId=pool_id)["CSVHeader"]
+    assert header[-2:] == ["cognito:mfa_enabled", "cognito:username"]
+    assert "email" in header and "email_verified" in header and "sub" not in header
+
+    created = idp.create_user_import_job(UserPoolId=pool_id, JobName="first import",
+                                         CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
+    assert created["Status"] == "Created"
+    assert created["JobId"].startswith("import-")
+    assert (created["ImportedUsers"], created["SkippedUsers"], created["FailedUsers"]) == (0, 0, 0)
+
+    names = [unique(f"imp{i}") for i in range(5)]
+    rows = [{"cognito:username": n, "email": f"{n}@example.com", "email_verified": "TRUE",
+             "cognito:mfa_enabled": "false", "name": f"User {i}"} for i, n in enumerate(names)]
+    rows.append({"cognito:username": "", "email": "nobody@example.com"})  # fails: no username
+    body = csv_file(header, rows)
+    # The pre-signed URL refuses a wrong signature, then takes the file as S3 would.
+    wrong = created["PreSignedUrl"].rsplit("=", 1)[0] + "=forged"
+    assert requests.put(wrong, data=body, timeout=10).status_code == 403
+    put = requests.put(created["PreSignedUrl"], data=body,
+                       headers={"x-amz-server-side-encryption": "aws:kms", "content-type": "text/csv"}, timeout=10)
+    assert put.status_code == 200, put.text
+
+    started = idp.start_user_import_job(UserPoolId=pool_id, JobId=created["JobId"])["UserImportJob"]
+    assert started["Status"] in ("Pending", "InProgress", "Succeeded")
+    with pytest.raises(ClientError) as err:
+        idp.start_user_import_job(UserPoolId=pool_id, JobId=created["JobId"])
+    assert err.value.response["Error"]["Code"] == "PreconditionNotMetException"
+    job = wait_for(idp, pool_id, created["JobId"])
+    assert job["Status"] == "Succeeded", job
+    assert (job["ImportedUsers"], job["SkippedUsers"], job["FailedUsers"]) == (5, 0, 1)
+    assert "StartDate" in job and "CompletionDate" in job
+    # After the start the file cannot change.
+    assert requests.put(created["PreSignedUrl"], data=body, timeout=10).status_code == 409
+
+    listed = idp.list_user_import_jobs(UserPoolId=pool_id, MaxResults=10)["UserImportJobs"]
+    assert [j["JobId"] for j in listed] == [created["JobId"]]
+
+    user = idp.admin_get_user(UserPoolId=pool_id, Username=names[0])
+    assert user["UserStatus"] == "RESET_REQUIRED"
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attrs["email"] == f"{names[0]}@example.com" and attrs["email_verified"] == "true"
+    assert attrs["name"] == "User 0"
+
+    with pytest.raises(ClientError) as err:
+        idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                          AuthParameters={"USERNAME": names[0], "PASSWORD": "Anything-1!"})
+    assert err.value.response["Error"]["Code"] == "PasswordResetRequiredException"
+    idp.forgot_password(ClientId=client_id, Username=names[0])
+    code = latest_code(cognate, names[0], pool_id=pool_id)
+    idp.confirm_forgot_password(ClientId=client_id, Username=names[0], ConfirmationCode=code,
+                                Password="Brand-New-Passw0rd!")
+    tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": names[0], "PASSWORD": "Brand-New-Passw0rd!"})
+    assert "AccessToken" in tokens["AuthenticationResult"]
+
+    # A second job with the same users skips them.
+    again = idp.create_user_import_job(UserPoolId=pool_id, JobName="again",
+                                       CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
+    assert requests.put(again["PreSignedUrl"], data=csv_file(header, rows[:2]), timeout=10).status_code == 200
+    idp.start_user_import_job(UserPoolId=pool_id, JobId=again["JobId"])
+    job = wait_for(idp, pool_id, again["JobId"])
+    assert (job["Status"], job["ImportedUsers"], job["SkippedUsers"]) == ("Succeeded", 0, 2)
+    listed = idp.list_user_import_jobs(UserPoolId=pool_id, MaxResults=1)
+    assert [j["JobId"] for j in listed["UserImportJobs"]] == [again["JobId"]]
+    rest = idp.list_user_import_jobs(UserPoolId=pool_id, MaxResults=1, PaginationToken=listed["PaginationToken"])
+    assert [j["JobId"] for j in rest["UserImportJobs"]] == [created["JobId"]]
+
+
+def test_import_job_errors(cognate) -> None:
+    idp = make_boto_client(cognate)
+    pool_id, _ = create_pool_and_client(idp, flows=FLOWS)
+    with pytest.raises(ClientError) as err:
+        idp.create_user_import_job(UserPoolId=pool_id, JobName="x", CloudWatchLogsRoleArn="not-an-arn-at-all-1234")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "cloudWatchLogsRoleArn" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        idp.describe_user_import_job(UserPoolId=pool_id, JobId="import-nothere")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    job = idp.create_user_import_job(UserPoolId=pool_id, JobName="x", CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
+    with pytest.raises(ClientError) as err:
+        idp.stop_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    assert err.value.response["Error"]["Code"] == "PreconditionNotMetException"
+    # Started without a file: it fails and says why.
+    idp.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    done = wait_for(idp, pool_id, job["JobId"])
+    assert done["Status"] == "Failed" and "CSV" in done["CompletionMessage"]
+    # A column that is no attribute of the pool fails the job.
+    bad = idp.create_user_import_job(UserPoolId=pool_id, JobName="bad", CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
+    requests.put(bad["PreSignedUrl"], data=b"cognito:username,favourite_colour\nann,blue\n", timeout=10)
+    idp.start_user_import_job(UserPoolId=pool_id, JobId=bad["JobId"])
+    done = wait_for(idp, pool_id, bad["JobId"])
+    assert done["Status"] == "Failed" and "favourite_colour" in done["CompletionMessage"]
+
+
+def test_a_big_import_can_be_stopped(cognate) -> None:
+    idp = make_boto_client(cognate)
+    pool_id, _ = create_pool_and_client(idp, flows=FLOWS)
+    header = idp.get_csv_header(UserPoolId=pool_id)["CSVHeader"]
+    rows = [{"cognito:username": f"bulk{i:06d}", "email": f"bulk{i}@example.com", "email_verified": "true",
+             "cognito:mfa_enabled": "false"} for i in range(20000)]
+    job = idp.create_user_import_job(UserPoolId=pool_id, JobName="bulk", CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
+    assert requests.put(job["PreSignedUrl"], data=csv_file(header, rows), timeout=30).status_code == 200
+    idp.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    stopped = idp.stop_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])["UserImportJob"]
+    assert stopped["Status"] in ("Stopping", "Stopped", "Succeeded")
+    done = wait_for(idp, pool_id, job["JobId"])
+    assert done["Status"] == "Stopped", done
+    assert done["ImportedUsers"] < 20000
+    # What was imported before the stop is there, whole.
+    count = len(idp.list_users(UserPoolId=pool_id, Limit=60)["Users"])
+    assert count == min(60, done["ImportedUsers"])
