@@ -1,8 +1,9 @@
 //! The embedded SQLite backend: one file in WAL mode, one writer connection
-//! and a few reader connections. Every call runs on tokio's blocking pool
-//! (`spawn_blocking`), never on an async worker; a call that reads and then
-//! writes does both inside one `BEGIN IMMEDIATE` transaction on the writer,
-//! so the rules of `cognate_core::store` hold against concurrent callers.
+//! and a few reader connections, each owned by a thread of its own that
+//! takes jobs from a queue ([`Workers`]). No call runs on an async worker;
+//! a call that reads and then writes does both inside one `BEGIN IMMEDIATE`
+//! transaction on the writer, so the rules of `cognate_core::store` hold
+//! against concurrent callers.
 //!
 //! Durability: `synchronous = FULL` by default (a commit is on disk before
 //! the caller hears of it, surviving a crash of the process or of the
@@ -10,8 +11,6 @@
 //! process but may lose the last commits on power loss.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use cognate_core::clock::Millis;
@@ -79,14 +78,54 @@ pub enum Durability {
 }
 
 pub struct SqliteStore {
-    inner: Arc<Inner>,
+    readers: Workers,
+    writer: Workers,
+    path: PathBuf,
 }
 
-struct Inner {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
-    path: PathBuf,
+/// Work for a connection's thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Threads that each own one connection and take jobs from one queue: the
+/// async workers only queue a job and await its answer, never block on
+/// SQLite (or on a lock around a connection).
+struct Workers {
+    queue: crossbeam_channel::Sender<Job>,
+}
+
+impl Workers {
+    fn spawn(name: &str, connections: Vec<Connection>) -> Result<Self, StoreError> {
+        let (queue, jobs) = crossbeam_channel::unbounded::<Job>();
+        for (i, mut conn) in connections.into_iter().enumerate() {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("sqlite-{name}-{i}"))
+                .spawn(move || {
+                    // Ends when the store (every sender) is dropped.
+                    while let Ok(job) = jobs.recv() {
+                        job(&mut conn);
+                    }
+                })
+                .map_err(backend)?;
+        }
+        Ok(Workers { queue })
+    }
+
+    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Box::new(move |conn: &mut Connection| {
+                let _ = answer.send(f(conn));
+            }))
+            .map_err(|_| backend("the database threads have stopped"))?;
+        answered
+            .await
+            .map_err(|_| backend("a database thread stopped during a call"))?
+    }
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
@@ -117,26 +156,6 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, St
     Ok(conn)
 }
 
-impl Inner {
-    fn writer(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.writer
-            .lock()
-            .map_err(|_| backend("writer lock poisoned"))
-    }
-
-    fn reader(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        for i in 0..self.readers.len() {
-            if let Ok(guard) = self.readers[(start + i) % self.readers.len()].try_lock() {
-                return Ok(guard);
-            }
-        }
-        self.readers[start % self.readers.len()]
-            .lock()
-            .map_err(|_| backend("reader lock poisoned"))
-    }
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema
     /// up to date, committing every write to disk (`synchronous = FULL`).
@@ -148,45 +167,37 @@ impl SqliteStore {
         let mut writer = open_connection(path, durability)?;
         migrate(&mut writer)?;
         let readers = (0..READERS)
-            .map(|_| open_connection(path, durability).map(Mutex::new))
+            .map(|_| open_connection(path, durability))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: AtomicUsize::new(0),
-                path: path.to_owned(),
-            }),
+            readers: Workers::spawn("read", readers)?,
+            writer: Workers::spawn("write", vec![writer])?,
+            path: path.to_owned(),
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        &self.path
     }
 
-    /// Runs `f` on a reader connection on the blocking pool.
+    /// Runs `f` on a reader connection, on its thread.
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&*inner.reader()?))
-            .await
-            .map_err(backend)?
+        self.readers.run(move |conn| f(conn)).await
     }
 
-    /// Runs `f` on the writer connection on the blocking pool.
+    /// Runs `f` on the writer connection, on its thread: writes are
+    /// serialised there, and a read-then-write runs as one transaction.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&mut *inner.writer()?))
-            .await
-            .map_err(backend)?
+        self.writer.run(f).await
     }
 
     /// The schema version (number of applied migrations).
