@@ -347,8 +347,34 @@ def test_the_readme_config_file_is_checked_and_served(clean_copy: Path, readme_s
         )
         assert_ok(login, "login as the config file's user")
         assert login.stdout.startswith("eyJ"), login.stdout
+        # The README's key rotation, on the pool of its config file, beside the running server.
+        rotate_block = block_after(README, "Signing keys rotate without refusing a valid token", "sh")
+        (rotate,) = [without_comment(c) for c in commands(rotate_block)]
+        assert "us-east-1_TodoPool1" in rotate
+        done = run_script(rotate, clean_copy, user_env(COGNATE_DATA_DIR=str(tmp_path / "data")))
+        assert_ok(done, rotate)
+        assert done.stdout.count("new ") == 2 and "signing from" in done.stdout, done.stdout
     finally:
         shell.stop()
+
+
+def test_the_readme_backup_commands_work(clean_copy: Path, readme_server, tmp_path: Path) -> None:
+    endpoint, data_dir = readme_server
+    # Something to back up, whatever ran before.
+    requests.post(endpoint, data=json.dumps({"PoolName": "backup-me"}), timeout=10, headers={
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AWSCognitoIdentityProviderService.CreateUserPool"}).raise_for_status()
+    block = block_after(README, "## State, backups and signing keys", "sh")
+    export, restore = [without_comment(c) for c in commands(block)]
+    assert export.startswith("cargo run --release -- export") and restore.startswith("cargo run --release -- import")
+    # From the repository root, as a user types them; the server's data dir by its variable.
+    done = run_script(export, clean_copy, user_env(COGNATE_DATA_DIR=str(data_dir)))
+    assert_ok(done, export)
+    assert (clean_copy / "backup.jsonl").is_file()
+    done = run_script(restore, clean_copy, user_env())
+    assert_ok(done, restore)
+    assert re.search(r"imported [1-9]\d* pool\(s\)", done.stderr), done.stderr
+    assert (clean_copy / "restored" / "cognate.db").is_file()
 
 
 # ---------------------------------------------------------------------------
