@@ -71,11 +71,22 @@ impl PgDatabase {
             "cognate_test_{}",
             &cognate_crypto::random::uuid().replace('-', "")[..16]
         );
-        admin(&server)
-            .await
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        // A database whose own collation is not byte order (ICU's en-US,
+        // where "B" < "bz" < "B\u{10FFFF}"), so that the tests see whether
+        // the schema's COLLATE "C" columns are what keeps listings in byte
+        // order; a server without ICU gets its default.
+        let admin = admin(&server).await;
+        let icu = admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+            ))
+            .await;
+        if icu.is_err() {
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        }
         let url = with_dbname(&server, &name);
         PgDatabase { server, name, url }
     }
