@@ -338,13 +338,17 @@ async fn insert_keys(tx: &deadpool_postgres::Transaction<'_>, keys: &[StoredKey]
     Ok(())
 }
 
+fn parse_url(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))
+}
+
 impl PostgresStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/db`,
     /// `postgresql://...` or libpq's `key=value` form) and brings the
     /// database's schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let mut config = parse_url(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -370,12 +374,31 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Whether `url` is a connection string this engine understands (the
+    /// message says why not).
+    pub fn check_url(url: &str) -> Result<(), String> {
+        parse_url(url).map(drop).map_err(|e| match e {
+            StoreError::Backend(m) => m,
+            other => other.to_string(),
+        })
+    }
+
     /// A connection of the pool.
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Backend(format!("PostgreSQL: {e}")))
+        self.pool.get().await.map_err(|e| {
+            // The pool's error hides the cause (refused, authentication...).
+            let mut message = format!("PostgreSQL: {e}");
+            let mut root = std::error::Error::source(&e);
+            while let Some(next) = root.and_then(|c| c.source()) {
+                root = Some(next);
+            }
+            if let Some(root) = root.map(|c| c.to_string()) {
+                if !message.contains(&root) {
+                    message = format!("{message}: {root}");
+                }
+            }
+            StoreError::Backend(message)
+        })
     }
 
     /// Runs `f` on a connection, again (on a fresh connection, after a
