@@ -82,6 +82,7 @@ start() {
         chown -R postgres: "$dir"
     fi
     chmod 700 "$dir"
+    cd "$dir" # (the cluster's owner may not enter the caller's directory)
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust \
@@ -126,6 +127,7 @@ stop() {
     [[ -e "$dir/.cognate-pg-test" ]] || die "stop: $dir is not a cluster of this script"
     local bindir
     bindir="$(find_bindir)" || die "pg_ctl not found"
+    cd /
     if [[ -e "$dir/data/postmaster.pid" ]]; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >&2 ||
             as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >&2 || true

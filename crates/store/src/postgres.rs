@@ -96,13 +96,11 @@ fn is_retryable(e: &tokio_postgres::Error) -> bool {
     is_code(e, &SqlState::T_R_SERIALIZATION_FAILURE) || is_code(e, &SqlState::T_R_DEADLOCK_DETECTED)
 }
 
-/// The database's message with its detail, for logs.
+/// The database's message and SQLSTATE, for logs. Never its detail, which
+/// may quote a row (a user's document, with its password hash).
 fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{} ({}): {detail}", db.message(), db.code().code()),
-            None => format!("{} ({})", db.message(), db.code().code()),
-        },
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => e.to_string(),
     }
 }
