@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,9 +43,22 @@ pub enum Command {
 /// The database a tool command works on (the server's).
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// The data directory of the server (its SQLite database).
+    /// The data directory of the server (its SQLite database, when --database is not given).
     #[arg(long, env = "COGNATE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// The server's database: `sqlite:PATH` or `postgres://user@host:port/db`
+    /// (default: sqlite:<data-dir>/cognate.db).
+    #[arg(long, env = "COGNATE_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn database(&self) -> Result<DatabaseUrl, String> {
+        match &self.database {
+            Some(text) => DatabaseUrl::parse(text),
+            None => Ok(DatabaseUrl::Sqlite(self.data_dir.join("cognate.db"))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -99,6 +112,21 @@ pub struct ServeArgs {
     /// Directory for the SQLite database and the development outbox (created if missing).
     #[arg(long, env = "COGNATE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// The database: `sqlite:PATH` or `postgres://user[:password]@host[:port]/db`
+    /// (also `postgresql://`). Default: `sqlite:<data-dir>/cognate.db`.
+    // Checked by `DatabaseUrl::parse` at start-up rather than by clap, whose
+    // message would repeat the URL with its password.
+    #[arg(long, env = "COGNATE_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+    /// How SQLite commits: `full` (on disk at every commit) or `normal`
+    /// (survives a crash of the process; a power loss may lose the last commits).
+    #[arg(
+        long,
+        env = "COGNATE_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_synchronous: SqliteSynchronous,
     /// YAML file declaring pools, clients and seed users, applied at every start.
     #[arg(long, env = "COGNATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -133,4 +161,138 @@ pub struct ServeArgs {
     pub log: String,
     #[command(flatten)]
     pub hash: HashArgs,
+}
+
+/// Where the service keeps its state (`--database`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite:PATH` (or `sqlite://PATH`).
+    Sqlite(PathBuf),
+    /// `postgres://...` or `postgresql://...`, as given.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `--database`; the error names the flag and never the password.
+    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
+        Self::parse_inner(text).map_err(|e| {
+            format!(
+                "invalid --database (COGNATE_DATABASE_URL) {}: {e}",
+                redact_url(text.trim())
+            )
+        })
+    }
+
+    fn parse_inner(text: &str) -> Result<DatabaseUrl, String> {
+        let text = text.trim();
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err("sqlite: needs a path, e.g. sqlite:data/cognate.db".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            cognate_store::PostgresStore::check_url(text)?;
+            return Ok(DatabaseUrl::Postgres(text.to_owned()));
+        }
+        Err("expected sqlite:PATH or postgres://user@host:port/db (or postgresql://...)".into())
+    }
+
+    /// The URL without its password, for the banner and messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+/// A URL without the password of its user info and without `password=` parameters.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let query = query
+        .map(|q| {
+            q.split('&')
+                .filter(|kv| !kv.to_ascii_lowercase().starts_with("password="))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .filter(|q| !q.is_empty());
+    match query {
+        Some(q) => format!("{scheme}://{authority}{path}?{q}"),
+        None => format!("{scheme}://{authority}{path}"),
+    }
+}
+
+/// `--sqlite-synchronous`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+impl From<SqliteSynchronous> for cognate_store::Durability {
+    fn from(s: SqliteSynchronous) -> Self {
+        match s {
+            SqliteSynchronous::Full => cognate_store::Durability::Full,
+            SqliteSynchronous::Normal => cognate_store::Durability::Normal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:data/x.db"),
+            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/x.db"),
+            Ok(DatabaseUrl::Sqlite("/var/x.db".into()))
+        );
+        assert!(DatabaseUrl::parse("sqlite:").is_err());
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("data/x.db").is_err());
+        let bad = DatabaseUrl::parse("postgres://u:s3cret@h:notaport/db").expect_err("port");
+        assert!(
+            bad.contains("--database") && !bad.contains("s3cret"),
+            "{bad}"
+        );
+        let pg = DatabaseUrl::parse(
+            "postgresql://app:s3cret@db.internal:5433/cognate?sslmode=disable&password=x",
+        )
+        .expect("url");
+        assert_eq!(
+            pg.redacted(),
+            "postgresql://app@db.internal:5433/cognate?sslmode=disable"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/postgres")
+                .expect("url")
+                .redacted(),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
+    }
 }

@@ -13,9 +13,9 @@ use cognate_core::clock::{Clock, SystemClock};
 use cognate_core::store::Store;
 use cognate_core::{ServiceConfig, UserPools};
 use cognate_crypto::{PasswordHasher, PasswordParams};
-use cognate_store::SqliteStore;
+use cognate_store::{Durability, PostgresStore, SqliteStore};
 
-use crate::cli::{HashArgs, ServeArgs};
+use crate::cli::{DatabaseUrl, HashArgs, ServeArgs};
 use crate::config;
 use crate::delivery::DevOutbox;
 
@@ -44,8 +44,46 @@ pub fn app(service: Arc<UserPools>) -> Router {
         })
 }
 
+/// Opens (creating or migrating as needed) the store `database` names; also
+/// the banner's description of it, without any password.
+pub async fn open_store(
+    database: &DatabaseUrl,
+    durability: Durability,
+) -> anyhow::Result<(Arc<dyn Store>, String)> {
+    match database {
+        DatabaseUrl::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the directory of {}", path.display())
+                })?;
+            }
+            let store = SqliteStore::open_with(path, durability)
+                .with_context(|| format!("cannot open database {}", path.display()))?;
+            let synchronous = match durability {
+                Durability::Full => "full",
+                Durability::Normal => "normal",
+            };
+            Ok((
+                Arc::new(store),
+                format!("{} (SQLite, synchronous {synchronous})", path.display()),
+            ))
+        }
+        DatabaseUrl::Postgres(url) => {
+            let shown = database.redacted();
+            let store = PostgresStore::connect(url)
+                .await
+                .with_context(|| format!("cannot open database {shown} (--database)"))?;
+            Ok((Arc::new(store), format!("{shown} (PostgreSQL)")))
+        }
+    }
+}
+
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let database = match &args.database {
+        Some(text) => DatabaseUrl::parse(text).map_err(anyhow::Error::msg)?,
+        None => DatabaseUrl::Sqlite(args.data_dir.join("cognate.db")),
+    };
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     // Parse the config before touching the database: a bad file changes nothing.
@@ -53,11 +91,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Some((path.clone(), config::load(path)?)),
         None => None,
     };
-    let db_path = args.data_dir.join("cognate.db");
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&db_path)
-            .with_context(|| format!("cannot open database {}", db_path.display()))?,
-    );
+    let (store, database_line) = open_store(&database, args.sqlite_synchronous.into()).await?;
     let public_url = args
         .public_url
         .clone()
@@ -166,7 +200,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "cognate {} listening on http://{local}",
         env!("CARGO_PKG_VERSION")
     );
-    println!("  database:      {} (SQLite)", db_path.display());
+    println!("  database:      {database_line}");
     println!("  token issuers: {public_url}/<pool-id>");
     println!("  mail:          {mail_line}");
     if let Some((path, file)) = &config_file {
@@ -200,20 +234,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The store of a tool command: the server's database, which must exist.
-async fn open_tool_store(args: &crate::cli::StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
-    let db_path = args.data_dir.join("cognate.db");
-    if !db_path.is_file() {
-        anyhow::bail!("no database at {} (--data-dir)", db_path.display());
+/// The store of a tool command: the server's database. Export and
+/// rotate-keys want one that exists (`must_exist`); import creates it.
+async fn open_tool_store(
+    args: &crate::cli::StoreArgs,
+    must_exist: bool,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let database = args.database().map_err(anyhow::Error::msg)?;
+    if let DatabaseUrl::Sqlite(path) = &database {
+        if must_exist && !path.is_file() {
+            anyhow::bail!(
+                "no database at {} (--data-dir or --database)",
+                path.display()
+            );
+        }
     }
-    Ok(Arc::new(SqliteStore::open(&db_path).with_context(
-        || format!("cannot open database {}", db_path.display()),
-    )?))
+    Ok(open_store(&database, Durability::Full).await?.0)
 }
 
 /// `cognate rotate-keys`: the service on the server's database, and one rotation.
 pub async fn rotate_keys(args: crate::cli::RotateKeysArgs) -> anyhow::Result<()> {
-    let store = open_tool_store(&args.store).await?;
+    let store = open_tool_store(&args.store, true).await?;
     let service = UserPools::new(
         store,
         Arc::new(SystemClock),
@@ -230,7 +271,7 @@ pub async fn rotate_keys(args: crate::cli::RotateKeysArgs) -> anyhow::Result<()>
 
 /// `cognate export`.
 pub async fn export(args: crate::cli::ExportArgs) -> anyhow::Result<()> {
-    let store = open_tool_store(&args.store).await?;
+    let store = open_tool_store(&args.store, true).await?;
     let now = SystemClock.now_millis();
     let (pools, users) = match &args.output {
         Some(path) => {
@@ -250,17 +291,7 @@ pub async fn export(args: crate::cli::ExportArgs) -> anyhow::Result<()> {
 
 /// `cognate import`.
 pub async fn import(args: crate::cli::ImportArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
-        format!(
-            "cannot create data directory {}",
-            args.store.data_dir.display()
-        )
-    })?;
-    let db_path = args.store.data_dir.join("cognate.db");
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&db_path)
-            .with_context(|| format!("cannot open database {}", db_path.display()))?,
-    );
+    let store = open_tool_store(&args.store, false).await?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
     let report = crate::transfer::import(&store, &mut std::io::BufReader::new(file))

@@ -5,6 +5,8 @@
 //! (read from the database) or with strangers' keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use cognate_core::store::Store;
 use cognate_crypto::SigningKey;
 use cognate_token::{IssuerConfig, Verifier};
 use serde_json::{json, Value};
@@ -30,6 +31,8 @@ struct Cognate {
     gateway: String,
     data_dir: PathBuf,
     _tmp: tempfile::TempDir,
+    /// Dropped after the process is killed (`Drop for Cognate`).
+    db: Option<common::TestDatabase>,
 }
 
 impl Drop for Cognate {
@@ -117,7 +120,9 @@ async fn start() -> (Cognate, reqwest::Client) {
     let cfg = tmp.path().join("cognate.yaml");
     std::fs::write(&cfg, config(todo, demo, header)).unwrap();
     let data_dir = tmp.path().join("data");
-    let child = Command::new(env!("CARGO_BIN_EXE_cognate"))
+    let db = common::TestDatabase::for_engine();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--gateway-listen", &format!("127.0.0.1:{gateway_port}")])
         .arg("--data-dir")
@@ -129,14 +134,18 @@ async fn start() -> (Cognate, reqwest::Client) {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .env_remove("COGNATE_GATEWAY_LISTEN")
-        .spawn()
-        .unwrap();
+        .env_remove("COGNATE_DATABASE_URL");
+    if let Some(db) = &db {
+        command.arg("--database").arg(&db.url);
+    }
+    let child = command.spawn().unwrap();
     let server = Cognate {
         child,
         url,
         gateway: format!("http://127.0.0.1:{gateway_port}"),
         data_dir,
         _tmp: tmp,
+        db,
     };
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -214,7 +223,7 @@ fn payload(token: &str) -> Value {
 
 /// The pool's own ID-token signing key, from the database.
 async fn pool_id_key(server: &Cognate) -> SigningKey {
-    let store = cognate_store::SqliteStore::open(&server.data_dir.join("cognate.db")).unwrap();
+    let store = common::open_store(&server.data_dir, server.db.as_ref()).await;
     let keys = store.list_keys(POOL).await.unwrap();
     let k = keys.iter().rev().find(|k| k.purpose == "id").unwrap();
     SigningKey::from_pkcs8(&k.kid, &k.pkcs8).unwrap()

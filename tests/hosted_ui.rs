@@ -737,8 +737,6 @@ fn put_branding(
     image: Option<Vec<u8>>,
     modified: i64,
 ) {
-    use cognate_core::store::Store;
-    let store = cognate_store::SqliteStore::open(&s.data_dir.join("cognate.db")).unwrap();
     let ui = cognate_core::model::UiCustomization {
         pool_id: POOL.into(),
         client_id: client_id.into(),
@@ -748,9 +746,10 @@ fn put_branding(
         modified,
     };
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
-        .block_on(store.put_ui_customization(&ui))
+        .block_on(async { s.store().await.put_ui_customization(&ui).await })
         .unwrap();
 }
 

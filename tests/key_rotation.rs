@@ -1,9 +1,11 @@
-//! Signing-key rotation, in process with a manual clock and a real SQLite
-//! store: new keys are published before they sign, old keys verify until
+//! Signing-key rotation, in process with a manual clock and a real store
+//! (SQLite, or PostgreSQL with `COGNATE_TEST_ENGINE=postgres`): new keys are published before they sign, old keys verify until
 //! every token they signed has expired and are then retired, and a
 //! scheduled rotation run by several instances at once rotates once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +19,6 @@ use cognate_core::service::{AuthFlowInput, AuthOutcome, NewClient};
 use cognate_core::store::Store;
 use cognate_core::{ServiceConfig, UserPools};
 use cognate_crypto::{PasswordHasher, PasswordParams};
-use cognate_store::SqliteStore;
 
 struct NoMail;
 
@@ -38,11 +39,13 @@ struct World {
     pool_id: String,
     client_id: String,
     _dir: tempfile::TempDir,
+    _db: Option<common::TestDatabase>,
 }
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("c.db")).unwrap());
+    let db = common::TestDatabase::for_engine();
+    let store = common::open_store(dir.path(), db.as_ref()).await;
     let clock = Arc::new(ManualClock::new(START));
     let svc = Arc::new(UserPools::new(
         store.clone(),
@@ -97,6 +100,7 @@ async fn world() -> World {
         pool_id: pool.id,
         client_id: client.client_id,
         _dir: dir,
+        _db: db,
     }
 }
 

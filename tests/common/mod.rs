@@ -1,13 +1,20 @@
 //! Shared harness of the HTTP integration tests: starts the real `cognate`
-//! binary on a free port with its own data directory, speaks AWS JSON 1.1 to
-//! it, and reads codes from the development outbox.
+//! binary on a free port with its own data directory (and, when
+//! `COGNATE_TEST_ENGINE=postgres`, its own PostgreSQL database: see
+//! `database.rs`), speaks AWS JSON 1.1 to it, and reads codes from the
+//! development outbox.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
+mod database;
+
+pub use database::{open_store, TestDatabase};
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -29,6 +36,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     config: Option<PathBuf>,
     tmp: Option<tempfile::TempDir>,
+    /// The PostgreSQL database (when the tests run on PostgreSQL).
+    database: Option<TestDatabase>,
     http: reqwest::blocking::Client,
 }
 
@@ -42,7 +51,7 @@ impl Server {
     pub fn start() -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
-        Self::launch(Some(tmp), dir, None, None)
+        Self::launch(Some(tmp), dir, None, None, TestDatabase::for_engine())
     }
 
     /// A fresh server applying a YAML config file at start.
@@ -51,7 +60,7 @@ impl Server {
         let dir = tmp.path().join("data");
         let cfg = tmp.path().join("cognate.yaml");
         std::fs::write(&cfg, yaml).expect("write config");
-        Self::launch(Some(tmp), dir, Some(cfg), None)
+        Self::launch(Some(tmp), dir, Some(cfg), None, TestDatabase::for_engine())
     }
 
     /// Stops this server (SIGTERM, then waits) and starts a new one on the
@@ -59,9 +68,10 @@ impl Server {
     pub fn restart(mut self) -> Server {
         self.stop();
         let tmp = self.tmp.take();
+        let database = self.database.take();
         let dir = self.data_dir.clone();
         let cfg = self.config.clone();
-        Self::launch(tmp, dir, cfg, Some(self.port))
+        Self::launch(tmp, dir, cfg, Some(self.port), database)
     }
 
     fn launch(
@@ -69,6 +79,7 @@ impl Server {
         data_dir: PathBuf,
         config: Option<PathBuf>,
         fixed_port: Option<u16>,
+        database: Option<TestDatabase>,
     ) -> Server {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -99,6 +110,9 @@ impl Server {
             if let Some(c) = &config {
                 cmd.arg("--config").arg(c);
             }
+            if let Some(db) = &database {
+                cmd.arg("--database").arg(&db.url);
+            }
             // Environment variables must not leak into the flags.
             for var in [
                 "COGNATE_LISTEN",
@@ -106,6 +120,8 @@ impl Server {
                 "COGNATE_CONFIG",
                 "COGNATE_PUBLIC_URL",
                 "COGNATE_LOG",
+                "COGNATE_DATABASE_URL",
+                "COGNATE_SQLITE_SYNCHRONOUS",
             ] {
                 cmd.env_remove(var);
             }
@@ -117,11 +133,13 @@ impl Server {
                 data_dir: data_dir.clone(),
                 config: config.clone(),
                 tmp: None,
+                database: None,
                 http: http.clone(),
             };
             match server.wait_healthy() {
                 Ok(()) => {
                     server.tmp = tmp;
+                    server.database = database;
                     return server;
                 }
                 Err(e) => {
@@ -188,6 +206,12 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// The store of this server's database, opened in the caller's runtime
+    /// (to read or write it beside the server).
+    pub async fn store(&self) -> Arc<dyn cognate_core::store::Store> {
+        open_store(&self.data_dir, self.database.as_ref()).await
     }
 
     pub fn http(&self) -> &reqwest::blocking::Client {

@@ -3,9 +3,11 @@
 //! cursors, and the lockout arithmetic. SQL here is written with `?N`
 //! placeholders; the PostgreSQL engine rewrites them to `$N`.
 
+use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
-use cognate_core::model::{FilterAttribute, RevokedOrigin, User, UserFilter};
-use cognate_core::store::StoreResult;
+use cognate_core::model::{AliasKey, CodeRecord, FilterAttribute, RevokedOrigin, User, UserFilter};
+use cognate_core::store::{CodeUse, LockoutPolicy, SignInFailures, StoreResult};
+use cognate_crypto::digest::constant_time_eq;
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -58,12 +60,120 @@ pub(crate) fn user_columns(user: &User) -> StoreResult<UserColumns> {
     })
 }
 
+/// Inserts a user row: `?1` pool, `?2` username key, `?3..?13` the
+/// [`UserColumns`] in their order, version 1.
+pub(crate) const INSERT_USER: &str =
+    "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email,
+     phone_number, preferred_username, name, given_name, family_name, data, version)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)";
+
+/// Replaces a user row if it is still at version `?14` (compare-and-swap);
+/// parameters as [`INSERT_USER`]. The hot state columns are not written.
+pub(crate) const UPDATE_USER: &str =
+    "UPDATE users SET username = ?3, sub = ?4, status = ?5, enabled = ?6, email = ?7,
+     phone_number = ?8, preferred_username = ?9, name = ?10, given_name = ?11,
+     family_name = ?12, data = ?13, version = version + 1
+     WHERE pool_id = ?1 AND username_key = ?2 AND version = ?14";
+
 /// The columns every user read selects, in this order, from `users u`.
 pub(crate) const USER_SELECT_SQLITE: &str =
     "SELECT u.data, u.version, u.tokens_valid_after, u.totp_last_step,
     (SELECT group_concat(r.origin_jti || ' ' || r.until, ',') FROM revoked_sessions r
       WHERE r.pool_id = u.pool_id AND r.username_key = u.username_key)
     FROM users u";
+
+/// [`USER_SELECT_SQLITE`] in PostgreSQL's dialect.
+pub(crate) const USER_SELECT_PG: &str =
+    "SELECT u.data, u.version, u.tokens_valid_after, u.totp_last_step,
+    (SELECT string_agg(r.origin_jti || ' ' || r.until::text, ',') FROM revoked_sessions r
+      WHERE r.pool_id = u.pool_id AND r.username_key = u.username_key)
+    FROM users u";
+
+/// Rewrites the `?N` placeholders of SQL written for SQLite (as here) to
+/// PostgreSQL's `$N`. Quoted strings and identifiers are left as they are.
+pub(crate) fn pg_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None => match c {
+                '\'' | '"' => {
+                    quote = Some(c);
+                    out.push(c);
+                }
+                '?' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+                _ => out.push(c),
+            },
+        }
+    }
+    out
+}
+
+/// A user's sign-in aliases as rows (kind, value), in the order they are
+/// stored and compared.
+pub(crate) fn alias_rows(aliases: &[AliasKey]) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = aliases
+        .iter()
+        .map(|a| (a.kind.clone(), a.value.clone()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The failed sign-ins after one more at `now`, from the row before it
+/// (failures, last failure, lock): the count starts again at 1 after
+/// `policy.reset_ms` of quiet, and a lock never shortens.
+pub(crate) fn next_failures(
+    before: Option<(i64, i64, Option<i64>)>,
+    now: Millis,
+    policy: &LockoutPolicy,
+) -> SignInFailures {
+    let (failures, locked_until) = match before {
+        Some((n, last, lock)) if now - last <= policy.reset_ms => (n as u32 + 1, lock),
+        _ => (1, None),
+    };
+    let locked_until = match policy.lock_ms(failures) {
+        Some(ms) => Some(locked_until.map_or(now + ms, |l| l.max(now + ms))),
+        None => locked_until,
+    };
+    SignInFailures {
+        failures,
+        locked_until,
+    }
+}
+
+/// What a guess at a code does to the stored code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeStep {
+    Keep,
+    Delete,
+    CountMiss,
+}
+
+/// Judges a guess against the stored code (compared in constant time).
+pub(crate) fn judge_code(
+    stored: Option<&CodeRecord>,
+    guess: &CodeRecord,
+    now: Millis,
+    max_attempts: u32,
+) -> (CodeUse, CodeStep) {
+    match stored {
+        None => (CodeUse::Expired, CodeStep::Keep),
+        Some(r) if r.expires <= now => (CodeUse::Expired, CodeStep::Delete),
+        Some(r) if r.attempts >= max_attempts => (CodeUse::LimitExceeded, CodeStep::Keep),
+        Some(r) if constant_time_eq(r.code_hash.as_bytes(), guess.code_hash.as_bytes()) => {
+            (CodeUse::Accepted, CodeStep::Delete)
+        }
+        Some(r) => (CodeUse::Mismatch(r.attempts + 1), CodeStep::CountMiss),
+    }
+}
 
 /// A user from its row: the document plus the hot state kept beside it.
 pub(crate) fn user_from_parts(
@@ -281,6 +391,14 @@ fn decode_cursor(cursor: &str) -> StoreResult<(Option<String>, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_become_dollars_outside_quotes() {
+        assert_eq!(
+            pg_placeholders("SELECT '?1', \"a?2\" FROM t WHERE a = ?1 AND b < ?12 AND c = ?"),
+            "SELECT '?1', \"a?2\" FROM t WHERE a = $1 AND b < $12 AND c = ?"
+        );
+    }
 
     #[test]
     fn cursors_round_trip_and_strangers_are_refused() {

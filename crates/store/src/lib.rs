@@ -3,6 +3,8 @@
 //! when opened.
 
 mod common;
+pub mod postgres;
 pub mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::{Durability, SqliteStore};

@@ -24,12 +24,12 @@ use cognate_core::store::{
     CodeUse, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
     UserPage, Write,
 };
-use cognate_crypto::digest::constant_time_eq;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::common::{
-    backend, from_json, list_users_query, page_of, to_json, user_columns, user_from_parts,
-    SqlValue, USER_SELECT_SQLITE as USER_SELECT,
+    alias_rows, backend, from_json, judge_code, list_users_query, next_failures, page_of, to_json,
+    user_columns, user_from_parts, CodeStep, SqlValue, INSERT_USER, UPDATE_USER,
+    USER_SELECT_SQLITE as USER_SELECT,
 };
 
 /// Migrations in order; the index + 1 is the schema version.
@@ -402,11 +402,7 @@ fn put_aliases(
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)?
     };
-    let mut wanted: Vec<(String, String)> = aliases
-        .iter()
-        .map(|a| (a.kind.clone(), a.value.clone()))
-        .collect();
-    wanted.sort();
+    let wanted = alias_rows(aliases);
     if current == wanted {
         return Ok(());
     }
@@ -721,29 +717,25 @@ impl Store for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            tx.prepare_cached(
-                "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email,
-                 phone_number, preferred_username, name, given_name, family_name, data, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    pool_id,
-                    key,
-                    c.username,
-                    c.sub,
-                    c.status,
-                    c.enabled,
-                    c.email,
-                    c.phone_number,
-                    c.preferred_username,
-                    c.name,
-                    c.given_name,
-                    c.family_name,
-                    c.data
-                ])
-            })
-            .map_err(map_err)?;
+            tx.prepare_cached(INSERT_USER)
+                .and_then(|mut s| {
+                    s.execute(params![
+                        pool_id,
+                        key,
+                        c.username,
+                        c.sub,
+                        c.status,
+                        c.enabled,
+                        c.email,
+                        c.phone_number,
+                        c.preferred_username,
+                        c.name,
+                        c.given_name,
+                        c.family_name,
+                        c.data
+                    ])
+                })
+                .map_err(map_err)?;
             put_aliases(&tx, &pool_id, &key, &aliases)?;
             tx.commit().map_err(backend)
         })
@@ -807,12 +799,7 @@ impl Store for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
             let n = tx
-                .prepare_cached(
-                    "UPDATE users SET username = ?3, sub = ?4, status = ?5, enabled = ?6, email = ?7,
-                     phone_number = ?8, preferred_username = ?9, name = ?10, given_name = ?11,
-                     family_name = ?12, data = ?13, version = version + 1
-                     WHERE pool_id = ?1 AND username_key = ?2 AND version = ?14",
-                )
+                .prepare_cached(UPDATE_USER)
                 .and_then(|mut s| {
                     s.execute(params![
                         pool_id,
@@ -1005,21 +992,14 @@ impl Store for SqliteStore {
                         .optional()
                 })
                 .map_err(backend)?;
-            let (failures, locked_until) = match before {
-                Some((n, last, lock)) if now - last <= policy.reset_ms => (n as u32 + 1, lock),
-                _ => (1, None),
-            };
-            let locked_until = match policy.lock_ms(failures) {
-                Some(ms) => Some(locked_until.map_or(now + ms, |l| l.max(now + ms))),
-                None => locked_until,
-            };
+            let next = next_failures(before, now, &policy);
             match tx.execute(
                 "INSERT INTO sign_in_failures (pool_id, username_key, failures, last_failed, locked_until)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (pool_id, username_key) DO UPDATE SET
                    failures = excluded.failures, last_failed = excluded.last_failed,
                    locked_until = excluded.locked_until",
-                params![pool_id, key, failures as i64, now, locked_until],
+                params![pool_id, key, next.failures as i64, now, next.locked_until],
             ) {
                 Ok(_) => {}
                 // The user is gone.
@@ -1027,10 +1007,7 @@ impl Store for SqliteStore {
                 Err(e) => return Err(backend(e)),
             }
             tx.commit().map_err(backend)?;
-            Ok(Some(SignInFailures {
-                failures,
-                locked_until,
-            }))
+            Ok(Some(next))
         })
         .await
     }
@@ -1187,34 +1164,21 @@ impl Store for SqliteStore {
                     .optional()
                 })
                 .map_err(backend)?;
-            let delete = |tx: &rusqlite::Transaction<'_>| {
-                tx.execute(
+            let (outcome, step) = judge_code(record.as_ref(), &code, now, max_attempts);
+            let sql = match step {
+                CodeStep::Keep => None,
+                CodeStep::Delete => Some(
                     "DELETE FROM codes WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
-                    [&code.pool_id, &code.username_key, &code.purpose],
-                )
-                .map_err(backend)
+                ),
+                CodeStep::CountMiss => Some(
+                    "UPDATE codes SET attempts = attempts + 1
+                     WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
+                ),
             };
-            let outcome = match record {
-                None => CodeUse::Expired,
-                Some(r) if r.expires <= now => {
-                    delete(&tx)?;
-                    CodeUse::Expired
-                }
-                Some(r) if r.attempts >= max_attempts => CodeUse::LimitExceeded,
-                Some(r) if constant_time_eq(r.code_hash.as_bytes(), code.code_hash.as_bytes()) => {
-                    delete(&tx)?;
-                    CodeUse::Accepted
-                }
-                Some(r) => {
-                    tx.execute(
-                        "UPDATE codes SET attempts = attempts + 1
-                         WHERE pool_id = ?1 AND username_key = ?2 AND purpose = ?3",
-                        [&code.pool_id, &code.username_key, &code.purpose],
-                    )
+            if let Some(sql) = sql {
+                tx.execute(sql, [&code.pool_id, &code.username_key, &code.purpose])
                     .map_err(backend)?;
-                    CodeUse::Mismatch(r.attempts + 1)
-                }
-            };
+            }
             tx.commit().map_err(backend)?;
             Ok(outcome)
         })

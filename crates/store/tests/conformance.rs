@@ -912,6 +912,69 @@ async fn list_users_pages_by_prefix_and_exact_filters(store: Arc<dyn Store>) {
     ));
 }
 
+async fn listings_are_in_byte_order_whatever_the_locale(store: Arc<dyn Store>) {
+    // Both engines compare bytes (SQLite's BINARY, PostgreSQL's COLLATE "C"),
+    // never the database's locale: "B" < "a" < "z" < "é", and a prefix range
+    // holds exactly the values that start with the prefix.
+    let p = new_pool(&store, &[], &[]).await;
+    for name in ["zulu", "Émile", "bz", "Bravo", "alpha", "beta"] {
+        add_user(&store, &p, &user(&p.id, name, &[])).await;
+    }
+    let page = store.list_users(&p.id, None, None, 60).await.expect("page");
+    let names: Vec<_> = page.users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["alpha", "beta", "Bravo", "bz", "zulu", "Émile"]);
+    let prefix = |value: &str| UserFilter {
+        attribute: FilterAttribute::Username,
+        prefix: true,
+        value: value.to_owned(),
+    };
+    let page = store
+        .list_users(&p.id, Some(&prefix("B")), None, 60)
+        .await
+        .expect("page");
+    let names: Vec<_> = page.users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["Bravo"]);
+    let page = store
+        .list_users(&p.id, Some(&prefix("É")), None, 60)
+        .await
+        .expect("page");
+    assert_eq!(page.users.len(), 1);
+    for name in ["b", "B", "a"] {
+        store
+            .insert_group(&Group {
+                pool_id: p.id.clone(),
+                name: name.into(),
+                description: None,
+                role_arn: None,
+                precedence: None,
+                created: NOW,
+                modified: NOW,
+            })
+            .await
+            .expect("group");
+        store
+            .add_user_to_group(&p.id, name, "zulu")
+            .await
+            .expect("member");
+    }
+    let groups: Vec<_> = store
+        .list_groups(&p.id, None, 10)
+        .await
+        .expect("groups")
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(groups, ["B", "a", "b"]);
+    let of_user: Vec<_> = store
+        .groups_of_user(&p.id, "zulu")
+        .await
+        .expect("groups")
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(of_user, groups);
+}
+
 async fn aliases_of_a_user_are_listed_by_pool_settings(_store: Arc<dyn Store>) {
     // The alias rule itself (no store involved), checked here beside its use.
     let p = pool("us-east-1_x", &["email"], &[]);
@@ -1032,5 +1095,6 @@ engines! {
     sessions_and_authorization_codes_are_taken_once,
     pools_are_written_with_compare_and_swap,
     list_users_pages_by_prefix_and_exact_filters,
+    listings_are_in_byte_order_whatever_the_locale,
     aliases_of_a_user_are_listed_by_pool_settings,
 }
