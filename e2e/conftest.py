@@ -141,12 +141,49 @@ def free_port() -> int:
 _LIVE_SERVERS: list["CognateServer"] = []
 
 
+def postgres_server_url() -> str:
+    """The PostgreSQL server the suite may create databases on ($COGNATE_TEST_POSTGRES_URL,
+    set by scripts/test.sh). Fails the calling test (never skips) when it is unset."""
+    url = os.environ.get("COGNATE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail(
+            "COGNATE_TEST_POSTGRES_URL is unset: start a throw-away server with "
+            '`eval "$(bash scripts/pg-test-cluster.sh start)"` (scripts/test.sh does)',
+            pytrace=False,
+        )
+    return url
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty database on the test PostgreSQL server; its URL."""
+    server_url = postgres_server_url()
+    name = f"cognate_e2e_{uuid.uuid4().hex[:16]}"
+    subprocess.run(["psql", server_url, "-qAt", "-c", f"CREATE DATABASE {name}"],
+                   check=True, capture_output=True, timeout=60)
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def store_args(srv: "CognateServer") -> list[str]:
+    """The flags that point a tool command (export, import, rotate-keys) at a server's state."""
+    return ["--data-dir", str(srv.data_dir)] + (["--database", srv.database] if srv.database else [])
+
+
+def engine() -> str:
+    """The database engine servers of this run use: COGNATE_E2E_ENGINE=postgres runs
+    the whole suite on PostgreSQL (a fresh database per server); SQLite otherwise."""
+    return os.environ.get("COGNATE_E2E_ENGINE", "sqlite")
+
+
 class CognateServer:
     """One `cognate serve` process on a fixed port and data dir; it can be stopped and
-    started again on the same port and data dir (so the issuer URL is stable)."""
+    started again on the same port and data dir (so the issuer URL is stable). With
+    ``database`` (a URL), or when the run's engine is PostgreSQL, its state is in that
+    database instead of the data dir's SQLite file."""
 
-    def __init__(self, base_dir: Path, config_text: str | None = None, port: int | None = None):
+    def __init__(self, base_dir: Path, config_text: str | None = None, port: int | None = None,
+                 database: str | None = None):
         self.bin = cognate_bin()
+        self.database = database or (fresh_postgres_database() if engine() == "postgres" else None)
         self.base_dir = base_dir
         self.data_dir = base_dir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -177,6 +214,8 @@ class CognateServer:
         ]
         if self.config_path is not None:
             cmd += ["--config", str(self.config_path)]
+        if self.database is not None:
+            cmd += ["--database", self.database]
         return cmd + self.extra_args
 
     # -- lifecycle ----------------------------------------------------------
@@ -281,8 +320,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 def _server_factory(base: Callable[[], Path]):
     created: list[CognateServer] = []
 
-    def make(config: str | None = None, *, start: bool = True) -> CognateServer:
-        srv = CognateServer(base(), config_text=config)
+    def make(config: str | None = None, *, start: bool = True, database: str | None = None) -> CognateServer:
+        srv = CognateServer(base(), config_text=config, database=database)
         created.append(srv)
         _LIVE_SERVERS.append(srv)
         if start:

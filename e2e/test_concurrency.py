@@ -25,15 +25,24 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import PASSWORD, create_confirmed_user, create_pool_and_client, latest_code, make_boto_client, unique
+from conftest import (PASSWORD, create_confirmed_user, create_pool_and_client, fresh_postgres_database, latest_code,
+                      make_boto_client, unique)
 
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 WIDTH = 40  # requests in flight at once
 
 
-@pytest.fixture
-def deployment(cognate) -> list:
-    return [cognate]
+@pytest.fixture(params=["one-instance", "two-instances-on-postgres"])
+def deployment(request, server) -> list:
+    """One cognate (on the run's engine), or two sharing one PostgreSQL database with
+    every other request on each."""
+    if request.param == "one-instance":
+        return [server()]
+    database = fresh_postgres_database()
+    a, b = server(start=False, database=database), server(start=False, database=database)
+    # One service to its clients: the same issuer whichever instance signs.
+    b.public_url = a.public_url
+    return [a.start(), b.start()]
 
 
 def fire(deployment: list, n: int, call: Callable[[Any, int], Any]) -> list[tuple[str, Any]]:

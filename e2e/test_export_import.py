@@ -19,7 +19,7 @@ import requests
 from botocore.exceptions import ClientError
 from pycognito import Cognito
 
-from conftest import PASSWORD, cognate_bin, create_confirmed_user, make_boto_client, unique
+from conftest import PASSWORD, cognate_bin, create_confirmed_user, make_boto_client, store_args, unique
 
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
          "ALLOW_ADMIN_USER_PASSWORD_AUTH"]
@@ -81,7 +81,7 @@ def test_export_then_import_restores_everything(server, tmp_path: Path) -> None:
     jwks_before = requests.get(src.jwks_url(pool_id), timeout=5).json()
 
     dump = tmp_path / "backup.jsonl"
-    tool("export", "--data-dir", str(src.data_dir), "--output", str(dump))
+    tool("export", *store_args(src), "--output", str(dump))
     text = dump.read_text()
     assert PASSWORD not in text  # hashes, never passwords
     kinds = [r["type"] for r in records(dump)]
@@ -91,11 +91,11 @@ def test_export_then_import_restores_everything(server, tmp_path: Path) -> None:
     dst = server(start=False)
     # The restored server takes the old one's place: same address, same issuer.
     dst.port, dst.url, dst.public_url = src.port, src.url, src.public_url
-    done = tool("import", str(dump), "--data-dir", str(dst.data_dir))
+    done = tool("import", str(dump), *store_args(dst))
     assert "imported 1 pool(s) and 3 user(s); 0 record(s) skipped" in done.stderr, done.stderr
     # Round trip: the restored database exports to the same records.
     again = tmp_path / "again.jsonl"
-    tool("export", "--data-dir", str(dst.data_dir), "--output", str(again))
+    tool("export", *store_args(dst), "--output", str(again))
     assert records(again) == records(dump)
     src.stop()
     dst.start()
@@ -149,10 +149,10 @@ def test_importing_twice_keeps_what_exists(server, tmp_path: Path) -> None:
     pool_id = idp.create_user_pool(PoolName=unique("pool"))["UserPool"]["Id"]
     create_confirmed_user(idp, pool_id, "dora")
     dump = tmp_path / "backup.jsonl"
-    tool("export", "--data-dir", str(src.data_dir), "--output", str(dump))
-    dst_dir = tmp_path / "restored"
-    tool("import", str(dump), "--data-dir", str(dst_dir))
-    second = tool("import", str(dump), "--data-dir", str(dst_dir))
+    tool("export", *store_args(src), "--output", str(dump))
+    dst = server(start=False)
+    tool("import", str(dump), *store_args(dst))
+    second = tool("import", str(dump), *store_args(dst))
     assert "imported 0 pool(s) and 0 user(s)" in second.stderr, second.stderr
     assert f"skipped pool {pool_id}: exists" in second.stderr
     assert "skipped user dora: the username or sub exists" in second.stderr
@@ -172,3 +172,36 @@ def base64_json(token: str) -> bytes:
 
     payload = token.split(".")[1]
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+
+
+def test_a_move_from_sqlite_to_postgres_and_back_loses_nothing(server, tmp_path: Path) -> None:
+    src = server(start=False)
+    src.database = None  # SQLite, whatever the run's engine
+    src.start()
+    idp = make_boto_client(src)
+    pool_id = idp.create_user_pool(PoolName=unique("pool"), AliasAttributes=["email"])["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c",
+                                            ExplicitAuthFlows=FLOWS)["UserPoolClient"]["ClientId"]
+    idp.create_group(UserPoolId=pool_id, GroupName="g")
+    for name in ("eve", "fay"):
+        create_confirmed_user(idp, pool_id, name)
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=name, GroupName="g")
+    dump = tmp_path / "from-sqlite.jsonl"
+    tool("export", *store_args(src), "--output", str(dump))
+    src.stop()
+
+    from conftest import fresh_postgres_database
+
+    pg = server(start=False, database=fresh_postgres_database())
+    pg.port, pg.url, pg.public_url = src.port, src.url, src.public_url
+    tool("import", str(dump), *store_args(pg))
+    back = tmp_path / "from-postgres.jsonl"
+    tool("export", *store_args(pg), "--output", str(back))
+    assert records(back) == records(dump)
+    pg.start()
+    idp = make_boto_client(pg)
+    # Sign-in by the alias email, on PostgreSQL, with the password set on SQLite.
+    tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": "eve@example.com", "PASSWORD": PASSWORD})
+    claims = json.loads(base64_json(tokens["AuthenticationResult"]["IdToken"]))
+    assert claims["cognito:username"] == "eve" and claims["cognito:groups"] == ["g"]

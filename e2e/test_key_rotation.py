@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from conftest import cognate_bin, free_port, make_boto_client
+from conftest import cognate_bin, free_port, make_boto_client, store_args
 
 POOL_ID = "us-east-1_Rotation1"
 CLIENT_ID = "4rotation0e2e0client000001"
@@ -30,6 +30,13 @@ LEAD_SECS = 35
 def kid(token: str) -> str:
     header = token.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+
+def strict_ok(port: int, token: str) -> bool:
+    r = requests.get(f"http://127.0.0.1:{port}/strict", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    if r.status_code != 200:
+        raise AssertionError(f"{r.status_code} {r.text[:300]}")
+    return True
 
 
 def config(gateway_port: int) -> str:
@@ -92,9 +99,7 @@ def test_no_valid_token_is_refused_while_keys_rotate(server, tmp_path: Path) -> 
                     ("GetUser", lambda: client.get_user(AccessToken=access)["Username"] == "joe"),
                     ("gateway", lambda: requests.get(f"http://127.0.0.1:{gw_port}/dev/me",
                                                      headers={"Authorization": id_token}, timeout=5).status_code == 200),
-                    ("cognate-token", lambda: requests.get(f"http://127.0.0.1:{demo_port}/strict",
-                                                           headers={"Authorization": f"Bearer {id_token}"},
-                                                           timeout=5).status_code == 200),
+                    ("cognate-token", lambda: strict_ok(demo_port, id_token)),
                 ):
                     try:
                         good = ok()
@@ -117,7 +122,7 @@ def test_no_valid_token_is_refused_while_keys_rotate(server, tmp_path: Path) -> 
         time.sleep(2)
         rotated = subprocess.run(
             [str(cognate_bin()), "rotate-keys", "--pool", POOL_ID, "--lead-secs", str(LEAD_SECS),
-             "--data-dir", str(srv.data_dir)],
+             *store_args(srv)],
             capture_output=True, text=True, timeout=60,
         )
         assert rotated.returncode == 0, rotated.stderr

@@ -447,7 +447,8 @@ impl PostgresStore {
     async fn migrate(&self) -> StoreResult<()> {
         let mut client = self.client().await?;
         // Two instances creating the table at once may collide in the
-        // catalog (a unique violation): the loser tries again.
+        // catalog (a unique violation, or its row type existing): the
+        // loser tries again.
         let mut attempt = 1;
         loop {
             match client
@@ -465,7 +466,9 @@ impl PostgresStore {
                     if attempt < ATTEMPTS
                         && (is_retryable(&e)
                             || is_code(&e, &SqlState::UNIQUE_VIOLATION)
-                            || is_code(&e, &SqlState::DUPLICATE_TABLE)) =>
+                            || is_code(&e, &SqlState::DUPLICATE_TABLE)
+                            // The table's row type, created with it (42710).
+                            || is_code(&e, &SqlState::DUPLICATE_OBJECT)) =>
                 {
                     backoff(attempt).await;
                     attempt += 1;

@@ -32,7 +32,7 @@ async fn instances_starting_at_once_apply_each_migration_once() {
         .map(|r| r.expect("task").expect("connect"))
         .collect();
     for store in &stores {
-        assert_eq!(store.schema_version().await.expect("version"), 1);
+        assert_eq!(store.schema_version().await.expect("version"), 2);
     }
     let c = client(&db.url).await;
     let rows = c
@@ -43,10 +43,16 @@ async fn instances_starting_at_once_apply_each_migration_once() {
         .await
         .expect("migrations");
     let applied: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(applied, vec![(1, "0001_initial".to_owned())]);
+    assert_eq!(
+        applied,
+        vec![
+            (1, "0001_initial".to_owned()),
+            (2, "0002_user_import_jobs".to_owned())
+        ]
+    );
     // A later start finds nothing to do.
     let again = PostgresStore::connect(&db.url).await.expect("reconnect");
-    assert_eq!(again.schema_version().await.expect("version"), 1);
+    assert_eq!(again.schema_version().await.expect("version"), 2);
     drop((stores, again));
     db.drop().await;
 }

@@ -256,10 +256,13 @@ impl IssuerKeys {
                     return Ok((keys.clone(), i));
                 }
             } else if !self.may_fetch(now, true) {
-                return Err(Rejection::UnknownKid);
+                // Within the floor: a fetch may be under way (its start is the
+                // last attempt), so wait for it and look again, rather than
+                // refuse a token of a key it is about to bring.
+                return self.after_fetch(kid).await;
             }
         } else if !self.may_fetch(now, false) {
-            return Err(Rejection::KeysUnavailable);
+            return self.after_fetch(kid).await;
         }
         // One fetch at a time; whoever waited re-reads what it fetched.
         let _guard = self.fetching.lock().await;
@@ -286,6 +289,20 @@ impl IssuerKeys {
                 Err(e) => tracing::warn!(error = %e, "fetching signing keys failed"),
             }
         }
+        match self.snapshot() {
+            Some((keys, _)) => match index(&keys, kid) {
+                Some(i) => Ok((keys, i)),
+                None => Err(Rejection::UnknownKid),
+            },
+            None => Err(Rejection::KeysUnavailable),
+        }
+    }
+}
+
+impl IssuerKeys {
+    /// The key named `kid` once any fetch under way has finished.
+    async fn after_fetch(&self, kid: &str) -> Result<(Arc<KeySet>, usize), Rejection> {
+        drop(self.fetching.lock().await);
         match self.snapshot() {
             Some((keys, _)) => match index(&keys, kid) {
                 Some(i) => Ok((keys, i)),

@@ -607,3 +607,44 @@ fn jwks_parsing_skips_unusable_keys() {
     assert!(set.get("plain").is_some());
     assert!(KeySet::from_jwks_json(&json!({"nokeys": []})).is_err());
 }
+
+/// A key source that takes a while to answer.
+struct Slow(KeySet, AtomicUsize);
+
+#[async_trait]
+impl JwksSource for Slow {
+    async fn fetch(&self) -> Result<KeySet, KeyError> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_during_a_fetch_wait_for_it_instead_of_being_refused() {
+    let pool = Pool::new();
+    let source = Arc::new(Slow(pool.keys(), AtomicUsize::new(0)));
+    let v = Arc::new(
+        Verifier::builder()
+            .issuer(IssuerConfig {
+                issuer: ISS.into(),
+                clients: vec![CLIENT.into()],
+                keys: source.clone(),
+                revocation: None,
+            })
+            .build(),
+    );
+    // Twenty requests arrive together while the first fetch is under way:
+    // one fetches, the others wait for it; none is refused.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (v, token) = (v.clone(), pool.id_token(json!({"jti": format!("t{i}")})));
+            tokio::spawn(async move { v.verify_at(&token, NOW).await })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.unwrap().is_ok());
+    }
+    assert_eq!(source.1.load(Ordering::SeqCst), 1);
+}
