@@ -72,11 +72,12 @@ def test_acknowledged_writes_survive_kill_9(server) -> None:
     for t in threads:
         t.start()
     time.sleep(3)
-    # SIGKILL: no shutdown, no flush, in the middle of the load.
+    # SIGKILL: no shutdown, no flush, in the middle of the load. (The workers
+    # are told first, so the errors of the requests it cuts off are expected.)
+    dead.set()
     srv.proc.kill()
     srv.proc.wait()
     srv.proc = None
-    dead.set()
     for t in threads:
         t.join(timeout=60)
 
