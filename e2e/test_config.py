@@ -145,3 +145,31 @@ def test_good_config_helper_is_accepted(tmp_path) -> None:
         srv.start()
     finally:
         srv.stop()
+
+
+def test_the_config_file_can_name_the_database(server, boto_client) -> None:
+    from conftest import fresh_postgres_database, postgres_server_url
+
+    url = fresh_postgres_database()
+    srv = server(config=f"database: {url}\n" + todo_config(), start=False)
+    srv.database = None  # no --database flag: the file decides
+    srv.start()
+    assert "(PostgreSQL)" in srv.logs(), srv.logs()
+    idp = boto_client(srv)
+    tokens = idp.initiate_auth(ClientId=CLIENT_ID, AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": "seeded", "PASSWORD": PASSWORD})
+    assert "AccessToken" in tokens["AuthenticationResult"]
+    count = subprocess.run(["psql", url, "-qAt", "-c", "SELECT count(*) FROM users"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert count == "1"
+    assert postgres_server_url()
+
+
+def test_a_bad_database_in_the_config_is_refused(tmp_path) -> None:
+    srv = CognateServer(tmp_path)
+    srv.database = None
+    path = srv.write_config("database: mysql://db/cognate\n" + todo_config(), name="db.yaml")
+    p = subprocess.run(srv.command(), capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    assert p.returncode != 0
+    assert "db.yaml" in p.stderr and "database" in p.stderr and "expected sqlite:PATH" in p.stderr, p.stderr
+    assert path.is_file()

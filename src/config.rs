@@ -39,6 +39,10 @@ pub struct ConfigFile {
     /// Scheduled rotation of every pool's signing keys.
     #[serde(default)]
     pub signing_keys: Option<crate::keys::SigningKeysConfig>,
+    /// Where the state is kept (`sqlite:PATH` or `postgres://...`), unless
+    /// `--database` / `COGNATE_DATABASE_URL` says otherwise.
+    #[serde(default)]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -63,6 +63,10 @@ fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyh
 /// Parses a config file and validates its gateway section.
 fn check_config(file: &std::path::Path) -> anyhow::Result<()> {
     let f = config::load(file)?;
+    if let Some(database) = &f.database {
+        cli::DatabaseUrl::parse(database)
+            .map_err(|e| anyhow::anyhow!("{}: key `database`: {e}", file.display()))?;
+    }
     if let Some(g) = &f.gateway {
         gateway::check(g).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     }

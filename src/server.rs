@@ -80,17 +80,26 @@ pub async fn open_store(
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let database = match &args.database {
-        Some(text) => DatabaseUrl::parse(text).map_err(anyhow::Error::msg)?,
-        None => DatabaseUrl::Sqlite(args.data_dir.join("cognate.db")),
-    };
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     // Parse the config before touching the database: a bad file changes nothing.
     let config_file = match &args.config {
         Some(path) => Some((path.clone(), config::load(path)?)),
         None => None,
     };
+    // --database (or COGNATE_DATABASE_URL), else the config file's `database:`,
+    // else SQLite in the data directory.
+    let database = match (
+        &args.database,
+        config_file.as_ref().and_then(|(_, f)| f.database.as_ref()),
+    ) {
+        (Some(text), _) => DatabaseUrl::parse(text).map_err(anyhow::Error::msg)?,
+        (None, Some(text)) => DatabaseUrl::parse(text).map_err(|e| {
+            let file = args.config.as_ref().map(|p| p.display().to_string());
+            anyhow::anyhow!("{}: key `database`: {e}", file.unwrap_or_default())
+        })?,
+        (None, None) => DatabaseUrl::Sqlite(args.data_dir.join("cognate.db")),
+    };
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     let (store, database_line) = open_store(&database, args.sqlite_synchronous.into()).await?;
     let public_url = args
         .public_url
