@@ -3,6 +3,7 @@
 //! framing. This is the only layer that knows the wire shapes.
 
 pub mod error;
+pub mod model;
 pub mod operation;
 mod ops;
 pub mod shapes;
@@ -102,7 +103,16 @@ async fn handle(State(service): State<Arc<UserPools>>, headers: HeaderMap, body:
             },
         )),
         Some(op) => match read_body(body).await {
-            Ok(bytes) => operation::dispatch(&service, op, &bytes).await,
+            // The model's constraints first, for every operation cognate
+            // implements, as AWS does.
+            Ok(bytes) => match operation::IMPLEMENTED
+                .contains(&op)
+                .then(|| model::validate(op, &bytes))
+                .unwrap_or(Ok(()))
+            {
+                Ok(()) => operation::dispatch(&service, op, &bytes).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
     };
