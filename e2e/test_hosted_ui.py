@@ -21,7 +21,6 @@ import pyotp
 import pytest
 import requests
 import yaml
-from botocore.exceptions import ClientError
 
 from conftest import (
     ARTIFACTS_DIR,
@@ -31,7 +30,6 @@ from conftest import (
     HostedApp,
     create_confirmed_user,
     create_hosted_app,
-    error_code,
     free_port,
     hosted_ui_host_base,
     latest_code,
@@ -584,14 +582,8 @@ def tiny_png(width: int = 8, height: int = 4, rgb: tuple[int, int, int] = (0, 12
 def test_branding_css_and_logo(page: Any, app: HostedApp, ui_server: CognateServer,
                                callback_server: CallbackServer) -> None:
     css = ".submitButton-customizable { background-color: #d13212; }"
-    try:
-        app.idp.set_ui_customization(UserPoolId=app.pool_id, ClientId=app.client_id, CSS=css,
-                                     ImageFile=tiny_png(40, 20))
-    except ClientError as e:
-        if error_code(e) != "UnsupportedOperationException":
-            raise
-        pytest.skip("SetUICustomization is not implemented (UnsupportedOperationException), and the "
-                    "config file has no branding key: a client's CSS and logo cannot be set")
+    app.idp.set_ui_customization(UserPoolId=app.pool_id, ClientId=app.client_id, CSS=css,
+                                 ImageFile=tiny_png(40, 20))
     got = app.idp.get_ui_customization(UserPoolId=app.pool_id, ClientId=app.client_id)["UICustomization"]
     assert got["CSS"] == css and got["ClientId"] == app.client_id
 
