@@ -35,6 +35,12 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
+    "CreateUserPoolReplica": "AWS-only: a cognate pool lives in one place, so it answers as AWS does for a pool that cannot be replicated: OperationNotEnabledException (InvalidParameterException for the pool's own region).",
+    "ListUserPoolReplicas": "AWS-only: the pool itself, Role PRIMARY, Status ACTIVE, in the server's region.",
+    "UpdateUserPoolReplica": "AWS-only: there are no secondaries: ResourceNotFoundException (InvalidParameterException for the primary's region).",
+    "DeleteUserPoolReplica": "as UpdateUserPoolReplica.",
+    "GetProvisionedLimit": "AWS-only: cognate enforces no request-rate quotas; the answer is the category's documented free rate (UserAuthentication 120, UserCreation 50, …) as both free and provisioned value.",
+    "UpdateProvisionedLimit": "AWS-only: the account maximum is the free rate, so a higher value answers ServiceQuotaExceededException and a lower one InvalidParameterException; the free rate itself is accepted.",
     "InitiateAuth": "USER_PASSWORD_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH/REFRESH_TOKEN work (with NEW_PASSWORD_REQUIRED, MFA_SETUP and SOFTWARE_TOKEN_MFA challenges); CUSTOM_AUTH and USER_AUTH answer UnsupportedOperationException (no Lambda triggers, no passwordless); DEVICE_KEY, ClientMetadata, AnalyticsMetadata and UserContextData are ignored.",
     "AdminInitiateAuth": "ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH work; CUSTOM_AUTH and USER_AUTH are not supported; ContextData is ignored.",
     "RespondToAuthChallenge": "NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA and MFA_SETUP; no SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE, CUSTOM_CHALLENGE or device challenges.",

@@ -159,6 +159,12 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "CreateUserPoolReplica",
+    "DeleteUserPoolReplica",
+    "GetProvisionedLimit",
+    "ListUserPoolReplicas",
+    "UpdateProvisionedLimit",
+    "UpdateUserPoolReplica",
     "CreateUserImportJob",
     "DescribeUserImportJob",
     "GetCSVHeader",
@@ -240,6 +246,14 @@ pub async fn dispatch(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     match operation {
+        "ListUserPoolReplicas" => ops::regional::list_user_pool_replicas(svc, body).await,
+        "CreateUserPoolReplica" => ops::regional::create_user_pool_replica(svc, body).await,
+        "UpdateUserPoolReplica" | "DeleteUserPoolReplica" => {
+            ops::regional::change_user_pool_replica(svc, body).await
+        }
+        "GetProvisionedLimit" | "UpdateProvisionedLimit" => {
+            ops::regional::provisioned_limit(svc, body).await
+        }
         "CreateUserImportJob" => ops::import_jobs::create_user_import_job(svc, body).await,
         "GetCSVHeader" => ops::import_jobs::get_csv_header(svc, body).await,
         "StartUserImportJob" => ops::import_jobs::start_user_import_job(svc, body).await,

@@ -9,5 +9,6 @@ pub mod groups;
 pub mod import_jobs;
 pub mod mfa;
 pub mod pools;
+pub mod regional;
 pub mod resource_servers;
 pub mod users;

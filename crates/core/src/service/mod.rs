@@ -12,6 +12,7 @@ mod import_jobs;
 mod mfa;
 mod oauth;
 pub mod pools;
+pub mod regional;
 mod resource_servers;
 pub mod ui;
 mod users;
