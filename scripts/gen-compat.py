@@ -35,6 +35,10 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
+    "SetUserPoolSessionConfiguration": "stored and returned (LITE pools refused with FeatureUnavailableInTierException); cognate keeps no session records yet, so MaxPerUser is not enforced.",
+    "GetUserPoolSessionConfiguration": "as SetUserPoolSessionConfiguration; defaults DISABLED and 20.",
+    "SetUserPoolClientSessionConfiguration": "stored and returned (session tracking must be enabled on the pool); the hosted UI's session cookie does not follow it yet.",
+    "GetUserPoolClientSessionConfiguration": "as SetUserPoolClientSessionConfiguration; default 60 minutes.",
     "CreateUserPoolReplica": "AWS-only: a cognate pool lives in one place, so it answers as AWS does for a pool that cannot be replicated: OperationNotEnabledException (InvalidParameterException for the pool's own region).",
     "ListUserPoolReplicas": "AWS-only: the pool itself, Role PRIMARY, Status ACTIVE, in the server's region.",
     "UpdateUserPoolReplica": "AWS-only: there are no secondaries: ResourceNotFoundException (InvalidParameterException for the primary's region).",

@@ -48,6 +48,7 @@ pub fn wire_type(kind: ErrorKind) -> (StatusCode, &'static str) {
         ConcurrentModification => "ConcurrentModificationException",
         EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
         ExpiredCode => "ExpiredCodeException",
+        FeatureUnavailableInTier => "FeatureUnavailableInTierException",
         GroupExists => "GroupExistsException",
         InvalidOAuthFlow => "InvalidOAuthFlowException",
         InvalidParameter => "InvalidParameterException",

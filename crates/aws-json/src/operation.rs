@@ -159,6 +159,10 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "GetUserPoolClientSessionConfiguration",
+    "GetUserPoolSessionConfiguration",
+    "SetUserPoolClientSessionConfiguration",
+    "SetUserPoolSessionConfiguration",
     "CreateUserPoolReplica",
     "DeleteUserPoolReplica",
     "GetProvisionedLimit",
@@ -246,6 +250,18 @@ pub async fn dispatch(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     match operation {
+        "GetUserPoolSessionConfiguration" => {
+            ops::sessions::get_user_pool_session_configuration(svc, body).await
+        }
+        "SetUserPoolSessionConfiguration" => {
+            ops::sessions::set_user_pool_session_configuration(svc, body).await
+        }
+        "GetUserPoolClientSessionConfiguration" => {
+            ops::sessions::get_user_pool_client_session_configuration(svc, body).await
+        }
+        "SetUserPoolClientSessionConfiguration" => {
+            ops::sessions::set_user_pool_client_session_configuration(svc, body).await
+        }
         "ListUserPoolReplicas" => ops::regional::list_user_pool_replicas(svc, body).await,
         "CreateUserPoolReplica" => ops::regional::create_user_pool_replica(svc, body).await,
         "UpdateUserPoolReplica" | "DeleteUserPoolReplica" => {

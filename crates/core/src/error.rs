@@ -13,6 +13,7 @@ pub enum ErrorKind {
     ConcurrentModification,
     EnableSoftwareTokenMfa,
     ExpiredCode,
+    FeatureUnavailableInTier,
     GroupExists,
     InvalidOAuthFlow,
     InvalidParameter,

@@ -191,9 +191,32 @@ pub struct UserPool {
     /// Standard attributes first, then custom ones; custom ones can only be added.
     pub schema: Vec<SchemaAttribute>,
     pub settings: PoolSettings,
+    /// Session tracking (Set/GetUserPool(Client)SessionConfiguration).
+    #[serde(default)]
+    pub sessions: SessionConfiguration,
     /// The version this copy was read at (compare-and-swap, as for users).
     #[serde(skip)]
     pub version: i64,
+}
+
+/// A pool's session configuration and its clients' SSO session validity,
+/// kept in the pool document so each change is one compare-and-swap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionConfiguration {
+    pub tracking: bool,
+    pub max_per_user: u32,
+    /// Client id to SSOSession.MaxValidityMinutes, for clients that set one.
+    pub client_sso_minutes: BTreeMap<String, u32>,
+}
+
+impl Default for SessionConfiguration {
+    fn default() -> Self {
+        SessionConfiguration {
+            tracking: false,
+            max_per_user: 20,
+            client_sso_minutes: BTreeMap::new(),
+        }
+    }
 }
 
 impl UserPool {

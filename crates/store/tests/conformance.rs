@@ -37,6 +37,7 @@ fn pool(id: &str, username_attributes: &[&str], alias_attributes: &[&str]) -> Us
         username_case_sensitive: Some(false),
         schema: Vec::new(),
         settings: PoolSettings::default(),
+        sessions: Default::default(),
         version: 0,
     }
 }

@@ -11,4 +11,5 @@ pub mod mfa;
 pub mod pools;
 pub mod regional;
 pub mod resource_servers;
+pub mod sessions;
 pub mod users;

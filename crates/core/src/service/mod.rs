@@ -14,6 +14,7 @@ mod oauth;
 pub mod pools;
 pub mod regional;
 mod resource_servers;
+pub mod sessions;
 pub mod ui;
 mod users;
 

@@ -88,6 +88,7 @@ impl UserPools {
             username_case_sensitive: input.username_case_sensitive,
             schema,
             settings: input.settings,
+            sessions: Default::default(),
             version: 0,
         };
         let keys = tokio::task::spawn_blocking(move || KeyCache::generate_pool_keys(&id, now))
