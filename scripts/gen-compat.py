@@ -35,6 +35,8 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
+    "GetUserAuthFactors": "ConfiguredUserAuthFactors is PASSWORD or nothing: cognate has no passwordless first factors (EMAIL_OTP, SMS_OTP, WEBAUTHN) yet.",
+    "AdminGetUserAuthFactors": "as GetUserAuthFactors.",
     "SetUserPoolSessionConfiguration": "stored and returned (LITE pools refused with FeatureUnavailableInTierException); cognate keeps no session records yet, so MaxPerUser is not enforced.",
     "GetUserPoolSessionConfiguration": "as SetUserPoolSessionConfiguration; defaults DISABLED and 20.",
     "SetUserPoolClientSessionConfiguration": "stored and returned (session tracking must be enabled on the pool); the hosted UI's session cookie does not follow it yet.",

@@ -159,6 +159,8 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "AdminGetUserAuthFactors",
+    "GetUserAuthFactors",
     "GetUserPoolClientSessionConfiguration",
     "GetUserPoolSessionConfiguration",
     "SetUserPoolClientSessionConfiguration",
@@ -250,6 +252,10 @@ pub async fn dispatch(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     match operation {
+        "AdminGetUserAuthFactors" => {
+            ops::auth_factors::admin_get_user_auth_factors(svc, body).await
+        }
+        "GetUserAuthFactors" => ops::auth_factors::get_user_auth_factors(svc, body).await,
         "GetUserPoolSessionConfiguration" => {
             ops::sessions::get_user_pool_session_configuration(svc, body).await
         }

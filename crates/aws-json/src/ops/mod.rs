@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod auth_factors;
 pub mod clients;
 pub mod domains;
 pub mod groups;

@@ -12,7 +12,7 @@ use crate::shapes::{self, parse, AttributeType};
 use crate::validate::{self, Validator};
 
 /// `UserMFASettingList` and `PreferredMfaSetting` of GetUser / AdminGetUser.
-fn mfa_settings(out: &mut Value, user: &cognate_core::model::User) {
+pub(crate) fn mfa_settings(out: &mut Value, user: &cognate_core::model::User) {
     if let Some(obj) = out.as_object_mut() {
         if user.totp_enabled {
             obj.insert("UserMFASettingList".into(), json!(["SOFTWARE_TOKEN_MFA"]));
