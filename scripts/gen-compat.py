@@ -35,6 +35,10 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
+    "AdminListUserSessions": "token sessions only (one per live refresh token; no SSO sessions of the hosted UI yet); LastActiveDate is the sign-in time; no device, IP or location.",
+    "ListUserSessions": "as AdminListUserSessions, with IsCurrentSession.",
+    "AdminRevokeUserSession": "token sessions: the refresh token and the access tokens of its sign-in are revoked; RevokeAssociatedSessions has nothing to cascade to.",
+    "RevokeUserSession": "as AdminRevokeUserSession; the caller's own session is refused.",
     "GetUserAuthFactors": "ConfiguredUserAuthFactors is PASSWORD or nothing: cognate has no passwordless first factors (EMAIL_OTP, SMS_OTP, WEBAUTHN) yet.",
     "AdminGetUserAuthFactors": "as GetUserAuthFactors.",
     "SetUserPoolSessionConfiguration": "stored and returned (LITE pools refused with FeatureUnavailableInTierException); cognate keeps no session records yet, so MaxPerUser is not enforced.",

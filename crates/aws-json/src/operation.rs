@@ -159,6 +159,10 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "AdminListUserSessions",
+    "AdminRevokeUserSession",
+    "ListUserSessions",
+    "RevokeUserSession",
     "AdminGetUserAuthFactors",
     "GetUserAuthFactors",
     "GetUserPoolClientSessionConfiguration",
@@ -252,6 +256,10 @@ pub async fn dispatch(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     match operation {
+        "AdminListUserSessions" => ops::user_sessions::admin_list_user_sessions(svc, body).await,
+        "ListUserSessions" => ops::user_sessions::list_user_sessions(svc, body).await,
+        "AdminRevokeUserSession" => ops::user_sessions::admin_revoke_user_session(svc, body).await,
+        "RevokeUserSession" => ops::user_sessions::revoke_user_session(svc, body).await,
         "AdminGetUserAuthFactors" => {
             ops::auth_factors::admin_get_user_auth_factors(svc, body).await
         }

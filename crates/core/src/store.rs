@@ -270,6 +270,15 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` if the user does not exist (any more).
     async fn put_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
+    /// A user's refresh tokens that are neither revoked nor expired at
+    /// `now`, oldest first, at most `limit`.
+    async fn list_live_refresh_tokens(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<RefreshTokenRecord>>;
     /// Revokes one refresh token and marks its sign-in session revoked
     /// until `revoked_until` (its access tokens are refused), in one
     /// transaction; false if the token is unknown.

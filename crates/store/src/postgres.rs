@@ -1319,6 +1319,31 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn list_live_refresh_tokens(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<RefreshTokenRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|c| async move {
+            query(
+                &c,
+                "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
+                 created, expires, revoked, scope FROM refresh_tokens
+                 WHERE pool_id = $1 AND username_key = $2 AND revoked = 0 AND expires > $3
+                 ORDER BY created, token_hash LIMIT $4",
+                &[&pool_id, &username_key, &now, &limit],
+            )
+            .await?
+            .iter()
+            .map(refresh_of)
+            .collect()
+        })
+        .await
+    }
+
     async fn revoke_refresh_token(
         &self,
         token_hash: &str,

@@ -1279,6 +1279,32 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn list_live_refresh_tokens(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<RefreshTokenRecord>> {
+        let (pool_id, username_key) = (pool_id.to_owned(), username_key.to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
+                     created, expires, revoked, scope FROM refresh_tokens
+                     WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0 AND expires > ?3
+                     ORDER BY created, token_hash LIMIT ?4",
+                )
+                .map_err(backend)?;
+            let rows = s
+                .query_map(rusqlite::params![pool_id, username_key, now, limit], refresh_from_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn revoke_refresh_token(
         &self,
         token_hash: &str,

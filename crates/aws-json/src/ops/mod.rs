@@ -13,4 +13,5 @@ pub mod pools;
 pub mod regional;
 pub mod resource_servers;
 pub mod sessions;
+pub mod user_sessions;
 pub mod users;

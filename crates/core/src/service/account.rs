@@ -16,7 +16,7 @@ const FORGOT: &str = "forgot_password";
 const FORGOT_TTL_MS: i64 = 3600 * 1000;
 const VERIFY_TTL_MS: i64 = 24 * 3600 * 1000;
 /// The longest an access token can live: revocation marks are kept this long.
-const MAX_ACCESS_TOKEN_MS: i64 = 24 * 3600 * 1000;
+pub(crate) const MAX_ACCESS_TOKEN_MS: i64 = 24 * 3600 * 1000;
 
 fn verify_purpose(attribute: &str) -> String {
     format!("verify:{attribute}")

@@ -16,6 +16,7 @@ pub mod regional;
 mod resource_servers;
 pub mod sessions;
 pub mod ui;
+pub mod user_sessions;
 mod users;
 
 use std::sync::Arc;
