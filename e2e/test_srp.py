@@ -142,6 +142,29 @@ def test_amazon_cognito_identity_js_new_password_required(cognate, boto_client):
     assert js_login(cognate, pool_id, client_id, username, "N3w-Passw0rd!")["ok"]
 
 
+def test_amazon_cognito_identity_js_confirms_its_new_device(cognate, boto_client):
+    """In a pool that tracks devices the sign-in hands out NewDeviceMetadata, and the
+    library confirms the device (with its SRP verifier) on its own."""
+    idp = boto_client(cognate)
+    pool_id, client_id = create_pool_and_client(idp, flows=SRP_FLOWS)
+    idp.update_user_pool(UserPoolId=pool_id, DeviceConfiguration={
+        "ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": True})
+    username = unique("jsdev")
+    create_confirmed_user(idp, pool_id, username)
+    out = js_login(cognate, pool_id, client_id, username, PASSWORD)
+    assert out["ok"], out
+    devices = idp.admin_list_devices(UserPoolId=pool_id, Username=username)["Devices"]
+    assert len(devices) == 1, devices
+    assert devices[0]["DeviceKey"].startswith("us-east-1_")
+    attributes = {a["Name"]: a["Value"] for a in devices[0]["DeviceAttributes"]}
+    # DeviceOnlyRememberedOnUserPrompt: not remembered until the user says so.
+    assert attributes["device_remembered_status"] == "not_remembered"
+    idp.admin_update_device_status(UserPoolId=pool_id, Username=username,
+                                   DeviceKey=devices[0]["DeviceKey"], DeviceRememberedStatus="remembered")
+    got = idp.admin_get_device(UserPoolId=pool_id, Username=username, DeviceKey=devices[0]["DeviceKey"])
+    assert {"Name": "device_remembered_status", "Value": "remembered"} in got["Device"]["DeviceAttributes"]
+
+
 def test_srp_refuses_a_bad_srp_a(cognate, boto_client):
     idp = boto_client(cognate)
     pool_id, client_id = create_pool_and_client(idp, flows=SRP_FLOWS)

@@ -46,6 +46,7 @@ pub fn wire_type(kind: ErrorKind) -> (StatusCode, &'static str) {
         CodeDeliveryFailure => "CodeDeliveryFailureException",
         CodeMismatch => "CodeMismatchException",
         ConcurrentModification => "ConcurrentModificationException",
+        DeviceKeyExists => "DeviceKeyExistsException",
         EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
         ExpiredCode => "ExpiredCodeException",
         FeatureUnavailableInTier => "FeatureUnavailableInTierException",

@@ -159,6 +159,15 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "AdminForgetDevice",
+    "AdminGetDevice",
+    "AdminListDevices",
+    "AdminUpdateDeviceStatus",
+    "ConfirmDevice",
+    "ForgetDevice",
+    "GetDevice",
+    "ListDevices",
+    "UpdateDeviceStatus",
     "AdminListUserSessions",
     "AdminRevokeUserSession",
     "ListUserSessions",
@@ -256,6 +265,13 @@ pub async fn dispatch(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     match operation {
+        "ConfirmDevice" => ops::devices::confirm_device(svc, body).await,
+        "ListDevices" | "AdminListDevices" => ops::devices::list_devices(svc, body).await,
+        "GetDevice" | "AdminGetDevice" => ops::devices::get_device(svc, body).await,
+        "UpdateDeviceStatus" | "AdminUpdateDeviceStatus" => {
+            ops::devices::update_device_status(svc, body).await
+        }
+        "ForgetDevice" | "AdminForgetDevice" => ops::devices::forget_device(svc, body).await,
         "AdminListUserSessions" => ops::user_sessions::admin_list_user_sessions(svc, body).await,
         "ListUserSessions" => ops::user_sessions::list_user_sessions(svc, body).await,
         "AdminRevokeUserSession" => ops::user_sessions::admin_revoke_user_session(svc, body).await,

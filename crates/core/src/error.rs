@@ -11,6 +11,7 @@ pub enum ErrorKind {
     CodeDeliveryFailure,
     CodeMismatch,
     ConcurrentModification,
+    DeviceKeyExists,
     EnableSoftwareTokenMfa,
     ExpiredCode,
     FeatureUnavailableInTier,

@@ -397,6 +397,22 @@ impl UserStatus {
     }
 }
 
+/// A device a user confirmed (device tracking: ConfirmDevice).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// `<region>_<uuid>`, as issued in NewDeviceMetadata.
+    pub key: String,
+    pub name: Option<String>,
+    /// `device_remembered_status`: remembered or not_remembered.
+    pub remembered: bool,
+    pub created: Millis,
+    pub modified: Millis,
+    pub last_authenticated: Millis,
+    /// The device's SRP salt and verifier (DeviceSecretVerifierConfig).
+    pub salt: Option<String>,
+    pub verifier: Option<String>,
+}
+
 /// A name/value attribute of a user. Values are strings, as on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribute {
@@ -462,6 +478,9 @@ pub struct User {
     /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`).
     #[serde(default)]
     pub mfa_preferred: Option<String>,
+    /// Devices confirmed with ConfirmDevice, oldest first.
+    #[serde(default)]
+    pub devices: Vec<Device>,
     /// The version of the document this copy was read at; the store writes
     /// it back only if nobody wrote in between (compare-and-swap).
     #[serde(skip)]

@@ -67,6 +67,7 @@ fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
         totp_last_step: None,
         totp_enabled: false,
         mfa_preferred: None,
+        devices: Vec::new(),
         version: 0,
     }
 }

@@ -53,6 +53,12 @@ pub fn outcome_out(outcome: AuthOutcome) -> Value {
             if let (Some(t), Some(obj)) = (r.refresh_token, result.as_object_mut()) {
                 obj.insert("RefreshToken".into(), json!(t));
             }
+            if let (Some(d), Some(obj)) = (r.new_device, result.as_object_mut()) {
+                obj.insert(
+                    "NewDeviceMetadata".into(),
+                    json!({"DeviceKey": d.device_key, "DeviceGroupKey": d.device_group_key}),
+                );
+            }
             json!({"ChallengeParameters": {}, "AuthenticationResult": result})
         }
         AuthOutcome::Challenge {

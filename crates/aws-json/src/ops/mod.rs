@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod auth_factors;
 pub mod clients;
+pub mod devices;
 pub mod domains;
 pub mod groups;
 pub mod import_jobs;

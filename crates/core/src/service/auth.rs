@@ -44,6 +44,8 @@ pub struct AuthenticationResult {
     pub token_type: String,
     pub refresh_token: Option<String>,
     pub id_token: String,
+    /// A new device's key and group (pools that track devices).
+    pub new_device: Option<super::devices::NewDeviceMetadata>,
 }
 
 /// The answer to an auth call: tokens, or the next challenge.
@@ -179,7 +181,8 @@ impl UserPools {
                 let step = self
                     .password_sign_in(&pool, &client, username, password, Channel::Api)
                     .await?;
-                self.api_outcome(&pool, &client, step).await
+                let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
+                self.api_outcome(&pool, &client, step, device_key).await
             }
             "REFRESH_TOKEN_AUTH" => {
                 let token = param(&input.parameters, "REFRESH_TOKEN")?;
@@ -212,6 +215,7 @@ impl UserPools {
         pool: &UserPool,
         client: &AppClient,
         step: SignInStep,
+        device_key: Option<&str>,
     ) -> Result<AuthOutcome> {
         match step {
             SignInStep::Challenge {
@@ -230,7 +234,8 @@ impl UserPools {
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: self.now().div_euclid(1000),
                 };
-                let result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                let mut result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                result.new_device = self.new_device_metadata(pool, &user, device_key);
                 Ok(AuthOutcome::Authenticated(result))
             }
         }
@@ -600,8 +605,10 @@ impl UserPools {
     }
 
     pub async fn respond_to_auth_challenge(&self, input: ChallengeInput) -> Result<AuthOutcome> {
+        let device_key = input.responses.get("DEVICE_KEY").cloned();
         let (pool, client, step) = self.respond_challenge(input, Channel::Api).await?;
-        self.api_outcome(&pool, &client, step).await
+        self.api_outcome(&pool, &client, step, device_key.as_deref())
+            .await
     }
 
     /// Takes the challenge session and answers it; shared by the API and
@@ -795,6 +802,7 @@ impl UserPools {
             token_type: "Bearer".into(),
             refresh_token: None,
             id_token: issued.id_token.unwrap_or_default(),
+            new_device: None,
         }))
     }
 
@@ -875,6 +883,7 @@ impl UserPools {
             id_token: issued
                 .id_token
                 .ok_or_else(|| Error::internal("no ID token issued"))?,
+            new_device: None,
         })
     }
 

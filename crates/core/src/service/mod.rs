@@ -5,6 +5,7 @@
 mod account;
 mod auth;
 mod clients;
+pub mod devices;
 pub mod domains;
 mod groups;
 pub mod hosted;

@@ -138,6 +138,7 @@ impl UserPools {
             totp_last_step: None,
             totp_enabled: false,
             mfa_preferred: None,
+            devices: Vec::new(),
             version: 0,
         }
     }
