@@ -73,7 +73,8 @@ impl UserPools {
         Ok(ui)
     }
 
-    /// The branding set for exactly this client (or the pool's `ALL`), if any.
+    /// The branding of this client, or else the pool's (`ALL`), as
+    /// Cognito's GetUICustomization answers; `None` when neither is set.
     pub async fn get_ui_customization(
         &self,
         pool_id: &str,
@@ -81,6 +82,15 @@ impl UserPools {
     ) -> Result<(String, Option<UiCustomization>)> {
         let target = self.ui_target(pool_id, client_id).await?;
         let ui = self.store.get_ui_customization(pool_id, &target).await?;
+        if ui.is_none() && target != ALL_CLIENTS {
+            let pool_wide = self
+                .store
+                .get_ui_customization(pool_id, ALL_CLIENTS)
+                .await?;
+            if pool_wide.is_some() {
+                return Ok((ALL_CLIENTS.to_owned(), pool_wide));
+            }
+        }
         Ok((target, ui))
     }
 }
