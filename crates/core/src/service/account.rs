@@ -384,24 +384,28 @@ impl UserPools {
                         "User password cannot be reset in the current state.",
                     ));
                 }
-                let channel = Self::recovery_channel(&pool, u)?;
+                // As ForgotPassword: the code needs a verified email or phone.
+                let channel = Self::recovery_channel(&pool, u)?.ok_or_else(|| {
+                    Error::invalid_parameter(
+                        "Cannot reset password for the user as there is no registered/verified email or phone_number",
+                    )
+                })?;
                 u.status = UserStatus::ResetRequired;
                 u.modified = now;
                 Ok(channel)
             })
             .await?;
-        if let Some((attribute, destination)) = channel {
-            self.send_code(
-                &pool,
-                &user,
-                attribute,
-                &destination,
-                FORGOT,
-                "forgot_password",
-                FORGOT_TTL_MS,
-            )
-            .await?;
-        }
+        let (attribute, destination) = channel;
+        self.send_code(
+            &pool,
+            &user,
+            attribute,
+            &destination,
+            FORGOT,
+            "forgot_password",
+            FORGOT_TTL_MS,
+        )
+        .await?;
         Ok(())
     }
 
