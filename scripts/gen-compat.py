@@ -18,6 +18,14 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
+    "AddUserPoolClientSecret": "At most two secrets per client (LimitExceededException), public clients refused (InvalidParameterException); AWS's exact message texts for these refusals are not published, so cognate's are its own.",
+    "DeleteUserPoolClientSecret": "The last secret cannot be deleted (InvalidParameterException, cognate's wording); an unknown ClientSecretId answers ResourceNotFoundException.",
+    "CreateTerms": "Stored per pool and returned; the hosted sign-up page links both documents (English, else cognito:default, http(s) links only) once terms-of-use and privacy-policy both exist. TermsExistsException and not-found messages are cognate's wording; no per-pool quota beyond one document of each name per client.",
+    "UpdateTerms": "as CreateTerms.",
+    "CreateManagedLoginBranding": "Stored per pool and client and returned as given. On a managed login domain (ManagedLoginVersion 2) the hosted pages apply the light-mode page background, page header and primary button colours of Settings and the PAGE_HEADER_LOGO (else FORM_LOGO) asset; other settings, dark mode, backgrounds, favicons and icons are stored only. Assets count towards the 1 MiB request limit.",
+    "UpdateManagedLoginBranding": "as CreateManagedLoginBranding; Settings given are merged into the stored document, assets replace those of the same category and colour mode.",
+    "DescribeManagedLoginBranding": "ReturnMergedResources is ignored: only the values the style was given are returned (cognate has no copy of Cognito's default style document).",
+    "DescribeManagedLoginBrandingByClient": "as DescribeManagedLoginBranding.",
     "InitiateAuth": "USER_PASSWORD_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH/REFRESH_TOKEN work (with NEW_PASSWORD_REQUIRED, MFA_SETUP and SOFTWARE_TOKEN_MFA challenges); CUSTOM_AUTH and USER_AUTH answer UnsupportedOperationException (no Lambda triggers, no passwordless); DEVICE_KEY, ClientMetadata, AnalyticsMetadata and UserContextData are ignored.",
     "AdminInitiateAuth": "ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH, USER_SRP_AUTH and REFRESH_TOKEN_AUTH work; CUSTOM_AUTH and USER_AUTH are not supported; ContextData is ignored.",
     "RespondToAuthChallenge": "NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA and MFA_SETUP; no SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE, CUSTOM_CHALLENGE or device challenges.",

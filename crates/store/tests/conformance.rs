@@ -37,6 +37,8 @@ fn pool(id: &str, username_attributes: &[&str], alias_attributes: &[&str]) -> Us
         username_case_sensitive: Some(false),
         schema: Vec::new(),
         settings: PoolSettings::default(),
+        terms: Vec::new(),
+        managed_login_branding: Vec::new(),
         version: 0,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod client_records;
 pub mod clients;
 pub mod domains;
 pub mod groups;

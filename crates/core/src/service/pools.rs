@@ -88,6 +88,8 @@ impl UserPools {
             username_case_sensitive: input.username_case_sensitive,
             schema,
             settings: input.settings,
+            terms: Vec::new(),
+            managed_login_branding: Vec::new(),
             version: 0,
         };
         let keys = tokio::task::spawn_blocking(move || KeyCache::generate_pool_keys(&id, now))
