@@ -184,6 +184,21 @@ pub const IMPLEMENTED: &[&str] = &[
     "ListUserPoolReplicas",
     "UpdateProvisionedLimit",
     "UpdateUserPoolReplica",
+    // App client records: secrets, terms, managed login branding.
+    "AddUserPoolClientSecret",
+    "ListUserPoolClientSecrets",
+    "DeleteUserPoolClientSecret",
+    "CreateTerms",
+    "DescribeTerms",
+    "DescribeTermsByClient",
+    "ListTerms",
+    "UpdateTerms",
+    "DeleteTerms",
+    "CreateManagedLoginBranding",
+    "DescribeManagedLoginBranding",
+    "DescribeManagedLoginBrandingByClient",
+    "UpdateManagedLoginBranding",
+    "DeleteManagedLoginBranding",
     "CreateUserImportJob",
     "DescribeUserImportJob",
     "GetCSVHeader",
@@ -299,6 +314,36 @@ pub async fn dispatch(
         }
         "GetProvisionedLimit" | "UpdateProvisionedLimit" => {
             ops::regional::provisioned_limit(svc, body).await
+        }
+        "AddUserPoolClientSecret" => {
+            ops::client_records::add_user_pool_client_secret(svc, body).await
+        }
+        "ListUserPoolClientSecrets" => {
+            ops::client_records::list_user_pool_client_secrets(svc, body).await
+        }
+        "DeleteUserPoolClientSecret" => {
+            ops::client_records::delete_user_pool_client_secret(svc, body).await
+        }
+        "CreateTerms" => ops::client_records::create_terms(svc, body).await,
+        "DescribeTerms" => ops::client_records::describe_terms(svc, body).await,
+        "DescribeTermsByClient" => ops::client_records::describe_terms_by_client(svc, body).await,
+        "ListTerms" => ops::client_records::list_terms(svc, body).await,
+        "UpdateTerms" => ops::client_records::update_terms(svc, body).await,
+        "DeleteTerms" => ops::client_records::delete_terms(svc, body).await,
+        "CreateManagedLoginBranding" => {
+            ops::client_records::create_managed_login_branding(svc, body).await
+        }
+        "DescribeManagedLoginBranding" => {
+            ops::client_records::describe_managed_login_branding(svc, body).await
+        }
+        "DescribeManagedLoginBrandingByClient" => {
+            ops::client_records::describe_managed_login_branding_by_client(svc, body).await
+        }
+        "UpdateManagedLoginBranding" => {
+            ops::client_records::update_managed_login_branding(svc, body).await
+        }
+        "DeleteManagedLoginBranding" => {
+            ops::client_records::delete_managed_login_branding(svc, body).await
         }
         "CreateUserImportJob" => ops::import_jobs::create_user_import_job(svc, body).await,
         "GetCSVHeader" => ops::import_jobs::get_csv_header(svc, body).await,

@@ -701,7 +701,7 @@ pub fn client_out(c: &AppClient) -> Value {
     m.insert("UserPoolId".into(), json!(c.pool_id));
     m.insert("ClientName".into(), json!(s.client_name));
     m.insert("ClientId".into(), json!(c.client_id));
-    put(&mut m, "ClientSecret", c.client_secret.as_ref());
+    put(&mut m, "ClientSecret", c.original_secret());
     m.insert("LastModifiedDate".into(), timestamp(c.modified));
     m.insert("CreationDate".into(), timestamp(c.created));
     m.insert(

@@ -194,6 +194,13 @@ pub struct UserPool {
     /// Session tracking (Set/GetUserPool(Client)SessionConfiguration).
     #[serde(default)]
     pub sessions: SessionConfiguration,
+    /// Terms documents of the pool's app clients (CreateTerms).
+    #[serde(default)]
+    pub terms: Vec<Terms>,
+    /// Managed login branding styles, at most one per app client
+    /// (CreateManagedLoginBranding).
+    #[serde(default)]
+    pub managed_login_branding: Vec<ManagedLoginBranding>,
     /// The version this copy was read at (compare-and-swap, as for users).
     #[serde(skip)]
     pub version: i64,
@@ -344,15 +351,119 @@ impl ClientSettings {
     }
 }
 
+/// One secret of an app client. A client has at most
+/// [`AppClient::MAX_SECRETS`]; SECRET_HASH, RevokeToken and the token
+/// endpoint accept any of them (AddUserPoolClientSecret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    /// `<client-id>--<epoch-create-time>` (milliseconds).
+    pub id: String,
+    pub value: String,
+    pub created: Millis,
+    /// The secret the client was created with (GenerateSecret or
+    /// ClientSecret): the one DescribeUserPoolClient shows, while it exists.
+    #[serde(default)]
+    pub original: bool,
+}
+
+impl ClientSecret {
+    pub fn new(client_id: &str, value: String, created: Millis, original: bool) -> Self {
+        ClientSecret {
+            id: format!("{client_id}--{created}"),
+            value,
+            created,
+            original,
+        }
+    }
+}
+
 /// An app client of a pool.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "AppClientDocument")]
 pub struct AppClient {
     pub pool_id: String,
     pub client_id: String,
-    pub client_secret: Option<String>,
+    /// Oldest first; empty for a public client.
+    pub secrets: Vec<ClientSecret>,
     pub created: Millis,
     pub modified: Millis,
     pub settings: ClientSettings,
+}
+
+/// An app client as stored: documents written before clients had several
+/// secrets carry one `client_secret` string, which becomes the first
+/// (original) secret of the list.
+#[derive(Deserialize)]
+struct AppClientDocument {
+    pool_id: String,
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    secrets: Vec<ClientSecret>,
+    created: Millis,
+    modified: Millis,
+    settings: ClientSettings,
+}
+
+impl From<AppClientDocument> for AppClient {
+    fn from(d: AppClientDocument) -> Self {
+        let mut secrets = d.secrets;
+        if let (true, Some(value)) = (secrets.is_empty(), d.client_secret) {
+            secrets.push(ClientSecret::new(&d.client_id, value, d.created, true));
+        }
+        AppClient {
+            pool_id: d.pool_id,
+            client_id: d.client_id,
+            secrets,
+            created: d.created,
+            modified: d.modified,
+            settings: d.settings,
+        }
+    }
+}
+
+impl AppClient {
+    /// Cognito's limit of secrets per app client.
+    pub const MAX_SECRETS: usize = 2;
+
+    /// Whether the client is confidential (has a secret).
+    pub fn has_secret(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+
+    /// The secret DescribeUserPoolClient reports: the one the client was
+    /// created with, while it exists (a later secret is never promoted).
+    pub fn original_secret(&self) -> Option<&str> {
+        self.secrets
+            .iter()
+            .find(|s| s.original)
+            .map(|s| s.value.as_str())
+    }
+
+    /// The secret the server itself uses (hosted pages' SECRET_HASH): the oldest.
+    pub fn first_secret(&self) -> Option<&str> {
+        self.secrets.first().map(|s| s.value.as_str())
+    }
+
+    /// Whether `given` is one of the client's secrets. Every secret is
+    /// compared, each in constant time, so the time taken does not tell
+    /// which one matched.
+    pub fn secret_matches(&self, given: &str) -> bool {
+        self.secrets.iter().fold(false, |found, s| {
+            cognate_crypto::digest::constant_time_eq(s.value.as_bytes(), given.as_bytes()) | found
+        })
+    }
+
+    /// Whether `provided` is the SECRET_HASH of `username` under any of the
+    /// client's secrets (each compared in constant time).
+    pub fn secret_hash_matches(&self, username: &str, provided: &str) -> bool {
+        self.secrets.iter().fold(false, |found, s| {
+            let expected = cognate_crypto::digest::secret_hash(&s.value, username, &self.client_id);
+            cognate_crypto::digest::constant_time_eq(expected.as_bytes(), provided.as_bytes())
+                | found
+        })
+    }
 }
 
 /// Cognito's user status.
@@ -783,4 +894,56 @@ pub struct UserImportJob {
     /// The pre-signed URL the CSV is PUT to (the secret in it is never stored).
     #[serde(default)]
     pub presigned_url: String,
+}
+
+/// Terms documents (terms of use or privacy policy) of an app client:
+/// links per managed-login language (CreateTerms).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    /// A UUID.
+    pub terms_id: String,
+    pub client_id: String,
+    /// `terms-of-use` or `privacy-policy`.
+    pub terms_name: String,
+    /// `LINK`.
+    pub terms_source: String,
+    /// `NONE`.
+    pub enforcement: String,
+    /// Language id (`cognito:default`, `cognito:english`, …) to URL.
+    pub links: BTreeMap<String, String>,
+    pub created: Millis,
+    pub modified: Millis,
+}
+
+/// An image of a managed login branding style.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrandingAsset {
+    /// `PAGE_HEADER_LOGO`, `PAGE_BACKGROUND`, `FAVICON_ICO`, …
+    pub category: String,
+    /// `LIGHT`, `DARK` or `DYNAMIC`.
+    pub color_mode: String,
+    /// `ICO`, `JPEG`, `PNG`, `SVG` or `WEBP`.
+    pub extension: String,
+    /// Base64 of the image, as sent.
+    #[serde(default)]
+    pub bytes: Option<String>,
+    #[serde(default)]
+    pub resource_id: Option<String>,
+}
+
+/// A managed login branding style of an app client
+/// (CreateManagedLoginBranding).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManagedLoginBranding {
+    /// A UUID.
+    pub branding_id: String,
+    pub client_id: String,
+    pub use_cognito_provided_values: bool,
+    /// The Settings document as given.
+    #[serde(default)]
+    pub settings: Option<Value>,
+    #[serde(default)]
+    pub assets: Vec<BrandingAsset>,
+    pub created: Millis,
+    pub modified: Millis,
 }

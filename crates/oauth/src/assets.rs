@@ -78,6 +78,11 @@ fn asset(content_type: &'static str, body: Vec<u8>, modified: i64) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // An SVG logo opened on its own runs no script and loads nothing.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
@@ -88,12 +93,18 @@ fn asset(content_type: &'static str, body: Vec<u8>, modified: i64) -> Response {
     r
 }
 
-/// The type of a logo from its first bytes (PNG or JPEG).
+/// The type of a logo from its first bytes: PNG or JPEG (classic
+/// customization), also WEBP or SVG (managed login branding assets).
 fn image_type(bytes: &[u8]) -> &'static str {
+    let text_start = bytes.trim_ascii_start();
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         "image/png"
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         "image/jpeg"
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else if text_start.starts_with(b"<svg") || text_start.starts_with(b"<?xml") {
+        "image/svg+xml"
     } else {
         "application/octet-stream"
     }

@@ -532,6 +532,18 @@ impl<'a> Flow<'a> {
             Ok(i) => i,
             Err(r) => return r,
         };
+        // The client's terms documents (CreateTerms), in the page's language.
+        let terms = match self
+            .svc
+            .hosted_terms_links(&self.site.pool_id, self.client_id(), "cognito:english")
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the terms documents failed");
+                None
+            }
+        };
         self.render(View {
             template: "signup.html",
             title: "Sign up with a new account",
@@ -545,6 +557,8 @@ impl<'a> Flow<'a> {
                 required => attribute_fields(&info.required_attributes, entered),
                 policy_hint => info.password_hint,
                 login_url => self.link("/login", &[]),
+                terms_of_use_url => terms.as_ref().map(|t| t.0.clone()),
+                privacy_policy_url => terms.as_ref().map(|t| t.1.clone()),
             },
         })
         .await

@@ -38,6 +38,8 @@ fn pool(id: &str, username_attributes: &[&str], alias_attributes: &[&str]) -> Us
         schema: Vec::new(),
         settings: PoolSettings::default(),
         sessions: Default::default(),
+        terms: Vec::new(),
+        managed_login_branding: Vec::new(),
         version: 0,
     }
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod auth_factors;
+pub mod client_records;
 pub mod clients;
 pub mod devices;
 pub mod domains;

@@ -95,9 +95,9 @@ impl UserPools {
             .get_client(client_id)
             .await?
             .ok_or_else(unauthorized)?;
-        if let Some(secret) = &client.client_secret {
+        if client.has_secret() {
             let given = client_secret.ok_or_else(unauthorized)?;
-            if !cognate_crypto::digest::constant_time_eq(secret.as_bytes(), given.as_bytes()) {
+            if !client.secret_matches(given) {
                 return Err(unauthorized());
             }
         }

@@ -769,7 +769,7 @@ impl UserPools {
         secret_hash: Option<&str>,
     ) -> Result<AuthOutcome> {
         let (record, user) = self.refresh_record(pool, client, token).await?;
-        if client.client_secret.is_some() {
+        if client.has_secret() {
             // Clients hash the canonical username; some send the sub.
             let by_username = self.check_secret_hash(client, &user.username, secret_hash);
             if by_username.is_err() {

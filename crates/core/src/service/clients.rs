@@ -3,7 +3,7 @@
 
 use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, ClientSettings};
+use crate::model::{AppClient, ClientSecret, ClientSettings};
 
 /// What CreateUserPoolClient (or the config file) asks for.
 #[derive(Clone, Debug)]
@@ -228,10 +228,13 @@ impl UserPools {
         self.check_oauth(&input.pool_id, &input.settings, client_secret.is_some())
             .await?;
         let now = self.now();
+        let secrets = client_secret
+            .map(|value| vec![ClientSecret::new(&client_id, value, now, true)])
+            .unwrap_or_default();
         let client = AppClient {
             pool_id: input.pool_id,
             client_id,
-            client_secret,
+            secrets,
             created: now,
             modified: now,
             settings: input.settings,
@@ -280,7 +283,7 @@ impl UserPools {
         check_settings(&settings)?;
         self.pool(pool_id).await?;
         let mut client = self.client_of(pool_id, client_id).await?;
-        self.check_oauth(pool_id, &settings, client.client_secret.is_some())
+        self.check_oauth(pool_id, &settings, client.has_secret())
             .await?;
         client.settings = settings;
         client.modified = self.now();
@@ -309,17 +312,28 @@ impl UserPools {
                 let secret = match input.client_secret {
                     Some(s) => Some(s),
                     None if input.generate_secret => client
-                        .client_secret
-                        .clone()
+                        .first_secret()
+                        .map(str::to_owned)
                         .or_else(|| Some(cognate_crypto::random::lower_alnum(52))),
                     None => None,
                 };
                 self.check_oauth(&input.pool_id, &input.settings, secret.is_some())
                     .await?;
-                if client.settings != input.settings || client.client_secret != secret {
+                // The declared secret is kept with any added beside it
+                // (AddUserPoolClientSecret); another one replaces them all.
+                let secrets_in_step = match &secret {
+                    Some(s) => client.secrets.iter().any(|c| &c.value == s),
+                    None => client.secrets.is_empty(),
+                };
+                if client.settings != input.settings || !secrets_in_step {
+                    let now = self.now();
+                    if !secrets_in_step {
+                        client.secrets = secret
+                            .map(|value| vec![ClientSecret::new(&client_id, value, now, true)])
+                            .unwrap_or_default();
+                    }
                     client.settings = input.settings;
-                    client.client_secret = secret;
-                    client.modified = self.now();
+                    client.modified = now;
                     self.store.update_client(&client).await?;
                     self.clients.forget(&client.client_id);
                 }
@@ -333,7 +347,7 @@ impl UserPools {
         self.client_of(pool_id, client_id).await?;
         self.store.delete_client(pool_id, client_id).await?;
         self.clients.forget(client_id);
-        Ok(())
+        self.forget_client_records(pool_id, client_id).await
     }
 }
 

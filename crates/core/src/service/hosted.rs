@@ -529,8 +529,7 @@ impl UserPools {
     /// The SECRET_HASH the server computes for its own pages.
     fn own_secret_hash(client: &AppClient, username: &str) -> Option<String> {
         client
-            .client_secret
-            .as_deref()
+            .first_secret()
             .map(|secret| cognate_crypto::digest::secret_hash(secret, username, &client.client_id))
     }
 
@@ -746,13 +745,27 @@ impl UserPools {
                 .any(|u| u == logout_uri))
     }
 
-    /// The branding of a client's pages: its own UI customization, else
-    /// the pool's (`ALL`).
+    /// The branding of a client's pages. With a managed login domain
+    /// (`ManagedLoginVersion` 2), the client's managed login branding style
+    /// as far as the pages can show it; otherwise (classic hosted UI) its
+    /// own UI customization, else the pool's (`ALL`).
     pub async fn hosted_branding(
         &self,
         pool_id: &str,
         client_id: &str,
     ) -> Result<Option<UiCustomization>> {
+        let managed_login = self
+            .domain_of_pool(pool_id)
+            .await?
+            .is_some_and(|d| d.managed_login_version == Some(2));
+        if managed_login {
+            let pool = self.pool(pool_id).await?;
+            return Ok(pool
+                .managed_login_branding
+                .iter()
+                .find(|b| b.client_id == client_id)
+                .map(|b| super::client_records::branding_customization(pool_id, b)));
+        }
         if let Some(own) = self.store.get_ui_customization(pool_id, client_id).await? {
             return Ok(Some(own));
         }

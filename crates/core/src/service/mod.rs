@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+mod client_records;
 mod clients;
 pub mod devices;
 pub mod domains;
@@ -33,6 +34,7 @@ use crate::store::{Store, Write};
 use crate::tokens::{KeyCache, VerifiedTokens};
 
 pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
+pub use client_records::{AddedSecret, BrandingInput, TermsInput};
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
@@ -275,17 +277,16 @@ impl UserPools {
         username: &str,
         provided: Option<&str>,
     ) -> Result<()> {
-        let Some(secret) = &client.client_secret else {
+        if !client.has_secret() {
             return Ok(());
-        };
+        }
         let Some(provided) = provided else {
             return Err(Error::not_authorized(format!(
                 "Client {} is configured for secret but secret was not received",
                 client.client_id
             )));
         };
-        let expected = cognate_crypto::digest::secret_hash(secret, username, &client.client_id);
-        if cognate_crypto::digest::constant_time_eq(expected.as_bytes(), provided.as_bytes()) {
+        if client.secret_hash_matches(username, provided) {
             Ok(())
         } else {
             Err(Error::not_authorized(format!(

@@ -119,16 +119,10 @@ impl UserPools {
             .map_err(Error::from)?
             .filter(|c| c.pool_id == pool_id)
             .ok_or_else(invalid)?;
-        match (&client.client_secret, &auth.client_secret) {
-            (Some(stored), Some(given))
-                if cognate_crypto::digest::constant_time_eq(
-                    stored.as_bytes(),
-                    given.as_bytes(),
-                ) =>
-            {
-                Ok(client)
-            }
-            (None, None) => Ok(client),
+        // Any of the client's secrets (AddUserPoolClientSecret) authenticates it.
+        match (client.has_secret(), &auth.client_secret) {
+            (true, Some(given)) if client.secret_matches(given) => Ok(client),
+            (false, None) => Ok(client),
             _ => Err(invalid()),
         }
     }
@@ -147,7 +141,7 @@ impl UserPools {
             .map_err(|_| OAuthError::new("invalid_request", "Unknown user pool."))?;
         let client = self.authenticate_client(pool_id, auth).await?;
         let s = &client.settings;
-        if !allows_flow(&client, "client_credentials") || client.client_secret.is_none() {
+        if !allows_flow(&client, "client_credentials") || !client.has_secret() {
             return Err(OAuthError::new(
                 "unauthorized_client",
                 "The client is not allowed the client_credentials grant.",

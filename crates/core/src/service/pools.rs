@@ -89,6 +89,8 @@ impl UserPools {
             schema,
             settings: input.settings,
             sessions: Default::default(),
+            terms: Vec::new(),
+            managed_login_branding: Vec::new(),
             version: 0,
         };
         let keys = tokio::task::spawn_blocking(move || KeyCache::generate_pool_keys(&id, now))
