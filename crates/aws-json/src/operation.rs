@@ -159,6 +159,7 @@ pub const MODEL_OPERATIONS: &[&str] = &[
 
 /// The operations cognate implements.
 pub const IMPLEMENTED: &[&str] = &[
+    "AddCustomAttributes",
     "CreateUserImportJob",
     "DescribeUserImportJob",
     "GetCSVHeader",
@@ -257,6 +258,7 @@ pub async fn dispatch(
         "AdminSetUserPassword" => ops::users::admin_set_user_password(svc, body).await,
         "ConfirmSignUp" => ops::users::confirm_sign_up(svc, body).await,
         "CreateUserPool" => ops::pools::create_user_pool(svc, body).await,
+        "AddCustomAttributes" => ops::pools::add_custom_attributes(svc, body).await,
         "CreateUserPoolClient" => ops::clients::create_user_pool_client(svc, body).await,
         "DeleteUser" => ops::users::delete_user(svc, body).await,
         "DeleteUserPool" => ops::pools::delete_user_pool(svc, body).await,
