@@ -479,13 +479,21 @@ impl PoolConfig {
                 .schema
                 .iter()
                 .map(|s| SchemaInput {
-                    name: s.name.clone(),
-                    data_type: s.data_type.map(|t| match t {
-                        DataType::String => AttributeDataType::String,
-                        DataType::Number => AttributeDataType::Number,
-                        DataType::DateTime => AttributeDataType::DateTime,
-                        DataType::Boolean => AttributeDataType::Boolean,
-                    }),
+                    // The config file names custom attributes with or without
+                    // `custom:` and lets their type default to String.
+                    name: s.name.strip_prefix("custom:").unwrap_or(&s.name).to_owned(),
+                    data_type: match s.data_type {
+                        Some(t) => Some(match t {
+                            DataType::String => AttributeDataType::String,
+                            DataType::Number => AttributeDataType::Number,
+                            DataType::DateTime => AttributeDataType::DateTime,
+                            DataType::Boolean => AttributeDataType::Boolean,
+                        }),
+                        None => Some(
+                            cognate_core::schema::standard_type(&s.name)
+                                .unwrap_or(AttributeDataType::String),
+                        ),
+                    },
                     developer_only: s.developer_only,
                     mutable: s.mutable,
                     required: s.required,

@@ -42,8 +42,9 @@ pub fn attributes_in(
 ) -> Vec<Attribute> {
     list.unwrap_or_default()
         .into_iter()
-        .map(|a| {
-            v.len(&format!("{member}.member.name"), &a.name, 1, 32);
+        .enumerate()
+        .map(|(i, a)| {
+            v.len(&format!("{member}.{}.member.name", i + 1), &a.name, 1, 32);
             Attribute::new(a.name, a.value.unwrap_or_default())
         })
         .collect()
@@ -185,17 +186,25 @@ pub struct PoolSettingsIn {
     pub issuer_configuration: Option<Value>,
 }
 
-pub fn schema_in(list: Option<Vec<SchemaAttributeType>>, v: &mut Validator) -> Vec<SchemaInput> {
+/// Schema entries (CreateUserPool `Schema`, AddCustomAttributes
+/// `CustomAttributes`); `member` is the list's path in validation messages.
+pub fn schema_in(
+    list: Option<Vec<SchemaAttributeType>>,
+    member: &str,
+    v: &mut Validator,
+) -> Vec<SchemaInput> {
     list.unwrap_or_default()
         .into_iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
+            let path = format!("{member}.{}.member", i + 1);
             v.one_of(
-                "schema.member.attributeDataType",
+                &format!("{path}.attributeDataType"),
                 a.attribute_data_type.as_deref(),
                 &["String", "Number", "DateTime", "Boolean"],
             );
             let name = a.name.unwrap_or_default();
-            v.len("schema.member.name", &name, 1, 20);
+            v.len(&format!("{path}.name"), &name, 1, 20);
             SchemaInput {
                 name,
                 data_type: a.attribute_data_type.as_deref().and_then(|t| match t {
@@ -301,6 +310,20 @@ impl PoolSettingsIn {
                 default_email_option: t.default_email_option,
             };
         }
+        // The legacy members and the template's are one setting: DescribeUserPool
+        // reports each with the other's value when only one was given.
+        let t = &mut s.verification_message_template;
+        for (legacy, template) in [
+            (&mut s.sms_verification_message, &mut t.sms_message),
+            (&mut s.email_verification_message, &mut t.email_message),
+            (&mut s.email_verification_subject, &mut t.email_subject),
+        ] {
+            if legacy.is_none() {
+                legacy.clone_from(template);
+            } else if template.is_none() {
+                template.clone_from(legacy);
+            }
+        }
         s.sms_authentication_message = self.sms_authentication_message;
         s.attributes_require_verification_before_update = self
             .user_attribute_update_settings
@@ -341,18 +364,16 @@ impl PoolSettingsIn {
             .and_then(|a| a.recovery_mechanisms)
             .map(|list| {
                 list.into_iter()
-                    .map(|r| {
-                        v.range(
-                            "accountRecoverySetting.recoveryMechanisms.member.priority",
-                            Some(r.priority),
-                            1,
-                            2,
-                        )
-                        .one_of(
-                            "accountRecoverySetting.recoveryMechanisms.member.name",
-                            Some(&r.name),
-                            &["verified_email", "verified_phone_number", "admin_only"],
-                        );
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let path =
+                            format!("accountRecoverySetting.recoveryMechanisms.{}.member", i + 1);
+                        v.range(&format!("{path}.priority"), Some(r.priority), 1, 2)
+                            .one_of(
+                                &format!("{path}.name"),
+                                Some(&r.name),
+                                &["verified_email", "verified_phone_number", "admin_only"],
+                            );
                         RecoveryOption {
                             priority: r.priority.clamp(0, 2) as u32,
                             name: r.name,
@@ -379,7 +400,10 @@ fn schema_out(a: &SchemaAttribute) -> Value {
     m.insert("DeveloperOnlyAttribute".into(), json!(a.developer_only));
     m.insert("Mutable".into(), json!(a.mutable));
     m.insert("Required".into(), json!(a.required));
-    if a.min_length.is_some() || a.max_length.is_some() {
+    // A String attribute always carries its (possibly empty) string
+    // constraints, as Cognito shows them; other types only what was set.
+    if a.data_type == AttributeDataType::String || a.min_length.is_some() || a.max_length.is_some()
+    {
         let mut c = Map::new();
         put(&mut c, "MinLength", a.min_length.as_ref());
         put(&mut c, "MaxLength", a.max_length.as_ref());
@@ -490,10 +514,12 @@ pub fn user_pool_out(pool: &UserPool, arn: &str, estimated_users: u64) -> Value 
         "SmsAuthenticationMessage",
         s.sms_authentication_message.as_ref(),
     );
-    m.insert(
-        "UserAttributeUpdateSettings".into(),
-        json!({"AttributesRequireVerificationBeforeUpdate": s.attributes_require_verification_before_update.clone().unwrap_or_default()}),
-    );
+    if let Some(list) = &s.attributes_require_verification_before_update {
+        m.insert(
+            "UserAttributeUpdateSettings".into(),
+            json!({"AttributesRequireVerificationBeforeUpdate": list}),
+        );
+    }
     m.insert("MfaConfiguration".into(), json!(s.mfa_configuration));
     put(
         &mut m,
@@ -746,12 +772,11 @@ pub fn client_out(c: &AppClient) -> Value {
         "AnalyticsConfiguration",
         s.analytics_configuration.as_ref(),
     );
-    m.insert(
-        "PreventUserExistenceErrors".into(),
-        json!(s
-            .prevent_user_existence_errors
-            .as_deref()
-            .unwrap_or("LEGACY")),
+    // Cognito reports it only when it was set (LEGACY applies otherwise).
+    put(
+        &mut m,
+        "PreventUserExistenceErrors",
+        s.prevent_user_existence_errors.as_ref(),
     );
     m.insert(
         "EnableTokenRevocation".into(),

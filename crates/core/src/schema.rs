@@ -32,6 +32,11 @@ pub fn is_standard(name: &str) -> bool {
     STANDARD.iter().any(|(n, _)| *n == name)
 }
 
+/// The type of a standard attribute.
+pub fn standard_type(name: &str) -> Option<AttributeDataType> {
+    STANDARD.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
 fn standard_attribute(name: &str, data_type: AttributeDataType) -> SchemaAttribute {
     let (min_length, max_length, min_value) = match (name, data_type) {
         ("sub", _) => (Some("1"), Some("2048"), None),
@@ -74,7 +79,7 @@ pub fn build_schema(inputs: &[SchemaInput]) -> Result<Vec<SchemaAttribute>, Erro
         .iter()
         .map(|(n, t)| standard_attribute(n, *t))
         .collect();
-    let mut custom = Vec::new();
+    let mut custom: Vec<SchemaAttribute> = Vec::new();
     for input in inputs {
         if let Some(existing) = schema.iter_mut().find(|a| a.name == input.name) {
             if input.data_type.is_some_and(|t| t != existing.data_type)
@@ -94,88 +99,182 @@ pub fn build_schema(inputs: &[SchemaInput]) -> Result<Vec<SchemaAttribute>, Erro
             if let Some(m) = input.mutable {
                 existing.mutable = m;
             }
-            if input.min_length.is_some() {
-                existing.min_length = input.min_length.clone();
-            }
-            if input.max_length.is_some() {
-                existing.max_length = input.max_length.clone();
+            // Cognito reads a standard attribute's constraints only when the
+            // entry names its AttributeDataType; given ones replace the defaults.
+            if input.data_type.is_some() {
+                apply_constraints(existing, input)?;
             }
             continue;
         }
-        custom.push(custom_attribute(input)?);
-    }
-    let mut seen = std::collections::HashSet::new();
-    for a in &custom {
-        if !seen.insert(a.name.clone()) {
-            return Err(Error::invalid_parameter(format!(
-                "Duplicate attribute name: {}",
-                a.name
-            )));
+        let attr = custom_attribute(input)?;
+        if let Some(other) = custom
+            .iter()
+            .find(|a| bare_custom(&a.name) == bare_custom(&attr.name))
+        {
+            return Err(existing_attribute(&attr, other));
         }
+        custom.push(attr);
     }
-    if custom.len() > 50 {
-        return Err(Error::invalid_parameter(
-            "A user pool can have at most 50 custom attributes.",
-        ));
+    if custom.len() > MAX_CUSTOM_ATTRIBUTES {
+        return Err(too_many_custom_attributes());
     }
     schema.extend(custom);
     Ok(schema)
 }
 
-/// A custom attribute from its input (name gets `custom:` or `dev:custom:`).
+/// At most this many custom attributes per pool.
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+
+fn too_many_custom_attributes() -> Error {
+    Error::invalid_parameter("A user pool can have at most 50 custom attributes.")
+}
+
+/// `custom:x` and `dev:custom:x` name the same attribute `x`.
+fn bare_custom(name: &str) -> &str {
+    let name = name.strip_prefix("dev:").unwrap_or(name);
+    name.strip_prefix("custom:").unwrap_or(name)
+}
+
+/// Cognito's answer for a custom attribute whose name is taken.
+fn existing_attribute(new: &SchemaAttribute, existing: &SchemaAttribute) -> Error {
+    Error::invalid_parameter(format!(
+        "custom:{}: Existing attribute already has name {}.",
+        bare_custom(&new.name),
+        existing.name
+    ))
+}
+
+/// The custom attributes AddCustomAttributes adds to `current`: each
+/// checked as CreateUserPool checks one, none named like an attribute the
+/// pool has, and at most [`MAX_CUSTOM_ATTRIBUTES`] in all.
+pub fn add_custom_attributes(
+    current: &[SchemaAttribute],
+    inputs: &[SchemaInput],
+) -> Result<Vec<SchemaAttribute>, Error> {
+    let mut added: Vec<SchemaAttribute> = Vec::new();
+    for input in inputs {
+        let attr = custom_attribute(input)?;
+        let taken = current
+            .iter()
+            .filter(|a| a.name.starts_with("custom:") || a.name.starts_with("dev:custom:"))
+            .chain(added.iter())
+            .find(|a| bare_custom(&a.name) == bare_custom(&attr.name));
+        if let Some(other) = taken {
+            return Err(existing_attribute(&attr, other));
+        }
+        added.push(attr);
+    }
+    let existing_custom = current
+        .iter()
+        .filter(|a| a.name.starts_with("custom:") || a.name.starts_with("dev:custom:"))
+        .count();
+    if existing_custom + added.len() > MAX_CUSTOM_ATTRIBUTES {
+        return Err(too_many_custom_attributes());
+    }
+    Ok(added)
+}
+
+/// A constraint number as Cognito accepts it: a non-negative integer.
+fn limit(value: Option<&String>, kind: &str, name: &str) -> Result<Option<u64>, Error> {
+    match value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
+            Error::invalid_parameter(format!("Invalid {kind} for schema attribute {name}"))
+        }),
+    }
+}
+
+/// Checks the constraints an entry gives for its type and sets them on
+/// `attr` (replacing what it had): string lengths are numbers of at most
+/// 2048 with min <= max, number bounds are numbers with min <= max.
+fn apply_constraints(attr: &mut SchemaAttribute, input: &SchemaInput) -> Result<(), Error> {
+    match attr.data_type {
+        AttributeDataType::String => {
+            if input.min_length.is_none() && input.max_length.is_none() {
+                return Ok(());
+            }
+            let kind = "StringAttributeConstraints";
+            let min = limit(input.min_length.as_ref(), kind, &attr.name)?;
+            let max = limit(input.max_length.as_ref(), kind, &attr.name)?;
+            if min.is_some_and(|n| n > 2048) || max.is_some_and(|n| n > 2048) {
+                return Err(Error::invalid_parameter(format!(
+                    "user.{}: String attributes cannot have a length of more than 2048",
+                    attr.name
+                )));
+            }
+            if let (Some(min), Some(max)) = (min, max) {
+                if min > max {
+                    return Err(Error::invalid_parameter(format!(
+                        "user.{}: Max length cannot be less than min length.",
+                        attr.name
+                    )));
+                }
+            }
+            attr.min_length = input.min_length.clone();
+            attr.max_length = input.max_length.clone();
+        }
+        AttributeDataType::Number => {
+            if input.min_value.is_none() && input.max_value.is_none() {
+                return Ok(());
+            }
+            let kind = "NumberAttributeConstraints";
+            let min = limit(input.min_value.as_ref(), kind, &attr.name)?;
+            let max = limit(input.max_value.as_ref(), kind, &attr.name)?;
+            if let (Some(min), Some(max)) = (min, max) {
+                if min > max {
+                    return Err(Error::invalid_parameter(format!(
+                        "user.{}: Max value cannot be less than min value.",
+                        attr.name
+                    )));
+                }
+            }
+            attr.min_value = input.min_value.clone();
+            attr.max_value = input.max_value.clone();
+        }
+        AttributeDataType::Boolean | AttributeDataType::DateTime => {}
+    }
+    Ok(())
+}
+
+/// A custom attribute from its input: the name is given `custom:` (and
+/// `dev:` for a developer-only attribute) as Cognito does, even when it
+/// already starts with `custom:`; only the constraints given are kept.
 pub fn custom_attribute(input: &SchemaInput) -> Result<SchemaAttribute, Error> {
-    let bare = input
-        .name
-        .strip_prefix("custom:")
-        .unwrap_or(&input.name)
-        .to_owned();
-    if bare.is_empty() || bare.chars().count() > 20 {
+    let Some(data_type) = input.data_type else {
+        return Err(Error::invalid_parameter(
+            "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.",
+        ));
+    };
+    if input.name.is_empty() || input.name.chars().count() > 20 {
         return Err(Error::invalid_parameter(format!(
             "Custom attribute name {} must be 1 to 20 characters long.",
             input.name
         )));
     }
+    let developer_only = input.developer_only.unwrap_or(false);
+    let name = if developer_only {
+        format!("dev:custom:{}", input.name)
+    } else {
+        format!("custom:{}", input.name)
+    };
     if input.required == Some(true) {
         return Err(Error::invalid_parameter(
             "Required custom attributes are not supported currently.",
         ));
     }
-    let data_type = input.data_type.unwrap_or(AttributeDataType::String);
-    let developer_only = input.developer_only.unwrap_or(false);
-    let name = if developer_only {
-        format!("dev:custom:{bare}")
-    } else {
-        format!("custom:{bare}")
-    };
-    let is_string = data_type == AttributeDataType::String;
-    let is_number = data_type == AttributeDataType::Number;
-    Ok(SchemaAttribute {
+    let mut attr = SchemaAttribute {
         name,
         data_type,
         developer_only,
         mutable: input.mutable.unwrap_or(true),
         required: false,
-        min_length: if is_string {
-            input.min_length.clone().or(Some("0".into()))
-        } else {
-            None
-        },
-        max_length: if is_string {
-            input.max_length.clone().or(Some("2048".into()))
-        } else {
-            None
-        },
-        min_value: if is_number {
-            input.min_value.clone()
-        } else {
-            None
-        },
-        max_value: if is_number {
-            input.max_value.clone()
-        } else {
-            None
-        },
-    })
+        min_length: None,
+        max_length: None,
+        min_value: None,
+        max_value: None,
+    };
+    apply_constraints(&mut attr, input)?;
+    Ok(attr)
 }
 
 const EMAIL_MAX: usize = 2048;
@@ -202,6 +301,27 @@ pub fn looks_like_phone(value: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// The attributes with Boolean values spelled as Cognito stores them:
+/// `True`, `TRUE`, `False`, ... (any case) become `true` / `false`.
+pub fn normalized(pool: &UserPool, attributes: &[Attribute]) -> Vec<Attribute> {
+    attributes
+        .iter()
+        .map(|a| {
+            let boolean = pool
+                .schema_attribute(&a.name)
+                .is_some_and(|d| d.data_type == AttributeDataType::Boolean);
+            let value = if boolean && a.value.eq_ignore_ascii_case("true") {
+                "true".to_owned()
+            } else if boolean && a.value.eq_ignore_ascii_case("false") {
+                "false".to_owned()
+            } else {
+                a.value.clone()
+            };
+            Attribute::new(a.name.clone(), value)
+        })
+        .collect()
 }
 
 /// Checks attributes a caller supplies against the pool's schema: known
@@ -236,7 +356,9 @@ pub fn validate_attributes(
         }
         match def.data_type {
             AttributeDataType::Boolean => {
-                if attr.value != "true" && attr.value != "false" {
+                if !attr.value.eq_ignore_ascii_case("true")
+                    && !attr.value.eq_ignore_ascii_case("false")
+                {
                     return Err(Error::invalid_parameter(format!(
                         "Attributes did not conform to the schema: {}: Boolean value must be 'true' or 'false'",
                         attr.name

@@ -1,4 +1,5 @@
-//! CreateUserPool, DescribeUserPool, ListUserPools, UpdateUserPool, DeleteUserPool.
+//! CreateUserPool, DescribeUserPool, ListUserPools, UpdateUserPool, DeleteUserPool,
+//! AddCustomAttributes.
 
 use cognate_core::service::NewPool;
 use cognate_core::UserPools;
@@ -46,7 +47,7 @@ pub async fn create_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
         &["phone_number", "email"],
     );
     let settings = req.settings.into_settings(&mut v);
-    let schema = shapes::schema_in(req.schema, &mut v);
+    let schema = shapes::schema_in(req.schema, "schema", &mut v);
     v.finish()?;
     let pool = svc
         .create_user_pool(NewPool {
@@ -155,5 +156,23 @@ pub async fn delete_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
     validate::pool_id(&mut v, &req.user_pool_id);
     v.finish()?;
     svc.delete_user_pool(&req.user_pool_id).await?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AddCustomAttributesRequest {
+    user_pool_id: String,
+    custom_attributes: Vec<SchemaAttributeType>,
+}
+
+pub async fn add_custom_attributes(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: AddCustomAttributesRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    let attributes = shapes::schema_in(Some(req.custom_attributes), "customAttributes", &mut v);
+    v.finish()?;
+    svc.add_custom_attributes(&req.user_pool_id, &attributes)
+        .await?;
     Ok(json!({}))
 }

@@ -421,6 +421,7 @@ impl UserPools {
         changes: &[Attribute],
         admin: bool,
     ) -> Result<Vec<CodeDelivery>> {
+        let changes = &schema::normalized(pool, changes)[..];
         schema::validate_attributes(pool, changes, admin)?;
         let now = self.now();
         let (user, to_verify) = self
@@ -539,11 +540,18 @@ impl UserPools {
         names: &[String],
         admin: bool,
     ) -> Result<()> {
+        // Every unknown name is listed, each on a line of its own.
+        let unknown: String = names
+            .iter()
+            .filter(|n| pool.schema_attribute(n).is_none())
+            .map(|n| format!("user.{n}: Attribute does not exist in the schema.\n"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid_parameter(unknown));
+        }
         for name in names {
             let Some(def) = pool.schema_attribute(name) else {
-                return Err(Error::invalid_parameter(format!(
-                    "Invalid user attributes: user.{name}: Attribute does not exist in the schema."
-                )));
+                continue;
             };
             if def.required {
                 return Err(Error::invalid_parameter(format!(

@@ -720,6 +720,7 @@ impl UserPools {
                         updates.push(crate::model::Attribute::new(name, v.clone()));
                     }
                 }
+                let updates = schema::normalized(pool, &updates);
                 schema::validate_attributes(pool, &updates, false)?;
                 let mut with_updates = user.attributes.clone();
                 for a in &updates {

@@ -3,7 +3,7 @@
 
 use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, ClientSecret, ClientSettings};
+use crate::model::{AppClient, ClientSecret, ClientSettings, UserPool};
 
 /// What CreateUserPoolClient (or the config file) asks for.
 #[derive(Clone, Debug)]
@@ -87,6 +87,24 @@ fn check_settings(s: &ClientSettings) -> Result<()> {
             return Err(Error::invalid_parameter(
                 "Invalid PreventUserExistenceErrors.",
             ));
+        }
+    }
+    Ok(())
+}
+
+/// ReadAttributes / WriteAttributes may name only attributes the pool has
+/// (`action` is "creating" or "updating", as in Cognito's message).
+fn check_permissions(pool: &UserPool, s: &ClientSettings, action: &str) -> Result<()> {
+    for (what, list) in [("read", &s.read_attributes), ("write", &s.write_attributes)] {
+        let unknown = list
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|name| pool.schema_attribute(name).is_none());
+        if unknown {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid {what} attributes specified while {action} a client"
+            )));
         }
     }
     Ok(())
@@ -206,7 +224,8 @@ impl UserPools {
 
     pub async fn create_user_pool_client(&self, input: NewClient) -> Result<AppClient> {
         check_settings(&input.settings)?;
-        self.pool(&input.pool_id).await?;
+        let pool = self.pool(&input.pool_id).await?;
+        check_permissions(&pool, &input.settings, "creating")?;
         let client_id = input
             .client_id
             .unwrap_or_else(|| cognate_crypto::random::lower_alnum(26));
@@ -281,8 +300,9 @@ impl UserPools {
         settings: ClientSettings,
     ) -> Result<AppClient> {
         check_settings(&settings)?;
-        self.pool(pool_id).await?;
+        let pool = self.pool(pool_id).await?;
         let mut client = self.client_of(pool_id, client_id).await?;
+        check_permissions(&pool, &settings, "updating")?;
         self.check_oauth(pool_id, &settings, client.has_secret())
             .await?;
         client.settings = settings;

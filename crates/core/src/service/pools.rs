@@ -141,6 +141,21 @@ impl UserPools {
         Ok(pool)
     }
 
+    /// AddCustomAttributes: appends custom attributes to the pool's schema.
+    pub async fn add_custom_attributes(&self, pool_id: &str, inputs: &[SchemaInput]) -> Result<()> {
+        let pool = (*self.pool(pool_id).await?).clone();
+        schema::add_custom_attributes(&pool.schema, inputs)?;
+        let now = self.now();
+        self.update_pool(pool, |pool| {
+            let added = schema::add_custom_attributes(&pool.schema, inputs)?;
+            pool.schema.extend(added);
+            pool.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Sets the fields the config file controls on an existing pool, including
     /// ones the API cannot change after creation; the schema only grows.
     pub async fn reconcile_user_pool(&self, input: NewPool) -> Result<UserPool> {

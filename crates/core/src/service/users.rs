@@ -143,7 +143,7 @@ impl UserPools {
         }
     }
 
-    pub async fn sign_up(&self, input: SignUpInput) -> Result<SignUpOutput> {
+    pub async fn sign_up(&self, mut input: SignUpInput) -> Result<SignUpOutput> {
         let (client, pool) = self
             .client_call(
                 &input.client_id,
@@ -160,6 +160,7 @@ impl UserPools {
                 "SignUp is not permitted for this user pool",
             ));
         }
+        input.attributes = schema::normalized(&pool, &input.attributes);
         check_writable(&client, &input.attributes)?;
         schema::validate_attributes(&pool, &input.attributes, false)?;
         let password = input
@@ -390,8 +391,9 @@ impl UserPools {
         Ok(())
     }
 
-    pub async fn admin_create_user(&self, input: AdminCreateUserInput) -> Result<User> {
+    pub async fn admin_create_user(&self, mut input: AdminCreateUserInput) -> Result<User> {
         let pool = self.pool(&input.pool_id).await?;
+        input.attributes = schema::normalized(&pool, &input.attributes);
         if let Some(action) = &input.message_action {
             if action != "RESEND" && action != "SUPPRESS" {
                 return Err(Error::invalid_parameter(format!(
@@ -551,8 +553,8 @@ impl UserPools {
         if self.find_user(&pool, username, false).await?.is_some() {
             return Ok(());
         }
+        let mut attributes = schema::normalized(&pool, &attributes);
         schema::validate_attributes(&pool, &attributes, true)?;
-        let mut attributes = attributes;
         let username = self.new_username(&pool, username, &mut attributes)?;
         schema::check_required(&pool, &attributes)?;
         let mut user = self.blank_user(&pool, username, attributes);
