@@ -168,7 +168,9 @@ impl UserPools {
                 format!("{flow} flow not enabled for this client")
             }));
         }
-        let pool = self.pool(&client.pool_id).await?;
+        // Sign-in decisions (MFA, policies) use the pool as stored now, not
+        // another instance's change of up to a second ago.
+        let pool = self.fresh_pool(&client.pool_id).await?;
         match flow {
             "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
@@ -625,7 +627,9 @@ impl UserPools {
             }
             None => self.client(&input.client_id).await?,
         };
-        let pool = self.pool(&client.pool_id).await?;
+        // Sign-in decisions (MFA, policies) use the pool as stored now, not
+        // another instance's change of up to a second ago.
+        let pool = self.fresh_pool(&client.pool_id).await?;
         let expired = || Error::not_authorized("Invalid session for the user, session is expired.");
         // PASSWORD_VERIFIER state is kept under the secret block, which every
         // client echoes (pycognito sends no Session).

@@ -165,6 +165,19 @@ impl UserPools {
         Ok(pool)
     }
 
+    /// A pool read from the store (refreshing the cache), for decisions
+    /// that must not lag behind a change made through another instance.
+    pub(crate) async fn fresh_pool(&self, pool_id: &str) -> Result<Arc<UserPool>> {
+        let pool = Arc::new(
+            self.store
+                .get_pool(pool_id)
+                .await?
+                .ok_or_else(|| Error::pool_not_found(pool_id))?,
+        );
+        self.pools.put(pool_id.to_owned(), pool.clone(), self.now());
+        Ok(pool)
+    }
+
     pub(crate) async fn client(&self, client_id: &str) -> Result<AppClient> {
         self.cached_client(client_id)
             .await?
