@@ -37,6 +37,9 @@ fn pool(id: &str, username_attributes: &[&str], alias_attributes: &[&str]) -> Us
         username_case_sensitive: Some(false),
         schema: Vec::new(),
         settings: PoolSettings::default(),
+        identity_providers: Vec::new(),
+        log_configurations: None,
+        risk_configurations: Vec::new(),
         version: 0,
     }
 }

@@ -8,6 +8,7 @@ pub mod domains;
 pub mod groups;
 pub mod import_jobs;
 pub mod mfa;
+pub mod pool_records;
 pub mod pools;
 pub mod resource_servers;
 pub mod users;

@@ -206,7 +206,10 @@ impl UserPools {
 
     pub async fn create_user_pool_client(&self, input: NewClient) -> Result<AppClient> {
         check_settings(&input.settings)?;
-        self.pool(&input.pool_id).await?;
+        let pool = self.pool(&input.pool_id).await?;
+        if let Some(names) = &input.settings.supported_identity_providers {
+            Self::check_supported_providers(&pool, names)?;
+        }
         let client_id = input
             .client_id
             .unwrap_or_else(|| cognate_crypto::random::lower_alnum(26));
@@ -278,8 +281,11 @@ impl UserPools {
         settings: ClientSettings,
     ) -> Result<AppClient> {
         check_settings(&settings)?;
-        self.pool(pool_id).await?;
+        let pool = self.pool(pool_id).await?;
         let mut client = self.client_of(pool_id, client_id).await?;
+        if let Some(names) = &settings.supported_identity_providers {
+            Self::check_supported_providers(&pool, names)?;
+        }
         self.check_oauth(pool_id, &settings, client.client_secret.is_some())
             .await?;
         client.settings = settings;
