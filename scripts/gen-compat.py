@@ -75,6 +75,15 @@ PARTIAL = {
     "SetUserPoolMfaConfig": "software token (TOTP) MFA only; SmsMfaConfiguration, EmailMfaConfiguration and WebAuthnConfiguration are refused.",
     "SetUserMFAPreference": "software token (TOTP) only; enabling SMS or email MFA is refused.",
     "AdminSetUserMFAPreference": "as SetUserMFAPreference.",
+    "CreateIdentityProvider": "Stored in the pool and usable in app clients' SupportedIdentityProviders; signing in through the provider is not done yet. Required ProviderDetails are checked per type and the social providers' endpoints added as AWS documents; OIDC endpoints are not discovered from oidc_issuer and SAML metadata is not fetched or parsed (no SSORedirectBindingURI / ActiveEncryptionCertificate).",
+    "UpdateIdentityProvider": "as CreateIdentityProvider.",
+    "DescribeIdentityProvider": "as CreateIdentityProvider (SignInWithApple private_key is never shown).",
+    "DeleteIdentityProvider": "App clients that list the provider keep its name (as AWS does); a later UpdateUserPoolClient still listing it is refused until the name is removed.",
+    "GetSigningCertificate": "A self-signed certificate over the pool's current ID-token signing key (the key its JWKS publishes), valid 10 years from the key's creation; no SAML requests are signed with it yet.",
+    "SetLogDeliveryConfiguration": "Stored and returned; no log is delivered anywhere. S3 and Firehose destinations need the PLUS tier (FeatureUnavailableInTierException); userAuthEvents to CloudWatch Logs is accepted on any tier.",
+    "GetLogDeliveryConfiguration": "as SetLogDeliveryConfiguration.",
+    "SetRiskConfiguration": "Stored per pool and per app client and returned; nothing is acted on (no risk scoring, compromised-credential checks, IP lists or notifications). Accepted on every tier, as a live probe of AWS showed for LITE and ESSENTIALS pools (no UserPoolAddOnNotEnabledException).",
+    "DescribeRiskConfiguration": "as SetRiskConfiguration; a client without settings of its own shows the pool's.",
 }
 
 lines = [

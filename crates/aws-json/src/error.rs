@@ -45,6 +45,7 @@ pub fn wire_type(kind: ErrorKind) -> (StatusCode, &'static str) {
         AliasExists => "AliasExistsException",
         CodeDeliveryFailure => "CodeDeliveryFailureException",
         CodeMismatch => "CodeMismatchException",
+        DuplicateProvider => "DuplicateProviderException",
         ConcurrentModification => "ConcurrentModificationException",
         DeviceKeyExists => "DeviceKeyExistsException",
         EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",

@@ -200,6 +200,20 @@ pub const IMPLEMENTED: &[&str] = &[
     "UpdateManagedLoginBranding",
     "DeleteManagedLoginBranding",
     "AddCustomAttributes",
+    "CreateIdentityProvider",
+    "DescribeIdentityProvider",
+    "UpdateIdentityProvider",
+    "DeleteIdentityProvider",
+    "ListIdentityProviders",
+    "GetIdentityProviderByIdentifier",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "GetSigningCertificate",
+    "GetLogDeliveryConfiguration",
+    "SetLogDeliveryConfiguration",
+    "DescribeRiskConfiguration",
+    "SetRiskConfiguration",
     "CreateUserImportJob",
     "DescribeUserImportJob",
     "GetCSVHeader",
@@ -425,6 +439,30 @@ pub async fn dispatch(
         "SetUserMFAPreference" => ops::mfa::set_user_mfa_preference(svc, body).await,
         "SetUserPoolMfaConfig" => ops::mfa::set_user_pool_mfa_config(svc, body).await,
         "VerifySoftwareToken" => ops::mfa::verify_software_token(svc, body).await,
+        "CreateIdentityProvider" => ops::pool_records::create_identity_provider(svc, body).await,
+        "DescribeIdentityProvider" => {
+            ops::pool_records::describe_identity_provider(svc, body).await
+        }
+        "UpdateIdentityProvider" => ops::pool_records::update_identity_provider(svc, body).await,
+        "DeleteIdentityProvider" => ops::pool_records::delete_identity_provider(svc, body).await,
+        "ListIdentityProviders" => ops::pool_records::list_identity_providers(svc, body).await,
+        "GetIdentityProviderByIdentifier" => {
+            ops::pool_records::get_identity_provider_by_identifier(svc, body).await
+        }
+        "TagResource" => ops::pool_records::tag_resource(svc, body).await,
+        "UntagResource" => ops::pool_records::untag_resource(svc, body).await,
+        "ListTagsForResource" => ops::pool_records::list_tags_for_resource(svc, body).await,
+        "GetSigningCertificate" => ops::pool_records::get_signing_certificate(svc, body).await,
+        "GetLogDeliveryConfiguration" => {
+            ops::pool_records::get_log_delivery_configuration(svc, body).await
+        }
+        "SetLogDeliveryConfiguration" => {
+            ops::pool_records::set_log_delivery_configuration(svc, body).await
+        }
+        "DescribeRiskConfiguration" => {
+            ops::pool_records::describe_risk_configuration(svc, body).await
+        }
+        "SetRiskConfiguration" => ops::pool_records::set_risk_configuration(svc, body).await,
         other if MODEL_OPERATIONS.contains(&other) => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnsupportedOperationException",

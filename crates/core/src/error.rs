@@ -10,6 +10,7 @@ pub enum ErrorKind {
     AliasExists,
     CodeDeliveryFailure,
     CodeMismatch,
+    DuplicateProvider,
     ConcurrentModification,
     DeviceKeyExists,
     EnableSoftwareTokenMfa,

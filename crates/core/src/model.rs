@@ -201,6 +201,16 @@ pub struct UserPool {
     /// (CreateManagedLoginBranding).
     #[serde(default)]
     pub managed_login_branding: Vec<ManagedLoginBranding>,
+    /// Third-party identity providers (CreateIdentityProvider), by name.
+    #[serde(default)]
+    pub identity_providers: Vec<IdentityProvider>,
+    /// SetLogDeliveryConfiguration's destinations (stored, not delivered to).
+    #[serde(default)]
+    pub log_configurations: Option<Vec<LogConfiguration>>,
+    /// SetRiskConfiguration's settings for the pool (`client_id` None) and
+    /// per app client (stored, not acted on).
+    #[serde(default)]
+    pub risk_configurations: Vec<RiskConfiguration>,
     /// The version this copy was read at (compare-and-swap, as for users).
     #[serde(skip)]
     pub version: i64,
@@ -284,6 +294,50 @@ impl UserPool {
     pub fn short_name(&self) -> &str {
         self.id.split_once('_').map(|(_, s)| s).unwrap_or(&self.id)
     }
+}
+
+/// A third-party identity provider of a pool: a social provider (Google,
+/// Facebook, LoginWithAmazon, SignInWithApple), an OIDC or a SAML provider.
+/// Kept in the pool's document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    pub name: String,
+    /// `SAML`, `Facebook`, `Google`, `LoginWithAmazon`, `SignInWithApple`, `OIDC`.
+    pub provider_type: String,
+    /// ProviderDetails as given, with the details Cognito adds for the type
+    /// (endpoints of the social providers).
+    pub details: BTreeMap<String, String>,
+    pub attribute_mapping: BTreeMap<String, String>,
+    pub idp_identifiers: Vec<String>,
+    #[serde(default)]
+    pub acr_mapping: Option<BTreeMap<String, String>>,
+    pub created: Millis,
+    pub modified: Millis,
+}
+
+/// One log destination of a pool (SetLogDeliveryConfiguration).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogConfiguration {
+    /// `ERROR` or `INFO`.
+    pub log_level: String,
+    /// `userNotification` or `userAuthEvents`.
+    pub event_source: String,
+    pub cloudwatch_log_group_arn: Option<String>,
+    pub s3_bucket_arn: Option<String>,
+    pub firehose_stream_arn: Option<String>,
+}
+
+/// Threat-protection settings of a pool or of one of its app clients
+/// (SetRiskConfiguration), kept as the documents the API gave.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskConfiguration {
+    /// `None`: the pool's own settings, which clients without settings of
+    /// their own inherit.
+    pub client_id: Option<String>,
+    pub compromised_credentials: Option<Value>,
+    pub account_takeover: Option<Value>,
+    pub risk_exception: Option<Value>,
+    pub modified: Millis,
 }
 
 /// Units of the token validity numbers of a client.

@@ -2,6 +2,7 @@
 //! RS256 JSON Web Signatures and key sets, secret digests, SECRET_HASH and
 //! random identifiers. Nothing here knows about user pools or HTTP.
 
+pub mod cert;
 pub mod digest;
 pub mod jws;
 pub mod password;

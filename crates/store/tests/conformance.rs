@@ -40,6 +40,9 @@ fn pool(id: &str, username_attributes: &[&str], alias_attributes: &[&str]) -> Us
         sessions: Default::default(),
         terms: Vec::new(),
         managed_login_branding: Vec::new(),
+        identity_providers: Vec::new(),
+        log_configurations: None,
+        risk_configurations: Vec::new(),
         version: 0,
     }
 }

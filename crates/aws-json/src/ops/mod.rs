@@ -11,6 +11,7 @@ pub mod domains;
 pub mod groups;
 pub mod import_jobs;
 pub mod mfa;
+pub mod pool_records;
 pub mod pools;
 pub mod regional;
 pub mod resource_servers;

@@ -143,9 +143,10 @@ pub async fn update_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
     if let Some(name) = &req.pool_name {
         pool_name(&mut v, name);
     }
+    let keep_tags = req.settings.user_pool_tags.is_none();
     let settings = req.settings.into_settings(&mut v);
     v.finish()?;
-    svc.update_user_pool(&req.user_pool_id, req.pool_name, settings)
+    svc.update_user_pool(&req.user_pool_id, req.pool_name, settings, keep_tags)
         .await?;
     Ok(json!({}))
 }

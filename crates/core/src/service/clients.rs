@@ -226,6 +226,9 @@ impl UserPools {
         check_settings(&input.settings)?;
         let pool = self.pool(&input.pool_id).await?;
         check_permissions(&pool, &input.settings, "creating")?;
+        if let Some(names) = &input.settings.supported_identity_providers {
+            Self::check_supported_providers(&pool, names)?;
+        }
         let client_id = input
             .client_id
             .unwrap_or_else(|| cognate_crypto::random::lower_alnum(26));
@@ -303,6 +306,9 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let mut client = self.client_of(pool_id, client_id).await?;
         check_permissions(&pool, &settings, "updating")?;
+        if let Some(names) = &settings.supported_identity_providers {
+            Self::check_supported_providers(&pool, names)?;
+        }
         self.check_oauth(pool_id, &settings, client.has_secret())
             .await?;
         client.settings = settings;

@@ -13,6 +13,7 @@ pub mod hosted;
 mod import_jobs;
 mod mfa;
 mod oauth;
+pub mod pool_records;
 pub mod pools;
 pub mod regional;
 mod resource_servers;
@@ -40,6 +41,7 @@ pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
 pub use mfa::{FactorPreference, MfaCaller, MfaConfig};
 pub use oauth::{ClientAuth, OAuthError, OAuthTokens, UserInfoError};
+pub use pool_records::{ProviderInput, RiskInput};
 pub use pools::NewPool;
 pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 

@@ -91,6 +91,9 @@ impl UserPools {
             sessions: Default::default(),
             terms: Vec::new(),
             managed_login_branding: Vec::new(),
+            identity_providers: Vec::new(),
+            log_configurations: None,
+            risk_configurations: Vec::new(),
             version: 0,
         };
         let keys = tokio::task::spawn_blocking(move || KeyCache::generate_pool_keys(&id, now))
@@ -118,12 +121,15 @@ impl UserPools {
         Ok(Page::from_overfetch(items, max, |p| &p.id))
     }
 
-    /// Replaces the mutable settings (and the name, when given).
+    /// Replaces the mutable settings (and the name, when given). Tags are
+    /// kept when `settings` leaves them out (`keep_tags`): they are also
+    /// TagResource's, and an update that does not name them does not drop them.
     pub async fn update_user_pool(
         &self,
         pool_id: &str,
         name: Option<String>,
         settings: PoolSettings,
+        keep_tags: bool,
     ) -> Result<UserPool> {
         check_settings(&settings)?;
         let pool = (*self.pool(pool_id).await?).clone();
@@ -133,7 +139,11 @@ impl UserPools {
                 if let Some(name) = &name {
                     pool.name = name.clone();
                 }
+                let tags = std::mem::take(&mut pool.settings.user_pool_tags);
                 pool.settings = settings.clone();
+                if keep_tags {
+                    pool.settings.user_pool_tags = tags;
+                }
                 pool.modified = now;
                 Ok(())
             })

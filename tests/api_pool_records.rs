@@ -1,0 +1,657 @@
+//! Records a pool keeps besides its settings, over HTTP against the real
+//! server: identity providers (and app clients' SupportedIdentityProviders),
+//! tags, the signing certificate, log delivery and risk configuration.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use base64::Engine;
+use common::Server;
+use serde_json::{json, Value};
+
+fn google(pool: &str) -> Value {
+    json!({
+        "UserPoolId": pool, "ProviderName": "Google", "ProviderType": "Google",
+        "ProviderDetails": {"client_id": "gid", "client_secret": "gsecret", "authorize_scopes": "email openid"},
+        "AttributeMapping": {"email": "email"},
+        "IdpIdentifiers": ["gmail.com"],
+    })
+}
+
+fn oidc(pool: &str, name: &str) -> Value {
+    json!({
+        "UserPoolId": pool, "ProviderName": name, "ProviderType": "OIDC",
+        "ProviderDetails": {"client_id": "c", "attributes_request_method": "GET",
+                            "oidc_issuer": "https://idp.example.com", "authorize_scopes": "openid"},
+    })
+}
+
+#[test]
+fn identity_providers_create_describe_update_list_delete() {
+    let s = Server::start();
+    let pool = s.create_pool("idps", json!({}));
+
+    let created = s.ok("CreateIdentityProvider", google(&pool))["IdentityProvider"].clone();
+    assert_eq!(created["UserPoolId"], pool.as_str());
+    assert_eq!(created["ProviderName"], "Google");
+    assert_eq!(created["ProviderType"], "Google");
+    assert!(created["CreationDate"].is_number());
+    assert!(created["LastModifiedDate"].is_number());
+    let d = &created["ProviderDetails"];
+    assert_eq!(d["client_id"], "gid");
+    assert_eq!(d["client_secret"], "gsecret");
+    // The details Cognito adds for Google.
+    assert_eq!(
+        d["authorize_url"],
+        "https://accounts.google.com/o/oauth2/v2/auth"
+    );
+    assert_eq!(d["token_url"], "https://www.googleapis.com/oauth2/v4/token");
+    assert_eq!(d["oidc_issuer"], "https://accounts.google.com");
+    assert_eq!(d["token_request_method"], "POST");
+    assert_eq!(created["AttributeMapping"]["email"], "email");
+    assert_eq!(created["AttributeMapping"]["username"], "sub");
+    assert_eq!(created["IdpIdentifiers"], json!(["gmail.com"]));
+
+    let described = s.ok(
+        "DescribeIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Google"}),
+    )["IdentityProvider"]
+        .clone();
+    assert_eq!(described, created);
+    let by_id = s.ok(
+        "GetIdentityProviderByIdentifier",
+        json!({"UserPoolId": pool, "IdpIdentifier": "gmail.com"}),
+    );
+    assert_eq!(by_id["IdentityProvider"]["ProviderName"], "Google");
+
+    // Apple: its private key is kept but never shown, and survives an update without it.
+    let apple = s.ok(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "SignInWithApple", "ProviderType": "SignInWithApple",
+               "ProviderDetails": {"client_id": "com.example", "team_id": "T", "key_id": "K",
+                                   "private_key": "PRIVATE", "authorize_scopes": "email name"}}),
+    )["IdentityProvider"]
+        .clone();
+    assert!(apple["ProviderDetails"].get("private_key").is_none());
+    assert_eq!(
+        apple["ProviderDetails"]["token_url"],
+        "https://appleid.apple.com/auth/token"
+    );
+    let updated = s.ok(
+        "UpdateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "SignInWithApple",
+               "ProviderDetails": {"client_id": "com.example2", "team_id": "T", "key_id": "K2",
+                                   "authorize_scopes": "email"}}),
+    )["IdentityProvider"]
+        .clone();
+    assert_eq!(updated["ProviderDetails"]["client_id"], "com.example2");
+    assert!(updated["ProviderDetails"].get("private_key").is_none());
+    assert_eq!(updated["CreationDate"], apple["CreationDate"]);
+
+    // Update of identifiers and mapping.
+    let g2 = s.ok(
+        "UpdateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Google", "IdpIdentifiers": ["googlemail.com"],
+               "AttributeMapping": {"name": "name"}}),
+    )["IdentityProvider"]
+        .clone();
+    assert_eq!(g2["IdpIdentifiers"], json!(["googlemail.com"]));
+    assert_eq!(g2["AttributeMapping"]["name"], "name");
+    assert_eq!(g2["ProviderDetails"]["client_id"], "gid");
+    s.err(
+        "GetIdentityProviderByIdentifier",
+        json!({"UserPoolId": pool, "IdpIdentifier": "gmail.com"}),
+        "ResourceNotFoundException",
+    );
+
+    // SAML and Facebook.
+    s.ok(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML",
+               "ProviderDetails": {"MetadataURL": "https://idp.example.com/metadata"}}),
+    );
+    let fb = s.ok(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Facebook", "ProviderType": "Facebook",
+               "ProviderDetails": {"client_id": "f", "client_secret": "s", "authorize_scopes": "email",
+                                   "api_version": "v18.0"}}),
+    )["IdentityProvider"]
+        .clone();
+    assert_eq!(
+        fb["ProviderDetails"]["authorize_url"],
+        "https://www.facebook.com/v18.0/dialog/oauth"
+    );
+
+    // Paging: names in order, two at a time.
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({"UserPoolId": pool, "MaxResults": 2});
+        if let Some(t) = &token {
+            body["NextToken"] = json!(t);
+        }
+        let page = s.ok("ListIdentityProviders", body);
+        let providers = page["Providers"].as_array().unwrap();
+        assert!(providers.len() <= 2);
+        for p in providers {
+            assert!(p["ProviderType"].is_string() && p["CreationDate"].is_number());
+            assert!(p.get("ProviderDetails").is_none());
+            names.push(p["ProviderName"].as_str().unwrap().to_owned());
+        }
+        match page.get("NextToken").and_then(Value::as_str) {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["Corp", "Facebook", "Google", "SignInWithApple"]);
+    let all = s.ok("ListIdentityProviders", json!({"UserPoolId": pool}));
+    assert_eq!(all["Providers"].as_array().unwrap().len(), 4);
+    assert!(all.get("NextToken").is_none());
+    s.err(
+        "ListIdentityProviders",
+        json!({"UserPoolId": pool, "NextToken": "!!bad!!"}),
+        "InvalidParameterException",
+    );
+
+    s.ok(
+        "DeleteIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp"}),
+    );
+    s.err(
+        "DescribeIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp"}),
+        "ResourceNotFoundException",
+    );
+    s.err(
+        "DeleteIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp"}),
+        "ResourceNotFoundException",
+    );
+}
+
+#[test]
+fn identity_provider_errors() {
+    let s = Server::start();
+    let pool = s.create_pool("idp-errors", json!({}));
+    let missing = "us-east-1_NoSuchPool1";
+    s.err_msg(
+        "CreateIdentityProvider",
+        google(missing),
+        "ResourceNotFoundException",
+        "User pool us-east-1_NoSuchPool1 does not exist.",
+    );
+    s.err(
+        "DescribeIdentityProvider",
+        json!({"UserPoolId": missing, "ProviderName": "Google"}),
+        "ResourceNotFoundException",
+    );
+    s.err(
+        "ListIdentityProviders",
+        json!({"UserPoolId": missing}),
+        "ResourceNotFoundException",
+    );
+    // Required details per type.
+    let mut no_secret = google(&pool);
+    no_secret["ProviderDetails"] = json!({"client_id": "a", "authorize_scopes": "email"});
+    s.err_msg(
+        "CreateIdentityProvider",
+        no_secret,
+        "InvalidParameterException",
+        "client_id, client_secret and authorize_scopes are all required idp details",
+    );
+    let mut no_issuer = oidc(&pool, "MyOidc");
+    no_issuer["ProviderDetails"]
+        .as_object_mut()
+        .unwrap()
+        .remove("oidc_issuer");
+    s.err(
+        "CreateIdentityProvider",
+        no_issuer,
+        "InvalidParameterException",
+    );
+    s.err(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML", "ProviderDetails": {}}),
+        "InvalidParameterException",
+    );
+    s.err(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "SignInWithApple", "ProviderType": "SignInWithApple",
+               "ProviderDetails": {"client_id": "a", "team_id": "t", "key_id": "k", "authorize_scopes": "email"}}),
+        "InvalidParameterException",
+    );
+    // A social provider is named after its type.
+    let mut misnamed = google(&pool);
+    misnamed["ProviderName"] = json!("NameOfGP");
+    s.err_msg(
+        "CreateIdentityProvider",
+        misnamed,
+        "InvalidParameterException",
+        "Provider NameOfGP cannot be of type Google.",
+    );
+    // The model's constraints come first.
+    let mut bad_type = google(&pool);
+    bad_type["ProviderType"] = json!("Twitter");
+    let m = s.err(
+        "CreateIdentityProvider",
+        bad_type,
+        "InvalidParameterException",
+    );
+    assert!(
+        m.contains(
+            "at 'providerType' failed to satisfy constraint: Member must satisfy enum value set"
+        ),
+        "{m}"
+    );
+    let m = s.err(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Google", "ProviderType": "Google"}),
+        "InvalidParameterException",
+    );
+    assert!(m.contains("Value null at 'providerDetails'"), "{m}");
+
+    // A taken name or identifier.
+    s.ok("CreateIdentityProvider", google(&pool));
+    let m = s.err(
+        "CreateIdentityProvider",
+        google(&pool),
+        "DuplicateProviderException",
+    );
+    assert_eq!(m, format!("Google already exists in user pool {pool}"));
+    let mut same_identifier = oidc(&pool, "MyOidc");
+    same_identifier["IdpIdentifiers"] = json!(["gmail.com"]);
+    s.err(
+        "CreateIdentityProvider",
+        same_identifier,
+        "DuplicateProviderException",
+    );
+    s.err(
+        "UpdateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Nope"}),
+        "ResourceNotFoundException",
+    );
+    s.err(
+        "UpdateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Google", "ProviderDetails": {"client_id": "x"}}),
+        "InvalidParameterException",
+    );
+}
+
+#[test]
+fn app_clients_name_configured_providers_only() {
+    let s = Server::start();
+    let pool = s.create_pool("clients-idps", json!({}));
+    s.err_msg(
+        "CreateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientName": "web", "SupportedIdentityProviders": ["COGNITO", "Google"]}),
+        "InvalidParameterException",
+        &format!("The provider Google does not exist for User Pool {pool}"),
+    );
+    s.ok("CreateIdentityProvider", google(&pool));
+    let client = s.create_client_full(
+        &pool,
+        json!({"SupportedIdentityProviders": ["COGNITO", "Google"]}),
+    );
+    assert_eq!(
+        client["SupportedIdentityProviders"],
+        json!(["COGNITO", "Google"])
+    );
+    let id = client["ClientId"].as_str().unwrap();
+    s.err(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": id, "SupportedIdentityProviders": ["Okta"]}),
+        "InvalidParameterException",
+    );
+    // Deleting the provider leaves the client's list as it was; an update
+    // that still names it is refused, one without it succeeds.
+    s.ok(
+        "DeleteIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Google"}),
+    );
+    let after = s.ok(
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": id}),
+    );
+    assert_eq!(
+        after["UserPoolClient"]["SupportedIdentityProviders"],
+        json!(["COGNITO", "Google"])
+    );
+    s.err(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": id, "SupportedIdentityProviders": ["COGNITO", "Google"]}),
+        "InvalidParameterException",
+    );
+    s.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": id, "SupportedIdentityProviders": ["COGNITO"]}),
+    );
+}
+
+#[test]
+fn tags_share_user_pool_tags() {
+    let s = Server::start();
+    let v = s.ok(
+        "CreateUserPool",
+        json!({"PoolName": "tagged", "UserPoolTags": {"team": "a"}}),
+    );
+    let pool = v["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let arn = v["UserPool"]["Arn"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.ok("ListTagsForResource", json!({"ResourceArn": arn}))["Tags"],
+        json!({"team": "a"})
+    );
+    s.ok(
+        "TagResource",
+        json!({"ResourceArn": arn, "Tags": {"env": "test", "team": "b"}}),
+    );
+    assert_eq!(
+        s.ok("ListTagsForResource", json!({"ResourceArn": arn}))["Tags"],
+        json!({"env": "test", "team": "b"})
+    );
+    let described = s.ok("DescribeUserPool", json!({"UserPoolId": pool}));
+    assert_eq!(
+        described["UserPool"]["UserPoolTags"],
+        json!({"env": "test", "team": "b"})
+    );
+    // An UpdateUserPool that does not name the tags keeps them.
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OFF"}),
+    );
+    s.ok(
+        "UntagResource",
+        json!({"ResourceArn": arn, "TagKeys": ["team", "absent"]}),
+    );
+    assert_eq!(
+        s.ok("ListTagsForResource", json!({"ResourceArn": arn}))["Tags"],
+        json!({"env": "test"})
+    );
+    // UpdateUserPool with UserPoolTags replaces them.
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool, "UserPoolTags": {"only": "this"}}),
+    );
+    assert_eq!(
+        s.ok("ListTagsForResource", json!({"ResourceArn": arn}))["Tags"],
+        json!({"only": "this"})
+    );
+
+    let missing = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_NoSuchPool1";
+    s.err_msg(
+        "TagResource",
+        json!({"ResourceArn": missing, "Tags": {"a": "b"}}),
+        "ResourceNotFoundException",
+        "User pool us-east-1_NoSuchPool1 does not exist.",
+    );
+    s.err(
+        "ListTagsForResource",
+        json!({"ResourceArn": missing}),
+        "ResourceNotFoundException",
+    );
+    s.err(
+        "UntagResource",
+        json!({"ResourceArn": missing, "TagKeys": ["a"]}),
+        "ResourceNotFoundException",
+    );
+    // Another account's ARN names no pool here.
+    s.err(
+        "ListTagsForResource",
+        json!({"ResourceArn": arn.replace("000000000000", "111111111111")}),
+        "ResourceNotFoundException",
+    );
+    // Well-formed for the model, but no user pool ARN.
+    s.err(
+        "ListTagsForResource",
+        json!({"ResourceArn": "arn:aws:s3:us-east-1:000000000000:bucket/x"}),
+        "InvalidParameterException",
+    );
+    // Malformed for the model.
+    let m = s.err(
+        "ListTagsForResource",
+        json!({"ResourceArn": "not-an-arn-at-all-really"}),
+        "InvalidParameterException",
+    );
+    assert!(m.contains("at 'resourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern"), "{m}");
+    // At most 50 tags.
+    let many: serde_json::Map<String, Value> =
+        (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
+    s.err(
+        "TagResource",
+        json!({"ResourceArn": arn, "Tags": many}),
+        "InvalidParameterException",
+    );
+}
+
+#[test]
+fn signing_certificate_is_over_the_published_key() {
+    let s = Server::start();
+    let pool = s.create_pool("cert", json!({}));
+    let v = s.ok("GetSigningCertificate", json!({"UserPoolId": pool}));
+    let text = v["Certificate"].as_str().unwrap();
+    assert!(!text.contains("BEGIN") && !text.contains('\n'));
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap();
+    let (rest, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(cert.subject().to_string(), format!("CN={pool}"), "subject");
+    assert_eq!(cert.subject(), cert.issuer(), "self-signed");
+    let validity = cert.validity();
+    let years = (validity.not_after.timestamp() - validity.not_before.timestamp()) / (365 * 86_400);
+    assert_eq!(years, 10);
+    let x509_parser::public_key::PublicKey::RSA(rsa) = cert.public_key().parsed().unwrap() else {
+        panic!("not an RSA key");
+    };
+    let strip = |b: &[u8]| {
+        b.iter()
+            .skip_while(|x| **x == 0)
+            .copied()
+            .collect::<Vec<u8>>()
+    };
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(strip(rsa.modulus));
+    let e = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(strip(rsa.exponent));
+    let jwks: Value = s
+        .http()
+        .get(format!("{}/{pool}/.well-known/jwks.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["n"] == n.as_str() && k["e"] == e.as_str()),
+        "the certificate's key is not in {jwks}"
+    );
+    // The signature verifies with the certificate's own key.
+    cert.verify_signature(None).unwrap();
+    // The same key gives the same certificate.
+    let again = s.ok("GetSigningCertificate", json!({"UserPoolId": pool}));
+    assert_eq!(again["Certificate"], v["Certificate"]);
+    s.err_msg(
+        "GetSigningCertificate",
+        json!({"UserPoolId": "us-east-1_NoSuchPool1"}),
+        "ResourceNotFoundException",
+        "User pool us-east-1_NoSuchPool1 does not exist.",
+    );
+}
+
+#[test]
+fn log_delivery_configuration_is_stored() {
+    let s = Server::start();
+    let pool = s.create_pool("logs", json!({}));
+    let empty = s.ok("GetLogDeliveryConfiguration", json!({"UserPoolId": pool}));
+    assert_eq!(
+        empty["LogDeliveryConfiguration"],
+        json!({"UserPoolId": pool, "LogConfigurations": []})
+    );
+    let group = "arn:aws:logs:us-east-1:000000000000:log-group:cognito";
+    let set = s.ok(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": [
+            {"LogLevel": "ERROR", "EventSource": "userNotification",
+             "CloudWatchLogsConfiguration": {"LogGroupArn": group}},
+            {"LogLevel": "INFO", "EventSource": "userAuthEvents",
+             "CloudWatchLogsConfiguration": {"LogGroupArn": group}},
+        ]}),
+    );
+    let got = s.ok("GetLogDeliveryConfiguration", json!({"UserPoolId": pool}));
+    assert_eq!(got, set);
+    assert_eq!(
+        got["LogDeliveryConfiguration"]["LogConfigurations"][0],
+        json!({"LogLevel": "ERROR", "EventSource": "userNotification",
+               "CloudWatchLogsConfiguration": {"LogGroupArn": group}})
+    );
+    // userNotification is ERROR-level to CloudWatch Logs.
+    s.err(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": [
+            {"LogLevel": "INFO", "EventSource": "userNotification",
+             "CloudWatchLogsConfiguration": {"LogGroupArn": group}}]}),
+        "InvalidParameterException",
+    );
+    s.err(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": [
+            {"LogLevel": "ERROR", "EventSource": "userAuthEvents",
+             "CloudWatchLogsConfiguration": {"LogGroupArn": group}}]}),
+        "InvalidParameterException",
+    );
+    // One destination each.
+    s.err(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": [
+            {"LogLevel": "ERROR", "EventSource": "userNotification"}]}),
+        "InvalidParameterException",
+    );
+    // S3 needs the PLUS plan.
+    s.err(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": [
+            {"LogLevel": "INFO", "EventSource": "userAuthEvents",
+             "S3Configuration": {"BucketArn": "arn:aws:s3:::bucket"}}]}),
+        "FeatureUnavailableInTierException",
+    );
+    let plus = s.create_pool("plus", json!({"UserPoolTier": "PLUS"}));
+    s.ok(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": plus, "LogConfigurations": [
+            {"LogLevel": "INFO", "EventSource": "userAuthEvents",
+             "S3Configuration": {"BucketArn": "arn:aws:s3:::bucket"}}]}),
+    );
+    // The model: at most two configurations, enums.
+    let m = s.err(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": [
+            {"LogLevel": "WARN", "EventSource": "userNotification"}]}),
+        "InvalidParameterException",
+    );
+    assert!(m.contains("logConfigurations.1.member.logLevel"), "{m}");
+    s.err(
+        "GetLogDeliveryConfiguration",
+        json!({"UserPoolId": "us-east-1_NoSuchPool1"}),
+        "ResourceNotFoundException",
+    );
+    // Setting an empty list clears the destinations.
+    s.ok(
+        "SetLogDeliveryConfiguration",
+        json!({"UserPoolId": pool, "LogConfigurations": []}),
+    );
+    assert_eq!(
+        s.ok("GetLogDeliveryConfiguration", json!({"UserPoolId": pool}))
+            ["LogDeliveryConfiguration"]["LogConfigurations"],
+        json!([])
+    );
+}
+
+#[test]
+fn risk_configuration_per_pool_and_client() {
+    let s = Server::start();
+    let pool = s.create_pool("risk", json!({}));
+    let client = s.create_client(&pool, json!({}));
+    let none = s.ok("DescribeRiskConfiguration", json!({"UserPoolId": pool}));
+    assert_eq!(none["RiskConfiguration"], json!({"UserPoolId": pool}));
+
+    let pool_level = json!({"Actions": {"EventAction": "BLOCK"}, "EventFilter": ["SIGN_IN"]});
+    let set = s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "CompromisedCredentialsRiskConfiguration": pool_level,
+               "RiskExceptionConfiguration": {"BlockedIPRangeList": ["10.0.0.0/8"]}}),
+    )["RiskConfiguration"]
+        .clone();
+    assert_eq!(set["UserPoolId"], pool.as_str());
+    assert!(set.get("ClientId").is_none());
+    assert_eq!(set["CompromisedCredentialsRiskConfiguration"], pool_level);
+    assert!(set["LastModifiedDate"].is_number());
+    let got = s.ok("DescribeRiskConfiguration", json!({"UserPoolId": pool}));
+    assert_eq!(got["RiskConfiguration"], set);
+    // A client without settings of its own shows the pool's.
+    let inherited = s.ok(
+        "DescribeRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    );
+    assert_eq!(
+        inherited["RiskConfiguration"]["CompromisedCredentialsRiskConfiguration"],
+        pool_level
+    );
+    // Client-level settings.
+    let takeover =
+        json!({"Actions": {"HighAction": {"Notify": false, "EventAction": "MFA_REQUIRED"}}});
+    let own = s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": client, "AccountTakeoverRiskConfiguration": takeover}),
+    )["RiskConfiguration"]
+        .clone();
+    assert_eq!(own["ClientId"], client.as_str());
+    let got = s.ok(
+        "DescribeRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    )["RiskConfiguration"]
+        .clone();
+    assert_eq!(got["AccountTakeoverRiskConfiguration"], takeover);
+    assert!(got.get("CompromisedCredentialsRiskConfiguration").is_none());
+    // Ids only: the client inherits again.
+    s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    );
+    let got = s.ok(
+        "DescribeRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    )["RiskConfiguration"]
+        .clone();
+    assert_eq!(got["CompromisedCredentialsRiskConfiguration"], pool_level);
+
+    s.err_msg(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": "nosuchclient"}),
+        "ResourceNotFoundException",
+        "User pool client nosuchclient does not exist.",
+    );
+    s.err(
+        "DescribeRiskConfiguration",
+        json!({"UserPoolId": "us-east-1_NoSuchPool1"}),
+        "ResourceNotFoundException",
+    );
+    let m = s.err(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "CompromisedCredentialsRiskConfiguration": {"Actions": {"EventAction": "ALLOW"}}}),
+        "InvalidParameterException",
+    );
+    assert!(
+        m.contains("compromisedCredentialsRiskConfiguration.actions.eventAction"),
+        "{m}"
+    );
+    let m = s.err(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "CompromisedCredentialsRiskConfiguration": {}}),
+        "InvalidParameterException",
+    );
+    assert!(
+        m.contains("Value null at 'compromisedCredentialsRiskConfiguration.actions'"),
+        "{m}"
+    );
+}
