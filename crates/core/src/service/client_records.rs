@@ -616,8 +616,32 @@ impl UserPools {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::merge_settings;
+    use crate::model::{AppClient, ClientSettings};
     use serde_json::json;
+
+    #[test]
+    fn a_client_stored_with_one_secret_loads_with_it_first() {
+        let settings = serde_json::to_value(ClientSettings::named("app")).unwrap();
+        let old = json!({"pool_id": "us-east-1_A", "client_id": "c1", "client_secret": "s3cr3t",
+                         "created": 1_700_000_000_000i64, "modified": 1_700_000_000_000i64,
+                         "settings": settings});
+        let client: AppClient = serde_json::from_value(old).unwrap();
+        assert_eq!(client.secrets.len(), 1);
+        assert_eq!(client.secrets[0].id, "c1--1700000000000");
+        assert_eq!(client.original_secret(), Some("s3cr3t"));
+        assert!(client.secret_matches("s3cr3t") && !client.secret_matches("s3cr3"));
+        // Written back, it keeps the list (and loads the same).
+        let again: AppClient =
+            serde_json::from_value(serde_json::to_value(&client).unwrap()).unwrap();
+        assert_eq!(again, client);
+        // A public client stays public.
+        let public = json!({"pool_id": "us-east-1_A", "client_id": "c2", "client_secret": null,
+                            "created": 1, "modified": 1, "settings": settings});
+        let public: AppClient = serde_json::from_value(public).unwrap();
+        assert!(!public.has_secret() && public.original_secret().is_none());
+    }
 
     #[test]
     fn settings_merge_keeps_what_is_not_given() {
