@@ -524,3 +524,81 @@ fn managed_login_branding_is_stored_and_shown_on_managed_login_domains() {
         "InvalidParameterException",
     );
 }
+
+#[test]
+fn a_deleted_client_takes_its_terms_and_branding_along() {
+    let s = Server::start();
+    let pool = s.create_pool("cascade", json!({}));
+    let client = s.create_client(&pool, json!({}));
+    s.ok(
+        "CreateTerms",
+        json!({"UserPoolId": pool, "ClientId": client, "TermsName": "terms-of-use",
+               "TermsSource": "LINK", "Enforcement": "NONE",
+               "Links": {"cognito:default": "https://example.com/t"}}),
+    );
+    let v = s.ok(
+        "CreateManagedLoginBranding",
+        json!({"UserPoolId": pool, "ClientId": client, "UseCognitoProvidedValues": true}),
+    );
+    let id = v["ManagedLoginBranding"]["ManagedLoginBrandingId"].clone();
+    s.ok(
+        "DeleteUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    );
+    assert_eq!(
+        s.ok("ListTerms", json!({"UserPoolId": pool}))["Terms"],
+        json!([])
+    );
+    s.err(
+        "DescribeManagedLoginBranding",
+        json!({"UserPoolId": pool, "ManagedLoginBrandingId": id}),
+        "ResourceNotFoundException",
+    );
+}
+
+#[test]
+fn branding_of_a_pool_is_bounded() {
+    let s = Server::start();
+    let pool = s.create_pool("big", json!({}));
+    let client = s.create_client(&pool, json!({}));
+    let v = s.ok(
+        "CreateManagedLoginBranding",
+        json!({"UserPoolId": pool, "ClientId": client, "UseCognitoProvidedValues": true}),
+    );
+    let id = v["ManagedLoginBranding"]["ManagedLoginBrandingId"].clone();
+    // ~700 KB images, each in its own category and mode, until the pool's 8 MiB are used.
+    let image = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 700_000]);
+    let categories = [
+        "PAGE_BACKGROUND",
+        "FORM_BACKGROUND",
+        "PAGE_HEADER_BACKGROUND",
+        "PAGE_FOOTER_BACKGROUND",
+    ];
+    let mut refused = None;
+    'outer: for category in categories {
+        for mode in ["LIGHT", "DARK", "DYNAMIC"] {
+            let (status, v) = s.call(
+                "UpdateManagedLoginBranding",
+                json!({"UserPoolId": pool, "ManagedLoginBrandingId": id,
+                       "Assets": [{"Category": category, "ColorMode": mode,
+                                   "Extension": "PNG", "Bytes": image}]}),
+            );
+            if status != 200 {
+                refused = Some(v);
+                break 'outer;
+            }
+        }
+    }
+    let refused = refused.expect("the pool's branding is bounded");
+    assert_eq!(refused["__type"], "LimitExceededException");
+    // What was stored before stays.
+    let v = s.ok(
+        "DescribeManagedLoginBranding",
+        json!({"UserPoolId": pool, "ManagedLoginBrandingId": id}),
+    );
+    let n = v["ManagedLoginBranding"]["Assets"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!((8..12).contains(&n), "{n} assets kept");
+}

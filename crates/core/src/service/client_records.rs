@@ -78,6 +78,31 @@ fn merge_settings(into: &mut Value, from: Value) {
     }
 }
 
+/// The most branding (Settings and asset bytes, as stored) one pool keeps:
+/// styles live in the pool's document, which every request of the pool reads.
+pub const MAX_POOL_BRANDING_BYTES: usize = 8 * 1024 * 1024;
+
+fn check_branding_size(p: &crate::model::UserPool) -> Result<()> {
+    let total: usize = p
+        .managed_login_branding
+        .iter()
+        .map(|b| {
+            b.settings.as_ref().map_or(0, |s| s.to_string().len())
+                + b.assets
+                    .iter()
+                    .map(|a| a.bytes.as_ref().map_or(0, String::len))
+                    .sum::<usize>()
+        })
+        .sum();
+    if total > MAX_POOL_BRANDING_BYTES {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            "The managed login branding styles of a user pool are limited to 8 MiB of settings and assets.",
+        ));
+    }
+    Ok(())
+}
+
 fn check_branding_input(input: &BrandingInput) -> Result<()> {
     if input.use_cognito_provided_values && (input.settings.is_some() || input.assets.is_some()) {
         return Err(Error::invalid_parameter(
@@ -482,7 +507,7 @@ impl UserPools {
                 ));
             }
             p.managed_login_branding.push(record.clone());
-            Ok(())
+            check_branding_size(p)
         })
         .await?;
         Ok(style)
@@ -566,7 +591,9 @@ impl UserPools {
                     }
                 }
                 b.modified = now;
-                Ok(b.clone())
+                let out = b.clone();
+                check_branding_size(p)?;
+                Ok(out)
             })
             .await?;
         Ok(style)
