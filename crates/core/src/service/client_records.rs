@@ -78,6 +78,31 @@ fn merge_settings(into: &mut Value, from: Value) {
     }
 }
 
+/// The most branding (Settings and asset bytes, as stored) one pool keeps:
+/// styles live in the pool's document, which every request of the pool reads.
+pub const MAX_POOL_BRANDING_BYTES: usize = 8 * 1024 * 1024;
+
+fn check_branding_size(p: &crate::model::UserPool) -> Result<()> {
+    let total: usize = p
+        .managed_login_branding
+        .iter()
+        .map(|b| {
+            b.settings.as_ref().map_or(0, |s| s.to_string().len())
+                + b.assets
+                    .iter()
+                    .map(|a| a.bytes.as_ref().map_or(0, String::len))
+                    .sum::<usize>()
+        })
+        .sum();
+    if total > MAX_POOL_BRANDING_BYTES {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            "The managed login branding styles of a user pool are limited to 8 MiB of settings and assets.",
+        ));
+    }
+    Ok(())
+}
+
 fn check_branding_input(input: &BrandingInput) -> Result<()> {
     if input.use_cognito_provided_values && (input.settings.is_some() || input.assets.is_some()) {
         return Err(Error::invalid_parameter(
@@ -482,7 +507,7 @@ impl UserPools {
                 ));
             }
             p.managed_login_branding.push(record.clone());
-            Ok(())
+            check_branding_size(p)
         })
         .await?;
         Ok(style)
@@ -566,7 +591,9 @@ impl UserPools {
                     }
                 }
                 b.modified = now;
-                Ok(b.clone())
+                let out = b.clone();
+                check_branding_size(p)?;
+                Ok(out)
             })
             .await?;
         Ok(style)
@@ -616,8 +643,32 @@ impl UserPools {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::merge_settings;
+    use crate::model::{AppClient, ClientSettings};
     use serde_json::json;
+
+    #[test]
+    fn a_client_stored_with_one_secret_loads_with_it_first() {
+        let settings = serde_json::to_value(ClientSettings::named("app")).unwrap();
+        let old = json!({"pool_id": "us-east-1_A", "client_id": "c1", "client_secret": "s3cr3t",
+                         "created": 1_700_000_000_000i64, "modified": 1_700_000_000_000i64,
+                         "settings": settings});
+        let client: AppClient = serde_json::from_value(old).unwrap();
+        assert_eq!(client.secrets.len(), 1);
+        assert_eq!(client.secrets[0].id, "c1--1700000000000");
+        assert_eq!(client.original_secret(), Some("s3cr3t"));
+        assert!(client.secret_matches("s3cr3t") && !client.secret_matches("s3cr3"));
+        // Written back, it keeps the list (and loads the same).
+        let again: AppClient =
+            serde_json::from_value(serde_json::to_value(&client).unwrap()).unwrap();
+        assert_eq!(again, client);
+        // A public client stays public.
+        let public = json!({"pool_id": "us-east-1_A", "client_id": "c2", "client_secret": null,
+                            "created": 1, "modified": 1, "settings": settings});
+        let public: AppClient = serde_json::from_value(public).unwrap();
+        assert!(!public.has_secret() && public.original_secret().is_none());
+    }
 
     #[test]
     fn settings_merge_keeps_what_is_not_given() {

@@ -373,7 +373,11 @@ impl UserPools {
         self.client_of(pool_id, client_id).await?;
         self.store.delete_client(pool_id, client_id).await?;
         self.clients.forget(client_id);
-        self.forget_client_records(pool_id, client_id).await
+        // The client's terms and branding go with it (unless the pool went first).
+        match self.forget_client_records(pool_id, client_id).await {
+            Err(e) if e.kind == ErrorKind::ResourceNotFound => Ok(()),
+            other => other,
+        }
     }
 }
 
