@@ -821,3 +821,13 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
 fn strip_position(text: &str) -> &str {
     text.split(" at line ").next().unwrap_or(text)
 }
+
+/// A user's legacy `MFAOptions` (`MFAOptionListType`).
+pub fn mfa_options_out(options: &[cognate_core::model::MfaOption]) -> Value {
+    Value::Array(
+        options
+            .iter()
+            .map(|o| json!({"DeliveryMedium": o.delivery_medium, "AttributeName": o.attribute_name}))
+            .collect(),
+    )
+}

@@ -32,7 +32,7 @@ pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput}
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
-pub use mfa::{FactorPreference, MfaCaller, MfaConfig};
+pub use mfa::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences};
 pub use oauth::{ClientAuth, OAuthError, OAuthTokens, UserInfoError};
 pub use pools::NewPool;
 pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};

@@ -130,7 +130,11 @@ impl UserPools {
                 if let Some(name) = &name {
                     pool.name = name.clone();
                 }
+                // SetUserPoolMfaConfig's factor configuration is not part of
+                // UpdateUserPool's request and stays as it was.
+                let totp = pool.settings.software_token_mfa_enabled;
                 pool.settings = settings.clone();
+                pool.settings.software_token_mfa_enabled = totp;
                 pool.modified = now;
                 Ok(())
             })
