@@ -30,8 +30,10 @@ PARTIAL = {
     "ConfirmSignUp": "ForceAliasCreation is ignored: a verified alias another user holds answers AliasExistsException (the alias is not moved).",
     "CreateUserImportJob": "The PreSignedUrl is served by cognate itself (PUT the CSV there as to S3); PasswordHashingAlgorithm is refused (imported users reset their password; `cognate import` moves hashes); nothing is logged to CloudWatch.",
     "StartUserImportJob": "The import runs on the instance that started it; cognito:mfa_enabled is ignored (no SMS MFA).",
-    "SetUserPoolMfaConfig": "software token (TOTP) MFA only; SmsMfaConfiguration, EmailMfaConfiguration and WebAuthnConfiguration are refused.",
-    "SetUserMFAPreference": "software token (TOTP) only; enabling SMS or email MFA is refused.",
+    "SetUserPoolMfaConfig": "software token (TOTP) MFA only: SmsMfaConfiguration and EmailMfaConfiguration are refused after Cognito's own checks (cognate delivers no SMS or email MFA codes); WebAuthnConfiguration is ignored.",
+    "SetUserMFAPreference": "software token (TOTP) only; enabling SMS or email MFA is refused (after Cognito's delivery check).",
+    "SetUserSettings": "MFAOptions (SMS to phone_number only, as Cognito) are stored and reported in GetUser / AdminGetUser, but no SMS_MFA challenge follows (cognate sends no SMS MFA codes).",
+    "AdminSetUserSettings": "as SetUserSettings.",
     "AdminSetUserMFAPreference": "as SetUserMFAPreference.",
 }
 
