@@ -65,10 +65,10 @@ fn set_user_pool_mfa_config_rules() {
         "InvalidParameterException",
         "Invalid MFA configuration given, can't turn off MFA and configure an MFA together.",
     );
-    // A missing pool is reported after the model's checks, before MFA rules.
     s.err_msg(
         "SetUserPoolMfaConfig",
-        json!({"UserPoolId": "us-east-1_NoSuchPool1", "MfaConfiguration": "ON"}),
+        json!({"UserPoolId": "us-east-1_NoSuchPool1", "MfaConfiguration": "ON",
+               "SoftwareTokenMfaConfiguration": {"Enabled": true}}),
         "ResourceNotFoundException",
         "User pool us-east-1_NoSuchPool1 does not exist.",
     );
@@ -321,12 +321,7 @@ fn list_users_filter_as_cognito() {
         "bob",
         json!([{"Name": "email", "Value": "bob@example.com"}]),
     );
-    let list = |filter: &str| {
-        s.ok(
-            "ListUsers",
-            json!({"UserPoolId": pool, "Filter": filter}),
-        )
-    };
+    let list = |filter: &str| s.ok("ListUsers", json!({"UserPoolId": pool, "Filter": filter}));
     // Email compares exactly.
     assert_eq!(names(&list(r#"email = "Alice@Example.com""#)), ["Alice"]);
     assert!(names(&list(r#"email = "alice@example.com""#)).is_empty());
@@ -342,11 +337,7 @@ fn list_users_filter_as_cognito() {
         ["Alice", "bob"]
     );
     assert_eq!(names(&list(r#"status = "Enabled""#)), ["Alice", "bob"]);
-    for bad in [
-        r#"email = alice"#,
-        r#"email == "a""#,
-        r#"email = "a" and"#,
-    ] {
+    for bad in [r#"email = alice"#, r#"email == "a""#, r#"email = "a" and"#] {
         s.err_msg(
             "ListUsers",
             json!({"UserPoolId": pool, "Filter": bad}),
@@ -382,15 +373,13 @@ fn list_users_filter_as_cognito() {
     );
 
     // In a case-insensitive pool, usernames compare without case, by prefix too.
-    let ci = s.create_pool("ci", json!({"UsernameConfiguration": {"CaseSensitive": false}}));
+    let ci = s.create_pool(
+        "ci",
+        json!({"UsernameConfiguration": {"CaseSensitive": false}}),
+    );
     s.admin_user(&ci, "Carol", json!([]));
     s.admin_user(&ci, "carl", json!([]));
-    let ci_list = |filter: &str| {
-        s.ok(
-            "ListUsers",
-            json!({"UserPoolId": ci, "Filter": filter}),
-        )
-    };
+    let ci_list = |filter: &str| s.ok("ListUsers", json!({"UserPoolId": ci, "Filter": filter}));
     assert_eq!(names(&ci_list(r#"username = "CAROL""#)), ["Carol"]);
     assert_eq!(names(&ci_list(r#"username ^= "CAR""#)), ["Carol", "carl"]);
 }

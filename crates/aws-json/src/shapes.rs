@@ -827,7 +827,9 @@ pub fn mfa_options_out(options: &[cognate_core::model::MfaOption]) -> Value {
     Value::Array(
         options
             .iter()
-            .map(|o| json!({"DeliveryMedium": o.delivery_medium, "AttributeName": o.attribute_name}))
+            .map(
+                |o| json!({"DeliveryMedium": o.delivery_medium, "AttributeName": o.attribute_name}),
+            )
             .collect(),
     )
 }

@@ -62,7 +62,8 @@ pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Va
         &["OFF", "ON", "OPTIONAL"],
     );
     v.finish()?;
-    let other_factors = req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some();
+    let other_factors =
+        req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some();
     let c = svc
         .set_user_pool_mfa_config(
             &req.user_pool_id,

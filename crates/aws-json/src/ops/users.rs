@@ -15,7 +15,10 @@ use crate::validate::{self, Validator};
 fn mfa_settings(out: &mut Value, user: &cognate_core::model::User) {
     if let Some(obj) = out.as_object_mut() {
         if !user.mfa_options.is_empty() {
-            obj.insert("MFAOptions".into(), shapes::mfa_options_out(&user.mfa_options));
+            obj.insert(
+                "MFAOptions".into(),
+                shapes::mfa_options_out(&user.mfa_options),
+            );
         }
         if user.totp_enabled {
             obj.insert("UserMFASettingList".into(), json!(["SOFTWARE_TOKEN_MFA"]));
