@@ -105,11 +105,11 @@ async fn handle(State(service): State<Arc<UserPools>>, headers: HeaderMap, body:
         Some(op) => match read_body(body).await {
             // The model's constraints first, for every operation cognate
             // implements, as AWS does.
-            Ok(bytes) => match operation::IMPLEMENTED
-                .contains(&op)
-                .then(|| model::validate(op, &bytes))
-                .unwrap_or(Ok(()))
-            {
+            Ok(bytes) => match if operation::IMPLEMENTED.contains(&op) {
+                model::validate(op, &bytes)
+            } else {
+                Ok(())
+            } {
                 Ok(()) => operation::dispatch(&service, op, &bytes).await,
                 Err(e) => Err(e),
             },
