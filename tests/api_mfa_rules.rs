@@ -383,3 +383,22 @@ fn list_users_filter_as_cognito() {
     assert_eq!(names(&ci_list(r#"username = "CAROL""#)), ["Carol"]);
     assert_eq!(names(&ci_list(r#"username ^= "CAR""#)), ["Carol", "carl"]);
 }
+
+#[test]
+fn resend_checks_the_user_before_the_password() {
+    let s = Server::start();
+    let pool = s.create_pool("p", json!({}));
+    s.err_msg(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "nobody", "MessageAction": "RESEND",
+               "TemporaryPassword": "weak"}),
+        "UserNotFoundException",
+        "User does not exist.",
+    );
+    s.admin_user(&pool, "rita", json!([]));
+    s.err(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "rita", "MessageAction": "RESEND"}),
+        "UnsupportedUserStateException",
+    );
+}

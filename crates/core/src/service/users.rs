@@ -399,6 +399,11 @@ impl UserPools {
                 )));
             }
         }
+        // RESEND addresses an existing user: its existence is checked before
+        // the attributes and the password (model, then resource, then state).
+        if input.message_action.as_deref() == Some("RESEND") {
+            self.admin_user(&pool, &input.username).await?;
+        }
         schema::validate_attributes(&pool, &input.attributes, true)?;
         let temporary = match &input.temporary_password {
             Some(p) => {
