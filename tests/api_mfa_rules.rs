@@ -402,3 +402,25 @@ fn resend_checks_the_user_before_the_password() {
         "UnsupportedUserStateException",
     );
 }
+
+#[test]
+fn a_config_file_pool_with_mfa_has_totp_enabled() {
+    let yaml = r#"
+pools:
+  - id: us-east-1_MfaConf01
+    name: mfa-from-config
+    mfa_configuration: OPTIONAL
+"#;
+    let s = Server::start_with_config(yaml);
+    let v = s.ok(
+        "GetUserPoolMfaConfig",
+        json!({"UserPoolId": "us-east-1_MfaConf01"}),
+    );
+    assert_eq!(v["MfaConfiguration"], "OPTIONAL");
+    assert_eq!(v["SoftwareTokenMfaConfiguration"]["Enabled"], true);
+    let d = s.ok(
+        "DescribeUserPool",
+        json!({"UserPoolId": "us-east-1_MfaConf01"}),
+    );
+    assert_eq!(d["UserPool"]["MfaConfiguration"], "OPTIONAL");
+}
