@@ -183,9 +183,6 @@ def test_the_journey_with_every_step_on_the_other_instance(cluster: Cluster, cal
     # instances, and its code refused when replayed at either.
     idp.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
                                  SoftwareTokenMfaConfiguration={"Enabled": True})
-    # The other instance may hold the pool as it read it within the last second
-    # (parsed pools are cached for 1 s; ARCHITECTURE.md): wait that out.
-    time.sleep(1.2)
     token = done["AuthenticationResult"]["AccessToken"]
     secret = idp.associate_software_token(AccessToken=token)["SecretCode"]
     idp.verify_software_token(AccessToken=token, UserCode=pyotp.TOTP(secret).now())

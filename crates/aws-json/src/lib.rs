@@ -105,14 +105,17 @@ async fn handle(State(service): State<Arc<UserPools>>, headers: HeaderMap, body:
         Some(op) => match read_body(body).await {
             // The model's constraints first, for every operation cognate
             // implements, as AWS does.
-            Ok(bytes) => match if operation::IMPLEMENTED.contains(&op) {
-                model::validate(op, &bytes)
-            } else {
-                Ok(())
-            } {
-                Ok(()) => operation::dispatch(&service, op, &bytes).await,
-                Err(e) => Err(e),
-            },
+            Ok(bytes) => {
+                let checked = if operation::IMPLEMENTED.contains(&op) {
+                    model::validate(op, &bytes)
+                } else {
+                    Ok(())
+                };
+                match checked {
+                    Ok(()) => operation::dispatch(&service, op, &bytes).await,
+                    Err(e) => Err(e),
+                }
+            }
             Err(e) => Err(e),
         },
     };
