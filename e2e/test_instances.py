@@ -198,7 +198,7 @@ def test_the_journey_with_every_step_on_the_other_instance(cluster: Cluster, cal
         with pytest.raises(ClientError) as err:
             idp.respond_to_auth_challenge(ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=session,
                                           ChallengeResponses={"USERNAME": temp, "SOFTWARE_TOKEN_MFA_CODE": code})
-        assert err.value.response["Error"]["Code"] == "CodeMismatchException"
+        assert err.value.response["Error"]["Code"] == "ExpiredCodeException"
 
     # The hosted UI: authorize page, sign-in form and redirect on alternating instances;
     # the code redeemed at one, userInfo answered at the other.

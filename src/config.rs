@@ -450,6 +450,9 @@ impl PoolConfig {
             _ => "OFF",
         }
         .into();
+        // TOTP is the one factor cognate offers: a pool whose MFA is ON or
+        // OPTIONAL has it enabled, so GetUserPoolMfaConfig agrees.
+        settings.software_token_mfa_enabled = settings.mfa_configuration != "OFF";
         settings.deletion_protection = self.deletion_protection;
         settings.user_pool_tags = self.tags.clone();
         settings.admin_create_user_config = AdminCreateUserConfig {

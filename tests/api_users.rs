@@ -966,7 +966,7 @@ fn list_users_errors() {
             "ListUsers",
             json!({"UserPoolId": pool, "Filter": bad}),
             "InvalidParameterException",
-            "Error while parsing filter",
+            "Error while parsing filter.",
         );
     }
     s.err_msg(

@@ -463,9 +463,13 @@ fn totp_sign_in_and_setup() {
         .as_str()
         .unwrap()
         .to_owned();
+    // The step the verification uses, fixed so that the replay below is
+    // of the same step whichever second the test reaches it.
+    let verified_code = totp_code(&secret, 0);
+    let next_code = totp_code(&secret, 1);
     s.ok(
         "VerifySoftwareToken",
-        json!({"AccessToken": access, "UserCode": totp_code(&secret, 0)}),
+        json!({"AccessToken": access, "UserCode": verified_code}),
     );
     s.ok(
         "SetUserMFAPreference",
@@ -479,14 +483,20 @@ fn totp_sign_in_and_setup() {
         !b.cookies.contains_key("cognito"),
         "not signed in before the code"
     );
-    let r = b.submit(&page, "totpSubmitButton", &[("totp_code", "000000")]);
+    let wrong = if next_code == "000000" || verified_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let r = b.submit(&page, "totpSubmitButton", &[("totp_code", wrong)]);
     assert_eq!(r.status, 200);
     assert!(r.error().is_some());
-    let r = b.submit(
-        &r,
-        "totpSubmitButton",
-        &[("totp_code", &totp_code(&secret, 1))],
-    );
+    // The code of the step VerifySoftwareToken used: the page stays, and says so.
+    let r = b.submit(&r, "totpSubmitButton", &[("totp_code", &verified_code)]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("name=\"totp_code\""));
+    assert!(r.error().is_some());
+    let r = b.submit(&r, "totpSubmitButton", &[("totp_code", &next_code)]);
     assert_eq!(r.status, 302, "{}", r.body);
     assert_eq!(r.redirect_params()["state"], "mfa");
 

@@ -234,6 +234,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "AdminResetUserPassword",
     "AdminRespondToAuthChallenge",
     "AdminSetUserMFAPreference",
+    "AdminDeleteSoftwareToken",
+    "AdminSetUserSettings",
+    "SetUserSettings",
     "AdminSetUserPassword",
     "AdminUpdateUserAttributes",
     "AdminUserGlobalSignOut",
@@ -463,6 +466,9 @@ pub async fn dispatch(
             ops::pool_records::describe_risk_configuration(svc, body).await
         }
         "SetRiskConfiguration" => ops::pool_records::set_risk_configuration(svc, body).await,
+        "AdminDeleteSoftwareToken" => ops::mfa::admin_delete_software_token(svc, body).await,
+        "SetUserSettings" => ops::mfa::set_user_settings(svc, body).await,
+        "AdminSetUserSettings" => ops::mfa::admin_set_user_settings(svc, body).await,
         other if MODEL_OPERATIONS.contains(&other) => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnsupportedOperationException",

@@ -804,14 +804,18 @@ pub fn user_type_out(user: &User, only: Option<&[String]>) -> Value {
         .into_iter()
         .filter(|a| only.is_none_or(|names| names.iter().any(|n| n == &a.name)))
         .collect();
-    json!({
+    let mut out = json!({
         "Username": user.username,
         "Attributes": attributes_out(&attrs),
         "UserCreateDate": timestamp(user.created),
         "UserLastModifiedDate": timestamp(user.modified),
         "Enabled": user.enabled,
         "UserStatus": user.status.as_str(),
-    })
+    });
+    if let (false, Some(obj)) = (user.mfa_options.is_empty(), out.as_object_mut()) {
+        obj.insert("MFAOptions".into(), mfa_options_out(&user.mfa_options));
+    }
+    out
 }
 
 /// Parses a request body into its input shape. A body that is not JSON is
@@ -845,4 +849,16 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
 
 fn strip_position(text: &str) -> &str {
     text.split(" at line ").next().unwrap_or(text)
+}
+
+/// A user's legacy `MFAOptions` (`MFAOptionListType`).
+pub fn mfa_options_out(options: &[cognate_core::model::MfaOption]) -> Value {
+    Value::Array(
+        options
+            .iter()
+            .map(
+                |o| json!({"DeliveryMedium": o.delivery_medium, "AttributeName": o.attribute_name}),
+            )
+            .collect(),
+    )
 }

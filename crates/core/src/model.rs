@@ -646,6 +646,10 @@ pub struct User {
     /// Devices confirmed with ConfirmDevice, oldest first.
     #[serde(default)]
     pub devices: Vec<Device>,
+    /// The legacy MFA settings of (Admin)SetUserSettings, as `MFAOptions`
+    /// reports them (SMS to `phone_number` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mfa_options: Vec<MfaOption>,
     /// The version of the document this copy was read at; the store writes
     /// it back only if nobody wrote in between (compare-and-swap).
     #[serde(skip)]
@@ -705,6 +709,13 @@ impl User {
     }
 }
 
+/// One legacy MFA option of a user (`MFAOptionType`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaOption {
+    pub delivery_medium: String,
+    pub attribute_name: String,
+}
+
 /// A sign-in alias of a user: `kind` (email, phone_number,
 /// preferred_username) and the value as compared ([`UserPool::alias_value`]).
 /// The store keeps each (pool, kind, value) UNIQUE.
@@ -745,7 +756,11 @@ pub struct UserFilter {
 /// The attributes ListUsers can filter on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FilterAttribute {
+    /// `username` in a case-sensitive pool: the username as given.
     Username,
+    /// `username` in a case-insensitive pool: compared as the username key
+    /// (lower-cased), the value folded the same way.
+    UsernameKey,
     Email,
     PhoneNumber,
     Name,

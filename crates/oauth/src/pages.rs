@@ -760,8 +760,9 @@ pub(crate) async fn totp_post(
         .await
     {
         Ok(step) => flow.step(step, &[]).await,
-        Err(e) if e.kind == ErrorKind::CodeMismatch => {
-            // The session stays usable for a few more tries.
+        Err(e) if matches!(e.kind, ErrorKind::CodeMismatch | ErrorKind::ExpiredCode) => {
+            // The session stays usable for a few more tries (a code of a
+            // time step already used waits for the next one).
             flow.totp_page(Some(user_message(&e)), session, None, "")
                 .await
         }
@@ -786,7 +787,12 @@ pub(crate) async fn mfa_setup_post(
         .await
     {
         Ok(step) => flow.step(step, &[]).await,
-        Err(e) if e.kind == ErrorKind::EnableSoftwareTokenMfa => {
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::EnableSoftwareTokenMfa | ErrorKind::ExpiredCode
+            ) =>
+        {
             let secret = svc
                 .hosted_pending_totp_secret(&flow.site.pool_id, session)
                 .await

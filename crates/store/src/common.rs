@@ -28,7 +28,8 @@ pub(crate) fn fold(value: &str) -> String {
 }
 
 /// The columns of a user row besides its keys: what ListUsers filters on,
-/// folded where the filter ignores case, and the document.
+/// folded where the filter ignores case (not email: Cognito compares it
+/// exactly), and the document.
 pub(crate) struct UserColumns {
     pub username: String,
     pub sub: String,
@@ -50,7 +51,8 @@ pub(crate) fn user_columns(user: &User) -> StoreResult<UserColumns> {
         sub: user.sub.clone(),
         status: user.status.as_str(),
         enabled: i64::from(user.enabled),
-        email: folded("email"),
+        // ListUsers compares email exactly, as Cognito does.
+        email: user.attribute("email").map(str::to_owned),
         phone_number: user.attribute("phone_number").map(str::to_owned),
         preferred_username: folded("preferred_username"),
         name: folded("name"),
@@ -319,7 +321,8 @@ pub(crate) fn list_users_query(
 fn filter_column(f: &UserFilter) -> (&'static str, String) {
     match f.attribute {
         FilterAttribute::Username => ("username", f.value.clone()),
-        FilterAttribute::Email => ("email", fold(&f.value)),
+        FilterAttribute::UsernameKey => ("username_key", f.value.clone()),
+        FilterAttribute::Email => ("email", f.value.clone()),
         FilterAttribute::PhoneNumber => ("phone_number", f.value.clone()),
         FilterAttribute::Name => ("name", fold(&f.value)),
         FilterAttribute::GivenName => ("given_name", fold(&f.value)),
@@ -335,10 +338,11 @@ fn filter_column(f: &UserFilter) -> (&'static str, String) {
 pub(crate) fn sort_value(user: &User, column: &str) -> String {
     let value = match column {
         "username" => Some(user.username.clone()),
-        "email" | "name" | "given_name" | "family_name" | "preferred_username" => {
+        "username_key" => Some(user.username_key.clone()),
+        "name" | "given_name" | "family_name" | "preferred_username" => {
             user.attribute(column).map(fold)
         }
-        "phone_number" => user.attribute(column).map(str::to_owned),
+        "email" | "phone_number" => user.attribute(column).map(str::to_owned),
         "sub" => Some(user.sub.clone()),
         "status" => Some(user.status.as_str().to_owned()),
         _ => None,
@@ -427,7 +431,8 @@ mod tests {
             q.sql
         );
         assert!(q.sql.ends_with("ORDER BY u.email, u.username_key LIMIT ?4"));
-        assert_eq!(q.values[1], SqlValue::Text("jo".into()));
+        // Email compares exactly (no folding).
+        assert_eq!(q.values[1], SqlValue::Text("Jo".into()));
         assert!(!q.sql.contains("substr"));
         // A cursor of an unfiltered listing does not continue a filtered one.
         assert!(list_users_query("SELECT", "p", Some(&filter), Some("k:bob"), 10).is_err());

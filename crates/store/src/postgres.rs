@@ -58,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_user_import_jobs",
         include_str!("../migrations/postgres/0002_user_import_jobs.sql"),
     ),
+    (
+        "0003_exact_email",
+        include_str!("../migrations/postgres/0003_exact_email.sql"),
+    ),
 ];
 
 /// Connections per store (per cognate instance).

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_user_import_jobs",
         include_str!("../migrations/sqlite/0007_user_import_jobs.sql"),
     ),
+    (
+        "0008_exact_email",
+        include_str!("../migrations/sqlite/0008_exact_email.sql"),
+    ),
 ];
 
 const READERS: usize = 4;

@@ -73,6 +73,7 @@ fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
         totp_enabled: false,
         mfa_preferred: None,
         devices: Vec::new(),
+        mfa_options: Vec::new(),
         version: 0,
     }
 }
@@ -881,7 +882,7 @@ async fn list_users_pages_by_prefix_and_exact_filters(store: Arc<dyn Store>) {
         Some(UserFilter {
             attribute: FilterAttribute::Email,
             prefix: true,
-            value: "EVEN".into(),
+            value: "Even".into(),
         }),
         4,
     )
@@ -893,7 +894,28 @@ async fn list_users_pages_by_prefix_and_exact_filters(store: Arc<dyn Store>) {
             .map(|i| format!("user{i:02}"))
             .collect::<Vec<_>>()
     );
+    // Email compares exactly, as Cognito's filter does.
+    let none = collect(
+        Some(UserFilter {
+            attribute: FilterAttribute::Email,
+            prefix: true,
+            value: "EVEN".into(),
+        }),
+        4,
+    )
+    .await;
+    assert!(none.is_empty(), "{none:?}");
     let one = collect(
+        Some(UserFilter {
+            attribute: FilterAttribute::Email,
+            prefix: false,
+            value: "odd03@example.com".into(),
+        }),
+        4,
+    )
+    .await;
+    assert_eq!(one, vec!["user03".to_owned()]);
+    let none = collect(
         Some(UserFilter {
             attribute: FilterAttribute::Email,
             prefix: false,
@@ -902,7 +924,21 @@ async fn list_users_pages_by_prefix_and_exact_filters(store: Arc<dyn Store>) {
         4,
     )
     .await;
-    assert_eq!(one, vec!["user03".to_owned()]);
+    assert!(none.is_empty(), "{none:?}");
+    // The username key (case-insensitive pools), exact and by prefix.
+    let keyed = collect(
+        Some(UserFilter {
+            attribute: FilterAttribute::UsernameKey,
+            prefix: true,
+            value: "user1".into(),
+        }),
+        3,
+    )
+    .await;
+    assert_eq!(
+        keyed,
+        (10..20).map(|i| format!("user{i:02}")).collect::<Vec<_>>()
+    );
     let enabled = collect(
         Some(UserFilter {
             attribute: FilterAttribute::Enabled,

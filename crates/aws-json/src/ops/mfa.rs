@@ -1,7 +1,9 @@
 //! SetUserPoolMfaConfig, GetUserPoolMfaConfig, AssociateSoftwareToken,
-//! VerifySoftwareToken, SetUserMFAPreference, AdminSetUserMFAPreference.
+//! VerifySoftwareToken, SetUserMFAPreference, AdminSetUserMFAPreference,
+//! AdminDeleteSoftwareToken, SetUserSettings, AdminSetUserSettings.
 
-use cognate_core::service::{FactorPreference, MfaCaller, MfaConfig};
+use cognate_core::model::MfaOption;
+use cognate_core::service::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences};
 use cognate_core::UserPools;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -60,16 +62,14 @@ pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Va
         &["OFF", "ON", "OPTIONAL"],
     );
     v.finish()?;
-    if req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some() {
-        return Err(ApiError::invalid_parameter(
-            "cognate supports only software token (TOTP) MFA; SmsMfaConfiguration and EmailMfaConfiguration are not supported.",
-        ));
-    }
+    let other_factors =
+        req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some();
     let c = svc
         .set_user_pool_mfa_config(
             &req.user_pool_id,
             req.mfa_configuration,
             req.software_token_mfa_configuration.and_then(|s| s.enabled),
+            other_factors,
         )
         .await?;
     Ok(config_out(&c))
@@ -166,19 +166,19 @@ struct PreferenceRequest {
 }
 
 impl PreferenceRequest {
-    fn parts(&self) -> (FactorPreference, bool) {
-        let totp = self.software_token.unwrap_or_default();
-        let others = [self.sms, self.email]
-            .iter()
-            .flatten()
-            .any(|f| f.enabled == Some(true) || f.preferred_mfa == Some(true));
-        (
+    fn parts(&self) -> MfaPreferences {
+        let factor = |f: Option<FactorSettings>| {
+            let f = f.unwrap_or_default();
             FactorPreference {
-                enabled: totp.enabled,
-                preferred: totp.preferred_mfa,
-            },
-            others,
-        )
+                enabled: f.enabled,
+                preferred: f.preferred_mfa,
+            }
+        };
+        MfaPreferences {
+            totp: factor(self.software_token),
+            sms: factor(self.sms),
+            email: factor(self.email),
+        }
     }
 }
 
@@ -192,8 +192,7 @@ pub async fn set_user_mfa_preference(svc: &UserPools, body: &[u8]) -> Result<Val
     let mut v = Validator::new();
     access_token(&mut v, token);
     v.finish()?;
-    let (totp, others) = req.parts();
-    svc.set_user_mfa_preference(token, totp, others).await?;
+    svc.set_user_mfa_preference(token, req.parts()).await?;
     Ok(json!({}))
 }
 
@@ -211,8 +210,85 @@ pub async fn admin_set_user_mfa_preference(
     validate::pool_id(&mut v, pool_id);
     validate::username(&mut v, username);
     v.finish()?;
-    let (totp, others) = req.parts();
-    svc.admin_set_user_mfa_preference(pool_id, username, totp, others)
+    svc.admin_set_user_mfa_preference(pool_id, username, req.parts())
         .await?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolUserRequest {
+    user_pool_id: String,
+    username: String,
+}
+
+pub async fn admin_delete_software_token(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: PoolUserRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    validate::username(&mut v, &req.username);
+    v.finish()?;
+    svc.admin_delete_software_token(&req.user_pool_id, &req.username)
+        .await?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MfaOptionType {
+    delivery_medium: Option<String>,
+    attribute_name: Option<String>,
+}
+
+fn mfa_options(options: Vec<MfaOptionType>) -> Vec<MfaOption> {
+    options
+        .into_iter()
+        .map(|o| MfaOption {
+            delivery_medium: o.delivery_medium.unwrap_or_default(),
+            attribute_name: o.attribute_name.unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct SetUserSettingsRequest {
+    #[serde(rename = "AccessToken")]
+    access_token: String,
+    #[serde(rename = "MFAOptions")]
+    mfa_options: Vec<MfaOptionType>,
+}
+
+pub async fn set_user_settings(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: SetUserSettingsRequest = parse(body)?;
+    let mut v = Validator::new();
+    access_token(&mut v, &req.access_token);
+    v.finish()?;
+    svc.set_user_settings(&req.access_token, mfa_options(req.mfa_options))
+        .await?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+struct AdminSetUserSettingsRequest {
+    #[serde(rename = "UserPoolId")]
+    user_pool_id: String,
+    #[serde(rename = "Username")]
+    username: String,
+    #[serde(rename = "MFAOptions")]
+    mfa_options: Vec<MfaOptionType>,
+}
+
+pub async fn admin_set_user_settings(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: AdminSetUserSettingsRequest = parse(body)?;
+    let mut v = Validator::new();
+    validate::pool_id(&mut v, &req.user_pool_id);
+    validate::username(&mut v, &req.username);
+    v.finish()?;
+    svc.admin_set_user_settings(
+        &req.user_pool_id,
+        &req.username,
+        mfa_options(req.mfa_options),
+    )
+    .await?;
     Ok(json!({}))
 }

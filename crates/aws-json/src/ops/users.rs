@@ -11,9 +11,15 @@ use crate::error::ApiError;
 use crate::shapes::{self, parse, AttributeType};
 use crate::validate::{self, Validator};
 
-/// `UserMFASettingList` and `PreferredMfaSetting` of GetUser / AdminGetUser.
+/// `MFAOptions`, `UserMFASettingList` and `PreferredMfaSetting` of GetUser / AdminGetUser.
 pub(crate) fn mfa_settings(out: &mut Value, user: &cognate_core::model::User) {
     if let Some(obj) = out.as_object_mut() {
+        if !user.mfa_options.is_empty() {
+            obj.insert(
+                "MFAOptions".into(),
+                shapes::mfa_options_out(&user.mfa_options),
+            );
+        }
         if user.totp_enabled {
             obj.insert("UserMFASettingList".into(), json!(["SOFTWARE_TOKEN_MFA"]));
         }
@@ -282,6 +288,7 @@ pub async fn list_users(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError>
         .list_users(
             &req.user_pool_id,
             req.filter.as_deref(),
+            req.attributes_to_get.as_deref().unwrap_or_default(),
             limit,
             req.pagination_token.as_deref(),
         )

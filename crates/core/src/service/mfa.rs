@@ -10,7 +10,7 @@ use serde_json::json;
 use super::auth::{ChallengeInput, Channel, SignInStep};
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, ChallengeSession, User, UserPool};
+use crate::model::{AppClient, ChallengeSession, MfaOption, User, UserPool};
 
 /// A pool's MFA configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +27,14 @@ pub struct FactorPreference {
     pub preferred: Option<bool>,
 }
 
+/// The factors of one Set(Admin)UserMFAPreference call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MfaPreferences {
+    pub totp: FactorPreference,
+    pub sms: FactorPreference,
+    pub email: FactorPreference,
+}
+
 /// Where an AssociateSoftwareToken or VerifySoftwareToken call comes from.
 pub enum MfaCaller<'a> {
     AccessToken(&'a str),
@@ -37,6 +45,15 @@ fn mismatch() -> Error {
     Error::new(
         ErrorKind::EnableSoftwareTokenMfa,
         "Code mismatch and fail enable Software Token MFA",
+    )
+}
+
+/// A code of a TOTP time step that was already accepted (Cognito's answer;
+/// clients wait for the next 30-second step).
+fn used_once() -> Error {
+    Error::new(
+        ErrorKind::ExpiredCode,
+        "Your software token has already been used once.",
     )
 }
 
@@ -52,30 +69,42 @@ impl UserPools {
         })
     }
 
+    /// SetUserPoolMfaConfig. The call states the whole configuration: a
+    /// factor it leaves out is not enabled; a missing `MfaConfiguration`
+    /// keeps the pool's. `other_factors` says whether SMS or email MFA
+    /// configuration was given (cognate cannot deliver those codes).
     pub async fn set_user_pool_mfa_config(
         &self,
         pool_id: &str,
         mfa_configuration: Option<String>,
         software_token_enabled: Option<bool>,
+        other_factors: bool,
     ) -> Result<MfaConfig> {
         let pool = (*self.pool(pool_id).await?).clone();
+        let mode = mfa_configuration
+            .clone()
+            .unwrap_or_else(|| pool.settings.mfa_configuration.clone());
+        let totp = software_token_enabled.unwrap_or(false);
+        if mode == "OFF" && (totp || other_factors) {
+            return Err(Error::invalid_parameter(
+                "Invalid MFA configuration given, can't turn off MFA and configure an MFA together.",
+            ));
+        }
+        if mode != "OFF" && !totp && !other_factors {
+            return Err(Error::invalid_parameter(
+                "Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.",
+            ));
+        }
+        if other_factors {
+            return Err(Error::invalid_parameter(
+                "cognate supports only software token (TOTP) MFA; SmsMfaConfiguration and EmailMfaConfiguration are not supported.",
+            ));
+        }
         let now = self.now();
         let (pool, ()) = self
             .update_pool(pool, |pool| {
-                if let Some(enabled) = software_token_enabled {
-                    pool.settings.software_token_mfa_enabled = enabled;
-                }
-                if let Some(c) = &mfa_configuration {
-                    pool.settings.mfa_configuration = c.clone();
-                }
-                if pool.settings.mfa_configuration != "OFF"
-                    && !pool.settings.software_token_mfa_enabled
-                {
-                    return Err(Error::new(
-                        ErrorKind::InvalidParameter,
-                        "At least one MFA method must be enabled when MFA is ON or OPTIONAL; cognate supports SoftwareTokenMfaConfiguration.",
-                    ));
-                }
+                pool.settings.software_token_mfa_enabled = totp;
+                pool.settings.mfa_configuration = mode.clone();
                 pool.modified = now;
                 Ok(())
             })
@@ -149,7 +178,11 @@ impl UserPools {
     /// Makes a pending TOTP secret the user's verified one if `code` is one
     /// of its codes not accepted before (the time step is claimed in the
     /// store, so one code is accepted once even under concurrent calls).
-    async fn verify_pending_totp(&self, user: User, code: &str) -> Result<()> {
+    ///
+    /// With `enable` (the MFA_SETUP session of a sign-in), the verified
+    /// token also becomes the user's enabled and preferred factor, so the
+    /// next sign-in is challenged SOFTWARE_TOKEN_MFA.
+    async fn verify_pending_totp(&self, user: User, code: &str, enable: bool) -> Result<()> {
         let now = self.now();
         let pending = user.totp_pending_secret.clone().ok_or_else(|| {
             Error::new(
@@ -164,7 +197,7 @@ impl UserPools {
             .claim_totp_step(&user.pool_id, &user.username_key, step)
             .await?
         {
-            return Err(mismatch());
+            return Err(used_once());
         }
         self.update_user(user, |u| {
             if u.totp_pending_secret.as_deref() != Some(pending.as_str()) {
@@ -173,6 +206,10 @@ impl UserPools {
             }
             u.totp_secret = Some(pending.clone());
             u.totp_pending_secret = None;
+            if enable {
+                u.totp_enabled = true;
+                u.mfa_preferred = Some("SOFTWARE_TOKEN_MFA".into());
+            }
             u.modified = now;
             Ok(())
         })
@@ -190,12 +227,12 @@ impl UserPools {
         match caller {
             MfaCaller::AccessToken(token) => {
                 let (_pool, _claims, user) = self.user_from_access_token(token).await?;
-                self.verify_pending_totp(user, code).await?;
+                self.verify_pending_totp(user, code, false).await?;
                 Ok(None)
             }
             MfaCaller::Session(handle) => {
                 let (mut session, user) = self.mfa_setup_session(handle).await?;
-                if let Err(e) = self.verify_pending_totp(user, code).await {
+                if let Err(e) = self.verify_pending_totp(user, code, true).await {
                     // A wrong code leaves the same Session usable.
                     self.store.put_session(&session).await?;
                     return Err(e);
@@ -208,22 +245,34 @@ impl UserPools {
         }
     }
 
-    fn apply_preference(
-        user: &mut User,
-        totp: FactorPreference,
-        others_enabled: bool,
-    ) -> Result<()> {
-        if others_enabled {
+    fn apply_preference(user: &mut User, prefs: &MfaPreferences) -> Result<()> {
+        let no_delivery = |factor: &str| {
+            Error::invalid_parameter(format!(
+                "User does not have delivery config set to turn on {factor}"
+            ))
+        };
+        let turns_on = |f: &FactorPreference| f.enabled == Some(true) || f.preferred == Some(true);
+        if turns_on(&prefs.sms) {
+            if user.attribute("phone_number").is_none() {
+                return Err(no_delivery("SMS_MFA"));
+            }
             return Err(Error::invalid_parameter(
                 "cognate supports only software token (TOTP) MFA; SMS and email MFA cannot be enabled.",
             ));
         }
-        if let Some(enabled) = totp.enabled {
-            if enabled && user.totp_secret.is_none() {
-                return Err(Error::invalid_parameter(
-                    "User has not verified software token mfa",
-                ));
+        if turns_on(&prefs.email) {
+            if user.attribute("email").is_none() {
+                return Err(no_delivery("EMAIL_OTP"));
             }
+            return Err(Error::invalid_parameter(
+                "cognate supports only software token (TOTP) MFA; SMS and email MFA cannot be enabled.",
+            ));
+        }
+        let totp = prefs.totp;
+        if turns_on(&totp) && user.totp_secret.is_none() {
+            return Err(no_delivery("SOFTWARE_TOKEN_MFA"));
+        }
+        if let Some(enabled) = totp.enabled {
             user.totp_enabled = enabled;
             if !enabled {
                 user.mfa_preferred = None;
@@ -240,25 +289,15 @@ impl UserPools {
         Ok(())
     }
 
-    pub async fn set_user_mfa_preference(
-        &self,
-        token: &str,
-        totp: FactorPreference,
-        others_enabled: bool,
-    ) -> Result<()> {
+    pub async fn set_user_mfa_preference(&self, token: &str, prefs: MfaPreferences) -> Result<()> {
         let (_pool, _claims, user) = self.user_from_access_token(token).await?;
-        self.set_preference(user, totp, others_enabled).await
+        self.set_preference(user, prefs).await
     }
 
-    async fn set_preference(
-        &self,
-        user: User,
-        totp: FactorPreference,
-        others_enabled: bool,
-    ) -> Result<()> {
+    async fn set_preference(&self, user: User, prefs: MfaPreferences) -> Result<()> {
         let now = self.now();
         self.update_user(user, |u| {
-            Self::apply_preference(u, totp, others_enabled)?;
+            Self::apply_preference(u, &prefs)?;
             u.modified = now;
             Ok(())
         })
@@ -270,12 +309,78 @@ impl UserPools {
         &self,
         pool_id: &str,
         username: &str,
-        totp: FactorPreference,
-        others_enabled: bool,
+        prefs: MfaPreferences,
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
-        self.set_preference(user, totp, others_enabled).await
+        self.set_preference(user, prefs).await
+    }
+
+    /// AdminDeleteSoftwareToken: forgets the user's TOTP registration
+    /// (verified or pending) and any TOTP preference. Other factors stay.
+    pub async fn admin_delete_software_token(&self, pool_id: &str, username: &str) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.admin_user(&pool, username).await?;
+        let now = self.now();
+        self.update_user(user, |u| {
+            u.totp_secret = None;
+            u.totp_pending_secret = None;
+            u.totp_enabled = false;
+            if u.mfa_preferred.as_deref() == Some("SOFTWARE_TOKEN_MFA") {
+                u.mfa_preferred = None;
+            }
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// SetUserSettings: the legacy `MFAOptions` of the signed-in user.
+    pub async fn set_user_settings(&self, token: &str, options: Vec<MfaOption>) -> Result<()> {
+        let (_pool, _claims, user) = self.user_from_access_token(token).await?;
+        self.store_mfa_options(user, options).await
+    }
+
+    /// AdminSetUserSettings: the legacy `MFAOptions` of a user.
+    pub async fn admin_set_user_settings(
+        &self,
+        pool_id: &str,
+        username: &str,
+        options: Vec<MfaOption>,
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.admin_user(&pool, username).await?;
+        self.store_mfa_options(user, options).await
+    }
+
+    async fn store_mfa_options(&self, user: User, options: Vec<MfaOption>) -> Result<()> {
+        for o in &options {
+            if o.attribute_name != "phone_number" {
+                return Err(Error::invalid_parameter(
+                    "Only phone_number attribute is currently supported as a MFA option.",
+                ));
+            }
+            if o.delivery_medium != "SMS" {
+                return Err(Error::invalid_parameter(
+                    "Only SMS delivery medium is currently supported as a MFA option.",
+                ));
+            }
+        }
+        let mut kept: Vec<MfaOption> = Vec::new();
+        for o in options {
+            if !kept.contains(&o) {
+                kept.push(o);
+            }
+        }
+        let now = self.now();
+        self.update_user(user, |u| {
+            u.mfa_options = kept.clone();
+            u.modified = now;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     /// The MFA step after a proven password: a challenge, or `None` when
@@ -291,7 +396,10 @@ impl UserPools {
         if mode == "OFF" {
             return Ok(None);
         }
-        let (challenge, parameters) = if user.totp_enabled && user.totp_secret.is_some() {
+        // A verified token is always used when MFA is required; when it is
+        // optional, only if the user enabled it.
+        let has_totp = user.totp_secret.is_some() && (user.totp_enabled || mode == "ON");
+        let (challenge, parameters) = if has_totp {
             ("SOFTWARE_TOKEN_MFA", BTreeMap::new())
         } else if mode == "ON" {
             let mut p = BTreeMap::new();
@@ -339,13 +447,15 @@ impl UserPools {
                 })?;
                 let step =
                     cognate_crypto::totp::matching_step(&secret, code, self.now().div_euclid(1000));
-                let accepted = match step {
+                let (accepted, used) = match step {
                     Some(step) => {
-                        self.store
+                        let claimed = self
+                            .store
                             .claim_totp_step(&user.pool_id, &user.username_key, step)
-                            .await?
+                            .await?;
+                        (claimed, !claimed)
                     }
-                    None => false,
+                    None => (false, false),
                 };
                 if !accepted {
                     let tries = session
@@ -360,6 +470,9 @@ impl UserPools {
                             obj.insert("tries".into(), json!(tries));
                         }
                         self.store.put_session(&again).await?;
+                    }
+                    if used {
+                        return Err(used_once());
                     }
                     return Err(Error::new(
                         ErrorKind::CodeMismatch,

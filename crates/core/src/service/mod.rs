@@ -39,7 +39,7 @@ pub use client_records::{AddedSecret, BrandingInput, TermsInput};
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
-pub use mfa::{FactorPreference, MfaCaller, MfaConfig};
+pub use mfa::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences};
 pub use oauth::{ClientAuth, OAuthError, OAuthTokens, UserInfoError};
 pub use pool_records::{ProviderInput, RiskInput};
 pub use pools::NewPool;

@@ -140,7 +140,11 @@ impl UserPools {
                     pool.name = name.clone();
                 }
                 let tags = std::mem::take(&mut pool.settings.user_pool_tags);
+                // SetUserPoolMfaConfig's factor configuration is not part of
+                // UpdateUserPool's request and stays as it was.
+                let totp = pool.settings.software_token_mfa_enabled;
                 pool.settings = settings.clone();
+                pool.settings.software_token_mfa_enabled = totp;
                 if keep_tags {
                     pool.settings.user_pool_tags = tags;
                 }

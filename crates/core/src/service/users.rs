@@ -139,6 +139,7 @@ impl UserPools {
             totp_enabled: false,
             mfa_preferred: None,
             devices: Vec::new(),
+            mfa_options: Vec::new(),
             version: 0,
         }
     }
@@ -401,6 +402,11 @@ impl UserPools {
                 )));
             }
         }
+        // RESEND addresses an existing user: its existence is checked before
+        // the attributes and the password (model, then resource, then state).
+        if input.message_action.as_deref() == Some("RESEND") {
+            self.admin_user(&pool, &input.username).await?;
+        }
         schema::validate_attributes(&pool, &input.attributes, true)?;
         let temporary = match &input.temporary_password {
             Some(p) => {
@@ -621,16 +627,36 @@ impl UserPools {
         Ok(user)
     }
 
+    /// ListUsers. `attributes_to_get` must name attributes of the pool's
+    /// schema (`sub` included), else Cognito's "One or more requested
+    /// attributes do not exist."; the filter is checked after them.
     pub async fn list_users(
         &self,
         pool_id: &str,
         filter: Option<&str>,
+        attributes_to_get: &[String],
         limit: usize,
         token: Option<&str>,
     ) -> Result<Page<User>> {
-        self.pool(pool_id).await?;
+        let pool = self.pool(pool_id).await?;
+        if attributes_to_get
+            .iter()
+            .any(|name| pool.schema_attribute(name).is_none())
+        {
+            return Err(Error::invalid_parameter(
+                "One or more requested attributes do not exist.",
+            ));
+        }
         let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => Some(parse_filter(f)?),
+            Some(f) => {
+                let mut f = parse_filter(f)?;
+                // Usernames compare as the pool compares them.
+                if f.attribute == FilterAttribute::Username && !pool.case_sensitive() {
+                    f.attribute = FilterAttribute::UsernameKey;
+                    f.value = pool.username_key(&f.value);
+                }
+                Some(f)
+            }
             None => None,
         };
         let cursor = token.map(decode_token).transpose()?;
@@ -721,19 +747,39 @@ fn check_writable(client: &AppClient, attributes: &[Attribute]) -> Result<()> {
     Ok(())
 }
 
-/// Parses a ListUsers filter: `name = "value"` or `name ^= "value"`, with
-/// `\"` and `\\` escapes inside the quotes.
+/// Parses a ListUsers filter: `name = "value"` or `name ^= "value"` (the
+/// name may be quoted too), with `\"` and `\\` escapes inside the quotes.
+/// Syntax errors are Cognito's "Error while parsing filter."; a name that
+/// cannot be searched is "Invalid search attribute: <name>".
 pub fn parse_filter(input: &str) -> Result<UserFilter> {
-    let bad = || Error::invalid_parameter("Error while parsing filter");
+    let bad = || Error::invalid_parameter("Error while parsing filter.");
+    /// A quoted string at the start of `s`: its unescaped text and the rest.
+    fn quoted(s: &str) -> Option<(String, &str)> {
+        let inner = s.strip_prefix('"')?;
+        let mut value = String::new();
+        let mut chars = inner.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => value.push(chars.next()?.1),
+                '"' => return Some((value, &inner[i + 1..])),
+                c => value.push(c),
+            }
+        }
+        None
+    }
     let s = input.trim();
-    let name_end = s
-        .find(|c: char| c.is_whitespace() || c == '=' || c == '^')
-        .ok_or_else(bad)?;
-    let name = &s[..name_end];
+    let (name, rest) = if s.starts_with('"') {
+        quoted(s).ok_or_else(bad)?
+    } else {
+        let end = s
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '^' || c == '"')
+            .ok_or_else(bad)?;
+        (s[..end].to_owned(), &s[end..])
+    };
     if name.is_empty() {
         return Err(bad());
     }
-    let rest = s[name_end..].trim_start();
+    let rest = rest.trim_start();
     let (prefix, rest) = if let Some(r) = rest.strip_prefix("^=") {
         (true, r)
     } else if let Some(r) = rest.strip_prefix('=') {
@@ -741,21 +787,11 @@ pub fn parse_filter(input: &str) -> Result<UserFilter> {
     } else {
         return Err(bad());
     };
-    let rest = rest.trim();
-    let inner = rest
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .ok_or_else(bad)?;
-    let mut value = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => value.push(chars.next().ok_or_else(bad)?),
-            '"' => return Err(bad()),
-            c => value.push(c),
-        }
+    let (value, tail) = quoted(rest.trim_start()).ok_or_else(bad)?;
+    if !tail.trim().is_empty() {
+        return Err(bad());
     }
-    let attribute = match name {
+    let attribute = match name.as_str() {
         "username" => FilterAttribute::Username,
         "email" => FilterAttribute::Email,
         "phone_number" => FilterAttribute::PhoneNumber,
@@ -800,7 +836,26 @@ mod tests {
         );
         assert_eq!(
             parse_filter("email").unwrap_err().message,
-            "Error while parsing filter"
+            "Error while parsing filter."
         );
+        // A quoted name, no spaces, and an escaped backslash.
+        let f = parse_filter(r#""email"^="a\\b""#).unwrap();
+        assert_eq!(f.attribute, FilterAttribute::Email);
+        assert!(f.prefix);
+        assert_eq!(f.value, "a\\b");
+        for bad in [
+            r#"email = joe"#,
+            r#"email == "joe""#,
+            r#"email = "joe" extra"#,
+            r#"email = "joe"#,
+            r#"= "joe""#,
+            r#"email ~ "joe""#,
+        ] {
+            assert_eq!(
+                parse_filter(bad).unwrap_err().message,
+                "Error while parsing filter.",
+                "{bad}"
+            );
+        }
     }
 }
