@@ -32,7 +32,7 @@ async fn instances_starting_at_once_apply_each_migration_once() {
         .map(|r| r.expect("task").expect("connect"))
         .collect();
     for store in &stores {
-        assert_eq!(store.schema_version().await.expect("version"), 2);
+        assert_eq!(store.schema_version().await.expect("version"), 3);
     }
     let c = client(&db.url).await;
     let rows = c
@@ -47,12 +47,13 @@ async fn instances_starting_at_once_apply_each_migration_once() {
         applied,
         vec![
             (1, "0001_initial".to_owned()),
-            (2, "0002_user_import_jobs".to_owned())
+            (2, "0002_user_import_jobs".to_owned()),
+            (3, "0003_exact_email".to_owned())
         ]
     );
     // A later start finds nothing to do.
     let again = PostgresStore::connect(&db.url).await.expect("reconnect");
-    assert_eq!(again.schema_version().await.expect("version"), 2);
+    assert_eq!(again.schema_version().await.expect("version"), 3);
     drop((stores, again));
     db.drop().await;
 }
