@@ -76,6 +76,19 @@ fn k() -> BigUint {
     BigUint::parse_bytes(h.as_bytes(), 16).unwrap_or_default()
 }
 
+/// The SALT challenge parameter for a stored salt: the salt as the
+/// verifier's math reads it (a number, padded as [`pad_hex`] pads). Clients
+/// differ on a salt that begins with a zero byte: amazon-cognito-identity-js
+/// reads it as a number, pycognito pads the string as given, so a stored
+/// `0005…` would make pycognito compute another `x`. The canonical form is
+/// read the same way by both and by the verifier.
+pub fn salt_param(stored_hex: &str) -> String {
+    match BigUint::parse_bytes(stored_hex.as_bytes(), 16) {
+        Some(n) => pad_hex(&n),
+        None => stored_hex.to_owned(),
+    }
+}
+
 /// Parses a hex big integer; `None` when it is not hex or is too long.
 pub fn parse_hex(value: &str, max_len: usize) -> Option<BigUint> {
     if value.is_empty() || value.len() > max_len {
@@ -240,17 +253,49 @@ mod tests {
         secret_block: &str,
         timestamp: &str,
     ) -> String {
+        let salt = BigUint::parse_bytes(salt_hex.as_bytes(), 16).unwrap();
+        let x = compute_x(pool, user, password, &salt);
+        signature_with_x(pool, user, &x, a, big_b_hex, secret_block, timestamp)
+    }
+
+    /// pycognito's `x`: it pads the SALT string as given instead of reading
+    /// it as a number first.
+    fn pycognito_x(pool: &str, user: &str, password: &str, salt_param: &str) -> BigUint {
+        let mut padded = salt_param.to_owned();
+        if padded.len() % 2 == 1 {
+            padded.insert(0, '0');
+        } else if padded
+            .as_bytes()
+            .first()
+            .is_some_and(|c| b"89abcdef".contains(c))
+        {
+            padded.insert_str(0, "00");
+        }
+        let inner = hex(&Sha256::digest(
+            format!("{pool}{user}:{password}").as_bytes(),
+        ));
+        BigUint::parse_bytes(hex_hash(&format!("{padded}{inner}")).as_bytes(), 16).unwrap()
+    }
+
+    /// The client's PASSWORD_CLAIM_SIGNATURE for a given `x`.
+    fn signature_with_x(
+        pool: &str,
+        user: &str,
+        x: &BigUint,
+        a: &BigUint,
+        big_b_hex: &str,
+        secret_block: &str,
+        timestamp: &str,
+    ) -> String {
         let modulus = n();
         let big_a = g().modpow(a, &modulus);
         let big_b = BigUint::parse_bytes(big_b_hex.as_bytes(), 16).unwrap();
         let u_hex = hex_hash(&format!("{}{}", pad_hex(&big_a), pad_hex(&big_b)));
         let u = BigUint::parse_bytes(u_hex.as_bytes(), 16).unwrap();
-        let salt = BigUint::parse_bytes(salt_hex.as_bytes(), 16).unwrap();
-        let x = compute_x(pool, user, password, &salt);
-        let gx = g().modpow(&x, &modulus);
+        let gx = g().modpow(x, &modulus);
         let kgx = (k() * gx) % &modulus;
         let base = (big_b + &modulus - kgx) % &modulus;
-        let s = base.modpow(&(a + u.clone() * x), &modulus);
+        let s = base.modpow(&(a + u.clone() * x.clone()), &modulus);
         let prk = hmac_sha256(&hex_bytes(&pad_hex(&u)), &hex_bytes(&pad_hex(&s)));
         let key = &hmac_sha256(&prk, b"Caldera Derived Key\x01")[..16];
         let mut msg = Vec::new();
@@ -297,6 +342,39 @@ mod tests {
         assert!(!verify_claim(
             "Abc123", "alice", &verifier, &a_hex, &exchange, &block, ts, &bad
         ));
+    }
+
+    #[test]
+    fn a_salt_with_a_leading_zero_byte_is_sent_so_pycognito_agrees() {
+        // 00 05 …: pycognito would pad the string "0005…" as it stands.
+        let mut salt = crate::random::bytes(16);
+        salt[0] = 0x00;
+        salt[1] = 0x05;
+        let (stored, verifier) = make_verifier("Abc123", "alice", "Passw0rd!", &salt);
+        assert!(stored.starts_with("0005"));
+        let sent = salt_param(&stored);
+        assert!(sent.starts_with("05"), "{sent}");
+        let exchange = server_start(&verifier, &crate::random::bytes(32)).unwrap();
+        let a = BigUint::from_bytes_be(&crate::random::bytes(128));
+        let a_hex = g().modpow(&a, &n()).to_str_radix(16);
+        let block = STANDARD.encode(crate::random::bytes(64));
+        let ts = "Tue Mar 5 09:07:03 UTC 2024";
+        let sign = |salt_param: &str| {
+            let x = pycognito_x("Abc123", "alice", "Passw0rd!", salt_param);
+            signature_with_x("Abc123", "alice", &x, &a, &exchange.big_b, &block, ts)
+        };
+        let check = |sig: &str| {
+            verify_claim(
+                "Abc123", "alice", &verifier, &a_hex, &exchange, &block, ts, sig,
+            )
+        };
+        assert!(check(&sign(&sent)));
+        // The stored form itself is what pycognito got wrong.
+        assert!(!check(&sign(&stored)));
+        // Salts without a zero byte in front are sent unchanged.
+        assert_eq!(salt_param("1234"), "1234");
+        assert_eq!(salt_param("0c12"), "0c12");
+        assert_eq!(salt_param("00ab"), "00ab");
     }
 
     #[test]

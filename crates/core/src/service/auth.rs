@@ -454,7 +454,7 @@ impl UserPools {
         };
         self.store.put_session(&session).await?;
         let mut parameters = BTreeMap::new();
-        parameters.insert("SALT".to_owned(), salt);
+        parameters.insert("SALT".to_owned(), cognate_crypto::srp::salt_param(&salt));
         parameters.insert("SRP_B".to_owned(), exchange.big_b);
         parameters.insert("SECRET_BLOCK".to_owned(), secret_block.clone());
         parameters.insert("USERNAME".to_owned(), user_id.clone());
