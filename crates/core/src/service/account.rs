@@ -138,6 +138,26 @@ impl UserPools {
         Ok(())
     }
 
+    /// Sends a password-reset code (ForgotPassword, AdminResetUserPassword).
+    async fn send_reset_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        attribute: &str,
+        destination: &str,
+    ) -> Result<CodeDelivery> {
+        self.send_code(
+            pool,
+            user,
+            attribute,
+            destination,
+            FORGOT,
+            "forgot_password",
+            FORGOT_TTL_MS,
+        )
+        .await
+    }
+
     /// Creates, stores and sends a code for `purpose` to `destination`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn send_code(
@@ -282,20 +302,10 @@ impl UserPools {
             if hidden {
                 return Ok(simulated());
             }
-            return Err(Error::invalid_parameter(
-                "Cannot reset password for the user as there is no registered/verified email or phone_number",
-            ));
+            return Err(no_recovery_channel());
         };
-        self.send_code(
-            &pool,
-            &user,
-            attribute,
-            &destination,
-            FORGOT,
-            "forgot_password",
-            FORGOT_TTL_MS,
-        )
-        .await
+        self.send_reset_code(&pool, &user, attribute, &destination)
+            .await
     }
 
     pub async fn confirm_forgot_password(
@@ -385,27 +395,15 @@ impl UserPools {
                     ));
                 }
                 // As ForgotPassword: the code needs a verified email or phone.
-                let channel = Self::recovery_channel(&pool, u)?.ok_or_else(|| {
-                    Error::invalid_parameter(
-                        "Cannot reset password for the user as there is no registered/verified email or phone_number",
-                    )
-                })?;
+                let channel = Self::recovery_channel(&pool, u)?.ok_or_else(no_recovery_channel)?;
                 u.status = UserStatus::ResetRequired;
                 u.modified = now;
                 Ok(channel)
             })
             .await?;
         let (attribute, destination) = channel;
-        self.send_code(
-            &pool,
-            &user,
-            attribute,
-            &destination,
-            FORGOT,
-            "forgot_password",
-            FORGOT_TTL_MS,
-        )
-        .await?;
+        self.send_reset_code(&pool, &user, attribute, &destination)
+            .await?;
         Ok(())
     }
 
@@ -655,4 +653,11 @@ impl UserPools {
         .await?;
         Ok(())
     }
+}
+
+/// ForgotPassword and AdminResetUserPassword for a user with nowhere to send the code.
+fn no_recovery_channel() -> Error {
+    Error::invalid_parameter(
+        "Cannot reset password for the user as there is no registered/verified email or phone_number",
+    )
 }

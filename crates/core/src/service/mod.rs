@@ -157,14 +157,7 @@ impl UserPools {
         if let Some(pool) = self.pools.get(pool_id, self.now()) {
             return Ok(pool);
         }
-        let pool = Arc::new(
-            self.store
-                .get_pool(pool_id)
-                .await?
-                .ok_or_else(|| Error::pool_not_found(pool_id))?,
-        );
-        self.pools.put(pool_id.to_owned(), pool.clone(), self.now());
-        Ok(pool)
+        self.fresh_pool(pool_id).await
     }
 
     /// A pool read from the store (refreshing the cache), for decisions
