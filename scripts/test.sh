@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this script):
+#   0. the lint wall: `cargo fmt --check` and clippy with warnings denied,
 #   1. Rust unit and integration tests (real server processes on 127.0.0.1), the
 #      store's conformance suite on SQLite and on PostgreSQL (a throw-away cluster
 #      from scripts/pg-test-cluster.sh, installed from Debian's packages when missing),
@@ -10,6 +11,10 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
+
+echo "== lint wall: rustfmt and clippy (warnings are errors)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== building (dev profile, the one test profile)"
 cargo build --workspace --all-targets --locked
