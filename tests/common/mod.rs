@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 mod database;
+pub mod inproc;
 
 pub use database::{open_store, TestDatabase};
 

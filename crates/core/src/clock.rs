@@ -40,6 +40,10 @@ impl ManualClock {
     pub fn advance_secs(&self, secs: i64) {
         self.0.fetch_add(secs * 1000, Ordering::SeqCst);
     }
+
+    pub fn advance_millis(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

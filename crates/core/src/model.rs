@@ -681,16 +681,29 @@ impl User {
         }
     }
 
-    /// Whether a token of this user, issued at `iat` (epoch seconds, if the
-    /// token says) from the sign-in session `origin_jti`, is revoked: the
-    /// user is disabled, the token predates a global sign-out (by whole
-    /// seconds), or its session was signed out or its refresh token revoked.
-    /// The one rule for the user APIs and the gateway.
-    pub fn token_revoked(&self, iat: Option<i64>, origin_jti: Option<&str>, now: Millis) -> bool {
-        let before_sign_out = match (self.tokens_valid_after, iat) {
-            (Some(after), Some(iat)) => iat < after.div_euclid(1000),
-            (Some(_), None) => true,
-            _ => false,
+    /// Whether something issued at `instant` (epoch milliseconds: a token,
+    /// a refresh token, an authorization code, a hosted-UI session) predates
+    /// the user's last global sign-out. The one signed-out comparison: an
+    /// instant equal to the sign-out's millisecond counts as before it.
+    pub fn signed_out_since(&self, instant: Millis) -> bool {
+        self.tokens_valid_after.is_some_and(|t| instant <= t)
+    }
+
+    /// Whether a token of this user, issued at `issued` (epoch milliseconds,
+    /// from [`crate::tokens::issued_ms`]; `None` when the token does not
+    /// say) from the sign-in session `origin_jti`, is revoked: the user is
+    /// disabled, the token predates a global sign-out, or its session was
+    /// signed out by RevokeToken. The one rule for the user APIs and the
+    /// gateway.
+    pub fn token_revoked(
+        &self,
+        issued: Option<Millis>,
+        origin_jti: Option<&str>,
+        now: Millis,
+    ) -> bool {
+        let before_sign_out = match issued {
+            Some(at) => self.signed_out_since(at),
+            None => self.tokens_valid_after.is_some(),
         };
         let revoked_session = origin_jti.is_some_and(|o| {
             self.revoked_origins

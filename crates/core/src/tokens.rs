@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use cognate_crypto::jws::{self, SigningKey, VerifyingKey};
+use cognate_crypto::jws::{SigningKey, VerifyingKey};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -72,8 +72,6 @@ impl PoolKeys {
 /// a rotation made by another instance is seen (it publishes new keys
 /// well before they sign: see `UserPools::rotate_keys`).
 pub const KEY_REFRESH_MS: i64 = 10_000;
-/// An unknown kid reloads a pool's keys at most this often.
-const UNKNOWN_KID_RELOAD_MS: i64 = 1_000;
 
 /// Parsed signing keys by pool id.
 #[derive(Default)]
@@ -114,24 +112,6 @@ impl KeyCache {
             if now - keys.loaded_at < KEY_REFRESH_MS && now >= keys.loaded_at {
                 return Ok(keys);
             }
-        }
-        self.reload(store, pool_id, now).await
-    }
-
-    /// The keys of a pool that should know `kid`: reloaded (at most once
-    /// a second) when the loaded set does not.
-    pub async fn for_kid(
-        &self,
-        store: &dyn Store,
-        pool_id: &str,
-        kid: &str,
-        now: i64,
-    ) -> Result<Arc<PoolKeys>> {
-        let keys = self.get(store, pool_id, now).await?;
-        if keys.verifying_key(kid, now).is_some()
-            || (now - keys.loaded_at < UNKNOWN_KID_RELOAD_MS && now >= keys.loaded_at)
-        {
-            return Ok(keys);
         }
         self.reload(store, pool_id, now).await
     }
@@ -252,6 +232,21 @@ pub struct TokenSubject<'a> {
     pub event: &'a SignInEvent,
     /// Issue time, epoch seconds.
     pub now: i64,
+    /// Issue time, epoch milliseconds (kept in the `jti`, see [`issued_ms`]).
+    pub now_ms: i64,
+}
+
+/// The instant (epoch milliseconds) a token of ours was issued: from its
+/// `jti`, a version-7 UUID made at signing, when that agrees with `iat`;
+/// otherwise the last millisecond of its `iat` second, so that a token
+/// whose issue instant is only known to the second counts as issued after
+/// anything else in that second (a sign-out in the same second revokes it).
+pub fn issued_ms(iat: Option<i64>, jti: Option<&str>) -> Option<i64> {
+    let iat = iat?;
+    let exact = jti
+        .and_then(cognate_crypto::random::uuid_v7_millis)
+        .filter(|ms| ms.div_euclid(1000) == iat);
+    Some(exact.unwrap_or_else(|| iat.saturating_mul(1000).saturating_add(999)))
 }
 
 /// The claims of an ID token.
@@ -267,6 +262,7 @@ pub fn id_token_claims(
         user,
         event,
         now,
+        now_ms,
     } = *subject;
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(user.sub));
@@ -300,7 +296,7 @@ pub fn id_token_claims(
     claims.insert("auth_time".into(), json!(event.auth_time));
     claims.insert("exp".into(), json!(now + lifetime));
     claims.insert("iat".into(), json!(now));
-    claims.insert("jti".into(), json!(cognate_crypto::random::uuid()));
+    claims.insert("jti".into(), json!(cognate_crypto::random::uuid_v7(now_ms)));
     if let Some(extra) = extra {
         for (k, v) in extra {
             claims.insert(k.clone(), v.clone());
@@ -358,6 +354,7 @@ pub fn access_token_claims(subject: &TokenSubject<'_>, scope: &str, lifetime: i6
         user,
         event,
         now,
+        now_ms,
         ..
     } = *subject;
     json!({
@@ -371,7 +368,7 @@ pub fn access_token_claims(subject: &TokenSubject<'_>, scope: &str, lifetime: i6
         "auth_time": event.auth_time,
         "exp": now + lifetime,
         "iat": now,
-        "jti": cognate_crypto::random::uuid(),
+        "jti": cognate_crypto::random::uuid_v7(now_ms),
         "username": user.username,
     })
 }
@@ -447,85 +444,27 @@ pub struct AccessClaims {
     pub iat: i64,
     #[serde(default)]
     pub origin_jti: Option<String>,
+    #[serde(default)]
+    pub jti: Option<String>,
 }
 
-/// Access tokens whose signature and claims were already checked, keyed by
-/// the SHA-256 of the token. A hit skips the RSA verification and the JSON
-/// parse; expiry is still checked on every use, and revocation is checked by
-/// the caller against the user record. Bounded: when full it starts over.
-#[derive(Default)]
-pub struct VerifiedTokens {
-    entries: RwLock<HashMap<[u8; 32], VerifiedToken>>,
-}
-
-/// A checked token: its pool id and claims.
-type VerifiedToken = Arc<(String, AccessClaims)>;
-
-const VERIFIED_TOKENS_MAX: usize = 20_000;
-
-impl VerifiedTokens {
-    fn get(&self, key: &[u8; 32]) -> Option<VerifiedToken> {
-        self.entries.read().ok()?.get(key).cloned()
+impl AccessClaims {
+    /// From claims the verifier checked (an access token: `client_id` and
+    /// `iat` present).
+    pub fn from_verified(claims: &cognate_token::Claims) -> Option<AccessClaims> {
+        Some(AccessClaims {
+            sub: claims.sub.clone()?,
+            iss: claims.iss.clone(),
+            client_id: claims.client_id.clone()?,
+            token_use: claims.token_use.clone()?,
+            scope: claims.scopes.join(" "),
+            username: claims.username().map(str::to_owned),
+            exp: claims.exp,
+            iat: claims.iat?,
+            origin_jti: claims.origin_jti.clone(),
+            jti: claims.jti.clone(),
+        })
     }
-
-    fn put(&self, key: [u8; 32], value: VerifiedToken) {
-        if let Ok(mut m) = self.entries.write() {
-            if m.len() >= VERIFIED_TOKENS_MAX {
-                m.clear();
-            }
-            m.insert(key, value);
-        }
-    }
-}
-
-/// Verifies an access token presented to a user API (GetUser, DeleteUser,
-/// ...): RS256 signature by a key of the issuing pool, `iss` of this
-/// server, `token_use` access, not expired, and the admin scope. Returns
-/// the pool id and the claims.
-pub async fn verify_access_token(
-    keys: &KeyCache,
-    cache: &VerifiedTokens,
-    store: &dyn Store,
-    public_url: &str,
-    token: &str,
-    now: i64,
-) -> Result<(String, AccessClaims)> {
-    verify_access_token_with_scope(keys, cache, store, public_url, token, now, ADMIN_SCOPE).await
-}
-
-/// Like [`verify_access_token`], requiring `scope` (`openid` for the
-/// userInfo endpoint) instead of the admin scope.
-pub async fn verify_access_token_with_scope(
-    keys: &KeyCache,
-    cache: &VerifiedTokens,
-    store: &dyn Store,
-    public_url: &str,
-    token: &str,
-    now: i64,
-    scope: &str,
-) -> Result<(String, AccessClaims)> {
-    if token.len() > jws::MAX_TOKEN_LEN {
-        return Err(Error::not_authorized("Invalid Access Token"));
-    }
-    let key = cognate_crypto::digest::sha256(token.as_bytes());
-    let (pool_id, claims) = match cache.get(&key) {
-        Some(hit) => (hit.0.clone(), hit.1.clone()),
-        None => {
-            let (pool_id, claims) =
-                verify_access_token_uncached(keys, store, public_url, token, now * 1000).await?;
-            cache.put(key, Arc::new((pool_id.clone(), claims.clone())));
-            (pool_id, claims)
-        }
-    };
-    if claims.exp <= now {
-        return Err(Error::not_authorized("Access Token has expired"));
-    }
-    if !claims.scope.split(' ').any(|s| s == scope) {
-        return Err(Error::not_authorized(
-            "Access Token does not have required scopes",
-        ));
-    }
-    Ok((pool_id, claims))
 }
 
 /// OpenID Connect's `at_hash`: the left half of the SHA-256 of the access
@@ -536,40 +475,24 @@ pub fn at_hash(access_token: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-/// The signature, issuer and token_use checks (what the cache remembers).
-async fn verify_access_token_uncached(
-    keys: &KeyCache,
-    store: &dyn Store,
-    public_url: &str,
-    token: &str,
-    now_ms: i64,
-) -> Result<(String, AccessClaims)> {
-    let invalid = || Error::not_authorized("Invalid Access Token");
-    let decoded = jws::decode(token).map_err(|_| invalid())?;
-    let claims: AccessClaims = serde_json::from_slice(&decoded.payload).map_err(|_| invalid())?;
-    let pool_id = claims
-        .iss
-        .strip_prefix(public_url)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .filter(|p| !p.is_empty() && !p.contains('/'))
-        .ok_or_else(invalid)?
-        .to_owned();
-    let kid = decoded.kid().ok_or_else(invalid)?;
-    let pool_keys = keys
-        .for_kid(store, &pool_id, kid, now_ms)
-        .await
-        .map_err(|_| invalid())?;
-    let key = pool_keys.verifying_key(kid, now_ms).ok_or_else(invalid)?;
-    key.verify(decoded.signing_input.as_bytes(), &decoded.signature)
-        .map_err(|_| invalid())?;
-    if claims.token_use != "access" {
-        return Err(invalid());
-    }
-    Ok((pool_id, claims))
-}
-
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn issue_instant_from_jti_or_end_of_second() {
+        let jti = cognate_crypto::random::uuid_v7(1_700_000_000_130);
+        assert_eq!(
+            super::issued_ms(Some(1_700_000_000), Some(&jti)),
+            Some(1_700_000_000_130)
+        );
+        // A jti that disagrees with iat, or is not a v7 UUID: end of the second.
+        assert_eq!(
+            super::issued_ms(Some(1_700_000_001), Some(&jti)),
+            Some(1_700_000_001_999)
+        );
+        assert_eq!(super::issued_ms(Some(5), Some("x")), Some(5_999));
+        assert_eq!(super::issued_ms(None, Some(&jti)), None);
+    }
+
     #[test]
     fn at_hash_is_the_left_half_of_sha256() {
         // Computed independently (Python hashlib + base64).

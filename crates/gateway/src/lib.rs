@@ -280,6 +280,11 @@ impl Gateway {
                     }
                 };
                 let mut builder = Verifier::builder().cache_capacity(cache);
+                if matches!(az, AuthorizerConfig::Cognito { .. }) {
+                    // Local pools share our clock: a token ends at its `exp`
+                    // exactly, as at the user APIs (`cognate_core::verify`).
+                    builder = builder.expiry_leeway_secs(0);
+                }
                 for i in issuers {
                     builder = builder.issuer(i);
                 }

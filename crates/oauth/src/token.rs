@@ -248,7 +248,7 @@ pub async fn revoke_endpoint(
 /// `openid` scope; errors per RFC 6750 §3 with `WWW-Authenticate`.
 pub async fn user_info_endpoint(
     State(svc): State<Arc<UserPools>>,
-    _site: Site,
+    site: Site,
     headers: HeaderMap,
 ) -> Response {
     use cognate_core::service::UserInfoError;
@@ -275,7 +275,7 @@ pub async fn user_info_endpoint(
             json!({"error": "invalid_request", "error_description": "Bad OAuth2 request at UserInfo Endpoint"}),
         );
     };
-    match svc.user_info(token).await {
+    match svc.user_info(&site.pool_id, token).await {
         Ok(claims) => {
             let mut r = json_response(StatusCode::OK, &serde_json::Value::Object(claims));
             cors(&mut r);

@@ -38,6 +38,6 @@ pub use extract::{token_from_header_value, Auth, AuthError, OptionalAuth, Strict
 pub use keys::{HttpJwks, JwksSource, KeyError, KeySet, RefetchPolicy, StaticJwks};
 pub use outcome::Rejection;
 pub use verifier::{
-    now_secs, IssuerConfig, Policy, Revocation, ScopeMatch, TokenMemo, Verifier, VerifierBuilder,
-    DEFAULT_CACHE_CAPACITY, DEFAULT_LEEWAY_SECS,
+    now_secs, IssuerConfig, IssuerDirectory, Policy, Revocation, ScopeMatch, TokenMemo, Verifier,
+    VerifierBuilder, DEFAULT_CACHE_CAPACITY, DEFAULT_LEEWAY_SECS,
 };

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -31,6 +31,20 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 pub trait Revocation: Send + Sync + 'static {
     async fn is_revoked(&self, claims: &Claims) -> bool;
 }
+
+/// Issuers known only when their tokens arrive (a server whose pools come
+/// and go): asked for the configuration of an `iss` the verifier was not
+/// built with. An answer is kept (the issuer's keys are then cached and
+/// refetched like a configured issuer's) in a bounded map; `None` refuses
+/// the token as `WrongIssuer` and is not kept.
+#[async_trait]
+pub trait IssuerDirectory: Send + Sync + 'static {
+    async fn resolve(&self, iss: &str) -> Option<IssuerConfig>;
+}
+
+/// Issuers resolved through an `IssuerDirectory` that are kept; past that
+/// the map starts over.
+const DIRECTORY_ISSUERS_MAX: usize = 10_000;
 
 /// One trusted issuer.
 pub struct IssuerConfig {
@@ -142,16 +156,25 @@ impl Policy {
 }
 
 struct Issuer {
-    issuer: String,
     clients: Vec<String>,
     keys: IssuerKeys,
     revocation: Option<Arc<dyn Revocation>>,
 }
 
+impl Issuer {
+    fn new(c: IssuerConfig, refetch: RefetchPolicy) -> Self {
+        Issuer {
+            clients: c.clients,
+            keys: IssuerKeys::new(c.keys, refetch),
+            revocation: c.revocation,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Verified {
     claims: Arc<Claims>,
-    issuer: usize,
+    issuer: Arc<Issuer>,
 }
 
 /// The last token one client connection presented and what it verified
@@ -189,16 +212,27 @@ static NEXT_VERIFIER_ID: AtomicU64 = AtomicU64::new(1);
 /// Verifies tokens of a set of issuers. Cheap to share (`Arc<Verifier>`).
 pub struct Verifier {
     id: u64,
-    issuers: Vec<Issuer>,
+    issuers: Vec<Arc<Issuer>>,
     by_iss: HashMap<String, usize>,
+    directory: Option<Directory>,
     leeway: i64,
+    expiry_leeway: i64,
+    refetch: RefetchPolicy,
     cache: Option<quick_cache::sync::Cache<[u8; 32], Verified>>,
+}
+
+/// An `IssuerDirectory` and the issuers it resolved.
+struct Directory {
+    source: Arc<dyn IssuerDirectory>,
+    resolved: RwLock<HashMap<String, Arc<Issuer>>>,
 }
 
 /// Builds a `Verifier`.
 pub struct VerifierBuilder {
     issuers: Vec<IssuerConfig>,
+    directory: Option<Arc<dyn IssuerDirectory>>,
     leeway: i64,
+    expiry_leeway: Option<i64>,
     cache_capacity: usize,
     refetch: RefetchPolicy,
 }
@@ -209,9 +243,24 @@ impl VerifierBuilder {
         self
     }
 
-    /// Allowed clock skew in seconds (default 30).
+    /// Issuers resolved when their tokens arrive, besides the configured ones.
+    pub fn directory(mut self, directory: Arc<dyn IssuerDirectory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+
+    /// Allowed clock skew in seconds (default 30), for `nbf` and `iat`, and
+    /// for `exp` unless `expiry_leeway_secs` says otherwise.
     pub fn leeway_secs(mut self, secs: i64) -> Self {
         self.leeway = secs.max(0);
+        self
+    }
+
+    /// Allowed skew past `exp` in seconds (default: the `leeway_secs`).
+    /// 0 for tokens whose issuer shares our clock: a token then ends at its
+    /// `exp` exactly, as Cognito's own APIs end it.
+    pub fn expiry_leeway_secs(mut self, secs: i64) -> Self {
+        self.expiry_leeway = Some(secs.max(0));
         self
     }
 
@@ -234,19 +283,20 @@ impl VerifierBuilder {
             .enumerate()
             .map(|(i, c)| {
                 by_iss.insert(c.issuer.clone(), i);
-                Issuer {
-                    issuer: c.issuer,
-                    clients: c.clients,
-                    keys: IssuerKeys::new(c.keys, self.refetch),
-                    revocation: c.revocation,
-                }
+                Arc::new(Issuer::new(c, self.refetch))
             })
             .collect();
         Verifier {
             id: NEXT_VERIFIER_ID.fetch_add(1, Ordering::Relaxed),
             issuers,
             by_iss,
+            directory: self.directory.map(|source| Directory {
+                source,
+                resolved: RwLock::new(HashMap::new()),
+            }),
             leeway: self.leeway,
+            expiry_leeway: self.expiry_leeway.unwrap_or(self.leeway),
+            refetch: self.refetch,
             cache: (self.cache_capacity > 0)
                 .then(|| quick_cache::sync::Cache::new(self.cache_capacity)),
         }
@@ -265,15 +315,57 @@ impl Verifier {
     pub fn builder() -> VerifierBuilder {
         VerifierBuilder {
             issuers: Vec::new(),
+            directory: None,
             leeway: DEFAULT_LEEWAY_SECS,
+            expiry_leeway: None,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
             refetch: RefetchPolicy::default(),
         }
     }
 
-    /// The issuers this verifier trusts.
+    /// The configured issuers this verifier trusts (not those of its
+    /// directory).
     pub fn issuers(&self) -> impl Iterator<Item = &str> {
-        self.issuers.iter().map(|i| i.issuer.as_str())
+        let mut named: Vec<(&str, usize)> =
+            self.by_iss.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        named.sort_by_key(|(_, i)| *i);
+        named.into_iter().map(|(k, _)| k)
+    }
+
+    /// Forgets what the directory resolved for `iss` (its keys are then
+    /// fetched afresh by the next token): for an issuer whose keys changed
+    /// in a way the owner knows of, e.g. a key rotation on this server.
+    pub fn forget_issuer(&self, iss: &str) {
+        if let Some(dir) = &self.directory {
+            if let Ok(mut m) = dir.resolved.write() {
+                m.remove(iss);
+            }
+        }
+    }
+
+    /// The issuer of `iss`: a configured one, or one its directory knows.
+    async fn issuer(&self, iss: &str) -> Option<Arc<Issuer>> {
+        if let Some(i) = self.by_iss.get(iss) {
+            return self.issuers.get(*i).cloned();
+        }
+        let dir = self.directory.as_ref()?;
+        if let Some(found) = dir.resolved.read().ok()?.get(iss) {
+            return Some(found.clone());
+        }
+        let config = dir.source.resolve(iss).await?;
+        let issuer = Arc::new(Issuer::new(config, self.refetch));
+        if let Ok(mut m) = dir.resolved.write() {
+            // Another task may have resolved it meanwhile: keep the first,
+            // whose keys may already be loaded.
+            if let Some(found) = m.get(iss) {
+                return Some(found.clone());
+            }
+            if m.len() >= DIRECTORY_ISSUERS_MAX {
+                m.clear();
+            }
+            m.insert(iss.to_owned(), issuer.clone());
+        }
+        Some(issuer)
     }
 
     /// Verifies a token now and applies `policy`.
@@ -382,11 +474,7 @@ impl Verifier {
     /// and revocation.
     async fn check_use(&self, verified: Verified, now: i64) -> Result<Arc<Claims>, Rejection> {
         self.check_time(&verified.claims, now)?;
-        if let Some(revocation) = self
-            .issuers
-            .get(verified.issuer)
-            .and_then(|i| i.revocation.as_ref())
-        {
+        if let Some(revocation) = verified.issuer.revocation.as_ref() {
             if revocation.is_revoked(&verified.claims).await {
                 return Err(Rejection::Revoked);
             }
@@ -395,7 +483,7 @@ impl Verifier {
     }
 
     fn check_time(&self, claims: &Claims, now: i64) -> Result<(), Rejection> {
-        if now >= claims.exp.saturating_add(self.leeway) {
+        if now >= claims.exp.saturating_add(self.expiry_leeway) {
             return Err(Rejection::Expired);
         }
         let not_before = claims.nbf.into_iter().chain(claims.iat).max();
@@ -411,8 +499,10 @@ impl Verifier {
             _ => Rejection::Malformed,
         })?;
         let claims = Claims::parse(&decoded.payload)?;
-        let index = *self.by_iss.get(&claims.iss).ok_or(Rejection::WrongIssuer)?;
-        let issuer = self.issuers.get(index).ok_or(Rejection::WrongIssuer)?;
+        let issuer = self
+            .issuer(&claims.iss)
+            .await
+            .ok_or(Rejection::WrongIssuer)?;
         let kid = decoded.kid().ok_or(Rejection::UnknownKid)?;
         let (keys, i) = issuer.keys.key(kid).await?;
         keys.at(i)
@@ -434,7 +524,7 @@ impl Verifier {
         }
         Ok(Verified {
             claims: Arc::new(claims),
-            issuer: index,
+            issuer,
         })
     }
 }

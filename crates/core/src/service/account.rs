@@ -30,12 +30,7 @@ impl UserPools {
         let now = self.now();
         if self
             .store
-            .sign_out_user(
-                &user.pool_id,
-                &user.username_key,
-                now,
-                now + MAX_ACCESS_TOKEN_MS,
-            )
+            .sign_out_user(&user.pool_id, &user.username_key, now)
             .await?
         {
             Ok(())
@@ -357,12 +352,41 @@ impl UserPools {
         let pool = self.pool(&pool_id).await?;
         if user.password_hash.is_some() {
             let previous = previous.ok_or_else(Error::incorrect_credentials)?;
+            // Wrong previous passwords count toward the same lockout as
+            // sign-ins (a stolen access token does not buy unlimited
+            // guesses); over the limit Cognito answers LimitExceeded.
+            let attempts = || {
+                Error::new(
+                    ErrorKind::LimitExceeded,
+                    "Attempt limit exceeded, please try after some time.",
+                )
+            };
+            if self.sign_in_locked(&user).await? {
+                self.verify_password(previous, None).await?;
+                return Err(attempts());
+            }
             if !self
                 .verify_password(previous, user.password_hash.as_deref())
                 .await?
             {
-                return Err(Error::incorrect_credentials());
+                let e = self.failed_sign_in(&user).await;
+                return Err(
+                    if e.kind == ErrorKind::NotAuthorized
+                        && e.message == "Password attempts exceeded"
+                    {
+                        attempts()
+                    } else {
+                        e
+                    },
+                );
             }
+            self.clear_failures(&user).await.map_err(|e| {
+                if e.kind == ErrorKind::NotAuthorized {
+                    attempts()
+                } else {
+                    e
+                }
+            })?;
         }
         password_policy::check(&pool.settings.password_policy, proposed)?;
         let material = self

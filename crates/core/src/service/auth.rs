@@ -262,7 +262,12 @@ impl UserPools {
                 Error::user_not_found()
             });
         };
-        self.check_lockout(&user).await?;
+        if self.sign_in_locked(&user).await? {
+            // The time a real check takes, as for an unknown user: the
+            // answer's delay does not tell that the user exists.
+            self.verify_password(password, None).await?;
+            return Err(Error::not_authorized("Password attempts exceeded"));
+        }
         if user.password_hash.is_none() && user.status == UserStatus::ResetRequired {
             // Imported without a password: it must be set by the reset flow first.
             return Err(Error::new(
@@ -307,19 +312,24 @@ impl UserPools {
 
     /// Refuses a sign-in while the user is locked out after failed attempts.
     async fn check_lockout(&self, user: &User) -> Result<()> {
-        let locked_until = self
-            .store
-            .sign_in_locked_until(&user.pool_id, &user.username_key)
-            .await?;
-        if locked_until.is_some_and(|t| t > self.now()) {
+        if self.sign_in_locked(user).await? {
             return Err(Error::not_authorized("Password attempts exceeded"));
         }
         Ok(())
     }
 
+    /// Whether the user is locked out after failed attempts.
+    pub(crate) async fn sign_in_locked(&self, user: &User) -> Result<bool> {
+        let locked_until = self
+            .store
+            .sign_in_locked_until(&user.pool_id, &user.username_key)
+            .await?;
+        Ok(locked_until.is_some_and(|t| t > self.now()))
+    }
+
     /// Counts a failed sign-in (atomically in the store, so concurrent
     /// failures each count) and returns the error to answer.
-    async fn failed_sign_in(&self, user: &User) -> Error {
+    pub(crate) async fn failed_sign_in(&self, user: &User) -> Error {
         match self
             .store
             .record_sign_in_failure(&user.pool_id, &user.username_key, self.now(), &LOCKOUT)
@@ -335,7 +345,7 @@ impl UserPools {
 
     /// Forgets failed sign-ins after a proven password, unless a lock set
     /// by concurrent failures is in force: then the sign-in is refused too.
-    async fn clear_failures(&self, user: &User) -> Result<()> {
+    pub(crate) async fn clear_failures(&self, user: &User) -> Result<()> {
         if self
             .store
             .clear_sign_in_failures(&user.pool_id, &user.username_key, self.now())
@@ -858,7 +868,7 @@ impl UserPools {
     }
 
     fn refresh_user_ok(record: &RefreshTokenRecord, user: &User) -> Result<()> {
-        if user.tokens_valid_after.is_some_and(|t| record.created < t) {
+        if user.signed_out_since(record.created) {
             return Err(Error::not_authorized("Refresh Token has been revoked"));
         }
         if !user.enabled {
@@ -915,6 +925,7 @@ impl UserPools {
             user,
             event,
             now,
+            now_ms,
         };
         let groups = self
             .store

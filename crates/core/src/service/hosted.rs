@@ -265,9 +265,7 @@ impl UserPools {
         };
         let valid = user.enabled
             && user.status == UserStatus::Confirmed
-            // Strictly after: a session from the very millisecond of a
-            // sign-out or disable is refused rather than kept.
-            && user.tokens_valid_after.is_none_or(|t| session.issued > t);
+            && !user.signed_out_since(session.issued);
         Ok(valid.then_some(session))
     }
 

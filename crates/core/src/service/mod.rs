@@ -32,7 +32,7 @@ use crate::error::{Error, ErrorKind, Result, StoreError};
 use crate::hashing::HashWorkers;
 use crate::model::{AppClient, User, UserPool};
 use crate::store::{Store, Write};
-use crate::tokens::{KeyCache, VerifiedTokens};
+use crate::tokens::KeyCache;
 
 pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
 pub use client_records::{AddedSecret, BrandingInput, TermsInput};
@@ -88,10 +88,11 @@ pub struct UserPools {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hashing: HashWorkers,
     pub(crate) sink: Arc<dyn MessageSink>,
-    pub(crate) keys: KeyCache,
+    pub(crate) keys: Arc<KeyCache>,
     pub(crate) pools: ShortCache<UserPool>,
     pub(crate) clients: ShortCache<AppClient>,
-    pub(crate) verified_tokens: VerifiedTokens,
+    /// The one verifier of this server's tokens (`crate::verify`).
+    pub(crate) verifier: cognate_token::Verifier,
     pub(crate) config: ServiceConfig,
     /// The key of the hosted UI's signed cookies (a server-wide secret).
     pub(crate) cookie_key: tokio::sync::OnceCell<Vec<u8>>,
@@ -109,15 +110,22 @@ impl UserPools {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let keys = Arc::new(KeyCache::default());
+        let verifier = crate::verify::local_verifier(
+            store.clone(),
+            clock.clone(),
+            keys.clone(),
+            &config.public_url,
+        );
         UserPools {
             store,
             clock,
             hashing: HashWorkers::new(hasher, cores),
             sink,
-            keys: KeyCache::default(),
+            keys,
             pools: ShortCache::default(),
             clients: ShortCache::default(),
-            verified_tokens: VerifiedTokens::default(),
+            verifier,
             config,
             cookie_key: tokio::sync::OnceCell::new(),
         }
@@ -125,6 +133,10 @@ impl UserPools {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -194,7 +194,7 @@ impl UserPools {
             "exp": now + lifetime,
             "iat": now,
             "version": 2,
-            "jti": cognate_crypto::random::uuid(),
+            "jti": cognate_crypto::random::uuid_v7(now_ms),
             "client_id": client.client_id,
         });
         let access_token = keys
@@ -276,7 +276,7 @@ impl UserPools {
             .get_user_by_sub(pool_id, &record.sub)
             .await
             .map_err(Error::from)?
-            .filter(|u| u.enabled && u.tokens_valid_after.is_none_or(|t| record.created >= t))
+            .filter(|u| u.enabled && !u.signed_out_since(record.created))
             .ok_or_else(|| invalid_grant("The user can no longer sign in."))?;
         let event = SignInEvent {
             origin_jti: record.origin_jti.clone(),
@@ -347,20 +347,12 @@ impl UserPools {
     /// answers them).
     pub async fn user_info(
         &self,
+        pool_id: &str,
         access_token: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, UserInfoError> {
         let now_ms = self.now();
-        let verified = crate::tokens::verify_access_token_with_scope(
-            &self.keys,
-            &self.verified_tokens,
-            self.store.as_ref(),
-            &self.config.public_url,
-            access_token,
-            now_ms.div_euclid(1000),
-            "openid",
-        )
-        .await;
-        let (pool_id, claims) = match verified {
+        let (token_pool, claims, verified) = match self.verify_access(access_token, "openid").await
+        {
             Ok(v) => v,
             Err(e) if e.kind == ErrorKind::Internal => return Err(UserInfoError::Internal),
             Err(e) if e.message.contains("required scopes") => {
@@ -368,17 +360,31 @@ impl UserPools {
             }
             Err(_) => return Err(UserInfoError::InvalidToken),
         };
+        // A domain answers for its own pool only.
+        if token_pool != pool_id {
+            return Err(UserInfoError::InvalidToken);
+        }
         let user = self
             .store
-            .get_user_by_sub(&pool_id, &claims.sub)
+            .get_user_by_sub(pool_id, &claims.sub)
             .await
-            .map_err(|_| UserInfoError::Internal)?
-            .filter(|u| !u.token_revoked(Some(claims.iat), claims.origin_jti.as_deref(), now_ms))
-            .ok_or(UserInfoError::InvalidToken)?;
+            .map_err(|_| UserInfoError::Internal)?;
         let client = self
             .cached_client(&claims.client_id)
             .await
             .map_err(|_| UserInfoError::Internal)?;
+        if crate::verify::token_refused(
+            user.as_ref(),
+            client.as_deref(),
+            pool_id,
+            &verified,
+            now_ms,
+        )
+        .is_some()
+        {
+            return Err(UserInfoError::InvalidToken);
+        }
+        let user = user.ok_or(UserInfoError::InvalidToken)?;
         let scopes: Vec<&str> = claims.scope.split(' ').collect();
         let has = |s: &str| scopes.contains(&s);
         let everything = has("profile") || has(crate::tokens::ADMIN_SCOPE);

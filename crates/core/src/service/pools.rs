@@ -219,6 +219,7 @@ impl UserPools {
         }
         self.store.delete_pool(pool_id).await?;
         self.keys.forget(pool_id);
+        self.verifier.forget_issuer(&self.issuer(pool_id));
         self.pools.forget(pool_id);
         Ok(())
     }
@@ -267,6 +268,7 @@ impl UserPools {
             )
             .await?;
         self.keys.forget(pool_id);
+        self.verifier.forget_issuer(&self.issuer(pool_id));
         Ok(rotated.then_some(keys))
     }
 }

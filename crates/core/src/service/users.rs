@@ -3,6 +3,8 @@
 //! AdminDeleteUser, DeleteUser, AdminSetUserPassword; one-time codes and
 //! the access-token check of the user APIs.
 
+use std::sync::Arc;
+
 use super::{decode_token, encode_token, Page, UserPools};
 use crate::delivery::{mask_destination, render, OutgoingMessage};
 use crate::error::{Error, ErrorKind, Result, StoreError};
@@ -585,34 +587,65 @@ impl UserPools {
         self.admin_user(&pool, username).await
     }
 
+    /// Verifies an access token of a local pool with the one verifier
+    /// (`crate::verify`) and requires `scope`: the pool id, the access
+    /// claims and the claims as verified. Revocation is checked by the
+    /// caller (it reads the user anyway), with `verify::token_refused`.
+    pub(crate) async fn verify_access(
+        &self,
+        token: &str,
+        scope: &str,
+    ) -> Result<(String, AccessClaims, Arc<cognate_token::Claims>)> {
+        use cognate_token::{Policy, Rejection, TokenUse};
+        let invalid = || Error::not_authorized("Invalid Access Token");
+        let now = self.now().div_euclid(1000);
+        let claims = self
+            .verifier
+            .authorize_at(token, &Policy::token_use(TokenUse::Access), now)
+            .await
+            .map_err(|r| match r {
+                Rejection::Expired => Error::not_authorized("Access Token has expired"),
+                _ => invalid(),
+            })?;
+        let pool_id = crate::verify::pool_of_issuer(&self.config.public_url, &claims.iss)
+            .ok_or_else(invalid)?
+            .to_owned();
+        let access = AccessClaims::from_verified(&claims).ok_or_else(invalid)?;
+        if !access.scope.split(' ').any(|s| s == scope) {
+            return Err(Error::not_authorized(
+                "Access Token does not have required scopes",
+            ));
+        }
+        Ok((pool_id, access, claims))
+    }
+
     /// The pool, client and user an access token speaks for; refuses
-    /// expired, revoked, malformed or foreign tokens.
+    /// expired, revoked, malformed or foreign tokens, tokens of a deleted
+    /// app client, and tokens of a deleted or disabled user.
     pub async fn user_from_access_token(
         &self,
         token: &str,
     ) -> Result<(String, AccessClaims, User)> {
-        let now_ms = self.now();
-        let (pool_id, claims) = tokens::verify_access_token(
-            &self.keys,
-            &self.verified_tokens,
-            self.store.as_ref(),
-            &self.config.public_url,
-            token,
-            now_ms.div_euclid(1000),
-        )
-        .await?;
-        let user = self
-            .store
-            .get_user_by_sub(&pool_id, &claims.sub)
-            .await?
-            .ok_or_else(Error::user_not_found)?;
-        if !user.enabled {
-            return Err(Error::not_authorized("User is disabled."));
+        use crate::verify::Refusal;
+        let (pool_id, access, claims) = self.verify_access(token, tokens::ADMIN_SCOPE).await?;
+        let user = self.store.get_user_by_sub(&pool_id, &access.sub).await?;
+        let client = self.cached_client(&access.client_id).await?;
+        let refusal = crate::verify::token_refused(
+            user.as_ref(),
+            client.as_deref(),
+            &pool_id,
+            &claims,
+            self.now(),
+        );
+        match (refusal, user) {
+            (None, Some(user)) => Ok((pool_id, access, user)),
+            (Some(Refusal::UserGone), _) | (None, None) => Err(Error::user_not_found()),
+            (Some(Refusal::UserDisabled), _) => Err(Error::not_authorized("User is disabled.")),
+            (Some(Refusal::ClientGone), _) => Err(Error::not_authorized("Invalid Access Token")),
+            (Some(Refusal::Revoked), _) => {
+                Err(Error::not_authorized("Access Token has been revoked"))
+            }
         }
-        if user.token_revoked(Some(claims.iat), claims.origin_jti.as_deref(), now_ms) {
-            return Err(Error::not_authorized("Access Token has been revoked"));
-        }
-        Ok((pool_id, claims, user))
     }
 
     /// GetUser: the user of an access token, with the attributes its client may read.
