@@ -178,7 +178,7 @@ fn to_matchit(path: &str, at: &str) -> Result<String, BuildError> {
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     let mut out = String::new();
     for (i, seg) in segments.iter().enumerate() {
-        if matches!(*seg, "." | "..") || (seg.is_empty() && trimmed != "/") {
+        if matches!(*seg, "." | "..") || path.contains("//") {
             return Err(bad(
                 "has an empty, `.` or `..` segment, which no request path can have",
             ));
@@ -953,6 +953,41 @@ mod tests {
         let kept = c.derived(ClaimHeaders::new).unwrap();
         assert_eq!(kept.each.len() + 1, first.len());
         assert_eq!(first, all(&c));
+    }
+
+    #[test]
+    fn claim_headers_are_recognised_in_every_spelling() {
+        for name in [
+            "x-cognate-claim-sub",
+            "x-cognate-claims",
+            "x_cognate_claim_sub",
+            "x-cognate_claims",
+            "x_cognate-anything",
+            "x-cognate-",
+        ] {
+            let n = HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()).unwrap();
+            assert!(is_claim_header(&n), "{name}");
+        }
+        for name in [
+            "x-cognate",
+            "x-cognatex-claim",
+            "x-request-id",
+            "x_cognat_e-",
+        ] {
+            let n = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(!is_claim_header(&n), "{name}");
+        }
+    }
+
+    #[test]
+    fn templates_lose_a_trailing_slash_and_may_not_have_empty_or_dot_segments() {
+        assert_eq!(to_matchit("/dev/", "r").unwrap(), "/dev");
+        assert_eq!(to_matchit("/", "r").unwrap(), "/");
+        assert_eq!(to_matchit("/items/{id}/", "r").unwrap(), "/items/{id}");
+        for bad in ["/a//b", "/a/./b", "/a/../b", "//"] {
+            let e = to_matchit(bad, "r").unwrap_err().0;
+            assert!(e.contains("segment"), "{bad}: {e}");
+        }
     }
 
     #[test]
