@@ -56,6 +56,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default of `gateway.max_header_bytes` (nginx's 4 × 8 KiB).
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Bounds of `gateway.header_read_timeout_ms` (at most an hour).
+const HEADER_READ_TIMEOUT_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 /// Bounds of `gateway.max_header_bytes`.
 const MAX_HEADER_BYTES: std::ops::RangeInclusive<usize> = 1024..=1024 * 1024;
 
@@ -68,7 +70,8 @@ pub(crate) struct Limits {
 }
 
 /// Prefix of every header the gateway sets for the backend; incoming
-/// headers with it are removed first, so a caller can never forge them.
+/// headers with it (also spelled with `_`) are removed first, so a caller
+/// can never forge them.
 pub const CLAIM_HEADER_PREFIX: &str = "x-cognate-";
 /// One header per claim: `x-cognate-claim-<name>` (lower case; anything but
 /// letters, digits and `-` becomes `-`: `cognito:username` → `cognito-username`).
@@ -232,12 +235,14 @@ impl Gateway {
             },
             header_read_timeout: match config.header_read_timeout_ms {
                 None => DEFAULT_HEADER_READ_TIMEOUT,
-                Some(0) => {
-                    return Err(BuildError(
-                        "gateway.header_read_timeout_ms: at least 1".into(),
-                    ))
+                Some(ms) if HEADER_READ_TIMEOUT_MS.contains(&ms) => Duration::from_millis(ms),
+                Some(_) => {
+                    return Err(BuildError(format!(
+                        "gateway.header_read_timeout_ms: from {} to {}",
+                        HEADER_READ_TIMEOUT_MS.start(),
+                        HEADER_READ_TIMEOUT_MS.end()
+                    )))
                 }
-                Some(ms) => Duration::from_millis(ms),
             },
             max_header_bytes: match config.max_header_bytes {
                 None => DEFAULT_MAX_HEADER_BYTES,

@@ -508,9 +508,7 @@ async fn routes_are_matched_on_the_path_that_is_forwarded() {
             }
             (_, _) => {
                 assert_eq!(reply.status, 400, "{path} (token: {with_token}): {body}");
-                if !path.contains('\\') {
-                    assert_eq!(reply.json(), json!({"message": "Bad Request"}), "{path}");
-                }
+                assert_eq!(reply.json(), json!({"message": "Bad Request"}), "{path}");
             }
         }
     }
@@ -787,6 +785,8 @@ fn limits_are_validated() {
     };
     assert!(build("max_connections: 0").contains("gateway.max_connections"));
     assert!(build("header_read_timeout_ms: 0").contains("gateway.header_read_timeout_ms"));
+    assert!(build("header_read_timeout_ms: 18446744073709551615")
+        .contains("gateway.header_read_timeout_ms"));
     assert!(build("max_header_bytes: 100").contains("gateway.max_header_bytes"));
     assert!(build("max_header_bytes: 100000000").contains("gateway.max_header_bytes"));
     assert_eq!(
