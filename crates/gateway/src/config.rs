@@ -21,6 +21,17 @@ pub struct GatewayConfig {
     pub metrics_path: Option<String>,
     /// Verified tokens kept per authorizer (default 10 000).
     pub token_cache_size: Option<usize>,
+    /// Open client connections at most (default 10 000), split evenly over
+    /// the workers (at least one each); a full worker stops accepting and
+    /// new connections wait in the listen backlog until one closes.
+    pub max_connections: Option<usize>,
+    /// How long a client may take to send a request's headers, and how long
+    /// a kept-alive connection may stay idle (default 30 000 ms, at most
+    /// an hour).
+    pub header_read_timeout_ms: Option<u64>,
+    /// Most bytes of a request's line and headers (default 32 768, from
+    /// 1 024 to 1 048 576); more answers `431`, as do more than 100 headers.
+    pub max_header_bytes: Option<usize>,
     #[serde(default)]
     pub apis: Vec<ApiConfig>,
 }

@@ -7,6 +7,7 @@
 pub mod config;
 mod cors;
 pub mod metrics;
+mod path;
 mod proxy;
 mod serve;
 
@@ -32,6 +33,7 @@ pub use crate::config::{
 };
 use crate::cors::Cors;
 use crate::metrics::{Metrics, RouteMetrics};
+use crate::path::BadPath;
 use crate::proxy::{Affinity, ProxyError, Upstream};
 
 /// A response body: the upstream's, streamed, or one made here.
@@ -48,8 +50,28 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9230";
 /// a runtime and a listening socket).
 pub const MAX_WORKERS: usize = 256;
 
+/// Default of `gateway.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default of `gateway.header_read_timeout_ms`.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of `gateway.max_header_bytes` (nginx's 4 × 8 KiB).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Bounds of `gateway.header_read_timeout_ms` (at most an hour).
+const HEADER_READ_TIMEOUT_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
+/// Bounds of `gateway.max_header_bytes`.
+const MAX_HEADER_BYTES: std::ops::RangeInclusive<usize> = 1024..=1024 * 1024;
+
+/// What the listener allows a client (from the `gateway:` config).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+}
+
 /// Prefix of every header the gateway sets for the backend; incoming
-/// headers with it are removed first, so a caller can never forge them.
+/// headers with it (also spelled with `_`) are removed first, so a caller
+/// can never forge them.
 pub const CLAIM_HEADER_PREFIX: &str = "x-cognate-";
 /// One header per claim: `x-cognate-claim-<name>` (lower case; anything but
 /// letters, digits and `-` becomes `-`: `cognito:username` → `cognito-username`).
@@ -121,6 +143,7 @@ pub struct Gateway {
     methods: Vec<(usize, Methods)>,
     metrics: Metrics,
     metrics_path: String,
+    limits: Limits,
 }
 
 /// The error of a config that cannot be built, with the key path.
@@ -143,15 +166,26 @@ fn header_name(name: Option<&str>, at: &str) -> Result<HeaderName, BuildError> {
     }
 }
 
-/// `/items/{id}` → matchit's `/items/{id}`; `/{proxy+}` → `/{*proxy}`.
+/// `/items/{id}` → matchit's `/items/{id}`; `/{proxy+}` → `/{*proxy}`; a
+/// trailing slash is left out, as requests are matched without theirs
+/// (`path::normalize`).
 fn to_matchit(path: &str, at: &str) -> Result<String, BuildError> {
     let bad = |why: &str| BuildError(format!("{at}.path: `{path}` {why}"));
     if !path.starts_with('/') {
         return Err(bad("must start with /"));
     }
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let trimmed = match path.strip_suffix('/') {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => path,
+    };
+    let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     let mut out = String::new();
     for (i, seg) in segments.iter().enumerate() {
+        if matches!(*seg, "." | "..") || path.contains("//") {
+            return Err(bad(
+                "has an empty, `.` or `..` segment, which no request path can have",
+            ));
+        }
         out.push('/');
         if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             let (name, greedy) = match inner.strip_suffix('+') {
@@ -193,6 +227,35 @@ impl Gateway {
                 "gateway.workers: at most {MAX_WORKERS} (0 or unset: one per core)"
             )));
         }
+        let limits = Limits {
+            max_connections: match config.max_connections {
+                None => DEFAULT_MAX_CONNECTIONS,
+                Some(0) => return Err(BuildError("gateway.max_connections: at least 1".into())),
+                Some(n) => n,
+            },
+            header_read_timeout: match config.header_read_timeout_ms {
+                None => DEFAULT_HEADER_READ_TIMEOUT,
+                Some(ms) if HEADER_READ_TIMEOUT_MS.contains(&ms) => Duration::from_millis(ms),
+                Some(_) => {
+                    return Err(BuildError(format!(
+                        "gateway.header_read_timeout_ms: from {} to {}",
+                        HEADER_READ_TIMEOUT_MS.start(),
+                        HEADER_READ_TIMEOUT_MS.end()
+                    )))
+                }
+            },
+            max_header_bytes: match config.max_header_bytes {
+                None => DEFAULT_MAX_HEADER_BYTES,
+                Some(n) if MAX_HEADER_BYTES.contains(&n) => n,
+                Some(_) => {
+                    return Err(BuildError(format!(
+                        "gateway.max_header_bytes: from {} to {}",
+                        MAX_HEADER_BYTES.start(),
+                        MAX_HEADER_BYTES.end()
+                    )))
+                }
+            },
+        };
         let metrics = Metrics::new().map_err(|e| BuildError(format!("metrics: {e}")))?;
         let metrics_path = config
             .metrics_path
@@ -472,6 +535,7 @@ impl Gateway {
             methods,
             metrics,
             metrics_path,
+            limits,
         })
     }
 
@@ -622,10 +686,24 @@ fn add_claim_headers(headers: &mut http::HeaderMap, claims: &Claims, route: &Rou
     }
 }
 
+/// Whether a header name is one of the gateway's own, in any spelling a
+/// backend might read as one: `_` counts as `-` (CGI and WSGI servers turn
+/// both into `HTTP_X_COGNATE_...`); names are already lower case.
+fn is_claim_header(name: &HeaderName) -> bool {
+    let name = name.as_str().as_bytes();
+    let prefix = CLAIM_HEADER_PREFIX.as_bytes();
+    name.len() >= prefix.len()
+        && name
+            .iter()
+            .zip(prefix)
+            .all(|(n, p)| n == p || (*n == b'_' && *p == b'-'))
+}
+
+/// Removes every incoming header that could pass for a claim header.
 fn strip_claim_headers(headers: &mut http::HeaderMap) {
     let forged: Vec<HeaderName> = headers
         .keys()
-        .filter(|k| k.as_str().starts_with(CLAIM_HEADER_PREFIX))
+        .filter(|k| is_claim_header(k))
         .cloned()
         .collect();
     for k in forged {
@@ -654,12 +732,32 @@ impl ClientConnection {
 }
 
 /// Answers one request that arrived on a client connection.
-pub(crate) async fn handle(conn: Arc<ClientConnection>, req: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn handle(
+    conn: Arc<ClientConnection>,
+    mut req: Request<Incoming>,
+) -> Response<Body> {
     let gw = &*conn.gateway;
     let started = Instant::now();
     // A cheap clone (shared bytes) so that the path outlives `req`.
     let uri = req.uri().clone();
-    let path = uri.path();
+    let normalized = match path::normalize(uri.path()) {
+        Ok(n) => n,
+        Err(BadPath) => {
+            gw.metrics
+                .requests
+                .with_label_values(&["", "unmatched", metrics::method_label(req.method()), "400"])
+                .inc();
+            return message(StatusCode::BAD_REQUEST, "Bad Request", None);
+        }
+    };
+    // The backend gets the path that was matched, in canonical form.
+    if let Some(canonical) = &normalized.canonical {
+        match canonical_uri(canonical, uri.query()) {
+            Some(u) => *req.uri_mut() = u,
+            None => return message(StatusCode::BAD_REQUEST, "Bad Request", None),
+        }
+    }
+    let path = &*normalized.matching;
     if path == gw.metrics_path && req.method() == Method::GET {
         let mut r = Response::new(full(gw.metrics.render()));
         r.headers_mut().insert(
@@ -672,7 +770,7 @@ pub(crate) async fn handle(conn: Arc<ClientConnection>, req: Request<Incoming>) 
     let Ok(matched) = gw.matcher.at(path) else {
         gw.metrics
             .requests
-            .with_label_values(&["", "unmatched", method.as_str(), "404"])
+            .with_label_values(&["", "unmatched", metrics::method_label(&method), "404"])
             .inc();
         return message(StatusCode::NOT_FOUND, "Not Found", None);
     };
@@ -704,7 +802,12 @@ pub(crate) async fn handle(conn: Arc<ClientConnection>, req: Request<Incoming>) 
     let Some(route) = route_index.and_then(|i| gw.routes.get(i)) else {
         gw.metrics
             .requests
-            .with_label_values(&[api.name.as_str(), "unmatched", method.as_str(), "404"])
+            .with_label_values(&[
+                api.name.as_str(),
+                "unmatched",
+                metrics::method_label(&method),
+                "404",
+            ])
             .inc();
         return message(StatusCode::NOT_FOUND, "Not Found", None);
     };
@@ -725,12 +828,26 @@ pub(crate) async fn handle(conn: Arc<ClientConnection>, req: Request<Incoming>) 
     response
 }
 
+/// An origin-form URI of a canonical path and the request's query.
+fn canonical_uri(path: &str, query: Option<&str>) -> Option<http::Uri> {
+    let path_and_query = match query {
+        None => http::uri::PathAndQuery::try_from(path),
+        Some(q) => http::uri::PathAndQuery::try_from(format!("{path}?{q}")),
+    };
+    path_and_query.ok().map(http::Uri::from)
+}
+
 async fn route_request(
     api: &Api,
     route: &Route,
     mut req: Request<Incoming>,
     conn: &ClientConnection,
 ) -> Response<Body> {
+    // The client's hop-by-hop headers (and those its `Connection` names) go
+    // first, then anything resembling a claim header; the verified claims
+    // are added after both, and nothing removes headers after that, so no
+    // `Connection` token can take them away from the backend.
+    proxy::remove_hop_by_hop(req.headers_mut());
     strip_claim_headers(req.headers_mut());
     let mut claims = None;
     if let (Some(az), true) = (&route.authorizer, route.auth != AuthMode::None) {
@@ -846,6 +963,41 @@ mod tests {
         let kept = c.derived(ClaimHeaders::new).unwrap();
         assert_eq!(kept.each.len() + 1, first.len());
         assert_eq!(first, all(&c));
+    }
+
+    #[test]
+    fn claim_headers_are_recognised_in_every_spelling() {
+        for name in [
+            "x-cognate-claim-sub",
+            "x-cognate-claims",
+            "x_cognate_claim_sub",
+            "x-cognate_claims",
+            "x_cognate-anything",
+            "x-cognate-",
+        ] {
+            let n = HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()).unwrap();
+            assert!(is_claim_header(&n), "{name}");
+        }
+        for name in [
+            "x-cognate",
+            "x-cognatex-claim",
+            "x-request-id",
+            "x_cognat_e-",
+        ] {
+            let n = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(!is_claim_header(&n), "{name}");
+        }
+    }
+
+    #[test]
+    fn templates_lose_a_trailing_slash_and_may_not_have_empty_or_dot_segments() {
+        assert_eq!(to_matchit("/dev/", "r").unwrap(), "/dev");
+        assert_eq!(to_matchit("/", "r").unwrap(), "/");
+        assert_eq!(to_matchit("/items/{id}/", "r").unwrap(), "/items/{id}");
+        for bad in ["/a//b", "/a/./b", "/a/../b", "//"] {
+            let e = to_matchit(bad, "r").unwrap_err().0;
+            assert!(e.contains("segment"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Prometheus metrics of the gateway: requests by API, route template,
 //! method and status; latency histogram by API and route; token outcomes by
-//! API, authorizer and reason. Labels are bounded: templates, never paths.
+//! API, authorizer and reason. Labels are bounded: templates, never paths;
+//! a fixed set of methods (`method_label`), never the client's.
 
 use std::sync::RwLock;
 
@@ -65,19 +66,34 @@ impl Metrics {
     }
 }
 
-/// Request counters kept per route for (method, status) pairs seen so far;
+/// The `method` label of a request: the methods a route can name, or
+/// `other` (extension methods are unbounded, labels must not be).
+pub fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Request counters kept per route for (method label, status) pairs seen so far;
 /// past this many a route's rarer pairs go through the labelled lookup.
 const SEEN_REQUEST_SERIES: usize = 16;
 
 /// One route's series, resolved once so that a request does not hash its
 /// label values again: the latency histogram, the token outcomes (`ok` then
 /// `Rejection::ALL`, empty without an authorizer) and the request counters
-/// by (method, status) seen so far.
+/// by (method label, status) seen so far.
 #[derive(Default)]
 pub struct RouteMetrics {
     pub duration: Option<Histogram>,
     outcomes: Vec<IntCounter>,
-    requests: RwLock<Vec<(Method, StatusCode, IntCounter)>>,
+    requests: RwLock<Vec<(&'static str, StatusCode, IntCounter)>>,
 }
 
 impl RouteMetrics {
@@ -119,22 +135,22 @@ impl RouteMetrics {
         method: &Method,
         status: StatusCode,
     ) {
+        let method = method_label(method);
         if let Ok(seen) = self.requests.read() {
-            if let Some((_, _, c)) = seen.iter().find(|(m, s, _)| m == method && *s == status) {
+            if let Some((_, _, c)) = seen.iter().find(|(m, s, _)| *m == method && *s == status) {
                 c.inc();
                 return;
             }
         }
-        let counter =
-            metrics
-                .requests
-                .with_label_values(&[api, route, method.as_str(), status.as_str()]);
+        let counter = metrics
+            .requests
+            .with_label_values(&[api, route, method, status.as_str()]);
         counter.inc();
         if let Ok(mut seen) = self.requests.write() {
             if seen.len() < SEEN_REQUEST_SERIES
-                && !seen.iter().any(|(m, s, _)| m == method && *s == status)
+                && !seen.iter().any(|(m, s, _)| *m == method && *s == status)
             {
-                seen.push((method.clone(), status, counter));
+                seen.push((method, status, counter));
             }
         }
     }

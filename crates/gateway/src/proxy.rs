@@ -262,7 +262,9 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 
 /// Removes hop-by-hop headers, including those the `Connection` header names
 /// (the usual `keep-alive` and `close` options need no lookup, so the common
-/// case allocates nothing).
+/// case allocates nothing). Without its `Trailer` header a request's
+/// trailer fields are not sent upstream either (hyper's client only writes
+/// the trailers a `Trailer` header declares).
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     let mut named: Vec<HeaderName> = Vec::new();
     for value in headers.get_all(header::CONNECTION) {
@@ -296,8 +298,11 @@ pub enum ProxyError {
     Upstream,
 }
 
-/// Sends `req` (whose headers were prepared by the caller) to `upstream`
-/// at the request path without `stage_prefix`, and streams the answer.
+/// Sends `req` to `upstream` at the request path without `stage_prefix`,
+/// and streams the answer. The caller has already removed the request's
+/// hop-by-hop headers (`remove_hop_by_hop`) before it added the claim
+/// headers; they are not looked at again here, so a `Connection` token
+/// cannot remove a header the gateway added.
 pub async fn forward(
     upstream: &Upstream,
     affinity: &Affinity,
@@ -311,7 +316,6 @@ pub async fn forward(
     *req.uri_mut() = Uri::from(path);
     *req.version_mut() = http::Version::HTTP_11;
     let headers = req.headers_mut();
-    remove_hop_by_hop(headers);
     let host = headers.insert(header::HOST, upstream.host.clone());
     let ip = peer.ip();
     let value = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {

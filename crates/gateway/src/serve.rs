@@ -4,7 +4,14 @@
 //! nginx's worker processes. A request, its token check and its upstream
 //! connection (`proxy`'s per-thread pool) stay on one thread, so no request
 //! wakes another thread on its way through. Connections are served by
-//! hyper's HTTP/1.1 server directly (keep-alive, a header read timeout).
+//! hyper's HTTP/1.1 server directly (keep-alive, a header read timeout
+//! that also ends idle kept-alive connections, a header size limit).
+//!
+//! Each worker serves at most its share of `max_connections`; when full it
+//! stops accepting, so further connections wait in its listen backlog
+//! until one of its connections closes (like nginx's `worker_connections`).
+//! Slow clients cannot hold a place for long: a connection that has not
+//! sent a whole request head within the header read timeout is closed.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -19,11 +26,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::ClientConnection;
-use crate::Gateway;
+use crate::{ClientConnection, Gateway, Limits};
 
-/// How long a client may take to send a request's headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long open connections may take to finish after shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -77,6 +81,8 @@ pub fn spawn(
     for _ in 1..workers {
         sockets.push(listener(local_addr)?);
     }
+    // Each worker's share of the connections, at least one.
+    let per_worker = (gateway.limits.max_connections / workers).max(1);
     let gateway = Arc::new(gateway);
     let mut handles = Vec::with_capacity(workers);
     for (i, socket) in sockets.into_iter().enumerate() {
@@ -87,7 +93,7 @@ pub fn spawn(
             .build()?;
         let handle = std::thread::Builder::new()
             .name(format!("cognate-gateway-{i}"))
-            .spawn(move || runtime.block_on(accept_loop(gateway, socket, shutdown)))?;
+            .spawn(move || runtime.block_on(accept_loop(gateway, socket, per_worker, shutdown)))?;
         handles.push(handle);
     }
     Ok(Running {
@@ -96,11 +102,13 @@ pub fn spawn(
     })
 }
 
-/// Accepts connections until shutdown, then waits (at most
-/// `DRAIN_TIMEOUT`) for the open ones to finish their current request.
+/// Accepts connections (at most `max_connections` open at once) until
+/// shutdown, then waits (at most `DRAIN_TIMEOUT`) for the open ones to
+/// finish their current request.
 async fn accept_loop(
     gateway: Arc<Gateway>,
     socket: std::net::TcpListener,
+    max_connections: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let listener = match tokio::net::TcpListener::from_std(socket) {
@@ -110,13 +118,21 @@ async fn accept_loop(
             return;
         }
     };
+    let limits = gateway.limits;
     let mut connections = JoinSet::new();
     loop {
+        while connections.try_join_next().is_some() {}
+        if connections.len() >= max_connections {
+            // Full: accept nothing until a connection closes.
+            tokio::select! {
+                _ = connections.join_next() => continue,
+                _ = stopped(&mut shutdown) => break,
+            }
+        }
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    while connections.try_join_next().is_some() {}
-                    connections.spawn(connection(gateway.clone(), stream, peer, shutdown.clone()));
+                    connections.spawn(connection(gateway.clone(), limits, stream, peer, shutdown.clone()));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off a little.
@@ -145,6 +161,7 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 /// Serves one client connection (HTTP/1.1, keep-alive).
 async fn connection(
     gateway: Arc<Gateway>,
+    limits: Limits,
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     mut shutdown: watch::Receiver<bool>,
@@ -159,7 +176,8 @@ async fn connection(
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
