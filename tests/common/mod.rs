@@ -36,6 +36,8 @@ pub struct Server {
     pub url: String,
     pub data_dir: PathBuf,
     config: Option<PathBuf>,
+    /// Extra `serve` flags, kept for `restart`.
+    flags: Vec<String>,
     tmp: Option<tempfile::TempDir>,
     /// The PostgreSQL database (when the tests run on PostgreSQL).
     database: Option<TestDatabase>,
@@ -52,7 +54,29 @@ impl Server {
     pub fn start() -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
-        Self::launch(Some(tmp), dir, None, None, TestDatabase::for_engine())
+        Self::launch(
+            Some(tmp),
+            dir,
+            None,
+            None,
+            TestDatabase::for_engine(),
+            Vec::new(),
+        )
+    }
+
+    /// A fresh server started with extra `serve` flags.
+    pub fn start_with_flags(flags: &[&str]) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let flags = flags.iter().map(|f| (*f).to_owned()).collect();
+        Self::launch(
+            Some(tmp),
+            dir,
+            None,
+            None,
+            TestDatabase::for_engine(),
+            flags,
+        )
     }
 
     /// A fresh server applying a YAML config file at start.
@@ -61,7 +85,14 @@ impl Server {
         let dir = tmp.path().join("data");
         let cfg = tmp.path().join("cognate.yaml");
         std::fs::write(&cfg, yaml).expect("write config");
-        Self::launch(Some(tmp), dir, Some(cfg), None, TestDatabase::for_engine())
+        Self::launch(
+            Some(tmp),
+            dir,
+            Some(cfg),
+            None,
+            TestDatabase::for_engine(),
+            Vec::new(),
+        )
     }
 
     /// Stops this server (SIGTERM, then waits) and starts a new one on the
@@ -72,7 +103,8 @@ impl Server {
         let database = self.database.take();
         let dir = self.data_dir.clone();
         let cfg = self.config.clone();
-        Self::launch(tmp, dir, cfg, Some(self.port), database)
+        let flags = std::mem::take(&mut self.flags);
+        Self::launch(tmp, dir, cfg, Some(self.port), database, flags)
     }
 
     fn launch(
@@ -81,6 +113,7 @@ impl Server {
         config: Option<PathBuf>,
         fixed_port: Option<u16>,
         database: Option<TestDatabase>,
+        flags: Vec<String>,
     ) -> Server {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -114,6 +147,7 @@ impl Server {
             if let Some(db) = &database {
                 cmd.arg("--database").arg(&db.url);
             }
+            cmd.args(&flags);
             // Environment variables must not leak into the flags.
             for var in [
                 "COGNATE_LISTEN",
@@ -133,6 +167,7 @@ impl Server {
                 url,
                 data_dir: data_dir.clone(),
                 config: config.clone(),
+                flags: flags.clone(),
                 tmp: None,
                 database: None,
                 http: http.clone(),

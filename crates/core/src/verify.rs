@@ -121,7 +121,7 @@ pub fn token_refused(
     claims: &Claims,
     now_ms: i64,
 ) -> Option<Refusal> {
-    if !client.is_some_and(|c| c.pool_id == pool_id) {
+    if client.is_none_or(|c| c.pool_id != pool_id) {
         return Some(Refusal::ClientGone);
     }
     let Some(user) = user else {
@@ -242,7 +242,7 @@ impl Revocation for PoolRevocation {
             && claims.username().is_none()
             && client_id == sub;
         if machine {
-            return !client.is_some_and(|c| c.pool_id == self.pool_id);
+            return client.is_none_or(|c| c.pool_id != self.pool_id);
         }
         let Ok(user) = self.user(sub).await else {
             return true;

@@ -22,6 +22,15 @@ fn verify_purpose(attribute: &str) -> String {
     format!("verify:{attribute}")
 }
 
+/// When a code's message is sent: before the answer (its failure is the
+/// answer: CodeDeliveryFailureException), or after it, where the answer
+/// must not take longer for a user that exists than for one that does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    BeforeAnswer,
+    AfterAnswer,
+}
+
 impl UserPools {
     /// Revokes every session of a user: refresh tokens stop working and
     /// access tokens are refused (one transaction in the store, outside the
@@ -149,6 +158,7 @@ impl UserPools {
             FORGOT,
             "forgot_password",
             FORGOT_TTL_MS,
+            Delivery::BeforeAnswer,
         )
         .await
     }
@@ -164,6 +174,7 @@ impl UserPools {
         purpose: &str,
         kind: &str,
         ttl_ms: i64,
+        delivery: Delivery,
     ) -> Result<CodeDelivery> {
         let code = cognate_crypto::random::digits(6);
         self.store
@@ -199,7 +210,7 @@ impl UserPools {
             )
         };
         let medium = if email { "EMAIL" } else { "SMS" };
-        self.deliver(OutgoingMessage {
+        let message = OutgoingMessage {
             pool_id: pool.id.clone(),
             username: user.username.clone(),
             destination: destination.to_owned(),
@@ -208,8 +219,19 @@ impl UserPools {
             subject,
             body: render(&template, &code, &user.username),
             code,
-        })
-        .await?;
+        };
+        match delivery {
+            Delivery::BeforeAnswer => self.deliver(message).await?,
+            Delivery::AfterAnswer => {
+                let sink = self.sink.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = sink.deliver(&message).await {
+                        tracing::warn!(pool = %message.pool_id, kind = %message.kind, error = %e,
+                            "sending a code after the answer failed");
+                    }
+                });
+            }
+        }
         Ok(CodeDelivery {
             destination: mask_destination(destination),
             medium: medium.into(),
@@ -264,18 +286,9 @@ impl UserPools {
     ) -> Result<CodeDelivery> {
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let hidden = prevents_existence_errors(&client);
-        let simulated = || CodeDelivery {
-            destination: mask_destination(if username.contains('@') {
-                username
-            } else {
-                "user@example.com"
-            }),
-            medium: "EMAIL".into(),
-            attribute: "email".into(),
-        };
         let Some(user) = self.find_user(&pool, username, false).await? else {
             if hidden {
-                return Ok(simulated());
+                return self.simulated_delivery(&pool, username).await;
             }
             return Err(Error::new(
                 ErrorKind::UserNotFound,
@@ -284,23 +297,88 @@ impl UserPools {
         };
         if !user.enabled {
             if hidden {
-                return Ok(simulated());
+                return self.simulated_delivery(&pool, username).await;
             }
             return Err(Error::not_authorized("User is disabled."));
         }
         if user.status == UserStatus::ForceChangePassword {
+            if hidden {
+                return self.simulated_delivery(&pool, username).await;
+            }
             return Err(Error::not_authorized(
                 "User password cannot be reset in the current state.",
             ));
         }
         let Some((attribute, destination)) = Self::recovery_channel(&pool, &user)? else {
             if hidden {
-                return Ok(simulated());
+                return self.simulated_delivery(&pool, username).await;
             }
             return Err(no_recovery_channel());
         };
-        self.send_reset_code(&pool, &user, attribute, &destination)
-            .await
+        let delivery = if hidden {
+            // Sent after the answer: its time does not tell that the user exists.
+            Delivery::AfterAnswer
+        } else {
+            Delivery::BeforeAnswer
+        };
+        self.send_code(
+            &pool,
+            &user,
+            attribute,
+            &destination,
+            FORGOT,
+            "forgot_password",
+            FORGOT_TTL_MS,
+            delivery,
+        )
+        .await
+    }
+
+    /// The CodeDeliveryDetails a pool that prevents user-existence errors
+    /// answers for a user it will not send a code to: shaped like a real
+    /// one (the pool's first recovery medium; initials, or the last digits of
+    /// a phone number, derived from the server's secret and the username, so
+    /// they are the same at every call and differ between usernames).
+    async fn simulated_delivery(&self, pool: &UserPool, username: &str) -> Result<CodeDelivery> {
+        let key = self.cookie_key().await?;
+        let mac = cognate_crypto::digest::hmac_sha256(
+            key,
+            format!("simulated-delivery\u{0}{}\u{0}{username}", pool.id).as_bytes(),
+        );
+        let pick = |i: usize, alphabet: &[u8]| {
+            let b = mac.get(i).copied().unwrap_or(0);
+            char::from(
+                alphabet
+                    .get(usize::from(b) % alphabet.len())
+                    .copied()
+                    .unwrap_or(b'a'),
+            )
+        };
+        let sms_first = pool.settings.account_recovery.as_ref().is_some_and(|m| {
+            m.iter()
+                .min_by_key(|m| m.priority)
+                .is_some_and(|m| m.name == "verified_phone_number")
+        });
+        if sms_first {
+            let digits: String = (0..4).map(|i| pick(i, b"0123456789")).collect();
+            return Ok(CodeDelivery {
+                destination: mask_destination(&format!("+1555555{digits}")),
+                medium: "SMS".into(),
+                attribute: "phone_number".into(),
+            });
+        }
+        let destination = if username.contains('@') {
+            mask_destination(username)
+        } else {
+            const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+            const DOMAINS: &[u8] = b"gghoyimaepcs";
+            format!("{}***@{}***", pick(0, LETTERS), pick(1, DOMAINS))
+        };
+        Ok(CodeDelivery {
+            destination,
+            medium: "EMAIL".into(),
+            attribute: "email".into(),
+        })
     }
 
     pub async fn confirm_forgot_password(
@@ -314,9 +392,12 @@ impl UserPools {
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let Some(user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
+                // As for a user with no code pending: the same checks in
+                // the same order, the same answer.
+                password_policy::check(&pool.settings.password_policy, password)?;
                 Error::new(
-                    ErrorKind::CodeMismatch,
-                    "Invalid verification code provided, please try again.",
+                    ErrorKind::ExpiredCode,
+                    "Invalid code provided, please request a code again.",
                 )
             } else {
                 Error::new(
@@ -462,6 +543,7 @@ impl UserPools {
                     &verify_purpose(attr),
                     "verify_attribute",
                     VERIFY_TTL_MS,
+                    Delivery::BeforeAnswer,
                 )
                 .await?,
             );
@@ -649,6 +731,7 @@ impl UserPools {
             &verify_purpose(attribute),
             "verify_attribute",
             VERIFY_TTL_MS,
+            Delivery::BeforeAnswer,
         )
         .await
     }

@@ -412,13 +412,21 @@ impl UserPools {
             return Err(Error::invalid_parameter("Invalid SRP_A value."));
         }
         let user = self.find_user(pool, username, false).await?;
-        let (user_id, salt, verifier, known) = match &user {
+        let hidden = prevents_existence_errors(client);
+        let real = match &user {
             Some(u) => match (&u.srp_salt, &u.srp_verifier) {
-                (Some(salt), Some(v)) => (u.username.clone(), salt.clone(), v.clone(), true),
+                (Some(salt), Some(v)) => Some((u, salt.clone(), v.clone())),
+                _ if hidden => None,
                 _ => return Err(Error::incorrect_credentials()),
             },
-            None if prevents_existence_errors(client) => {
-                // A simulated challenge, stable per username, that can never succeed.
+            None if hidden => None,
+            None => return Err(Error::user_not_found()),
+        };
+        let (user_id, salt, verifier) = match &real {
+            Some((u, salt, v)) => (u.username.clone(), salt.clone(), v.clone()),
+            None => {
+                // A simulated challenge, stable per username, that can never
+                // succeed; nothing is stored for it (see `secret_block`).
                 let seed = cognate_crypto::digest::sha256(
                     format!("{}\u{0}{username}", pool.id).as_bytes(),
                 );
@@ -428,9 +436,8 @@ impl UserPools {
                     &cognate_crypto::random::base64url(32),
                     &seed[..16],
                 );
-                (username.to_owned(), salt, v, false)
+                (username.to_owned(), salt, v)
             }
-            None => return Err(Error::user_not_found()),
         };
         let b = cognate_crypto::random::bytes(32);
         let v = verifier.clone();
@@ -439,30 +446,29 @@ impl UserPools {
                 .await
                 .map_err(|e| Error::internal(e.to_string()))?
                 .ok_or_else(|| Error::internal("SRP B was zero"))?;
-        let secret_block = {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.encode(cognate_crypto::random::bytes(96))
-        };
-        let session = ChallengeSession {
-            handle_hash: cognate_crypto::digest::sha256_hex(secret_block.as_bytes()),
-            pool_id: pool.id.clone(),
-            client_id: client.client_id.clone(),
-            username: user
-                .as_ref()
-                .map(|u| u.username_key.clone())
-                .unwrap_or_default(),
-            challenge: "PASSWORD_VERIFIER".into(),
-            expires: self.now() + client.settings.auth_session_validity * 60_000,
-            data: json!({
-                "a": srp_a,
-                "b": exchange.b,
-                "big_b": exchange.big_b,
-                "verifier": verifier,
-                "user_id": user_id,
-                "known": known,
-            }),
-        };
-        self.store.put_session(&session).await?;
+        let expires = self.now() + client.settings.auth_session_validity * 60_000;
+        let secret_block = self
+            .secret_block(&pool.id, &client.client_id, expires)
+            .await?;
+        if let Some((u, _, _)) = &real {
+            let session = ChallengeSession {
+                handle_hash: cognate_crypto::digest::sha256_hex(secret_block.as_bytes()),
+                pool_id: pool.id.clone(),
+                client_id: client.client_id.clone(),
+                username: u.username_key.clone(),
+                challenge: "PASSWORD_VERIFIER".into(),
+                expires,
+                data: json!({
+                    "a": srp_a,
+                    "b": exchange.b,
+                    "big_b": exchange.big_b,
+                    "verifier": verifier,
+                    "user_id": user_id,
+                    "known": true,
+                }),
+            };
+            self.store.put_session(&session).await?;
+        }
         let mut parameters = BTreeMap::new();
         parameters.insert("SALT".to_owned(), cognate_crypto::srp::salt_param(&salt));
         parameters.insert("SRP_B".to_owned(), exchange.big_b);
@@ -474,6 +480,52 @@ impl UserPools {
             session: secret_block,
             parameters,
         })
+    }
+
+    /// A PASSWORD_VERIFIER secret block: 56 random bytes, the session's
+    /// expiry (8 bytes, big-endian milliseconds) and an HMAC of both, the
+    /// pool and the client under the server's secret; 96 bytes in base64,
+    /// as Cognito's blocks are. A real user's exchange is stored under the
+    /// block's digest; a simulated one (an unknown user in a pool that
+    /// prevents user-existence errors) stores nothing, and its block is
+    /// recognised by its MAC (`simulated_block_valid`).
+    async fn secret_block(&self, pool_id: &str, client_id: &str, expires: i64) -> Result<String> {
+        use base64::Engine;
+        let mut block = cognate_crypto::random::bytes(56);
+        block.extend_from_slice(&expires.to_be_bytes());
+        let mac = self.block_mac(pool_id, client_id, &block).await?;
+        block.extend_from_slice(&mac);
+        Ok(base64::engine::general_purpose::STANDARD.encode(block))
+    }
+
+    async fn block_mac(&self, pool_id: &str, client_id: &str, body: &[u8]) -> Result<[u8; 32]> {
+        let key = self.cookie_key().await?;
+        let mut message =
+            format!("srp-secret-block\u{0}{pool_id}\u{0}{client_id}\u{0}").into_bytes();
+        message.extend_from_slice(body);
+        Ok(cognate_crypto::digest::hmac_sha256(key, &message))
+    }
+
+    /// Whether `block` is one of our secret blocks for this pool and
+    /// client that has not expired.
+    async fn simulated_block_valid(&self, pool_id: &str, client_id: &str, block: &str) -> bool {
+        use base64::Engine;
+        let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(block) else {
+            return false;
+        };
+        if raw.len() != 96 {
+            return false;
+        }
+        let (body, mac) = raw.split_at(64);
+        let Ok(expected) = self.block_mac(pool_id, client_id, body).await else {
+            return false;
+        };
+        let expires = body
+            .get(56..64)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_be_bytes)
+            .unwrap_or(0);
+        cognate_crypto::digest::constant_time_eq(&expected, mac) && expires > self.now()
     }
 
     /// USER_SRP_AUTH step two: check PASSWORD_CLAIM_SIGNATURE.
@@ -653,7 +705,32 @@ impl UserPools {
         .map(String::as_str)
         .ok_or_else(expired)?;
         let hash = cognate_crypto::digest::sha256_hex(handle.as_bytes());
-        let session = self.store.take_session(&hash).await?.ok_or_else(expired)?;
+        let Some(session) = self.store.take_session(&hash).await? else {
+            if input.challenge_name == "PASSWORD_VERIFIER"
+                && channel == Channel::Api
+                && self
+                    .simulated_block_valid(&pool.id, &client.client_id, handle)
+                    .await
+            {
+                // A simulated challenge (or a real one already answered):
+                // the checks a real answer gets before its proof, then the
+                // answer a wrong proof gets.
+                param(&input.responses, "USERNAME")?;
+                param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?;
+                let timestamp = param(&input.responses, "TIMESTAMP")?;
+                let now = self.now().div_euclid(1000);
+                match cognate_crypto::srp::parse_timestamp(timestamp) {
+                    Some(t) if (t - now).abs() <= 15 * 60 => {}
+                    _ => {
+                        return Err(Error::invalid_parameter(
+                            "TIMESTAMP format or value is invalid.",
+                        ))
+                    }
+                }
+                return Err(Error::incorrect_credentials());
+            }
+            return Err(expired());
+        };
         if session.expires <= self.now()
             || session.client_id != client.client_id
             || session.pool_id != pool.id

@@ -187,7 +187,7 @@ impl UserPools {
 
     /// The key that signs the pages' cookies: one server-wide secret in
     /// the store, so every instance on the database agrees.
-    async fn cookie_key(&self) -> Result<&[u8]> {
+    pub(crate) async fn cookie_key(&self) -> Result<&[u8]> {
         let key = self
             .cookie_key
             .get_or_try_init(|| async {

@@ -231,6 +231,7 @@ impl UserPools {
             SIGNUP_CODE,
             kind,
             SIGNUP_CODE_TTL_MS,
+            super::account::Delivery::BeforeAnswer,
         )
         .await
         .map(Some)

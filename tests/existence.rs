@@ -1,0 +1,330 @@
+//! No user-existence oracle where the app client prevents user-existence
+//! errors (`PreventUserExistenceErrors: ENABLED`): ForgotPassword answers
+//! every username with a delivery of the same shape and sends mail only
+//! after it has answered; ConfirmForgotPassword answers an unknown user as
+//! a known one with no code pending; USER_SRP_AUTH challenges an unknown
+//! user, or one without a verifier, and stores nothing for it; a locked
+//! user's refusal costs the hash time an unknown user's does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::{Server, PASSWORD};
+use serde_json::{json, Value};
+
+/// A pool whose client prevents user-existence errors, with users in every
+/// state ForgotPassword distinguishes: confirmed with a verified email,
+/// disabled, FORCE_CHANGE_PASSWORD, and without a verified email.
+fn hidden_pool(s: &Server) -> (String, String) {
+    let pool = s.create_pool("hidden", json!({"AutoVerifiedAttributes": ["email"]}));
+    let flows = json!({"PreventUserExistenceErrors": "ENABLED", "ExplicitAuthFlows": [
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]});
+    let client = s.create_client(&pool, flows);
+    s.sign_up_confirmed(&pool, &client, "known", "known@example.com");
+    s.sign_up_confirmed(&pool, &client, "disabled", "disabled@example.com");
+    s.ok(
+        "AdminDisableUser",
+        json!({"UserPoolId": pool, "Username": "disabled"}),
+    );
+    s.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "forced", "MessageAction": "SUPPRESS",
+               "TemporaryPassword": PASSWORD,
+               "UserAttributes": [{"Name": "email", "Value": "forced@example.com"},
+                                  {"Name": "email_verified", "Value": "true"}]}),
+    );
+    s.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "unverified", "MessageAction": "SUPPRESS",
+               "TemporaryPassword": PASSWORD,
+               "UserAttributes": [{"Name": "email", "Value": "unverified@example.com"}]}),
+    );
+    s.ok(
+        "AdminSetUserPassword",
+        json!({"UserPoolId": pool, "Username": "unverified", "Password": PASSWORD, "Permanent": true}),
+    );
+    (pool, client)
+}
+
+fn is_masked_email(d: &str) -> bool {
+    let b = d.as_bytes();
+    d.len() == 9 && d.is_char_boundary(1) && &d[1..5] == "***@" && &d[6..] == "***" && b[0] != b'*'
+}
+
+#[test]
+fn forgot_password_answers_every_username_alike() {
+    let s = Server::start();
+    let (_pool, client) = hidden_pool(&s);
+    let forgot = |user: &str| {
+        let (status, body) = s.call(
+            "ForgotPassword",
+            json!({"ClientId": client, "Username": user}),
+        );
+        assert_eq!(status, 200, "{user}: {body}");
+        body["CodeDeliveryDetails"].clone()
+    };
+    for user in [
+        "known",
+        "disabled",
+        "forced",
+        "unverified",
+        "nobody",
+        "nobody-else",
+    ] {
+        let d = forgot(user);
+        assert_eq!(d["DeliveryMedium"], "EMAIL", "{user}: {d}");
+        assert_eq!(d["AttributeName"], "email", "{user}: {d}");
+        let dest = d["Destination"].as_str().unwrap();
+        assert!(is_masked_email(dest), "{user}: {dest}");
+        // The same answer at every call.
+        assert_eq!(forgot(user), d, "{user}");
+    }
+    // Simulated destinations are not one fixed value.
+    let distinct: std::collections::BTreeSet<String> = (0..12)
+        .map(|i| {
+            forgot(&format!("ghost{i}"))["Destination"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(distinct.len() > 1, "{distinct:?}");
+    // An email-shaped unknown username looks like its own mask.
+    assert_eq!(forgot("who@example.org")["Destination"], "w***@e***");
+}
+
+#[test]
+fn confirm_forgot_password_answers_an_unknown_user_as_a_known_one_without_a_code() {
+    let s = Server::start();
+    let (_pool, client) = hidden_pool(&s);
+    let confirm = |user: &str, password: &str| {
+        let (status, body) = s.call(
+            "ConfirmForgotPassword",
+            json!({"ClientId": client, "Username": user, "ConfirmationCode": "123456",
+                   "Password": password}),
+        );
+        assert_eq!(status, 400);
+        (body["__type"].clone(), body["message"].clone())
+    };
+    assert_eq!(
+        confirm("nobody", "N3w-Passw0rd!"),
+        confirm("known", "N3w-Passw0rd!")
+    );
+    // The password policy is judged first for both.
+    assert_eq!(confirm("nobody", "short"), confirm("known", "short"));
+}
+
+/// A TCP server that accepts SMTP connections and never answers: a mail
+/// send to it hangs until the sender gives up.
+fn stalled_smtp() -> (u16, std::thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        l.set_nonblocking(true).unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            match l.accept() {
+                Ok((mut c, _)) => {
+                    c.set_read_timeout(Some(Duration::from_millis(10))).ok();
+                    let mut buf = [0u8; 64];
+                    let _ = c.read(&mut buf);
+                    held.push(c);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    (port, h)
+}
+
+#[test]
+fn forgot_password_does_not_wait_for_the_mail_server() {
+    let (port, _smtp) = stalled_smtp();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let s = Server::start_with_flags(&["--smtp-url", &url]);
+    let pool = s.create_pool("hidden", json!({}));
+    let mut flows = common::password_flows();
+    common::merge(&mut flows, json!({"PreventUserExistenceErrors": "ENABLED"}));
+    let client = s.create_client(&pool, flows);
+    s.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "known", "MessageAction": "SUPPRESS",
+               "TemporaryPassword": PASSWORD,
+               "UserAttributes": [{"Name": "email", "Value": "known@example.com"},
+                                  {"Name": "email_verified", "Value": "true"}]}),
+    );
+    s.ok(
+        "AdminSetUserPassword",
+        json!({"UserPoolId": pool, "Username": "known", "Password": PASSWORD, "Permanent": true}),
+    );
+    let started = Instant::now();
+    let (status, body) = s.call(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "known"}),
+    );
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        took < Duration::from_secs(2),
+        "waited {took:?} for the mail server"
+    );
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[test]
+fn a_locked_user_costs_the_hash_time_of_an_unknown_one() {
+    let s = Server::start();
+    let (_pool, client) = hidden_pool(&s);
+    let login = |user: &str, password: &str| -> (Duration, Value) {
+        let started = Instant::now();
+        let (_, body) = s.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": password}}),
+        );
+        (started.elapsed(), body)
+    };
+    // Lock `known` out.
+    for _ in 0..8 {
+        login("known", "Wrong-passw0rd!");
+    }
+    assert_eq!(
+        login("known", "Wrong-passw0rd!").1["message"],
+        "Password attempts exceeded"
+    );
+    let mut locked = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..15 {
+        locked.push(login("known", "Wrong-passw0rd!").0);
+        unknown.push(login("nobody", "Wrong-passw0rd!").0);
+    }
+    let (locked, unknown) = (median(locked), median(unknown));
+    // Before, a locked user answered without hashing: many times faster.
+    assert!(
+        locked * 2 > unknown,
+        "locked {locked:?} vs unknown {unknown:?}: the refusal skips the hash"
+    );
+}
+
+#[test]
+fn srp_for_an_unknown_user_is_challenged_and_refused_like_a_wrong_password() {
+    let s = Server::start();
+    let (_pool, client) = hidden_pool(&s);
+    let srp_a = "a".repeat(768);
+    let start = |user: &str| {
+        let (status, body) = s.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": user, "SRP_A": srp_a}}),
+        );
+        assert_eq!(status, 200, "{user}: {body}");
+        assert_eq!(body["ChallengeName"], "PASSWORD_VERIFIER");
+        body["ChallengeParameters"].clone()
+    };
+    let answer = |user: &str, params: &Value| {
+        let mut responses = BTreeMap::new();
+        responses.insert("USERNAME", user.to_owned());
+        responses.insert(
+            "PASSWORD_CLAIM_SECRET_BLOCK",
+            params["SECRET_BLOCK"].as_str().unwrap().to_owned(),
+        );
+        responses.insert("PASSWORD_CLAIM_SIGNATURE", "AAAA".to_owned());
+        responses.insert("TIMESTAMP", srp_timestamp());
+        let (status, body) = s.call(
+            "RespondToAuthChallenge",
+            json!({"ClientId": client, "ChallengeName": "PASSWORD_VERIFIER",
+                   "ChallengeResponses": responses}),
+        );
+        assert_eq!(status, 400);
+        (body["__type"].clone(), body["message"].clone())
+    };
+    let known = start("known");
+    let unknown = start("nobody");
+    assert_eq!(
+        known["SECRET_BLOCK"].as_str().unwrap().len(),
+        unknown["SECRET_BLOCK"].as_str().unwrap().len()
+    );
+    let known_answer = answer("known", &known);
+    assert_eq!(known_answer.1, "Incorrect username or password.");
+    assert_eq!(answer("nobody", &unknown), known_answer);
+    // A block we did not make is no session at all.
+    let mut forged = unknown.clone();
+    let mut block: Vec<char> = unknown["SECRET_BLOCK"].as_str().unwrap().chars().collect();
+    block[10] = if block[10] == 'A' { 'B' } else { 'A' };
+    forged["SECRET_BLOCK"] = json!(block.into_iter().collect::<String>());
+    assert_ne!(answer("nobody", &forged), known_answer);
+}
+
+/// TIMESTAMP as Cognito's SRP clients send it: `Tue Sep 3 09:05:07 UTC 2024`.
+fn srp_timestamp() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%a %b %-d %H:%M:%S UTC %Y"])
+        .output()
+        .expect("date");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn srp_for_an_unknown_user_stores_nothing() {
+    use cognate_core::model::ClientSettings;
+    use cognate_core::service::{AuthFlowInput, AuthOutcome, NewClient};
+    let w = common::inproc::world().await;
+    let mut settings = ClientSettings::named("hidden");
+    settings.explicit_auth_flows = Some(vec!["ALLOW_USER_SRP_AUTH".into()]);
+    settings.prevent_user_existence_errors = Some("ENABLED".into());
+    let client = w
+        .svc
+        .create_user_pool_client(NewClient {
+            pool_id: w.pool_id.clone(),
+            client_id: None,
+            generate_secret: false,
+            client_secret: None,
+            settings,
+        })
+        .await
+        .unwrap();
+    let mut blocks = Vec::new();
+    for user in ["alice", "nobody"] {
+        let mut parameters = BTreeMap::new();
+        parameters.insert("USERNAME".to_owned(), user.to_owned());
+        parameters.insert("SRP_A".to_owned(), "a".repeat(768));
+        let outcome = w
+            .svc
+            .initiate_auth(AuthFlowInput {
+                admin_pool_id: None,
+                client_id: client.client_id.clone(),
+                flow: "USER_SRP_AUTH".into(),
+                parameters,
+            })
+            .await
+            .unwrap();
+        let AuthOutcome::Challenge { parameters, .. } = outcome else {
+            panic!("{user}: no challenge");
+        };
+        blocks.push(parameters["SECRET_BLOCK"].clone());
+    }
+    let stored = |block: &str| {
+        let hash = cognate_crypto::digest::sha256_hex(block.as_bytes());
+        let store = w.store.clone();
+        async move { store.take_session(&hash).await.unwrap().is_some() }
+    };
+    assert!(
+        stored(&blocks[0]).await,
+        "the known user's exchange is stored"
+    );
+    assert!(
+        !stored(&blocks[1]).await,
+        "nothing is stored for an unknown user"
+    );
+}
