@@ -408,7 +408,7 @@ impl ClientSettings {
 /// One secret of an app client. A client has at most
 /// [`AppClient::MAX_SECRETS`]; SECRET_HASH, RevokeToken and the token
 /// endpoint accept any of them (AddUserPoolClientSecret).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSecret {
     /// `<client-id>--<epoch-create-time>` (milliseconds).
     pub id: String,
@@ -595,7 +595,7 @@ impl Attribute {
 }
 
 /// A user of a pool. `sub` is kept apart from the other attributes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub pool_id: String,
     /// The real (canonical) username; a UUID in pools whose users sign in with email/phone.
@@ -792,7 +792,7 @@ pub enum FilterAttribute {
 /// from `signs_from` until `signs_until`: a rotation publishes the new key
 /// before it signs anything, and keeps the old one published until every
 /// token it signed has expired.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredKey {
     pub pool_id: String,
     pub kid: String,
@@ -821,7 +821,7 @@ impl StoredKey {
 
 /// The state of a sign-in between a challenge and its answer. Stored under
 /// the SHA-256 of its opaque handle; taken (deleted) when answered.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChallengeSession {
     pub handle_hash: String,
     pub pool_id: String,
@@ -1028,4 +1028,117 @@ pub struct ManagedLoginBranding {
     pub assets: Vec<BrandingAsset>,
     pub created: Millis,
     pub modified: Millis,
+}
+
+/// The `Debug` of secret-holding records leaves the secrets out (a client
+/// secret, a password hash and SRP verifier, TOTP secrets, a private key,
+/// an SRP exchange), so no `{:?}` in a log or a panic message shows them.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecret")
+            .field("id", &self.id)
+            .field("value", &REDACTED)
+            .field("created", &self.created)
+            .field("original", &self.original)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |v: &Option<String>| v.as_ref().map(|_| REDACTED);
+        f.debug_struct("User")
+            .field("pool_id", &self.pool_id)
+            .field("username", &self.username)
+            .field("sub", &self.sub)
+            .field("attributes", &self.attributes)
+            .field("status", &self.status)
+            .field("enabled", &self.enabled)
+            .field("created", &self.created)
+            .field("modified", &self.modified)
+            .field("password_hash", &secret(&self.password_hash))
+            .field("srp_verifier", &secret(&self.srp_verifier))
+            .field("totp_pending_secret", &secret(&self.totp_pending_secret))
+            .field("totp_secret", &secret(&self.totp_secret))
+            .field("totp_enabled", &self.totp_enabled)
+            .field("tokens_valid_after", &self.tokens_valid_after)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("pool_id", &self.pool_id)
+            .field("kid", &self.kid)
+            .field("purpose", &self.purpose)
+            .field("pkcs8", &REDACTED)
+            .field("created", &self.created)
+            .field("signs_from", &self.signs_from)
+            .field("signs_until", &self.signs_until)
+            .field("published_until", &self.published_until)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ChallengeSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChallengeSession")
+            .field("pool_id", &self.pool_id)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("challenge", &self.challenge)
+            .field("expires", &self.expires)
+            .field("data", &REDACTED)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_secrets_out() {
+        let secret = ClientSecret::new("c", "s3cr3t-value".into(), 1, true);
+        assert!(!format!("{secret:?}").contains("s3cr3t"));
+        let key = StoredKey {
+            pool_id: "p".into(),
+            kid: "k".into(),
+            purpose: "id".into(),
+            pkcs8: b"PRIVATE-KEY-BYTES".to_vec(),
+            created: 0,
+            signs_from: 0,
+            signs_until: None,
+            published_until: None,
+        };
+        let shown = format!("{key:?}");
+        assert!(!shown.contains("80, 82, 73") && shown.contains("<redacted>"));
+        let session = ChallengeSession {
+            handle_hash: "h".into(),
+            pool_id: "p".into(),
+            client_id: "c".into(),
+            username: "u".into(),
+            challenge: "PASSWORD_VERIFIER".into(),
+            expires: 0,
+            data: serde_json::json!({"b": "srp-private-b"}),
+        };
+        assert!(!format!("{session:?}").contains("srp-private-b"));
+        let user: User = serde_json::from_value(serde_json::json!({
+            "pool_id": "p", "username": "u", "username_key": "u", "sub": "s",
+            "attributes": [], "status": "Confirmed", "enabled": true, "created": 0,
+            "modified": 0, "password_hash": "$argon2id$HASH", "temporary_password_expires": null,
+            "srp_verifier": "VERIFIER", "totp_secret": "TOTPSECRET",
+            "totp_pending_secret": "PENDINGSECRET",
+        }))
+        .unwrap();
+        let shown = format!("{user:?}");
+        for secret in ["HASH", "VERIFIER", "TOTPSECRET", "PENDINGSECRET"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 }
