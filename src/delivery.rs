@@ -1,8 +1,10 @@
 //! Message delivery. With an SMTP server configured (`--smtp-url`), emails
 //! go out by SMTP (lettre). Without one — and for SMS, which cognate cannot
 //! send — each message is appended as a JSON line to
-//! `<data-dir>/outbox.jsonl` and logged, so a developer (or a test) can read
-//! the code.
+//! `<data-dir>/outbox.jsonl` (mode 0600), so a developer (or a test) can
+//! read the code. Codes are also logged in development mode (no SMTP);
+//! temporary passwords never are, and with SMTP configured nothing of an
+//! SMS is logged.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,15 +17,35 @@ use serde_json::json;
 pub struct DevOutbox {
     path: PathBuf,
     lock: Mutex<()>,
+    /// Whether the log line shows the code (development delivery only,
+    /// never a temporary password).
+    log_codes: bool,
 }
 
 impl DevOutbox {
+    /// The development outbox: every message, codes shown in the log.
     pub fn new(path: PathBuf) -> Self {
         DevOutbox {
             path,
             lock: Mutex::new(()),
+            log_codes: true,
         }
     }
+
+    /// Where SMS goes when email has a real transport and SMS has none:
+    /// the outbox file only, nothing secret in the log.
+    pub fn for_undeliverable_sms(path: PathBuf) -> Self {
+        DevOutbox {
+            log_codes: false,
+            ..DevOutbox::new(path)
+        }
+    }
+}
+
+/// Whether a message's `code` is a temporary password (an invitation)
+/// rather than a short verification code.
+fn carries_password(m: &OutgoingMessage) -> bool {
+    m.kind == "invite"
 }
 
 #[async_trait]
@@ -48,22 +70,42 @@ impl MessageSink for DevOutbox {
                 .lock
                 .lock()
                 .map_err(|_| "outbox lock poisoned".to_owned())?;
+            use std::os::unix::fs::OpenOptionsExt;
+            // Readable by the service's user only: it holds live codes.
             let mut file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(&self.path)
                 .map_err(|e| format!("cannot open outbox: {e}"))?;
             writeln!(file, "{line}").map_err(|e| format!("cannot write outbox: {e}"))?;
         }
-        // Development delivery only: the code is shown so it can be typed in.
-        tracing::info!(
-            pool = %m.pool_id,
-            user = %m.username,
-            kind = %m.kind,
-            medium = %m.medium,
-            code = %m.code,
-            "development delivery (no mail server configured): message written to the outbox"
-        );
+        if self.log_codes && !carries_password(m) {
+            // Development delivery only: the code is shown so it can be typed in.
+            tracing::info!(
+                pool = %m.pool_id,
+                user = %m.username,
+                kind = %m.kind,
+                medium = %m.medium,
+                code = %m.code,
+                "development delivery (no mail server configured): message written to the outbox"
+            );
+        } else if self.log_codes {
+            tracing::info!(
+                pool = %m.pool_id,
+                user = %m.username,
+                kind = %m.kind,
+                medium = %m.medium,
+                "development delivery (no mail server configured): invitation with its temporary password written to the outbox"
+            );
+        } else {
+            tracing::warn!(
+                pool = %m.pool_id,
+                kind = %m.kind,
+                medium = %m.medium,
+                "no SMS transport: the message was written to the outbox file, not sent"
+            );
+        }
         Ok(())
     }
 }

@@ -114,10 +114,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Arc::new(crate::delivery::SmtpSink::new(
                     url,
                     &args.mail_from,
-                    DevOutbox::new(outbox_path.clone()),
+                    DevOutbox::for_undeliverable_sms(outbox_path.clone()),
                 )?),
                 format!(
-                    "SMTP {} from {} (SMS to the development outbox {})",
+                    "SMTP {} from {} (no SMS transport: SMS is written to {}, not logged)",
                     smtp_host(url),
                     args.mail_from,
                     outbox_path.display()
