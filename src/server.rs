@@ -229,10 +229,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     println!("Try it:");
-    println!(
-        "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={}",
-        args.region
-    );
+    if admin.auth.is_development() {
+        println!(
+            "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={}",
+            args.region
+        );
+    } else {
+        println!(
+            "  export AWS_ACCESS_KEY_ID=<an admin access key> AWS_SECRET_ACCESS_KEY=<its secret> AWS_DEFAULT_REGION={}",
+            args.region
+        );
+    }
     println!("  aws cognito-idp create-user-pool --pool-name demo --endpoint-url http://{local}");
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
 
