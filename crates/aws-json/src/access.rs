@@ -71,7 +71,7 @@ pub fn check(
         None => "*".to_owned(),
     };
     match pool {
-        Some(p) if pools.iter().any(|allowed| *allowed == p) => Ok(Filter::None),
+        Some(p) if pools.contains(&p) => Ok(Filter::None),
         _ => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "AccessDeniedException",
