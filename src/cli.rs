@@ -161,7 +161,7 @@ pub struct ServeArgs {
     /// reach the server. Without credentials cognate refuses to listen
     /// beyond loopback unless this is given (credentials: the config file's
     /// `admin.credentials`, or COGNATE_ADMIN_ACCESS_KEY_ID and
-    /// COGNATE_ADMIN_SECRET_ACCESS_KEY).
+    /// COGNATE_ADMIN_SECRET_ACCESS_KEY). No effect when credentials are configured.
     #[arg(long, env = "COGNATE_INSECURE_UNSIGNED_ADMIN")]
     pub insecure_unsigned_admin: bool,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
