@@ -185,6 +185,12 @@ class Shell:
         self._log_file.close()
 
 
+# A well-formed SigV4 header with dummy credentials: enough for a server
+# without admin credentials (development mode), as the aws CLI's signature is.
+DUMMY_AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/cognito-idp/aws4_request, "
+                       "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + "0" * 64)
+
+
 def list_user_pools(endpoint: str) -> requests.Response:
     return requests.post(
         endpoint,
@@ -192,6 +198,7 @@ def list_user_pools(endpoint: str) -> requests.Response:
         headers={
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUserPools",
+            "Authorization": DUMMY_AUTHORIZATION,
         },
         timeout=5,
     )
@@ -363,7 +370,8 @@ def test_the_readme_backup_commands_work(clean_copy: Path, readme_server, tmp_pa
     # Something to back up, whatever ran before.
     requests.post(endpoint, data=json.dumps({"PoolName": "backup-me"}), timeout=10, headers={
         "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "AWSCognitoIdentityProviderService.CreateUserPool"}).raise_for_status()
+        "X-Amz-Target": "AWSCognitoIdentityProviderService.CreateUserPool",
+        "Authorization": DUMMY_AUTHORIZATION}).raise_for_status()
     block = block_after(README, "## State, backups and signing keys", "sh")
     export, restore = [without_comment(c) for c in commands(block)]
     assert export.startswith("cargo run --release -- export") and restore.startswith("cargo run --release -- import")

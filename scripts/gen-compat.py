@@ -100,6 +100,8 @@ lines = [
     "the three in step. **Cases** counts the suite's rows per operation: error cases (validation,",
     "missing resources, state) + success cases (response members and defaults).",
     "",
+    "**Signatures**: the operations the model marks unauthenticated (SignUp, InitiateAuth, GetUser, ...) need none; every other operation must carry a SigV4 signature (service `cognito-idp`, the server's region) by an access key of `admin.credentials` or `COGNATE_ADMIN_ACCESS_KEY_ID`, checked before validation; without configured keys (development mode, loopback only) any well-formed signature is accepted. Refusals as AWS words them: MissingAuthenticationTokenException, IncompleteSignatureException, UnrecognizedClientException, InvalidSignatureException (also \"Signature expired\" beyond 5 minutes), AccessDeniedException (pool-limited keys). Presigned (query-string) signatures and a `Date` header in place of `X-Amz-Date` are not supported.",
+    "",
     "| Operation | Status | Cases | Notes |",
     "|---|---|---|---|",
 ]

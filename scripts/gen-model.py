@@ -61,7 +61,9 @@ def main() -> None:
     operations = {}
     for name, op in sorted(model["operations"].items()):
         entry = {"input": op["input"]["shape"] if "input" in op else None}
-        if op.get("authtype") == "none":
+        # Called without AWS credentials (SDKs send these unsigned); every
+        # other operation must carry a SigV4 signature (sigv4.rs).
+        if op.get("authtype") == "none" or "smithy.api#noAuth" in op.get("auth", []):
             entry["auth"] = "none"
         operations[name] = entry
         if entry["input"]:

@@ -156,6 +156,14 @@ pub struct ServeArgs {
         default_value = "no-reply@verificationemail.com"
     )]
     pub mail_from: String,
+    /// Start on a non-loopback address without admin credentials: the IAM
+    /// operations then accept any well-formed signature, from anyone who can
+    /// reach the server. Without credentials cognate refuses to listen
+    /// beyond loopback unless this is given (credentials: the config file's
+    /// `admin.credentials`, or COGNATE_ADMIN_ACCESS_KEY_ID and
+    /// COGNATE_ADMIN_SECRET_ACCESS_KEY). No effect when credentials are configured.
+    #[arg(long, env = "COGNATE_INSECURE_UNSIGNED_ADMIN")]
+    pub insecure_unsigned_admin: bool,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
     #[arg(long, env = "COGNATE_LOG", default_value = "info")]
     pub log: String,

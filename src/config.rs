@@ -43,6 +43,141 @@ pub struct ConfigFile {
     /// `--database` / `COGNATE_DATABASE_URL` says otherwise.
     #[serde(default)]
     pub database: Option<String>,
+    /// Who may call the IAM (admin) operations.
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
+}
+
+/// `admin:`: the access keys that sign the IAM operations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    #[serde(default)]
+    pub credentials: Vec<AdminCredentialConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminCredentialConfig {
+    pub access_key_id: AccessKeyId,
+    pub secret_access_key: Secret,
+    /// When set, requests must carry it as `X-Amz-Security-Token` (signed).
+    #[serde(default)]
+    pub session_token: Option<Secret>,
+    /// When set, the key manages only these pools.
+    #[serde(default)]
+    pub pools: Option<Vec<PoolId>>,
+}
+
+/// An access key id: 1 to 128 letters, digits, `_`, `-` or `.`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct AccessKeyId(pub String);
+
+impl TryFrom<String> for AccessKeyId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if !s.is_empty()
+            && s.len() <= 128
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            Ok(AccessKeyId(s))
+        } else {
+            Err(format!(
+                "invalid access key id `{s}`: expected 1 to 128 letters, digits, `_`, `-` or `.`"
+            ))
+        }
+    }
+}
+
+/// A secret (a secret access key or a session token): not empty, never shown.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Secret(pub String);
+
+impl TryFrom<String> for Secret {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(Secret(s))
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The environment variables of an unrestricted admin key.
+pub const ADMIN_KEY_ENV: &str = "COGNATE_ADMIN_ACCESS_KEY_ID";
+pub const ADMIN_SECRET_ENV: &str = "COGNATE_ADMIN_SECRET_ACCESS_KEY";
+
+/// The admin credentials of the config file (`file`, when given) and of the
+/// environment (`env_key`, `env_secret`), checked: both env variables or
+/// neither, no access key id twice.
+pub fn admin_credentials(
+    file: Option<(&Path, &ConfigFile)>,
+    env_key: Option<String>,
+    env_secret: Option<String>,
+) -> Result<Vec<cognate_aws_json::sigv4::Credential>, ConfigError> {
+    let mut out: Vec<cognate_aws_json::sigv4::Credential> = Vec::new();
+    if let Some((path, f)) = file {
+        for (i, c) in f
+            .admin
+            .iter()
+            .flat_map(|a| a.credentials.iter())
+            .enumerate()
+        {
+            if out.iter().any(|o| o.access_key_id == c.access_key_id.0) {
+                return Err(ConfigError(format!(
+                    "{}: key `admin.credentials[{i}].access_key_id`: access key id `{}` is given twice",
+                    path.display(),
+                    c.access_key_id.0
+                )));
+            }
+            out.push(cognate_aws_json::sigv4::Credential {
+                access_key_id: c.access_key_id.0.clone(),
+                secret_access_key: c.secret_access_key.0.clone(),
+                session_token: c.session_token.as_ref().map(|t| t.0.clone()),
+                pools: c
+                    .pools
+                    .as_ref()
+                    .map(|p| p.iter().map(|id| id.0.clone()).collect()),
+            });
+        }
+    }
+    let env_key = env_key.filter(|k| !k.is_empty());
+    let env_secret = env_secret.filter(|s| !s.is_empty());
+    match (env_key, env_secret) {
+        (None, None) => {}
+        (Some(key), Some(secret)) => {
+            let key = AccessKeyId::try_from(key)
+                .map_err(|e| ConfigError(format!("{ADMIN_KEY_ENV}: {e}")))?;
+            if out.iter().any(|o| o.access_key_id == key.0) {
+                return Err(ConfigError(format!(
+                    "{ADMIN_KEY_ENV}: access key id `{}` is also in the config file's admin.credentials",
+                    key.0
+                )));
+            }
+            out.push(cognate_aws_json::sigv4::Credential {
+                access_key_id: key.0,
+                secret_access_key: secret,
+                session_token: None,
+                pools: None,
+            });
+        }
+        _ => {
+            return Err(ConfigError(format!(
+                "{ADMIN_KEY_ENV} and {ADMIN_SECRET_ENV} must be set together"
+            )))
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize)]

@@ -63,6 +63,7 @@ fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyh
 /// Parses a config file and validates its gateway section.
 fn check_config(file: &std::path::Path) -> anyhow::Result<()> {
     let f = config::load(file)?;
+    config::admin_credentials(Some((file, &f)), None, None)?;
     if let Some(database) = &f.database {
         cli::DatabaseUrl::parse(database)
             .map_err(|e| anyhow::anyhow!("{}: key `database`: {e}", file.display()))?;

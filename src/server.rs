@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use cognate_aws_json::sigv4::AdminAuth;
 use cognate_core::clock::{Clock, SystemClock};
 use cognate_core::store::Store;
 use cognate_core::{ServiceConfig, UserPools};
@@ -29,10 +30,10 @@ pub fn password_hasher(args: &HashArgs) -> anyhow::Result<PasswordHasher> {
 }
 
 /// All HTTP routes of the service.
-pub fn app(service: Arc<UserPools>) -> Router {
+pub fn app(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
     Router::new()
         .route("/health", get(|| async { (StatusCode::OK, "ok") }))
-        .merge(cognate_aws_json::router(service.clone()))
+        .merge(cognate_aws_json::router(service.clone(), admin))
         .merge(cognate_oauth::router(service))
         .fallback(|| async {
             (
@@ -85,6 +86,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Some((path.clone(), config::load(path)?)),
         None => None,
     };
+    let admin = admin_auth(&args, config_file.as_ref())?;
     // --database (or COGNATE_DATABASE_URL), else the config file's `database:`,
     // else SQLite in the data directory.
     let database = match (
@@ -222,15 +224,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(line) = gateway_banner {
         println!("{line}");
     }
+    println!("  admin calls:   {}", admin.banner);
+    if let Some(warning) = &admin.warning {
+        tracing::warn!("{warning}");
+    }
     println!("Try it:");
-    println!(
-        "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={}",
-        args.region
-    );
+    if admin.auth.is_development() {
+        println!(
+            "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={}",
+            args.region
+        );
+    } else {
+        println!(
+            "  export AWS_ACCESS_KEY_ID=<an admin access key> AWS_SECRET_ACCESS_KEY=<its secret> AWS_DEFAULT_REGION={}",
+            args.region
+        );
+    }
     println!("  aws cognito-idp create-user-pool --pool-name demo --endpoint-url http://{local}");
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
 
-    axum::serve(listener, app(service))
+    axum::serve(listener, app(service, admin.auth))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
@@ -241,6 +254,77 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How the IAM operations are checked, and what the banner says of it.
+struct Admin {
+    auth: Arc<AdminAuth>,
+    banner: String,
+    warning: Option<String>,
+}
+
+/// The admin credentials of the config file and the environment; without
+/// any, development mode on loopback, a refusal to start elsewhere unless
+/// `--insecure-unsigned-admin`.
+fn admin_auth(
+    args: &ServeArgs,
+    config_file: Option<&(std::path::PathBuf, config::ConfigFile)>,
+) -> anyhow::Result<Admin> {
+    let credentials = config::admin_credentials(
+        config_file.map(|(p, f)| (p.as_path(), f)),
+        std::env::var(config::ADMIN_KEY_ENV).ok(),
+        std::env::var(config::ADMIN_SECRET_ENV).ok(),
+    )?;
+    if !credentials.is_empty() {
+        let limited = credentials.iter().filter(|c| c.pools.is_some()).count();
+        let banner = format!(
+            "SigV4-checked ({} access key(s){}, region {})",
+            credentials.len(),
+            if limited > 0 {
+                format!(", {limited} limited to some pools")
+            } else {
+                String::new()
+            },
+            args.region
+        );
+        return Ok(Admin {
+            auth: Arc::new(AdminAuth::checked(
+                credentials,
+                &args.region,
+                &args.account_id,
+            )),
+            banner,
+            warning: None,
+        });
+    }
+    let auth = Arc::new(AdminAuth::development(&args.region, &args.account_id));
+    if args.listen.ip().is_loopback() {
+        return Ok(Admin {
+            auth,
+            banner: "development mode: admin calls are not signature-checked (any well-formed SigV4 signature is accepted; configure admin.credentials to check them)".into(),
+            warning: None,
+        });
+    }
+    if !args.insecure_unsigned_admin {
+        anyhow::bail!(
+            "refusing to listen on {} without admin credentials: anyone who can reach it could manage every pool. \
+             Configure `admin.credentials` (access_key_id, secret_access_key) in the config file (--config), \
+             or set {} and {}; or pass --insecure-unsigned-admin to accept any well-formed signature",
+            args.listen,
+            config::ADMIN_KEY_ENV,
+            config::ADMIN_SECRET_ENV
+        );
+    }
+    Ok(Admin {
+        auth,
+        banner: "INSECURE: admin calls are not signature-checked on a non-loopback address (--insecure-unsigned-admin)".into(),
+        warning: Some(format!(
+            "--insecure-unsigned-admin: admin calls on {} accept any well-formed signature; anyone who can reach this address can manage every pool. Configure admin.credentials or {}/{}",
+            args.listen,
+            config::ADMIN_KEY_ENV,
+            config::ADMIN_SECRET_ENV
+        )),
+    })
 }
 
 /// The store of a tool command: the server's database. Export and

@@ -183,6 +183,7 @@ async fn login(
             "AWSCognitoIdentityProviderService.AdminInitiateAuth",
         )
         .header("content-type", "application/x-amz-json-1.1")
+        .header("authorization", common::DUMMY_AUTHORIZATION)
         .body(
             json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
                    "AuthParameters": {"USERNAME": user, "PASSWORD": PASSWORD}})

@@ -43,6 +43,10 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+# A well-formed SigV4 header with dummy credentials: cognate without admin
+# credentials (development mode) accepts it unchecked; cognito-local ignores it.
+AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/cognito-idp/aws4_request, "
+                 "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + "0" * 64)
 USERNAME = "benchuser"
 PASSWORD = "Passw0rd!"
 
@@ -165,7 +169,8 @@ def cognito_local_server(port: int, work_dir: str, log_path: str) -> Server:
 def call(port: int, op: str, body: dict) -> tuple[int, dict]:
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     c.request("POST", "/", body=json.dumps(body),
-              headers={"X-Amz-Target": TARGET_PREFIX + op, "Content-Type": CONTENT_TYPE})
+              headers={"X-Amz-Target": TARGET_PREFIX + op, "Content-Type": CONTENT_TYPE,
+                       "Authorization": AUTHORIZATION})
     r = c.getresponse()
     data = r.read()
     c.close()
@@ -244,6 +249,7 @@ def write_lua(path: str, op: str, body: dict) -> str:
             'wrk.method = "POST"\n'
             f'wrk.headers["X-Amz-Target"] = "{TARGET_PREFIX}{op}"\n'
             f'wrk.headers["Content-Type"] = "{CONTENT_TYPE}"\n'
+            f'wrk.headers["Authorization"] = "{AUTHORIZATION}"\n'
             f"wrk.body = [==[{text}]==]\n"
         )
     return path

@@ -111,7 +111,8 @@ def list_latency(port: int, pool: str, attribute: str, n_users: int, samples: in
         body = json.dumps({"UserPoolId": pool, "Limit": 60, "Filter": f'{attribute} ^= "{prefix}"'})
         t0 = time.perf_counter()
         conn.request("POST", "/", body=body, headers={"X-Amz-Target": bench.TARGET_PREFIX + "ListUsers",
-                                                      "Content-Type": bench.CONTENT_TYPE})
+                                                      "Content-Type": bench.CONTENT_TYPE,
+                                                      "Authorization": bench.AUTHORIZATION})
         r = conn.getresponse()
         data = r.read()
         dt = (time.perf_counter() - t0) * 1000

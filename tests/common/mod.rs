@@ -2,7 +2,10 @@
 //! binary on a free port with its own data directory (and, when
 //! `COGNATE_TEST_ENGINE=postgres`, its own PostgreSQL database: see
 //! `database.rs`), speaks AWS JSON 1.1 to it, and reads codes from the
-//! development outbox.
+//! development outbox. Every request carries a SigV4 `Authorization`
+//! header: a well-formed dummy one (enough for a server without admin
+//! credentials, in development mode), or a real signature when the server
+//! was started with a `Signer` (`Server::start_signed`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
@@ -27,6 +30,110 @@ pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// A password that satisfies the default policy.
 pub const PASSWORD: &str = "Passw0rd!";
+/// A well-formed SigV4 `Authorization` header, as the aws CLI sends it with
+/// dummy credentials; a server without admin credentials accepts it unchecked.
+pub const DUMMY_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/cognito-idp/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
+
+/// AWS credentials that sign requests with SigV4 (written here from the
+/// specification, independently of the server's checker).
+#[derive(Clone, Debug)]
+pub struct Signer {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub region: String,
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("hmac key");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&Sha256::digest(data))
+}
+
+impl Signer {
+    pub fn new(access_key_id: &str, secret_access_key: &str) -> Signer {
+        Signer {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: None,
+            region: "us-east-1".into(),
+        }
+    }
+
+    /// The headers of `POST /` to `host` with `target` and `body`, signed at
+    /// `amz_date` (`YYYYMMDDTHHMMSSZ`): every header given is signed.
+    pub fn sign_at(
+        &self,
+        host: &str,
+        target: &str,
+        body: &[u8],
+        amz_date: &str,
+    ) -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), CONTENT_TYPE.into()),
+            ("host".into(), host.into()),
+            ("x-amz-date".into(), amz_date.into()),
+            ("x-amz-target".into(), target.into()),
+        ];
+        if let Some(t) = &self.session_token {
+            headers.push(("x-amz-security-token".into(), t.clone()));
+        }
+        headers.sort();
+        let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+        let signed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+        let signed = signed.join(";");
+        let canonical = format!(
+            "POST\n/\n\n{canonical_headers}\n{signed}\n{}",
+            sha256_hex(body)
+        );
+        let day = &amz_date[..8];
+        let scope = format!("{day}/{}/cognito-idp/aws4_request", self.region);
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            sha256_hex(canonical.as_bytes())
+        );
+        let mut key = hmac(
+            format!("AWS4{}", self.secret_access_key).as_bytes(),
+            day.as_bytes(),
+        );
+        for part in [self.region.as_str(), "cognito-idp", "aws4_request"] {
+            key = hmac(&key, part.as_bytes());
+        }
+        let signature = hex(&hmac(&key, to_sign.as_bytes()));
+        headers.push((
+            "authorization".into(),
+            format!(
+                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed}, Signature={signature}",
+                self.access_key_id
+            ),
+        ));
+        headers.retain(|(k, _)| k != "host");
+        headers
+    }
+
+    /// As `sign_at`, signed now.
+    pub fn sign(&self, host: &str, target: &str, body: &[u8]) -> Vec<(String, String)> {
+        self.sign_at(host, target, body, &amz_date_now(0))
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` of now plus `offset_secs`.
+pub fn amz_date_now(offset_secs: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    cognate_aws_json::sigv4::format_amz_date(now + offset_secs)
+}
 
 /// A running `cognate serve` process. Killed on drop; its data directory
 /// lives as long as this value (or the `TempDir` handed to `restart`).
@@ -42,6 +149,10 @@ pub struct Server {
     /// The PostgreSQL database (when the tests run on PostgreSQL).
     database: Option<TestDatabase>,
     http: reqwest::blocking::Client,
+    /// Extra environment of the process (kept across restarts).
+    env: Vec<(String, String)>,
+    /// Signs every request when set; else the dummy `Authorization`.
+    pub signer: Option<Signer>,
 }
 
 fn free_port() -> u16 {
@@ -61,6 +172,7 @@ impl Server {
             None,
             TestDatabase::for_engine(),
             Vec::new(),
+            Vec::new(),
         )
     }
 
@@ -75,8 +187,36 @@ impl Server {
             None,
             None,
             TestDatabase::for_engine(),
+            Vec::new(),
             flags,
         )
+    }
+
+    /// A fresh server with an optional config file and extra environment
+    /// (e.g. `COGNATE_ADMIN_ACCESS_KEY_ID`), whose requests `signer` signs.
+    pub fn start_signed(yaml: Option<&str>, env: &[(&str, &str)], signer: Signer) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let cfg = yaml.map(|yaml| {
+            let cfg = tmp.path().join("cognate.yaml");
+            std::fs::write(&cfg, yaml).expect("write config");
+            cfg
+        });
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut s = Self::launch(
+            Some(tmp),
+            dir,
+            cfg,
+            None,
+            TestDatabase::for_engine(),
+            env,
+            Vec::new(),
+        );
+        s.signer = Some(signer);
+        s
     }
 
     /// A fresh server applying a YAML config file at start.
@@ -92,6 +232,7 @@ impl Server {
             None,
             TestDatabase::for_engine(),
             Vec::new(),
+            Vec::new(),
         )
     }
 
@@ -104,7 +245,11 @@ impl Server {
         let dir = self.data_dir.clone();
         let cfg = self.config.clone();
         let flags = std::mem::take(&mut self.flags);
-        Self::launch(tmp, dir, cfg, Some(self.port), database, flags)
+        let env = std::mem::take(&mut self.env);
+        let signer = self.signer.take();
+        let mut s = Self::launch(tmp, dir, cfg, Some(self.port), database, env, flags);
+        s.signer = signer;
+        s
     }
 
     fn launch(
@@ -113,6 +258,7 @@ impl Server {
         config: Option<PathBuf>,
         fixed_port: Option<u16>,
         database: Option<TestDatabase>,
+        env: Vec<(String, String)>,
         flags: Vec<String>,
     ) -> Server {
         let http = reqwest::blocking::Client::builder()
@@ -157,9 +303,13 @@ impl Server {
                 "COGNATE_LOG",
                 "COGNATE_DATABASE_URL",
                 "COGNATE_SQLITE_SYNCHRONOUS",
+                "COGNATE_ADMIN_ACCESS_KEY_ID",
+                "COGNATE_ADMIN_SECRET_ACCESS_KEY",
+                "COGNATE_INSECURE_UNSIGNED_ADMIN",
             ] {
                 cmd.env_remove(var);
             }
+            cmd.envs(env.iter().map(|(k, v)| (k, v)));
             let child = cmd.spawn().expect("spawn cognate");
             let mut server = Server {
                 child: Some(child),
@@ -171,6 +321,8 @@ impl Server {
                 tmp: None,
                 database: None,
                 http: http.clone(),
+                env: env.clone(),
+                signer: None,
             };
             match server.wait_healthy() {
                 Ok(()) => {
@@ -254,17 +406,40 @@ impl Server {
         &self.http
     }
 
-    /// `POST /` with an arbitrary target (None: no X-Amz-Target) and raw body.
+    /// `POST /` with an arbitrary target (None: no X-Amz-Target) and raw
+    /// body, signed by the server's `signer` or with the dummy signature.
     pub fn post_raw(&self, target: Option<&str>, body: Vec<u8>) -> reqwest::blocking::Response {
-        let mut req = self
-            .http
-            .post(format!("{}/", self.url))
-            .header("Content-Type", CONTENT_TYPE)
-            .body(body);
-        if let Some(t) = target {
-            req = req.header("X-Amz-Target", t);
+        let mut req = self.http.post(format!("{}/", self.url));
+        match (&self.signer, target) {
+            (Some(signer), Some(t)) => {
+                for (k, v) in signer.sign(&format!("127.0.0.1:{}", self.port), t, &body) {
+                    req = req.header(k, v);
+                }
+            }
+            _ => {
+                req = req
+                    .header("Content-Type", CONTENT_TYPE)
+                    .header("Authorization", DUMMY_AUTHORIZATION);
+                if let Some(t) = target {
+                    req = req.header("X-Amz-Target", t);
+                }
+            }
         }
-        req.send().expect("request")
+        req.body(body).send().expect("request")
+    }
+
+    /// `POST /` with exactly these headers (besides Host and Content-Length).
+    pub fn post_with(&self, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}/", self.url));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let r = req.body(body).send().expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().expect("body");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("response is not JSON: {status} {text}"));
+        (status, value)
     }
 
     /// Calls an operation; returns the HTTP status and the JSON body.

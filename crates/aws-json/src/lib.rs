@@ -1,12 +1,15 @@
 //! The AWS JSON 1.1 adapter of the `cognito-idp` protocol: `POST /` with
 //! `X-Amz-Target`, PascalCase request and response shapes, Cognito's error
-//! framing. This is the only layer that knows the wire shapes.
+//! framing. This is the only layer that knows the wire shapes. The IAM
+//! operations are signature-checked (`sigv4`, `access`) before anything else.
 
+pub mod access;
 pub mod error;
 pub mod model;
 pub mod operation;
 mod ops;
 pub mod shapes;
+pub mod sigv4;
 mod upload;
 pub mod validate;
 
@@ -15,7 +18,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -29,11 +32,24 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// What the `POST /` handler needs.
+#[derive(Clone)]
+struct Api {
+    service: Arc<UserPools>,
+    admin: Arc<sigv4::AdminAuth>,
+}
+
 /// The router serving `POST /` (and CORS preflights for browser SDKs), and
-/// the pre-signed upload URLs of user import jobs.
-pub fn router(service: Arc<UserPools>) -> Router {
-    Router::new()
+/// the pre-signed upload URLs of user import jobs. `admin` checks the
+/// signatures of the IAM operations.
+pub fn router(service: Arc<UserPools>, admin: Arc<sigv4::AdminAuth>) -> Router {
+    let api = Router::new()
         .route("/", post(handle).options(preflight))
+        .with_state(Api {
+            service: service.clone(),
+            admin,
+        });
+    Router::new()
         .route(
             "/import-jobs/{job_id}",
             axum::routing::put(upload::put_csv).layer(axum::extract::DefaultBodyLimit::max(
@@ -41,6 +57,7 @@ pub fn router(service: Arc<UserPools>) -> Router {
             )),
         )
         .with_state(service)
+        .merge(api)
 }
 
 fn with_common_headers(mut response: Response, request_id: &str) -> Response {
@@ -84,7 +101,41 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     })
 }
 
-async fn handle(State(service): State<Arc<UserPools>>, headers: HeaderMap, body: Body) -> Response {
+/// Checks the signature of an IAM operation (none for the model's public
+/// ones) and the pool limits of its key.
+fn authorize(
+    api: &Api,
+    op: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(sigv4::Grant, access::Filter), ApiError> {
+    if !model::knows(op) || model::unauthenticated(op) {
+        return Ok((sigv4::Grant::All, access::Filter::None));
+    }
+    let grant = api.admin.authenticate(
+        &sigv4::SignedRequest {
+            method: method.as_str(),
+            path: uri.path(),
+            query: uri.query().unwrap_or_default(),
+            headers,
+            body,
+        },
+        api.service.now_millis(),
+    )?;
+    let filter = access::check(&grant, op, body, api.admin.region(), api.admin.account_id())?;
+    Ok((grant, filter))
+}
+
+async fn handle(
+    State(api): State<Api>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let service = &api.service;
     let started = Instant::now();
     let request_id = cognate_crypto::random::uuid();
     let target = headers
@@ -105,17 +156,24 @@ async fn handle(State(service): State<Arc<UserPools>>, headers: HeaderMap, body:
         Some(op) => match read_body(body).await {
             // The model's constraints first, for every operation cognate
             // implements, as AWS does.
-            Ok(bytes) => {
-                let checked = if operation::IMPLEMENTED.contains(&op) {
-                    model::validate(op, &bytes)
-                } else {
-                    Ok(())
-                };
-                match checked {
-                    Ok(()) => operation::dispatch(&service, op, &bytes).await,
-                    Err(e) => Err(e),
+            // The signature first (AWS answers an unsigned or badly signed
+            // call before looking at its members).
+            Ok(bytes) => match authorize(&api, op, &method, &uri, &headers, &bytes) {
+                Err(e) => Err(e),
+                Ok((grant, filter)) => {
+                    let checked = if operation::IMPLEMENTED.contains(&op) {
+                        model::validate(op, &bytes)
+                    } else {
+                        Ok(())
+                    };
+                    match checked {
+                        Ok(()) => operation::dispatch(service, op, &bytes)
+                            .await
+                            .map(|answer| access::filter(&grant, filter, answer)),
+                        Err(e) => Err(e),
+                    }
                 }
-            }
+            },
             Err(e) => Err(e),
         },
     };

@@ -103,6 +103,16 @@ pub fn unauthenticated(operation: &str) -> bool {
         .is_some_and(|o| o.auth.as_deref() == Some("none"))
 }
 
+/// Whether the operation's input has a `UserPoolId` member (the pool it acts on).
+pub fn names_pool(operation: &str) -> bool {
+    compiled()
+        .and_then(|c| {
+            let input = c.model.operations.get(operation)?.input.as_ref()?;
+            c.model.shapes.get(input)
+        })
+        .is_some_and(|s| s.members.iter().any(|(name, _)| name == "UserPoolId"))
+}
+
 /// Checks a request body against the operation's input shape. Bodies that
 /// are not JSON objects, and members of the wrong JSON type, are left to
 /// the operation's parser (a SerializationException).
