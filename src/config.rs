@@ -43,6 +43,9 @@ pub struct ConfigFile {
     /// `--database` / `COGNATE_DATABASE_URL` says otherwise.
     #[serde(default)]
     pub database: Option<String>,
+    /// How Lambda triggers are invoked (see `crate::lambda`).
+    #[serde(default)]
+    pub lambda: Option<crate::lambda::LambdaConfig>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -35,6 +35,8 @@ pub struct Server {
     pub url: String,
     pub data_dir: PathBuf,
     config: Option<PathBuf>,
+    /// Further `serve` flags (kept across `restart`).
+    extra_args: Vec<String>,
     tmp: Option<tempfile::TempDir>,
     /// The PostgreSQL database (when the tests run on PostgreSQL).
     database: Option<TestDatabase>,
@@ -63,6 +65,18 @@ impl Server {
         Self::launch(Some(tmp), dir, Some(cfg), None, TestDatabase::for_engine())
     }
 
+    /// A fresh server with further `serve` flags and, optionally, a config file.
+    pub fn start_with_args(args: &[String], yaml: Option<&str>) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let cfg = yaml.map(|yaml| {
+            let cfg = tmp.path().join("cognate.yaml");
+            std::fs::write(&cfg, yaml).expect("write config");
+            cfg
+        });
+        Self::launch_with(Some(tmp), dir, cfg, None, TestDatabase::for_engine(), args.to_vec())
+    }
+
     /// Stops this server (SIGTERM, then waits) and starts a new one on the
     /// same data directory and, so that token issuers stay valid, the same port.
     pub fn restart(mut self) -> Server {
@@ -71,7 +85,8 @@ impl Server {
         let database = self.database.take();
         let dir = self.data_dir.clone();
         let cfg = self.config.clone();
-        Self::launch(tmp, dir, cfg, Some(self.port), database)
+        let args = std::mem::take(&mut self.extra_args);
+        Self::launch_with(tmp, dir, cfg, Some(self.port), database, args)
     }
 
     fn launch(
@@ -80,6 +95,17 @@ impl Server {
         config: Option<PathBuf>,
         fixed_port: Option<u16>,
         database: Option<TestDatabase>,
+    ) -> Server {
+        Self::launch_with(tmp, data_dir, config, fixed_port, database, Vec::new())
+    }
+
+    fn launch_with(
+        tmp: Option<tempfile::TempDir>,
+        data_dir: PathBuf,
+        config: Option<PathBuf>,
+        fixed_port: Option<u16>,
+        database: Option<TestDatabase>,
+        extra_args: Vec<String>,
     ) -> Server {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -110,6 +136,7 @@ impl Server {
             if let Some(c) = &config {
                 cmd.arg("--config").arg(c);
             }
+            cmd.args(&extra_args);
             if let Some(db) = &database {
                 cmd.arg("--database").arg(&db.url);
             }
@@ -122,6 +149,8 @@ impl Server {
                 "COGNATE_LOG",
                 "COGNATE_DATABASE_URL",
                 "COGNATE_SQLITE_SYNCHRONOUS",
+                "COGNATE_LAMBDA_ENDPOINT",
+                "COGNATE_LAMBDA_TIMEOUT_MS",
             ] {
                 cmd.env_remove(var);
             }
@@ -132,6 +161,7 @@ impl Server {
                 url,
                 data_dir: data_dir.clone(),
                 config: config.clone(),
+                extra_args: extra_args.clone(),
                 tmp: None,
                 database: None,
                 http: http.clone(),

@@ -336,15 +336,23 @@ impl UserPools {
             .password_material(&pool, &user.username, password)
             .await?;
         let now = self.now();
-        self.update_user(user, |u| {
-            material.apply(u);
-            u.status = UserStatus::Confirmed;
-            u.temporary_password_expires = None;
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
-        Ok(())
+        let (user, ()) = self
+            .update_user(user, |u| {
+                material.apply(u);
+                u.status = UserStatus::Confirmed;
+                u.temporary_password_expires = None;
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        self.post_confirmation(
+            &pool,
+            &user,
+            "PostConfirmation_ConfirmForgotPassword",
+            Some(&client.client_id),
+            &Default::default(),
+        )
+        .await
     }
 
     pub async fn change_password(

@@ -792,6 +792,8 @@ impl UserPools {
                 username: username.to_owned(),
                 password: Some(password.to_owned()),
                 attributes,
+                validation_data: Vec::new(),
+                client_metadata: Default::default(),
             })
             .await?;
         let ticket = self

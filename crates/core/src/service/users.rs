@@ -29,6 +29,10 @@ pub struct SignUpInput {
     pub username: String,
     pub password: Option<String>,
     pub attributes: Vec<Attribute>,
+    /// ValidationData, for the PreSignUp trigger.
+    pub validation_data: Vec<Attribute>,
+    /// ClientMetadata, for the PreSignUp and CustomMessage triggers.
+    pub client_metadata: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +51,10 @@ pub struct AdminCreateUserInput {
     /// `RESEND` or `SUPPRESS`.
     pub message_action: Option<String>,
     pub desired_delivery_mediums: Vec<String>,
+    /// ValidationData, for the PreSignUp trigger.
+    pub validation_data: Vec<Attribute>,
+    /// ClientMetadata, for the PreSignUp and CustomMessage triggers.
+    pub client_metadata: std::collections::BTreeMap<String, String>,
 }
 
 const SIGNUP_CODE: &str = "signup";
@@ -185,11 +193,27 @@ impl UserPools {
             return Err(Error::new(ErrorKind::UsernameExists, "User already exists"));
         }
         let mut user = self.blank_user(&pool, username, attributes);
+        // A refusal leaves nothing behind: the trigger runs before the write.
+        let pre = self
+            .pre_sign_up(
+                &pool,
+                &user,
+                "PreSignUp_SignUp",
+                Some(&client.client_id),
+                &input.validation_data,
+                &input.client_metadata,
+            )
+            .await?;
+        pre.apply(&mut user);
         self.set_password(&pool, &mut user, password).await?;
         self.insert_user(&pool, &user).await?;
-        let delivery = self.send_signup_code(&pool, &user, "signup").await?;
+        let delivery = if pre.auto_confirm {
+            None
+        } else {
+            self.send_signup_code(&pool, &user, "signup").await?
+        };
         Ok(SignUpOutput {
-            user_confirmed: false,
+            user_confirmed: pre.auto_confirm,
             user_sub: user.sub,
             delivery,
         })
@@ -321,7 +345,7 @@ impl UserPools {
         }
         self.check_code(&pool, &user, SIGNUP_CODE, code).await?;
         let now = self.now();
-        self.update_user(user, |user| {
+        let confirmed = self.update_user(user, |user| {
             if user.status != UserStatus::Unconfirmed {
                 return Err(not_unconfirmed(user));
             }
@@ -333,7 +357,15 @@ impl UserPools {
             Ok(())
         })
         .await?;
-        Ok(())
+        let (user, ()) = confirmed;
+        self.post_confirmation(
+            &pool,
+            &user,
+            "PostConfirmation_ConfirmSignUp",
+            Some(&client.client_id),
+            &Default::default(),
+        )
+        .await
     }
 
     pub async fn resend_confirmation_code(
@@ -389,7 +421,14 @@ impl UserPools {
         self.store
             .delete_code(&pool.id, &user.username_key, SIGNUP_CODE)
             .await?;
-        Ok(())
+        self.post_confirmation(
+            &pool,
+            &user,
+            "PostConfirmation_ConfirmSignUp",
+            None,
+            &Default::default(),
+        )
+        .await
     }
 
     pub async fn admin_create_user(&self, mut input: AdminCreateUserInput) -> Result<User> {
@@ -460,6 +499,17 @@ impl UserPools {
             schema::check_required(&pool, &attributes)?;
             let mut user = self.blank_user(&pool, username, attributes);
             user.status = UserStatus::ForceChangePassword;
+            // A refusal leaves nothing behind: the trigger runs before the write.
+            self.pre_sign_up(
+                &pool,
+                &user,
+                "PreSignUp_AdminCreateUser",
+                None,
+                &input.validation_data,
+                &input.client_metadata,
+            )
+            .await?
+            .apply(&mut user);
             self.set_password(&pool, &mut user, &temporary).await?;
             user.temporary_password_expires = Some(expires);
             match self.insert_user(&pool, &user).await {
