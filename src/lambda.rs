@@ -45,7 +45,9 @@ impl HttpLambda {
     ) -> anyhow::Result<Self> {
         for (function, url) in &functions {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                anyhow::bail!("lambda.functions: the URL of {function} must start with http:// or https://");
+                anyhow::bail!(
+                    "lambda.functions: the URL of {function} must start with http:// or https://"
+                );
             }
         }
         if let Some(e) = &endpoint {
@@ -148,7 +150,11 @@ impl LambdaInvoker for HttpLambda {
             if !status.is_success() {
                 return Err(InvokeError::Unavailable(format!(
                     "{function}: HTTP {status} from {}",
-                    if plain { "its URL" } else { "the Lambda endpoint" }
+                    if plain {
+                        "its URL"
+                    } else {
+                        "the Lambda endpoint"
+                    }
                 )));
             }
             serde_json::from_slice::<Value>(&body)

@@ -74,7 +74,14 @@ impl Server {
             std::fs::write(&cfg, yaml).expect("write config");
             cfg
         });
-        Self::launch_with(Some(tmp), dir, cfg, None, TestDatabase::for_engine(), args.to_vec())
+        Self::launch_with(
+            Some(tmp),
+            dir,
+            cfg,
+            None,
+            TestDatabase::for_engine(),
+            args.to_vec(),
+        )
     }
 
     /// Stops this server (SIGTERM, then waits) and starts a new one on the

@@ -226,8 +226,13 @@ pub const RESERVED_CLAIMS: &[&str] = &[
 /// Claims reserved in access tokens besides [`RESERVED_CLAIMS`] (the scope
 /// changes through scopesToAdd / scopesToSuppress, groups through
 /// groupOverrideDetails).
-pub const RESERVED_ACCESS_CLAIMS: &[&str] =
-    &["client_id", "scope", "username", "version", "cognito:groups"];
+pub const RESERVED_ACCESS_CLAIMS: &[&str] = &[
+    "client_id",
+    "scope",
+    "username",
+    "version",
+    "cognito:groups",
+];
 
 #[cfg(test)]
 mod tests {
@@ -245,7 +250,9 @@ mod tests {
         let legacy = normalize_lambda_config(Some(json!({"PreTokenGeneration": "arn:x"})));
         assert_eq!(
             legacy,
-            Some(json!({"PreTokenGeneration": "arn:x", "PreTokenGenerationConfig": {"LambdaVersion": "V1_0", "LambdaArn": "arn:x"}}))
+            Some(
+                json!({"PreTokenGeneration": "arn:x", "PreTokenGenerationConfig": {"LambdaVersion": "V1_0", "LambdaArn": "arn:x"}})
+            )
         );
         let v2 = normalize_lambda_config(Some(
             json!({"PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": "arn:y"}}),
@@ -255,7 +262,10 @@ mod tests {
             Some("arn:y")
         );
         assert_eq!(token_event_version(v2.as_ref()), TokenEventVersion::V2);
-        assert_eq!(v2.as_ref().and_then(|c| c.get("PreTokenGeneration")), Some(&json!("arn:y")));
+        assert_eq!(
+            v2.as_ref().and_then(|c| c.get("PreTokenGeneration")),
+            Some(&json!("arn:y"))
+        );
     }
 
     #[test]

@@ -203,6 +203,22 @@ impl UserPools {
                     .unwrap_or_else(|| "Your verification code is {####}. ".into()),
             )
         };
+        let custom = self
+            .custom_message(
+                pool,
+                user,
+                super::triggers::custom_message_source(kind),
+                false,
+            )
+            .await?;
+        let (subject, template) = if email {
+            (
+                custom.email_subject.unwrap_or(subject),
+                custom.email_message.unwrap_or(template),
+            )
+        } else {
+            (subject, custom.sms_message.unwrap_or(template))
+        };
         let medium = if email { "EMAIL" } else { "SMS" };
         self.deliver(OutgoingMessage {
             pool_id: pool.id.clone(),
@@ -278,7 +294,15 @@ impl UserPools {
             medium: "EMAIL".into(),
             attribute: "email".into(),
         };
-        let Some(user) = self.find_user(&pool, username, false).await? else {
+        let found = match self.find_user(&pool, username, false).await? {
+            Some(user) => Some(user),
+            // A UserMigration trigger may bring the user in from elsewhere.
+            None => {
+                self.migrate_user(&pool, &client.client_id, username, None)
+                    .await?
+            }
+        };
+        let Some(user) = found else {
             if hidden {
                 return Ok(simulated());
             }
@@ -444,7 +468,7 @@ impl UserPools {
                     attr,
                     &value,
                     &verify_purpose(attr),
-                    "verify_attribute",
+                    "update_attribute",
                     VERIFY_TTL_MS,
                 )
                 .await?,

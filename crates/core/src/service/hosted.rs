@@ -657,6 +657,7 @@ impl UserPools {
                     challenge_name: challenge.to_owned(),
                     session: Some(session.to_owned()),
                     responses,
+                    client_metadata: Default::default(),
                 },
                 Channel::Hosted,
             )

@@ -19,6 +19,7 @@ pub mod regional;
 mod resource_servers;
 pub mod sessions;
 mod triggers;
+mod triggers_auth;
 pub mod ui;
 pub mod user_sessions;
 mod users;

@@ -266,3 +266,439 @@ impl UserPools {
             .map(|_| ())
     }
 }
+
+/// The group claims a PreTokenGeneration trigger sees and may replace.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct GroupClaims {
+    pub groups: Vec<String>,
+    pub roles: Vec<String>,
+    pub preferred_role: Option<String>,
+}
+
+impl GroupClaims {
+    /// The group claims of an ID token's extra claims (`tokens::group_claims`).
+    pub fn of(id_claims: &Map<String, Value>) -> GroupClaims {
+        let list = |name: &str| {
+            id_claims
+                .get(name)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        GroupClaims {
+            groups: list("cognito:groups"),
+            roles: list("cognito:roles"),
+            preferred_role: id_claims
+                .get("cognito:preferred_role")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "groupsToOverride": self.groups,
+            "iamRolesToOverride": self.roles,
+            "preferredRole": self.preferred_role,
+        })
+    }
+
+    fn from_json(value: &Value) -> Result<GroupClaims> {
+        if !value.is_object() {
+            return Err(invalid_response());
+        }
+        Ok(GroupClaims {
+            groups: string_list(value.get("groupsToOverride"))?.unwrap_or_default(),
+            roles: string_list(value.get("iamRolesToOverride"))?.unwrap_or_default(),
+            preferred_role: match value.get("preferredRole") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => return Err(invalid_response()),
+            },
+        })
+    }
+
+    /// Writes the group claims into a token's claims (`id`: with roles).
+    fn write(&self, claims: &mut Map<String, Value>, id: bool) {
+        for name in ["cognito:groups", "cognito:roles", "cognito:preferred_role"] {
+            claims.remove(name);
+        }
+        if !self.groups.is_empty() {
+            claims.insert("cognito:groups".into(), json!(self.groups));
+        }
+        if id {
+            if !self.roles.is_empty() {
+                claims.insert("cognito:roles".into(), json!(self.roles));
+            }
+            if let Some(role) = &self.preferred_role {
+                claims.insert("cognito:preferred_role".into(), json!(role));
+            }
+        }
+    }
+}
+
+/// One token's changes asked by a PreTokenGeneration trigger.
+#[derive(Clone, Debug, Default)]
+struct ClaimChanges {
+    add: Map<String, Value>,
+    suppress: Vec<String>,
+    scopes_add: Vec<String>,
+    scopes_suppress: Vec<String>,
+}
+
+impl ClaimChanges {
+    fn parse(value: Option<&Value>, access: bool) -> Result<ClaimChanges> {
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return Ok(ClaimChanges::default());
+        };
+        let Some(obj) = value.as_object() else {
+            return Err(invalid_response());
+        };
+        let add = match obj.get("claimsToAddOrOverride") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(invalid_response()),
+        };
+        let mut changes = ClaimChanges {
+            add,
+            suppress: string_list(obj.get("claimsToSuppress"))?.unwrap_or_default(),
+            ..ClaimChanges::default()
+        };
+        if access {
+            changes.scopes_add = string_list(obj.get("scopesToAdd"))?.unwrap_or_default();
+            changes.scopes_suppress = string_list(obj.get("scopesToSuppress"))?.unwrap_or_default();
+        }
+        Ok(changes)
+    }
+
+    /// Applies the changes to a token's claims; reserved claims stay as
+    /// they are, and a claim both added and suppressed is suppressed.
+    fn apply(&self, claims: &mut Map<String, Value>, access: bool) {
+        use crate::triggers::{RESERVED_ACCESS_CLAIMS, RESERVED_CLAIMS};
+        let reserved = |name: &str| {
+            RESERVED_CLAIMS.contains(&name)
+                || (access && RESERVED_ACCESS_CLAIMS.contains(&name))
+                || name.starts_with("cognito:")
+        };
+        for (name, value) in &self.add {
+            if !reserved(name) {
+                claims.insert(name.clone(), value.clone());
+            }
+        }
+        for name in &self.suppress {
+            if !reserved(name) {
+                claims.remove(name);
+            }
+        }
+        if access && !(self.scopes_add.is_empty() && self.scopes_suppress.is_empty()) {
+            let mut scopes: Vec<String> = claims
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            for s in &self.scopes_add {
+                if !s.is_empty() && !s.contains(' ') && !scopes.contains(s) {
+                    scopes.push(s.clone());
+                }
+            }
+            scopes.retain(|s| !self.scopes_suppress.contains(s));
+            claims.insert("scope".into(), json!(scopes.join(" ")));
+        }
+    }
+}
+
+/// What a PreTokenGeneration trigger changes in the tokens of one issuance.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TokenOverrides {
+    id: ClaimChanges,
+    access: ClaimChanges,
+    groups: Option<GroupClaims>,
+}
+
+impl TokenOverrides {
+    pub fn apply_id(&self, claims: &mut Value) {
+        if let Some(obj) = claims.as_object_mut() {
+            if let Some(g) = &self.groups {
+                g.write(obj, true);
+            }
+            self.id.apply(obj, false);
+        }
+    }
+
+    pub fn apply_access(&self, claims: &mut Value) {
+        if let Some(obj) = claims.as_object_mut() {
+            if let Some(g) = &self.groups {
+                g.write(obj, false);
+            }
+            self.access.apply(obj, true);
+        }
+    }
+}
+
+/// Who tokens are being issued for, as a PreTokenGeneration event tells it.
+pub(crate) struct TokenRequest<'a> {
+    pub source: &'a str,
+    pub client_id: &'a str,
+    /// None for client_credentials tokens (no user).
+    pub user: Option<&'a User>,
+    pub groups: GroupClaims,
+    pub scope: &'a str,
+}
+
+impl UserPools {
+    /// The PreTokenGeneration trigger: V1_0 changes the ID token (and the
+    /// groups of both), V2_0 both tokens of users, V3_0 also
+    /// client_credentials tokens. `None` when no trigger applies.
+    pub(crate) async fn pre_token_generation(
+        &self,
+        pool: &UserPool,
+        req: TokenRequest<'_>,
+    ) -> Result<Option<TokenOverrides>> {
+        use crate::triggers::{token_event_version, TokenEventVersion};
+        if !Self::has_trigger(pool, Trigger::PreTokenGeneration) {
+            return Ok(None);
+        }
+        let version = token_event_version(pool.settings.lambda_config.as_ref());
+        if req.user.is_none() && version != TokenEventVersion::V3 {
+            return Ok(None);
+        }
+        let user_name = req
+            .user
+            .map(|u| u.username.as_str())
+            .unwrap_or(req.client_id);
+        let mut request = json!({
+            "userAttributes": req.user.map(user_attributes).unwrap_or_else(|| json!({})),
+            "groupConfiguration": req.groups.to_json(),
+        });
+        let response = if version == TokenEventVersion::V1 {
+            json!({"claimsOverrideDetails": null})
+        } else {
+            request["scopes"] = json!(req
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>());
+            json!({"claimsAndScopeOverrideDetails": null})
+        };
+        let mut event = TriggerEvent::new(req.source, user_name, Some(req.client_id))
+            .request(request)
+            .response(response);
+        event.version = version.event_version();
+        let Some(response) = self
+            .run_trigger(pool, Trigger::PreTokenGeneration, event)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut out = TokenOverrides::default();
+        let details_key = if version == TokenEventVersion::V1 {
+            "claimsOverrideDetails"
+        } else {
+            "claimsAndScopeOverrideDetails"
+        };
+        let details = match response.0.get(details_key) {
+            None | Some(Value::Null) => return Ok(Some(out)),
+            Some(Value::Object(d)) => d,
+            Some(_) => return Err(invalid_response()),
+        };
+        if let Some(g) = details.get("groupOverrideDetails").filter(|g| !g.is_null()) {
+            out.groups = Some(GroupClaims::from_json(g)?);
+        }
+        if version == TokenEventVersion::V1 {
+            out.id = ClaimChanges::parse(Some(&Value::Object(details.clone())), false)?;
+        } else {
+            out.id = ClaimChanges::parse(details.get("idTokenGeneration"), false)?;
+            out.access = ClaimChanges::parse(details.get("accessTokenGeneration"), true)?;
+        }
+        Ok(Some(out))
+    }
+}
+
+impl UserPools {
+    /// The PreAuthentication trigger, before a sign-in's proof is checked.
+    pub(crate) async fn pre_authentication(
+        &self,
+        pool: &UserPool,
+        client_id: &str,
+        user: &User,
+    ) -> Result<()> {
+        let event = TriggerEvent::new(
+            "PreAuthentication_Authentication",
+            &user.username,
+            Some(client_id),
+        )
+        .request(json!({
+            "userAttributes": user_attributes(user),
+            "validationData": null,
+            "userNotFound": false,
+        }));
+        self.run_trigger(pool, Trigger::PreAuthentication, event)
+            .await
+            .map(|_| ())
+    }
+
+    /// The PostAuthentication trigger, after a sign-in succeeded and before tokens.
+    pub(crate) async fn post_authentication(
+        &self,
+        pool: &UserPool,
+        client: &crate::model::AppClient,
+        user: &User,
+    ) -> Result<()> {
+        let event = TriggerEvent::new(
+            "PostAuthentication_Authentication",
+            &user.username,
+            Some(&client.client_id),
+        )
+        .request(json!({
+            "userAttributes": user_attributes(user),
+            "newDeviceUsed": false,
+        }));
+        self.run_trigger(pool, Trigger::PostAuthentication, event)
+            .await
+            .map(|_| ())
+    }
+
+    /// The CustomMessage trigger for a message about to be sent:
+    /// `(email subject, email body, SMS body)` templates that replace the
+    /// defaults, each only when the function set it (a body that lost the
+    /// `{####}` code parameter is not used).
+    pub(crate) async fn custom_message(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        source: &str,
+        with_username: bool,
+    ) -> Result<CustomMessage> {
+        let event = TriggerEvent::new(source, &user.username, None)
+            .request(json!({
+                "userAttributes": user_attributes(user),
+                "codeParameter": "{####}",
+                "linkParameter": "{##Click Here##}",
+                "usernameParameter": if with_username { json!("{username}") } else { Value::Null },
+            }))
+            .response(json!({"smsMessage": null, "emailMessage": null, "emailSubject": null}));
+        let Some(response) = self
+            .run_trigger(pool, Trigger::CustomMessage, event)
+            .await?
+        else {
+            return Ok(CustomMessage::default());
+        };
+        let with_code = |m: Option<String>| m.filter(|m| m.contains("{####}"));
+        Ok(CustomMessage {
+            email_subject: response.string("emailSubject")?,
+            email_message: with_code(response.string("emailMessage")?),
+            sms_message: with_code(response.string("smsMessage")?),
+        })
+    }
+}
+
+/// A CustomMessage trigger's templates (None: the default).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CustomMessage {
+    pub email_subject: Option<String>,
+    pub email_message: Option<String>,
+    pub sms_message: Option<String>,
+}
+
+/// The CustomMessage triggerSource of an outgoing message kind.
+pub(crate) fn custom_message_source(kind: &str) -> &'static str {
+    match kind {
+        "signup" => "CustomMessage_SignUp",
+        "resend" => "CustomMessage_ResendCode",
+        "forgot_password" => "CustomMessage_ForgotPassword",
+        "update_attribute" => "CustomMessage_UpdateUserAttribute",
+        "invite" => "CustomMessage_AdminCreateUser",
+        _ => "CustomMessage_VerifyUserAttribute",
+    }
+}
+
+impl UserPools {
+    /// The UserMigration trigger for a sign-in name the pool does not know
+    /// (`password` for UserMigration_Authentication, None for
+    /// UserMigration_ForgotPassword). Stores the user the function
+    /// describes, with that password, and returns it; `None` when the pool
+    /// has no such trigger or the function described no user. A user
+    /// stored meanwhile by a concurrent migration is returned as stored.
+    pub(crate) async fn migrate_user(
+        &self,
+        pool: &UserPool,
+        client_id: &str,
+        name: &str,
+        password: Option<&str>,
+    ) -> Result<Option<User>> {
+        if !Self::has_trigger(pool, Trigger::UserMigration) {
+            return Ok(None);
+        }
+        let source = if password.is_some() {
+            "UserMigration_Authentication"
+        } else {
+            "UserMigration_ForgotPassword"
+        };
+        let mut request = json!({"validationData": null});
+        if let Some(p) = password {
+            request["password"] = json!(p);
+        }
+        let event = TriggerEvent::new(source, name, Some(client_id))
+            .request(request)
+            .response(json!({
+                "userAttributes": null,
+                "finalUserStatus": null,
+                "messageAction": null,
+                "desiredDeliveryMediums": null,
+                "forceAliasCreation": null,
+                "enableSMSMFA": null,
+            }));
+        let Some(response) = self
+            .run_trigger(pool, Trigger::UserMigration, event)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(attributes) = response.string_map("userAttributes")? else {
+            return Ok(None);
+        };
+        let status = match (response.string("finalUserStatus")?.as_deref(), password) {
+            (None | Some("CONFIRMED"), Some(_)) => crate::model::UserStatus::Confirmed,
+            (None | Some("RESET_REQUIRED"), None) | (Some("RESET_REQUIRED"), Some(_)) => {
+                crate::model::UserStatus::ResetRequired
+            }
+            _ => return Err(invalid_response()),
+        };
+        if let Some(action) = response.string("messageAction")? {
+            if action != "SUPPRESS" && action != "RESEND" {
+                return Err(invalid_response());
+            }
+        }
+        response.string_list("desiredDeliveryMediums")?;
+        let attributes: Vec<Attribute> = attributes
+            .into_iter()
+            .filter(|(k, _)| k != "sub" && !k.starts_with("cognito:"))
+            .map(|(k, v)| Attribute::new(&k, v))
+            .collect();
+        let mut attributes = crate::schema::normalized(pool, &attributes);
+        crate::schema::validate_attributes(pool, &attributes, true)?;
+        let username = self.new_username(pool, name, &mut attributes)?;
+        crate::schema::check_required(pool, &attributes)?;
+        let mut user = self.blank_user(pool, username, attributes);
+        user.status = status;
+        if let Some(p) = password {
+            self.set_password(pool, &mut user, p).await?;
+        }
+        match self.insert_user(pool, &user).await {
+            Ok(()) => Ok(Some(user)),
+            Err(e) if e.kind == crate::error::ErrorKind::UsernameExists => {
+                // Migrated meanwhile by a concurrent sign-in.
+                self.find_user(pool, name, false).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -345,18 +345,19 @@ impl UserPools {
         }
         self.check_code(&pool, &user, SIGNUP_CODE, code).await?;
         let now = self.now();
-        let confirmed = self.update_user(user, |user| {
-            if user.status != UserStatus::Unconfirmed {
-                return Err(not_unconfirmed(user));
-            }
-            if let Some((attribute, _)) = Self::auto_verified_destination(&pool, user) {
-                user.set_attribute(&format!("{attribute}_verified"), Some("true"));
-            }
-            user.status = UserStatus::Confirmed;
-            user.modified = now;
-            Ok(())
-        })
-        .await?;
+        let confirmed = self
+            .update_user(user, |user| {
+                if user.status != UserStatus::Unconfirmed {
+                    return Err(not_unconfirmed(user));
+                }
+                if let Some((attribute, _)) = Self::auto_verified_destination(&pool, user) {
+                    user.set_attribute(&format!("{attribute}_verified"), Some("true"));
+                }
+                user.status = UserStatus::Confirmed;
+                user.modified = now;
+                Ok(())
+            })
+            .await?;
         let (user, ()) = confirmed;
         self.post_confirmation(
             &pool,
@@ -538,12 +539,24 @@ impl UserPools {
         mediums: &[String],
         temporary: &str,
     ) -> Result<()> {
-        let template = pool
+        let mut template = pool
             .settings
             .admin_create_user_config
             .invite_message_template
             .clone()
             .unwrap_or_default();
+        let custom = self
+            .custom_message(pool, user, "CustomMessage_AdminCreateUser", true)
+            .await?;
+        if custom.email_subject.is_some() {
+            template.email_subject = custom.email_subject;
+        }
+        if custom.email_message.is_some() {
+            template.email_message = custom.email_message;
+        }
+        if custom.sms_message.is_some() {
+            template.sms_message = custom.sms_message;
+        }
         let wants = |m: &str| {
             if mediums.is_empty() {
                 m == "SMS"
