@@ -92,7 +92,7 @@ impl Trigger {
                 Error::new(
                     ErrorKind::UnexpectedLambda,
                     format!(
-                        "{} invocation failed due to error AccessDeniedException.",
+                        "{} invocation failed due to error The Lambda function could not be invoked.",
                         self.name()
                     ),
                 )
