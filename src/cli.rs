@@ -164,6 +164,16 @@ pub struct ServeArgs {
     /// COGNATE_ADMIN_SECRET_ACCESS_KEY). No effect when credentials are configured.
     #[arg(long, env = "COGNATE_INSECURE_UNSIGNED_ADMIN")]
     pub insecure_unsigned_admin: bool,
+    /// What serves the Lambda Invoke API for the pools' Lambda triggers
+    /// (`sam local start-lambda`, the Runtime Interface Emulator, LocalStack),
+    /// e.g. `http://127.0.0.1:3001`. Functions mapped to a URL in the config
+    /// file (`lambda: {functions: ...}`) are called there instead.
+    #[arg(long, env = "COGNATE_LAMBDA_ENDPOINT")]
+    pub lambda_endpoint: Option<String>,
+    /// How long a Lambda trigger may take before the call fails with
+    /// UnexpectedLambdaException (Cognito waits 5 seconds).
+    #[arg(long, env = "COGNATE_LAMBDA_TIMEOUT_MS", default_value_t = 5000)]
+    pub lambda_timeout_ms: u64,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
     #[arg(long, env = "COGNATE_LOG", default_value = "info")]
     pub log: String,

@@ -46,6 +46,9 @@ pub struct ConfigFile {
     /// Who may call the IAM (admin) operations.
     #[serde(default)]
     pub admin: Option<AdminConfig>,
+    /// How Lambda triggers are invoked (see `crate::lambda`).
+    #[serde(default)]
+    pub lambda: Option<crate::lambda::LambdaConfig>,
 }
 
 /// `admin:`: the access keys that sign the IAM operations.

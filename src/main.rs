@@ -6,6 +6,7 @@ mod config;
 mod delivery;
 mod gateway;
 mod keys;
+mod lambda;
 mod server;
 mod transfer;
 

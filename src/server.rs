@@ -134,17 +134,29 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ),
         };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let service = Arc::new(UserPools::new(
-        store.clone(),
-        clock.clone(),
-        password_hasher(&args.hash)?,
-        sink,
-        ServiceConfig {
-            public_url: public_url.clone(),
-            region: args.region.clone(),
-            account_id: args.account_id.clone(),
-        },
-    ));
+    let lambda_config = config_file
+        .as_ref()
+        .and_then(|(_, f)| f.lambda.clone())
+        .unwrap_or_default();
+    let lambda = crate::lambda::HttpLambda::new(
+        args.lambda_endpoint.clone().or(lambda_config.endpoint),
+        lambda_config.functions,
+        Duration::from_millis(args.lambda_timeout_ms),
+    )?;
+    let service = Arc::new(
+        UserPools::new(
+            store.clone(),
+            clock.clone(),
+            password_hasher(&args.hash)?,
+            sink,
+            ServiceConfig {
+                public_url: public_url.clone(),
+                region: args.region.clone(),
+                account_id: args.account_id.clone(),
+            },
+        )
+        .with_lambda(Arc::new(lambda)),
+    );
     // The gateway is built (validated) before the file is applied.
     let gateway_config = config_file.as_ref().and_then(|(_, f)| f.gateway.clone());
     let gateway = match (&gateway_config, args.gateway_listen) {

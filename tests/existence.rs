@@ -306,6 +306,7 @@ async fn srp_for_an_unknown_user_stores_nothing() {
                 client_id: client.client_id.clone(),
                 flow: "USER_SRP_AUTH".into(),
                 parameters,
+                client_metadata: Default::default(),
             })
             .await
             .unwrap();

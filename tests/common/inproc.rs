@@ -115,6 +115,7 @@ impl World {
                 client_id: self.client_id.clone(),
                 flow: "ADMIN_USER_PASSWORD_AUTH".into(),
                 parameters,
+                client_metadata: Default::default(),
             })
             .await
             .unwrap();

@@ -236,6 +236,26 @@ impl Server {
         )
     }
 
+    /// A fresh server with further `serve` flags and, optionally, a config file.
+    pub fn start_with_args(args: &[String], yaml: Option<&str>) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let cfg = yaml.map(|yaml| {
+            let cfg = tmp.path().join("cognate.yaml");
+            std::fs::write(&cfg, yaml).expect("write config");
+            cfg
+        });
+        Self::launch(
+            Some(tmp),
+            dir,
+            cfg,
+            None,
+            TestDatabase::for_engine(),
+            Vec::new(),
+            args.to_vec(),
+        )
+    }
+
     /// Stops this server (SIGTERM, then waits) and starts a new one on the
     /// same data directory and, so that token issuers stay valid, the same port.
     pub fn restart(mut self) -> Server {
@@ -306,6 +326,8 @@ impl Server {
                 "COGNATE_ADMIN_ACCESS_KEY_ID",
                 "COGNATE_ADMIN_SECRET_ACCESS_KEY",
                 "COGNATE_INSECURE_UNSIGNED_ADMIN",
+                "COGNATE_LAMBDA_ENDPOINT",
+                "COGNATE_LAMBDA_TIMEOUT_MS",
             ] {
                 cmd.env_remove(var);
             }

@@ -285,7 +285,7 @@ impl PoolSettingsIn {
             &["ACTIVE", "INACTIVE"],
         );
         s.deletion_protection = self.deletion_protection.as_deref() == Some("ACTIVE");
-        s.lambda_config = self.lambda_config;
+        s.lambda_config = cognate_core::triggers::normalize_lambda_config(self.lambda_config);
         v.each_one_of(
             "autoVerifiedAttributes",
             self.auto_verified_attributes.as_deref(),

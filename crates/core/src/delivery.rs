@@ -13,7 +13,8 @@ pub struct OutgoingMessage {
     pub destination: String,
     /// `EMAIL` or `SMS`.
     pub medium: String,
-    /// `signup`, `resend`, `invite`, `forgot_password`, `verify_attribute`.
+    /// `signup`, `resend`, `invite`, `forgot_password`, `verify_attribute`,
+    /// `update_attribute`.
     pub kind: String,
     pub subject: String,
     pub body: String,

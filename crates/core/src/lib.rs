@@ -13,6 +13,7 @@ pub mod schema;
 pub mod service;
 pub mod store;
 pub mod tokens;
+pub mod triggers;
 pub mod verify;
 
 pub use error::{Error, ErrorKind, Result, StoreError};

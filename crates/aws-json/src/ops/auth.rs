@@ -76,6 +76,7 @@ struct InitiateAuthRequest {
     client_id: String,
     auth_flow: String,
     auth_parameters: Option<BTreeMap<String, String>>,
+    client_metadata: Option<BTreeMap<String, String>>,
 }
 
 async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, ApiError> {
@@ -100,6 +101,7 @@ async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Ap
             client_id: req.client_id,
             flow: req.auth_flow,
             parameters: req.auth_parameters.unwrap_or_default(),
+            client_metadata: req.client_metadata.unwrap_or_default(),
         })
         .await?;
     Ok(outcome_out(outcome))
@@ -121,6 +123,7 @@ struct RespondRequest {
     challenge_name: String,
     session: Option<String>,
     challenge_responses: Option<BTreeMap<String, String>>,
+    client_metadata: Option<BTreeMap<String, String>>,
 }
 
 async fn respond(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, ApiError> {
@@ -147,6 +150,7 @@ async fn respond(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Api
             challenge_name: req.challenge_name,
             session: req.session,
             responses: req.challenge_responses.unwrap_or_default(),
+            client_metadata: req.client_metadata.unwrap_or_default(),
         })
         .await?;
     Ok(outcome_out(outcome))

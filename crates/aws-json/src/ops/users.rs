@@ -72,6 +72,8 @@ struct SignUpRequest {
     username: String,
     password: Option<String>,
     user_attributes: Option<Vec<AttributeType>>,
+    validation_data: Option<Vec<AttributeType>>,
+    client_metadata: Option<std::collections::BTreeMap<String, String>>,
 }
 
 pub async fn sign_up(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -84,6 +86,7 @@ pub async fn sign_up(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
         password(&mut v, "password", p);
     }
     let attributes = shapes::attributes_in(req.user_attributes, &mut v, "userAttributes");
+    let validation_data = shapes::attributes_in(req.validation_data, &mut v, "validationData");
     v.finish()?;
     let out = svc
         .sign_up(SignUpInput {
@@ -92,6 +95,8 @@ pub async fn sign_up(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
             username: req.username,
             password: req.password,
             attributes,
+            validation_data,
+            client_metadata: req.client_metadata.unwrap_or_default(),
         })
         .await?;
     let mut body = json!({"UserConfirmed": out.user_confirmed, "UserSub": out.user_sub});
@@ -186,6 +191,8 @@ struct AdminCreateUserRequest {
     temporary_password: Option<String>,
     message_action: Option<String>,
     desired_delivery_mediums: Option<Vec<String>>,
+    validation_data: Option<Vec<AttributeType>>,
+    client_metadata: Option<std::collections::BTreeMap<String, String>>,
 }
 
 pub async fn admin_create_user(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -207,9 +214,12 @@ pub async fn admin_create_user(svc: &UserPools, body: &[u8]) -> Result<Value, Ap
         &["SMS", "EMAIL"],
     );
     let attributes = shapes::attributes_in(req.user_attributes, &mut v, "userAttributes");
+    let validation_data = shapes::attributes_in(req.validation_data, &mut v, "validationData");
     v.finish()?;
     let user = svc
         .admin_create_user(AdminCreateUserInput {
+            validation_data,
+            client_metadata: req.client_metadata.unwrap_or_default(),
             pool_id: req.user_pool_id,
             username: req.username,
             attributes,

@@ -209,6 +209,22 @@ impl UserPools {
                     .unwrap_or_else(|| "Your verification code is {####}. ".into()),
             )
         };
+        let custom = self
+            .custom_message(
+                pool,
+                user,
+                super::triggers::custom_message_source(kind),
+                false,
+            )
+            .await?;
+        let (subject, template) = if email {
+            (
+                custom.email_subject.unwrap_or(subject),
+                custom.email_message.unwrap_or(template),
+            )
+        } else {
+            (subject, custom.sms_message.unwrap_or(template))
+        };
         let medium = if email { "EMAIL" } else { "SMS" };
         let message = OutgoingMessage {
             pool_id: pool.id.clone(),
@@ -286,7 +302,15 @@ impl UserPools {
     ) -> Result<CodeDelivery> {
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         let hidden = prevents_existence_errors(&client);
-        let Some(user) = self.find_user(&pool, username, false).await? else {
+        let found = match self.find_user(&pool, username, false).await? {
+            Some(user) => Some(user),
+            // A UserMigration trigger may bring the user in from elsewhere.
+            None => {
+                self.migrate_user(&pool, &client.client_id, username, None)
+                    .await?
+            }
+        };
+        let Some(user) = found else {
             if hidden {
                 return self.simulated_delivery(&pool, username).await;
             }
@@ -412,15 +436,23 @@ impl UserPools {
             .password_material(&pool, &user.username, password)
             .await?;
         let now = self.now();
-        self.update_user(user, |u| {
-            material.apply(u);
-            u.status = UserStatus::Confirmed;
-            u.temporary_password_expires = None;
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
-        Ok(())
+        let (user, ()) = self
+            .update_user(user, |u| {
+                material.apply(u);
+                u.status = UserStatus::Confirmed;
+                u.temporary_password_expires = None;
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        self.post_confirmation(
+            &pool,
+            &user,
+            "PostConfirmation_ConfirmForgotPassword",
+            Some(&client.client_id),
+            &Default::default(),
+        )
+        .await
     }
 
     pub async fn change_password(
@@ -541,7 +573,7 @@ impl UserPools {
                     attr,
                     &value,
                     &verify_purpose(attr),
-                    "verify_attribute",
+                    "update_attribute",
                     VERIFY_TTL_MS,
                     Delivery::BeforeAnswer,
                 )

@@ -24,6 +24,8 @@ pub struct AuthFlowInput {
     pub client_id: String,
     pub flow: String,
     pub parameters: BTreeMap<String, String>,
+    /// ClientMetadata, for the custom sign-in's triggers.
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// A RespondToAuthChallenge or AdminRespondToAuthChallenge call.
@@ -34,6 +36,8 @@ pub struct ChallengeInput {
     pub challenge_name: String,
     pub session: Option<String>,
     pub responses: BTreeMap<String, String>,
+    /// ClientMetadata, for the custom sign-in's triggers.
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// Tokens of a successful sign-in.
@@ -118,7 +122,7 @@ fn allows(client: &AppClient, flow: &str) -> bool {
     }
 }
 
-fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
+pub(crate) fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
     params
         .get(name)
         .map(String::as_str)
@@ -156,7 +160,9 @@ impl UserPools {
             None => self.client(&input.client_id).await?,
         };
         let admin_flow = matches!(flow, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH");
-        if admin_flow != admin && flow != "REFRESH_TOKEN_AUTH" && flow != "USER_SRP_AUTH" {
+        if admin_flow != admin
+            && !matches!(flow, "REFRESH_TOKEN_AUTH" | "USER_SRP_AUTH" | "CUSTOM_AUTH")
+        {
             return Err(Error::invalid_parameter(
                 "Initiate Auth method not supported.",
             ));
@@ -184,7 +190,14 @@ impl UserPools {
                     .password_sign_in(&pool, &client, username, password, Channel::Api)
                     .await?;
                 let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
-                self.api_outcome(&pool, &client, step, device_key).await
+                self.api_outcome(
+                    &pool,
+                    &client,
+                    step,
+                    device_key,
+                    "TokenGeneration_Authentication",
+                )
+                .await
             }
             "REFRESH_TOKEN_AUTH" => {
                 let token = param(&input.parameters, "REFRESH_TOKEN")?;
@@ -201,7 +214,27 @@ impl UserPools {
                 )?;
                 self.srp_start(&pool, &client, username, srp_a).await
             }
-            "CUSTOM_AUTH" | "USER_AUTH" => Err(Error::new(
+            "CUSTOM_AUTH" => {
+                let username = param(&input.parameters, "USERNAME")?;
+                self.check_secret_hash(
+                    &client,
+                    username,
+                    input.parameters.get("SECRET_HASH").map(String::as_str),
+                )?;
+                let step = self
+                    .custom_auth_start(&pool, &client, username, &input)
+                    .await?;
+                let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
+                self.api_outcome(
+                    &pool,
+                    &client,
+                    step,
+                    device_key,
+                    "TokenGeneration_Authentication",
+                )
+                .await
+            }
+            "USER_AUTH" => Err(Error::new(
                 ErrorKind::UnsupportedOperation,
                 format!("{flow} is not supported by this server yet."),
             )),
@@ -218,6 +251,7 @@ impl UserPools {
         client: &AppClient,
         step: SignInStep,
         device_key: Option<&str>,
+        source: &str,
     ) -> Result<AuthOutcome> {
         match step {
             SignInStep::Challenge {
@@ -236,7 +270,10 @@ impl UserPools {
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: self.now().div_euclid(1000),
                 };
-                let mut result = self.issue_tokens(pool, client, &user, &event, true).await?;
+                self.post_authentication(pool, client, &user).await?;
+                let mut result = self
+                    .issue_tokens(pool, client, &user, &event, true, source)
+                    .await?;
                 result.new_device = self.new_device_metadata(pool, &user, device_key);
                 Ok(AuthOutcome::Authenticated(result))
             }
@@ -253,7 +290,15 @@ impl UserPools {
         password: &str,
         channel: Channel,
     ) -> Result<SignInStep> {
-        let Some(user) = self.find_user(pool, username, false).await? else {
+        let found = match self.find_user(pool, username, false).await? {
+            Some(user) => Some(user),
+            // A UserMigration trigger may bring the user in from elsewhere.
+            None => {
+                self.migrate_user(pool, &client.client_id, username, Some(password))
+                    .await?
+            }
+        };
+        let Some(user) = found else {
             // Spend the time a real check takes, so timing does not tell.
             self.verify_password(password, None).await?;
             return Err(if prevents_existence_errors(client) {
@@ -268,6 +313,8 @@ impl UserPools {
             self.verify_password(password, None).await?;
             return Err(Error::not_authorized("Password attempts exceeded"));
         }
+        self.pre_authentication(pool, &client.client_id, &user)
+            .await?;
         if user.password_hash.is_none() && user.status == UserStatus::ResetRequired {
             // Imported without a password: it must be set by the reset flow first.
             return Err(Error::new(
@@ -412,8 +459,35 @@ impl UserPools {
             return Err(Error::invalid_parameter("Invalid SRP_A value."));
         }
         let user = self.find_user(pool, username, false).await?;
+        if let Some(u) = &user {
+            self.pre_authentication(pool, &client.client_id, u).await?;
+        }
+        let (session, parameters) = self
+            .srp_challenge(pool, client, username, user.as_ref(), srp_a, None)
+            .await?;
+        Ok(AuthOutcome::Challenge {
+            name: "PASSWORD_VERIFIER".into(),
+            session,
+            parameters,
+        })
+    }
+
+    /// Opens a PASSWORD_VERIFIER challenge (USER_SRP_AUTH, or a custom
+    /// sign-in's SRP step with its state in `custom`): the session, stored
+    /// under the secret block, and the challenge's parameters. For an
+    /// unknown user (or one without a verifier) of a client that prevents
+    /// user-existence errors, a simulated challenge that stores nothing.
+    pub(crate) async fn srp_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        user: Option<&User>,
+        srp_a: &str,
+        custom: Option<serde_json::Value>,
+    ) -> Result<(String, BTreeMap<String, String>)> {
         let hidden = prevents_existence_errors(client);
-        let real = match &user {
+        let real = match user {
             Some(u) => match (&u.srp_salt, &u.srp_verifier) {
                 (Some(salt), Some(v)) => Some((u, salt.clone(), v.clone())),
                 _ if hidden => None,
@@ -465,6 +539,7 @@ impl UserPools {
                     "verifier": verifier,
                     "user_id": user_id,
                     "known": true,
+                    "custom": custom,
                 }),
             };
             self.store.put_session(&session).await?;
@@ -475,11 +550,7 @@ impl UserPools {
         parameters.insert("SECRET_BLOCK".to_owned(), secret_block.clone());
         parameters.insert("USERNAME".to_owned(), user_id.clone());
         parameters.insert("USER_ID_FOR_SRP".to_owned(), user_id);
-        Ok(AuthOutcome::Challenge {
-            name: "PASSWORD_VERIFIER".into(),
-            session: secret_block,
-            parameters,
-        })
+        Ok((secret_block, parameters))
     }
 
     /// A PASSWORD_VERIFIER secret block: 56 random bytes, the session's
@@ -591,6 +662,12 @@ impl UserPools {
             return Err(self.failed_sign_in(&user).await);
         }
         self.clear_failures(&user).await?;
+        if let Some(custom) = session.data.get("custom").filter(|c| !c.is_null()) {
+            // The SRP step of a custom sign-in: back to DefineAuthChallenge.
+            return self
+                .custom_after_password(pool, client, user, custom, input)
+                .await;
+        }
         self.after_primary_auth(pool, client, &user, Channel::Api)
             .await
     }
@@ -670,8 +747,13 @@ impl UserPools {
 
     pub async fn respond_to_auth_challenge(&self, input: ChallengeInput) -> Result<AuthOutcome> {
         let device_key = input.responses.get("DEVICE_KEY").cloned();
+        let source = if input.challenge_name == "NEW_PASSWORD_REQUIRED" {
+            "TokenGeneration_NewPasswordChallenge"
+        } else {
+            "TokenGeneration_Authentication"
+        };
         let (pool, client, step) = self.respond_challenge(input, Channel::Api).await?;
-        self.api_outcome(&pool, &client, step, device_key.as_deref())
+        self.api_outcome(&pool, &client, step, device_key.as_deref(), source)
             .await
     }
 
@@ -787,6 +869,11 @@ impl UserPools {
         if session.challenge == "PASSWORD_VERIFIER" {
             return self.srp_finish(pool, client, session, input).await;
         }
+        if session.challenge == "CUSTOM_CHALLENGE" {
+            return self
+                .custom_answer(pool, client, session, input, username)
+                .await;
+        }
         let user = self
             .store
             .get_user(&pool.id, &session.username)
@@ -887,7 +974,16 @@ impl UserPools {
             },
             None => IssueOptions::api(false),
         };
-        let issued = self.issue(pool, client, &user, &event, options).await?;
+        let issued = self
+            .issue_as(
+                pool,
+                client,
+                &user,
+                &event,
+                options,
+                "TokenGeneration_RefreshTokens",
+            )
+            .await?;
         Ok(AuthOutcome::Authenticated(AuthenticationResult {
             access_token: issued.access_token,
             expires_in: issued.expires_in,
@@ -963,9 +1059,17 @@ impl UserPools {
         user: &User,
         event: &SignInEvent,
         with_refresh: bool,
+        source: &str,
     ) -> Result<AuthenticationResult> {
         let issued = self
-            .issue(pool, client, user, event, IssueOptions::api(with_refresh))
+            .issue_as(
+                pool,
+                client,
+                user,
+                event,
+                IssueOptions::api(with_refresh),
+                source,
+            )
             .await?;
         Ok(AuthenticationResult {
             access_token: issued.access_token,
@@ -990,6 +1094,25 @@ impl UserPools {
         event: &SignInEvent,
         options: IssueOptions<'_>,
     ) -> Result<IssuedTokens> {
+        let source = if options.oauth {
+            "TokenGeneration_HostedAuth"
+        } else {
+            "TokenGeneration_Authentication"
+        };
+        self.issue_as(pool, client, user, event, options, source)
+            .await
+    }
+
+    /// [`issue`](Self::issue) with the PreTokenGeneration trigger's `triggerSource`.
+    pub(crate) async fn issue_as(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        event: &SignInEvent,
+        options: IssueOptions<'_>,
+        source: &str,
+    ) -> Result<IssuedTokens> {
         let now_ms = self.now();
         let keys = self.keys.get(self.store.as_ref(), &pool.id, now_ms).await?;
         let lifetimes = tokens::lifetimes(client);
@@ -1009,6 +1132,18 @@ impl UserPools {
             .groups_of_user(&pool.id, &user.username_key)
             .await?;
         let (mut id_extra, access_extra) = tokens::group_claims(&groups);
+        let overrides = self
+            .pre_token_generation(
+                pool,
+                super::triggers::TokenRequest {
+                    source,
+                    client_id: &client.client_id,
+                    user: Some(user),
+                    groups: super::triggers::GroupClaims::of(&id_extra),
+                    scope: options.scope,
+                },
+            )
+            .await?;
         let mut access_claims =
             tokens::access_token_claims(&subject, options.scope, lifetimes.access);
         if let Some(obj) = access_claims.as_object_mut() {
@@ -1016,6 +1151,9 @@ impl UserPools {
             if options.oauth {
                 obj.insert("version".into(), json!(2));
             }
+        }
+        if let Some(o) = &overrides {
+            o.apply_access(&mut access_claims);
         }
         let sign = |key: &cognate_crypto::SigningKey, claims: &serde_json::Value| {
             key.sign(claims).map_err(|e| Error::internal(e.to_string()))
@@ -1028,7 +1166,10 @@ impl UserPools {
             if options.oauth {
                 id_extra.insert("at_hash".into(), json!(tokens::at_hash(&access_token)));
             }
-            let id_claims = tokens::id_token_claims(&subject, lifetimes.id, Some(&id_extra));
+            let mut id_claims = tokens::id_token_claims(&subject, lifetimes.id, Some(&id_extra));
+            if let Some(o) = &overrides {
+                o.apply_id(&mut id_claims);
+            }
             Some(sign(keys.signing_key("id", now_ms)?, &id_claims)?)
         } else {
             None

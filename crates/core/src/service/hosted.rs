@@ -655,6 +655,7 @@ impl UserPools {
                     challenge_name: challenge.to_owned(),
                     session: Some(session.to_owned()),
                     responses,
+                    client_metadata: Default::default(),
                 },
                 Channel::Hosted,
             )
@@ -790,6 +791,8 @@ impl UserPools {
                 username: username.to_owned(),
                 password: Some(password.to_owned()),
                 attributes,
+                validation_data: Vec::new(),
+                client_metadata: Default::default(),
             })
             .await?;
         let ticket = self

@@ -18,6 +18,8 @@ pub mod pools;
 pub mod regional;
 mod resource_servers;
 pub mod sessions;
+mod triggers;
+mod triggers_auth;
 pub mod ui;
 pub mod user_sessions;
 mod users;
@@ -96,6 +98,8 @@ pub struct UserPools {
     pub(crate) config: ServiceConfig,
     /// The key of the hosted UI's signed cookies (a server-wide secret).
     pub(crate) cookie_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// Invokes the pools' Lambda triggers.
+    pub(crate) lambda: Arc<dyn crate::triggers::LambdaInvoker>,
 }
 
 impl UserPools {
@@ -128,7 +132,14 @@ impl UserPools {
             verifier,
             config,
             cookie_key: tokio::sync::OnceCell::new(),
+            lambda: Arc::new(crate::triggers::NoLambda),
         }
+    }
+
+    /// The service invoking Lambda triggers through `invoker`.
+    pub fn with_lambda(mut self, invoker: Arc<dyn crate::triggers::LambdaInvoker>) -> Self {
+        self.lambda = invoker;
+        self
     }
 
     pub fn config(&self) -> &ServiceConfig {

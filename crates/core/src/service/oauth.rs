@@ -185,7 +185,7 @@ impl UserPools {
         let keys = self.keys.get(self.store.as_ref(), pool_id, now_ms).await?;
         let lifetime = tokens::lifetimes(&client).access;
         let now = now_ms.div_euclid(1000);
-        let claims = json!({
+        let mut claims = json!({
             "sub": client.client_id,
             "token_use": "access",
             "scope": granted.join(" "),
@@ -197,6 +197,24 @@ impl UserPools {
             "jti": cognate_crypto::random::uuid_v7(now_ms),
             "client_id": client.client_id,
         });
+        // A V3_0 PreTokenGeneration trigger may change machine tokens too.
+        let pool = self.pool(pool_id).await?;
+        let scope = granted.join(" ");
+        if let Some(o) = self
+            .pre_token_generation(
+                &pool,
+                super::triggers::TokenRequest {
+                    source: "TokenGeneration_ClientCredentials",
+                    client_id: &client.client_id,
+                    user: None,
+                    groups: Default::default(),
+                    scope: &scope,
+                },
+            )
+            .await?
+        {
+            o.apply_access(&mut claims);
+        }
         let access_token = keys
             .signing_key("access", now_ms)?
             .sign(&claims)
@@ -331,7 +349,16 @@ impl UserPools {
             Some(scope) => IssueOptions::oauth(scope, None, false),
             None => IssueOptions::api(false),
         };
-        let issued = self.issue(&pool, &client, &user, &event, options).await?;
+        let issued = self
+            .issue_as(
+                &pool,
+                &client,
+                &user,
+                &event,
+                options,
+                "TokenGeneration_RefreshTokens",
+            )
+            .await?;
         Ok(OAuthTokens {
             access_token: issued.access_token,
             id_token: issued.id_token,

@@ -31,6 +31,10 @@ pub struct SignUpInput {
     pub username: String,
     pub password: Option<String>,
     pub attributes: Vec<Attribute>,
+    /// ValidationData, for the PreSignUp trigger.
+    pub validation_data: Vec<Attribute>,
+    /// ClientMetadata, for the PreSignUp and CustomMessage triggers.
+    pub client_metadata: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -49,6 +53,10 @@ pub struct AdminCreateUserInput {
     /// `RESEND` or `SUPPRESS`.
     pub message_action: Option<String>,
     pub desired_delivery_mediums: Vec<String>,
+    /// ValidationData, for the PreSignUp trigger.
+    pub validation_data: Vec<Attribute>,
+    /// ClientMetadata, for the PreSignUp and CustomMessage triggers.
+    pub client_metadata: std::collections::BTreeMap<String, String>,
 }
 
 const SIGNUP_CODE: &str = "signup";
@@ -187,11 +195,27 @@ impl UserPools {
             return Err(Error::new(ErrorKind::UsernameExists, "User already exists"));
         }
         let mut user = self.blank_user(&pool, username, attributes);
+        // A refusal leaves nothing behind: the trigger runs before the write.
+        let pre = self
+            .pre_sign_up(
+                &pool,
+                &user,
+                "PreSignUp_SignUp",
+                Some(&client.client_id),
+                &input.validation_data,
+                &input.client_metadata,
+            )
+            .await?;
+        pre.apply(&mut user);
         self.set_password(&pool, &mut user, password).await?;
         self.insert_user(&pool, &user).await?;
-        let delivery = self.send_signup_code(&pool, &user, "signup").await?;
+        let delivery = if pre.auto_confirm {
+            None
+        } else {
+            self.send_signup_code(&pool, &user, "signup").await?
+        };
         Ok(SignUpOutput {
-            user_confirmed: false,
+            user_confirmed: pre.auto_confirm,
             user_sub: user.sub,
             delivery,
         })
@@ -324,19 +348,28 @@ impl UserPools {
         }
         self.check_code(&pool, &user, SIGNUP_CODE, code).await?;
         let now = self.now();
-        self.update_user(user, |user| {
-            if user.status != UserStatus::Unconfirmed {
-                return Err(not_unconfirmed(user));
-            }
-            if let Some((attribute, _)) = Self::auto_verified_destination(&pool, user) {
-                user.set_attribute(&format!("{attribute}_verified"), Some("true"));
-            }
-            user.status = UserStatus::Confirmed;
-            user.modified = now;
-            Ok(())
-        })
-        .await?;
-        Ok(())
+        let confirmed = self
+            .update_user(user, |user| {
+                if user.status != UserStatus::Unconfirmed {
+                    return Err(not_unconfirmed(user));
+                }
+                if let Some((attribute, _)) = Self::auto_verified_destination(&pool, user) {
+                    user.set_attribute(&format!("{attribute}_verified"), Some("true"));
+                }
+                user.status = UserStatus::Confirmed;
+                user.modified = now;
+                Ok(())
+            })
+            .await?;
+        let (user, ()) = confirmed;
+        self.post_confirmation(
+            &pool,
+            &user,
+            "PostConfirmation_ConfirmSignUp",
+            Some(&client.client_id),
+            &Default::default(),
+        )
+        .await
     }
 
     pub async fn resend_confirmation_code(
@@ -392,7 +425,14 @@ impl UserPools {
         self.store
             .delete_code(&pool.id, &user.username_key, SIGNUP_CODE)
             .await?;
-        Ok(())
+        self.post_confirmation(
+            &pool,
+            &user,
+            "PostConfirmation_ConfirmSignUp",
+            None,
+            &Default::default(),
+        )
+        .await
     }
 
     pub async fn admin_create_user(&self, mut input: AdminCreateUserInput) -> Result<User> {
@@ -463,6 +503,17 @@ impl UserPools {
             schema::check_required(&pool, &attributes)?;
             let mut user = self.blank_user(&pool, username, attributes);
             user.status = UserStatus::ForceChangePassword;
+            // A refusal leaves nothing behind: the trigger runs before the write.
+            self.pre_sign_up(
+                &pool,
+                &user,
+                "PreSignUp_AdminCreateUser",
+                None,
+                &input.validation_data,
+                &input.client_metadata,
+            )
+            .await?
+            .apply(&mut user);
             self.set_password(&pool, &mut user, &temporary).await?;
             user.temporary_password_expires = Some(expires);
             match self.insert_user(&pool, &user).await {
@@ -491,12 +542,24 @@ impl UserPools {
         mediums: &[String],
         temporary: &str,
     ) -> Result<()> {
-        let template = pool
+        let mut template = pool
             .settings
             .admin_create_user_config
             .invite_message_template
             .clone()
             .unwrap_or_default();
+        let custom = self
+            .custom_message(pool, user, "CustomMessage_AdminCreateUser", true)
+            .await?;
+        if custom.email_subject.is_some() {
+            template.email_subject = custom.email_subject;
+        }
+        if custom.email_message.is_some() {
+            template.email_message = custom.email_message;
+        }
+        if custom.sms_message.is_some() {
+            template.sms_message = custom.sms_message;
+        }
         let wants = |m: &str| {
             if mediums.is_empty() {
                 m == "SMS"

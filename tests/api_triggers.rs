@@ -1,0 +1,1032 @@
+//! Lambda triggers end to end: the real `cognate` binary invokes functions
+//! served by a small HTTP server on 127.0.0.1 that speaks the Lambda
+//! Invoke API (`POST /2015-03-31/functions/{function}/invocations`, errors
+//! with `X-Amz-Function-Error`) and, for the config file's plain-URL map,
+//! takes the event at `/hook/{function}`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use common::{attr, jwt_claims, password_flows, Server, PASSWORD};
+use serde_json::{json, Value};
+
+/// What the fake function does with one event.
+pub enum Answer {
+    /// Answer the event with this `response`.
+    Respond(Value),
+    /// Fail (`X-Amz-Function-Error: Unhandled`) with this errorMessage.
+    Fail(String),
+    /// Answer after this long.
+    Slow(Duration, Value),
+    /// Answer this text (not a Lambda answer).
+    Raw(String),
+}
+
+type Behaviour = dyn Fn(&str, &Value) -> Answer + Send + Sync;
+
+#[derive(Clone)]
+struct FakeState {
+    behaviour: Arc<Behaviour>,
+    events: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+/// A fake Lambda service on its own thread and runtime.
+pub struct FakeLambda {
+    pub url: String,
+    events: Arc<Mutex<Vec<(String, Value)>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+async fn invoke(
+    State(state): State<FakeState>,
+    Path(function): Path<String>,
+    body: String,
+) -> axum::response::Response {
+    let event: Value = serde_json::from_str(&body).expect("event is JSON");
+    state
+        .events
+        .lock()
+        .unwrap()
+        .push((function.clone(), event.clone()));
+    let answer = (state.behaviour)(&function, &event);
+    let reply = |response: Value| {
+        let mut e = event.clone();
+        e["response"] = response;
+        (StatusCode::OK, e.to_string()).into_response()
+    };
+    match answer {
+        Answer::Respond(r) => reply(r),
+        Answer::Slow(d, r) => {
+            tokio::time::sleep(d).await;
+            reply(r)
+        }
+        Answer::Fail(message) => {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-amz-function-error", "Unhandled".parse().unwrap());
+            (
+                StatusCode::OK,
+                headers,
+                json!({"errorMessage": message, "errorType": "Error"}).to_string(),
+            )
+                .into_response()
+        }
+        Answer::Raw(text) => (StatusCode::OK, text).into_response(),
+    }
+}
+
+impl FakeLambda {
+    pub fn start(behaviour: impl Fn(&str, &Value) -> Answer + Send + Sync + 'static) -> Self {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let state = FakeState {
+            behaviour: Arc::new(behaviour),
+            events: events.clone(),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let app = axum::Router::new()
+                    .route("/2015-03-31/functions/{function}/invocations", post(invoke))
+                    .route("/hook/{function}", post(invoke))
+                    .with_state(state);
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        FakeLambda {
+            url,
+            events,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Every event received so far, with the function it was sent to.
+    pub fn events(&self) -> Vec<(String, Value)> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// Events of one triggerSource.
+    pub fn events_of(&self, source: &str) -> Vec<Value> {
+        self.events()
+            .into_iter()
+            .filter(|(_, e)| e["triggerSource"] == source)
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// Stops serving (connections are refused from now on).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for FakeLambda {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub const ARN_PREFIX: &str = "arn:aws:lambda:us-east-1:123456789012:function:";
+
+pub fn arn(name: &str) -> String {
+    format!("{ARN_PREFIX}{name}")
+}
+
+/// A server invoking functions through the fake's Lambda Invoke API.
+pub fn server_for(lambda: &FakeLambda, timeout_ms: u64) -> Server {
+    Server::start_with_args(
+        &[
+            "--lambda-endpoint".into(),
+            lambda.url.clone(),
+            "--lambda-timeout-ms".into(),
+            timeout_ms.to_string(),
+        ],
+        None,
+    )
+}
+
+/// A pool with these LambdaConfig members (function names become ARNs)
+/// verifying email, and a client allowing the password flows.
+pub fn pool_with(srv: &Server, triggers: &[(&str, &str)]) -> (String, String) {
+    let mut config = serde_json::Map::new();
+    for (trigger, function) in triggers {
+        config.insert((*trigger).into(), json!(arn(function)));
+    }
+    let pool = srv.create_pool(
+        "triggers",
+        json!({"AutoVerifiedAttributes": ["email"], "LambdaConfig": config}),
+    );
+    let client = srv.create_client(&pool, password_flows());
+    (pool, client)
+}
+
+fn sign_up(srv: &Server, client: &str, username: &str, email: &str) -> (u16, Value) {
+    srv.call(
+        "SignUp",
+        json!({"ClientId": client, "Username": username, "Password": PASSWORD,
+               "UserAttributes": [{"Name": "email", "Value": email}],
+               "ValidationData": [{"Name": "invite", "Value": "xyz"}],
+               "ClientMetadata": {"source": "test"}}),
+    )
+}
+
+// ------------------------------------------------- PreSignUp, PostConfirmation
+
+#[test]
+fn pre_sign_up_refusal_creates_no_user_and_auto_confirm_confirms() {
+    let lambda = FakeLambda::start(|_, event| {
+        let email = event["request"]["userAttributes"]["email"]
+            .as_str()
+            .unwrap_or_default();
+        if email.ends_with("@blocked.example") {
+            Answer::Fail("Sign-ups from this domain are closed".into())
+        } else if email.ends_with("@trusted.example") {
+            Answer::Respond(json!({"autoConfirmUser": true, "autoVerifyEmail": true}))
+        } else {
+            Answer::Respond(json!({}))
+        }
+    });
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(&srv, &[("PreSignUp", "pre-sign-up")]);
+
+    // A refusal answers Cognito's error and leaves no user behind.
+    let (status, v) = sign_up(&srv, &client, "mallory", "m@blocked.example");
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["__type"], "UserLambdaValidationException");
+    assert_eq!(
+        v["message"],
+        "PreSignUp failed with error Sign-ups from this domain are closed."
+    );
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "mallory"}),
+        "UserNotFoundException",
+    );
+    assert!(srv.messages_for(&pool, "mallory").is_empty());
+    // The name is free: a later allowed sign-up takes it.
+    let (status, v) = sign_up(&srv, &client, "mallory", "m@example.com");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["UserConfirmed"], false);
+
+    // autoConfirmUser + autoVerifyEmail: confirmed, verified, no code sent.
+    let (status, v) = sign_up(&srv, &client, "trudy", "t@trusted.example");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["UserConfirmed"], true);
+    assert!(v.get("CodeDeliveryDetails").is_none(), "{v}");
+    let user = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "trudy"}),
+    );
+    assert_eq!(user["UserStatus"], "CONFIRMED");
+    assert_eq!(
+        attr(&user["UserAttributes"], "email_verified"),
+        Some("true")
+    );
+    assert!(srv.messages_for(&pool, "trudy").is_empty());
+    srv.login(&client, "trudy", PASSWORD);
+
+    // The event as Cognito sends it, through the Invoke API path of the ARN.
+    let events = lambda.events();
+    let (function, event) = events.last().unwrap();
+    assert_eq!(function, &arn("pre-sign-up"));
+    assert_eq!(event["version"], "1");
+    assert_eq!(event["triggerSource"], "PreSignUp_SignUp");
+    assert_eq!(event["region"], "us-east-1");
+    assert_eq!(event["userPoolId"], pool.as_str());
+    assert_eq!(event["userName"], "trudy");
+    assert_eq!(event["callerContext"]["clientId"], client.as_str());
+    assert!(event["callerContext"]["awsSdkVersion"].is_string());
+    assert_eq!(
+        event["request"]["userAttributes"]["email"],
+        "t@trusted.example"
+    );
+    assert_eq!(event["request"]["validationData"]["invite"], "xyz");
+    assert_eq!(event["request"]["clientMetadata"]["source"], "test");
+    assert_eq!(event["response"]["autoConfirmUser"], false);
+
+    // AdminCreateUser runs it too (PreSignUp_AdminCreateUser), and a refusal creates nothing.
+    srv.err_msg(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "eve", "MessageAction": "SUPPRESS",
+               "UserAttributes": [{"Name": "email", "Value": "e@blocked.example"}]}),
+        "UserLambdaValidationException",
+        "PreSignUp failed with error Sign-ups from this domain are closed.",
+    );
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "eve"}),
+        "UserNotFoundException",
+    );
+    srv.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "victor", "MessageAction": "SUPPRESS",
+               "UserAttributes": [{"Name": "email", "Value": "v@trusted.example"}]}),
+    );
+    let user = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "victor"}),
+    );
+    assert_eq!(user["UserStatus"], "FORCE_CHANGE_PASSWORD");
+    assert_eq!(
+        attr(&user["UserAttributes"], "email_verified"),
+        Some("true")
+    );
+    let admin_events = lambda.events_of("PreSignUp_AdminCreateUser");
+    assert_eq!(admin_events.len(), 2);
+    assert_eq!(
+        admin_events[1]["callerContext"]["clientId"],
+        "CLIENT_ID_NOT_APPLICABLE"
+    );
+}
+
+#[test]
+fn post_confirmation_runs_after_confirm_sign_up_and_forgot_password() {
+    let lambda = FakeLambda::start(|_, _| Answer::Respond(json!({})));
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(&srv, &[("PostConfirmation", "post-confirmation")]);
+    srv.sign_up_confirmed(&pool, &client, "carol", "carol@example.com");
+    let events = lambda.events_of("PostConfirmation_ConfirmSignUp");
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["userName"], "carol");
+    assert_eq!(e["callerContext"]["clientId"], client.as_str());
+    assert_eq!(
+        e["request"]["userAttributes"]["cognito:user_status"],
+        "CONFIRMED"
+    );
+    assert_eq!(e["request"]["userAttributes"]["email_verified"], "true");
+    assert!(e["request"]["userAttributes"]["sub"].is_string());
+
+    srv.ok(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "carol"}),
+    );
+    let code = srv.last_code(&pool, "carol");
+    srv.ok(
+        "ConfirmForgotPassword",
+        json!({"ClientId": client, "Username": "carol", "ConfirmationCode": code,
+               "Password": "N3w-Passw0rd!"}),
+    );
+    assert_eq!(
+        lambda
+            .events_of("PostConfirmation_ConfirmForgotPassword")
+            .len(),
+        1
+    );
+
+    // AdminConfirmSignUp runs it as well.
+    sign_up(&srv, &client, "dave", "dave@example.com");
+    srv.ok(
+        "AdminConfirmSignUp",
+        json!({"UserPoolId": pool, "Username": "dave"}),
+    );
+    let events = lambda.events_of("PostConfirmation_ConfirmSignUp");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["userName"], "dave");
+}
+
+#[test]
+fn timeouts_unreachable_functions_and_malformed_answers() {
+    let lambda = FakeLambda::start(|function, _| match function {
+        f if f.ends_with(":slow") => Answer::Slow(Duration::from_millis(1500), json!({})),
+        f if f.ends_with(":garbled") => Answer::Raw("this is not JSON".into()),
+        f if f.ends_with(":wrong-type") => Answer::Respond(json!({"autoConfirmUser": "yes"})),
+        _ => Answer::Respond(json!({})),
+    });
+    let srv = server_for(&lambda, 300);
+    for (function, error) in [
+        ("slow", "UnexpectedLambdaException"),
+        ("garbled", "InvalidLambdaResponseException"),
+        ("wrong-type", "InvalidLambdaResponseException"),
+    ] {
+        let (pool, client) = pool_with(&srv, &[("PreSignUp", function)]);
+        let (status, v) = sign_up(&srv, &client, "frank", "f@example.com");
+        assert_eq!(status, 400, "{function}: {v}");
+        assert_eq!(v["__type"], error, "{function}: {v}");
+        if function == "slow" {
+            assert_eq!(
+                v["message"],
+                "PreSignUp invocation failed due to error Socket timeout while invoking Lambda function."
+            );
+        }
+        srv.err(
+            "AdminGetUser",
+            json!({"UserPoolId": pool, "Username": "frank"}),
+            "UserNotFoundException",
+        );
+    }
+    // A server without a Lambda endpoint cannot run a trigger: UnexpectedLambdaException.
+    let bare = Server::start();
+    let (_pool, client) = pool_with(&bare, &[("PreSignUp", "anything")]);
+    let (_, v) = sign_up(&bare, &client, "gina", "g@example.com");
+    assert_eq!(v["__type"], "UnexpectedLambdaException", "{v}");
+}
+
+#[test]
+fn lambda_config_is_stored_and_echoed_as_cognito_does() {
+    let lambda = FakeLambda::start(|_, _| Answer::Respond(json!({})));
+    let srv = server_for(&lambda, 5000);
+    let pool = srv.create_pool(
+        "cfg",
+        json!({"LambdaConfig": {"PreTokenGeneration": arn("legacy"), "PreSignUp": arn("p")}}),
+    );
+    let described = srv.ok("DescribeUserPool", json!({"UserPoolId": pool}));
+    let config = &described["UserPool"]["LambdaConfig"];
+    assert_eq!(config["PreSignUp"], arn("p"));
+    assert_eq!(
+        config["PreTokenGenerationConfig"],
+        json!({"LambdaVersion": "V1_0", "LambdaArn": arn("legacy")})
+    );
+    srv.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool, "LambdaConfig": {
+            "PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": arn("v2")}}}),
+    );
+    let described = srv.ok("DescribeUserPool", json!({"UserPoolId": pool}));
+    let config = &described["UserPool"]["LambdaConfig"];
+    assert_eq!(config["PreTokenGeneration"], arn("v2"));
+    assert_eq!(config["PreTokenGenerationConfig"]["LambdaVersion"], "V2_0");
+    assert!(config.get("PreSignUp").is_none(), "{config}");
+}
+
+#[test]
+fn concurrent_sign_ups_through_a_trigger_create_one_user() {
+    let lambda = FakeLambda::start(|_, _| {
+        Answer::Slow(Duration::from_millis(20), json!({"autoConfirmUser": true}))
+    });
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(&srv, &[("PreSignUp", "pre")]);
+    let url = srv.url.clone();
+    let results: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..24)
+            .map(|i| {
+                let url = url.clone();
+                let client = client.clone();
+                s.spawn(move || {
+                    let r = reqwest::blocking::Client::new()
+                        .post(format!("{url}/"))
+                        .header("Content-Type", common::CONTENT_TYPE)
+                        .header(
+                            "X-Amz-Target",
+                            format!("{}SignUp", common::TARGET_PREFIX),
+                        )
+                        .body(
+                            json!({"ClientId": client, "Username": "same", "Password": PASSWORD,
+                                   "UserAttributes": [{"Name": "email", "Value": format!("s{i}@example.com")}]})
+                            .to_string(),
+                        )
+                        .send()
+                        .unwrap();
+                    let status = r.status().as_u16();
+                    (status, r.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = results.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, v) in &results {
+        if *status != 200 {
+            assert_eq!(v["__type"], "UsernameExistsException", "{v}");
+        }
+    }
+    let user = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "same"}),
+    );
+    assert_eq!(user["UserStatus"], "CONFIRMED");
+}
+
+fn claims(token: &Value) -> Value {
+    jwt_claims(token.as_str().unwrap())
+}
+
+// ------------------------------------------------------ PreTokenGeneration
+
+#[test]
+fn pre_token_generation_v1_through_a_plain_url_adds_a_claim_and_a_group_the_gateway_checks() {
+    let lambda = FakeLambda::start(|_, event| {
+        assert_eq!(event["version"], "1");
+        Answer::Respond(json!({"claimsOverrideDetails": {
+            "claimsToAddOrOverride": {"tenant": "acme", "sub": "forged", "token_use": "access"},
+            "claimsToSuppress": ["email"],
+            "groupOverrideDetails": {
+                "groupsToOverride": ["admins"],
+                "iamRolesToOverride": ["arn:aws:iam::123456789012:role/admin"],
+                "preferredRole": "arn:aws:iam::123456789012:role/admin"
+            }
+        }}))
+    });
+    let gateway_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pool = "us-east-1_Triggers1";
+    let client = "triggersclient1";
+    let yaml = format!(
+        r#"
+lambda:
+  functions:
+    "{arn}": "{url}/hook/pre-token"
+pools:
+  - id: {pool}
+    name: triggers
+    clients:
+      - id: {client}
+        name: web
+        explicit_auth_flows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]
+    users:
+      - {{username: alice, password: "{PASSWORD}", attributes: {{email: alice@example.com}}}}
+gateway:
+  listen: 127.0.0.1:{gateway_port}
+  apis:
+    - name: admin
+      stage: dev
+      authorizers:
+        pool: {{type: cognito, pools: [{pool}], clients: [{client}]}}
+      routes:
+        - {{method: GET, path: /admin, authorizer: pool, token_use: access, groups: [admins], integration: {{type: mock, body: {{ok: true}}}}}}
+"#,
+        arn = arn("pre-token"),
+        url = lambda.url,
+    );
+    let srv = Server::start_with_args(&[], Some(&yaml));
+    // Before the trigger is configured: no group, the gateway refuses.
+    let plain = srv.login(client, "alice", PASSWORD);
+    let gateway = format!("http://127.0.0.1:{gateway_port}/dev/admin");
+    let status = |token: &Value| {
+        srv.http()
+            .get(&gateway)
+            .header(
+                "Authorization",
+                format!("Bearer {}", token.as_str().unwrap()),
+            )
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(&plain["AccessToken"]), 403);
+    assert!(lambda.events().is_empty());
+
+    srv.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool, "LambdaConfig": {"PreTokenGeneration": arn("pre-token")}}),
+    );
+    let tokens = srv.login(client, "alice", PASSWORD);
+    let id = claims(&tokens["IdToken"]);
+    assert_eq!(id["tenant"], "acme");
+    assert_ne!(id["sub"], "forged");
+    assert_eq!(id["token_use"], "id");
+    assert!(id.get("email").is_none(), "{id}");
+    assert_eq!(id["cognito:groups"], json!(["admins"]));
+    assert_eq!(
+        id["cognito:preferred_role"],
+        "arn:aws:iam::123456789012:role/admin"
+    );
+    let access = claims(&tokens["AccessToken"]);
+    assert_eq!(access["cognito:groups"], json!(["admins"]));
+    assert!(
+        access.get("tenant").is_none(),
+        "V1_0 leaves the access token's claims"
+    );
+    assert_eq!(status(&tokens["AccessToken"]), 200);
+
+    let events = lambda.events();
+    let (function, event) = &events[0];
+    assert_eq!(function, "pre-token", "the plain URL's path names the hook");
+    assert_eq!(event["triggerSource"], "TokenGeneration_Authentication");
+    assert_eq!(
+        event["request"]["userAttributes"]["email"],
+        "alice@example.com"
+    );
+    assert_eq!(
+        event["request"]["groupConfiguration"]["groupsToOverride"],
+        json!([])
+    );
+
+    // A refresh runs it again, as TokenGeneration_RefreshTokens.
+    let refreshed = srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+               "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]}}),
+    );
+    assert_eq!(
+        claims(&refreshed["AuthenticationResult"]["IdToken"])["tenant"],
+        "acme"
+    );
+    assert_eq!(lambda.events_of("TokenGeneration_RefreshTokens").len(), 1);
+}
+
+#[test]
+fn pre_token_generation_v2_changes_both_tokens_and_the_scopes() {
+    let lambda = FakeLambda::start(|_, event| {
+        assert_eq!(event["version"], "2");
+        assert_eq!(
+            event["request"]["scopes"],
+            json!(["aws.cognito.signin.user.admin"])
+        );
+        Answer::Respond(json!({"claimsAndScopeOverrideDetails": {
+            "idTokenGeneration": {"claimsToAddOrOverride": {"roles": ["reader", "writer"]}},
+            "accessTokenGeneration": {
+                "claimsToAddOrOverride": {"plan": "gold", "client_id": "forged"},
+                "claimsToSuppress": ["username"],
+                "scopesToAdd": ["orders/read"],
+                "scopesToSuppress": ["aws.cognito.signin.user.admin"]
+            }
+        }}))
+    });
+    let srv = server_for(&lambda, 5000);
+    let pool = srv.create_pool(
+        "v2",
+        json!({"LambdaConfig": {"PreTokenGenerationConfig": {
+            "LambdaVersion": "V2_0", "LambdaArn": arn("pre-token-v2")}}}),
+    );
+    let client = srv.create_client(&pool, password_flows());
+    srv.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "nina", "TemporaryPassword": "Temp-Passw0rd!",
+               "MessageAction": "SUPPRESS"}),
+    );
+    let challenge = srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "nina", "PASSWORD": "Temp-Passw0rd!"}}),
+    );
+    assert_eq!(challenge["ChallengeName"], "NEW_PASSWORD_REQUIRED");
+    let done = srv.ok(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "NEW_PASSWORD_REQUIRED",
+               "Session": challenge["Session"],
+               "ChallengeResponses": {"USERNAME": "nina", "NEW_PASSWORD": PASSWORD}}),
+    );
+    let result = &done["AuthenticationResult"];
+    let access = claims(&result["AccessToken"]);
+    assert_eq!(access["plan"], "gold");
+    assert_eq!(access["client_id"], client.as_str());
+    assert_eq!(access["scope"], "orders/read");
+    assert_eq!(access["username"], "nina", "reserved claims stay");
+    let id = claims(&result["IdToken"]);
+    assert_eq!(id["roles"], json!(["reader", "writer"]));
+    assert!(id.get("plan").is_none());
+    assert_eq!(
+        lambda
+            .events_of("TokenGeneration_NewPasswordChallenge")
+            .len(),
+        1
+    );
+    // A token whose admin scope was suppressed cannot call the user APIs.
+    srv.err(
+        "GetUser",
+        json!({"AccessToken": result["AccessToken"]}),
+        "NotAuthorizedException",
+    );
+}
+
+// ------------------------------------------------------------ UserMigration
+
+#[test]
+fn user_migration_moves_a_user_in_on_first_sign_in() {
+    let lambda = FakeLambda::start(|_, event| {
+        let name = event["userName"].as_str().unwrap_or_default().to_owned();
+        match event["triggerSource"].as_str() {
+            Some("UserMigration_Authentication") => {
+                if event["request"]["password"] == "Legacy-Passw0rd!" {
+                    Answer::Slow(
+                        Duration::from_millis(10),
+                        json!({
+                            "userAttributes": {"email": format!("{name}@legacy.example"), "email_verified": "true"},
+                            "finalUserStatus": "CONFIRMED",
+                            "messageAction": "SUPPRESS"
+                        }),
+                    )
+                } else {
+                    Answer::Fail("Bad password".into())
+                }
+            }
+            Some("UserMigration_ForgotPassword") => Answer::Respond(json!({
+                "userAttributes": {"email": format!("{name}@legacy.example"), "email_verified": "true"},
+                "messageAction": "SUPPRESS"
+            })),
+            _ => Answer::Respond(json!({})),
+        }
+    });
+    let mut lambda = lambda;
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(&srv, &[("UserMigration", "migrate")]);
+    let login = |user: &str, password: &str| {
+        srv.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": password}}),
+        )
+    };
+
+    // The legacy system refuses: Cognito's error, and no user.
+    let (_, v) = login("olga", "Wrong-Passw0rd!");
+    assert_eq!(v["__type"], "UserLambdaValidationException", "{v}");
+    assert_eq!(
+        v["message"],
+        "UserMigration failed with error Bad password."
+    );
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "olga"}),
+        "UserNotFoundException",
+    );
+
+    // The right password: the user moves in and gets tokens.
+    let (status, v) = login("olga", "Legacy-Passw0rd!");
+    assert_eq!(status, 200, "{v}");
+    assert!(v["AuthenticationResult"]["IdToken"].is_string());
+    let user = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "olga"}),
+    );
+    assert_eq!(user["UserStatus"], "CONFIRMED");
+    assert_eq!(
+        attr(&user["UserAttributes"], "email"),
+        Some("olga@legacy.example")
+    );
+    let event = &lambda.events_of("UserMigration_Authentication")[1];
+    assert_eq!(event["userName"], "olga");
+    assert_eq!(event["callerContext"]["clientId"], client.as_str());
+
+    // Dozens of first sign-ins at once: all succeed, one user.
+    let results: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| login("pavel", "Legacy-Passw0rd!").0))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().all(|s| *s == 200), "{results:?}");
+    let listed = srv.ok(
+        "ListUsers",
+        json!({"UserPoolId": pool, "Filter": "username = \"pavel\""}),
+    );
+    assert_eq!(listed["Users"].as_array().unwrap().len(), 1);
+
+    // ForgotPassword of an unknown user migrates it as RESET_REQUIRED and sends a code.
+    let v = srv.ok(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "quinn"}),
+    );
+    assert_eq!(v["CodeDeliveryDetails"]["DeliveryMedium"], "EMAIL");
+    let user = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "quinn"}),
+    );
+    assert_eq!(user["UserStatus"], "RESET_REQUIRED");
+    let code = srv.last_code(&pool, "quinn");
+    srv.ok(
+        "ConfirmForgotPassword",
+        json!({"ClientId": client, "Username": "quinn", "ConfirmationCode": code,
+               "Password": PASSWORD}),
+    );
+
+    // With the legacy system gone, the migrated passwords still work.
+    lambda.stop();
+    let (status, v) = login("olga", "Legacy-Passw0rd!");
+    assert_eq!(status, 200, "{v}");
+    srv.login(&client, "quinn", PASSWORD);
+    let (_, v) = login("olga", "Wrong-Passw0rd!");
+    assert_eq!(v["__type"], "NotAuthorizedException", "{v}");
+}
+
+// -------------------------------------------------------------- CUSTOM_AUTH
+
+/// Three questions; three wrong answers fail the sign-in.
+fn quiz(_: &str, event: &Value) -> Answer {
+    let session = event["request"]["session"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    match event["triggerSource"].as_str().unwrap_or_default() {
+        "DefineAuthChallenge_Authentication" => {
+            let right = session
+                .iter()
+                .filter(|r| r["challengeResult"] == true)
+                .count();
+            let wrong = session
+                .iter()
+                .filter(|r| r["challengeResult"] == false)
+                .count();
+            if wrong >= 3 {
+                Answer::Respond(json!({"failAuthentication": true, "issueTokens": false}))
+            } else if right >= 3 {
+                Answer::Respond(json!({"issueTokens": true, "failAuthentication": false}))
+            } else {
+                Answer::Respond(json!({"challengeName": "CUSTOM_CHALLENGE",
+                                       "issueTokens": false, "failAuthentication": false}))
+            }
+        }
+        "CreateAuthChallenge_Authentication" => {
+            let n = session
+                .iter()
+                .filter(|r| r["challengeResult"] == true)
+                .count();
+            Answer::Respond(json!({
+                "publicChallengeParameters": {"question": format!("q{n}")},
+                "privateChallengeParameters": {"answer": format!("a{n}")},
+                "challengeMetadata": format!("round-{n}")
+            }))
+        }
+        "VerifyAuthChallengeResponse_Authentication" => Answer::Respond(json!({
+            "answerCorrect": event["request"]["challengeAnswer"]
+                == event["request"]["privateChallengeParameters"]["answer"]
+        })),
+        _ => Answer::Respond(json!({})),
+    }
+}
+
+#[test]
+fn custom_auth_with_three_challenges() {
+    let lambda = FakeLambda::start(quiz);
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(
+        &srv,
+        &[
+            ("DefineAuthChallenge", "define"),
+            ("CreateAuthChallenge", "create"),
+            ("VerifyAuthChallengeResponse", "verify"),
+            ("PostAuthentication", "post-auth"),
+        ],
+    );
+    srv.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client,
+               "ExplicitAuthFlows": ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+    srv.admin_user(
+        &pool,
+        "rita",
+        json!([{"Name": "email", "Value": "rita@example.com"}]),
+    );
+
+    let start = || {
+        srv.ok(
+            "InitiateAuth",
+            json!({"AuthFlow": "CUSTOM_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": "rita"},
+                   "ClientMetadata": {"app": "quiz"}}),
+        )
+    };
+    let answer = |session: &Value, text: &str| {
+        srv.call(
+            "RespondToAuthChallenge",
+            json!({"ClientId": client, "ChallengeName": "CUSTOM_CHALLENGE", "Session": session,
+                   "ChallengeResponses": {"USERNAME": "rita", "ANSWER": text}}),
+        )
+    };
+    let mut v = start();
+    for n in 0..3 {
+        assert_eq!(v["ChallengeName"], "CUSTOM_CHALLENGE", "{v}");
+        assert_eq!(v["ChallengeParameters"]["question"], format!("q{n}"));
+        assert_eq!(v["ChallengeParameters"]["USERNAME"], "rita");
+        let session = v["Session"].clone();
+        let (status, next) = answer(&session, &format!("a{n}"));
+        assert_eq!(status, 200, "{next}");
+        // A session is used once.
+        let (_, again) = answer(&session, &format!("a{n}"));
+        assert_eq!(again["__type"], "NotAuthorizedException", "{again}");
+        v = next;
+    }
+    let tokens = &v["AuthenticationResult"];
+    assert_eq!(claims(&tokens["IdToken"])["cognito:username"], "rita");
+    assert_eq!(
+        lambda.events_of("PostAuthentication_Authentication").len(),
+        1
+    );
+    let defines = lambda.events_of("DefineAuthChallenge_Authentication");
+    assert_eq!(defines.len(), 4);
+    assert_eq!(
+        defines[3]["request"]["session"],
+        json!([
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "round-0"},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "round-1"},
+            {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "round-2"}
+        ])
+    );
+    assert_eq!(defines[0]["request"]["clientMetadata"]["app"], "quiz");
+    assert_eq!(defines[0]["request"]["userNotFound"], false);
+    assert_eq!(
+        defines[0]["request"]["userAttributes"]["email"],
+        "rita@example.com"
+    );
+
+    // Three wrong answers: DefineAuthChallenge fails the sign-in.
+    let mut v = start();
+    for i in 0..3 {
+        let (status, next) = answer(&v["Session"], "wrong");
+        if i < 2 {
+            assert_eq!(status, 200, "{next}");
+            assert_eq!(next["ChallengeParameters"]["question"], "q0");
+        } else {
+            assert_eq!(next["__type"], "NotAuthorizedException", "{next}");
+            assert_eq!(next["message"], "Incorrect username or password.");
+        }
+        v = next;
+    }
+
+    // AdminInitiateAuth too; a client without ALLOW_CUSTOM_AUTH is refused.
+    let v = srv.ok(
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "AuthFlow": "CUSTOM_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "rita"}}),
+    );
+    assert_eq!(v["ChallengeName"], "CUSTOM_CHALLENGE");
+    let other = srv.create_client(&pool, password_flows());
+    srv.err(
+        "InitiateAuth",
+        json!({"AuthFlow": "CUSTOM_AUTH", "ClientId": other,
+               "AuthParameters": {"USERNAME": "rita"}}),
+        "InvalidParameterException",
+    );
+}
+
+// ------------------------- CustomMessage, PreAuthentication, PostAuthentication
+
+#[test]
+fn custom_message_and_authentication_triggers() {
+    let lambda = FakeLambda::start(|function, event| {
+        let source = event["triggerSource"].as_str().unwrap_or_default();
+        match (function, source) {
+            (_, "CustomMessage_SignUp") => Answer::Respond(json!({
+                "emailSubject": "Welcome aboard",
+                "emailMessage": format!("Hi {}, your code is {}", event["userName"].as_str().unwrap(),
+                                        event["request"]["codeParameter"].as_str().unwrap())
+            })),
+            (_, "CustomMessage_ForgotPassword") => {
+                Answer::Respond(json!({"emailMessage": "no code in here"}))
+            }
+            (_, "CustomMessage_AdminCreateUser") => Answer::Respond(json!({
+                "emailMessage": format!("User {} password {}", event["request"]["usernameParameter"].as_str().unwrap(),
+                                        event["request"]["codeParameter"].as_str().unwrap())
+            })),
+            (_, "PreAuthentication_Authentication")
+                if event["request"]["userAttributes"]["email"] == "blocked@example.com" =>
+            {
+                Answer::Fail("Account on hold".into())
+            }
+            (_, "PostAuthentication_Authentication")
+                if event["request"]["userAttributes"]["email"] == "late@example.com" =>
+            {
+                Answer::Fail("Audit log unavailable".into())
+            }
+            _ => Answer::Respond(json!({})),
+        }
+    });
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(
+        &srv,
+        &[
+            ("CustomMessage", "messages"),
+            ("PreAuthentication", "pre-auth"),
+            ("PostAuthentication", "post-auth"),
+        ],
+    );
+    // CustomMessage_SignUp replaces subject and body; the code is in it.
+    sign_up(&srv, &client, "sam", "sam@example.com");
+    let msg = srv.messages_for(&pool, "sam").pop().unwrap();
+    let code = msg["code"].as_str().unwrap();
+    assert_eq!(msg["subject"], "Welcome aboard");
+    assert_eq!(msg["body"], format!("Hi sam, your code is {code}"));
+    srv.ok(
+        "ConfirmSignUp",
+        json!({"ClientId": client, "Username": "sam", "ConfirmationCode": code}),
+    );
+    // A body without the code parameter is not used: the default goes out.
+    srv.ok(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "sam"}),
+    );
+    let msg = srv.messages_for(&pool, "sam").pop().unwrap();
+    assert_ne!(msg["body"], "no code in here");
+    assert!(msg["body"]
+        .as_str()
+        .unwrap()
+        .contains(msg["code"].as_str().unwrap()));
+    // The invitation: usernameParameter and codeParameter.
+    srv.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "tom", "TemporaryPassword": "Temp-Passw0rd!",
+               "DesiredDeliveryMediums": ["EMAIL"],
+               "UserAttributes": [{"Name": "email", "Value": "tom@example.com"}]}),
+    );
+    let msg = srv.messages_for(&pool, "tom").pop().unwrap();
+    assert_eq!(msg["body"], "User tom password Temp-Passw0rd!");
+
+    // PreAuthentication refuses before the password is judged; PostAuthentication runs after.
+    srv.admin_user(
+        &pool,
+        "ursula",
+        json!([{"Name": "email", "Value": "blocked@example.com"}]),
+    );
+    srv.admin_user(
+        &pool,
+        "lara",
+        json!([{"Name": "email", "Value": "late@example.com"}]),
+    );
+    let login = |user: &str| {
+        srv.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": PASSWORD}}),
+        )
+    };
+    let (_, v) = login("ursula");
+    assert_eq!(v["__type"], "UserLambdaValidationException");
+    assert_eq!(
+        v["message"],
+        "PreAuthentication failed with error Account on hold."
+    );
+    let (_, v) = login("lara");
+    assert_eq!(v["__type"], "UserLambdaValidationException");
+    assert_eq!(
+        v["message"],
+        "PostAuthentication failed with error Audit log unavailable."
+    );
+    let (status, v) = login("sam");
+    assert_eq!(status, 200, "{v}");
+    let post = lambda.events_of("PostAuthentication_Authentication");
+    let last = post.last().unwrap();
+    assert_eq!(last["userName"], "sam");
+    assert_eq!(last["request"]["newDeviceUsed"], false);
+    assert_eq!(
+        lambda
+            .events_of("PreAuthentication_Authentication")
+            .iter()
+            .filter(|e| e["userName"] == "sam")
+            .count(),
+        1
+    );
+}
