@@ -162,10 +162,17 @@ impl Drop for Proc {
     }
 }
 
+/// A well-formed SigV4 `Authorization` header (the IAM operations need one;
+/// on loopback without admin credentials it is not checked).
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/cognito-idp/aws4_request, \
+     SignedHeaders=content-type;host;x-amz-date;x-amz-target, \
+     Signature=0000000000000000000000000000000000000000000000000000000000000000";
+
 fn api_head(op: &str, len: usize) -> String {
     format!(
         "POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: AWSCognitoIdentityProviderService.{op}\r\nContent-Length: {len}\r\n\r\n"
+         X-Amz-Target: AWSCognitoIdentityProviderService.{op}\r\nAuthorization: {AUTHORIZATION}\r\n\
+         Content-Length: {len}\r\n\r\n"
     )
 }
 
