@@ -164,7 +164,8 @@ impl Drop for Proc {
 
 /// A well-formed SigV4 `Authorization` header (the IAM operations need one;
 /// on loopback without admin credentials it is not checked).
-const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/cognito-idp/aws4_request, \
+const AUTHORIZATION: &str =
+    "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/cognito-idp/aws4_request, \
      SignedHeaders=content-type;host;x-amz-date;x-amz-target, \
      Signature=0000000000000000000000000000000000000000000000000000000000000000";
 
