@@ -141,7 +141,7 @@ def test_browser_reaches_the_server_and_the_callback(page: Any, ui_server: Cogna
                                                       callback_server: CallbackServer) -> None:
     resp = page.goto(f"{ui_server.url}/health")
     assert resp is not None and resp.status == 200
-    assert page.locator("body").inner_text().strip() == "ok"
+    assert resp.json() == {"status": "ok"}
     # The redirect URI's host is `localhost` (Cognito allows plain http only there).
     resp = page.goto(f"{callback_server.callback_url}?probe=1")
     assert resp is not None and resp.status == 200

@@ -177,8 +177,59 @@ pub struct ServeArgs {
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `cognate=debug`.
     #[arg(long, env = "COGNATE_LOG", default_value = "info")]
     pub log: String,
+    /// Log lines as `human` text or `json` (one object a line with
+    /// `timestamp`, `level`, `message` and the event's fields; the start-up
+    /// banner too).
+    #[arg(long, env = "COGNATE_LOG_FORMAT", value_enum, default_value = "human")]
+    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub listener: ListenerArgs,
     #[command(flatten)]
     pub hash: HashArgs,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Limits of the main listener (the API, OAuth endpoints, hosted UI, JWKS);
+/// the defaults are far above what a single-tenant deployment reaches.
+#[derive(Debug, Clone, Args)]
+pub struct ListenerArgs {
+    /// Open client connections at most; when full, new connections wait in
+    /// the listen backlog until one closes.
+    #[arg(long, env = "COGNATE_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Milliseconds a client has, from its first byte, to send a whole
+    /// request line and headers (slowloris); then it is disconnected.
+    #[arg(long, env = "COGNATE_HEADER_READ_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds a connection may stay open without sending a request
+    /// (before its first one, or kept alive after a response). Above the
+    /// idle timeout of a load balancer in front (60 s on AWS ALB).
+    #[arg(long, env = "COGNATE_IDLE_TIMEOUT_MS", default_value_t = 75_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub idle_timeout_ms: u64,
+    /// Bytes of a request line and headers at most; more (or more than 100
+    /// headers) answers 431.
+    #[arg(long, env = "COGNATE_MAX_HEADER_BYTES", default_value_t = 32_768,
+          value_parser = clap::value_parser!(u32).range(1024..=1_048_576))]
+    pub max_header_bytes: u32,
+    /// Milliseconds a request may take, reading its body included; then it
+    /// answers 504 (`InternalErrorException` on the API).
+    #[arg(long, env = "COGNATE_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub request_timeout_ms: u64,
+    /// Seconds that SIGTERM (or Ctrl-C) leaves open requests to finish;
+    /// new connections are refused at once and the process then exits.
+    #[arg(long, env = "COGNATE_SHUTDOWN_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace_secs: u64,
 }
 
 /// Where the service keeps its state (`--database`).

@@ -5,35 +5,70 @@ mod cli;
 mod config;
 mod delivery;
 mod gateway;
+mod health;
 mod keys;
 mod lambda;
+mod listener;
 mod server;
 mod transfer;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, LogFormat};
 
-fn init_logging(filter: &str) {
+/// Set when logs are JSON lines: the banner is logged too (see `banner_line`).
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => {
+            JSON_LOGS.store(true, Ordering::Relaxed);
+            // {"timestamp":..,"level":"INFO","message":..,<fields>}
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .init()
+        }
+    }
+}
+
+/// A line of the start-up banner: printed on standard output, or with
+/// `--log-format json` logged as an event (so every line of output parses).
+pub fn banner_line(line: String) {
+    if JSON_LOGS.load(Ordering::Relaxed) {
+        tracing::info!(target: "cognate::banner", "{}", line.trim());
+    } else {
+        println!("{line}");
+    }
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => {
-            init_logging(&args.log);
+            init_logging(&args.log, args.log_format);
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(server::serve(*args)),
+                Ok(rt) => {
+                    let result = rt.block_on(server::serve(*args));
+                    // Blocking work still running (a key generation, an SRP
+                    // step) is not waited for past the grace period.
+                    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+                    result
+                }
                 Err(e) => Err(e.into()),
             }
         }
@@ -54,7 +89,7 @@ fn main() -> std::process::ExitCode {
 
 /// Runs a tool command (one that works on the database) to its end.
 fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
-    init_logging("warn");
+    init_logging("warn", LogFormat::Human);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::Router;
 use cognate_aws_json::sigv4::AdminAuth;
 use cognate_core::clock::{Clock, SystemClock};
@@ -19,6 +18,14 @@ use cognate_store::{Durability, PostgresStore, SqliteStore};
 use crate::cli::{DatabaseUrl, HashArgs, ServeArgs};
 use crate::config;
 use crate::delivery::DevOutbox;
+
+// The banner below is this module's only standard output: with
+// `--log-format json` its lines are logged as JSON events instead.
+macro_rules! println {
+    ($($arg:tt)*) => {
+        crate::banner_line(format!($($arg)*))
+    };
+}
 
 pub fn password_hasher(args: &HashArgs) -> anyhow::Result<PasswordHasher> {
     PasswordHasher::new(PasswordParams {
@@ -32,7 +39,7 @@ pub fn password_hasher(args: &HashArgs) -> anyhow::Result<PasswordHasher> {
 /// All HTTP routes of the service.
 pub fn app(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
     Router::new()
-        .route("/health", get(|| async { (StatusCode::OK, "ok") }))
+        .merge(crate::health::routes(service.clone()))
         .merge(cognate_aws_json::router(service.clone(), admin))
         .merge(cognate_oauth::router(service))
         .fallback(|| async {
@@ -43,7 +50,13 @@ pub fn app(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
             )
                 .into_response()
         })
+        // Every body is bounded: 1 MiB unless a route says otherwise (the
+        // CSV upload of import jobs); the JSON API bounds its own at 1 MiB.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
+
+/// The body limit of every route that does not set its own.
+const MAX_BODY: usize = 1024 * 1024;
 
 /// Opens (creating or migrating as needed) the store `database` names; also
 /// the banner's description of it, without any password.
@@ -255,11 +268,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  aws cognito-idp create-user-pool --pool-name demo --endpoint-url http://{local}");
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
 
-    axum::serve(listener, app(service, admin.auth))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
-    let _ = stop_gateway.send(true);
+    let stop = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_gateway.send(true);
+    };
+    crate::listener::serve(
+        listener,
+        app(service, admin.auth),
+        (&args.listener).into(),
+        stop,
+    )
+    .await;
     if let Some(running) = gateway_running {
         // The workers finish their open requests on their own threads.
         let _ = tokio::task::spawn_blocking(move || running.join()).await;
