@@ -1,5 +1,5 @@
 //! Issue #15's token attacks against the real `cognate` binary: the user
-//! APIs (GetUser, GlobalSignOut, `/oauth2/userInfo`) and the gateway (a
+//! APIs (GetUser, GlobalSignOut, AssociateSoftwareToken, `/oauth2/userInfo`) and the gateway (a
 //! `cognito` authorizer of the pool and a `jwt` authorizer of the same pool
 //! over HTTP, each allowing one app client, with routes asking for an ID or
 //! an access token). Every row of the shared table
@@ -251,7 +251,7 @@ fn userinfo_error(token: &str) -> &'static str {
 fn user_api_answers(env: &Env, token: &str) -> Vec<(String, u16, String)> {
     let s = &env.s;
     let mut out = Vec::new();
-    for op in ["GetUser", "GlobalSignOut"] {
+    for op in ["GetUser", "GlobalSignOut", "AssociateSoftwareToken"] {
         let (status, v) = s.call(op, json!({"AccessToken": token}));
         out.push((
             op.to_owned(),
@@ -565,11 +565,19 @@ fn tokens_of_a_signed_out_disabled_or_deleted_user_are_refused() {
     }
     let before = outcomes(&env);
     for ((user, what, kind, message), (access, id)) in cases.iter().zip(&tokens) {
-        for op in ["GetUser", "GlobalSignOut"] {
+        // GetUser declares UserNotFoundException (Cognito's answer for a
+        // deleted user's token); GlobalSignOut and AssociateSoftwareToken
+        // do not, so they answer NotAuthorizedException.
+        for op in ["GetUser", "GlobalSignOut", "AssociateSoftwareToken"] {
+            let kind = if op == "GetUser" {
+                *kind
+            } else {
+                "NotAuthorizedException"
+            };
             let (status, v) = s.call(op, json!({"AccessToken": access}));
             assert_eq!(
                 (status, v["__type"].as_str(), v["message"].as_str()),
-                (400, Some(*kind), Some(*message)),
+                (400, Some(kind), Some(*message)),
                 "{op}, {user} {what}"
             );
         }
