@@ -155,7 +155,7 @@ pub struct Server {
     pub signer: Option<Signer>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
 }
@@ -253,6 +253,23 @@ impl Server {
             TestDatabase::for_engine(),
             Vec::new(),
             args.to_vec(),
+        )
+    }
+
+    /// A fresh server on `port` (public URL `http://127.0.0.1:<port>`)
+    /// applying a YAML config file: for a config that names the server's
+    /// own URL (e.g. a gateway `jwt` authorizer of a local pool).
+    pub fn start_with_config_on(port: u16, yaml: &str) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let cfg = tmp.path().join("cognate.yaml");
+        std::fs::write(&cfg, yaml).expect("write config");
+        Self::launch(
+            Some(tmp),
+            dir,
+            Some(cfg),
+            Some(port),
+            TestDatabase::for_engine(),
         )
     }
 

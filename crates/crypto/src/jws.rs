@@ -220,7 +220,7 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
         return Err(JwsError::Malformed);
     };
     let header_bytes = URL_SAFE_NO_PAD.decode(h).map_err(|_| JwsError::Malformed)?;
-    let header: Value = serde_json::from_slice(&header_bytes).map_err(|_| JwsError::Malformed)?;
+    let header = json_without_duplicates(&header_bytes).map_err(|_| JwsError::Malformed)?;
     if !header.is_object() {
         return Err(JwsError::Malformed);
     }
@@ -236,6 +236,87 @@ pub fn decode(token: &str) -> Result<DecodedJws<'_>, JwsError> {
         signing_input,
         signature,
     })
+}
+
+/// Parses JSON, refusing an object with a member name twice (at any
+/// depth). RFC 7515 (§5.2) and RFC 7519 (§4) let a JWS/JWT parser either
+/// refuse duplicate names or keep the last; we refuse them, so that no
+/// other parser of the same token (one that keeps the first value, say, in
+/// a backend reading the forwarded `Authorization` header) can see
+/// different claims from the ones that were checked.
+pub fn json_without_duplicates(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// A `serde_json::Value` seed that fails on a duplicate member name.
+struct Strict;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict)? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if members.contains_key(&name) {
+                return Err(serde::de::Error::custom("duplicate member name"));
+            }
+            let value = map.next_value_seed(Strict)?;
+            members.insert(name, value);
+        }
+        Ok(Value::Object(members))
+    }
 }
 
 #[cfg(test)]
@@ -281,5 +362,27 @@ mod tests {
         let forged = format!("{none_header}.{}.", parts[1]);
         assert_eq!(decode(&forged).err(), Some(JwsError::WrongAlgorithm));
         assert_eq!(decode("a.b").err(), Some(JwsError::Malformed));
+    }
+
+    #[test]
+    fn duplicate_member_names_are_refused_at_any_depth() {
+        let ok = json_without_duplicates(br#"{"a":1,"b":[{"a":2},{"a":3}],"c":{"d":null}}"#);
+        assert_eq!(
+            ok.unwrap(),
+            json!({"a":1,"b":[{"a":2},{"a":3}],"c":{"d":null}})
+        );
+        for bad in [
+            &br#"{"alg":"none","alg":"RS256"}"#[..],
+            br#"{"a":{"x":1,"x":2}}"#,
+            br#"[{"k":1,"k":1}]"#,
+            br#"{"a":1} {"b":2}"#,
+        ] {
+            assert!(json_without_duplicates(bad).is_err());
+        }
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","alg":"RS256"}"#);
+        assert_eq!(
+            decode(&format!("{header}.e30.")).err(),
+            Some(JwsError::Malformed)
+        );
     }
 }

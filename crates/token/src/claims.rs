@@ -78,9 +78,12 @@ impl std::fmt::Debug for Derived {
 }
 
 impl Claims {
-    /// Parses a JWS payload. `iss` and a numeric `exp` are required.
+    /// Parses a JWS payload. `iss` and a numeric `exp` are required; a
+    /// member name given twice (e.g. two `sub`) is refused, so no parser
+    /// keeping the other value can disagree with what was checked.
     pub fn parse(payload: &[u8]) -> Result<Self, Rejection> {
-        let value: Value = serde_json::from_slice(payload).map_err(|_| Rejection::Malformed)?;
+        let value = cognate_crypto::jws::json_without_duplicates(payload)
+            .map_err(|_| Rejection::Malformed)?;
         let Value::Object(all) = value else {
             return Err(Rejection::Malformed);
         };

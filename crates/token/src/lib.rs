@@ -18,12 +18,15 @@
 //! # }
 //! ```
 //!
-//! Checks, in order: length and shape; `alg` pinned to RS256 (anything else,
-//! `none` and `HS256` included, is `BadSignature`); `iss` one of the
-//! configured issuers; the issuer's key named by `kid` (keys fetched and
-//! cached, refetched on an unknown kid at most once per 30 s); the RSA
-//! signature; `exp`, `nbf` and `iat` with 30 s of skew; `aud` (ID token)
-//! or `client_id` (access token) among the allowed clients; revocation.
+//! Checks, in order: length and shape (a JSON member named twice in the
+//! header or the payload is `Malformed`); `alg` pinned to RS256 (anything
+//! else, `none` and `HS256` included, is `BadSignature`; `jku`, `x5u`,
+//! `jwk` and `x5c` are never looked at); `iss` one of the configured
+//! issuers; the issuer's key named by `kid` (keys fetched and cached,
+//! refetched on an unknown kid at most once per 30 s); the RSA signature;
+//! `exp`, `nbf` and `iat` with 30 s of skew; the client among the allowed
+//! ones: `client_id` of an access token, else `aud` when the token has one,
+//! else `client_id` (API Gateway's rule); revocation.
 //! Then the route's `Policy`: `token_use`, scopes (any-of by default, like
 //! API Gateway; or all-of) and groups (any-of).
 

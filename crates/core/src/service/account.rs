@@ -76,7 +76,9 @@ impl UserPools {
     }
 
     pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
-        let (_pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
+        let (_pool_id, _claims, user) = self
+            .user_from_access_token_no_user_not_found(access_token)
+            .await?;
         self.sign_out_everywhere(&user).await
     }
 

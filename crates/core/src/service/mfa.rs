@@ -151,7 +151,8 @@ impl UserPools {
         let secret = cognate_crypto::totp::new_secret();
         match caller {
             MfaCaller::AccessToken(token) => {
-                let (_pool, _claims, user) = self.user_from_access_token(token).await?;
+                let (_pool, _claims, user) =
+                    self.user_from_access_token_no_user_not_found(token).await?;
                 self.set_pending_totp_secret(user, &secret).await?;
                 Ok((secret, None))
             }

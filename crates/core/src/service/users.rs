@@ -712,6 +712,22 @@ impl UserPools {
         }
     }
 
+    /// `user_from_access_token` for an operation whose model declares no
+    /// UserNotFoundException (GlobalSignOut, AssociateSoftwareToken): a
+    /// deleted user's token is NotAuthorized there.
+    pub(crate) async fn user_from_access_token_no_user_not_found(
+        &self,
+        token: &str,
+    ) -> Result<(String, AccessClaims, User)> {
+        self.user_from_access_token(token).await.map_err(|e| {
+            if e.kind == ErrorKind::UserNotFound {
+                Error::not_authorized("User does not exist.")
+            } else {
+                e
+            }
+        })
+    }
+
     /// GetUser: the user of an access token, with the attributes its client may read.
     pub async fn get_user(&self, token: &str) -> Result<User> {
         let (_pool_id, claims, mut user) = self.user_from_access_token(token).await?;
