@@ -270,6 +270,8 @@ impl Server {
             Some(cfg),
             Some(port),
             TestDatabase::for_engine(),
+            Vec::new(),
+            Vec::new(),
         )
     }
 
