@@ -571,7 +571,11 @@ async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
     };
     let sign_out = {
         let (store, p) = (store.clone(), p.clone());
-        tokio::spawn(async move { store.sign_out_user(&p.id, "busy", NOW).await })
+        tokio::spawn(async move {
+            store
+                .sign_out_user(&p.id, "busy", NOW, NOW + 86_400_000)
+                .await
+        })
     };
     let (writers, disable, sign_out) = tokio::join!(join_all(writers), disable, sign_out);
     writers.into_iter().for_each(|w| w.expect("writer"));
@@ -584,10 +588,20 @@ async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
         .expect("u");
     assert!(!u.enabled, "the disable was lost");
     assert_eq!(u.tokens_valid_after, Some(NOW), "the sign-out was lost");
-    // Nothing is written per session: the instant covers every token.
-    assert!(u.revoked_origins.is_empty());
     assert!(u.signed_out_since(NOW) && u.signed_out_since(NOW - 1));
     assert!(!u.signed_out_since(NOW + 1));
+    // Every live session is marked, so tokens a refresh racing the
+    // sign-out mints after its instant are refused too.
+    let mut origins: Vec<_> = u
+        .revoked_origins
+        .iter()
+        .map(|o| o.origin_jti.clone())
+        .collect();
+    origins.sort();
+    assert_eq!(
+        origins,
+        (0..5).map(|i| format!("origin{i}")).collect::<Vec<_>>()
+    );
     for t in &tokens {
         let r = store
             .get_refresh_token(&t.token_hash)
@@ -598,7 +612,7 @@ async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
     }
     // A later sign-out moves the instant on, never back.
     store
-        .sign_out_user(&p.id, "busy", NOW - 5000)
+        .sign_out_user(&p.id, "busy", NOW - 5000, NOW)
         .await
         .expect("again");
     let u = store

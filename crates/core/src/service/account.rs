@@ -39,7 +39,12 @@ impl UserPools {
         let now = self.now();
         if self
             .store
-            .sign_out_user(&user.pool_id, &user.username_key, now)
+            .sign_out_user(
+                &user.pool_id,
+                &user.username_key,
+                now,
+                now + MAX_ACCESS_TOKEN_MS,
+            )
             .await?
         {
             Ok(())
