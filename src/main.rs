@@ -49,7 +49,10 @@ pub fn banner_line(line: String) {
     if JSON_LOGS.load(Ordering::Relaxed) {
         tracing::info!(target: "cognate::banner", "{}", line.trim());
     } else {
-        println!("{line}");
+        // Not `println!`: a reader that has gone away (`cognate serve | head`)
+        // must not take the server down with a panic on a closed pipe.
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
 }
 
