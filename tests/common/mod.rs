@@ -163,38 +163,48 @@ pub fn free_port() -> u16 {
 impl Server {
     /// A fresh server with an empty data directory.
     pub fn start() -> Server {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().to_path_buf();
-        Self::launch(
-            Some(tmp),
-            dir,
-            None,
-            None,
-            TestDatabase::for_engine(),
-            Vec::new(),
-            Vec::new(),
-        )
+        Self::fresh(None, &[], Vec::new(), None)
     }
 
     /// A fresh server started with extra `serve` flags.
     pub fn start_with_flags(flags: &[&str]) -> Server {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().to_path_buf();
         let flags = flags.iter().map(|f| (*f).to_owned()).collect();
-        Self::launch(
-            Some(tmp),
-            dir,
-            None,
-            None,
-            TestDatabase::for_engine(),
-            Vec::new(),
-            flags,
-        )
+        Self::fresh(None, &[], flags, None)
     }
 
     /// A fresh server with an optional config file and extra environment
     /// (e.g. `COGNATE_ADMIN_ACCESS_KEY_ID`), whose requests `signer` signs.
     pub fn start_signed(yaml: Option<&str>, env: &[(&str, &str)], signer: Signer) -> Server {
+        let mut s = Self::fresh(yaml, env, Vec::new(), None);
+        s.signer = Some(signer);
+        s
+    }
+
+    /// A fresh server applying a YAML config file at start.
+    pub fn start_with_config(yaml: &str) -> Server {
+        Self::fresh(Some(yaml), &[], Vec::new(), None)
+    }
+
+    /// A fresh server with further `serve` flags and, optionally, a config file.
+    pub fn start_with_args(args: &[String], yaml: Option<&str>) -> Server {
+        Self::fresh(yaml, &[], args.to_vec(), None)
+    }
+
+    /// A fresh server on `port` (public URL `http://127.0.0.1:<port>`)
+    /// applying a YAML config file: for a config that names the server's
+    /// own URL (e.g. a gateway `jwt` authorizer of a local pool).
+    pub fn start_with_config_on(port: u16, yaml: &str) -> Server {
+        Self::fresh(Some(yaml), &[], Vec::new(), Some(port))
+    }
+
+    /// A fresh server in a new temporary directory (data in `data/`, the
+    /// config file, when given, beside it).
+    fn fresh(
+        yaml: Option<&str>,
+        env: &[(&str, &str)],
+        flags: Vec<String>,
+        port: Option<u16>,
+    ) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("data");
         let cfg = yaml.map(|yaml| {
@@ -204,74 +214,16 @@ impl Server {
         });
         let env = env
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let mut s = Self::launch(
+        Self::launch(
             Some(tmp),
             dir,
             cfg,
-            None,
+            port,
             TestDatabase::for_engine(),
             env,
-            Vec::new(),
-        );
-        s.signer = Some(signer);
-        s
-    }
-
-    /// A fresh server applying a YAML config file at start.
-    pub fn start_with_config(yaml: &str) -> Server {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("data");
-        let cfg = tmp.path().join("cognate.yaml");
-        std::fs::write(&cfg, yaml).expect("write config");
-        Self::launch(
-            Some(tmp),
-            dir,
-            Some(cfg),
-            None,
-            TestDatabase::for_engine(),
-            Vec::new(),
-            Vec::new(),
-        )
-    }
-
-    /// A fresh server with further `serve` flags and, optionally, a config file.
-    pub fn start_with_args(args: &[String], yaml: Option<&str>) -> Server {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("data");
-        let cfg = yaml.map(|yaml| {
-            let cfg = tmp.path().join("cognate.yaml");
-            std::fs::write(&cfg, yaml).expect("write config");
-            cfg
-        });
-        Self::launch(
-            Some(tmp),
-            dir,
-            cfg,
-            None,
-            TestDatabase::for_engine(),
-            Vec::new(),
-            args.to_vec(),
-        )
-    }
-
-    /// A fresh server on `port` (public URL `http://127.0.0.1:<port>`)
-    /// applying a YAML config file: for a config that names the server's
-    /// own URL (e.g. a gateway `jwt` authorizer of a local pool).
-    pub fn start_with_config_on(port: u16, yaml: &str) -> Server {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("data");
-        let cfg = tmp.path().join("cognate.yaml");
-        std::fs::write(&cfg, yaml).expect("write config");
-        Self::launch(
-            Some(tmp),
-            dir,
-            Some(cfg),
-            Some(port),
-            TestDatabase::for_engine(),
-            Vec::new(),
-            Vec::new(),
+            flags,
         )
     }
 

@@ -177,19 +177,16 @@ impl UserPools {
         // Sign-in decisions (MFA, policies) use the pool as stored now, not
         // another instance's change of up to a second ago.
         let pool = self.fresh_pool(&client.pool_id).await?;
+        let secret_hash = input.parameters.get("SECRET_HASH").map(String::as_str);
+        let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
         match flow {
             "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
                 let password = param(&input.parameters, "PASSWORD")?;
-                self.check_secret_hash(
-                    &client,
-                    username,
-                    input.parameters.get("SECRET_HASH").map(String::as_str),
-                )?;
+                self.check_secret_hash(&client, username, secret_hash)?;
                 let step = self
                     .password_sign_in(&pool, &client, username, password, Channel::Api)
                     .await?;
-                let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
                 self.api_outcome(
                     &pool,
                     &client,
@@ -201,30 +198,21 @@ impl UserPools {
             }
             "REFRESH_TOKEN_AUTH" => {
                 let token = param(&input.parameters, "REFRESH_TOKEN")?;
-                self.refresh(&pool, &client, token, input.parameters.get("SECRET_HASH").map(String::as_str))
+                self.refresh(&pool, &client, token, secret_hash)
                     .await
             }
             "USER_SRP_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
                 let srp_a = param(&input.parameters, "SRP_A")?;
-                self.check_secret_hash(
-                    &client,
-                    username,
-                    input.parameters.get("SECRET_HASH").map(String::as_str),
-                )?;
+                self.check_secret_hash(&client, username, secret_hash)?;
                 self.srp_start(&pool, &client, username, srp_a).await
             }
             "CUSTOM_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
-                self.check_secret_hash(
-                    &client,
-                    username,
-                    input.parameters.get("SECRET_HASH").map(String::as_str),
-                )?;
+                self.check_secret_hash(&client, username, secret_hash)?;
                 let step = self
                     .custom_auth_start(&pool, &client, username, &input)
                     .await?;
-                let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
                 self.api_outcome(
                     &pool,
                     &client,
