@@ -692,9 +692,16 @@ impl User {
     /// Whether a token of this user, issued at `issued` (epoch milliseconds,
     /// from [`crate::tokens::issued_ms`]; `None` when the token does not
     /// say) from the sign-in session `origin_jti`, is revoked: the user is
-    /// disabled, the token predates a global sign-out, or its session was
-    /// signed out by RevokeToken. The one rule for the user APIs and the
+    /// disabled, the token or the session it comes from predates a global
+    /// sign-out, or its session was revoked by RevokeToken /
+    /// AdminRevokeUserSession. The one rule for the user APIs and the
     /// gateway.
+    ///
+    /// A session's id is a UUIDv7 made when it began, so a refresh that
+    /// raced a sign-out and minted tokens after its instant is still
+    /// refused, without writing anything per session at the sign-out.
+    /// (Sessions from before UUIDv7 ids carry no instant; only their
+    /// tokens' own issue time is compared.)
     pub fn token_revoked(
         &self,
         issued: Option<Millis>,
@@ -705,12 +712,15 @@ impl User {
             Some(at) => self.signed_out_since(at),
             None => self.tokens_valid_after.is_some(),
         };
+        let session_before_sign_out = origin_jti
+            .and_then(cognate_crypto::random::uuid_v7_millis)
+            .is_some_and(|began| self.signed_out_since(began));
         let revoked_session = origin_jti.is_some_and(|o| {
             self.revoked_origins
                 .iter()
                 .any(|r| r.origin_jti == o && r.until > now)
         });
-        !self.enabled || before_sign_out || revoked_session
+        !self.enabled || before_sign_out || session_before_sign_out || revoked_session
     }
 
     /// All attributes including `sub`, `sub` first, as Cognito lists them.
@@ -1140,5 +1150,45 @@ mod debug_tests {
         for secret in ["HASH", "VERIFIER", "TOTPSECRET", "PENDINGSECRET"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod revocation_tests {
+    use super::*;
+
+    fn user(signed_out: Option<Millis>) -> User {
+        let mut u: User = serde_json::from_value(serde_json::json!({
+            "pool_id": "p", "username": "u", "username_key": "u", "sub": "s",
+            "attributes": [], "status": "Confirmed", "enabled": true, "created": 0,
+            "modified": 0, "password_hash": null, "temporary_password_expires": null,
+        }))
+        .unwrap();
+        u.tokens_valid_after = signed_out;
+        u
+    }
+
+    #[test]
+    fn a_session_that_began_before_a_sign_out_mints_nothing_valid_after_it() {
+        let signed_out = 1_700_000_000_500;
+        let u = user(Some(signed_out));
+        let now = signed_out + 60_000;
+        let old_session = cognate_crypto::random::uuid_v7(signed_out - 10);
+        let same_ms_session = cognate_crypto::random::uuid_v7(signed_out);
+        let new_session = cognate_crypto::random::uuid_v7(signed_out + 1);
+        // A refresh that raced the sign-out: the token itself is newer,
+        // its session is not.
+        let later = Some(signed_out + 20);
+        assert!(u.token_revoked(later, Some(&old_session), now));
+        assert!(u.token_revoked(later, Some(&same_ms_session), now));
+        assert!(!u.token_revoked(later, Some(&new_session), now));
+        // A session id without an instant (UUIDv4, from before) is judged
+        // by the token's own issue time only.
+        let v4 = cognate_crypto::random::uuid();
+        assert!(!u.token_revoked(later, Some(&v4), now));
+        assert!(u.token_revoked(Some(signed_out), Some(&v4), now));
+        // Never signed out: nothing is refused.
+        assert!(!user(None).token_revoked(later, Some(&old_session), now));
     }
 }

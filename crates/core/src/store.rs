@@ -222,17 +222,15 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> StoreResult<bool>;
     /// Signs a user out everywhere at `now` (milliseconds): tokens issued
-    /// before it, or in its millisecond, are refused (`User::token_revoked`),
-    /// every live refresh token is revoked and its session marked revoked
-    /// until `revoked_until` (so that tokens a refresh racing the sign-out
-    /// mints after its instant are refused too). One transaction; false if
-    /// absent.
+    /// before it, or in its millisecond, and tokens of sessions that began
+    /// by then, are refused (`User::token_revoked`), and every live refresh
+    /// token is revoked. Nothing is written per session. One transaction;
+    /// false if absent.
     async fn sign_out_user(
         &self,
         pool_id: &str,
         username_key: &str,
         now: Millis,
-        revoked_until: Millis,
     ) -> StoreResult<bool>;
     /// Accepts a TOTP time step once: true if `step` is later than every
     /// step accepted before for this user (and records it), false otherwise.

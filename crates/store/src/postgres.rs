@@ -1108,7 +1108,6 @@ impl Store for PostgresStore {
         pool_id: &str,
         username_key: &str,
         now: Millis,
-        revoked_until: Millis,
     ) -> StoreResult<bool> {
         self.run(|mut c| async move {
             let tx = c.transaction().await?;
@@ -1123,19 +1122,11 @@ impl Store for PostgresStore {
             if n == 0 {
                 return Ok(false);
             }
-            // Each live refresh token is revoked and its session marked, in one statement.
             exec(
                 &tx,
-                "WITH t AS (
-                   UPDATE refresh_tokens SET revoked = 1
-                   WHERE pool_id = $1 AND username_key = $2 AND revoked = 0
-                   RETURNING origin_jti
-                 )
-                 INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
-                 SELECT DISTINCT $1::text, origin_jti, $2::text, $3::bigint FROM t
-                 ON CONFLICT (pool_id, origin_jti)
-                 DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)",
-                &[&pool_id, &username_key, &revoked_until],
+                "UPDATE refresh_tokens SET revoked = 1
+                 WHERE pool_id = $1 AND username_key = $2 AND revoked = 0",
+                &[&pool_id, &username_key],
             )
             .await?;
             tx.commit().await?;

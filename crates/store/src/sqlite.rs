@@ -1065,7 +1065,6 @@ impl Store for SqliteStore {
         pool_id: &str,
         username_key: &str,
         now: Millis,
-        revoked_until: Millis,
     ) -> StoreResult<bool> {
         let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
         self.write(move |conn| {
@@ -1082,14 +1081,6 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
-                 SELECT pool_id, origin_jti, username_key, ?3 FROM refresh_tokens
-                 WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0
-                 ON CONFLICT (pool_id, origin_jti) DO UPDATE SET until = max(until, excluded.until)",
-                params![pool_id, key, revoked_until],
-            )
-            .map_err(backend)?;
             tx.execute(
                 "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0",
                 params![pool_id, key],

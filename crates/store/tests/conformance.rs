@@ -571,11 +571,7 @@ async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
     };
     let sign_out = {
         let (store, p) = (store.clone(), p.clone());
-        tokio::spawn(async move {
-            store
-                .sign_out_user(&p.id, "busy", NOW, NOW + 86_400_000)
-                .await
-        })
+        tokio::spawn(async move { store.sign_out_user(&p.id, "busy", NOW).await })
     };
     let (writers, disable, sign_out) = tokio::join!(join_all(writers), disable, sign_out);
     writers.into_iter().for_each(|w| w.expect("writer"));
@@ -590,18 +586,9 @@ async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
     assert_eq!(u.tokens_valid_after, Some(NOW), "the sign-out was lost");
     assert!(u.signed_out_since(NOW) && u.signed_out_since(NOW - 1));
     assert!(!u.signed_out_since(NOW + 1));
-    // Every live session is marked, so tokens a refresh racing the
-    // sign-out mints after its instant are refused too.
-    let mut origins: Vec<_> = u
-        .revoked_origins
-        .iter()
-        .map(|o| o.origin_jti.clone())
-        .collect();
-    origins.sort();
-    assert_eq!(
-        origins,
-        (0..5).map(|i| format!("origin{i}")).collect::<Vec<_>>()
-    );
+    // Nothing is written per session: the sign-out instant alone refuses
+    // the sessions that began by then (`User::token_revoked`).
+    assert!(u.revoked_origins.is_empty(), "state grew per session");
     for t in &tokens {
         let r = store
             .get_refresh_token(&t.token_hash)
@@ -612,7 +599,7 @@ async fn sign_out_and_disable_during_writes_both_stick(store: Arc<dyn Store>) {
     }
     // A later sign-out moves the instant on, never back.
     store
-        .sign_out_user(&p.id, "busy", NOW - 5000, NOW)
+        .sign_out_user(&p.id, "busy", NOW - 5000)
         .await
         .expect("again");
     let u = store

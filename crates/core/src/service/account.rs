@@ -39,12 +39,7 @@ impl UserPools {
         let now = self.now();
         if self
             .store
-            .sign_out_user(
-                &user.pool_id,
-                &user.username_key,
-                now,
-                now + MAX_ACCESS_TOKEN_MS,
-            )
+            .sign_out_user(&user.pool_id, &user.username_key, now)
             .await?
         {
             Ok(())

@@ -253,10 +253,14 @@ impl UserPools {
                 parameters,
             }),
             SignInStep::Done(user) => {
+                // The session's id carries its start (UUIDv7), so that a
+                // global sign-out refuses every token the session mints
+                // later, refreshes included (`User::token_revoked`).
+                let now = self.now();
                 let event = SignInEvent {
-                    origin_jti: cognate_crypto::random::uuid(),
+                    origin_jti: cognate_crypto::random::uuid_v7(now),
                     event_id: cognate_crypto::random::uuid(),
-                    auth_time: self.now().div_euclid(1000),
+                    auth_time: now.div_euclid(1000),
                 };
                 self.post_authentication(pool, client, &user).await?;
                 let mut result = self

@@ -456,7 +456,9 @@ impl UserPools {
             .await?
             .ok_or_else(Error::user_not_found)?;
         let scope = v.scopes.join(" ");
-        let origin_jti = cognate_crypto::random::uuid();
+        // The session's start, so that a global sign-out refuses what it
+        // mints later (`User::token_revoked`).
+        let origin_jti = cognate_crypto::random::uuid_v7(session.issued);
         match v.response_type {
             ResponseType::Code => {
                 let code = cognate_crypto::random::uuid();
