@@ -602,3 +602,68 @@ fn branding_of_a_pool_is_bounded() {
         .len();
     assert!((8..12).contains(&n), "{n} assets kept");
 }
+
+#[test]
+fn concurrent_secret_changes_never_exceed_the_limit_nor_lose_a_write() {
+    let s = Server::start();
+    let pool = s.create_pool("racing-secrets", json!({}));
+    let mut extra = password_flows();
+    common::merge(&mut extra, json!({"GenerateSecret": true}));
+    let created = s.create_client_full(&pool, extra);
+    let client = created["ClientId"].as_str().unwrap().to_owned();
+    let ids = json!({"UserPoolId": pool, "ClientId": client});
+
+    // 24 AddUserPoolClientSecret in flight at once on a client with one
+    // secret: exactly one is added, the others hit the limit.
+    let outcomes: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|_| scope.spawn(|| s.call("AddUserPoolClientSecret", ids.clone())))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let added = outcomes.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(added, 1, "{outcomes:?}");
+    for (status, v) in &outcomes {
+        if *status != 200 {
+            assert_eq!(v["__type"], "LimitExceededException", "{v}");
+        }
+    }
+    let listed = s.ok("ListUserPoolClientSecrets", ids.clone());
+    assert_eq!(listed["ClientSecrets"].as_array().unwrap().len(), 2);
+
+    // Settings updates racing a secret deletion and re-addition: the
+    // secrets' changes survive the full replacement of the settings.
+    let second = listed["ClientSecrets"][1]["ClientSecretId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::scope(|scope| {
+        for i in 0..12 {
+            let ids = ids.clone();
+            let s = &s;
+            scope.spawn(move || {
+                let mut update = ids.clone();
+                common::merge(&mut update, password_flows());
+                common::merge(&mut update, json!({"RefreshTokenValidity": 10 + i}));
+                let (status, v) = s.call("UpdateUserPoolClient", update);
+                assert_eq!(status, 200, "{v}");
+            });
+        }
+        let ids = ids.clone();
+        let second = second.clone();
+        let s = &s;
+        scope.spawn(move || {
+            let mut delete = ids.clone();
+            common::merge(&mut delete, json!({"ClientSecretId": second}));
+            s.ok("DeleteUserPoolClientSecret", delete);
+            s.ok("AddUserPoolClientSecret", ids.clone());
+        });
+    });
+    let listed = s.ok("ListUserPoolClientSecrets", ids.clone());
+    let list = listed["ClientSecrets"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{listed}");
+    assert!(
+        list.iter().all(|d| d["ClientSecretId"] != second.as_str()),
+        "the deletion was lost: {listed}"
+    );
+}

@@ -442,6 +442,10 @@ pub struct AppClient {
     pub created: Millis,
     pub modified: Millis,
     pub settings: ClientSettings,
+    /// The version of the document this copy was read at; the store writes
+    /// it back only if nobody wrote in between (compare-and-swap).
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// An app client as stored: documents written before clients had several
@@ -473,6 +477,7 @@ impl From<AppClientDocument> for AppClient {
             created: d.created,
             modified: d.modified,
             settings: d.settings,
+            version: 0,
         }
     }
 }

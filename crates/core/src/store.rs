@@ -154,7 +154,8 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<AppClient>>;
-    async fn update_client(&self, client: &AppClient) -> StoreResult<bool>;
+    /// Replaces a client read at `client.version` (compare-and-swap).
+    async fn update_client(&self, client: &AppClient) -> StoreResult<Write>;
     async fn delete_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
 
     // -- users

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_exact_email",
         include_str!("../migrations/postgres/0003_exact_email.sql"),
     ),
+    (
+        "0004_client_version",
+        include_str!("../migrations/postgres/0004_client_version.sql"),
+    ),
 ];
 
 /// Connections per store (per cognate instance).
@@ -717,12 +721,18 @@ impl Store for PostgresStore {
 
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<AppClient>> {
         self.run(|c| async move {
-            document(
+            query_opt(
                 &c,
-                "SELECT data FROM app_clients WHERE client_id = $1",
+                "SELECT data, version FROM app_clients WHERE client_id = $1",
                 &[&client_id],
             )
-            .await
+            .await?
+            .map(|r| {
+                let mut client: AppClient = from_json(&r.try_get::<_, String>(0)?)?;
+                client.version = r.try_get(1)?;
+                Ok(client)
+            })
+            .transpose()
         })
         .await
     }
@@ -747,17 +757,28 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn update_client(&self, client: &AppClient) -> StoreResult<bool> {
+    async fn update_client(&self, client: &AppClient) -> StoreResult<Write> {
         let data = to_json(client)?;
         let data = &data;
         self.run(|c| async move {
             let n = exec(
                 &c,
-                "UPDATE app_clients SET data = $3 WHERE client_id = $1 AND pool_id = $2",
-                &[&client.client_id, &client.pool_id, data],
+                "UPDATE app_clients SET data = $3, version = version + 1
+                 WHERE client_id = $1 AND pool_id = $2 AND version = $4",
+                &[&client.client_id, &client.pool_id, data, &client.version],
             )
             .await?;
-            Ok(n > 0)
+            if n > 0 {
+                return Ok(Write::Done);
+            }
+            let exists = query_opt(
+                &c,
+                "SELECT 1 FROM app_clients WHERE client_id = $1 AND pool_id = $2",
+                &[&client.client_id, &client.pool_id],
+            )
+            .await?
+            .is_some();
+            Ok(if exists { Write::Stale } else { Write::Missing })
         })
         .await
     }

@@ -66,6 +66,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_exact_email",
         include_str!("../migrations/sqlite/0008_exact_email.sql"),
     ),
+    (
+        "0009_client_version",
+        include_str!("../migrations/sqlite/0009_client_version.sql"),
+    ),
 ];
 
 const READERS: usize = 4;
@@ -658,11 +662,19 @@ impl Store for SqliteStore {
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<AppClient>> {
         let client_id = client_id.to_owned();
         self.read(move |c| {
-            document(
-                c,
-                "SELECT data FROM app_clients WHERE client_id = ?1",
-                &[&client_id],
-            )
+            let row: Option<(String, i64)> = c
+                .prepare_cached("SELECT data, version FROM app_clients WHERE client_id = ?1")
+                .and_then(|mut s| {
+                    s.query_row([&client_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(backend)?;
+            row.map(|(data, version)| {
+                let mut client: AppClient = from_json(&data)?;
+                client.version = version;
+                Ok(client)
+            })
+            .transpose()
         })
         .await
     }
@@ -684,17 +696,34 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_client(&self, client: &AppClient) -> StoreResult<bool> {
+    async fn update_client(&self, client: &AppClient) -> StoreResult<Write> {
         let data = to_json(client)?;
-        let (client_id, pool_id) = (client.client_id.clone(), client.pool_id.clone());
+        let (client_id, pool_id, version) = (
+            client.client_id.clone(),
+            client.pool_id.clone(),
+            client.version,
+        );
         self.write(move |conn| {
             let n = conn
                 .execute(
-                    "UPDATE app_clients SET data = ?3 WHERE client_id = ?1 AND pool_id = ?2",
-                    params![client_id, pool_id, data],
+                    "UPDATE app_clients SET data = ?3, version = version + 1
+                     WHERE client_id = ?1 AND pool_id = ?2 AND version = ?4",
+                    params![client_id, pool_id, data, version],
                 )
                 .map_err(map_err)?;
-            Ok(n > 0)
+            if n > 0 {
+                return Ok(Write::Done);
+            }
+            let exists = conn
+                .query_row(
+                    "SELECT 1 FROM app_clients WHERE client_id = ?1 AND pool_id = ?2",
+                    [&client_id, &pool_id],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(backend)?
+                .is_some();
+            Ok(if exists { Write::Stale } else { Write::Missing })
         })
         .await
     }

@@ -1111,6 +1111,47 @@ async fn keys_rotate_in_one_step_and_retire_when_due(store: Arc<dyn Store>) {
     assert!(left.contains(&"id2".to_owned()) && left.contains(&"ac2".to_owned()));
 }
 
+async fn clients_are_written_with_compare_and_swap(store: Arc<dyn Store>) {
+    use cognate_core::model::{AppClient, ClientSettings};
+    let p = new_pool(&store, &[], &[]).await;
+    let client = AppClient {
+        pool_id: p.id.clone(),
+        client_id: format!("c{}", &uuid().replace('-', "")[..20]),
+        secrets: Vec::new(),
+        created: NOW,
+        modified: NOW,
+        settings: ClientSettings::named("first"),
+        version: 0,
+    };
+    store.insert_client(&client).await.expect("insert");
+    let read = store
+        .get_client(&client.client_id)
+        .await
+        .expect("get")
+        .expect("client");
+    assert_eq!(read.version, 0);
+    let mut a = read.clone();
+    a.settings.client_name = "a".into();
+    let mut b = read.clone();
+    b.settings.client_name = "b".into();
+    assert_eq!(store.update_client(&a).await.expect("a"), Write::Done);
+    assert_eq!(store.update_client(&b).await.expect("b"), Write::Stale);
+    let now = store
+        .get_client(&client.client_id)
+        .await
+        .expect("get")
+        .expect("client");
+    assert_eq!((now.settings.client_name.as_str(), now.version), ("a", 1));
+    assert!(store
+        .delete_client(&p.id, &client.client_id)
+        .await
+        .expect("delete"));
+    assert_eq!(
+        store.update_client(&now).await.expect("gone"),
+        Write::Missing
+    );
+}
+
 engines! {
     keys_rotate_in_one_step_and_retire_when_due,
     concurrent_compare_and_swap_loses_no_update,
@@ -1128,6 +1169,7 @@ engines! {
     concurrent_wrong_guesses_stop_at_the_limit,
     sessions_and_authorization_codes_are_taken_once,
     pools_are_written_with_compare_and_swap,
+    clients_are_written_with_compare_and_swap,
     list_users_pages_by_prefix_and_exact_filters,
     listings_are_in_byte_order_whatever_the_locale,
     aliases_of_a_user_are_listed_by_pool_settings,

@@ -229,35 +229,39 @@ impl UserPools {
         value: Option<String>,
     ) -> Result<AddedSecret> {
         self.pool(pool_id).await?;
-        let mut client = self.client_of(pool_id, client_id).await?;
-        if !client.has_secret() {
-            return Err(Error::invalid_parameter(format!(
-                "Client {client_id} is a public client; secrets can only be added to a client that has a secret."
-            )));
-        }
-        if client.secrets.len() >= crate::model::AppClient::MAX_SECRETS {
-            return Err(Error::new(
-                ErrorKind::LimitExceeded,
-                format!(
-                    "Client {client_id} already has the maximum of {} client secrets.",
-                    crate::model::AppClient::MAX_SECRETS
-                ),
-            ));
-        }
+        let client = self.client_of(pool_id, client_id).await?;
         let generated = value.is_none();
         let value = value.unwrap_or_else(|| cognate_crypto::random::lower_alnum(52));
-        // Ids are `<client-id>--<epoch ms>`: unique even within one millisecond.
-        let mut created = self.now();
-        while client.secrets.iter().any(|s| s.created == created) {
-            created += 1;
-        }
-        let secret = ClientSecret::new(client_id, value, created, false);
-        client.secrets.push(secret.clone());
-        client.modified = self.now();
-        if !self.store.update_client(&client).await? {
-            return Err(Error::client_not_found(client_id));
-        }
-        self.clients.forget(client_id);
+        let now = self.now();
+        // The limit is judged on the copy that is written (compare-and-swap):
+        // concurrent calls never leave more than the maximum.
+        let (_, secret) = self
+            .update_client(client, |client| {
+                if !client.has_secret() {
+                    return Err(Error::invalid_parameter(format!(
+                        "Client {client_id} is a public client; secrets can only be added to a client that has a secret."
+                    )));
+                }
+                if client.secrets.len() >= crate::model::AppClient::MAX_SECRETS {
+                    return Err(Error::new(
+                        ErrorKind::LimitExceeded,
+                        format!(
+                            "Client {client_id} already has the maximum of {} client secrets.",
+                            crate::model::AppClient::MAX_SECRETS
+                        ),
+                    ));
+                }
+                // Ids are `<client-id>--<epoch ms>`: unique even within one millisecond.
+                let mut created = now;
+                while client.secrets.iter().any(|s| s.created == created) {
+                    created += 1;
+                }
+                let secret = ClientSecret::new(client_id, value.clone(), created, false);
+                client.secrets.push(secret.clone());
+                client.modified = now;
+                Ok(secret)
+            })
+            .await?;
         Ok(AddedSecret { secret, generated })
     }
 
@@ -279,24 +283,25 @@ impl UserPools {
         secret_id: &str,
     ) -> Result<()> {
         self.pool(pool_id).await?;
-        let mut client = self.client_of(pool_id, client_id).await?;
-        let Some(index) = client.secrets.iter().position(|s| s.id == secret_id) else {
-            return Err(Error::new(
-                ErrorKind::ResourceNotFound,
-                format!("Client secret {secret_id} does not exist."),
-            ));
-        };
-        if client.secrets.len() == 1 {
-            return Err(Error::invalid_parameter(
-                "Cannot delete the last remaining client secret of an app client.",
-            ));
-        }
-        client.secrets.remove(index);
-        client.modified = self.now();
-        if !self.store.update_client(&client).await? {
-            return Err(Error::client_not_found(client_id));
-        }
-        self.clients.forget(client_id);
+        let client = self.client_of(pool_id, client_id).await?;
+        let now = self.now();
+        self.update_client(client, |client| {
+            let Some(index) = client.secrets.iter().position(|s| s.id == secret_id) else {
+                return Err(Error::new(
+                    ErrorKind::ResourceNotFound,
+                    format!("Client secret {secret_id} does not exist."),
+                ));
+            };
+            if client.secrets.len() == 1 {
+                return Err(Error::invalid_parameter(
+                    "Cannot delete the last remaining client secret of an app client.",
+                ));
+            }
+            client.secrets.remove(index);
+            client.modified = now;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 use super::{decode_token, Page, UserPools};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ClientSecret, ClientSettings, UserPool};
+use crate::store::Write;
 
 /// What CreateUserPoolClient (or the config file) asks for.
 #[derive(Clone, Debug)]
@@ -260,6 +261,7 @@ impl UserPools {
             created: now,
             modified: now,
             settings: input.settings,
+            version: 0,
         };
         match self.store.insert_client(&client).await {
             Ok(()) => Ok(client),
@@ -304,19 +306,23 @@ impl UserPools {
     ) -> Result<AppClient> {
         check_settings(&settings)?;
         let pool = self.pool(pool_id).await?;
-        let mut client = self.client_of(pool_id, client_id).await?;
+        let client = self.client_of(pool_id, client_id).await?;
         check_permissions(&pool, &settings, "updating")?;
         if let Some(names) = &settings.supported_identity_providers {
             Self::check_supported_providers(&pool, names)?;
         }
         self.check_oauth(pool_id, &settings, client.has_secret())
             .await?;
-        client.settings = settings;
-        client.modified = self.now();
-        if !self.store.update_client(&client).await? {
-            return Err(Error::client_not_found(client_id));
-        }
-        self.clients.forget(client_id);
+        let now = self.now();
+        // Only the settings are replaced: secrets added or removed
+        // meanwhile are kept (compare-and-swap).
+        let (client, ()) = self
+            .update_client(client, |client| {
+                client.settings = settings.clone();
+                client.modified = now;
+                Ok(())
+            })
+            .await?;
         Ok(client)
     }
 
@@ -360,7 +366,13 @@ impl UserPools {
                     }
                     client.settings = input.settings;
                     client.modified = now;
-                    self.store.update_client(&client).await?;
+                    match self.store.update_client(&client).await? {
+                        Write::Done => client.version += 1,
+                        Write::Missing => return Err(Error::client_not_found(&client_id)),
+                        // The config file is applied at start, before
+                        // anything else writes; a concurrent change wins.
+                        Write::Stale => {}
+                    }
                     self.clients.forget(&client.client_id);
                 }
                 Ok(client)

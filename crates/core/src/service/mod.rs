@@ -433,6 +433,36 @@ impl UserPools {
         Err(busy())
     }
 
+    /// Like [`update_user`](Self::update_user), for an app client; drops
+    /// this instance's cached copy.
+    pub(crate) async fn update_client<T>(
+        &self,
+        mut client: AppClient,
+        mut change: impl FnMut(&mut AppClient) -> Result<T>,
+    ) -> Result<(AppClient, T)> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let out = change(&mut client)?;
+            let written = self.store.update_client(&client).await;
+            self.clients.forget(&client.client_id);
+            match written? {
+                Write::Done => {
+                    client.version += 1;
+                    return Ok((client, out));
+                }
+                Write::Missing => return Err(Error::client_not_found(&client.client_id)),
+                Write::Stale => {
+                    client = self
+                        .store
+                        .get_client(&client.client_id)
+                        .await?
+                        .filter(|c| c.pool_id == client.pool_id)
+                        .ok_or_else(|| Error::client_not_found(&client.client_id))?;
+                }
+            }
+        }
+        Err(busy())
+    }
+
     /// Like [`update_user`](Self::update_user), for a pool; drops this
     /// instance's cached copy.
     pub(crate) async fn update_pool<T>(
