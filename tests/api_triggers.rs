@@ -1030,3 +1030,66 @@ fn custom_message_and_authentication_triggers() {
         1
     );
 }
+
+#[test]
+fn client_metadata_reaches_every_trigger_the_operation_invokes() {
+    let lambda = FakeLambda::start(|_, _| Answer::Respond(json!({})));
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(
+        &srv,
+        &[
+            ("PostConfirmation", "post-confirmation"),
+            ("PreAuthentication", "pre-authentication"),
+            ("PostAuthentication", "post-authentication"),
+            ("PreTokenGeneration", "pre-token"),
+            ("CustomMessage", "custom-message"),
+        ],
+    );
+    sign_up(&srv, &client, "erin", "erin@example.com");
+    srv.ok(
+        "ResendConfirmationCode",
+        json!({"ClientId": client, "Username": "erin",
+               "ClientMetadata": {"step": "resend"}}),
+    );
+    srv.ok(
+        "AdminConfirmSignUp",
+        json!({"UserPoolId": pool, "Username": "erin",
+               "ClientMetadata": {"step": "admin-confirm"}}),
+    );
+    srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "erin", "PASSWORD": PASSWORD},
+               "ClientMetadata": {"step": "sign-in"}}),
+    );
+    let metadata = |source: &str| {
+        let events = lambda.events_of(source);
+        assert!(!events.is_empty(), "no {source} event");
+        events
+            .last()
+            .map(|e| e["request"]["clientMetadata"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        metadata("PostConfirmation_ConfirmSignUp"),
+        json!({"step": "admin-confirm"})
+    );
+    for source in [
+        "PreAuthentication_Authentication",
+        "PostAuthentication_Authentication",
+        "TokenGeneration_Authentication",
+    ] {
+        assert_eq!(metadata(source), json!({"step": "sign-in"}), "{source}");
+    }
+    assert_eq!(
+        metadata("CustomMessage_ResendCode"),
+        json!({"step": "resend"})
+    );
+    // A call without ClientMetadata sends none.
+    srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "erin", "PASSWORD": PASSWORD}}),
+    );
+    assert!(metadata("TokenGeneration_Authentication").is_null());
+}

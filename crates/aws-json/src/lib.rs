@@ -91,6 +91,24 @@ async fn preflight() -> Response {
     response
 }
 
+/// The request's `ClientMetadata` (a map of strings, as the model checked),
+/// for the triggers the operation invokes.
+fn client_metadata(body: &[u8]) -> std::collections::BTreeMap<String, String> {
+    #[derive(serde::Deserialize)]
+    struct WithMetadata {
+        #[serde(rename = "ClientMetadata", default)]
+        client_metadata: Option<std::collections::BTreeMap<String, String>>,
+    }
+    // Most requests carry none: skip the second parse.
+    if !body.windows(14).any(|w| w == b"ClientMetadata") {
+        return Default::default();
+    }
+    serde_json::from_slice::<WithMetadata>(body)
+        .ok()
+        .and_then(|w| w.client_metadata)
+        .unwrap_or_default()
+}
+
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(
@@ -167,9 +185,12 @@ async fn handle(
                         Ok(())
                     };
                     match checked {
-                        Ok(()) => operation::dispatch(service, op, &bytes)
-                            .await
-                            .map(|answer| access::filter(&grant, filter, answer)),
+                        Ok(()) => cognate_core::triggers::with_client_metadata(
+                            client_metadata(&bytes),
+                            operation::dispatch(service, op, &bytes),
+                        )
+                        .await
+                        .map(|answer| access::filter(&grant, filter, answer)),
                         Err(e) => Err(e),
                     }
                 }

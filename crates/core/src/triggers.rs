@@ -4,6 +4,9 @@
 //! a plain URL), and how an invocation's failure becomes Cognito's error.
 //! The events themselves are built by `service/triggers.rs`.
 
+use std::collections::BTreeMap;
+use std::future::Future;
+
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
@@ -21,6 +24,29 @@ pub enum InvokeError {
     Unavailable(String),
     /// The answer is not a JSON object.
     Malformed(String),
+}
+
+tokio::task_local! {
+    /// The ClientMetadata of the request being answered.
+    static CLIENT_METADATA: BTreeMap<String, String>;
+}
+
+/// Runs `answer` (one API operation) with the request's `ClientMetadata`:
+/// every trigger the operation invokes receives it as its event's
+/// `request.clientMetadata`, as the model documents ("any custom workflows
+/// that this action triggers").
+pub async fn with_client_metadata<F: Future>(
+    metadata: BTreeMap<String, String>,
+    answer: F,
+) -> F::Output {
+    CLIENT_METADATA.scope(metadata, answer).await
+}
+
+/// The ClientMetadata of the operation being answered (empty outside one).
+pub(crate) fn current_client_metadata() -> BTreeMap<String, String> {
+    CLIENT_METADATA
+        .try_with(BTreeMap::clone)
+        .unwrap_or_default()
 }
 
 /// Invokes a Lambda function by ARN (or name) with an event and returns

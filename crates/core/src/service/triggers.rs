@@ -159,6 +159,16 @@ impl UserPools {
         let Some(function) = function_of(pool.settings.lambda_config.as_ref(), trigger) else {
             return Ok(None);
         };
+        let mut request = event.request;
+        // The operation's ClientMetadata reaches every trigger it invokes.
+        if let Value::Object(r) = &mut request {
+            if r.get("clientMetadata").is_none_or(Value::is_null) {
+                let metadata = crate::triggers::current_client_metadata();
+                if !metadata.is_empty() {
+                    r.insert("clientMetadata".into(), json!(metadata));
+                }
+            }
+        }
         let body = json!({
             "version": event.version,
             "triggerSource": event.source,
@@ -169,7 +179,7 @@ impl UserPools {
                 "awsSdkVersion": concat!("cognate-", env!("CARGO_PKG_VERSION")),
                 "clientId": event.client_id.unwrap_or(NO_CLIENT),
             },
-            "request": event.request,
+            "request": request,
             "response": event.response,
         });
         let answer = self
