@@ -1177,6 +1177,7 @@ impl UserPools {
                     expires: now_ms + lifetimes.refresh * 1000,
                     revoked: false,
                     scope: options.oauth.then(|| options.scope.to_owned()),
+                    rotated_until: None,
                 })
                 .await?;
             Some(token)
