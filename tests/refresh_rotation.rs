@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod hosted;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -497,4 +498,53 @@ fn a_client_secret_is_required_and_checked() {
         json!({"ClientId": client, "RefreshToken": token, "ClientSecret": secret}),
     );
     assert!(v["AuthenticationResult"]["RefreshToken"].is_string());
+}
+
+#[test]
+fn the_token_endpoint_rotates_on_a_rotating_client() {
+    let s = hosted::start();
+    let mut b = hosted::Browser::new(&s);
+    let page = b.sign_in(&[("scope", "openid email")], "alice", "Passw0rd!");
+    assert_eq!(page.status, 302, "{}", page.body);
+    let code = page.redirect_params()["code"].clone();
+    let form = |grant: &str, key: &str, value: &str| {
+        hosted::token(
+            &s,
+            &[
+                ("grant_type", grant),
+                ("client_id", hosted::WEB),
+                ("redirect_uri", hosted::CALLBACK),
+                (key, value),
+            ],
+            None,
+        )
+    };
+    let (status, v) = form("authorization_code", "code", &code);
+    assert_eq!(status, 200, "{v}");
+    let r0 = v["refresh_token"].as_str().unwrap().to_owned();
+    // Turn rotation on, keeping the rest of the client as it is.
+    let described = s.ok(
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": hosted::POOL, "ClientId": hosted::WEB}),
+    )["UserPoolClient"]
+        .clone();
+    let mut update = described.clone();
+    for k in ["ClientSecret", "LastModifiedDate", "CreationDate"] {
+        update.as_object_mut().unwrap().remove(k);
+    }
+    update["RefreshTokenRotation"] = json!({"Feature": "ENABLED", "RetryGracePeriodSeconds": 0});
+    s.ok("UpdateUserPoolClient", update);
+    let (status, v) = form("refresh_token", "refresh_token", &r0);
+    assert_eq!(status, 200, "{v}");
+    let r1 = v["refresh_token"].as_str().expect("a rotated refresh token");
+    assert_ne!(r1, r0);
+    assert_eq!(
+        jwt_claims(v["access_token"].as_str().unwrap())["scope"],
+        "openid email"
+    );
+    let (status, v) = form("refresh_token", "refresh_token", &r0);
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"], "invalid_grant");
+    let (status, v) = form("refresh_token", "refresh_token", r1);
+    assert_eq!(status, 200, "{v}");
 }
