@@ -155,7 +155,12 @@ async fn a_rotated_token_lives_only_as_long_as_the_sign_in_token() {
     let client = client_with(&w, rotation(0)).await;
     let (_, r0) = sign_in(&w, &client).await;
     let hash = |t: &str| cognate_crypto::digest::sha256_hex(t.as_bytes());
-    let first = w.store.get_refresh_token(&hash(&r0)).await.unwrap().unwrap();
+    let first = w
+        .store
+        .get_refresh_token(&hash(&r0))
+        .await
+        .unwrap()
+        .unwrap();
     w.clock.advance_millis(60_000);
     let (_, r1) = refresh(&w, &client, &r0).await.unwrap();
     let next = w
@@ -271,12 +276,20 @@ async fn a_session_keeps_one_entry_and_its_id_across_rotations() {
         .unwrap();
     let client = client_with(&w, rotation(60)).await;
     let (_, r0) = sign_in(&w, &client).await;
-    let before = w.svc.admin_list_user_sessions(&w.pool_id, "alice").await.unwrap();
+    let before = w
+        .svc
+        .admin_list_user_sessions(&w.pool_id, "alice")
+        .await
+        .unwrap();
     assert_eq!(before.len(), 1);
     // Two retries within the grace period: three tokens of one session.
     refresh(&w, &client, &r0).await.unwrap();
     refresh(&w, &client, &r0).await.unwrap();
-    let after = w.svc.admin_list_user_sessions(&w.pool_id, "alice").await.unwrap();
+    let after = w
+        .svc
+        .admin_list_user_sessions(&w.pool_id, "alice")
+        .await
+        .unwrap();
     assert_eq!(after.len(), 1, "{after:?}");
     assert_eq!(after[0].id, before[0].id);
     // Revoking the session by its id ends every token of the family.
@@ -451,7 +464,10 @@ fn the_wire_shapes_and_errors() {
             "GetTokensFromRefreshToken",
             json!({"ClientId": client, "RefreshToken": newest}),
         );
-        assert!(v["AuthenticationResult"].get("RefreshToken").is_none(), "{v}");
+        assert!(
+            v["AuthenticationResult"].get("RefreshToken").is_none(),
+            "{v}"
+        );
     }
 }
 
@@ -536,7 +552,9 @@ fn the_token_endpoint_rotates_on_a_rotating_client() {
     s.ok("UpdateUserPoolClient", update);
     let (status, v) = form("refresh_token", "refresh_token", &r0);
     assert_eq!(status, 200, "{v}");
-    let r1 = v["refresh_token"].as_str().expect("a rotated refresh token");
+    let r1 = v["refresh_token"]
+        .as_str()
+        .expect("a rotated refresh token");
     assert_ne!(r1, r0);
     assert_eq!(
         jwt_claims(v["access_token"].as_str().unwrap())["scope"],

@@ -245,10 +245,7 @@ fn code_of(r: &Row) -> Result<CodeRecord> {
     })
 }
 
-async fn insert_refresh(
-    c: &(impl GenericClient + ?Sized),
-    t: &RefreshTokenRecord,
-) -> Result<u64> {
+async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecord) -> Result<u64> {
     let revoked = i64::from(t.revoked);
     exec(
         c,

@@ -349,11 +349,15 @@ fn code_from_row(row: &Row<'_>) -> rusqlite::Result<CodeRecord> {
     })
 }
 
-const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key,
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key,
      sub, origin_jti, auth_time, created, expires, revoked, scope, rotated_until)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-fn insert_refresh(s: &mut rusqlite::CachedStatement<'_>, t: &RefreshTokenRecord) -> rusqlite::Result<usize> {
+fn insert_refresh(
+    s: &mut rusqlite::CachedStatement<'_>,
+    t: &RefreshTokenRecord,
+) -> rusqlite::Result<usize> {
     s.execute(params![
         t.token_hash,
         t.pool_id,
@@ -1270,11 +1274,9 @@ impl Store for SqliteStore {
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
         let t = t.clone();
         self.write(move |conn| {
-            conn.prepare_cached(
-                INSERT_REFRESH,
-            )
-            .and_then(|mut s| insert_refresh(&mut s, &t))
-            .map_err(map_err)?;
+            conn.prepare_cached(INSERT_REFRESH)
+                .and_then(|mut s| insert_refresh(&mut s, &t))
+                .map_err(map_err)?;
             Ok(())
         })
         .await

@@ -695,7 +695,11 @@ async fn concurrent_rotations_of_one_token_admit_exactly_one(store: Arc<dyn Stor
     let mut graced = refresh(&p, &u, "graced");
     graced.token_hash = format!("graced-{}", uuid());
     store.put_refresh_token(&graced).await.expect("put");
-    for (i, at, want) in [(0, NOW, true), (1, NOW + 4_999, true), (2, NOW + 5_000, false)] {
+    for (i, at, want) in [
+        (0, NOW, true),
+        (1, NOW + 4_999, true),
+        (2, NOW + 5_000, false),
+    ] {
         let mut next = refresh(&p, &u, "graced");
         next.token_hash = format!("g{i}-{}", uuid());
         let won = store

@@ -115,10 +115,7 @@ impl UserPools {
         current_origin: Option<&str>,
     ) -> Result<()> {
         let tokens = self.live_tokens(pool, user).await?;
-        let Some(token) = tokens
-            .iter()
-            .find(|t| self::session_id(t) == session_id)
-        else {
+        let Some(token) = tokens.iter().find(|t| self::session_id(t) == session_id) else {
             return Err(Error::new(
                 ErrorKind::ResourceNotFound,
                 format!("Session {session_id} does not exist."),
