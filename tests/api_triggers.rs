@@ -585,6 +585,16 @@ gateway:
         "acme"
     );
     assert_eq!(lambda.events_of("TokenGeneration_RefreshTokens").len(), 1);
+    // So does GetTokensFromRefreshToken.
+    let refreshed = srv.ok(
+        "GetTokensFromRefreshToken",
+        json!({"ClientId": client, "RefreshToken": tokens["RefreshToken"]}),
+    );
+    assert_eq!(
+        claims(&refreshed["AuthenticationResult"]["IdToken"])["tenant"],
+        "acme"
+    );
+    assert_eq!(lambda.events_of("TokenGeneration_RefreshTokens").len(), 2);
 }
 
 #[test]

@@ -65,6 +65,7 @@ pub fn wire_type(kind: ErrorKind) -> (StatusCode, &'static str) {
         PasswordHistoryPolicyViolation => "PasswordHistoryPolicyViolationException",
         PasswordResetRequired => "PasswordResetRequiredException",
         PreconditionNotMet => "PreconditionNotMetException",
+        RefreshTokenReuse => "RefreshTokenReuseException",
         ResourceNotFound => "ResourceNotFoundException",
         ScopeDoesNotExist => "ScopeDoesNotExistException",
         ServiceQuotaExceeded => "ServiceQuotaExceededException",

@@ -30,6 +30,8 @@ pub enum ErrorKind {
     PasswordHistoryPolicyViolation,
     PasswordResetRequired,
     PreconditionNotMet,
+    /// A refresh token that rotation has retired was used again.
+    RefreshTokenReuse,
     ResourceNotFound,
     ScopeDoesNotExist,
     ServiceQuotaExceeded,

@@ -378,6 +378,21 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
+    /// The retry grace period in milliseconds when refresh token rotation
+    /// is enabled (`RefreshTokenRotation.Feature` = `ENABLED`), else `None`.
+    pub fn refresh_rotation_grace_ms(&self) -> Option<Millis> {
+        let r = self.refresh_token_rotation.as_ref()?;
+        if r.get("Feature").and_then(Value::as_str) != Some("ENABLED") {
+            return None;
+        }
+        let secs = r
+            .get("RetryGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .clamp(0, 60);
+        Some(secs * 1000)
+    }
+
     pub fn named(name: &str) -> Self {
         ClientSettings {
             client_name: name.to_owned(),
@@ -875,6 +890,12 @@ pub struct RefreshTokenRecord {
     /// The OAuth scopes granted through the hosted UI / `/oauth2/authorize`;
     /// `None` for an API sign-in (`aws.cognito.signin.user.admin`).
     pub scope: Option<String>,
+    /// Set when the token was rotated out (GetTokensFromRefreshToken on a
+    /// client with refresh token rotation): it is refused from this
+    /// instant, the end of the client's retry grace period after its first
+    /// rotation. A token of a rotation carries its family's `origin_jti`,
+    /// `created` (the sign-in) and `expires`.
+    pub rotated_until: Option<Millis>,
 }
 
 /// An OAuth 2.0 authorization code (`/oauth2/authorize`, response_type

@@ -272,8 +272,9 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` if the user does not exist (any more).
     async fn put_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
-    /// A user's refresh tokens that are neither revoked nor expired at
-    /// `now`, oldest first, at most `limit`.
+    /// A user's refresh tokens that are neither revoked, rotated nor
+    /// expired at `now` (one per sign-in session), oldest first, at most
+    /// `limit`.
     async fn list_live_refresh_tokens(
         &self,
         pool_id: &str,
@@ -281,9 +282,27 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         limit: usize,
     ) -> StoreResult<Vec<RefreshTokenRecord>>;
-    /// Revokes one refresh token and marks its sign-in session revoked
+    /// Rotates a refresh token, in one transaction with a condition: the
+    /// old token must be unrevoked and not rotated out at `now` (never
+    /// rotated, or rotated less than its grace period ago); it is marked
+    /// rotated out from `now + grace_ms` (at its first rotation only) and
+    /// `new` is stored. False (and nothing written) when the condition
+    /// fails, so that of any number of concurrent rotations of one token
+    /// outside its grace period exactly one succeeds. `Conflict` if the
+    /// user does not exist (any more).
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        now: Millis,
+        grace_ms: Millis,
+        new: &RefreshTokenRecord,
+    ) -> StoreResult<bool>;
+    /// Revokes a refresh token with every token of its rotation family
+    /// (same pool and `origin_jti`) and marks its sign-in session revoked
     /// until `revoked_until` (its access tokens are refused), in one
-    /// transaction; false if the token is unknown.
+    /// transaction; false if the token is unknown. A rotation racing the
+    /// revocation either fails or stores its token before the family is
+    /// revoked.
     async fn revoke_refresh_token(
         &self,
         token_hash: &str,

@@ -66,6 +66,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_client_version",
         include_str!("../migrations/postgres/0004_client_version.sql"),
     ),
+    (
+        "0005_refresh_rotation",
+        include_str!("../migrations/postgres/0005_refresh_rotation.sql"),
+    ),
 ];
 
 /// Connections per store (per cognate instance).
@@ -245,6 +249,31 @@ fn code_of(r: &Row) -> Result<CodeRecord> {
     })
 }
 
+async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecord) -> Result<u64> {
+    let revoked = i64::from(t.revoked);
+    exec(
+        c,
+        "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub,
+         origin_jti, auth_time, created, expires, revoked, scope, rotated_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[
+            &t.token_hash,
+            &t.pool_id,
+            &t.client_id,
+            &t.username_key,
+            &t.sub,
+            &t.origin_jti,
+            &t.auth_time,
+            &t.created,
+            &t.expires,
+            &revoked,
+            &t.scope,
+            &t.rotated_until,
+        ],
+    )
+    .await
+}
+
 fn refresh_of(r: &Row) -> Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
         token_hash: r.try_get(0)?,
@@ -258,6 +287,7 @@ fn refresh_of(r: &Row) -> Result<RefreshTokenRecord> {
         expires: r.try_get(8)?,
         revoked: r.try_get::<_, i64>(9)? != 0,
         scope: r.try_get(10)?,
+        rotated_until: r.try_get(11)?,
     })
 }
 
@@ -1293,29 +1323,50 @@ impl Store for PostgresStore {
     }
 
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
-        let revoked = i64::from(t.revoked);
         self.run(|c| async move {
-            exec(
-                &c,
-                "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub,
-                 origin_jti, auth_time, created, expires, revoked, scope)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    &t.token_hash,
-                    &t.pool_id,
-                    &t.client_id,
-                    &t.username_key,
-                    &t.sub,
-                    &t.origin_jti,
-                    &t.auth_time,
-                    &t.created,
-                    &t.expires,
-                    &revoked,
-                    &t.scope,
-                ],
+            insert_refresh(&c, t).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        now: Millis,
+        grace_ms: Millis,
+        new: &RefreshTokenRecord,
+    ) -> StoreResult<bool> {
+        self.run(|mut c| async move {
+            let tx = c.transaction().await?;
+            // A share lock on the user: a revocation of the family or a
+            // sign-out (which lock the user exclusively) waits for this
+            // rotation's commit, so that its statements see the new token.
+            let user = query_opt(
+                &tx,
+                "SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR SHARE",
+                &[&new.pool_id, &new.username_key],
             )
             .await?;
-            Ok(())
+            if user.is_none() {
+                return Ok(false);
+            }
+            // Concurrent rotations of one token queue on its row; each
+            // sees the one before it (grace 0: only the first passes).
+            let n = exec(
+                &tx,
+                "UPDATE refresh_tokens SET rotated_until = coalesce(rotated_until, $2::bigint + $3::bigint)
+                 WHERE token_hash = $1 AND revoked = 0
+                 AND (rotated_until IS NULL OR ($3::bigint > 0 AND rotated_until > $2::bigint))",
+                &[&old_hash, &now, &grace_ms],
+            )
+            .await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            insert_refresh(&tx, new).await?;
+            tx.commit().await?;
+            Ok(true)
         })
         .await
     }
@@ -1325,7 +1376,7 @@ impl Store for PostgresStore {
             query_opt(
                 &c,
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                 created, expires, revoked, scope FROM refresh_tokens WHERE token_hash = $1",
+                 created, expires, revoked, scope, rotated_until FROM refresh_tokens WHERE token_hash = $1",
                 &[&token_hash],
             )
             .await?
@@ -1347,8 +1398,9 @@ impl Store for PostgresStore {
             query(
                 &c,
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                 created, expires, revoked, scope FROM refresh_tokens
+                 created, expires, revoked, scope, rotated_until FROM refresh_tokens
                  WHERE pool_id = $1 AND username_key = $2 AND revoked = 0 AND expires > $3
+                 AND rotated_until IS NULL
                  ORDER BY created, token_hash LIMIT $4",
                 &[&pool_id, &username_key, &now, &limit],
             )
@@ -1365,28 +1417,45 @@ impl Store for PostgresStore {
         token_hash: &str,
         revoked_until: Millis,
     ) -> StoreResult<bool> {
-        self.run(|c| async move {
-            // The token revoked and its session marked, in one statement.
-            let row = query_opt(
-                &c,
-                "WITH t AS (
-                   UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = $1
-                   RETURNING pool_id, origin_jti, username_key
-                 ), marked AS (
-                   INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
-                   SELECT pool_id, origin_jti, username_key, $2::bigint FROM t
-                   ON CONFLICT (pool_id, origin_jti)
-                   DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)
-                 )
-                 SELECT count(*) FROM t",
-                &[&token_hash, &revoked_until],
+        self.run(|mut c| async move {
+            let tx = c.transaction().await?;
+            let Some(row) = query_opt(
+                &tx,
+                "SELECT pool_id, origin_jti, username_key FROM refresh_tokens WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?
+            else {
+                return Ok(false);
+            };
+            let (pool_id, origin_jti, username_key): (String, String, String) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            // Waits for any rotation of the user's tokens under way (it
+            // holds a share lock on the user), so the next statement sees
+            // every token of the family.
+            query_opt(
+                &tx,
+                "SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR NO KEY UPDATE",
+                &[&pool_id, &username_key],
             )
             .await?;
-            let n: i64 = match row {
-                Some(r) => r.try_get(0)?,
-                None => 0,
-            };
-            Ok(n > 0)
+            exec(
+                &tx,
+                "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND origin_jti = $2",
+                &[&pool_id, &origin_jti],
+            )
+            .await?;
+            exec(
+                &tx,
+                "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (pool_id, origin_jti)
+                 DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)",
+                &[&pool_id, &origin_jti, &username_key, &revoked_until],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
         })
         .await
     }

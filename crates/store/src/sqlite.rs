@@ -70,6 +70,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_client_version",
         include_str!("../migrations/sqlite/0009_client_version.sql"),
     ),
+    (
+        "0010_refresh_rotation",
+        include_str!("../migrations/sqlite/0010_refresh_rotation.sql"),
+    ),
 ];
 
 const READERS: usize = 4;
@@ -349,6 +353,31 @@ fn code_from_row(row: &Row<'_>) -> rusqlite::Result<CodeRecord> {
     })
 }
 
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key,
+     sub, origin_jti, auth_time, created, expires, revoked, scope, rotated_until)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+fn insert_refresh(
+    s: &mut rusqlite::CachedStatement<'_>,
+    t: &RefreshTokenRecord,
+) -> rusqlite::Result<usize> {
+    s.execute(params![
+        t.token_hash,
+        t.pool_id,
+        t.client_id,
+        t.username_key,
+        t.sub,
+        t.origin_jti,
+        t.auth_time,
+        t.created,
+        t.expires,
+        t.revoked,
+        t.scope,
+        t.rotated_until
+    ])
+}
+
 fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
         token_hash: row.get(0)?,
@@ -362,6 +391,7 @@ fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
         expires: row.get(8)?,
         revoked: row.get::<_, i64>(9)? != 0,
         scope: row.get(10)?,
+        rotated_until: row.get(11)?,
     })
 }
 
@@ -1264,28 +1294,42 @@ impl Store for SqliteStore {
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
         let t = t.clone();
         self.write(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub, origin_jti,
-                 auth_time, created, expires, revoked, scope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    t.token_hash,
-                    t.pool_id,
-                    t.client_id,
-                    t.username_key,
-                    t.sub,
-                    t.origin_jti,
-                    t.auth_time,
-                    t.created,
-                    t.expires,
-                    t.revoked,
-                    t.scope
-                ])
-            })
-            .map_err(map_err)?;
+            conn.prepare_cached(INSERT_REFRESH)
+                .and_then(|mut s| insert_refresh(&mut s, &t))
+                .map_err(map_err)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        now: Millis,
+        grace_ms: Millis,
+        new: &RefreshTokenRecord,
+    ) -> StoreResult<bool> {
+        let (old, new) = (old_hash.to_owned(), new.clone());
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE refresh_tokens SET rotated_until = coalesce(rotated_until, ?2 + ?3)
+                     WHERE token_hash = ?1 AND revoked = 0
+                     AND (rotated_until IS NULL OR (?3 > 0 AND rotated_until > ?2))",
+                    params![old, now, grace_ms],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.prepare_cached(INSERT_REFRESH)
+                .and_then(|mut s| insert_refresh(&mut s, &new))
+                .map_err(map_err)?;
+            tx.commit().map_err(backend)?;
+            Ok(true)
         })
         .await
     }
@@ -1295,7 +1339,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             c.prepare_cached(
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time, created,
-                 expires, revoked, scope FROM refresh_tokens WHERE token_hash = ?1",
+                 expires, revoked, scope, rotated_until FROM refresh_tokens WHERE token_hash = ?1",
             )
             .and_then(|mut s| s.query_row([&hash], refresh_from_row).optional())
             .map_err(backend)
@@ -1316,8 +1360,9 @@ impl Store for SqliteStore {
             let mut s = c
                 .prepare_cached(
                     "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                     created, expires, revoked, scope FROM refresh_tokens
+                     created, expires, revoked, scope, rotated_until FROM refresh_tokens
                      WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0 AND expires > ?3
+                     AND rotated_until IS NULL
                      ORDER BY created, token_hash LIMIT ?4",
                 )
                 .map_err(backend)?;
@@ -1339,9 +1384,12 @@ impl Store for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
+            // The token's whole rotation family: every token of its sign-in.
             let n = tx
                 .execute(
-                    "UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?1",
+                    "UPDATE refresh_tokens SET revoked = 1
+                     WHERE (pool_id, origin_jti) IN
+                       (SELECT pool_id, origin_jti FROM refresh_tokens WHERE token_hash = ?1)",
                     [&hash],
                 )
                 .map_err(backend)?;

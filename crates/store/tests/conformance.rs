@@ -116,6 +116,7 @@ fn refresh(p: &UserPool, u: &User, origin: &str) -> RefreshTokenRecord {
         expires: NOW + 3_600_000,
         revoked: false,
         scope: None,
+        rotated_until: None,
     }
 }
 
@@ -638,6 +639,100 @@ async fn revoking_a_refresh_token_marks_its_session(store: Arc<dyn Store>) {
     store.purge_expired(NOW + 1000).await.expect("purge");
     let u = store.get_user(&p.id, "r").await.expect("get").expect("u");
     assert!(u.revoked_origins.is_empty());
+}
+
+async fn concurrent_rotations_of_one_token_admit_exactly_one(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "rot", &[]);
+    add_user(&store, &p, &u).await;
+    let first = refresh(&p, &u, "family");
+    store.put_refresh_token(&first).await.expect("put");
+    // Grace 0: of 30 concurrent rotations exactly one stores a token.
+    let tasks = (0..30).map(|i| {
+        let store = store.clone();
+        let (old, mut next) = (first.token_hash.clone(), refresh(&p, &u, "family"));
+        next.token_hash = format!("next-{i}-{}", uuid());
+        tokio::spawn(async move {
+            store
+                .rotate_refresh_token(&old, NOW + i, 0, &next)
+                .await
+                .map(|won| won.then_some(next.token_hash))
+        })
+    });
+    let results: Vec<_> = join_all(tasks).await.into_iter().collect();
+    let winners: Vec<String> = results
+        .into_iter()
+        .filter_map(|r| r.expect("join").expect("rotate"))
+        .collect();
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let old = store
+        .get_refresh_token(&first.token_hash)
+        .await
+        .expect("get")
+        .expect("old");
+    assert!(old.rotated_until.is_some());
+    // The rotated token is no session of its own any more.
+    let live = store
+        .list_live_refresh_tokens(&p.id, "rot", NOW, 100)
+        .await
+        .expect("live");
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].token_hash, winners[0]);
+    // Within a grace period a token may rotate again until it ends.
+    let mut graced = refresh(&p, &u, "graced");
+    graced.token_hash = format!("graced-{}", uuid());
+    store.put_refresh_token(&graced).await.expect("put");
+    for (i, at, want) in [
+        (0, NOW, true),
+        (1, NOW + 4_999, true),
+        (2, NOW + 5_000, false),
+    ] {
+        let mut next = refresh(&p, &u, "graced");
+        next.token_hash = format!("g{i}-{}", uuid());
+        let won = store
+            .rotate_refresh_token(&graced.token_hash, at, 5_000, &next)
+            .await
+            .expect("rotate");
+        assert_eq!(won, want, "rotation at +{}", at - NOW);
+    }
+}
+
+async fn revoking_a_token_revokes_its_family_under_concurrent_rotations(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "fam", &[]);
+    add_user(&store, &p, &u).await;
+    for round in 0..5 {
+        let origin = format!("family-{round}");
+        let first = refresh(&p, &u, &origin);
+        store.put_refresh_token(&first).await.expect("put");
+        // Rotations with a long grace (each succeeds unless revoked) race
+        // one revocation of the first token.
+        let nexts: Vec<RefreshTokenRecord> = (0..10)
+            .map(|i| {
+                let mut next = refresh(&p, &u, &origin);
+                next.token_hash = format!("{origin}-{i}-{}", uuid());
+                next
+            })
+            .collect();
+        let rotations = nexts.iter().cloned().map(|next| {
+            let (store, old) = (store.clone(), first.token_hash.clone());
+            tokio::spawn(async move { store.rotate_refresh_token(&old, NOW, 60_000, &next).await })
+        });
+        let revoke = {
+            let (store, hash) = (store.clone(), first.token_hash.clone());
+            tokio::spawn(async move { store.revoke_refresh_token(&hash, NOW + 1000).await })
+        };
+        for r in join_all(rotations).await {
+            r.expect("join").expect("rotate");
+        }
+        assert!(revoke.await.expect("join").expect("revoke"));
+        // Every token of the family that was stored is revoked.
+        for t in std::iter::once(&first).chain(&nexts) {
+            if let Some(stored) = store.get_refresh_token(&t.token_hash).await.expect("get") {
+                assert!(stored.revoked, "round {round}: {} survived", t.token_hash);
+            }
+        }
+    }
 }
 
 async fn a_totp_step_is_accepted_once_under_concurrency(store: Arc<dyn Store>) {
@@ -1164,6 +1259,8 @@ engines! {
     concurrent_failures_all_count_and_lock,
     sign_out_and_disable_during_writes_both_stick,
     revoking_a_refresh_token_marks_its_session,
+    concurrent_rotations_of_one_token_admit_exactly_one,
+    revoking_a_token_revokes_its_family_under_concurrent_rotations,
     a_totp_step_is_accepted_once_under_concurrency,
     a_code_is_used_once_by_concurrent_right_guesses,
     concurrent_wrong_guesses_stop_at_the_limit,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cognate_core::service::{AuthFlowInput, AuthOutcome, ChallengeInput};
+use cognate_core::service::{AuthFlowInput, AuthOutcome, ChallengeInput, RefreshTokensInput};
 use cognate_core::UserPools;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -165,4 +165,38 @@ pub async fn admin_respond_to_auth_challenge(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     respond(svc, body, true).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetTokensFromRefreshTokenRequest {
+    refresh_token: String,
+    client_id: String,
+    client_secret: Option<String>,
+    device_key: Option<String>,
+    client_metadata: Option<BTreeMap<String, String>>,
+}
+
+/// GetTokensFromRefreshToken: an AuthenticationResult with a new
+/// RefreshToken when the client rotates refresh tokens.
+pub async fn get_tokens_from_refresh_token(
+    svc: &UserPools,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let req: GetTokensFromRefreshTokenRequest = parse(body)?;
+    let result = svc
+        .get_tokens_from_refresh_token(RefreshTokensInput {
+            client_id: req.client_id,
+            refresh_token: req.refresh_token,
+            client_secret: req.client_secret,
+            device_key: req.device_key,
+            client_metadata: req.client_metadata.unwrap_or_default(),
+        })
+        .await?;
+    let mut out = outcome_out(AuthOutcome::Authenticated(result));
+    // This operation answers the result alone (no ChallengeParameters).
+    if let Some(obj) = out.as_object_mut() {
+        obj.remove("ChallengeParameters");
+    }
+    Ok(out)
 }

@@ -40,6 +40,27 @@ pub struct ChallengeInput {
     pub client_metadata: BTreeMap<String, String>,
 }
 
+/// A GetTokensFromRefreshToken call.
+#[derive(Clone, Debug, Default)]
+pub struct RefreshTokensInput {
+    pub client_id: String,
+    pub refresh_token: String,
+    /// The client's secret itself (not a SECRET_HASH), for clients with one.
+    pub client_secret: Option<String>,
+    /// Accepted; devices are not tied to refresh tokens here.
+    pub device_key: Option<String>,
+    pub client_metadata: BTreeMap<String, String>,
+}
+
+/// How the caller of a refresh proved it speaks for the app client.
+#[derive(Clone, Copy, Debug)]
+enum ClientProof<'a> {
+    /// REFRESH_TOKEN_AUTH: a SECRET_HASH of the user, when the client has a secret.
+    SecretHash(Option<&'a str>),
+    /// GetTokensFromRefreshToken: the secret itself, checked already.
+    Checked,
+}
+
 /// Tokens of a successful sign-in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthenticationResult {
@@ -122,6 +143,15 @@ fn allows(client: &AppClient, flow: &str) -> bool {
     }
 }
 
+/// A refresh token used again after rotation retired it (and its retry
+/// grace period ended): Cognito's RefreshTokenReuseException.
+fn reuse_error() -> Error {
+    Error::new(
+        ErrorKind::RefreshTokenReuse,
+        "Refresh token has been rotated and can no longer be used.",
+    )
+}
+
 pub(crate) fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
     params
         .get(name)
@@ -174,6 +204,18 @@ impl UserPools {
                 format!("{flow} flow not enabled for this client")
             }));
         }
+        if flow == "REFRESH_TOKEN_AUTH" && client.settings.refresh_rotation_grace_ms().is_some() {
+            // Rotation must go through GetTokensFromRefreshToken: Cognito
+            // treats the flow as not allowed on such a client.
+            return Err(Error::invalid_parameter(format!(
+                "{} Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken.",
+                if admin {
+                    "Auth flow not enabled for this client.".to_owned()
+                } else {
+                    format!("{flow} flow not enabled for this client.")
+                }
+            )));
+        }
         // Sign-in decisions (MFA, policies) use the pool as stored now, not
         // another instance's change of up to a second ago.
         let pool = self.fresh_pool(&client.pool_id).await?;
@@ -198,8 +240,10 @@ impl UserPools {
             }
             "REFRESH_TOKEN_AUTH" => {
                 let token = param(&input.parameters, "REFRESH_TOKEN")?;
-                self.refresh(&pool, &client, token, secret_hash)
-                    .await
+                let result = self
+                    .refresh(&pool, &client, token, ClientProof::SecretHash(secret_hash))
+                    .await?;
+                Ok(AuthOutcome::Authenticated(result))
             }
             "USER_SRP_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
@@ -932,15 +976,42 @@ impl UserPools {
         }
     }
 
+    /// GetTokensFromRefreshToken: new ID and access tokens, and on a client
+    /// with refresh token rotation a new refresh token of the same sign-in
+    /// session (the submitted one is refused after the retry grace period).
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        input: RefreshTokensInput,
+    ) -> Result<AuthenticationResult> {
+        let client = self.client(&input.client_id).await?;
+        if client.has_secret() {
+            let Some(given) = input.client_secret.as_deref() else {
+                return Err(Error::not_authorized(format!(
+                    "Client {} is configured for secret but secret was not received",
+                    client.client_id
+                )));
+            };
+            if !client.secret_matches(given) {
+                return Err(Error::not_authorized(format!(
+                    "Unable to verify secret hash for client {}",
+                    client.client_id
+                )));
+            }
+        }
+        let pool = self.fresh_pool(&client.pool_id).await?;
+        self.refresh(&pool, &client, &input.refresh_token, ClientProof::Checked)
+            .await
+    }
+
     async fn refresh(
         &self,
         pool: &UserPool,
         client: &AppClient,
         token: &str,
-        secret_hash: Option<&str>,
-    ) -> Result<AuthOutcome> {
+        proof: ClientProof<'_>,
+    ) -> Result<AuthenticationResult> {
         let (record, user) = self.refresh_record(pool, client, token).await?;
-        if client.has_secret() {
+        if let (true, ClientProof::SecretHash(secret_hash)) = (client.has_secret(), proof) {
             // Clients hash the canonical username; some send the sub.
             let by_username = self.check_secret_hash(client, &user.username, secret_hash);
             if by_username.is_err() {
@@ -976,14 +1047,53 @@ impl UserPools {
                 "TokenGeneration_RefreshTokens",
             )
             .await?;
-        Ok(AuthOutcome::Authenticated(AuthenticationResult {
+        let refresh_token = self.rotate_if_enabled(client, &record).await?;
+        Ok(AuthenticationResult {
             access_token: issued.access_token,
             expires_in: issued.expires_in,
             token_type: "Bearer".into(),
-            refresh_token: None,
+            refresh_token,
             id_token: issued.id_token.unwrap_or_default(),
             new_device: None,
-        }))
+        })
+    }
+
+    /// On a client with refresh token rotation, replaces the refresh token
+    /// of `record` (already judged usable) with a new one of the same
+    /// session, valid for what is left of the old one's life; the old one
+    /// is refused from the end of the retry grace period after its first
+    /// rotation. One conditional store step: of concurrent uses outside
+    /// the grace period only one gets a new token. `None` without rotation.
+    pub(crate) async fn rotate_if_enabled(
+        &self,
+        client: &AppClient,
+        record: &RefreshTokenRecord,
+    ) -> Result<Option<String>> {
+        let Some(grace_ms) = client.settings.refresh_rotation_grace_ms() else {
+            return Ok(None);
+        };
+        let token = tokens::new_refresh_token();
+        let next = RefreshTokenRecord {
+            token_hash: cognate_crypto::digest::sha256_hex(token.as_bytes()),
+            rotated_until: None,
+            revoked: false,
+            ..record.clone()
+        };
+        let now = self.now();
+        if self
+            .store
+            .rotate_refresh_token(&record.token_hash, now, grace_ms, &next)
+            .await?
+        {
+            return Ok(Some(token));
+        }
+        // Lost to a revocation, a sign-out or another rotation: say which.
+        let current = self.store.get_refresh_token(&record.token_hash).await?;
+        Err(match current {
+            Some(t) if t.revoked => Error::not_authorized("Refresh Token has been revoked"),
+            Some(t) if t.rotated_until.is_some() => reuse_error(),
+            _ => Error::not_authorized("Invalid Refresh Token"),
+        })
     }
 
     /// A refresh token of the client that can still be used, and its user
@@ -1021,8 +1131,12 @@ impl UserPools {
         if record.revoked {
             return Err(Error::not_authorized("Refresh Token has been revoked"));
         }
-        if record.expires <= self.now() {
+        let now = self.now();
+        if record.expires <= now {
             return Err(Error::not_authorized("Refresh Token has expired"));
+        }
+        if record.rotated_until.is_some_and(|until| until <= now) {
+            return Err(reuse_error());
         }
         let user = self
             .store
@@ -1181,6 +1295,7 @@ impl UserPools {
                     expires: now_ms + lifetimes.refresh * 1000,
                     revoked: false,
                     scope: options.oauth.then(|| options.scope.to_owned()),
+                    rotated_until: None,
                 })
                 .await?;
             Some(token)

@@ -36,7 +36,9 @@ use crate::model::{AppClient, User, UserPool};
 use crate::store::{Store, Write};
 use crate::tokens::KeyCache;
 
-pub use auth::{AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput};
+pub use auth::{
+    AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput, RefreshTokensInput,
+};
 pub use client_records::{AddedSecret, BrandingInput, TermsInput};
 pub use clients::NewClient;
 pub use groups::GroupFields;

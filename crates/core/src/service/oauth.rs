@@ -320,7 +320,8 @@ impl UserPools {
     }
 
     /// `grant_type=refresh_token`: new ID and access tokens with the scopes
-    /// the refresh token was granted (no new refresh token).
+    /// the refresh token was granted, and a new refresh token when the
+    /// client rotates them.
     pub async fn refresh_token_grant(
         &self,
         pool_id: &str,
@@ -359,10 +360,16 @@ impl UserPools {
                 "TokenGeneration_RefreshTokens",
             )
             .await?;
+        // With refresh token rotation every form of refresh rotates.
+        let refresh_token = match self.rotate_if_enabled(&client, &record).await {
+            Ok(t) => t,
+            Err(e) if e.kind == ErrorKind::Internal => return Err(e.into()),
+            Err(e) => return Err(invalid_grant(&e.message)),
+        };
         Ok(OAuthTokens {
             access_token: issued.access_token,
             id_token: issued.id_token,
-            refresh_token: None,
+            refresh_token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
         })

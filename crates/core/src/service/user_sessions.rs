@@ -1,8 +1,11 @@
 //! A user's token sessions: AdminListUserSessions, ListUserSessions,
 //! AdminRevokeUserSession and RevokeUserSession. A token session is one
-//! sign-in's refresh token; its id is `tkn` and the first 25 hex digits of
-//! the token's hash, stable for as long as the token lives. Listing needs
-//! session tracking enabled on the pool, as in Cognito.
+//! sign-in's refresh token (with refresh token rotation, its latest
+//! token: the family shares the sign-in's `origin_jti`); its id is `tkn`
+//! and the first 25 hex digits of the SHA-256 of the sign-in's
+//! `origin_jti`, stable for as long as the session lives, across
+//! rotations. Listing needs session tracking enabled on the pool, as in
+//! Cognito.
 
 use super::account::MAX_ACCESS_TOKEN_MS;
 use super::UserPools;
@@ -23,8 +26,9 @@ pub struct TokenSession {
     pub current: bool,
 }
 
-fn session_id(token_hash: &str) -> String {
-    format!("tkn{}", token_hash.get(..25).unwrap_or(token_hash))
+fn session_id(token: &RefreshTokenRecord) -> String {
+    let digest = cognate_crypto::digest::sha256_hex(token.origin_jti.as_bytes());
+    format!("tkn{}", digest.get(..25).unwrap_or(&digest))
 }
 
 fn tracking_enabled(pool: &UserPool) -> Result<()> {
@@ -49,10 +53,14 @@ impl UserPools {
         tokens: &[RefreshTokenRecord],
         current_origin: Option<&str>,
     ) -> Vec<TokenSession> {
+        // Retries within a rotation's grace period leave several live
+        // tokens of one session: it is listed once.
+        let mut seen = std::collections::HashSet::new();
         tokens
             .iter()
+            .filter(|t| seen.insert(t.origin_jti.as_str()))
             .map(|t| TokenSession {
-                id: session_id(&t.token_hash),
+                id: session_id(t),
                 client_id: t.client_id.clone(),
                 created: t.created,
                 current: current_origin == Some(t.origin_jti.as_str()),
@@ -107,10 +115,7 @@ impl UserPools {
         current_origin: Option<&str>,
     ) -> Result<()> {
         let tokens = self.live_tokens(pool, user).await?;
-        let Some(token) = tokens
-            .iter()
-            .find(|t| self::session_id(&t.token_hash) == session_id)
-        else {
+        let Some(token) = tokens.iter().find(|t| self::session_id(t) == session_id) else {
             return Err(Error::new(
                 ErrorKind::ResourceNotFound,
                 format!("Session {session_id} does not exist."),
