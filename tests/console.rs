@@ -61,7 +61,10 @@ struct Page {
 impl Page {
     /// The CSRF token of the page's first form.
     fn csrf(&self) -> String {
-        let at = self.body.find("name=\"csrf\" value=\"").expect("a CSRF field");
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a CSRF field");
         let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
         rest[..rest.find('"').unwrap()].to_owned()
     }
@@ -241,6 +244,45 @@ fn failed_sign_ins_are_rate_limited() {
 }
 
 #[test]
+fn the_sign_in_limit_holds_with_many_attempts_in_flight() {
+    let s = signed_server();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(24));
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let s = &s;
+                scope.spawn(move || {
+                    let mut b = Browser::new(s);
+                    let csrf = b.get("/console/sign-in").csrf();
+                    barrier.wait();
+                    b.post(
+                        "/console/sign-in",
+                        &[
+                            ("csrf", &csrf),
+                            ("access_key_id", ADMIN.0),
+                            ("secret_access_key", "wrong"),
+                        ],
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        19,
+        "{statuses:?}"
+    );
+}
+
+#[test]
 fn a_post_without_or_with_a_wrong_csrf_token_is_refused() {
     let s = signed_server();
     let mut b = Browser::new(&s);
@@ -253,20 +295,29 @@ fn a_post_without_or_with_a_wrong_csrf_token_is_refused() {
     assert_eq!(none.status, 403);
     let wrong = b.post(
         "/console/pools/new",
-        &[("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ("pool_name", "csrf-wrong")],
+        &[
+            ("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ("pool_name", "csrf-wrong"),
+        ],
     );
     assert_eq!(wrong.status, 403);
     // Another session's token is not this one's.
     let mut other = Browser::new(&s);
     other.sign_in(ADMIN.0, ADMIN.1);
     let theirs = other.get("/console/pools/new").csrf();
-    let cross = b.post("/console/pools/new", &[("csrf", &theirs), ("pool_name", "csrf-cross")]);
+    let cross = b.post(
+        "/console/pools/new",
+        &[("csrf", &theirs), ("pool_name", "csrf-cross")],
+    );
     assert_eq!(cross.status, 403);
     // Without any session a form is refused too (no redirect for a POST).
     let mut stranger = Browser::new(&s);
     assert_eq!(
         stranger
-            .post("/console/pools/new", &[("csrf", &csrf), ("pool_name", "csrf-stranger")])
+            .post(
+                "/console/pools/new",
+                &[("csrf", &csrf), ("pool_name", "csrf-stranger")]
+            )
             .status,
         403
     );
@@ -302,7 +353,11 @@ fn a_pool_created_in_the_console_is_the_apis_and_validation_errors_are_the_apis(
     );
     assert_eq!(created.status, 303, "{}", created.body);
     let at = created.location.unwrap();
-    let id = at.strip_prefix("/console/pools/").unwrap().replace("%2D", "-").replace("%5F", "_");
+    let id = at
+        .strip_prefix("/console/pools/")
+        .unwrap()
+        .replace("%2D", "-")
+        .replace("%5F", "_");
     let pool = &s.ok("DescribeUserPool", json!({"UserPoolId": id}))["UserPool"];
     assert_eq!(pool["Name"], "from-console");
     assert_eq!(pool["UsernameAttributes"], json!(["email"]));
@@ -329,11 +384,19 @@ fn a_pool_created_in_the_console_is_the_apis_and_validation_errors_are_the_apis(
     let csrf = b.get("/console/pools/new").csrf();
     let page = b.post(
         "/console/pools/new",
-        &[("csrf", &csrf), ("pool_name", bad), ("min_length", "8"), ("temp_days", "7")],
+        &[
+            ("csrf", &csrf),
+            ("pool_name", bad),
+            ("min_length", "8"),
+            ("temp_days", "7"),
+        ],
     );
     assert_eq!(page.status, 200);
     assert!(page.text().contains(&api), "{api} not in {}", page.body);
-    assert!(page.body.contains("class=\"field-error\""), "beside the field");
+    assert!(
+        page.body.contains("class=\"field-error\""),
+        "beside the field"
+    );
 
     // Edit through UpdateUserPool keeps what the form does not show.
     let csrf = b.get(&format!("{at}/edit")).csrf();
@@ -352,17 +415,30 @@ fn a_pool_created_in_the_console_is_the_apis_and_validation_errors_are_the_apis(
     assert_eq!(pool["Name"], "renamed");
     assert_eq!(pool["Policies"]["PasswordPolicy"]["MinimumLength"], 12);
     assert_eq!(pool["AutoVerifiedAttributes"], json!(["email"]));
-    assert_eq!(pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true);
+    assert_eq!(
+        pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        true
+    );
 
     // Delete asks for the typed name.
     let csrf = b.get(&format!("{at}/delete")).csrf();
-    let wrong = b.post(&format!("{at}/delete"), &[("csrf", &csrf), ("confirm", "nope")]);
+    let wrong = b.post(
+        &format!("{at}/delete"),
+        &[("csrf", &csrf), ("confirm", "nope")],
+    );
     assert_eq!(wrong.status, 200);
     assert!(wrong.body.contains("does not match"));
     s.ok("DescribeUserPool", json!({"UserPoolId": id}));
-    let gone = b.post(&format!("{at}/delete"), &[("csrf", &csrf), ("confirm", "renamed")]);
+    let gone = b.post(
+        &format!("{at}/delete"),
+        &[("csrf", &csrf), ("confirm", "renamed")],
+    );
     assert_eq!(gone.status, 303);
-    s.err("DescribeUserPool", json!({"UserPoolId": id}), "ResourceNotFoundException");
+    s.err(
+        "DescribeUserPool",
+        json!({"UserPoolId": id}),
+        "ResourceNotFoundException",
+    );
 }
 
 #[test]
@@ -378,7 +454,11 @@ fn a_pool_limited_key_sees_and_manages_only_its_pools() {
     assert_eq!(b.get(&format!("/console/pools/{MINE}")).status, 200);
     let other = b.get(&format!("/console/pools/{OTHER}"));
     assert_eq!(other.status, 400);
-    assert!(other.body.contains("AccessDeniedException"), "{}", other.body);
+    assert!(
+        other.body.contains("AccessDeniedException"),
+        "{}",
+        other.body
+    );
     // Changes to another pool are refused by the same rule.
     let csrf = list.csrf();
     let denied = b.post(
@@ -394,10 +474,17 @@ fn a_pool_limited_key_sees_and_manages_only_its_pools() {
     // Its own pool: a group created in the console is the API's.
     let created = b.post(
         &format!("/console/pools/{MINE}/groups"),
-        &[("csrf", &csrf), ("group_name", "admins"), ("precedence", "1")],
+        &[
+            ("csrf", &csrf),
+            ("group_name", "admins"),
+            ("precedence", "1"),
+        ],
     );
     assert_eq!(created.status, 303, "{}", created.body);
-    let g = s.ok("GetGroup", json!({"UserPoolId": MINE, "GroupName": "admins"}));
+    let g = s.ok(
+        "GetGroup",
+        json!({"UserPoolId": MINE, "GroupName": "admins"}),
+    );
     assert_eq!(g["Group"]["Precedence"], 1);
 }
 
@@ -406,13 +493,23 @@ fn users_are_listed_searched_and_paged_through_list_users() {
     let s = Server::start();
     let pool = s.create_pool("people", json!({}));
     for i in 0..55 {
-        s.admin_user(&pool, &format!("user{i:02}"), json!([{"Name": "email", "Value": format!("u{i:02}@example.com")}]));
+        s.admin_user(
+            &pool,
+            &format!("user{i:02}"),
+            json!([{"Name": "email", "Value": format!("u{i:02}@example.com")}]),
+        );
     }
     let mut b = Browser::new(&s);
     b.get("/console/pools");
     let first = b.get(&format!("/console/pools/{pool}/users"));
     assert_eq!(first.status, 200);
-    assert_eq!(first.body.matches("<tr><td data-label=\"Username\">").count(), 50);
+    assert_eq!(
+        first
+            .body
+            .matches("<tr><td data-label=\"Username\">")
+            .count(),
+        50
+    );
     let text = first.text();
     let next = text
         .split("href=\"")
@@ -421,28 +518,54 @@ fn users_are_listed_searched_and_paged_through_list_users() {
         .next()
         .expect("a next page");
     let second = b.get(&next);
-    assert_eq!(second.body.matches("<tr><td data-label=\"Username\">").count(), 5);
+    assert_eq!(
+        second
+            .body
+            .matches("<tr><td data-label=\"Username\">")
+            .count(),
+        5
+    );
     assert!(second.body.contains("user54"));
     let found = b.get(&format!("/console/pools/{pool}/users?by=email&q=u07%40"));
-    assert_eq!(found.body.matches("<tr><td data-label=\"Username\">").count(), 1);
+    assert_eq!(
+        found
+            .body
+            .matches("<tr><td data-label=\"Username\">")
+            .count(),
+        1
+    );
     assert!(found.body.contains("user07"));
 
     // Create with a temporary password: FORCE_CHANGE_PASSWORD.
     let csrf = b.get(&format!("/console/pools/{pool}/users/new")).csrf();
     let created = b.post(
         &format!("/console/pools/{pool}/users/new"),
-        &[("csrf", &csrf), ("username", "carol"), ("email", "carol@example.com"), ("temporary_password", "Temp0rary!pass")],
+        &[
+            ("csrf", &csrf),
+            ("username", "carol"),
+            ("email", "carol@example.com"),
+            ("temporary_password", "Temp0rary!pass"),
+        ],
     );
     assert_eq!(created.status, 303, "{}", created.body);
-    let user = s.ok("AdminGetUser", json!({"UserPoolId": pool, "Username": "carol"}));
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "carol"}),
+    );
     assert_eq!(user["UserStatus"], "FORCE_CHANGE_PASSWORD");
     let view = b.get(created.location.as_deref().unwrap());
     assert!(view.body.contains("FORCE_CHANGE_PASSWORD"));
     // Disable, through the API's operation.
     let csrf = view.csrf();
-    let r = b.post(&format!("/console/pools/{pool}/users/carol/action"), &[("csrf", &csrf), ("do", "disable")]);
+    let r = b.post(
+        &format!("/console/pools/{pool}/users/carol/action"),
+        &[("csrf", &csrf), ("do", "disable")],
+    );
     assert_eq!(r.status, 303);
-    let user = s.ok("AdminGetUser", json!({"UserPoolId": pool, "Username": "carol"}));
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "carol"}),
+    );
     assert_eq!(user["Enabled"], false);
 }
 
@@ -451,13 +574,25 @@ fn the_console_is_closed_beyond_loopback_without_credentials() {
     let port = common::free_port();
     let tmp = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
-    cmd.args(["serve", "--listen", &format!("0.0.0.0:{port}"), "--log", "warn", "--insecure-unsigned-admin"])
-        .arg("--data-dir")
-        .arg(tmp.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for var in ["COGNATE_CONFIG", "COGNATE_DATABASE_URL", "COGNATE_ADMIN_ACCESS_KEY_ID", "COGNATE_ADMIN_SECRET_ACCESS_KEY"] {
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("0.0.0.0:{port}"),
+        "--log",
+        "warn",
+        "--insecure-unsigned-admin",
+    ])
+    .arg("--data-dir")
+    .arg(tmp.path())
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    for var in [
+        "COGNATE_CONFIG",
+        "COGNATE_DATABASE_URL",
+        "COGNATE_ADMIN_ACCESS_KEY_ID",
+        "COGNATE_ADMIN_SECRET_ACCESS_KEY",
+    ] {
         cmd.env_remove(var);
     }
     let mut child = cmd.spawn().unwrap();
@@ -476,7 +611,10 @@ fn the_console_is_closed_beyond_loopback_without_credentials() {
         std::thread::sleep(Duration::from_millis(20));
     }
     for path in ["/console/", "/console/pools", "/console/sign-in"] {
-        let r = http.get(format!("http://127.0.0.1:{port}{path}")).send().unwrap();
+        let r = http
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .send()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 403, "{path}");
         assert!(r.headers().get("set-cookie").is_none());
         assert!(r.text().unwrap().contains("--insecure-unsigned-admin"));

@@ -9,11 +9,14 @@ use minijinja::context;
 use serde_json::{json, Map, Value};
 
 use crate::pools::{crumbs_pool, describe};
-use crate::{js, encode, form_error, Auth, Fields, Posted, Shared};
+use crate::{encode, form_error, js, Auth, Fields, Posted, Shared};
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
-        .route("/console/pools/{pool}/clients/new", get(new_form).post(create))
+        .route(
+            "/console/pools/{pool}/clients/new",
+            get(new_form).post(create),
+        )
         .route("/console/pools/{pool}/clients/{client}", get(view))
         .route(
             "/console/pools/{pool}/clients/{client}/edit",
@@ -34,7 +37,13 @@ const FLOWS: &[&str] = &[
     "ALLOW_USER_AUTH",
 ];
 const OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
-const SCOPES: &[&str] = &["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
+const SCOPES: &[&str] = &[
+    "openid",
+    "email",
+    "phone",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
 
 const FIELDS: &[(&str, &str)] = &[
     ("client_name", "clientName"),
@@ -168,7 +177,10 @@ fn apply_form(base: &mut Value, form: &Fields) {
         base["AllowedOAuthFlows"] = json!(oauth_flows);
         base["AllowedOAuthScopes"] = json!(form.all("scopes"));
         base["AllowedOAuthFlowsUserPoolClient"] = json!(true);
-        if base["SupportedIdentityProviders"].as_array().is_none_or(|a| a.is_empty()) {
+        if base["SupportedIdentityProviders"]
+            .as_array()
+            .is_none_or(|a| a.is_empty())
+        {
             base["SupportedIdentityProviders"] = json!(["COGNITO"]);
         }
     }
@@ -196,7 +208,8 @@ async fn new_form(auth: Auth, Path(pool_id): Path<String>) -> Response {
 
 async fn create(Path(pool_id): Path<String>, posted: Posted) -> Response {
     let Posted { auth, form } = posted;
-    let mut request = json!({"UserPoolId": pool_id, "GenerateSecret": form.checked("generate_secret")});
+    let mut request =
+        json!({"UserPoolId": pool_id, "GenerateSecret": form.checked("generate_secret")});
     apply_form(&mut request, &form);
     match auth.call("CreateUserPoolClient", request).await {
         Ok(answer) => {
@@ -207,7 +220,10 @@ async fn create(Path(pool_id): Path<String>, posted: Posted) -> Response {
             if let Some(secret) = client["ClientSecret"].as_str() {
                 auth.set_secret(secret.to_owned());
             }
-            auth.done(&client_href(&pool_id, id), format!("App client {name} created."))
+            auth.done(
+                &client_href(&pool_id, id),
+                format!("App client {name} created."),
+            )
         }
         Err(e) => {
             let name = match pool_name(&auth, &pool_id).await {
@@ -218,7 +234,14 @@ async fn create(Path(pool_id): Path<String>, posted: Posted) -> Response {
             if form.checked("generate_secret") {
                 values["generate_secret"] = json!("on");
             }
-            render_form(&auth, &pool_id, &name, None, values, Some(form_error(&e, FIELDS)))
+            render_form(
+                &auth,
+                &pool_id,
+                &name,
+                None,
+                values,
+                Some(form_error(&e, FIELDS)),
+            )
         }
     }
 }
@@ -309,13 +332,19 @@ fn in_form_units(client: &Value) -> Value {
             _ => n * 86_400,
         })
     };
-    if let Some(s) = secs(&client["AccessTokenValidity"], &unit("AccessToken", "hours")) {
+    if let Some(s) = secs(
+        &client["AccessTokenValidity"],
+        &unit("AccessToken", "hours"),
+    ) {
         c["AccessTokenValidity"] = json!(s / 60);
     }
     if let Some(s) = secs(&client["IdTokenValidity"], &unit("IdToken", "hours")) {
         c["IdTokenValidity"] = json!(s / 60);
     }
-    if let Some(s) = secs(&client["RefreshTokenValidity"], &unit("RefreshToken", "days")) {
+    if let Some(s) = secs(
+        &client["RefreshTokenValidity"],
+        &unit("RefreshToken", "days"),
+    ) {
         c["RefreshTokenValidity"] = json!(s / 86_400);
     }
     c
@@ -383,9 +412,11 @@ async fn update(Path((pool_id, client_id)): Path<(String, String)>, posted: Post
     let mut request = Value::Object(request);
     apply_form(&mut request, &form);
     // A default redirect URI that is no longer a callback URL would be refused.
-    let default_kept = request["DefaultRedirectURI"]
-        .as_str()
-        .is_some_and(|d| request["CallbackURLs"].as_array().is_some_and(|c| c.iter().any(|u| u == d)));
+    let default_kept = request["DefaultRedirectURI"].as_str().is_some_and(|d| {
+        request["CallbackURLs"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|u| u == d))
+    });
     if !default_kept {
         if let Some(m) = request.as_object_mut() {
             m.remove("DefaultRedirectURI");
@@ -418,7 +449,13 @@ async fn delete_form(auth: Auth, Path((pool_id, client_id)): Path<(String, Strin
     confirm(&auth, &pool_id, &client_id, &client, None)
 }
 
-fn confirm(auth: &Auth, pool_id: &str, client_id: &str, client: &Value, err: Option<minijinja::Value>) -> Response {
+fn confirm(
+    auth: &Auth,
+    pool_id: &str,
+    client_id: &str,
+    client: &Value,
+    err: Option<minijinja::Value>,
+) -> Response {
     let name = client["ClientName"].as_str().unwrap_or_default();
     auth.page(
         "confirm.html",

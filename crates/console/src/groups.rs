@@ -9,13 +9,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::pools::{crumbs_pool, describe};
-use crate::{js, encode, form_error, Auth, Fields, Posted, Shared};
+use crate::{encode, form_error, js, Auth, Fields, Posted, Shared};
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/console/pools/{pool}/groups", get(list).post(create))
-        .route("/console/pools/{pool}/groups/{group}", get(view).post(update))
-        .route("/console/pools/{pool}/groups/{group}/members", post(add_member))
+        .route(
+            "/console/pools/{pool}/groups/{group}",
+            get(view).post(update),
+        )
+        .route(
+            "/console/pools/{pool}/groups/{group}/members",
+            post(add_member),
+        )
         .route(
             "/console/pools/{pool}/groups/{group}/members/remove",
             post(remove_member),
@@ -116,7 +122,10 @@ async fn create(Path(pool_id): Path<String>, posted: Posted) -> Response {
     match auth.call("CreateGroup", request).await {
         Ok(_) => {
             auth.audit("CreateGroup", &pool_id, &group);
-            auth.done(&group_href(&pool_id, &group), format!("Group {group} created."))
+            auth.done(
+                &group_href(&pool_id, &group),
+                format!("Group {group} created."),
+            )
         }
         Err(e) => {
             render_list(
@@ -144,7 +153,10 @@ async fn render_group(
         Err(r) => return r,
     };
     let g = match auth
-        .call("GetGroup", json!({"UserPoolId": pool_id, "GroupName": group}))
+        .call(
+            "GetGroup",
+            json!({"UserPoolId": pool_id, "GroupName": group}),
+        )
         .await
     {
         Ok(a) => a["Group"].clone(),
@@ -228,8 +240,15 @@ async fn add_member(Path((pool_id, group)): Path<(String, String)>, posted: Post
         .await
     {
         Ok(_) => {
-            auth.audit("AdminAddUserToGroup", &pool_id, &format!("{group}/{username}"));
-            auth.done(&group_href(&pool_id, &group), format!("{username} added to {group}."))
+            auth.audit(
+                "AdminAddUserToGroup",
+                &pool_id,
+                &format!("{group}/{username}"),
+            );
+            auth.done(
+                &group_href(&pool_id, &group),
+                format!("{username} added to {group}."),
+            )
         }
         Err(e) => {
             let err = form_error(&e, &[("username", "")]);
@@ -249,8 +268,15 @@ async fn remove_member(Path((pool_id, group)): Path<(String, String)>, posted: P
         .await
     {
         Ok(_) => {
-            auth.audit("AdminRemoveUserFromGroup", &pool_id, &format!("{group}/{username}"));
-            auth.done(&group_href(&pool_id, &group), format!("{username} removed from {group}."))
+            auth.audit(
+                "AdminRemoveUserFromGroup",
+                &pool_id,
+                &format!("{group}/{username}"),
+            );
+            auth.done(
+                &group_href(&pool_id, &group),
+                format!("{username} removed from {group}."),
+            )
         }
         Err(e) => auth.done(
             &group_href(&pool_id, &group),
@@ -280,7 +306,10 @@ fn confirm(auth: &Auth, pool_id: &str, group: &str, err: Option<minijinja::Value
 async fn delete(Path((pool_id, group)): Path<(String, String)>, posted: Posted) -> Response {
     let Posted { auth, .. } = posted;
     match auth
-        .call("DeleteGroup", json!({"UserPoolId": pool_id, "GroupName": group}))
+        .call(
+            "DeleteGroup",
+            json!({"UserPoolId": pool_id, "GroupName": group}),
+        )
         .await
     {
         Ok(_) => {

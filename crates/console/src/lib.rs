@@ -75,7 +75,10 @@ pub fn router(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
     });
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/") }))
-        .route("/console/", get(|| async { Redirect::to("/console/pools") }))
+        .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/pools") }),
+        )
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
         .route("/console/sign-out", post(sign_out))
         .route("/console/console.css", get(css))
@@ -109,7 +112,10 @@ async fn guard(State(console): State<Shared>, request: Request, next: Next) -> R
         ),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
@@ -158,11 +164,9 @@ struct Html(Result<String, minijinja::Error>);
 impl IntoResponse for Html {
     fn into_response(self) -> Response {
         match self.0 {
-            Ok(body) => (
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                body,
-            )
-                .into_response(),
+            Ok(body) => {
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+            }
             Err(e) => {
                 tracing::error!(error = %e, "console template failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
@@ -238,10 +242,9 @@ impl FromRequestParts<Shared> for Auth {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/console/".into());
         if console.admin.console_access() == ConsoleAccess::Development {
-            let session =
-                console
-                    .sessions
-                    .create(Some(DEVELOPMENT_ACTOR.into()), Grant::All, now);
+            let session = console
+                .sessions
+                .create(Some(DEVELOPMENT_ACTOR.into()), Grant::All, now);
             let mut r = Redirect::to(&back).into_response();
             set_cookie(&mut r, &session_cookie(console, &session.id));
             return Err(r);
@@ -299,7 +302,8 @@ impl Fields {
         let mut map = serde_json::Map::new();
         for (n, v) in &self.0 {
             if n != "csrf" && !n.contains("password") && !n.contains("secret") {
-                map.entry(n.clone()).or_insert_with(|| Value::String(v.clone()));
+                map.entry(n.clone())
+                    .or_insert_with(|| Value::String(v.clone()));
             }
         }
         map
@@ -535,7 +539,7 @@ async fn sign_in(State(console): State<Shared>, request: Request) -> Response {
     let client = client_address(&parts);
     let key = form.get("access_key_id").trim().to_owned();
     let next = form.opt("next").map(str::to_owned);
-    if let Some(wait) = console.limiter.wait_secs(&client, now) {
+    if let Err(wait) = console.limiter.attempt(&client, now) {
         tracing::warn!(target: "cognate::audit", action = "console.sign_in", actor = %key, outcome = "rate_limited", "console sign-in refused");
         return sign_in_form(
             &pre,
@@ -549,7 +553,6 @@ async fn sign_in(State(console): State<Shared>, request: Request) -> Response {
     }
     match console.admin.sign_in(&key, form.get("secret_access_key")) {
         None => {
-            console.limiter.failed(&client, now);
             tracing::warn!(target: "cognate::audit", action = "console.sign_in", actor = %key, outcome = "refused", "console sign-in refused");
             sign_in_form(
                 &pre,

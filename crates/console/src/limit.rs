@@ -19,19 +19,10 @@ impl SignInLimiter {
         self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Seconds to wait before `client` may try again, if it must.
-    pub fn wait_secs(&self, client: &str, now: i64) -> Option<i64> {
-        let mut map = self.lock();
-        let list = map.get_mut(client)?;
-        list.retain(|t| now - t < WINDOW_MILLIS);
-        if list.len() < MAX_FAILURES {
-            return None;
-        }
-        let oldest = list.iter().min().copied().unwrap_or(now);
-        Some(((oldest + WINDOW_MILLIS - now) / 1000).max(1))
-    }
-
-    pub fn failed(&self, client: &str, now: i64) {
+    /// Takes one attempt for `client` at `now`: counted as a failure
+    /// until `succeeded` clears it, so attempts in flight at once count
+    /// too. `Err(seconds to wait)` when the client has no attempt left.
+    pub fn attempt(&self, client: &str, now: i64) -> Result<(), i64> {
         let mut map = self.lock();
         if map.len() >= MAX_CLIENTS {
             map.retain(|_, l| l.iter().any(|t| now - t < WINDOW_MILLIS));
@@ -40,7 +31,14 @@ impl SignInLimiter {
             // Still full of live entries: start over rather than grow.
             map.clear();
         }
-        map.entry(client.to_owned()).or_default().push(now);
+        let list = map.entry(client.to_owned()).or_default();
+        list.retain(|t| now - t < WINDOW_MILLIS);
+        if list.len() >= MAX_FAILURES {
+            let oldest = list.iter().min().copied().unwrap_or(now);
+            return Err(((oldest + WINDOW_MILLIS - now + 999) / 1000).max(1));
+        }
+        list.push(now);
+        Ok(())
     }
 
     pub fn succeeded(&self, client: &str) {
@@ -56,11 +54,26 @@ mod tests {
     fn five_failures_in_a_minute_make_a_client_wait() {
         let l = SignInLimiter::default();
         for i in 0..MAX_FAILURES as i64 {
-            assert_eq!(l.wait_secs("a", i * 1000), None);
-            l.failed("a", i * 1000);
+            assert_eq!(l.attempt("a", i * 1000), Ok(()));
         }
-        assert_eq!(l.wait_secs("a", 5_000), Some(55));
-        assert_eq!(l.wait_secs("b", 5_000), None, "per client");
-        assert_eq!(l.wait_secs("a", WINDOW_MILLIS + 1), None, "the window passes");
+        assert_eq!(l.attempt("a", 5_000), Err(55));
+        assert_eq!(l.attempt("b", 5_000), Ok(()), "per client");
+        assert_eq!(
+            l.attempt("a", WINDOW_MILLIS + 1),
+            Ok(()),
+            "the window passes"
+        );
+    }
+
+    #[test]
+    fn a_success_clears_the_clients_failures() {
+        let l = SignInLimiter::default();
+        for i in 0..MAX_FAILURES as i64 - 1 {
+            l.attempt("a", i).unwrap();
+        }
+        l.succeeded("a");
+        for i in 0..MAX_FAILURES as i64 {
+            assert_eq!(l.attempt("a", 10 + i), Ok(()));
+        }
     }
 }

@@ -8,7 +8,7 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::{js, date, encode, form_error, Auth, Fields, Posted, Shared};
+use crate::{date, encode, form_error, js, Auth, Fields, Posted, Shared};
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
@@ -16,7 +16,10 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/console/pools/new", get(new_form).post(create))
         .route("/console/pools/{pool}", get(view))
         .route("/console/pools/{pool}/edit", get(edit_form).post(update))
-        .route("/console/pools/{pool}/delete", get(delete_form).post(delete))
+        .route(
+            "/console/pools/{pool}/delete",
+            get(delete_form).post(delete),
+        )
 }
 
 /// The members of CreateUserPool/UpdateUserPool the error of a field names.
@@ -53,7 +56,10 @@ async fn list(auth: Auth, Query(q): Query<PageQuery>) -> Response {
     for p in answer["UserPools"].as_array().into_iter().flatten() {
         let id = p["Id"].as_str().unwrap_or_default();
         // The user count is DescribeUserPool's estimate.
-        let users = match auth.call("DescribeUserPool", json!({"UserPoolId": id})).await {
+        let users = match auth
+            .call("DescribeUserPool", json!({"UserPoolId": id}))
+            .await
+        {
             Ok(d) => d["UserPool"]["EstimatedNumberOfUsers"].clone(),
             Err(_) => Value::Null,
         };
@@ -93,7 +99,12 @@ async fn new_form(auth: Auth) -> Response {
     render_form(&auth, defaults(), None, None)
 }
 
-fn render_form(auth: &Auth, values: Value, err: Option<minijinja::Value>, pool: Option<(&str, &str)>) -> Response {
+fn render_form(
+    auth: &Auth,
+    values: Value,
+    err: Option<minijinja::Value>,
+    pool: Option<(&str, &str)>,
+) -> Response {
     let (title, action, crumbs) = match pool {
         None => (
             "Create user pool".to_owned(),
@@ -206,16 +217,29 @@ async fn create(posted: Posted) -> Response {
     }
     let answer = match auth.call("CreateUserPool", request).await {
         Ok(a) => a,
-        Err(e) => return render_form(&auth, form_values(&form), Some(form_error(&e, FIELDS)), None),
+        Err(e) => {
+            return render_form(
+                &auth,
+                form_values(&form),
+                Some(form_error(&e, FIELDS)),
+                None,
+            )
+        }
     };
-    let id = answer["UserPool"]["Id"].as_str().unwrap_or_default().to_owned();
+    let id = answer["UserPool"]["Id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     auth.audit("CreateUserPool", &id, &name);
     let mfa = form.get("mfa");
     if mfa == "OPTIONAL" || mfa == "ON" {
         if let Err(e) = set_mfa(&auth, &id, mfa).await {
             return auth.done(
                 &format!("/console/pools/{}", encode(&id)),
-                format!("User pool {name} created, but MFA was not set: {}", e.message),
+                format!(
+                    "User pool {name} created, but MFA was not set: {}",
+                    e.message
+                ),
             );
         }
         auth.audit("SetUserPoolMfaConfig", &id, mfa);
@@ -227,7 +251,10 @@ async fn create(posted: Posted) -> Response {
 }
 
 pub(crate) async fn describe(auth: &Auth, pool_id: &str) -> Result<Value, Response> {
-    match auth.call("DescribeUserPool", json!({"UserPoolId": pool_id})).await {
+    match auth
+        .call("DescribeUserPool", json!({"UserPoolId": pool_id}))
+        .await
+    {
         Ok(a) => Ok(a["UserPool"].clone()),
         Err(e) => Err(auth.failed(&e)),
     }
@@ -239,7 +266,10 @@ async fn view(auth: Auth, Path(pool_id): Path<String>) -> Response {
         Err(r) => return r,
     };
     let clients = match auth
-        .call("ListUserPoolClients", json!({"UserPoolId": pool_id, "MaxResults": 60}))
+        .call(
+            "ListUserPoolClients",
+            json!({"UserPoolId": pool_id, "MaxResults": 60}),
+        )
         .await
     {
         Ok(a) => a["UserPoolClients"].as_array().cloned().unwrap_or_default(),
@@ -258,9 +288,18 @@ async fn view(auth: Auth, Path(pool_id): Path<String>) -> Response {
         .collect();
     let name = pool["Name"].as_str().unwrap_or_default().to_owned();
     let issuer = format!("{}/{}", auth.console.service.config().public_url, pool_id);
-    let sign_in = if pool["UsernameAttributes"].as_array().is_some_and(|a| !a.is_empty()) {
-        format!("Email or phone as username ({})", join(&pool["UsernameAttributes"]))
-    } else if pool["AliasAttributes"].as_array().is_some_and(|a| !a.is_empty()) {
+    let sign_in = if pool["UsernameAttributes"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        format!(
+            "Email or phone as username ({})",
+            join(&pool["UsernameAttributes"])
+        )
+    } else if pool["AliasAttributes"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
         format!("Username, or alias: {}", join(&pool["AliasAttributes"]))
     } else {
         "Username".to_owned()
@@ -309,7 +348,13 @@ fn join(list: &Value) -> String {
 /// The edit form's values from the pool's description.
 fn values_of(pool: &Value) -> Value {
     let policy = &pool["Policies"]["PasswordPolicy"];
-    let on = |v: &Value| if v.as_bool() == Some(true) { json!("on") } else { Value::Null };
+    let on = |v: &Value| {
+        if v.as_bool() == Some(true) {
+            json!("on")
+        } else {
+            Value::Null
+        }
+    };
     json!({
         "pool_name": pool["Name"],
         "min_length": policy["MinimumLength"].to_string(),
@@ -411,11 +456,20 @@ async fn update(Path(pool_id): Path<String>, posted: Posted) -> Response {
     if let Some(m) = request.as_object_mut() {
         m.remove("MfaConfiguration");
     }
-    let shown = if name.is_empty() { old_name.clone() } else { name.clone() };
+    let shown = if name.is_empty() {
+        old_name.clone()
+    } else {
+        name.clone()
+    };
     if let Err(e) = auth.call("UpdateUserPool", request).await {
         let mut values = form_values(&form);
         values["mfa"] = json!(form.get("mfa"));
-        return render_form(&auth, values, Some(form_error(&e, FIELDS)), Some((&pool_id, &old_name)));
+        return render_form(
+            &auth,
+            values,
+            Some(form_error(&e, FIELDS)),
+            Some((&pool_id, &old_name)),
+        );
     }
     auth.audit("UpdateUserPool", &pool_id, &shown);
     let mfa = form.get("mfa");
@@ -423,7 +477,12 @@ async fn update(Path(pool_id): Path<String>, posted: Posted) -> Response {
         if let Err(e) = set_mfa(&auth, &pool_id, mfa).await {
             let mut values = form_values(&form);
             values["mfa"] = json!(mfa);
-            return render_form(&auth, values, Some(form_error(&e, FIELDS)), Some((&pool_id, &old_name)));
+            return render_form(
+                &auth,
+                values,
+                Some(form_error(&e, FIELDS)),
+                Some((&pool_id, &old_name)),
+            );
         }
         auth.audit("SetUserPoolMfaConfig", &pool_id, mfa);
     }
@@ -441,7 +500,13 @@ async fn delete_form(auth: Auth, Path(pool_id): Path<String>) -> Response {
     confirm_delete(&auth, &pool_id, &pool, None, false)
 }
 
-fn confirm_delete(auth: &Auth, pool_id: &str, pool: &Value, err: Option<minijinja::Value>, mismatch: bool) -> Response {
+fn confirm_delete(
+    auth: &Auth,
+    pool_id: &str,
+    pool: &Value,
+    err: Option<minijinja::Value>,
+    mismatch: bool,
+) -> Response {
     let name = pool["Name"].as_str().unwrap_or_default();
     let mut crumbs = crumbs_pool(pool_id, name);
     crumbs.push(json!({"label": "Delete"}));
@@ -471,7 +536,10 @@ async fn delete(Path(pool_id): Path<String>, posted: Posted) -> Response {
     if form.get("confirm").trim() != name {
         return confirm_delete(&auth, &pool_id, &pool, None, true);
     }
-    if let Err(e) = auth.call("DeleteUserPool", json!({"UserPoolId": pool_id})).await {
+    if let Err(e) = auth
+        .call("DeleteUserPool", json!({"UserPoolId": pool_id}))
+        .await
+    {
         return confirm_delete(&auth, &pool_id, &pool, Some(form_error(&e, &[])), false);
     }
     auth.audit("DeleteUserPool", &pool_id, &name);

@@ -15,10 +15,19 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("sign_in.html", include_str!("../templates/sign_in.html")),
     ("confirm.html", include_str!("../templates/confirm.html")),
     ("pools.html", include_str!("../templates/pools.html")),
-    ("pool_form.html", include_str!("../templates/pool_form.html")),
+    (
+        "pool_form.html",
+        include_str!("../templates/pool_form.html"),
+    ),
     ("pool.html", include_str!("../templates/pool.html")),
-    ("pool_tabs.html", include_str!("../templates/pool_tabs.html")),
-    ("client_form.html", include_str!("../templates/client_form.html")),
+    (
+        "pool_tabs.html",
+        include_str!("../templates/pool_tabs.html"),
+    ),
+    (
+        "client_form.html",
+        include_str!("../templates/client_form.html"),
+    ),
     ("client.html", include_str!("../templates/client.html")),
     ("users.html", include_str!("../templates/users.html")),
     ("user_new.html", include_str!("../templates/user_new.html")),

@@ -11,14 +11,20 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::pools::{crumbs_pool, describe};
-use crate::{js, date, encode, form_error, Auth, Posted, Shared};
+use crate::{date, encode, form_error, js, Auth, Posted, Shared};
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/console/pools/{pool}/users", get(list))
-        .route("/console/pools/{pool}/users/new", get(new_form).post(create))
+        .route(
+            "/console/pools/{pool}/users/new",
+            get(new_form).post(create),
+        )
         .route("/console/pools/{pool}/users/{username}", get(view))
-        .route("/console/pools/{pool}/users/{username}/action", post(action))
+        .route(
+            "/console/pools/{pool}/users/{username}/action",
+            post(action),
+        )
         .route(
             "/console/pools/{pool}/users/{username}/delete",
             get(delete_form).post(delete),
@@ -143,7 +149,13 @@ async fn list(auth: Auth, Path(pool_id): Path<String>, Query(q): Query<ListQuery
     )
 }
 
-fn render_new(auth: &Auth, pool_id: &str, name: &str, values: Value, err: Option<minijinja::Value>) -> Response {
+fn render_new(
+    auth: &Auth,
+    pool_id: &str,
+    name: &str,
+    values: Value,
+    err: Option<minijinja::Value>,
+) -> Response {
     let mut crumbs = crumbs_pool(pool_id, name);
     crumbs.push(json!({"label": "Users", "href": users_href(pool_id)}));
     crumbs.push(json!({"label": "Create user"}));
@@ -193,7 +205,10 @@ async fn create(Path(pool_id): Path<String>, posted: Posted) -> Response {
     }
     match auth.call("AdminCreateUser", request).await {
         Ok(a) => {
-            let created = a["User"]["Username"].as_str().unwrap_or(&username).to_owned();
+            let created = a["User"]["Username"]
+                .as_str()
+                .unwrap_or(&username)
+                .to_owned();
             auth.audit("AdminCreateUser", &pool_id, &created);
             auth.done(
                 &user_href(&pool_id, &created),
@@ -206,7 +221,13 @@ async fn create(Path(pool_id): Path<String>, posted: Posted) -> Response {
                 Err(r) => return r,
             };
             let name = pool["Name"].as_str().unwrap_or_default();
-            render_new(&auth, &pool_id, name, Value::Object(form.values()), Some(form_error(&e, FIELDS)))
+            render_new(
+                &auth,
+                &pool_id,
+                name,
+                Value::Object(form.values()),
+                Some(form_error(&e, FIELDS)),
+            )
         }
     }
 }
@@ -217,7 +238,10 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
         Err(r) => return r,
     };
     let user = match auth
-        .call("AdminGetUser", json!({"UserPoolId": pool_id, "Username": username}))
+        .call(
+            "AdminGetUser",
+            json!({"UserPoolId": pool_id, "Username": username}),
+        )
         .await
     {
         Ok(u) => u,
@@ -260,15 +284,31 @@ async fn action(Path((pool_id, username)): Path<(String, String)>, posted: Poste
     let Posted { auth, form } = posted;
     let (operation, done) = match form.get("do") {
         "confirm" => ("AdminConfirmSignUp", "User confirmed."),
-        "disable" => ("AdminDisableUser", "User disabled: sign-in is refused and their tokens stop working."),
+        "disable" => (
+            "AdminDisableUser",
+            "User disabled: sign-in is refused and their tokens stop working.",
+        ),
         "enable" => ("AdminEnableUser", "User enabled."),
-        "reset_password" => ("AdminResetUserPassword", "Password reset: the user must set a new one with a code sent to them."),
-        "sign_out" => ("AdminUserGlobalSignOut", "User signed out everywhere: their refresh tokens are revoked."),
-        _ => return auth.failed(&cognate_aws_json::ApiError::invalid_parameter("Unknown action.")),
+        "reset_password" => (
+            "AdminResetUserPassword",
+            "Password reset: the user must set a new one with a code sent to them.",
+        ),
+        "sign_out" => (
+            "AdminUserGlobalSignOut",
+            "User signed out everywhere: their refresh tokens are revoked.",
+        ),
+        _ => {
+            return auth.failed(&cognate_aws_json::ApiError::invalid_parameter(
+                "Unknown action.",
+            ))
+        }
     };
     let href = user_href(&pool_id, &username);
     match auth
-        .call(operation, json!({"UserPoolId": pool_id, "Username": username}))
+        .call(
+            operation,
+            json!({"UserPoolId": pool_id, "Username": username}),
+        )
         .await
     {
         Ok(_) => {
@@ -300,7 +340,10 @@ fn confirm(auth: &Auth, pool_id: &str, username: &str, err: Option<minijinja::Va
 async fn delete(Path((pool_id, username)): Path<(String, String)>, posted: Posted) -> Response {
     let Posted { auth, .. } = posted;
     match auth
-        .call("AdminDeleteUser", json!({"UserPoolId": pool_id, "Username": username}))
+        .call(
+            "AdminDeleteUser",
+            json!({"UserPoolId": pool_id, "Username": username}),
+        )
         .await
     {
         Ok(_) => {
