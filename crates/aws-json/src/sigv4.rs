@@ -74,7 +74,9 @@ pub enum Grant {
 enum Mode {
     /// `beyond_loopback`: serving a non-loopback address unsigned
     /// (`--insecure-unsigned-admin`).
-    Development { beyond_loopback: bool },
+    Development {
+        beyond_loopback: bool,
+    },
     Checked(HashMap<String, Credential>),
 }
 
@@ -1067,5 +1069,48 @@ mod tests {
             !shown.contains(SUITE_SECRET) && !shown.contains("s3ss10n"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn console_sign_in_checks_the_secret_and_gives_the_keys_grant() {
+        let auth = AdminAuth::checked(
+            vec![
+                Credential {
+                    access_key_id: "AKIDALL".into(),
+                    secret_access_key: "secret-all".into(),
+                    session_token: None,
+                    pools: None,
+                },
+                Credential {
+                    access_key_id: "AKIDONE".into(),
+                    secret_access_key: "secret-one".into(),
+                    session_token: None,
+                    pools: Some(vec!["us-east-1_One".into()]),
+                },
+            ],
+            "us-east-1",
+            "000000000000",
+        );
+        assert_eq!(auth.console_access(), ConsoleAccess::SignIn);
+        assert_eq!(auth.sign_in("AKIDALL", "secret-all"), Some(Grant::All));
+        assert_eq!(
+            auth.sign_in("AKIDONE", "secret-one"),
+            Some(Grant::Pools {
+                key: "AKIDONE".into(),
+                pools: vec!["us-east-1_One".to_owned()].into(),
+            })
+        );
+        assert_eq!(auth.sign_in("AKIDALL", "secret-one"), None);
+        assert_eq!(auth.sign_in("AKIDALL", "secret-al"), None);
+        assert_eq!(auth.sign_in("AKIDALL", ""), None);
+        assert_eq!(auth.sign_in("AKIDNONE", ""), None);
+        assert_eq!(auth.sign_in("AKIDNONE", "secret-all"), None);
+
+        let dev = AdminAuth::development("us-east-1", "000000000000");
+        assert_eq!(dev.console_access(), ConsoleAccess::Development);
+        assert_eq!(dev.sign_in("local", "local"), None);
+        let insecure = AdminAuth::insecure_unsigned("us-east-1", "000000000000");
+        assert_eq!(insecure.console_access(), ConsoleAccess::Closed);
+        assert!(insecure.is_development());
     }
 }

@@ -39,6 +39,8 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // `.html` names are escaped automatically (minijinja's default).
     let mut env = Environment::new();
+    // A member an answer leaves out renders as nothing (a missing object too).
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, source) in TEMPLATES {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "bad console template");
