@@ -489,7 +489,7 @@ fn a_pool_limited_key_sees_and_manages_only_its_pools() {
 }
 
 #[test]
-fn users_are_listed_searched_and_paged_through_list_users() {
+fn users_paged_and_searched_sessions_revoked_and_a_client_secret_shown_once() {
     let s = Server::start();
     let pool = s.create_pool("people", json!({}));
     for i in 0..55 {
@@ -554,7 +554,76 @@ fn users_are_listed_searched_and_paged_through_list_users() {
     );
     assert_eq!(user["UserStatus"], "FORCE_CHANGE_PASSWORD");
     let view = b.get(created.location.as_deref().unwrap());
-    assert!(view.body.contains("FORCE_CHANGE_PASSWORD"));
+    assert!(view.body.contains("FORCE_CHANGE_PASSWORD"), "{}", view.body);
+    // A session appears, and can be revoked (with session tracking on).
+    s.ok(
+        "SetUserPoolSessionConfiguration",
+        json!({"UserPoolId": pool, "UserSessionTracking": "ENABLED", "TokenSession": {"MaxPerUser": 10}}),
+    );
+    let client = s.create_client(&pool, json!({"ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}));
+    let tokens = s.ok(
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+               "AuthParameters": {"USERNAME": "user01", "PASSWORD": common::PASSWORD}}),
+    )["AuthenticationResult"]
+        .clone();
+    let user01 = b.get(&format!("/console/pools/{pool}/users/user01"));
+    assert!(user01.body.contains(&client), "{}", user01.body);
+    let session = s.ok(
+        "AdminListUserSessions",
+        json!({"UserPoolId": pool, "Username": "user01"}),
+    )["Sessions"][0]["SessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = user01.csrf();
+    let revoked = b.post(
+        &format!("/console/pools/{pool}/users/user01/sessions/revoke"),
+        &[("csrf", &csrf), ("session_id", &session)],
+    );
+    assert_eq!(revoked.status, 303);
+    s.err(
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+               "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]}}),
+        "NotAuthorizedException",
+    );
+
+    // An app client with a secret: shown once, the secret the API has.
+    let csrf = b.get(&format!("/console/pools/{pool}/clients/new")).csrf();
+    let created = b.post(
+        &format!("/console/pools/{pool}/clients/new"),
+        &[
+            ("csrf", &csrf),
+            ("client_name", "backend"),
+            ("generate_secret", "on"),
+            ("flows", "ALLOW_REFRESH_TOKEN_AUTH"),
+            ("access_validity", "60"),
+            ("id_validity", "60"),
+            ("refresh_validity", "30"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let at = created.location.unwrap();
+    let first = b.get(&at);
+    assert!(
+        first.body.contains("id=\"client-secret\""),
+        "{}",
+        first.body
+    );
+    let client_id = at.rsplit('/').next().unwrap();
+    let described = s.ok(
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client_id}),
+    );
+    let secret = described["UserPoolClient"]["ClientSecret"]
+        .as_str()
+        .unwrap();
+    assert!(first.body.contains(secret));
+    let again = b.get(&at);
+    assert_eq!(again.status, 200);
+    assert!(!again.body.contains(secret), "the secret is shown once");
+
     // Disable, through the API's operation.
     let csrf = view.csrf();
     let r = b.post(

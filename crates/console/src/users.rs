@@ -26,6 +26,10 @@ pub(crate) fn routes() -> Router<Shared> {
             post(action),
         )
         .route(
+            "/console/pools/{pool}/users/{username}/sessions/revoke",
+            post(revoke_session),
+        )
+        .route(
             "/console/pools/{pool}/users/{username}/delete",
             get(delete_form).post(delete),
         )
@@ -264,6 +268,35 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
             json!({"name": n, "href": format!("/console/pools/{}/groups/{}", encode(&pool_id), encode(n))})
         })
         .collect();
+    // The user's token sessions (one per live refresh token).
+    let mut tracking = true;
+    let sessions: Vec<Value> = match auth
+        .call(
+            "AdminListUserSessions",
+            json!({"UserPoolId": pool_id, "Username": username}),
+        )
+        .await
+    {
+        Ok(a) => a["Sessions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                json!({
+                    "id": s["SessionId"],
+                    "client": s["ClientId"],
+                    "created": date(&s["CreateDate"]),
+                    "active": date(&s["LastActiveDate"]),
+                })
+            })
+            .collect(),
+        // Session tracking is a setting of the pool (SetUserPoolSessionConfiguration).
+        Err(e) if e.type_name == "OperationNotEnabledException" => {
+            tracking = false;
+            Vec::new()
+        }
+        Err(e) => return auth.failed(&e),
+    };
     let name = pool["Name"].as_str().unwrap_or_default();
     let mut crumbs = crumbs_pool(&pool_id, name);
     crumbs.push(json!({"label": "Users", "href": users_href(&pool_id)}));
@@ -272,6 +305,7 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
         "user.html",
         context! {
             title => &username, crumbs => js(crumbs), user => js(&user), groups => js(groups),
+            sessions => js(sessions), tracking => tracking,
             sub => attribute(&user, "sub"),
             created => date(&user["UserCreateDate"]),
             modified => date(&user["UserLastModifiedDate"]),
@@ -314,6 +348,35 @@ async fn action(Path((pool_id, username)): Path<(String, String)>, posted: Poste
         Ok(_) => {
             auth.audit(operation, &pool_id, &username);
             auth.done(&href, done)
+        }
+        Err(e) => auth.done(&href, format!("{}: {}", e.type_name, e.message)),
+    }
+}
+
+async fn revoke_session(
+    Path((pool_id, username)): Path<(String, String)>,
+    posted: Posted,
+) -> Response {
+    let Posted { auth, form } = posted;
+    let session = form.get("session_id").to_owned();
+    let href = user_href(&pool_id, &username);
+    match auth
+        .call(
+            "AdminRevokeUserSession",
+            json!({"UserPoolId": pool_id, "Username": username, "SessionId": session}),
+        )
+        .await
+    {
+        Ok(_) => {
+            auth.audit(
+                "AdminRevokeUserSession",
+                &pool_id,
+                &format!("{username}/{session}"),
+            );
+            auth.done(
+                &href,
+                "Session revoked: its refresh token and tokens stop working.",
+            )
         }
         Err(e) => auth.done(&href, format!("{}: {}", e.type_name, e.message)),
     }
