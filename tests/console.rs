@@ -195,7 +195,7 @@ fn sign_in_refuses_a_wrong_secret_and_gives_a_strict_cookie_for_the_right_one() 
     assert_eq!(page.status, 303);
     assert_eq!(
         page.location.as_deref(),
-        Some("/console/sign-in?next=%2Fconsole%2Fpools%2Fus%2Deast%2D1%5FMine1")
+        Some("/console/sign-in?next=%2Fconsole%2Fpools%2Fus-east-1_Mine1")
     );
 
     let wrong = b.sign_in(ADMIN.0, "not-the-secret");
@@ -353,11 +353,7 @@ fn a_pool_created_in_the_console_is_the_apis_and_validation_errors_are_the_apis(
     );
     assert_eq!(created.status, 303, "{}", created.body);
     let at = created.location.unwrap();
-    let id = at
-        .strip_prefix("/console/pools/")
-        .unwrap()
-        .replace("%2D", "-")
-        .replace("%5F", "_");
+    let id = at.strip_prefix("/console/pools/").unwrap().to_owned();
     let pool = &s.ok("DescribeUserPool", json!({"UserPoolId": id}))["UserPool"];
     assert_eq!(pool["Name"], "from-console");
     assert_eq!(pool["UsernameAttributes"], json!(["email"]));
@@ -489,7 +485,7 @@ fn a_pool_limited_key_sees_and_manages_only_its_pools() {
 }
 
 #[test]
-fn users_paged_and_searched_sessions_revoked_and_a_client_secret_shown_once() {
+fn users_sessions_a_client_secret_and_a_domain_through_the_console() {
     let s = Server::start();
     let pool = s.create_pool("people", json!({}));
     for i in 0..55 {
@@ -623,6 +619,36 @@ fn users_paged_and_searched_sessions_revoked_and_a_client_secret_shown_once() {
     let again = b.get(&at);
     assert_eq!(again.status, 200);
     assert!(!again.body.contains(secret), "the secret is shown once");
+
+    // A domain: the hosted UI's login page of a client with a callback URL.
+    let view = b.get(&format!("/console/pools/{pool}"));
+    let csrf = view.csrf();
+    let made = b.post(
+        &format!("/console/pools/{pool}/domain"),
+        &[("csrf", &csrf), ("domain", "console-people")],
+    );
+    assert_eq!(made.status, 303);
+    let d = s.ok(
+        "DescribeUserPoolDomain",
+        json!({"Domain": "console-people"}),
+    );
+    assert_eq!(d["DomainDescription"]["UserPoolId"], pool);
+    let hosted = s.create_client(
+        &pool,
+        json!({"ClientName": "web", "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid"],
+               "AllowedOAuthFlowsUserPoolClient": true, "SupportedIdentityProviders": ["COGNITO"],
+               "CallbackURLs": ["http://localhost:9/cb"]}),
+    );
+    let page = b
+        .get(&format!("/console/pools/{pool}/clients/{hosted}"))
+        .text();
+    let login = format!(
+        "{}/domains/console-people/login?client_id={hosted}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb",
+        s.url
+    );
+    assert!(page.contains(&login), "{page}");
+    let r = s.http().get(&login).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the login page answers");
 
     // Disable, through the API's operation.
     let csrf = view.csrf();

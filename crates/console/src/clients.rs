@@ -260,10 +260,11 @@ async fn describe_client(auth: &Auth, pool_id: &str, client_id: &str) -> Result<
 }
 
 async fn view(auth: Auth, Path((pool_id, client_id)): Path<(String, String)>) -> Response {
-    let pool = match pool_name(&auth, &pool_id).await {
-        Ok(n) => n,
+    let described = match describe(&auth, &pool_id).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
+    let pool = described["Name"].as_str().unwrap_or_default().to_owned();
     let mut client = match describe_client(&auth, &pool_id, &client_id).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -274,6 +275,24 @@ async fn view(auth: Auth, Path((pool_id, client_id)): Path<(String, String)>) ->
         m.remove("ClientSecret");
     }
     let secret = auth.take_secret();
+    // The hosted UI's sign-in page of this client (a preview of the login page).
+    let login = match (
+        described["Domain"].as_str(),
+        client["CallbackURLs"][0].as_str(),
+        client["AllowedOAuthFlows"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| *f == "code" || *f == "implicit"))
+            .and_then(Value::as_str),
+    ) {
+        (Some(domain), Some(callback), Some(flow)) => Some(format!(
+            "{}/login?client_id={}&response_type={}&redirect_uri={}",
+            crate::pools::hosted_ui_base(&auth, domain),
+            encode(&client_id),
+            if flow == "code" { "code" } else { "token" },
+            encode(callback)
+        )),
+        _ => None,
+    };
     let name = client["ClientName"].as_str().unwrap_or_default().to_owned();
     let mut crumbs = crumbs_pool(&pool_id, &pool);
     crumbs.push(json!({"label": &name}));
@@ -282,7 +301,7 @@ async fn view(auth: Auth, Path((pool_id, client_id)): Path<(String, String)>) ->
         "client.html",
         context! {
             title => &name, crumbs => js(crumbs), client => js(&client), base => base,
-            secret => secret, has_secret => has_secret,
+            secret => secret, has_secret => has_secret, login => login,
             created => crate::date(&client["CreationDate"]),
         },
     )

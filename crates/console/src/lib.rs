@@ -433,7 +433,13 @@ pub(crate) fn js<T: serde::Serialize>(value: T) -> Ctx {
 
 /// Percent-encodes a path segment or query value.
 pub(crate) fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    /// Everything but RFC 3986's unreserved characters.
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, SET).to_string()
 }
 
 /// Cognito's epoch-seconds dates, shown as UTC.

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Query};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
@@ -19,6 +19,11 @@ pub(crate) fn routes() -> Router<Shared> {
         .route(
             "/console/pools/{pool}/delete",
             get(delete_form).post(delete),
+        )
+        .route("/console/pools/{pool}/domain", post(create_domain))
+        .route(
+            "/console/pools/{pool}/domain/delete",
+            get(delete_domain_form).post(delete_domain),
         )
 }
 
@@ -332,6 +337,7 @@ async fn view(auth: Auth, Path(pool_id): Path<String>) -> Response {
             self_signup => pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"].as_bool() != Some(true),
             policy => js(&pool["Policies"]["PasswordPolicy"]),
             clients => js(clients),
+            hosted_ui => pool["Domain"].as_str().map(|d| hosted_ui_base(&auth, d)),
         },
     )
 }
@@ -544,4 +550,73 @@ async fn delete(Path(pool_id): Path<String>, posted: Posted) -> Response {
     }
     auth.audit("DeleteUserPool", &pool_id, &name);
     auth.done("/console/pools", format!("User pool {name} deleted."))
+}
+
+/// The base URL of a domain's hosted UI (path form, as on this server).
+pub(crate) fn hosted_ui_base(auth: &Auth, domain: &str) -> String {
+    format!(
+        "{}/domains/{}",
+        auth.console.service.config().public_url,
+        encode(domain)
+    )
+}
+
+async fn create_domain(Path(pool_id): Path<String>, posted: Posted) -> Response {
+    let Posted { auth, form } = posted;
+    let domain = form.get("domain").trim().to_owned();
+    let href = format!("/console/pools/{}", encode(&pool_id));
+    match auth
+        .call(
+            "CreateUserPoolDomain",
+            json!({"UserPoolId": pool_id, "Domain": domain}),
+        )
+        .await
+    {
+        Ok(_) => {
+            auth.audit("CreateUserPoolDomain", &pool_id, &domain);
+            auth.done(&href, format!("Domain {domain} created."))
+        }
+        Err(e) => auth.done(&href, format!("{}: {}", e.type_name, e.message)),
+    }
+}
+
+async fn delete_domain_form(auth: Auth, Path(pool_id): Path<String>) -> Response {
+    let pool = match describe(&auth, &pool_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let domain = pool["Domain"].as_str().unwrap_or_default();
+    auth.page(
+        "confirm.html",
+        context! {
+            title => format!("Delete domain {domain}"),
+            message => "The hosted UI and the OAuth 2.0 endpoints of this domain stop answering; app clients and users stay.",
+            action => format!("/console/pools/{}/domain/delete", encode(&pool_id)),
+            cancel => format!("/console/pools/{}", encode(&pool_id)),
+            button => "Delete domain",
+        },
+    )
+}
+
+async fn delete_domain(Path(pool_id): Path<String>, posted: Posted) -> Response {
+    let Posted { auth, .. } = posted;
+    let pool = match describe(&auth, &pool_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let domain = pool["Domain"].as_str().unwrap_or_default().to_owned();
+    let href = format!("/console/pools/{}", encode(&pool_id));
+    match auth
+        .call(
+            "DeleteUserPoolDomain",
+            json!({"UserPoolId": pool_id, "Domain": domain}),
+        )
+        .await
+    {
+        Ok(_) => {
+            auth.audit("DeleteUserPoolDomain", &pool_id, &domain);
+            auth.done(&href, format!("Domain {domain} deleted."))
+        }
+        Err(e) => auth.done(&href, format!("{}: {}", e.type_name, e.message)),
+    }
 }
