@@ -620,6 +620,19 @@ fn users_sessions_a_client_secret_and_a_domain_through_the_console() {
     assert_eq!(again.status, 200);
     assert!(!again.body.contains(secret), "the secret is shown once");
 
+    // The pool page lists the kids of its JWKS.
+    let jwks: serde_json::Value = s
+        .http()
+        .get(format!("{}/{pool}/.well-known/jwks.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let view = b.get(&format!("/console/pools/{pool}"));
+    for key in jwks["keys"].as_array().unwrap() {
+        assert!(view.text().contains(key["kid"].as_str().unwrap()));
+    }
+
     // A domain: the hosted UI's login page of a client with a callback URL.
     let view = b.get(&format!("/console/pools/{pool}"));
     let csrf = view.csrf();

@@ -291,6 +291,19 @@ async fn view(auth: Auth, Path(pool_id): Path<String>) -> Response {
             })
         })
         .collect();
+    // The published signing keys: the pool's public JWKS (read after the
+    // grant allowed DescribeUserPool above).
+    let keys: Vec<Value> = auth
+        .console
+        .service
+        .jwks(&pool_id)
+        .await
+        .map(|keys| {
+            keys.iter()
+                .map(|k| json!({"kid": k.kid, "alg": k.alg, "kty": k.kty}))
+                .collect()
+        })
+        .unwrap_or_default();
     let name = pool["Name"].as_str().unwrap_or_default().to_owned();
     let issuer = format!("{}/{}", auth.console.service.config().public_url, pool_id);
     let sign_in = if pool["UsernameAttributes"]
@@ -337,6 +350,7 @@ async fn view(auth: Auth, Path(pool_id): Path<String>) -> Response {
             self_signup => pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"].as_bool() != Some(true),
             policy => js(&pool["Policies"]["PasswordPolicy"]),
             clients => js(clients),
+            keys => js(keys),
             hosted_ui => pool["Domain"].as_str().map(|d| hosted_ui_base(&auth, d)),
         },
     )
