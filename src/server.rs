@@ -40,7 +40,8 @@ pub fn password_hasher(args: &HashArgs) -> anyhow::Result<PasswordHasher> {
 pub fn app(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
     Router::new()
         .merge(crate::health::routes(service.clone()))
-        .merge(cognate_aws_json::router(service.clone(), admin))
+        .merge(cognate_aws_json::router(service.clone(), admin.clone()))
+        .merge(cognate_console::router(service.clone(), admin))
         .merge(cognate_oauth::router(service))
         .fallback(|| async {
             (
@@ -329,10 +330,9 @@ fn admin_auth(
             warning: None,
         });
     }
-    let auth = Arc::new(AdminAuth::development(&args.region, &args.account_id));
     if args.listen.ip().is_loopback() {
         return Ok(Admin {
-            auth,
+            auth: Arc::new(AdminAuth::development(&args.region, &args.account_id)),
             banner: "development mode: admin calls are not signature-checked (any well-formed SigV4 signature is accepted; configure admin.credentials to check them)".into(),
             warning: None,
         });
@@ -348,7 +348,8 @@ fn admin_auth(
         );
     }
     Ok(Admin {
-        auth,
+        // Admin calls are served unsigned; the console stays closed.
+        auth: Arc::new(AdminAuth::insecure_unsigned(&args.region, &args.account_id)),
         banner: "INSECURE: admin calls are not signature-checked on a non-loopback address (--insecure-unsigned-admin)".into(),
         warning: Some(format!(
             "--insecure-unsigned-admin: admin calls on {} accept any well-formed signature; anyone who can reach this address can manage every pool. Configure admin.credentials or {}/{}",

@@ -120,19 +120,19 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
 }
 
 /// Checks the signature of an IAM operation (none for the model's public
-/// ones) and the pool limits of its key.
-fn authorize(
+/// ones); the caller's grant.
+fn authenticate(
     api: &Api,
     op: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(sigv4::Grant, access::Filter), ApiError> {
+) -> Result<sigv4::Grant, ApiError> {
     if !model::knows(op) || model::unauthenticated(op) {
-        return Ok((sigv4::Grant::All, access::Filter::None));
+        return Ok(sigv4::Grant::All);
     }
-    let grant = api.admin.authenticate(
+    api.admin.authenticate(
         &sigv4::SignedRequest {
             method: method.as_str(),
             path: uri.path(),
@@ -141,9 +141,37 @@ fn authorize(
             body,
         },
         api.service.now_millis(),
-    )?;
-    let filter = access::check(&grant, op, body, api.admin.region(), api.admin.account_id())?;
-    Ok((grant, filter))
+    )
+}
+
+/// Runs `operation` with the JSON request `body` for a caller already
+/// authenticated with `grant`: what `POST /` does after the signature
+/// check (the grant's pool limits, the model's constraints, dispatch, the
+/// grant's filter of the answer). The one path of every admin call, used
+/// by `POST /` and the admin console alike.
+pub async fn call(
+    service: &Arc<UserPools>,
+    admin: &sigv4::AdminAuth,
+    grant: &sigv4::Grant,
+    operation: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    let filter = if !model::knows(operation) || model::unauthenticated(operation) {
+        access::Filter::None
+    } else {
+        access::check(grant, operation, body, admin.region(), admin.account_id())?
+    };
+    // The model's constraints first, for every operation cognate
+    // implements, as AWS does.
+    if operation::IMPLEMENTED.contains(&operation) {
+        model::validate(operation, body)?;
+    }
+    let answer = cognate_core::triggers::with_client_metadata(
+        client_metadata(body),
+        operation::dispatch(service, operation, body),
+    )
+    .await?;
+    Ok(access::filter(grant, filter, answer))
 }
 
 async fn handle(
@@ -172,28 +200,11 @@ async fn handle(
             },
         )),
         Some(op) => match read_body(body).await {
-            // The model's constraints first, for every operation cognate
-            // implements, as AWS does.
             // The signature first (AWS answers an unsigned or badly signed
             // call before looking at its members).
-            Ok(bytes) => match authorize(&api, op, &method, &uri, &headers, &bytes) {
+            Ok(bytes) => match authenticate(&api, op, &method, &uri, &headers, &bytes) {
+                Ok(grant) => call(service, &api.admin, &grant, op, &bytes).await,
                 Err(e) => Err(e),
-                Ok((grant, filter)) => {
-                    let checked = if operation::IMPLEMENTED.contains(&op) {
-                        model::validate(op, &bytes)
-                    } else {
-                        Ok(())
-                    };
-                    match checked {
-                        Ok(()) => cognate_core::triggers::with_client_metadata(
-                            client_metadata(&bytes),
-                            operation::dispatch(service, op, &bytes),
-                        )
-                        .await
-                        .map(|answer| access::filter(&grant, filter, answer)),
-                        Err(e) => Err(e),
-                    }
-                }
             },
             Err(e) => Err(e),
         },

@@ -72,8 +72,23 @@ pub enum Grant {
 
 #[derive(Debug)]
 enum Mode {
-    Development,
+    /// `beyond_loopback`: serving a non-loopback address unsigned
+    /// (`--insecure-unsigned-admin`).
+    Development {
+        beyond_loopback: bool,
+    },
     Checked(HashMap<String, Credential>),
+}
+
+/// How the admin console may be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleAccess {
+    /// Sign-in with a configured access key id and secret.
+    SignIn,
+    /// No credentials, loopback only: open without sign-in.
+    Development,
+    /// No credentials beyond loopback: never served.
+    Closed,
 }
 
 /// The signature check of the IAM operations.
@@ -161,14 +176,74 @@ impl AdminAuth {
     /// Any well-formed signature is accepted (no credentials configured).
     pub fn development(region: impl Into<String>, account_id: impl Into<String>) -> AdminAuth {
         AdminAuth {
-            mode: Mode::Development,
+            mode: Mode::Development {
+                beyond_loopback: false,
+            },
+            region: region.into(),
+            account_id: account_id.into(),
+        }
+    }
+
+    /// As `development`, on a non-loopback address
+    /// (`--insecure-unsigned-admin`): the admin console stays closed.
+    pub fn insecure_unsigned(
+        region: impl Into<String>,
+        account_id: impl Into<String>,
+    ) -> AdminAuth {
+        AdminAuth {
+            mode: Mode::Development {
+                beyond_loopback: true,
+            },
             region: region.into(),
             account_id: account_id.into(),
         }
     }
 
     pub fn is_development(&self) -> bool {
-        matches!(self.mode, Mode::Development)
+        matches!(self.mode, Mode::Development { .. })
+    }
+
+    /// How the admin console may be opened.
+    pub fn console_access(&self) -> ConsoleAccess {
+        match self.mode {
+            Mode::Checked(_) => ConsoleAccess::SignIn,
+            Mode::Development {
+                beyond_loopback: false,
+            } => ConsoleAccess::Development,
+            Mode::Development {
+                beyond_loopback: true,
+            } => ConsoleAccess::Closed,
+        }
+    }
+
+    /// The grant of a configured access key whose secret is `secret`
+    /// (the console's sign-in). The secret is compared in constant time
+    /// (as an HMAC result, so its length does not show either), and an
+    /// unknown key costs the same work. `None` without configured keys.
+    pub fn sign_in(&self, access_key_id: &str, secret: &str) -> Option<Grant> {
+        let Mode::Checked(keys) = &self.mode else {
+            return None;
+        };
+        let credential = keys.get(access_key_id);
+        let want = hmac_sha256(
+            b"cognate console sign-in",
+            credential
+                .map(|c| c.secret_access_key.as_bytes())
+                .unwrap_or_default(),
+        );
+        let got = hmac_sha256(b"cognate console sign-in", secret.as_bytes());
+        let same = constant_time_eq(&want, &got);
+        let credential = credential?;
+        if !same {
+            return None;
+        }
+        Some(match &credential.pools {
+            None => Grant::All,
+            Some(pools) => Grant::Pools {
+                key: credential.access_key_id.clone(),
+                pools: pools.clone().into(),
+            },
+        })
     }
 
     pub fn region(&self) -> &str {
@@ -191,7 +266,7 @@ impl AdminAuth {
         let value = String::from_utf8_lossy(value.as_bytes());
         let auth = parse_authorization(&value)?;
         let keys = match &self.mode {
-            Mode::Development => return Ok(Grant::All),
+            Mode::Development { .. } => return Ok(Grant::All),
             Mode::Checked(keys) => keys,
         };
         let amz_date = header_text(req.headers, "x-amz-date").ok_or_else(|| {
@@ -994,5 +1069,48 @@ mod tests {
             !shown.contains(SUITE_SECRET) && !shown.contains("s3ss10n"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn console_sign_in_checks_the_secret_and_gives_the_keys_grant() {
+        let auth = AdminAuth::checked(
+            vec![
+                Credential {
+                    access_key_id: "AKIDALL".into(),
+                    secret_access_key: "secret-all".into(),
+                    session_token: None,
+                    pools: None,
+                },
+                Credential {
+                    access_key_id: "AKIDONE".into(),
+                    secret_access_key: "secret-one".into(),
+                    session_token: None,
+                    pools: Some(vec!["us-east-1_One".into()]),
+                },
+            ],
+            "us-east-1",
+            "000000000000",
+        );
+        assert_eq!(auth.console_access(), ConsoleAccess::SignIn);
+        assert_eq!(auth.sign_in("AKIDALL", "secret-all"), Some(Grant::All));
+        assert_eq!(
+            auth.sign_in("AKIDONE", "secret-one"),
+            Some(Grant::Pools {
+                key: "AKIDONE".into(),
+                pools: vec!["us-east-1_One".to_owned()].into(),
+            })
+        );
+        assert_eq!(auth.sign_in("AKIDALL", "secret-one"), None);
+        assert_eq!(auth.sign_in("AKIDALL", "secret-al"), None);
+        assert_eq!(auth.sign_in("AKIDALL", ""), None);
+        assert_eq!(auth.sign_in("AKIDNONE", ""), None);
+        assert_eq!(auth.sign_in("AKIDNONE", "secret-all"), None);
+
+        let dev = AdminAuth::development("us-east-1", "000000000000");
+        assert_eq!(dev.console_access(), ConsoleAccess::Development);
+        assert_eq!(dev.sign_in("local", "local"), None);
+        let insecure = AdminAuth::insecure_unsigned("us-east-1", "000000000000");
+        assert_eq!(insecure.console_access(), ConsoleAccess::Closed);
+        assert!(insecure.is_development());
     }
 }

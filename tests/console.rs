@@ -1,0 +1,739 @@
+//! The admin console against the real binary over HTTP: development mode,
+//! sign-in with configured keys (wrong secret, rate limit, cookie
+//! attributes), CSRF, pool-limited keys, changes visible through the JSON
+//! API, the API's validation messages, and the console closed beyond
+//! loopback without credentials.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, Signer};
+use serde_json::json;
+
+const ADMIN: (&str, &str) = ("AKIDCONSOLE01", "console-secret-0001");
+const LIMITED: (&str, &str) = ("AKIDLIMITED01", "limited-secret-0001");
+const MINE: &str = "us-east-1_Mine1";
+const OTHER: &str = "us-east-1_Other1";
+
+fn config() -> String {
+    format!(
+        r#"
+admin:
+  credentials:
+    - access_key_id: {}
+      secret_access_key: {}
+    - access_key_id: {}
+      secret_access_key: {}
+      pools: [{MINE}]
+pools:
+  - id: {MINE}
+    name: mine
+  - id: {OTHER}
+    name: other
+"#,
+        ADMIN.0, ADMIN.1, LIMITED.0, LIMITED.1
+    )
+}
+
+fn signed_server() -> Server {
+    Server::start_signed(Some(&config()), &[], Signer::new(ADMIN.0, ADMIN.1))
+}
+
+/// A browser of the console: no redirects followed, one cookie kept.
+struct Browser {
+    base: String,
+    http: reqwest::blocking::Client,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Vec<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    /// The CSRF token of the page's first form.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a CSRF field");
+        let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    /// The body with HTML's escapes undone (to compare with API messages).
+    fn text(&self) -> String {
+        self.body
+            .replace("&#x27;", "'")
+            .replace("&#x2f;", "/")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+}
+
+impl Browser {
+    fn new(s: &Server) -> Browser {
+        Browser {
+            base: s.url.clone(),
+            http: reqwest::blocking::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    fn send(&mut self, req: reqwest::blocking::RequestBuilder) -> Page {
+        let req = match &self.cookie {
+            Some(c) => req.header("cookie", format!("cognate_console={c}")),
+            None => req,
+        };
+        let r = req.send().unwrap();
+        let set_cookie: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for c in &set_cookie {
+            let value = c
+                .strip_prefix("cognate_console=")
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap();
+            self.cookie = (!value.is_empty()).then(|| value.to_owned());
+        }
+        Page {
+            status: r.status().as_u16(),
+            location: r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            set_cookie,
+            headers: r.headers().clone(),
+            body: r.text().unwrap(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap());
+        self.send(req)
+    }
+
+    /// Signs in with a key (through the form, with its CSRF token).
+    fn sign_in(&mut self, key: &str, secret: &str) -> Page {
+        let form = self.get("/console/sign-in");
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.csrf();
+        self.post(
+            "/console/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("access_key_id", key),
+                ("secret_access_key", secret),
+                ("next", "/console/pools"),
+            ],
+        )
+    }
+}
+
+#[test]
+fn development_mode_opens_without_sign_in_under_a_banner() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    // The first visit gets a development session and comes back.
+    let first = b.get("/console/pools");
+    assert_eq!(first.status, 303);
+    assert_eq!(first.location.as_deref(), Some("/console/pools"));
+    assert!(b.cookie.is_some());
+    let page = b.get("/console/pools");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Development mode"), "{}", page.body);
+    // Security headers on every console page.
+    let h = &page.headers;
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    // The sign-in page is not needed.
+    assert_eq!(b.get("/console/sign-in").status, 303);
+}
+
+#[test]
+fn sign_in_refuses_a_wrong_secret_and_gives_a_strict_cookie_for_the_right_one() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    // Without a session: to the sign-in page, remembering where to go.
+    let page = b.get("/console/pools/us-east-1_Mine1");
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/console/sign-in?next=%2Fconsole%2Fpools%2Fus-east-1_Mine1")
+    );
+
+    let wrong = b.sign_in(ADMIN.0, "not-the-secret");
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("not correct"), "{}", wrong.body);
+    assert!(!wrong.body.contains("not-the-secret"));
+    assert_eq!(b.get("/console/pools").status, 303, "still signed out");
+    let unknown = b.sign_in("AKIDUNKNOWN01", ADMIN.1);
+    assert_eq!(unknown.status, 401);
+
+    let before = b.cookie.clone();
+    let ok = b.sign_in(ADMIN.0, ADMIN.1);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(ok.location.as_deref(), Some("/console/pools"));
+    let cookie = &ok.set_cookie[0];
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "http public URL: {cookie}");
+    assert_ne!(b.cookie, before, "a new session id at sign-in");
+    let page = b.get("/console/pools");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(ADMIN.0));
+    assert!(!page.body.contains("Development mode"));
+    assert!(page.body.contains("mine") && page.body.contains("other"));
+
+    // Sign-out ends the session.
+    let csrf = page.csrf();
+    let out = b.post("/console/sign-out", &[("csrf", &csrf)]);
+    assert_eq!(out.status, 303);
+    assert_eq!(b.get("/console/pools").status, 303);
+}
+
+#[test]
+fn failed_sign_ins_are_rate_limited() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    for _ in 0..5 {
+        assert_eq!(b.sign_in(ADMIN.0, "wrong").status, 401);
+    }
+    // Now even the right secret waits.
+    let limited = b.sign_in(ADMIN.0, ADMIN.1);
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(limited.body.contains("Too many failed sign-in attempts"));
+    assert_eq!(b.get("/console/pools").status, 303);
+}
+
+#[test]
+fn the_sign_in_limit_holds_with_many_attempts_in_flight() {
+    let s = signed_server();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(24));
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let s = &s;
+                scope.spawn(move || {
+                    let mut b = Browser::new(s);
+                    let csrf = b.get("/console/sign-in").csrf();
+                    barrier.wait();
+                    b.post(
+                        "/console/sign-in",
+                        &[
+                            ("csrf", &csrf),
+                            ("access_key_id", ADMIN.0),
+                            ("secret_access_key", "wrong"),
+                        ],
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        19,
+        "{statuses:?}"
+    );
+}
+
+#[test]
+fn a_post_without_or_with_a_wrong_csrf_token_is_refused() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);
+    let form = b.get("/console/pools/new");
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+
+    let none = b.post("/console/pools/new", &[("pool_name", "csrf-none")]);
+    assert_eq!(none.status, 403);
+    let wrong = b.post(
+        "/console/pools/new",
+        &[
+            ("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ("pool_name", "csrf-wrong"),
+        ],
+    );
+    assert_eq!(wrong.status, 403);
+    // Another session's token is not this one's.
+    let mut other = Browser::new(&s);
+    other.sign_in(ADMIN.0, ADMIN.1);
+    let theirs = other.get("/console/pools/new").csrf();
+    let cross = b.post(
+        "/console/pools/new",
+        &[("csrf", &theirs), ("pool_name", "csrf-cross")],
+    );
+    assert_eq!(cross.status, 403);
+    // Without any session a form is refused too (no redirect for a POST).
+    let mut stranger = Browser::new(&s);
+    assert_eq!(
+        stranger
+            .post(
+                "/console/pools/new",
+                &[("csrf", &csrf), ("pool_name", "csrf-stranger")]
+            )
+            .status,
+        403
+    );
+    let names: Vec<String> = s.ok("ListUserPools", json!({"MaxResults": 60}))["UserPools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("csrf-")), "{names:?}");
+}
+
+#[test]
+fn a_pool_created_in_the_console_is_the_apis_and_validation_errors_are_the_apis() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    b.sign_in(ADMIN.0, ADMIN.1);
+    let csrf = b.get("/console/pools/new").csrf();
+    let created = b.post(
+        "/console/pools/new",
+        &[
+            ("csrf", &csrf),
+            ("pool_name", "from-console"),
+            ("sign_in", "email"),
+            ("min_length", "10"),
+            ("upper", "on"),
+            ("numbers", "on"),
+            ("temp_days", "3"),
+            ("mfa", "OPTIONAL"),
+            ("required", "email"),
+            ("auto_verify", "on"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let at = created.location.unwrap();
+    let id = at.strip_prefix("/console/pools/").unwrap().to_owned();
+    let pool = &s.ok("DescribeUserPool", json!({"UserPoolId": id}))["UserPool"];
+    assert_eq!(pool["Name"], "from-console");
+    assert_eq!(pool["UsernameAttributes"], json!(["email"]));
+    assert_eq!(pool["MfaConfiguration"], "OPTIONAL");
+    let policy = &pool["Policies"]["PasswordPolicy"];
+    assert_eq!(policy["MinimumLength"], 10);
+    assert_eq!(policy["RequireUppercase"], true);
+    assert_eq!(policy["RequireLowercase"], false);
+    assert_eq!(policy["TemporaryPasswordValidityDays"], 3);
+    let view = b.get(&at);
+    assert_eq!(view.status, 200);
+    assert!(view.body.contains("User pool from-console created."));
+    assert!(view
+        .text()
+        .contains(&format!("{}/{id}/.well-known/jwks.json", s.url)));
+
+    // A name the model refuses: the console shows the API's own message.
+    let bad = "bad/name";
+    let api = s.err(
+        "CreateUserPool",
+        json!({"PoolName": bad}),
+        "InvalidParameterException",
+    );
+    let csrf = b.get("/console/pools/new").csrf();
+    let page = b.post(
+        "/console/pools/new",
+        &[
+            ("csrf", &csrf),
+            ("pool_name", bad),
+            ("min_length", "8"),
+            ("temp_days", "7"),
+        ],
+    );
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(&api), "{api} not in {}", page.body);
+    assert!(
+        page.body.contains("class=\"field-error\""),
+        "beside the field"
+    );
+
+    // Edit through UpdateUserPool keeps what the form does not show.
+    let csrf = b.get(&format!("{at}/edit")).csrf();
+    let edited = b.post(
+        &format!("{at}/edit"),
+        &[
+            ("csrf", &csrf),
+            ("pool_name", "renamed"),
+            ("min_length", "12"),
+            ("temp_days", "3"),
+            ("mfa", "OPTIONAL"),
+        ],
+    );
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    let pool = &s.ok("DescribeUserPool", json!({"UserPoolId": id}))["UserPool"];
+    assert_eq!(pool["Name"], "renamed");
+    assert_eq!(pool["Policies"]["PasswordPolicy"]["MinimumLength"], 12);
+    assert_eq!(pool["AutoVerifiedAttributes"], json!(["email"]));
+    assert_eq!(
+        pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        true
+    );
+
+    // Delete asks for the typed name.
+    let csrf = b.get(&format!("{at}/delete")).csrf();
+    let wrong = b.post(
+        &format!("{at}/delete"),
+        &[("csrf", &csrf), ("confirm", "nope")],
+    );
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("does not match"));
+    s.ok("DescribeUserPool", json!({"UserPoolId": id}));
+    let gone = b.post(
+        &format!("{at}/delete"),
+        &[("csrf", &csrf), ("confirm", "renamed")],
+    );
+    assert_eq!(gone.status, 303);
+    s.err(
+        "DescribeUserPool",
+        json!({"UserPoolId": id}),
+        "ResourceNotFoundException",
+    );
+}
+
+#[test]
+fn a_pool_limited_key_sees_and_manages_only_its_pools() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    let list = b.get("/console/pools");
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(MINE), "{}", list.body);
+    assert!(!list.body.contains(OTHER), "{}", list.body);
+    assert!(!list.body.contains("Create user pool"));
+    assert_eq!(b.get(&format!("/console/pools/{MINE}")).status, 200);
+    let other = b.get(&format!("/console/pools/{OTHER}"));
+    assert_eq!(other.status, 400);
+    assert!(
+        other.body.contains("AccessDeniedException"),
+        "{}",
+        other.body
+    );
+    // Changes to another pool are refused by the same rule.
+    let csrf = list.csrf();
+    let denied = b.post(
+        &format!("/console/pools/{OTHER}/groups"),
+        &[("csrf", &csrf), ("group_name", "nope")],
+    );
+    assert!(denied.body.contains("AccessDeniedException"));
+    s.err(
+        "GetGroup",
+        json!({"UserPoolId": OTHER, "GroupName": "nope"}),
+        "ResourceNotFoundException",
+    );
+    // Its own pool: a group created in the console is the API's.
+    let created = b.post(
+        &format!("/console/pools/{MINE}/groups"),
+        &[
+            ("csrf", &csrf),
+            ("group_name", "admins"),
+            ("precedence", "1"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let g = s.ok(
+        "GetGroup",
+        json!({"UserPoolId": MINE, "GroupName": "admins"}),
+    );
+    assert_eq!(g["Group"]["Precedence"], 1);
+}
+
+#[test]
+fn users_sessions_a_client_secret_and_a_domain_through_the_console() {
+    let s = Server::start();
+    let pool = s.create_pool("people", json!({}));
+    for i in 0..55 {
+        s.admin_user(
+            &pool,
+            &format!("user{i:02}"),
+            json!([{"Name": "email", "Value": format!("u{i:02}@example.com")}]),
+        );
+    }
+    let mut b = Browser::new(&s);
+    b.get("/console/pools");
+    let first = b.get(&format!("/console/pools/{pool}/users"));
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first
+            .body
+            .matches("<tr><td data-label=\"Username\">")
+            .count(),
+        50
+    );
+    let text = first.text();
+    let next = text
+        .split("href=\"")
+        .filter(|h| h.contains("token="))
+        .map(|h| h[..h.find('"').unwrap()].to_owned())
+        .next()
+        .expect("a next page");
+    let second = b.get(&next);
+    assert_eq!(
+        second
+            .body
+            .matches("<tr><td data-label=\"Username\">")
+            .count(),
+        5
+    );
+    assert!(second.body.contains("user54"));
+    let found = b.get(&format!("/console/pools/{pool}/users?by=email&q=u07%40"));
+    assert_eq!(
+        found
+            .body
+            .matches("<tr><td data-label=\"Username\">")
+            .count(),
+        1
+    );
+    assert!(found.body.contains("user07"));
+
+    // Create with a temporary password: FORCE_CHANGE_PASSWORD.
+    let csrf = b.get(&format!("/console/pools/{pool}/users/new")).csrf();
+    let created = b.post(
+        &format!("/console/pools/{pool}/users/new"),
+        &[
+            ("csrf", &csrf),
+            ("username", "carol"),
+            ("email", "carol@example.com"),
+            ("temporary_password", "Temp0rary!pass"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "carol"}),
+    );
+    assert_eq!(user["UserStatus"], "FORCE_CHANGE_PASSWORD");
+    let view = b.get(created.location.as_deref().unwrap());
+    assert!(view.body.contains("FORCE_CHANGE_PASSWORD"), "{}", view.body);
+    // A session appears, and can be revoked (with session tracking on).
+    s.ok(
+        "SetUserPoolSessionConfiguration",
+        json!({"UserPoolId": pool, "UserSessionTracking": "ENABLED", "TokenSession": {"MaxPerUser": 10}}),
+    );
+    let client = s.create_client(&pool, json!({"ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}));
+    let tokens = s.ok(
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+               "AuthParameters": {"USERNAME": "user01", "PASSWORD": common::PASSWORD}}),
+    )["AuthenticationResult"]
+        .clone();
+    let user01 = b.get(&format!("/console/pools/{pool}/users/user01"));
+    assert!(user01.body.contains(&client), "{}", user01.body);
+    let session = s.ok(
+        "AdminListUserSessions",
+        json!({"UserPoolId": pool, "Username": "user01"}),
+    )["Sessions"][0]["SessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = user01.csrf();
+    let revoked = b.post(
+        &format!("/console/pools/{pool}/users/user01/sessions/revoke"),
+        &[("csrf", &csrf), ("session_id", &session)],
+    );
+    assert_eq!(revoked.status, 303);
+    s.err(
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+               "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]}}),
+        "NotAuthorizedException",
+    );
+
+    // An app client with a secret: shown once, the secret the API has.
+    let csrf = b.get(&format!("/console/pools/{pool}/clients/new")).csrf();
+    let created = b.post(
+        &format!("/console/pools/{pool}/clients/new"),
+        &[
+            ("csrf", &csrf),
+            ("client_name", "backend"),
+            ("generate_secret", "on"),
+            ("flows", "ALLOW_REFRESH_TOKEN_AUTH"),
+            ("access_validity", "60"),
+            ("id_validity", "60"),
+            ("refresh_validity", "30"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let at = created.location.unwrap();
+    let first = b.get(&at);
+    assert!(
+        first.body.contains("id=\"client-secret\""),
+        "{}",
+        first.body
+    );
+    let client_id = at.rsplit('/').next().unwrap();
+    let described = s.ok(
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client_id}),
+    );
+    let secret = described["UserPoolClient"]["ClientSecret"]
+        .as_str()
+        .unwrap();
+    assert!(first.body.contains(secret));
+    let again = b.get(&at);
+    assert_eq!(again.status, 200);
+    assert!(!again.body.contains(secret), "the secret is shown once");
+
+    // The pool page lists the kids of its JWKS.
+    let jwks: serde_json::Value = s
+        .http()
+        .get(format!("{}/{pool}/.well-known/jwks.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let view = b.get(&format!("/console/pools/{pool}"));
+    for key in jwks["keys"].as_array().unwrap() {
+        assert!(view.text().contains(key["kid"].as_str().unwrap()));
+    }
+
+    // A domain: the hosted UI's login page of a client with a callback URL.
+    let view = b.get(&format!("/console/pools/{pool}"));
+    let csrf = view.csrf();
+    let made = b.post(
+        &format!("/console/pools/{pool}/domain"),
+        &[("csrf", &csrf), ("domain", "console-people")],
+    );
+    assert_eq!(made.status, 303);
+    let d = s.ok(
+        "DescribeUserPoolDomain",
+        json!({"Domain": "console-people"}),
+    );
+    assert_eq!(d["DomainDescription"]["UserPoolId"], pool);
+    let hosted = s.create_client(
+        &pool,
+        json!({"ClientName": "web", "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid"],
+               "AllowedOAuthFlowsUserPoolClient": true, "SupportedIdentityProviders": ["COGNITO"],
+               "CallbackURLs": ["http://localhost:9/cb"]}),
+    );
+    let page = b
+        .get(&format!("/console/pools/{pool}/clients/{hosted}"))
+        .text();
+    let login = format!(
+        "{}/domains/console-people/login?client_id={hosted}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb",
+        s.url
+    );
+    assert!(page.contains(&login), "{page}");
+    let r = s.http().get(&login).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the login page answers");
+
+    // Disable, through the API's operation.
+    let csrf = view.csrf();
+    let r = b.post(
+        &format!("/console/pools/{pool}/users/carol/action"),
+        &[("csrf", &csrf), ("do", "disable")],
+    );
+    assert_eq!(r.status, 303);
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "carol"}),
+    );
+    assert_eq!(user["Enabled"], false);
+}
+
+#[test]
+fn the_console_is_closed_beyond_loopback_without_credentials() {
+    let port = common::free_port();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("0.0.0.0:{port}"),
+        "--log",
+        "warn",
+        "--insecure-unsigned-admin",
+    ])
+    .arg("--data-dir")
+    .arg(tmp.path())
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    for var in [
+        "COGNATE_CONFIG",
+        "COGNATE_DATABASE_URL",
+        "COGNATE_ADMIN_ACCESS_KEY_ID",
+        "COGNATE_ADMIN_SECRET_ACCESS_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while http
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
+        .map(|r| r.status().as_u16() != 200)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for path in ["/console/", "/console/pools", "/console/sign-in"] {
+        let r = http
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+        assert!(r.headers().get("set-cookie").is_none());
+        assert!(r.text().unwrap().contains("--insecure-unsigned-admin"));
+    }
+    let r = http
+        .post(format!("http://127.0.0.1:{port}/console/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("access_key_id=x&secret_access_key=y")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let _ = child.kill();
+    let _ = child.wait();
+}
