@@ -82,3 +82,57 @@ impl JwksSource for PoolJwks {
 /// read again: a sign-out takes effect at the gateway within this time (on
 /// every instance, since the state is read from the shared store).
 const REVOCATION_STATE_TTL: Duration = Duration::from_secs(1);
+
+/// The gateway's routes as the console shows them, with each route's URL
+/// on the gateway's address `at`.
+pub fn console_routes(
+    config: &cognate_gateway::GatewayConfig,
+    at: std::net::SocketAddr,
+) -> Vec<cognate_console::gateway::GatewayRoute> {
+    use cognate_gateway::{AuthMode, AuthorizerConfig, IntegrationConfig};
+    let mut out = Vec::new();
+    for api in &config.apis {
+        let prefix = api
+            .stage
+            .as_ref()
+            .map(|s| format!("/{s}"))
+            .unwrap_or_default();
+        for route in &api.routes {
+            let authorizer = route
+                .authorizer
+                .as_ref()
+                .and_then(|name| api.authorizers.get(name).map(|a| (name, a)));
+            let auth = match (route.auth, authorizer.is_some()) {
+                (Some(AuthMode::None), _) | (None, false) => "none",
+                (Some(AuthMode::Optional), _) => "optional",
+                (Some(AuthMode::Required), _) | (None, true) => "required",
+            };
+            let (authorizer, issuers) = match authorizer {
+                Some((name, AuthorizerConfig::Cognito { pools, .. })) => {
+                    (Some(format!("{name} (cognito)")), pools.clone())
+                }
+                Some((name, AuthorizerConfig::Jwt { issuer, .. })) => {
+                    (Some(format!("{name} (jwt)")), vec![issuer.clone()])
+                }
+                None => (None, Vec::new()),
+            };
+            out.push(cognate_console::gateway::GatewayRoute {
+                api: api.name.clone(),
+                stage: api.stage.clone(),
+                method: route.method.to_ascii_uppercase(),
+                path: route.path.clone(),
+                url: format!("http://{at}{prefix}{}", route.path),
+                auth: auth.into(),
+                authorizer,
+                issuers,
+                scopes: route.scopes.clone(),
+                groups: route.groups.clone(),
+                integration: match &route.integration {
+                    IntegrationConfig::Http { url, .. } => url.clone(),
+                    _ => "mock".into(),
+                },
+            });
+        }
+    }
+    out
+}

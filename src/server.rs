@@ -37,11 +37,15 @@ pub fn password_hasher(args: &HashArgs) -> anyhow::Result<PasswordHasher> {
 }
 
 /// All HTTP routes of the service.
-pub fn app(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
+pub fn app(
+    service: Arc<UserPools>,
+    admin: Arc<AdminAuth>,
+    gateway: Vec<cognate_console::gateway::GatewayRoute>,
+) -> Router {
     Router::new()
         .merge(crate::health::routes(service.clone()))
         .merge(cognate_aws_json::router(service.clone(), admin.clone()))
-        .merge(cognate_console::router(service.clone(), admin))
+        .merge(cognate_console::router(service.clone(), admin, gateway))
         .merge(cognate_oauth::router(service))
         .fallback(|| async {
             (
@@ -203,9 +207,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut gateway_banner = None;
     let (stop_gateway, gateway_stop) = tokio::sync::watch::channel(false);
     let mut gateway_running = None;
+    let mut gateway_routes = Vec::new();
     if let Some((gateway, addr, gateway_workers, apis)) = gateway {
         let running = cognate_gateway::spawn(gateway, addr, gateway_workers, gateway_stop)
             .with_context(|| format!("cannot listen on {addr} (gateway)"))?;
+        if let Some(config) = &gateway_config {
+            gateway_routes = crate::gateway::console_routes(config, running.local_addr);
+        }
         gateway_banner = Some(format!(
             "  gateway:       http://{} ({apis} API(s), metrics at /metrics)",
             running.local_addr
@@ -276,7 +284,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     crate::listener::serve(
         listener,
-        app(service, admin.auth),
+        app(service, admin.auth, gateway_routes),
         (&args.listener).into(),
         stop,
     )

@@ -737,3 +737,59 @@ fn the_console_is_closed_beyond_loopback_without_credentials() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn the_gateway_page_lists_each_route_with_its_url_and_a_limited_key_only_its_pools() {
+    let yaml = format!(
+        r#"{}
+gateway:
+  listen: 127.0.0.1:0
+  apis:
+    - name: todo
+      stage: dev
+      authorizers:
+        mine: {{type: cognito, pools: [{MINE}]}}
+      routes:
+        - {{method: GET, path: /tasks, authorizer: mine, scopes: [todo/read], integration: {{type: http, url: "http://127.0.0.1:9"}}}}
+        - {{method: get, path: /public, integration: {{type: mock, body: {{ok: true}}}}}}
+    - name: reports
+      authorizers:
+        other: {{type: cognito, pools: [{OTHER}]}}
+      routes:
+        - {{method: ANY, path: "/reports/{{proxy+}}", authorizer: other, groups: [auditors], integration: {{type: http, url: "http://127.0.0.1:9"}}}}
+"#,
+        config()
+    );
+    let s = Server::start_signed(Some(&yaml), &[], Signer::new(ADMIN.0, ADMIN.1));
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);
+    let page = b.get("/console/gateway");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = page.text();
+    // Each route's URL on the gateway's real address, with its stage.
+    let url = |path: &str| {
+        let at = text
+            .find(path)
+            .unwrap_or_else(|| panic!("{path} in {text}"));
+        let start = text[..at].rfind("http://").unwrap();
+        text[start..at + path.len()].to_owned()
+    };
+    let tasks = url("/dev/tasks");
+    assert!(tasks.starts_with("http://127.0.0.1:") && !tasks.contains(":0/"));
+    // The URL works: the public route answers through the gateway.
+    let public = reqwest::blocking::get(url("/dev/public")).unwrap();
+    assert_eq!(public.status(), 200);
+    assert!(text.contains("/reports/{proxy+}"));
+    assert!(text.contains("todo/read") && text.contains("auditors"));
+    assert!(text.contains("required") && text.contains("none"));
+    assert!(text.contains(MINE) && text.contains(OTHER));
+    // A key limited to one pool sees the routes of its pool's authorizer.
+    let mut limited = Browser::new(&s);
+    assert_eq!(limited.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    let text = limited.get("/console/gateway").text();
+    assert!(text.contains("/dev/tasks"), "{text}");
+    assert!(
+        !text.contains("/reports/") && !text.contains(OTHER),
+        "{text}"
+    );
+}

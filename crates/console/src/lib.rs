@@ -21,6 +21,7 @@
 //!   actor, pool id, object), never with a secret.
 
 mod clients;
+pub mod gateway;
 mod groups;
 mod limit;
 mod pools;
@@ -59,12 +60,18 @@ pub struct Console {
     limiter: limit::SignInLimiter,
     /// Cookies get `Secure` (the public URL is https).
     secure: bool,
+    /// The gateway's routes, as the binary configured them.
+    gateway: Vec<gateway::GatewayRoute>,
 }
 
 type Shared = Arc<Console>;
 
 /// The console's routes (`/console/...`).
-pub fn router(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
+pub fn router(
+    service: Arc<UserPools>,
+    admin: Arc<AdminAuth>,
+    gateway: Vec<gateway::GatewayRoute>,
+) -> Router {
     let secure = service.config().public_url.starts_with("https://");
     let state = Arc::new(Console {
         service,
@@ -72,6 +79,7 @@ pub fn router(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
         sessions: Sessions::default(),
         limiter: limit::SignInLimiter::default(),
         secure,
+        gateway,
     });
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/") }))
@@ -87,6 +95,7 @@ pub fn router(service: Arc<UserPools>, admin: Arc<AdminAuth>) -> Router {
         .merge(clients::routes())
         .merge(users::routes())
         .merge(groups::routes())
+        .merge(gateway::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)

@@ -34,6 +34,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("user.html", include_str!("../templates/user.html")),
     ("groups.html", include_str!("../templates/groups.html")),
     ("group.html", include_str!("../templates/group.html")),
+    ("gateway.html", include_str!("../templates/gateway.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
