@@ -666,7 +666,8 @@ fn json_logs_are_one_object_a_line() {
         "--log",
         "info",
         "--request-timeout-ms",
-        "200",
+        // Long enough for a first call on a busy PostgreSQL.
+        "1500",
     ]);
     let (status, _) = p.call("ListUserPools", json!({"MaxResults": 5}));
     assert_eq!(status, 200);
@@ -700,7 +701,7 @@ fn json_logs_are_one_object_a_line() {
         );
         if v["message"] == "request timed out" {
             assert_eq!(v["level"], "WARN");
-            assert_eq!(v["timeout_ms"], 200);
+            assert_eq!(v["timeout_ms"], 1500);
         }
     }
     for expected in [
