@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod hosted;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -1102,4 +1103,51 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
                "AuthParameters": {"USERNAME": "erin", "PASSWORD": PASSWORD}}),
     );
     assert!(metadata("TokenGeneration_Authentication").is_null());
+}
+
+#[test]
+fn post_authentication_runs_for_hosted_ui_sign_ins_and_may_refuse_them() {
+    let lambda = FakeLambda::start(|_, event: &Value| {
+        if event["userName"] == "alice" && event["request"]["userAttributes"]["name"] == "Mallory" {
+            Answer::Fail("not today".into())
+        } else {
+            Answer::Respond(json!({}))
+        }
+    });
+    let srv = Server::start_with_args(
+        &["--lambda-endpoint".into(), lambda.url.clone()],
+        Some(&hosted::config()),
+    );
+    srv.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": hosted::POOL, "AutoVerifiedAttributes": ["email"],
+               "LambdaConfig": {"PostAuthentication": arn("post-authentication")}}),
+    );
+    let mut browser = hosted::Browser::new(&srv);
+    let page = browser.sign_in(&[], "alice", "Passw0rd!");
+    assert_eq!(page.status, 302, "{}", page.body);
+    assert!(page.redirect_params().contains_key("code"), "{page:?}");
+    let events = lambda.events_of("PostAuthentication_Authentication");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["callerContext"]["clientId"], hosted::WEB);
+    assert_eq!(
+        events[0]["request"]["userAttributes"]["email"],
+        "alice@example.com"
+    );
+
+    // A refusal: the login page shows the trigger's error, no code, no session.
+    srv.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": hosted::POOL, "Username": "alice",
+               "UserAttributes": [{"Name": "name", "Value": "Mallory"}]}),
+    );
+    let mut browser = hosted::Browser::new(&srv);
+    let page = browser.sign_in(&[], "alice", "Passw0rd!");
+    assert_ne!(page.status, 302, "{page:?}");
+    let error = page.error().unwrap_or_default();
+    assert!(error.contains("not today"), "{error} / {}", page.body);
+    assert_eq!(
+        lambda.events_of("PostAuthentication_Authentication").len(),
+        2
+    );
 }

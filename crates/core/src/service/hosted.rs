@@ -551,7 +551,7 @@ impl UserPools {
             .password_sign_in(&pool, &client, username, password, Channel::Hosted)
             .await
         {
-            Ok(step) => self.hosted_step(step).await,
+            Ok(step) => self.hosted_step(&pool, &client, step).await,
             // Only a proven password gets this far: send a code and let
             // the confirmation page finish the sign-in.
             Err(e) if e.kind == ErrorKind::UserNotConfirmed => {
@@ -649,7 +649,7 @@ impl UserPools {
         responses: BTreeMap<String, String>,
     ) -> Result<HostedStep> {
         self.hosted_client(pool_id, client_id).await?;
-        let (_pool, _client, step) = self
+        let (pool, client, step) = self
             .respond_challenge(
                 ChallengeInput {
                     admin_pool_id: Some(pool_id.to_owned()),
@@ -662,12 +662,22 @@ impl UserPools {
                 Channel::Hosted,
             )
             .await?;
-        self.hosted_step(step).await
+        self.hosted_step(&pool, &client, step).await
     }
 
-    async fn hosted_step(&self, step: SignInStep) -> Result<HostedStep> {
+    async fn hosted_step(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        step: SignInStep,
+    ) -> Result<HostedStep> {
         match step {
-            SignInStep::Done(user) => Ok(HostedStep::SignedIn(self.new_hosted_session(&user))),
+            SignInStep::Done(user) => {
+                // As for an API sign-in: PostAuthentication may still
+                // refuse, before the session exists.
+                self.post_authentication(pool, client, &user).await?;
+                Ok(HostedStep::SignedIn(self.new_hosted_session(&user)))
+            }
             SignInStep::Challenge {
                 name,
                 session,
