@@ -421,6 +421,20 @@ fn document<T: serde::de::DeserializeOwned>(
     data.map(|d| from_json(&d)).transpose()
 }
 
+/// A document and the version it was written at (`SELECT data, version`).
+fn versioned_document<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    id: &str,
+) -> StoreResult<Option<(T, i64)>> {
+    let row: Option<(String, i64)> = conn
+        .prepare_cached(sql)
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(backend)?;
+    row.map(|(data, version)| Ok((from_json(&data)?, version)))
+        .transpose()
+}
+
 /// Replaces the alias rows of a user (inside the caller's transaction);
 /// `AliasTaken` if another user holds one.
 fn put_aliases(
@@ -517,19 +531,15 @@ impl Store for SqliteStore {
     async fn get_pool(&self, pool_id: &str) -> StoreResult<Option<UserPool>> {
         let pool_id = pool_id.to_owned();
         self.read(move |c| {
-            let row: Option<(String, i64)> = c
-                .prepare_cached("SELECT data, version FROM user_pools WHERE id = ?1")
-                .and_then(|mut s| {
-                    s.query_row([&pool_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                })
-                .map_err(backend)?;
-            row.map(|(data, version)| {
-                let mut pool: UserPool = from_json(&data)?;
+            let found: Option<(UserPool, i64)> = versioned_document(
+                c,
+                "SELECT data, version FROM user_pools WHERE id = ?1",
+                &pool_id,
+            )?;
+            Ok(found.map(|(mut pool, version)| {
                 pool.version = version;
-                Ok(pool)
-            })
-            .transpose()
+                pool
+            }))
         })
         .await
     }
@@ -692,19 +702,15 @@ impl Store for SqliteStore {
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<AppClient>> {
         let client_id = client_id.to_owned();
         self.read(move |c| {
-            let row: Option<(String, i64)> = c
-                .prepare_cached("SELECT data, version FROM app_clients WHERE client_id = ?1")
-                .and_then(|mut s| {
-                    s.query_row([&client_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                })
-                .map_err(backend)?;
-            row.map(|(data, version)| {
-                let mut client: AppClient = from_json(&data)?;
+            let found: Option<(AppClient, i64)> = versioned_document(
+                c,
+                "SELECT data, version FROM app_clients WHERE client_id = ?1",
+                &client_id,
+            )?;
+            Ok(found.map(|(mut client, version)| {
                 client.version = version;
-                Ok(client)
-            })
-            .transpose()
+                client
+            }))
         })
         .await
     }
