@@ -5,7 +5,8 @@
 #      store's conformance suite on SQLite and on PostgreSQL (a throw-away cluster
 #      from scripts/pg-test-cluster.sh, installed from Debian's packages when missing),
 #      then the server's integration tests again on PostgreSQL,
-#   2. end-to-end tests with the unmodified aws CLI, boto3, PyJWT and Authlib, and the
+#   1b. the fuzz targets for a few seconds each (scripts/fuzz.sh),
+#   2. a 30 s soak smoke (scripts/soak.py), end-to-end tests with the unmodified aws CLI, boto3, PyJWT and Authlib, and the
 #      hosted UI clicked through in headless Debian Chromium (Playwright).
 # Installs what it needs (a Python venv from PyPI; as root, Debian's chromium) on a fresh machine.
 set -euo pipefail
@@ -18,6 +19,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== building (dev profile, the one test profile)"
 cargo build --workspace --all-targets --locked
+
+# Fuzzing (docs/fuzzing.md): every target in fuzz/ for a few seconds from the
+# committed seeds, built apart in target/fuzz; fails on a crash.
+bash scripts/fuzz.sh
 
 echo "== PostgreSQL for the tests (a throw-away cluster, removed on exit)"
 pg_env="$(bash scripts/pg-test-cluster.sh start)" # (fails the script if it fails)
@@ -48,6 +53,9 @@ e2e_pass() {
 }
 
 status=0
+# Soak smoke (docs/BENCHMARKS.md): 30 s of mixed load on the debug binary; no 5xx,
+# no lost admin write, RSS flat after warm-up.
+.venv-e2e/bin/python scripts/soak.py --bin target/debug/cognate --duration 30 --workers 4 || status=1
 e2e_pass sqlite || status=1
 # The whole suite again with every server on a fresh PostgreSQL database (the
 # README's commands, which name no database, ran in the first pass).

@@ -47,7 +47,7 @@ pub use mfa::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences};
 pub use oauth::{ClientAuth, OAuthError, OAuthTokens, UserInfoError};
 pub use pool_records::{ProviderInput, RiskInput};
 pub use pools::NewPool;
-pub use users::{AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
+pub use users::{parse_filter, AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 
 /// Server-wide facts the domain needs.
 #[derive(Clone, Debug)]
