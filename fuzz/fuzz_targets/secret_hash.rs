@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
         created: 0,
         modified: 0,
         settings: ClientSettings::named("secret"),
+        version: 0,
     };
     let expected = [cognate_fuzz::CLIENT_SECRET, "second-secret"]
         .iter()
