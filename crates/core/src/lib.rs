@@ -3,6 +3,7 @@
 //! HTTP, JSON wire shapes or SQL; storage, time, password hashing and
 //! message delivery come in through traits and values.
 
+pub mod audit;
 pub mod clock;
 pub mod delivery;
 pub mod error;

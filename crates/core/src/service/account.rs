@@ -64,6 +64,7 @@ impl UserPools {
                 Ok(())
             })
             .await?;
+        crate::audit::user_event("admin_disable_user", &pool.id, &user.sub);
         self.sign_out_everywhere(&user).await
     }
 
@@ -71,25 +72,29 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         let now = self.now();
-        self.update_user(user, |u| {
-            u.enabled = true;
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
+        let (user, ()) = self
+            .update_user(user, |u| {
+                u.enabled = true;
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        crate::audit::user_event("admin_enable_user", &pool.id, &user.sub);
         Ok(())
     }
 
     pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
-        let (_pool_id, _claims, user) = self
+        let (pool_id, _claims, user) = self
             .user_from_access_token_no_user_not_found(access_token)
             .await?;
+        crate::audit::user_event("global_sign_out", &pool_id, &user.sub);
         self.sign_out_everywhere(&user).await
     }
 
     pub async fn admin_user_global_sign_out(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
+        crate::audit::user_event("admin_user_global_sign_out", &pool.id, &user.sub);
         self.sign_out_everywhere(&user).await
     }
 
@@ -146,6 +151,10 @@ impl UserPools {
         self.store
             .revoke_refresh_token(&hash, self.now() + MAX_ACCESS_TOKEN_MS)
             .await?;
+        crate::audit::Event::new("revoke_token", &record.pool_id)
+            .sub(&record.sub)
+            .client(&client.client_id)
+            .emit();
         Ok(())
     }
 
@@ -347,9 +356,14 @@ impl UserPools {
             return Err(no_recovery_channel());
         };
         let delivery = if hidden {
+            // Not recorded for AdminListUserAuthEvents (a write before the
+            // answer would time differently from a simulated delivery).
+            crate::audit::user_event("forgot_password", &pool.id, &user.sub);
             // Sent after the answer: its time does not tell that the user exists.
             Delivery::AfterAnswer
         } else {
+            self.user_event("forgot_password", &pool, &user, Some(&client.client_id))
+                .await;
             Delivery::BeforeAnswer
         };
         self.send_code(
@@ -452,6 +466,13 @@ impl UserPools {
                 Ok(())
             })
             .await?;
+        self.user_event(
+            "confirm_forgot_password",
+            &pool,
+            &user,
+            Some(&client.client_id),
+        )
+        .await;
         self.post_confirmation(
             &pool,
             &user,
@@ -514,16 +535,18 @@ impl UserPools {
             .await?;
         let proven = user.password_hash.clone();
         let now = self.now();
-        self.update_user(user, |u| {
-            if u.password_hash != proven {
-                // Changed meanwhile: the previous password proven is no longer current.
-                return Err(Error::incorrect_credentials());
-            }
-            material.apply(u);
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
+        let (user, ()) = self
+            .update_user(user, |u| {
+                if u.password_hash != proven {
+                    // Changed meanwhile: the previous password proven is no longer current.
+                    return Err(Error::incorrect_credentials());
+                }
+                material.apply(u);
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        self.user_event("change_password", &pool, &user, None).await;
         Ok(())
     }
 
@@ -548,6 +571,7 @@ impl UserPools {
         let (attribute, destination) = channel;
         self.send_reset_code(&pool, &user, attribute, &destination)
             .await?;
+        crate::audit::user_event("admin_reset_user_password", &pool.id, &user.sub);
         Ok(())
     }
 

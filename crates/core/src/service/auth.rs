@@ -253,6 +253,8 @@ impl UserPools {
                 parameters,
             }),
             SignInStep::Done(user) => {
+                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
+                    .await;
                 let event = SignInEvent {
                     origin_jti: cognate_crypto::random::uuid(),
                     event_id: cognate_crypto::random::uuid(),
@@ -269,8 +271,33 @@ impl UserPools {
     }
 
     /// A password proof (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the
-    /// hosted login page): lockout, the check, then the account's next step.
+    /// hosted login page): lockout, the check, then the account's next
+    /// step. A refusal is an audit event (and the user's recorded event).
     pub(crate) async fn password_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        password: &str,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        let result = self
+            .password_steps(pool, client, username, password, channel)
+            .await;
+        if let Err(e) = &result {
+            let user = self.find_user(pool, username, false).await.ok().flatten();
+            self.sign_in_failed(
+                pool,
+                user.as_ref(),
+                &client.client_id,
+                crate::audit::failure_reason(e),
+            )
+            .await;
+        }
+        result
+    }
+
+    async fn password_steps(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -371,6 +398,7 @@ impl UserPools {
             .await
         {
             Ok(Some(f)) if f.failures > LOCKOUT.after => {
+                crate::audit::user_event("lockout", &user.pool_id, &user.sub);
                 Error::not_authorized("Password attempts exceeded")
             }
             Ok(_) => Error::incorrect_credentials(),
@@ -819,6 +847,25 @@ impl UserPools {
         let result = self
             .answer_challenge(&pool, &client, &session, &input, channel)
             .await;
+        if let Some(e) = result.as_ref().err().filter(|e| {
+            !matches!(
+                e.kind,
+                ErrorKind::InvalidPassword | ErrorKind::InvalidParameter
+            )
+        }) {
+            let user = self
+                .store
+                .get_user(&pool.id, &session.username)
+                .await
+                .ok()
+                .flatten();
+            let reason = match (session.challenge.as_str(), e.kind) {
+                ("SOFTWARE_TOKEN_MFA" | "MFA_SETUP", ErrorKind::CodeMismatch) => "mfa_failure",
+                _ => crate::audit::failure_reason(e),
+            };
+            self.sign_in_failed(&pool, user.as_ref(), &client.client_id, reason)
+                .await;
+        }
         // A wrong answer to a question the user can fix (a weak password, a
         // missing attribute) leaves the session usable until it expires.
         if let Err(e) = &result {

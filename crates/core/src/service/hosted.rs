@@ -665,7 +665,12 @@ impl UserPools {
 
     async fn hosted_step(&self, step: SignInStep) -> Result<HostedStep> {
         match step {
-            SignInStep::Done(user) => Ok(HostedStep::SignedIn(self.new_hosted_session(&user))),
+            SignInStep::Done(user) => {
+                if let Ok(pool) = self.pool(&user.pool_id).await {
+                    self.signed_in(&pool, &user, None, user.totp_enabled).await;
+                }
+                Ok(HostedStep::SignedIn(self.new_hosted_session(&user)))
+            }
             SignInStep::Challenge {
                 name,
                 session,

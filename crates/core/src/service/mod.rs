@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+mod auth_events;
 mod client_records;
 mod clients;
 pub mod devices;

@@ -209,6 +209,8 @@ impl UserPools {
         pre.apply(&mut user);
         self.set_password(&pool, &mut user, password).await?;
         self.insert_user(&pool, &user).await?;
+        self.user_event("sign_up", &pool, &user, Some(&client.client_id))
+            .await;
         let delivery = if pre.auto_confirm {
             None
         } else {
@@ -362,6 +364,8 @@ impl UserPools {
             })
             .await?;
         let (user, ()) = confirmed;
+        self.user_event("confirm_sign_up", &pool, &user, Some(&client.client_id))
+            .await;
         self.post_confirmation(
             &pool,
             &user,
@@ -398,6 +402,13 @@ impl UserPools {
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::invalid_parameter("User is already confirmed."));
         }
+        self.user_event(
+            "resend_confirmation_code",
+            &pool,
+            &user,
+            Some(&client.client_id),
+        )
+        .await;
         self.send_signup_code(&pool, &user, "resend")
             .await?
             .ok_or_else(|| {
@@ -425,6 +436,8 @@ impl UserPools {
         self.store
             .delete_code(&pool.id, &user.username_key, SIGNUP_CODE)
             .await?;
+        self.user_event("admin_confirm_sign_up", &pool, &user, None)
+            .await;
         self.post_confirmation(
             &pool,
             &user,
@@ -532,6 +545,8 @@ impl UserPools {
                 .await?;
         }
         user.password_hash = None;
+        self.user_event("admin_create_user", &pool, &user, None)
+            .await;
         Ok(user)
     }
 
@@ -794,12 +809,14 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         self.store.delete_user(&pool.id, &user.username_key).await?;
+        crate::audit::user_event("admin_delete_user", &pool.id, &user.sub);
         Ok(())
     }
 
     pub async fn delete_user(&self, token: &str) -> Result<()> {
         let (pool_id, _claims, user) = self.user_from_access_token(token).await?;
         self.store.delete_user(&pool_id, &user.username_key).await?;
+        crate::audit::user_event("delete_user", &pool_id, &user.sub);
         Ok(())
     }
 
@@ -812,6 +829,7 @@ impl UserPools {
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
+        let user_sub = user.sub.clone();
         password_policy::check(&pool.settings.password_policy, password)?;
         let material = self
             .password_material(&pool, &user.username, password)
@@ -838,6 +856,7 @@ impl UserPools {
             Ok(())
         })
         .await?;
+        crate::audit::user_event("admin_set_user_password", &pool.id, &user_sub);
         Ok(())
     }
 }
