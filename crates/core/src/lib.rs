@@ -10,6 +10,7 @@ pub mod error;
 pub mod hashing;
 pub mod model;
 pub mod password_policy;
+pub mod ratelimit;
 pub mod schema;
 pub mod service;
 pub mod store;

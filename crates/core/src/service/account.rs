@@ -316,7 +316,9 @@ impl UserPools {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDelivery> {
+        self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeIssue, &pool, username)?;
         let hidden = prevents_existence_errors(&client);
         let found = match self.find_user(&pool, username, false).await? {
             Some(user) => Some(user),
@@ -434,7 +436,9 @@ impl UserPools {
         code: &str,
         password: &str,
     ) -> Result<()> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeEntry, &pool, username)?;
         let Some(user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
                 // As for a user with no code pending: the same checks in
@@ -773,8 +777,15 @@ impl UserPools {
         access_token: &str,
         attribute: &str,
     ) -> Result<CodeDelivery> {
+        self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
         let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
+        self.limits.user(
+            crate::ratelimit::Action::CodeIssue,
+            &pool.id,
+            &user.username_key,
+            self.now(),
+        )?;
         if attribute != "email" && attribute != "phone_number" {
             return Err(Error::invalid_parameter(format!(
                 "Invalid attribute name: {attribute} cannot be verified."
@@ -805,8 +816,15 @@ impl UserPools {
         attribute: &str,
         code: &str,
     ) -> Result<()> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
+        self.limits.user(
+            crate::ratelimit::Action::CodeEntry,
+            &pool.id,
+            &user.username_key,
+            self.now(),
+        )?;
         if attribute != "email" && attribute != "phone_number" {
             return Err(Error::invalid_parameter(format!(
                 "Invalid attribute name: {attribute} cannot be verified."

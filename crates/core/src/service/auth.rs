@@ -12,6 +12,7 @@ use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, RefreshTokenRecord, User, UserPool, UserStatus};
 use crate::password_policy;
+use crate::ratelimit::Action;
 use crate::schema;
 use crate::store::LockoutPolicy;
 use crate::tokens::{self, IssueOptions, SignInEvent};
@@ -152,6 +153,9 @@ impl UserPools {
             "REFRESH_TOKEN" => "REFRESH_TOKEN_AUTH",
             other => other,
         };
+        if flow != "REFRESH_TOKEN_AUTH" {
+            self.limit_ip(Action::SignIn)?;
+        }
         let client = match &input.admin_pool_id {
             Some(pool_id) => {
                 self.pool(pool_id).await?;
@@ -281,6 +285,7 @@ impl UserPools {
         password: &str,
         channel: Channel,
     ) -> Result<SignInStep> {
+        self.limit_user(Action::SignIn, pool, username)?;
         let result = self
             .password_steps(pool, client, username, password, channel)
             .await;
@@ -780,6 +785,7 @@ impl UserPools {
         input: ChallengeInput,
         channel: Channel,
     ) -> Result<(std::sync::Arc<UserPool>, AppClient, SignInStep)> {
+        self.limit_ip(Action::SignIn)?;
         let client = match &input.admin_pool_id {
             Some(pool_id) => {
                 self.pool(pool_id).await?;
@@ -835,6 +841,25 @@ impl UserPools {
             || Channel::of(&session) != channel
         {
             return Err(expired());
+        }
+        // Over a user's limit, the session stays usable (as for a wrong name).
+        let mfa = matches!(
+            session.challenge.as_str(),
+            "SOFTWARE_TOKEN_MFA" | "MFA_SETUP"
+        );
+        let now = self.now();
+        let limited = self
+            .limits
+            .user(Action::SignIn, &pool.id, &session.username, now)
+            .and_then(|()| match mfa {
+                true => self
+                    .limits
+                    .user(Action::CodeEntry, &pool.id, &session.username, now),
+                false => Ok(()),
+            });
+        if let Err(e) = limited {
+            self.store.put_session(&session).await?;
+            return Err(e);
         }
         if session.challenge != input.challenge_name {
             // A wrong challenge name does not use up the session.

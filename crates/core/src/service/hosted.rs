@@ -541,6 +541,7 @@ impl UserPools {
         username: &str,
         password: &str,
     ) -> Result<HostedStep> {
+        self.limit_ip(crate::ratelimit::Action::SignIn)?;
         let (client, pool) = self.hosted_client(pool_id, client_id).await?;
         if username.is_empty() || password.is_empty() {
             return Err(Error::incorrect_credentials());

@@ -225,6 +225,7 @@ impl UserPools {
         caller: MfaCaller<'_>,
         code: &str,
     ) -> Result<Option<String>> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         match caller {
             MfaCaller::AccessToken(token) => {
                 let (pool_id, _claims, user) = self.user_from_access_token(token).await?;

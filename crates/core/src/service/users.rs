@@ -155,6 +155,7 @@ impl UserPools {
     }
 
     pub async fn sign_up(&self, mut input: SignUpInput) -> Result<SignUpOutput> {
+        self.limit_ip(crate::ratelimit::Action::SignUp)?;
         let (client, pool) = self
             .client_call(
                 &input.client_id,
@@ -337,7 +338,9 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<()> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeEntry, &pool, username)?;
         let user = self.client_user(&pool, &client, username).await?;
         let not_unconfirmed = |user: &User| {
             Error::not_authorized(format!(
@@ -382,7 +385,9 @@ impl UserPools {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDelivery> {
+        self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeIssue, &pool, username)?;
         let user = match self.find_user(&pool, username, false).await? {
             Some(u) => u,
             None if prevents_existence_errors(&client) => {
