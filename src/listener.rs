@@ -207,13 +207,15 @@ fn source_ip(
     headers: &axum::http::HeaderMap,
 ) -> Option<std::net::IpAddr> {
     if trust_forwarded_for {
+        // The very last entry only: one that does not parse is not
+        // replaced by an earlier (client-supplied) one.
         let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok());
         if forwarded.is_some() {
             return forwarded;
         }

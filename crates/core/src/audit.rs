@@ -53,7 +53,7 @@ pub fn source_ip() -> Option<IpAddr> {
     REQUEST.try_with(|c| c.source_ip).ok().flatten()
 }
 
-/// One audit event. Build with [`Event::new`], then `.sub(..)`,
+/// One audit event. Build with [`Event::new`], then `.user(..)`,
 /// `.client(..)`, `.failed(..)`, and [`Event::emit`] it.
 #[derive(Clone, Copy, Debug)]
 pub struct Event<'a> {
@@ -76,7 +76,7 @@ impl<'a> Event<'a> {
         }
     }
 
-    pub fn sub(mut self, sub: &'a str) -> Self {
+    pub fn user(mut self, sub: &'a str) -> Self {
         self.sub = Some(sub);
         self
     }
@@ -113,7 +113,7 @@ impl<'a> Event<'a> {
 
 /// Shorthand: a successful event of a user (`sub`) in a pool.
 pub fn user_event(name: &'static str, pool_id: &str, sub: &str) {
-    Event::new(name, pool_id).sub(sub).emit();
+    Event::new(name, pool_id).user(sub).emit();
 }
 
 /// Shorthand: a successful admin action on a pool (the signing key comes

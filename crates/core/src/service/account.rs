@@ -152,7 +152,7 @@ impl UserPools {
             .revoke_refresh_token(&hash, self.now() + MAX_ACCESS_TOKEN_MS)
             .await?;
         crate::audit::Event::new("revoke_token", &record.pool_id)
-            .sub(&record.sub)
+            .user(&record.sub)
             .client(&client.client_id)
             .emit();
         Ok(())

@@ -50,7 +50,7 @@ impl UserPools {
         user: &User,
         client_id: Option<&str>,
     ) {
-        let mut event = Event::new(name, &pool.id).sub(&user.sub);
+        let mut event = Event::new(name, &pool.id).user(&user.sub);
         event.client_id = client_id;
         event.emit();
         if event_type(name).is_some() {
@@ -67,7 +67,7 @@ impl UserPools {
         client_id: Option<&str>,
         mfa: bool,
     ) {
-        let mut event = Event::new("sign_in", &pool.id).sub(&user.sub);
+        let mut event = Event::new("sign_in", &pool.id).user(&user.sub);
         event.client_id = client_id;
         event.emit();
         let challenges: &[(&str, &str)] = if mfa {
@@ -223,7 +223,7 @@ impl UserPools {
         self.set_feedback(&pool, &user, event_id, value, "Admin")
             .await?;
         Event::new("admin_update_auth_event_feedback", &pool.id)
-            .sub(&user.sub)
+            .user(&user.sub)
             .emit();
         Ok(())
     }
@@ -248,7 +248,7 @@ impl UserPools {
             .await?;
         if !cognate_crypto::digest::constant_time_eq(expected.as_bytes(), token.as_bytes()) {
             Event::new("update_auth_event_feedback", &pool.id)
-                .sub(&user.sub)
+                .user(&user.sub)
                 .failed("invalid_feedback_token")
                 .emit();
             return Err(Error::not_authorized("Invalid feedback token."));
@@ -256,7 +256,7 @@ impl UserPools {
         self.set_feedback(&pool, &user, event_id, value, "User")
             .await?;
         Event::new("update_auth_event_feedback", &pool.id)
-            .sub(&user.sub)
+            .user(&user.sub)
             .emit();
         Ok(())
     }
