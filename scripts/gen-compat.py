@@ -35,6 +35,7 @@ implemented = set(names("IMPLEMENTED"))
 
 # Operations that exist but lack part of Cognito's behaviour: what is missing.
 PARTIAL = {
+    "AdminListUserAuthEvents": "events are recorded (last 50 per user) in pools with AdvancedSecurityMode AUDIT or ENFORCED: sign-ins (Pass/Fail with Password and Mfa challenge responses), SignUp, ForgotPassword, PasswordChange, ResendCode; no risk evaluation (RiskDecision NoRisk), EventContextData has the IP address only; each event carries cognate's own FeedbackToken member (Cognito mails it in risk notifications, which cognate does not send).",
     "ConfirmDevice": "device records only: sign-ins in a pool with DeviceConfiguration return NewDeviceMetadata and ConfirmDevice stores the device (name, salt and verifier), but no DEVICE_SRP_AUTH challenge is offered yet, so a remembered device does not skip MFA.",
     "AdminListUserSessions": "token sessions only (one per sign-in with a live refresh token, kept across refresh token rotations; no SSO sessions of the hosted UI yet); LastActiveDate is the sign-in time; no device, IP or location.",
     "ListUserSessions": "as AdminListUserSessions, with IsCurrentSession.",

@@ -230,6 +230,12 @@ pub struct ListenerArgs {
     #[arg(long, env = "COGNATE_SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// cognate runs behind a proxy that sets X-Forwarded-For: the client
+    /// address (for rate limits and the audit log) is the last address of
+    /// that header, not the peer's. Off by default: a client could claim
+    /// any address.
+    #[arg(long, env = "COGNATE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// Where the service keeps its state (`--database`).

@@ -49,6 +49,9 @@ pub struct ConfigFile {
     /// How Lambda triggers are invoked (see `crate::lambda`).
     #[serde(default)]
     pub lambda: Option<crate::lambda::LambdaConfig>,
+    /// Rate limits of sign-in, sign-up and codes (per IP and per user).
+    #[serde(default)]
+    pub rate_limits: Option<cognate_core::ratelimit::RateLimitConfig>,
 }
 
 /// `admin:`: the access keys that sign the IAM operations.
@@ -824,6 +827,30 @@ mod tests {
 
         let e = err("pools:\n  - id: us-east-1_Abc\n    name: p\n    clients:\n      - id: abc\n        name: c\n        explicit_auth_flows: [ALLOW_EVERYTHING]\n");
         assert!(e.contains("cognate.yaml:7:"), "{e}");
+    }
+
+    #[test]
+    fn rate_limits_parse_with_errors_naming_the_key() {
+        let f = parse(
+            Path::new("c.yaml"),
+            "rate_limits:\n  sign_in_per_ip: {per_second: 5, burst: 20}\n  code_issue_per_user: {per_minute: 3, burst: 3}\n",
+        )
+        .unwrap();
+        let limits = f.rate_limits.unwrap();
+        use cognate_core::ratelimit::{Rate, RateLimitConfig};
+        assert_eq!(limits.sign_in_per_ip, Rate::per_second(5.0, 20));
+        assert_eq!(limits.code_issue_per_user, Rate::per_minute(3.0, 3));
+        assert_eq!(
+            limits.sign_up_per_ip,
+            RateLimitConfig::default().sign_up_per_ip
+        );
+
+        let e = err("rate_limits:\n  sign_in_per_ip: {per_second: 0, burst: 20}\n");
+        assert!(e.starts_with("cognate.yaml:2:"), "{e}");
+        assert!(e.contains("rate_limits.sign_in_per_ip"), "{e}");
+        assert!(e.contains("positive"), "{e}");
+        let e = err("rate_limits:\n  sign_in_per_hour: {per_second: 1, burst: 1}\n");
+        assert!(e.contains("sign_in_per_hour"), "{e}");
     }
 
     #[test]

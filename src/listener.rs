@@ -53,6 +53,9 @@ pub struct Limits {
     pub max_header_bytes: usize,
     pub request_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Whether the client address is read from X-Forwarded-For (cognate
+    /// runs behind a proxy that sets it); else the peer address is it.
+    pub trust_forwarded_for: bool,
 }
 
 impl From<&ListenerArgs> for Limits {
@@ -64,6 +67,7 @@ impl From<&ListenerArgs> for Limits {
             max_header_bytes: a.max_header_bytes as usize,
             request_timeout: Duration::from_millis(a.request_timeout_ms),
             shutdown_grace: Duration::from_secs(a.shutdown_grace_secs),
+            trust_forwarded_for: a.trust_forwarded_for,
         }
     }
 }
@@ -152,6 +156,8 @@ async fn connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    let peer = stream.peer_addr().ok().map(|a| a.ip());
+    let trust_forwarded_for = limits.trust_forwarded_for;
     let reads = Arc::new(AtomicU64::new(0));
     let io = TokioIo::new(Counted {
         inner: stream,
@@ -160,7 +166,16 @@ async fn connection(
     let request_timeout = limits.request_timeout;
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(handle(app, req, request_timeout).await) }
+        let context = cognate_core::audit::RequestContext {
+            source_ip: source_ip(peer, trust_forwarded_for, req.headers()),
+            request_id: Some(cognate_crypto::random::uuid()),
+            access_key_id: None,
+        };
+        async move {
+            Ok::<_, Infallible>(
+                cognate_core::audit::scope(context, handle(app, req, request_timeout)).await,
+            )
+        }
     });
     let conn = http1::Builder::new()
         .timer(HeadTimer {
@@ -181,6 +196,31 @@ async fn connection(
             let _ = conn.await;
         }
     }
+}
+
+/// The client's address: the peer's, or behind a trusted proxy the last
+/// address of X-Forwarded-For (the one that proxy appended; earlier ones
+/// are whatever the client sent).
+fn source_ip(
+    peer: Option<std::net::IpAddr>,
+    trust_forwarded_for: bool,
+    headers: &axum::http::HeaderMap,
+) -> Option<std::net::IpAddr> {
+    if trust_forwarded_for {
+        // The very last entry only: one that does not parse is not
+        // replaced by an earlier (client-supplied) one.
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer
 }
 
 /// Resolves once the stop flag is set.

@@ -24,6 +24,13 @@ static JSON_LOGS: AtomicBool = AtomicBool::new(false);
 
 fn init_logging(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // tokio-postgres logs every statement's parameters at debug level:
+    // client secrets, TOTP secrets, hashes. Never below info, whatever the
+    // filter (tests/audit.rs scans a debug log on PostgreSQL for secrets).
+    let filter = match "tokio_postgres=info".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -173,7 +173,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 account_id: args.account_id.clone(),
             },
         )
-        .with_lambda(Arc::new(lambda)),
+        .with_lambda(Arc::new(lambda))
+        .with_rate_limits(
+            &config_file
+                .as_ref()
+                .and_then(|(_, f)| f.rate_limits)
+                .unwrap_or_default(),
+        ),
     );
     // The gateway is built (validated) before the file is applied.
     let gateway_config = config_file.as_ref().and_then(|(_, f)| f.gateway.clone());

@@ -155,6 +155,11 @@ pub struct Server {
     pub signer: Option<Signer>,
 }
 
+/// In a server's extra environment: the server logs at debug level, as
+/// JSON lines, with its standard output and error appended to this file
+/// (the log scanner of `tests/audit.rs`).
+pub const LOG_FILE_ENV: &str = "COGNATE_TEST_LOG_FILE";
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
@@ -258,6 +263,10 @@ impl Server {
             .expect("http client");
         // The port is free when probed; another process may take it before the
         // server binds it, so retry a few times with a new port.
+        let log_file = env
+            .iter()
+            .find(|(k, _)| k == LOG_FILE_ENV)
+            .map(|(_, v)| PathBuf::from(v));
         let mut last_err = String::new();
         for attempt in 0..5 {
             let port = match fixed_port {
@@ -273,11 +282,24 @@ impl Server {
                 .arg(&data_dir)
                 .arg("--public-url")
                 .arg(&url)
-                .arg("--log")
-                .arg("warn")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
+                .stdin(Stdio::null());
+            match &log_file {
+                Some(path) => {
+                    let file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .expect("open the log file");
+                    cmd.args(["--log", "debug", "--log-format", "json"])
+                        .stdout(file.try_clone().expect("log file"))
+                        .stderr(file);
+                }
+                None => {
+                    cmd.args(["--log", "warn"])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped());
+                }
+            }
             if let Some(c) = &config {
                 cmd.arg("--config").arg(c);
             }

@@ -81,6 +81,7 @@ pub fn wire_type(kind: ErrorKind) -> (StatusCode, &'static str) {
         UserLambdaValidation => "UserLambdaValidationException",
         UserNotConfirmed => "UserNotConfirmedException",
         UserNotFound => "UserNotFoundException",
+        UserPoolAddOnNotEnabled => "UserPoolAddOnNotEnabledException",
         UsernameExists => "UsernameExistsException",
         Internal => return (StatusCode::INTERNAL_SERVER_ERROR, "InternalErrorException"),
     };

@@ -174,6 +174,19 @@ pub async fn call(
     Ok(access::filter(grant, filter, answer))
 }
 
+/// The access key id that signed an admin call (checked by `authorize`
+/// before this is read), for the audit log; never the secret.
+fn access_key_of(op: &str, headers: &HeaderMap) -> Option<String> {
+    if !model::knows(op) || model::unauthenticated(op) {
+        return None;
+    }
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (_, rest) = value.split_once("Credential=")?;
+    let key = rest.split('/').next()?.trim();
+    (!key.is_empty() && key.len() <= 128 && key.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| key.to_owned())
+}
+
 async fn handle(
     State(api): State<Api>,
     method: Method,
@@ -183,7 +196,12 @@ async fn handle(
 ) -> Response {
     let service = &api.service;
     let started = Instant::now();
-    let request_id = cognate_crypto::random::uuid();
+    // The listener's request id (the audit log's), else a new one.
+    let context = cognate_core::audit::current();
+    let request_id = context
+        .request_id
+        .clone()
+        .unwrap_or_else(cognate_crypto::random::uuid);
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -203,7 +221,18 @@ async fn handle(
             // The signature first (AWS answers an unsigned or badly signed
             // call before looking at its members).
             Ok(bytes) => match authenticate(&api, op, &method, &uri, &headers, &bytes) {
-                Ok(grant) => call(service, &api.admin, &grant, op, &bytes).await,
+                Ok(grant) => {
+                    let context = cognate_core::audit::RequestContext {
+                        request_id: Some(request_id.clone()),
+                        access_key_id: access_key_of(op, &headers),
+                        ..context
+                    };
+                    cognate_core::audit::scope(
+                        context,
+                        call(service, &api.admin, &grant, op, &bytes),
+                    )
+                    .await
+                }
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),

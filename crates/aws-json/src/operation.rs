@@ -168,6 +168,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetDevice",
     "ListDevices",
     "UpdateDeviceStatus",
+    "AdminListUserAuthEvents",
+    "AdminUpdateAuthEventFeedback",
+    "UpdateAuthEventFeedback",
     "AdminListUserSessions",
     "AdminRevokeUserSession",
     "ListUserSessions",
@@ -307,6 +310,11 @@ pub async fn dispatch(
         }
         "ForgetDevice" | "AdminForgetDevice" => ops::devices::forget_device(svc, body).await,
         "AdminListUserSessions" => ops::user_sessions::admin_list_user_sessions(svc, body).await,
+        "AdminListUserAuthEvents" => ops::auth_events::admin_list_user_auth_events(svc, body).await,
+        "AdminUpdateAuthEventFeedback" => {
+            ops::auth_events::admin_update_auth_event_feedback(svc, body).await
+        }
+        "UpdateAuthEventFeedback" => ops::auth_events::update_auth_event_feedback(svc, body).await,
         "ListUserSessions" => ops::user_sessions::list_user_sessions(svc, body).await,
         "AdminRevokeUserSession" => ops::user_sessions::admin_revoke_user_session(svc, body).await,
         "RevokeUserSession" => ops::user_sessions::revoke_user_session(svc, body).await,

@@ -47,6 +47,7 @@ pub enum ErrorKind {
     UserLambdaValidation,
     UserNotConfirmed,
     UserNotFound,
+    UserPoolAddOnNotEnabled,
     UsernameExists,
     /// A fault of ours (storage, crypto); the message is never shown to clients.
     Internal,

@@ -3,12 +3,14 @@
 //! HTTP, JSON wire shapes or SQL; storage, time, password hashing and
 //! message delivery come in through traits and values.
 
+pub mod audit;
 pub mod clock;
 pub mod delivery;
 pub mod error;
 pub mod hashing;
 pub mod model;
 pub mod password_policy;
+pub mod ratelimit;
 pub mod schema;
 pub mod service;
 pub mod store;

@@ -424,6 +424,32 @@ pub trait Store: Send + Sync + 'static {
     async fn put_import_csv(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<bool>;
     async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>>;
 
+    // -- authentication events (AdminListUserAuthEvents)
+    /// Adds an event of a user and drops the user's oldest beyond `keep`. A
+    /// user deleted meanwhile is not an error (nothing is kept).
+    async fn add_auth_event(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event: &crate::audit::AuthEventRecord,
+        keep: usize,
+    ) -> StoreResult<()>;
+    /// A user's events, newest first (with their feedback).
+    async fn list_auth_events(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<crate::audit::AuthEventRecord>>;
+    /// Sets the feedback of an event (one statement; the last one wins);
+    /// false if the user has no such event.
+    async fn set_auth_event_feedback(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event_id: &str,
+        feedback: &crate::audit::AuthEventFeedback,
+    ) -> StoreResult<bool>;
+
     // -- housekeeping
     /// Deletes expired sessions, codes, authorization codes, refresh tokens
     /// and revocation marks, and retires signing keys past `published_until`.

@@ -392,6 +392,25 @@ fn decode_cursor(cursor: &str) -> StoreResult<(Option<String>, String)> {
     Err(StoreError::InvalidCursor)
 }
 
+/// An authentication event from its row: the document and the feedback columns.
+pub(crate) fn auth_event_of(
+    data: &str,
+    value: Option<String>,
+    provider: Option<String>,
+    date: Option<i64>,
+) -> Result<cognate_core::audit::AuthEventRecord, StoreError> {
+    let mut event: cognate_core::audit::AuthEventRecord = from_json(data)?;
+    event.feedback = match (value, provider, date) {
+        (Some(value), Some(provider), Some(date)) => Some(cognate_core::audit::AuthEventFeedback {
+            value,
+            provider,
+            date,
+        }),
+        _ => None,
+    };
+    Ok(event)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_refresh_rotation",
         include_str!("../migrations/postgres/0005_refresh_rotation.sql"),
     ),
+    (
+        "0006_auth_events",
+        include_str!("../migrations/postgres/0006_auth_events.sql"),
+    ),
 ];
 
 /// Connections per store (per cognate instance).
@@ -1990,6 +1994,100 @@ impl Store for PostgresStore {
                 Some(r) => r.try_get::<_, Option<Vec<u8>>>(0)?,
                 None => None,
             })
+        })
+        .await
+    }
+
+    async fn add_auth_event(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event: &cognate_core::audit::AuthEventRecord,
+        keep: usize,
+    ) -> StoreResult<()> {
+        let data = to_json(event)?;
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let (event_id, created) = (event.event_id.as_str(), event.created);
+        self.run(|c| {
+            let data = data.clone();
+            async move {
+                // The user's row is locked (FOR KEY SHARE, as the foreign key
+                // would): a delete waits, or has happened and nothing is kept.
+                exec(
+                    &c,
+                    "INSERT INTO auth_events (pool_id, username_key, event_id, created, data)
+                     SELECT $1, $2, $3, $4, $5 FROM users
+                     WHERE pool_id = $1 AND username_key = $2 FOR KEY SHARE
+                     ON CONFLICT DO NOTHING",
+                    &[&pool_id, &username_key, &event_id, &created, &data],
+                )
+                .await?;
+                exec(
+                    &c,
+                    "DELETE FROM auth_events WHERE pool_id = $1 AND username_key = $2
+                     AND event_id NOT IN (SELECT event_id FROM auth_events
+                       WHERE pool_id = $1 AND username_key = $2
+                       ORDER BY created DESC, event_id DESC LIMIT $3)",
+                    &[&pool_id, &username_key, &keep],
+                )
+                .await?;
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn list_auth_events(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<cognate_core::audit::AuthEventRecord>> {
+        self.run(|c| async move {
+            query(
+                &c,
+                "SELECT data, feedback_value, feedback_provider, feedback_date FROM auth_events
+                 WHERE pool_id = $1 AND username_key = $2
+                 ORDER BY created DESC, event_id DESC",
+                &[&pool_id, &username_key],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok::<_, Fail>(crate::common::auth_event_of(
+                    &r.try_get::<_, String>(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                )?)
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn set_auth_event_feedback(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event_id: &str,
+        feedback: &cognate_core::audit::AuthEventFeedback,
+    ) -> StoreResult<bool> {
+        self.run(|c| async move {
+            let n = exec(
+                &c,
+                "UPDATE auth_events SET feedback_value = $4, feedback_provider = $5, feedback_date = $6
+                 WHERE pool_id = $1 AND username_key = $2 AND event_id = $3",
+                &[
+                    &pool_id,
+                    &username_key,
+                    &event_id,
+                    &feedback.value,
+                    &feedback.provider,
+                    &feedback.date,
+                ],
+            )
+            .await?;
+            Ok(n > 0)
         })
         .await
     }

@@ -74,6 +74,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_refresh_rotation",
         include_str!("../migrations/sqlite/0010_refresh_rotation.sql"),
     ),
+    (
+        "0011_auth_events",
+        include_str!("../migrations/sqlite/0011_auth_events.sql"),
+    ),
 ];
 
 const READERS: usize = 4;
@@ -1945,6 +1949,112 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(backend)?;
             Ok(csv.flatten())
+        })
+        .await
+    }
+
+    async fn add_auth_event(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event: &cognate_core::audit::AuthEventRecord,
+        keep: usize,
+    ) -> StoreResult<()> {
+        let (pool_id, username_key) = (pool_id.to_owned(), username_key.to_owned());
+        let (event_id, created, data) = (event.event_id.clone(), event.created, to_json(event)?);
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let inserted = tx.execute(
+                "INSERT INTO auth_events (pool_id, username_key, event_id, created, data)
+                 SELECT ?1, ?2, ?3, ?4, ?5
+                 WHERE EXISTS (SELECT 1 FROM users WHERE pool_id = ?1 AND username_key = ?2)",
+                params![pool_id, username_key, event_id, created, data],
+            );
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_constraint(&e) => return Ok(()),
+                Err(e) => return Err(backend(e)),
+            }
+            tx.execute(
+                "DELETE FROM auth_events WHERE pool_id = ?1 AND username_key = ?2
+                 AND event_id NOT IN (SELECT event_id FROM auth_events
+                   WHERE pool_id = ?1 AND username_key = ?2
+                   ORDER BY created DESC, event_id DESC LIMIT ?3)",
+                params![pool_id, username_key, keep],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_auth_events(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<cognate_core::audit::AuthEventRecord>> {
+        let (pool_id, username_key) = (pool_id.to_owned(), username_key.to_owned());
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT data, feedback_value, feedback_provider, feedback_date FROM auth_events
+                     WHERE pool_id = ?1 AND username_key = ?2
+                     ORDER BY created DESC, event_id DESC",
+                )
+                .map_err(backend)?;
+            let rows = s
+                .query_map(params![pool_id, username_key], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            rows.into_iter()
+                .map(|(data, value, provider, date)| {
+                    crate::common::auth_event_of(&data, value, provider, date)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn set_auth_event_feedback(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        event_id: &str,
+        feedback: &cognate_core::audit::AuthEventFeedback,
+    ) -> StoreResult<bool> {
+        let (pool_id, username_key, event_id) = (
+            pool_id.to_owned(),
+            username_key.to_owned(),
+            event_id.to_owned(),
+        );
+        let feedback = feedback.clone();
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE auth_events SET feedback_value = ?4, feedback_provider = ?5, feedback_date = ?6
+                     WHERE pool_id = ?1 AND username_key = ?2 AND event_id = ?3",
+                    params![
+                        pool_id,
+                        username_key,
+                        event_id,
+                        feedback.value,
+                        feedback.provider,
+                        feedback.date
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
         })
         .await
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod auth_events;
 pub mod auth_factors;
 pub mod client_records;
 pub mod clients;

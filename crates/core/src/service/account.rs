@@ -59,6 +59,7 @@ impl UserPools {
                 Ok(())
             })
             .await?;
+        crate::audit::user_event("admin_disable_user", &pool.id, &user.sub);
         self.sign_out_everywhere(&user).await
     }
 
@@ -66,25 +67,29 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         let now = self.now();
-        self.update_user(user, |u| {
-            u.enabled = true;
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
+        let (user, ()) = self
+            .update_user(user, |u| {
+                u.enabled = true;
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        crate::audit::user_event("admin_enable_user", &pool.id, &user.sub);
         Ok(())
     }
 
     pub async fn global_sign_out(&self, access_token: &str) -> Result<()> {
-        let (_pool_id, _claims, user) = self
+        let (pool_id, _claims, user) = self
             .user_from_access_token_no_user_not_found(access_token)
             .await?;
+        crate::audit::user_event("global_sign_out", &pool_id, &user.sub);
         self.sign_out_everywhere(&user).await
     }
 
     pub async fn admin_user_global_sign_out(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
+        crate::audit::user_event("admin_user_global_sign_out", &pool.id, &user.sub);
         self.sign_out_everywhere(&user).await
     }
 
@@ -141,6 +146,10 @@ impl UserPools {
         self.store
             .revoke_refresh_token(&hash, self.now() + MAX_ACCESS_TOKEN_MS)
             .await?;
+        crate::audit::Event::new("revoke_token", &record.pool_id)
+            .user(&record.sub)
+            .client(&client.client_id)
+            .emit();
         Ok(())
     }
 
@@ -302,7 +311,9 @@ impl UserPools {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDelivery> {
+        self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeIssue, &pool, username)?;
         let hidden = prevents_existence_errors(&client);
         let found = match self.find_user(&pool, username, false).await? {
             Some(user) => Some(user),
@@ -342,9 +353,14 @@ impl UserPools {
             return Err(no_recovery_channel());
         };
         let delivery = if hidden {
+            // Not recorded for AdminListUserAuthEvents (a write before the
+            // answer would time differently from a simulated delivery).
+            crate::audit::user_event("forgot_password", &pool.id, &user.sub);
             // Sent after the answer: its time does not tell that the user exists.
             Delivery::AfterAnswer
         } else {
+            self.user_event("forgot_password", &pool, &user, Some(&client.client_id))
+                .await;
             Delivery::BeforeAnswer
         };
         self.send_code(
@@ -415,7 +431,9 @@ impl UserPools {
         code: &str,
         password: &str,
     ) -> Result<()> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeEntry, &pool, username)?;
         let Some(user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
                 // As for a user with no code pending: the same checks in
@@ -447,6 +465,13 @@ impl UserPools {
                 Ok(())
             })
             .await?;
+        self.user_event(
+            "confirm_forgot_password",
+            &pool,
+            &user,
+            Some(&client.client_id),
+        )
+        .await;
         self.post_confirmation(
             &pool,
             &user,
@@ -509,16 +534,18 @@ impl UserPools {
             .await?;
         let proven = user.password_hash.clone();
         let now = self.now();
-        self.update_user(user, |u| {
-            if u.password_hash != proven {
-                // Changed meanwhile: the previous password proven is no longer current.
-                return Err(Error::incorrect_credentials());
-            }
-            material.apply(u);
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
+        let (user, ()) = self
+            .update_user(user, |u| {
+                if u.password_hash != proven {
+                    // Changed meanwhile: the previous password proven is no longer current.
+                    return Err(Error::incorrect_credentials());
+                }
+                material.apply(u);
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        self.user_event("change_password", &pool, &user, None).await;
         Ok(())
     }
 
@@ -543,6 +570,7 @@ impl UserPools {
         let (attribute, destination) = channel;
         self.send_reset_code(&pool, &user, attribute, &destination)
             .await?;
+        crate::audit::user_event("admin_reset_user_password", &pool.id, &user.sub);
         Ok(())
     }
 
@@ -744,8 +772,15 @@ impl UserPools {
         access_token: &str,
         attribute: &str,
     ) -> Result<CodeDelivery> {
+        self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
         let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
+        self.limits.user(
+            crate::ratelimit::Action::CodeIssue,
+            &pool.id,
+            &user.username_key,
+            self.now(),
+        )?;
         if attribute != "email" && attribute != "phone_number" {
             return Err(Error::invalid_parameter(format!(
                 "Invalid attribute name: {attribute} cannot be verified."
@@ -776,8 +811,15 @@ impl UserPools {
         attribute: &str,
         code: &str,
     ) -> Result<()> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
+        self.limits.user(
+            crate::ratelimit::Action::CodeEntry,
+            &pool.id,
+            &user.username_key,
+            self.now(),
+        )?;
         if attribute != "email" && attribute != "phone_number" {
             return Err(Error::invalid_parameter(format!(
                 "Invalid attribute name: {attribute} cannot be verified."

@@ -12,6 +12,7 @@ use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, RefreshTokenRecord, User, UserPool, UserStatus};
 use crate::password_policy;
+use crate::ratelimit::Action;
 use crate::schema;
 use crate::store::LockoutPolicy;
 use crate::tokens::{self, IssueOptions, SignInEvent};
@@ -182,6 +183,9 @@ impl UserPools {
             "REFRESH_TOKEN" => "REFRESH_TOKEN_AUTH",
             other => other,
         };
+        if flow != "REFRESH_TOKEN_AUTH" {
+            self.limit_ip(Action::SignIn)?;
+        }
         let client = match &input.admin_pool_id {
             Some(pool_id) => {
                 self.pool(pool_id).await?;
@@ -297,6 +301,8 @@ impl UserPools {
                 parameters,
             }),
             SignInStep::Done(user) => {
+                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
+                    .await;
                 // The session's id carries its start (UUIDv7), so that a
                 // global sign-out refuses every token the session mints
                 // later, refreshes included (`User::token_revoked`).
@@ -317,8 +323,34 @@ impl UserPools {
     }
 
     /// A password proof (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the
-    /// hosted login page): lockout, the check, then the account's next step.
+    /// hosted login page): lockout, the check, then the account's next
+    /// step. A refusal is an audit event (and the user's recorded event).
     pub(crate) async fn password_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        password: &str,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        self.limit_user(Action::SignIn, pool, username)?;
+        let result = self
+            .password_steps(pool, client, username, password, channel)
+            .await;
+        if let Err(e) = &result {
+            let user = self.find_user(pool, username, false).await.ok().flatten();
+            self.sign_in_failed(
+                pool,
+                user.as_ref(),
+                &client.client_id,
+                crate::audit::failure_reason(e),
+            )
+            .await;
+        }
+        result
+    }
+
+    async fn password_steps(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -419,6 +451,7 @@ impl UserPools {
             .await
         {
             Ok(Some(f)) if f.failures > LOCKOUT.after => {
+                crate::audit::user_event("lockout", &user.pool_id, &user.sub);
                 Error::not_authorized("Password attempts exceeded")
             }
             Ok(_) => Error::incorrect_credentials(),
@@ -800,6 +833,7 @@ impl UserPools {
         input: ChallengeInput,
         channel: Channel,
     ) -> Result<(std::sync::Arc<UserPool>, AppClient, SignInStep)> {
+        self.limit_ip(Action::SignIn)?;
         let client = match &input.admin_pool_id {
             Some(pool_id) => {
                 self.pool(pool_id).await?;
@@ -856,6 +890,25 @@ impl UserPools {
         {
             return Err(expired());
         }
+        // Over a user's limit, the session stays usable (as for a wrong name).
+        let mfa = matches!(
+            session.challenge.as_str(),
+            "SOFTWARE_TOKEN_MFA" | "MFA_SETUP"
+        );
+        let now = self.now();
+        let limited = self
+            .limits
+            .user(Action::SignIn, &pool.id, &session.username, now)
+            .and_then(|()| match mfa {
+                true => self
+                    .limits
+                    .user(Action::CodeEntry, &pool.id, &session.username, now),
+                false => Ok(()),
+            });
+        if let Err(e) = limited {
+            self.store.put_session(&session).await?;
+            return Err(e);
+        }
         if session.challenge != input.challenge_name {
             // A wrong challenge name does not use up the session.
             self.store.put_session(&session).await?;
@@ -867,6 +920,25 @@ impl UserPools {
         let result = self
             .answer_challenge(&pool, &client, &session, &input, channel)
             .await;
+        if let Some(e) = result.as_ref().err().filter(|e| {
+            !matches!(
+                e.kind,
+                ErrorKind::InvalidPassword | ErrorKind::InvalidParameter
+            )
+        }) {
+            let user = self
+                .store
+                .get_user(&pool.id, &session.username)
+                .await
+                .ok()
+                .flatten();
+            let reason = match (session.challenge.as_str(), e.kind) {
+                ("SOFTWARE_TOKEN_MFA" | "MFA_SETUP", ErrorKind::CodeMismatch) => "mfa_failure",
+                _ => crate::audit::failure_reason(e),
+            };
+            self.sign_in_failed(&pool, user.as_ref(), &client.client_id, reason)
+                .await;
+        }
         // A wrong answer to a question the user can fix (a weak password, a
         // missing attribute) leaves the session usable until it expires.
         if let Err(e) = &result {

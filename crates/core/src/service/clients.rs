@@ -264,7 +264,12 @@ impl UserPools {
             version: 0,
         };
         match self.store.insert_client(&client).await {
-            Ok(()) => Ok(client),
+            Ok(()) => {
+                crate::audit::Event::new("create_user_pool_client", &client.pool_id)
+                    .client(&client.client_id)
+                    .emit();
+                Ok(client)
+            }
             Err(crate::error::StoreError::Conflict(_)) => Err(Error::invalid_parameter(format!(
                 "User pool client {} already exists.",
                 client.client_id
@@ -385,6 +390,9 @@ impl UserPools {
         self.client_of(pool_id, client_id).await?;
         self.store.delete_client(pool_id, client_id).await?;
         self.clients.forget(client_id);
+        crate::audit::Event::new("delete_user_pool_client", pool_id)
+            .client(client_id)
+            .emit();
         // The client's terms and branding go with it (unless the pool went first).
         match self.forget_client_records(pool_id, client_id).await {
             Err(e) if e.kind == ErrorKind::ResourceNotFound => Ok(()),

@@ -129,7 +129,10 @@ impl UserPools {
             .add_user_to_group(pool_id, group, &user.username_key)
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                crate::audit::user_event("admin_add_user_to_group", pool_id, &user.sub);
+                Ok(())
+            }
             // The user or the group was deleted meanwhile: no membership is left behind.
             Err(StoreError::Conflict(_)) => match self.store.get_group(pool_id, group).await? {
                 Some(_) => Err(Error::user_not_found()),
@@ -151,6 +154,7 @@ impl UserPools {
         self.store
             .remove_user_from_group(pool_id, group, &user.username_key)
             .await?;
+        crate::audit::user_event("admin_remove_user_from_group", pool_id, &user.sub);
         Ok(())
     }
 

@@ -543,6 +543,7 @@ impl UserPools {
         username: &str,
         password: &str,
     ) -> Result<HostedStep> {
+        self.limit_ip(crate::ratelimit::Action::SignIn)?;
         let (client, pool) = self.hosted_client(pool_id, client_id).await?;
         if username.is_empty() || password.is_empty() {
             return Err(Error::incorrect_credentials());
@@ -676,6 +677,8 @@ impl UserPools {
                 // As for an API sign-in: PostAuthentication may still
                 // refuse, before the session exists.
                 self.post_authentication(pool, client, &user).await?;
+                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
+                    .await;
                 Ok(HostedStep::SignedIn(self.new_hosted_session(&user)))
             }
             SignInStep::Challenge {

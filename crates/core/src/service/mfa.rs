@@ -225,10 +225,13 @@ impl UserPools {
         caller: MfaCaller<'_>,
         code: &str,
     ) -> Result<Option<String>> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         match caller {
             MfaCaller::AccessToken(token) => {
-                let (_pool, _claims, user) = self.user_from_access_token(token).await?;
+                let (pool_id, _claims, user) = self.user_from_access_token(token).await?;
+                let sub = user.sub.clone();
                 self.verify_pending_totp(user, code, false).await?;
+                crate::audit::user_event("verify_software_token", &pool_id, &sub);
                 Ok(None)
             }
             MfaCaller::Session(handle) => {
@@ -297,12 +300,14 @@ impl UserPools {
 
     async fn set_preference(&self, user: User, prefs: MfaPreferences) -> Result<()> {
         let now = self.now();
-        self.update_user(user, |u| {
-            Self::apply_preference(u, &prefs)?;
-            u.modified = now;
-            Ok(())
-        })
-        .await?;
+        let (user, ()) = self
+            .update_user(user, |u| {
+                Self::apply_preference(u, &prefs)?;
+                u.modified = now;
+                Ok(())
+            })
+            .await?;
+        crate::audit::user_event("set_user_mfa_preference", &user.pool_id, &user.sub);
         Ok(())
     }
 
@@ -322,6 +327,7 @@ impl UserPools {
     pub async fn admin_delete_software_token(&self, pool_id: &str, username: &str) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
+        let user_sub = user.sub.clone();
         let now = self.now();
         self.update_user(user, |u| {
             u.totp_secret = None;
@@ -334,6 +340,7 @@ impl UserPools {
             Ok(())
         })
         .await?;
+        crate::audit::user_event("admin_delete_software_token", &pool.id, &user_sub);
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+mod auth_events;
 mod client_records;
 mod clients;
 pub mod devices;
@@ -102,6 +103,8 @@ pub struct UserPools {
     pub(crate) cookie_key: tokio::sync::OnceCell<Vec<u8>>,
     /// Invokes the pools' Lambda triggers.
     pub(crate) lambda: Arc<dyn crate::triggers::LambdaInvoker>,
+    /// This instance's rate limits (`crate::ratelimit`).
+    pub(crate) limits: crate::ratelimit::RateLimiter,
 }
 
 impl UserPools {
@@ -135,7 +138,31 @@ impl UserPools {
             config,
             cookie_key: tokio::sync::OnceCell::new(),
             lambda: Arc::new(crate::triggers::NoLambda),
+            limits: crate::ratelimit::RateLimiter::default(),
         }
+    }
+
+    /// The service with these rate limits (else the defaults).
+    pub fn with_rate_limits(mut self, config: &crate::ratelimit::RateLimitConfig) -> Self {
+        self.limits = crate::ratelimit::RateLimiter::new(config);
+        self
+    }
+
+    /// The per-IP limit of `action` for the request being served.
+    pub(crate) fn limit_ip(&self, action: crate::ratelimit::Action) -> Result<()> {
+        self.limits.ip(action, self.now())
+    }
+
+    /// The per-user limit of `action` for the name a caller gave (known
+    /// user or not: the answer must not tell).
+    pub(crate) fn limit_user(
+        &self,
+        action: crate::ratelimit::Action,
+        pool: &UserPool,
+        name: &str,
+    ) -> Result<()> {
+        self.limits
+            .user(action, &pool.id, &pool.username_key(name), self.now())
     }
 
     /// The service invoking Lambda triggers through `invoker`.

@@ -100,7 +100,10 @@ impl UserPools {
             .await
             .map_err(|e| Error::internal(e.to_string()))??;
         match self.store.insert_pool(&pool, &keys).await {
-            Ok(()) => Ok(pool),
+            Ok(()) => {
+                crate::audit::admin_event("create_user_pool", &pool.id);
+                Ok(pool)
+            }
             Err(crate::error::StoreError::Conflict(_)) => Err(Error::invalid_parameter(format!(
                 "User pool {} already exists.",
                 pool.id
@@ -218,6 +221,7 @@ impl UserPools {
             ));
         }
         self.store.delete_pool(pool_id).await?;
+        crate::audit::admin_event("delete_user_pool", pool_id);
         self.keys.forget(pool_id);
         self.verifier.forget_issuer(&self.issuer(pool_id));
         self.pools.forget(pool_id);
@@ -269,6 +273,9 @@ impl UserPools {
             .await?;
         self.keys.forget(pool_id);
         self.verifier.forget_issuer(&self.issuer(pool_id));
+        if rotated {
+            crate::audit::admin_event("rotate_signing_keys", pool_id);
+        }
         Ok(rotated.then_some(keys))
     }
 }

@@ -155,6 +155,7 @@ impl UserPools {
     }
 
     pub async fn sign_up(&self, mut input: SignUpInput) -> Result<SignUpOutput> {
+        self.limit_ip(crate::ratelimit::Action::SignUp)?;
         let (client, pool) = self
             .client_call(
                 &input.client_id,
@@ -209,6 +210,8 @@ impl UserPools {
         pre.apply(&mut user);
         self.set_password(&pool, &mut user, password).await?;
         self.insert_user(&pool, &user).await?;
+        self.user_event("sign_up", &pool, &user, Some(&client.client_id))
+            .await;
         let delivery = if pre.auto_confirm {
             None
         } else {
@@ -335,7 +338,9 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<()> {
+        self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeEntry, &pool, username)?;
         let user = self.client_user(&pool, &client, username).await?;
         let not_unconfirmed = |user: &User| {
             Error::not_authorized(format!(
@@ -362,6 +367,8 @@ impl UserPools {
             })
             .await?;
         let (user, ()) = confirmed;
+        self.user_event("confirm_sign_up", &pool, &user, Some(&client.client_id))
+            .await;
         self.post_confirmation(
             &pool,
             &user,
@@ -378,7 +385,9 @@ impl UserPools {
         secret_hash: Option<&str>,
         username: &str,
     ) -> Result<CodeDelivery> {
+        self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
+        self.limit_user(crate::ratelimit::Action::CodeIssue, &pool, username)?;
         let user = match self.find_user(&pool, username, false).await? {
             Some(u) => u,
             None if prevents_existence_errors(&client) => {
@@ -398,6 +407,13 @@ impl UserPools {
         if user.status != UserStatus::Unconfirmed {
             return Err(Error::invalid_parameter("User is already confirmed."));
         }
+        self.user_event(
+            "resend_confirmation_code",
+            &pool,
+            &user,
+            Some(&client.client_id),
+        )
+        .await;
         self.send_signup_code(&pool, &user, "resend")
             .await?
             .ok_or_else(|| {
@@ -425,6 +441,8 @@ impl UserPools {
         self.store
             .delete_code(&pool.id, &user.username_key, SIGNUP_CODE)
             .await?;
+        self.user_event("admin_confirm_sign_up", &pool, &user, None)
+            .await;
         self.post_confirmation(
             &pool,
             &user,
@@ -532,6 +550,8 @@ impl UserPools {
                 .await?;
         }
         user.password_hash = None;
+        self.user_event("admin_create_user", &pool, &user, None)
+            .await;
         Ok(user)
     }
 
@@ -794,12 +814,14 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         self.store.delete_user(&pool.id, &user.username_key).await?;
+        crate::audit::user_event("admin_delete_user", &pool.id, &user.sub);
         Ok(())
     }
 
     pub async fn delete_user(&self, token: &str) -> Result<()> {
         let (pool_id, _claims, user) = self.user_from_access_token(token).await?;
         self.store.delete_user(&pool_id, &user.username_key).await?;
+        crate::audit::user_event("delete_user", &pool_id, &user.sub);
         Ok(())
     }
 
@@ -812,6 +834,7 @@ impl UserPools {
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
+        let user_sub = user.sub.clone();
         password_policy::check(&pool.settings.password_policy, password)?;
         let material = self
             .password_material(&pool, &user.username, password)
@@ -838,6 +861,7 @@ impl UserPools {
             Ok(())
         })
         .await?;
+        crate::audit::user_event("admin_set_user_password", &pool.id, &user_sub);
         Ok(())
     }
 }

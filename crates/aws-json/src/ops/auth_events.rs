@@ -1,0 +1,108 @@
+//! AdminListUserAuthEvents, AdminUpdateAuthEventFeedback, UpdateAuthEventFeedback.
+
+use cognate_core::audit::AuthEventRecord;
+use cognate_core::UserPools;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::shapes::{self, parse};
+
+/// An AuthEventType. `FeedbackToken` is cognate's own member (Cognito
+/// mails it in risk notifications, which cognate does not send): the token
+/// UpdateAuthEventFeedback takes for this event.
+fn event_out(event: &AuthEventRecord, feedback_token: &str) -> Value {
+    let mut v = json!({
+        "EventId": event.event_id,
+        "EventType": event.event_type,
+        "CreationDate": shapes::timestamp(event.created),
+        "EventResponse": event.response,
+        "EventRisk": {"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": false},
+        "ChallengeResponses": event.challenges.iter().map(|(name, response)| json!({
+            "ChallengeName": name,
+            "ChallengeResponse": response,
+        })).collect::<Vec<_>>(),
+        "EventContextData": match &event.ip_address {
+            Some(ip) => json!({"IpAddress": ip}),
+            None => json!({}),
+        },
+        "FeedbackToken": feedback_token,
+    });
+    if let Some(f) = &event.feedback {
+        v["EventFeedback"] = json!({
+            "FeedbackValue": f.value,
+            "Provider": f.provider,
+            "FeedbackDate": shapes::timestamp(f.date),
+        });
+    }
+    v
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRequest {
+    user_pool_id: String,
+    username: String,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+pub async fn admin_list_user_auth_events(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: ListRequest = parse(body)?;
+    let page = svc
+        .admin_list_user_auth_events(
+            &req.user_pool_id,
+            &req.username,
+            req.max_results,
+            req.next_token.as_deref(),
+        )
+        .await?;
+    let events: Vec<Value> = page
+        .items
+        .iter()
+        .map(|(event, token)| event_out(event, token))
+        .collect();
+    let mut out = json!({"AuthEvents": events});
+    if let Some(next) = page.next {
+        out["NextToken"] = json!(next);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FeedbackRequest {
+    user_pool_id: String,
+    username: String,
+    event_id: String,
+    feedback_value: String,
+    feedback_token: Option<String>,
+}
+
+pub async fn admin_update_auth_event_feedback(
+    svc: &UserPools,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let req: FeedbackRequest = parse(body)?;
+    svc.admin_update_auth_event_feedback(
+        &req.user_pool_id,
+        &req.username,
+        &req.event_id,
+        &req.feedback_value,
+    )
+    .await?;
+    Ok(json!({}))
+}
+
+pub async fn update_auth_event_feedback(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: FeedbackRequest = parse(body)?;
+    svc.update_auth_event_feedback(
+        &req.user_pool_id,
+        &req.username,
+        &req.event_id,
+        req.feedback_token.as_deref().unwrap_or_default(),
+        &req.feedback_value,
+    )
+    .await?;
+    Ok(json!({}))
+}
