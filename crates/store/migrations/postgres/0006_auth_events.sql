@@ -6,8 +6,8 @@ CREATE TABLE auth_events (
     event_id          TEXT COLLATE "C" NOT NULL,
     created           BIGINT NOT NULL,
     data              TEXT NOT NULL,
-    feedback_value    TEXT,
-    feedback_provider TEXT,
+    feedback_value    TEXT COLLATE "C",
+    feedback_provider TEXT COLLATE "C",
     feedback_date     BIGINT,
     PRIMARY KEY (pool_id, username_key, event_id),
     FOREIGN KEY (pool_id, username_key) REFERENCES users (pool_id, username_key) ON DELETE CASCADE
