@@ -48,6 +48,8 @@ struct Browser {
     base: String,
     http: reqwest::blocking::Client,
     cookie: Option<String>,
+    /// Sent as X-Forwarded-For (a server that trusts its proxy).
+    forwarded_for: Option<&'static str>,
 }
 
 struct Page {
@@ -91,12 +93,17 @@ impl Browser {
                 .build()
                 .unwrap(),
             cookie: None,
+            forwarded_for: None,
         }
     }
 
     fn send(&mut self, req: reqwest::blocking::RequestBuilder) -> Page {
         let req = match &self.cookie {
             Some(c) => req.header("cookie", format!("cognate_console={c}")),
+            None => req,
+        };
+        let req = match self.forwarded_for {
+            Some(ip) => req.header("x-forwarded-for", ip),
             None => req,
         };
         let r = req.send().unwrap();
@@ -792,4 +799,24 @@ gateway:
         !text.contains("/reports/") && !text.contains(OTHER),
         "{text}"
     );
+}
+
+#[test]
+fn the_sign_in_limit_is_per_client_address() {
+    let s = Server::start_signed(
+        Some(&config()),
+        &[("COGNATE_TRUST_FORWARDED_FOR", "true")],
+        Signer::new(ADMIN.0, ADMIN.1),
+    );
+    let mut guesser = Browser::new(&s);
+    guesser.forwarded_for = Some("203.0.113.7");
+    for _ in 0..5 {
+        assert_eq!(guesser.sign_in(ADMIN.0, "wrong").status, 401);
+    }
+    assert_eq!(guesser.sign_in(ADMIN.0, ADMIN.1).status, 429);
+    // Another client is not made to wait by someone else's guesses.
+    let mut admin = Browser::new(&s);
+    admin.forwarded_for = Some("198.51.100.20");
+    let signed_in = admin.sign_in(ADMIN.0, ADMIN.1);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
 }

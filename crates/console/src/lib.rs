@@ -213,10 +213,16 @@ fn cookie_value(parts: &Parts) -> Option<String> {
 /// The client's address for the sign-in limit (all clients share one
 /// budget when the listener does not tell).
 fn client_address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+    // The listener's request context (the peer, or the client a trusted
+    // proxy reported), else the connection's address.
+    cognate_core::audit::source_ip()
+        .map(|ip| ip.to_string())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
