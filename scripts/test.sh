@@ -46,8 +46,11 @@ e2e_pass() {
   shift
   echo "== e2e on $name"
   set +e
-  .venv-e2e/bin/pytest e2e -n 2 --dist loadgroup -q -p no:cacheprovider --junitxml="$reports/$name.xml" "$@"
+  .venv-e2e/bin/pytest e2e -n 2 --dist loadgroup -q -p no:cacheprovider --junitxml="$reports/$name.xml" \
+    --basetemp="$reports/$name-tmp" "$@"
   local code=$?
+  # Every server log of the pass, through the secret scanner (SECURITY.md).
+  .venv-e2e/bin/python scripts/scan-logs.py "$reports/$name-tmp" e2e || code=1
   set -e
   return "$code"
 }

@@ -167,6 +167,15 @@ fn start_logged(log: &Path) -> Server {
     )
 }
 
+/// A six-digit code that is not `code`.
+fn wrong_code_for(code: &str) -> &'static str {
+    if code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
 /// The TOTP code of the current step plus `ahead`.
 fn totp_at(secret: &str, ahead: i64) -> String {
     let key = cognate_crypto::totp::base32_decode(secret).unwrap();
@@ -224,6 +233,11 @@ fn journeys_leave_no_secret_in_the_logs_and_audit_every_security_event() {
     let alice_sub = signed_up["UserSub"].as_str().unwrap().to_owned();
     let code = s.last_code(&pool, "alice");
     secrets.codes.push(code.clone());
+    s.err(
+        "ConfirmSignUp",
+        json!({"ClientId": client, "Username": "alice", "ConfirmationCode": wrong_code_for(&code)}),
+        "CodeMismatchException",
+    );
     s.ok(
         "ConfirmSignUp",
         json!({"ClientId": client, "Username": "alice", "ConfirmationCode": code}),
@@ -311,6 +325,12 @@ fn journeys_leave_no_secret_in_the_logs_and_audit_every_security_event() {
     secrets.codes.push(reset_code.clone());
     let new_password = "Reset-Passw0rd!";
     secrets.exact("new password", new_password);
+    s.err(
+        "ConfirmForgotPassword",
+        json!({"ClientId": client, "Username": "alice",
+               "ConfirmationCode": wrong_code_for(&reset_code), "Password": new_password}),
+        "CodeMismatchException",
+    );
     s.ok(
         "ConfirmForgotPassword",
         json!({"ClientId": client, "Username": "alice", "ConfirmationCode": reset_code,
@@ -509,6 +529,13 @@ fn journeys_leave_no_secret_in_the_logs_and_audit_every_security_event() {
     find("sign_in", &|a| {
         a["outcome"] == "success" && a["sub"] == alice_sub.as_str()
     });
+    // A wrong code is audited as a failure of its step, with the user.
+    for event in ["confirm_sign_up", "confirm_forgot_password"] {
+        let failed = find(event, &|a| a["outcome"] == "failure");
+        assert_eq!(failed["reason"], "code_mismatch", "{failed}");
+        assert_eq!(failed["sub"], alice_sub.as_str());
+        find(event, &|a| a["outcome"] == "success");
+    }
     for event in [
         "sign_up",
         "confirm_sign_up",

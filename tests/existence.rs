@@ -266,6 +266,48 @@ fn srp_for_an_unknown_user_is_challenged_and_refused_like_a_wrong_password() {
     assert_ne!(answer("nobody", &forged), known_answer);
 }
 
+/// USER_SRP_AUTH's start costs about the same for a known user (the
+/// exchange computed and its session stored) as for an unknown one (a
+/// simulated verifier, then the same exchange, nothing stored): medians of
+/// interleaved calls within a factor of three of each other. Before, an
+/// unknown user cost an extra modular exponentiation that a known one did
+/// not; the bound is loose enough for a shared machine and still catches a
+/// path that skips the exchange (or adds one more) on either side.
+#[test]
+fn srp_start_costs_a_known_user_what_it_costs_an_unknown_one() {
+    let s = Server::start();
+    let (_pool, client) = hidden_pool(&s);
+    let srp_a = "a".repeat(768);
+    let start = |user: &str| -> Duration {
+        let started = Instant::now();
+        let (status, body) = s.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": user, "SRP_A": srp_a}}),
+        );
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{user}: {body}");
+        took
+    };
+    // Warm up both paths.
+    for _ in 0..5 {
+        start("known");
+        start("nobody");
+    }
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..41 {
+        known.push(start("known"));
+        unknown.push(start(&format!("nobody{}", i % 7)));
+    }
+    let (known, unknown) = (median(known), median(unknown));
+    println!("SRP start medians: known {known:?}, unknown {unknown:?}");
+    assert!(
+        known < unknown * 3 && unknown < known * 3,
+        "SRP start: known {known:?} vs unknown {unknown:?}"
+    );
+}
+
 /// TIMESTAMP as Cognito's SRP clients send it: `Tue Sep 3 09:05:07 UTC 2024`.
 fn srp_timestamp() -> String {
     let out = std::process::Command::new("date")

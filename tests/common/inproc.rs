@@ -41,26 +41,34 @@ pub struct World {
 }
 
 pub async fn world() -> World {
+    world_with_limits(&cognate_core::ratelimit::RateLimitConfig::default()).await
+}
+
+/// [`world`] with the given rate limits.
+pub async fn world_with_limits(limits: &cognate_core::ratelimit::RateLimitConfig) -> World {
     let dir = tempfile::tempdir().unwrap();
     let db = super::TestDatabase::for_engine();
     let store = super::open_store(dir.path(), db.as_ref()).await;
     let clock = Arc::new(ManualClock::new(START));
-    let svc = Arc::new(UserPools::new(
-        store.clone(),
-        clock.clone() as Arc<dyn Clock>,
-        PasswordHasher::new(PasswordParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        })
-        .unwrap(),
-        Arc::new(NoMail),
-        ServiceConfig {
-            public_url: "http://cognate.test".into(),
-            region: "us-east-1".into(),
-            account_id: "000000000000".into(),
-        },
-    ));
+    let svc = Arc::new(
+        UserPools::new(
+            store.clone(),
+            clock.clone() as Arc<dyn Clock>,
+            PasswordHasher::new(PasswordParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            })
+            .unwrap(),
+            Arc::new(NoMail),
+            ServiceConfig {
+                public_url: "http://cognate.test".into(),
+                region: "us-east-1".into(),
+                account_id: "000000000000".into(),
+            },
+        )
+        .with_rate_limits(limits),
+    );
     let pool = svc
         .create_user_pool(NewPool {
             id: None,

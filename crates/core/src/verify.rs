@@ -153,7 +153,8 @@ pub fn client_of(claims: &Claims) -> Option<&str> {
     }
 }
 
-/// Users and clients whose state is kept; past that the map starts over.
+/// Users and clients whose state is kept at most; past that the oldest
+/// half of the entries is dropped.
 const STATE_MAX: usize = 50_000;
 
 /// The revocation hook of one pool for `cognate_token::Verifier` (the
@@ -167,8 +168,8 @@ pub struct PoolRevocation {
     clock: Arc<dyn Clock>,
     pool_id: String,
     ttl: Duration,
-    users: Mutex<HashMap<String, (Instant, Option<User>)>>,
-    clients: Mutex<HashMap<String, (Instant, Option<AppClient>)>>,
+    users: Mutex<Recent<User>>,
+    clients: Mutex<Recent<AppClient>>,
 }
 
 impl PoolRevocation {
@@ -178,8 +179,8 @@ impl PoolRevocation {
             clock,
             pool_id: pool_id.to_owned(),
             ttl,
-            users: Mutex::new(HashMap::new()),
-            clients: Mutex::new(HashMap::new()),
+            users: Mutex::new(Recent::default()),
+            clients: Mutex::new(Recent::default()),
         }
     }
 
@@ -190,7 +191,7 @@ impl PoolRevocation {
         let client = self.store.get_client(client_id).await.map_err(|e| {
             tracing::warn!(error = %e, "reading a client for the revocation check failed");
         })?;
-        keep(&self.clients, client_id, client.clone());
+        keep(&self.clients, client_id, client.clone(), self.ttl);
         Ok(client)
     }
 
@@ -205,27 +206,59 @@ impl PoolRevocation {
             .map_err(|e| {
                 tracing::warn!(error = %e, "reading a user for the revocation check failed");
             })?;
-        keep(&self.users, sub, user.clone());
+        keep(&self.users, sub, user.clone(), self.ttl);
         Ok(user)
     }
 }
 
-fn fresh<T: Clone>(
-    map: &Mutex<HashMap<String, (Instant, Option<T>)>>,
-    key: &str,
-    ttl: Duration,
-) -> Option<Option<T>> {
+/// Records read for the revocation check, each with the instant it was
+/// read. Entries older than the TTL are swept out at most once per TTL, so
+/// the map holds what was read within about two TTLs (not one entry per
+/// user ever seen), and never more than [`STATE_MAX`].
+struct Recent<T> {
+    entries: HashMap<String, (Instant, Option<T>)>,
+    swept: Instant,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Recent {
+            entries: HashMap::new(),
+            swept: Instant::now(),
+        }
+    }
+}
+
+impl<T> Recent<T> {
+    /// Drops the entries older than `ttl` when the last sweep is `ttl`
+    /// ago, or the oldest half when the map is full.
+    fn sweep(&mut self, now: Instant, ttl: Duration) {
+        if now.duration_since(self.swept) >= ttl {
+            self.entries
+                .retain(|_, (at, _)| now.duration_since(*at) < ttl);
+            self.swept = now;
+        }
+        if self.entries.len() >= STATE_MAX {
+            let mut ages: Vec<Instant> = self.entries.values().map(|(at, _)| *at).collect();
+            let middle = ages.len() / 2;
+            let (_, cut, _) = ages.select_nth_unstable(middle);
+            let cut = *cut;
+            self.entries.retain(|_, (at, _)| *at > cut);
+        }
+    }
+}
+
+fn fresh<T: Clone>(map: &Mutex<Recent<T>>, key: &str, ttl: Duration) -> Option<Option<T>> {
     let m = map.lock().ok()?;
-    let (at, value) = m.get(key)?;
+    let (at, value) = m.entries.get(key)?;
     (at.elapsed() < ttl).then(|| value.clone())
 }
 
-fn keep<T>(map: &Mutex<HashMap<String, (Instant, Option<T>)>>, key: &str, value: Option<T>) {
+fn keep<T>(map: &Mutex<Recent<T>>, key: &str, value: Option<T>, ttl: Duration) {
     if let Ok(mut m) = map.lock() {
-        if m.len() >= STATE_MAX {
-            m.clear();
-        }
-        m.insert(key.to_owned(), (Instant::now(), value));
+        let now = Instant::now();
+        m.sweep(now, ttl);
+        m.entries.insert(key.to_owned(), (now, value));
     }
 }
 
@@ -255,5 +288,53 @@ impl Revocation for PoolRevocation {
             self.clock.now_millis(),
         )
         .is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_older_than_the_ttl_are_swept_out() {
+        let ttl = Duration::from_secs(1);
+        let start = Instant::now();
+        let mut recent = Recent::<u32> {
+            entries: HashMap::new(),
+            swept: start,
+        };
+        for i in 0..1_000u32 {
+            recent.entries.insert(format!("old-{i}"), (start, Some(i)));
+        }
+        // Within the TTL of the last sweep nothing is dropped.
+        recent.sweep(start + Duration::from_millis(500), ttl);
+        assert_eq!(recent.entries.len(), 1_000);
+        let later = start + Duration::from_millis(1_500);
+        recent.entries.insert("new".into(), (later, Some(0)));
+        recent.sweep(later, ttl);
+        assert_eq!(
+            recent.entries.len(),
+            1,
+            "only the entry read within the TTL stays"
+        );
+        assert!(recent.entries.contains_key("new"));
+    }
+
+    #[test]
+    fn a_full_map_drops_its_oldest_half() {
+        let ttl = Duration::from_secs(3_600);
+        let start = Instant::now();
+        let mut recent = Recent::<u32> {
+            entries: HashMap::new(),
+            swept: start,
+        };
+        for i in 0..STATE_MAX as u64 {
+            let at = start + Duration::from_micros(i);
+            recent.entries.insert(format!("u{i}"), (at, None));
+        }
+        recent.sweep(start, ttl);
+        assert!(recent.entries.len() <= STATE_MAX / 2);
+        assert!(recent.entries.contains_key(&format!("u{}", STATE_MAX - 1)));
+        assert!(!recent.entries.contains_key("u0"));
     }
 }

@@ -301,8 +301,6 @@ impl UserPools {
                 parameters,
             }),
             SignInStep::Done(user) => {
-                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
-                    .await;
                 // The session's id carries its start (UUIDv7), so that a
                 // global sign-out refuses every token the session mints
                 // later, refreshes included (`User::token_revoked`).
@@ -312,7 +310,10 @@ impl UserPools {
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: now.div_euclid(1000),
                 };
+                // The sign-in succeeds only once PostAuthentication allows it.
                 self.post_authentication(pool, client, &user).await?;
+                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
+                    .await;
                 let mut result = self
                     .issue_tokens(pool, client, &user, &event, true, source)
                     .await?;

@@ -555,7 +555,8 @@ impl UserPools {
             .map(|_| ())
     }
 
-    /// The PostAuthentication trigger, after a sign-in succeeded and before tokens.
+    /// The PostAuthentication trigger, after the sign-in's proofs and before
+    /// its success is audited and tokens (or a hosted session) are made.
     pub(crate) async fn post_authentication(
         &self,
         pool: &UserPool,
@@ -571,9 +572,20 @@ impl UserPools {
             "userAttributes": user_attributes(user),
             "newDeviceUsed": false,
         }));
-        self.run_trigger(pool, Trigger::PostAuthentication, event)
+        if let Err(refusal) = self
+            .run_trigger(pool, Trigger::PostAuthentication, event)
             .await
-            .map(|_| ())
+        {
+            // The sign-in ends here: a failure, not the success it would
+            // have been.
+            crate::audit::Event::new("sign_in", &pool.id)
+                .user(&user.sub)
+                .client(&client.client_id)
+                .failed("post_authentication_refused")
+                .emit();
+            return Err(refusal);
+        }
+        Ok(())
     }
 
     /// The CustomMessage trigger for a message about to be sent:

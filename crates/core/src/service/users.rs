@@ -61,6 +61,17 @@ pub struct AdminCreateUserInput {
 
 const SIGNUP_CODE: &str = "signup";
 const SIGNUP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+/// The audit event of entering a code of `purpose` (fixed names: no
+/// caller text reaches the log).
+fn code_event(purpose: &str) -> &'static str {
+    match purpose {
+        SIGNUP_CODE => "confirm_sign_up",
+        "forgot_password" => "confirm_forgot_password",
+        p if p.starts_with("verify:") => "verify_user_attribute",
+        _ => "code_entry",
+    }
+}
+
 /// Wrong tries after which a code is void.
 pub(crate) const MAX_CODE_ATTEMPTS: u32 = 5;
 
@@ -290,25 +301,30 @@ impl UserPools {
             expires: 0,
             attempts: 0,
         };
-        match self
+        let refusal = match self
             .store
             .use_code(&guess, self.now(), MAX_CODE_ATTEMPTS)
             .await?
         {
-            CodeUse::Accepted => Ok(()),
-            CodeUse::Mismatch(_) => Err(Error::new(
+            CodeUse::Accepted => return Ok(()),
+            CodeUse::Mismatch(_) => Error::new(
                 ErrorKind::CodeMismatch,
                 "Invalid verification code provided, please try again.",
-            )),
-            CodeUse::LimitExceeded => Err(Error::new(
+            ),
+            CodeUse::LimitExceeded => Error::new(
                 ErrorKind::LimitExceeded,
                 "Attempt limit exceeded, please try after some time.",
-            )),
-            CodeUse::Expired => Err(Error::new(
+            ),
+            CodeUse::Expired => Error::new(
                 ErrorKind::ExpiredCode,
                 "Invalid code provided, please request a code again.",
-            )),
-        }
+            ),
+        };
+        crate::audit::Event::new(code_event(purpose), &pool.id)
+            .user(&user.sub)
+            .failed(crate::audit::failure_reason(&refusal))
+            .emit();
+        Err(refusal)
     }
 
     /// A user addressed by a client-facing call (ConfirmSignUp, ResendConfirmationCode).
