@@ -55,7 +55,11 @@ fn admin_create_user_with_force_alias_creation_moves_a_verified_email() {
         srv.call("AdminCreateUser", body)
     };
     let (status, v) = create(None, "second", verified_email("x@example.com"));
-    assert_eq!((status, v["__type"].as_str()), (400, Some("AliasExistsException")), "{v}");
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("AliasExistsException")),
+        "{v}"
+    );
     let (_, v) = create(Some(false), "second", verified_email("x@example.com"));
     assert_eq!(v["__type"], "AliasExistsException", "{v}");
     srv.err(
@@ -69,8 +73,14 @@ fn admin_create_user_with_force_alias_creation_moves_a_verified_email() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(get_user(&srv, &pool, "x@example.com")["Username"], "second");
     let first = get_user(&srv, &pool, "first");
-    assert_eq!(attr(&first["UserAttributes"], "email"), Some("x@example.com"));
-    assert_eq!(attr(&first["UserAttributes"], "email_verified"), Some("false"));
+    assert_eq!(
+        attr(&first["UserAttributes"], "email"),
+        Some("x@example.com")
+    );
+    assert_eq!(
+        attr(&first["UserAttributes"], "email_verified"),
+        Some("false")
+    );
     // The first user signs in by username, no longer by the email.
     srv.login(&client, "first", PASSWORD);
     srv.ok(
@@ -90,7 +100,10 @@ fn admin_create_user_with_force_alias_creation_moves_a_verified_email() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(get_user(&srv, &pool, "x@example.com")["Username"], "second");
     let second = get_user(&srv, &pool, "second");
-    assert_eq!(attr(&second["UserAttributes"], "email_verified"), Some("true"));
+    assert_eq!(
+        attr(&second["UserAttributes"], "email_verified"),
+        Some("true")
+    );
 }
 
 #[test]
@@ -120,11 +133,20 @@ fn confirm_sign_up_with_force_alias_creation_takes_the_alias_with_the_same_code(
     assert_eq!(status, 200, "{v}");
     let late = get_user(&srv, &pool, "late");
     assert_eq!(late["UserStatus"], "CONFIRMED");
-    assert_eq!(attr(&late["UserAttributes"], "email_verified"), Some("true"));
+    assert_eq!(
+        attr(&late["UserAttributes"], "email_verified"),
+        Some("true")
+    );
     assert_eq!(get_user(&srv, &pool, "y@example.com")["Username"], "late");
     let holder = get_user(&srv, &pool, "holder");
-    assert_eq!(attr(&holder["UserAttributes"], "email"), Some("y@example.com"));
-    assert_eq!(attr(&holder["UserAttributes"], "email_verified"), Some("false"));
+    assert_eq!(
+        attr(&holder["UserAttributes"], "email"),
+        Some("y@example.com")
+    );
+    assert_eq!(
+        attr(&holder["UserAttributes"], "email_verified"),
+        Some("false")
+    );
     srv.login(&client, "y@example.com", PASSWORD);
     srv.login(&client, "holder", PASSWORD);
 }
@@ -233,14 +255,26 @@ fn provider_links_are_stored_checked_and_removed() {
     );
     srv.err(
         "AdminLinkProviderForUser",
-        link_body("us-east-1_Nothing00", "native", "Google", "Cognito_Subject", "g-2"),
+        link_body(
+            "us-east-1_Nothing00",
+            "native",
+            "Google",
+            "Cognito_Subject",
+            "g-2",
+        ),
         "ResourceNotFoundException",
     );
     // Five identities per user.
     for i in 2..=5 {
         srv.ok(
             "AdminLinkProviderForUser",
-            link_body(&pool, "native", "Corp", "email", &format!("n{i}@corp.example")),
+            link_body(
+                &pool,
+                "native",
+                "Corp",
+                "email",
+                &format!("n{i}@corp.example"),
+            ),
         );
     }
     srv.err(

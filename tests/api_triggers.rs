@@ -806,7 +806,11 @@ fn user_migration_force_alias_creation_takes_a_verified_email() {
     };
     // Without forceAliasCreation the migration fails on the taken alias.
     let (status, v) = login("plain");
-    assert_eq!((status, v["__type"].as_str()), (400, Some("AliasExistsException")), "{v}");
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("AliasExistsException")),
+        "{v}"
+    );
     srv.err(
         "AdminGetUser",
         json!({"UserPoolId": pool, "Username": "plain"}),
@@ -825,7 +829,10 @@ fn user_migration_force_alias_creation_takes_a_verified_email() {
         "AdminGetUser",
         json!({"UserPoolId": pool, "Username": "holder"}),
     );
-    assert_eq!(attr(&holder["UserAttributes"], "email_verified"), Some("false"));
+    assert_eq!(
+        attr(&holder["UserAttributes"], "email_verified"),
+        Some("false")
+    );
 }
 
 // -------------------------------------------------------------- CUSTOM_AUTH

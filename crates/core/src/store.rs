@@ -31,8 +31,7 @@ use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
-    PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
     UserImportJob, UserPool,
 };
 

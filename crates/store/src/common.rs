@@ -412,6 +412,15 @@ pub(crate) fn auth_event_of(
     Ok(event)
 }
 
+/// The previous holder of an alias taken with ForceAliasCreation: the
+/// attribute stays, unverified (`<kind>_verified` = `false`), modified at
+/// `modified`.
+pub(crate) fn alias_taken_from(mut user: User, kind: &str, modified: i64) -> User {
+    user.set_attribute(&format!("{kind}_verified"), Some("false"));
+    user.modified = modified;
+    user
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,13 +466,4 @@ mod tests {
         // A cursor of an unfiltered listing does not continue a filtered one.
         assert!(list_users_query("SELECT", "p", Some(&filter), Some("k:bob"), 10).is_err());
     }
-}
-
-/// The previous holder of an alias taken with ForceAliasCreation: the
-/// attribute stays, unverified (`<kind>_verified` = `false`), modified at
-/// `modified`.
-pub(crate) fn alias_taken_from(mut user: User, kind: &str, modified: i64) -> User {
-    user.set_attribute(&format!("{kind}_verified"), Some("false"));
-    user.modified = modified;
-    user
 }

@@ -30,13 +30,12 @@ use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
-    PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
     UserImportJob, UserPool,
 };
 use cognate_core::store::{
-    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
-    UserPage, Write,
+    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store,
+    StoreResult, UserPage, Write,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -44,9 +43,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::common::{
-    alias_rows, alias_taken_from, backend, from_json, judge_code, list_users_query, next_failures, page_of,
-    pg_placeholders, to_json, user_columns, user_from_parts, CodeStep, SqlValue, UserColumns,
-    INSERT_USER, UPDATE_USER, USER_SELECT_PG as USER_SELECT,
+    alias_rows, alias_taken_from, backend, from_json, judge_code, list_users_query, next_failures,
+    page_of, pg_placeholders, to_json, user_columns, user_from_parts, CodeStep, SqlValue,
+    UserColumns, INSERT_USER, UPDATE_USER, USER_SELECT_PG as USER_SELECT,
 };
 
 /// Migrations in order; the index + 1 is the schema version.
@@ -373,7 +372,8 @@ async fn take_aliases(
                         let version = previous.version;
                         let previous = alias_taken_from(previous, &alias.kind, modified);
                         let cols = user_columns(&previous)?;
-                        let mut params = user_params(&previous.pool_id, &previous.username_key, &cols).to_vec();
+                        let mut params =
+                            user_params(&previous.pool_id, &previous.username_key, &cols).to_vec();
                         params.push(&version);
                         exec(tx, &pg_placeholders(UPDATE_USER), &params).await?;
                     }
@@ -937,8 +937,15 @@ impl Store for PostgresStore {
                 &user_params(&user.pool_id, &user.username_key, cols),
             )
             .await?;
-            take_aliases(&tx, &user.pool_id, &user.username_key, aliases, take, user.modified)
-                .await?;
+            take_aliases(
+                &tx,
+                &user.pool_id,
+                &user.username_key,
+                aliases,
+                take,
+                user.modified,
+            )
+            .await?;
             put_aliases(&tx, &user.pool_id, &user.username_key, aliases).await?;
             Ok(tx.commit().await?)
         })
@@ -1018,8 +1025,15 @@ impl Store for PostgresStore {
                 .is_some();
                 return Ok(if exists { Write::Stale } else { Write::Missing });
             }
-            take_aliases(&tx, &user.pool_id, &user.username_key, aliases, take, user.modified)
-                .await?;
+            take_aliases(
+                &tx,
+                &user.pool_id,
+                &user.username_key,
+                aliases,
+                take,
+                user.modified,
+            )
+            .await?;
             put_aliases(&tx, &user.pool_id, &user.username_key, aliases).await?;
             tx.commit().await?;
             Ok(Write::Done)

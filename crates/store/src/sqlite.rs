@@ -21,14 +21,14 @@ use cognate_core::model::{
     UserImportJob, UserPool,
 };
 use cognate_core::store::{
-    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
-    UserPage, Write,
+    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store,
+    StoreResult, UserPage, Write,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::common::{
-    alias_rows, alias_taken_from, backend, from_json, judge_code, list_users_query, next_failures, page_of, to_json,
-    user_columns, user_from_parts, CodeStep, SqlValue, INSERT_USER, UPDATE_USER,
+    alias_rows, alias_taken_from, backend, from_json, judge_code, list_users_query, next_failures,
+    page_of, to_json, user_columns, user_from_parts, CodeStep, SqlValue, INSERT_USER, UPDATE_USER,
     USER_SELECT_SQLITE as USER_SELECT,
 };
 

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
-    LinkedIdentity, PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool, UserStatus,
+    LinkedIdentity, PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool,
+    UserStatus,
 };
 use cognate_core::store::{CodeUse, IdentityLink, LockoutPolicy, Store, Write};
 use futures_util::future::join_all;
@@ -1336,10 +1337,17 @@ async fn concurrent_forced_alias_creations_leave_one_verified_owner(store: Arc<d
         .await
         .expect("alias")
         .expect("owner");
-    assert_eq!(email_alias_holders(&users, email), vec![owner.username_key.clone()]);
+    assert_eq!(
+        email_alias_holders(&users, email),
+        vec![owner.username_key.clone()]
+    );
     assert!(users.iter().all(|u| u.attribute("email") == Some(email)));
     // "first" lost it: its document was rewritten (version moved on, modified now).
-    let first = store.get_user(&p.id, "first").await.expect("get").expect("first");
+    let first = store
+        .get_user(&p.id, "first")
+        .await
+        .expect("get")
+        .expect("first");
     if owner.username_key != "first" {
         assert_eq!(first.attribute("email_verified"), Some("false"));
         assert!(first.version > 1);
@@ -1381,8 +1389,16 @@ async fn a_forced_alias_creation_that_fails_changes_nothing(store: Arc<dyn Store
             .await,
         Err(StoreError::AliasTaken(k)) if k == "preferred_username"
     ));
-    assert!(store.get_user(&p.id, "newcomer").await.expect("get").is_none());
-    let holder = store.get_user(&p.id, "holder").await.expect("get").expect("holder");
+    assert!(store
+        .get_user(&p.id, "newcomer")
+        .await
+        .expect("get")
+        .is_none());
+    let holder = store
+        .get_user(&p.id, "holder")
+        .await
+        .expect("get")
+        .expect("holder");
     assert_eq!(holder.attribute("email_verified"), Some("true"));
     assert_eq!(holder.version, 1);
     let owner = store
@@ -1401,7 +1417,11 @@ async fn a_forced_alias_creation_that_fails_changes_nothing(store: Arc<dyn Store
             .expect("own"),
         Write::Done
     );
-    let holder = store.get_user(&p.id, "holder").await.expect("get").expect("holder");
+    let holder = store
+        .get_user(&p.id, "holder")
+        .await
+        .expect("get")
+        .expect("holder");
     assert_eq!(holder.attribute("email_verified"), Some("true"));
 }
 
@@ -1435,7 +1455,10 @@ async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn
         .into_iter()
         .map(|r| r.expect("task").expect("link"))
         .collect();
-    assert_eq!(results.iter().filter(|r| **r == IdentityLink::Done).count(), 1);
+    assert_eq!(
+        results.iter().filter(|r| **r == IdentityLink::Done).count(),
+        1
+    );
     assert!(results
         .iter()
         .all(|r| matches!(r, IdentityLink::Done | IdentityLink::AlreadyLinked)));
@@ -1450,7 +1473,10 @@ async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn
         .into_iter()
         .map(|r| r.expect("task").expect("link"))
         .collect();
-    assert_eq!(results.iter().filter(|r| **r == IdentityLink::Done).count(), 5);
+    assert_eq!(
+        results.iter().filter(|r| **r == IdentityLink::Done).count(),
+        5
+    );
     assert!(results
         .iter()
         .all(|r| matches!(r, IdentityLink::Done | IdentityLink::LimitReached)));
@@ -1458,16 +1484,29 @@ async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn
     assert_eq!(linked.len(), 5, "{linked:?}");
     // Missing user; unlink once.
     assert_eq!(
-        store.link_identity(&link(&p, "nobody", "x"), 5).await.expect("link"),
+        store
+            .link_identity(&link(&p, "nobody", "x"), 5)
+            .await
+            .expect("link"),
         IdentityLink::UserMissing
     );
     let one = &linked[0];
     assert!(store
-        .unlink_identity(&p.id, &one.provider_name, &one.attribute_name, &one.attribute_value)
+        .unlink_identity(
+            &p.id,
+            &one.provider_name,
+            &one.attribute_name,
+            &one.attribute_value
+        )
         .await
         .expect("unlink"));
     assert!(!store
-        .unlink_identity(&p.id, &one.provider_name, &one.attribute_name, &one.attribute_value)
+        .unlink_identity(
+            &p.id,
+            &one.provider_name,
+            &one.attribute_name,
+            &one.attribute_value
+        )
         .await
         .expect("unlink again"));
     // The links go with the user; its identities are free again.

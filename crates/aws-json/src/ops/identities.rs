@@ -37,10 +37,7 @@ struct LinkRequest {
     source_user: ProviderUserIdentifier,
 }
 
-pub async fn admin_link_provider_for_user(
-    svc: &UserPools,
-    body: &[u8],
-) -> Result<Value, ApiError> {
+pub async fn admin_link_provider_for_user(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
     let req: LinkRequest = parse(body)?;
     svc.admin_link_provider_for_user(
         &req.user_pool_id,
