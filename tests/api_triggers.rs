@@ -773,6 +773,68 @@ fn user_migration_moves_a_user_in_on_first_sign_in() {
     assert_eq!(v["__type"], "NotAuthorizedException", "{v}");
 }
 
+#[test]
+fn user_migration_force_alias_creation_takes_a_verified_email() {
+    let lambda = FakeLambda::start(|_, event| match event["triggerSource"].as_str() {
+        Some("UserMigration_Authentication") => Answer::Respond(json!({
+            "userAttributes": {"email": "shared@legacy.example", "email_verified": "true"},
+            "finalUserStatus": "CONFIRMED",
+            "messageAction": "SUPPRESS",
+            "forceAliasCreation": event["userName"] == "forced"
+        })),
+        _ => Answer::Respond(json!({})),
+    });
+    let srv = server_for(&lambda, 5000);
+    let pool = srv.create_pool(
+        "migrate-aliases",
+        json!({"AliasAttributes": ["email"],
+               "LambdaConfig": {"UserMigration": arn("migrate")}}),
+    );
+    let client = srv.create_client(&pool, password_flows());
+    srv.admin_user(
+        &pool,
+        "holder",
+        json!([{"Name": "email", "Value": "shared@legacy.example"},
+               {"Name": "email_verified", "Value": "true"}]),
+    );
+    let login = |user: &str| {
+        srv.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": "Legacy-Passw0rd!"}}),
+        )
+    };
+    // Without forceAliasCreation the migration fails on the taken alias.
+    let (status, v) = login("plain");
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("AliasExistsException")),
+        "{v}"
+    );
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "plain"}),
+        "UserNotFoundException",
+    );
+    // With it, the migrated user takes the alias; the holder keeps the
+    // email, unverified.
+    let (status, v) = login("forced");
+    assert_eq!(status, 200, "{v}");
+    let owner = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "shared@legacy.example"}),
+    );
+    assert_eq!(owner["Username"], "forced");
+    let holder = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "holder"}),
+    );
+    assert_eq!(
+        attr(&holder["UserAttributes"], "email_verified"),
+        Some("false")
+    );
+}
+
 // -------------------------------------------------------------- CUSTOM_AUTH
 
 /// Three questions; three wrong answers fail the sign-in.

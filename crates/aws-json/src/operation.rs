@@ -203,6 +203,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "UpdateManagedLoginBranding",
     "DeleteManagedLoginBranding",
     "AddCustomAttributes",
+    "AdminLinkProviderForUser",
+    "AdminDisableProviderForUser",
     "CreateIdentityProvider",
     "DescribeIdentityProvider",
     "UpdateIdentityProvider",
@@ -452,6 +454,12 @@ pub async fn dispatch(
         "SetUserMFAPreference" => ops::mfa::set_user_mfa_preference(svc, body).await,
         "SetUserPoolMfaConfig" => ops::mfa::set_user_pool_mfa_config(svc, body).await,
         "VerifySoftwareToken" => ops::mfa::verify_software_token(svc, body).await,
+        "AdminLinkProviderForUser" => {
+            ops::identities::admin_link_provider_for_user(svc, body).await
+        }
+        "AdminDisableProviderForUser" => {
+            ops::identities::admin_disable_provider_for_user(svc, body).await
+        }
         "CreateIdentityProvider" => ops::pool_records::create_identity_provider(svc, body).await,
         "DescribeIdentityProvider" => {
             ops::pool_records::describe_identity_provider(svc, body).await

@@ -768,6 +768,20 @@ pub struct AliasKey {
     pub value: String,
 }
 
+/// An external identity linked to a native user by AdminLinkProviderForUser
+/// (the `SourceUser`): the provider's name in the pool, the attribute it is
+/// matched by (`Cognito_Subject` or a mapped attribute) and its value. One
+/// identity is linked to at most one user of a pool; it goes with the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedIdentity {
+    pub pool_id: String,
+    pub username_key: String,
+    pub provider_name: String,
+    pub attribute_name: String,
+    pub attribute_value: String,
+    pub created: Millis,
+}
+
 /// A group of users in a pool.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {

@@ -9,7 +9,12 @@
 //!   ([`Write::Stale`] when someone wrote in between; the caller re-reads and
 //!   re-applies its change);
 //! - usernames and sign-in aliases are UNIQUE in the database
-//!   ([`StoreError::Conflict`], [`StoreError::AliasTaken`]);
+//!   ([`StoreError::Conflict`], [`StoreError::AliasTaken`]); an alias taken
+//!   over with ForceAliasCreation changes owner and unverifies the previous
+//!   owner's attribute in one transaction
+//!   ([`Store::insert_user_taking_aliases`]);
+//! - an external identity is linked to one user at most, and a user has at
+//!   most a given number of them ([`Store::link_identity`]);
 //! - the hot, small state of a user lives outside its document and changes
 //!   by single conditional statements: the failed sign-in counter and lock,
 //!   the sign-out instant, revoked sessions, the last accepted TOTP step;
@@ -25,8 +30,8 @@ use async_trait::async_trait;
 use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
-    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
+    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
     UserImportJob, UserPool,
 };
 
@@ -106,6 +111,19 @@ pub struct ImportOutcome {
     pub skipped: Vec<(String, String)>,
 }
 
+/// What [`Store::link_identity`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityLink {
+    /// Linked.
+    Done,
+    /// The identity is linked already (to this user or another): nothing changed.
+    AlreadyLinked,
+    /// The user has the most identities allowed: nothing changed.
+    LimitReached,
+    /// The user does not exist.
+    UserMissing,
+}
+
 /// A page of users and the cursor after its last one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserPage {
@@ -178,6 +196,27 @@ pub trait Store: Send + Sync + 'static {
     /// `user.version`. The hot state is not written (it has its own calls).
     /// `AliasTaken` if another user holds one of the aliases.
     async fn update_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<Write>;
+    /// [`insert_user`](Self::insert_user) with ForceAliasCreation: each of
+    /// `aliases` whose kind is in `take` and that another user holds moves
+    /// to this user in the same transaction. That user keeps the attribute,
+    /// but its `<kind>_verified` attribute becomes `"false"`, its `modified`
+    /// becomes `user.modified` and its version moves on; so no user is left
+    /// with a verified attribute that another user holds as its alias.
+    /// Aliases of other kinds conflict as in `insert_user`.
+    async fn insert_user_taking_aliases(
+        &self,
+        user: &User,
+        aliases: &[AliasKey],
+        take: &[String],
+    ) -> StoreResult<()>;
+    /// [`update_user`](Self::update_user) with ForceAliasCreation, as in
+    /// [`insert_user_taking_aliases`](Self::insert_user_taking_aliases).
+    async fn update_user_taking_aliases(
+        &self,
+        user: &User,
+        aliases: &[AliasKey],
+        take: &[String],
+    ) -> StoreResult<Write>;
     /// Deletes a user and everything that refers to it; false if absent.
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool>;
     /// Users matching `filter`, in a stable order, starting after `cursor`
@@ -196,6 +235,30 @@ pub trait Store: Send + Sync + 'static {
     /// user holds, or whose group does not exist is skipped (and reported);
     /// the others are inserted.
     async fn import_users(&self, users: &[ImportUser]) -> StoreResult<ImportOutcome>;
+
+    // -- external identities linked to users (AdminLinkProviderForUser)
+    /// Links `link`'s identity to its user in one atomic step with its
+    /// rules: an identity (pool, provider, attribute name and value) is
+    /// linked to one user at most, and a user has at most `max_per_user`.
+    async fn link_identity(
+        &self,
+        link: &LinkedIdentity,
+        max_per_user: usize,
+    ) -> StoreResult<IdentityLink>;
+    /// Removes the link of an identity; false if it was not linked.
+    async fn unlink_identity(
+        &self,
+        pool_id: &str,
+        provider_name: &str,
+        attribute_name: &str,
+        attribute_value: &str,
+    ) -> StoreResult<bool>;
+    /// The identities linked to a user, oldest first.
+    async fn identities_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<LinkedIdentity>>;
 
     // -- the hot state of a user
     /// Counts a failed sign-in (starting again at 1 when the previous one

@@ -6,6 +6,7 @@
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{AliasKey, CodeRecord, FilterAttribute, RevokedOrigin, User, UserFilter};
+
 use cognate_core::store::{CodeUse, LockoutPolicy, SignInFailures, StoreResult};
 use cognate_crypto::digest::constant_time_eq;
 
@@ -409,6 +410,15 @@ pub(crate) fn auth_event_of(
         _ => None,
     };
     Ok(event)
+}
+
+/// The previous holder of an alias taken with ForceAliasCreation: the
+/// attribute stays, unverified (`<kind>_verified` = `false`), modified at
+/// `modified`.
+pub(crate) fn alias_taken_from(mut user: User, kind: &str, modified: i64) -> User {
+    user.set_attribute(&format!("{kind}_verified"), Some("false"));
+    user.modified = modified;
+    user
 }
 
 #[cfg(test)]

@@ -29,13 +29,13 @@ use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
+    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
     UserImportJob, UserPool,
 };
 use cognate_core::store::{
-    CodeUse, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
-    UserPage, Write,
+    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store,
+    StoreResult, UserPage, Write,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -43,9 +43,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::common::{
-    alias_rows, backend, from_json, judge_code, list_users_query, next_failures, page_of,
-    pg_placeholders, to_json, user_columns, user_from_parts, CodeStep, SqlValue, UserColumns,
-    INSERT_USER, UPDATE_USER, USER_SELECT_PG as USER_SELECT,
+    alias_rows, alias_taken_from, backend, from_json, judge_code, list_users_query, next_failures,
+    page_of, pg_placeholders, to_json, user_columns, user_from_parts, CodeStep, SqlValue,
+    UserColumns, INSERT_USER, UPDATE_USER, USER_SELECT_PG as USER_SELECT,
 };
 
 /// Migrations in order; the index + 1 is the schema version.
@@ -73,6 +73,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_auth_events",
         include_str!("../migrations/postgres/0006_auth_events.sql"),
+    ),
+    (
+        "0007_user_identities",
+        include_str!("../migrations/postgres/0007_user_identities.sql"),
     ),
 ];
 
@@ -316,6 +320,88 @@ fn user_params<'a>(
         &c.family_name,
         &c.data,
     ]
+}
+
+/// How many times the owner of one alias is looked for when it keeps
+/// changing under a take (each round waits for the previous taker's commit).
+const TAKE_ROUNDS: u32 = 64;
+
+/// Moves the aliases among `aliases` whose kind is in `take` to the user
+/// `username_key`, inside the caller's transaction: the alias row is locked
+/// (or inserted), its holder's row locked, the holder's `<kind>_verified`
+/// set to `false` (version moves on) and the row given to this user. A
+/// concurrent taker waits on the row lock; when the row it waited for was
+/// deleted, its insert meets the new row (ON CONFLICT) and it looks again.
+async fn take_aliases(
+    tx: &deadpool_postgres::Transaction<'_>,
+    pool_id: &str,
+    username_key: &str,
+    aliases: &[AliasKey],
+    take: &[String],
+    modified: i64,
+) -> Result<()> {
+    for alias in aliases.iter().filter(|a| take.contains(&a.kind)) {
+        let mut round = 0;
+        loop {
+            round += 1;
+            if round > TAKE_ROUNDS {
+                return Err(StoreError::Backend("alias owner kept changing".into()).into());
+            }
+            let holder = query_opt(
+                tx,
+                "SELECT username_key FROM user_aliases
+                 WHERE pool_id = $1 AND kind = $2 AND value = $3 FOR UPDATE",
+                &[&pool_id, &alias.kind, &alias.value],
+            )
+            .await?;
+            match holder {
+                Some(row) => {
+                    let holder: String = row.try_get(0)?;
+                    if holder == username_key {
+                        break;
+                    }
+                    let previous = one_user(
+                        tx,
+                        &format!(
+                            "{USER_SELECT} WHERE u.pool_id = $1 AND u.username_key = $2 FOR UPDATE OF u"
+                        ),
+                        &[&pool_id, &holder],
+                    )
+                    .await?;
+                    if let Some(previous) = previous {
+                        let version = previous.version;
+                        let previous = alias_taken_from(previous, &alias.kind, modified);
+                        let cols = user_columns(&previous)?;
+                        let mut params =
+                            user_params(&previous.pool_id, &previous.username_key, &cols).to_vec();
+                        params.push(&version);
+                        exec(tx, &pg_placeholders(UPDATE_USER), &params).await?;
+                    }
+                    exec(
+                        tx,
+                        "UPDATE user_aliases SET username_key = $4
+                         WHERE pool_id = $1 AND kind = $2 AND value = $3",
+                        &[&pool_id, &alias.kind, &alias.value, &username_key],
+                    )
+                    .await?;
+                    break;
+                }
+                None => {
+                    let inserted = exec(
+                        tx,
+                        "INSERT INTO user_aliases (pool_id, kind, value, username_key)
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                        &[&pool_id, &alias.kind, &alias.value, &username_key],
+                    )
+                    .await?;
+                    if inserted == 1 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the alias rows of a user (inside the caller's transaction);
@@ -831,6 +917,15 @@ impl Store for PostgresStore {
     }
 
     async fn insert_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<()> {
+        self.insert_user_taking_aliases(user, aliases, &[]).await
+    }
+
+    async fn insert_user_taking_aliases(
+        &self,
+        user: &User,
+        aliases: &[AliasKey],
+        take: &[String],
+    ) -> StoreResult<()> {
         let cols = user_columns(user)?;
         let sql = pg_placeholders(INSERT_USER);
         let (cols, sql) = (&cols, sql.as_str());
@@ -840,6 +935,15 @@ impl Store for PostgresStore {
                 &tx,
                 sql,
                 &user_params(&user.pool_id, &user.username_key, cols),
+            )
+            .await?;
+            take_aliases(
+                &tx,
+                &user.pool_id,
+                &user.username_key,
+                aliases,
+                take,
+                user.modified,
             )
             .await?;
             put_aliases(&tx, &user.pool_id, &user.username_key, aliases).await?;
@@ -894,6 +998,15 @@ impl Store for PostgresStore {
     }
 
     async fn update_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<Write> {
+        self.update_user_taking_aliases(user, aliases, &[]).await
+    }
+
+    async fn update_user_taking_aliases(
+        &self,
+        user: &User,
+        aliases: &[AliasKey],
+        take: &[String],
+    ) -> StoreResult<Write> {
         let cols = user_columns(user)?;
         let sql = pg_placeholders(UPDATE_USER);
         let (cols, sql) = (&cols, sql.as_str());
@@ -912,6 +1025,15 @@ impl Store for PostgresStore {
                 .is_some();
                 return Ok(if exists { Write::Stale } else { Write::Missing });
             }
+            take_aliases(
+                &tx,
+                &user.pool_id,
+                &user.username_key,
+                aliases,
+                take,
+                user.modified,
+            )
+            .await?;
             put_aliases(&tx, &user.pool_id, &user.username_key, aliases).await?;
             tx.commit().await?;
             Ok(Write::Done)
@@ -1994,6 +2116,129 @@ impl Store for PostgresStore {
                 Some(r) => r.try_get::<_, Option<Vec<u8>>>(0)?,
                 None => None,
             })
+        })
+        .await
+    }
+
+    async fn link_identity(
+        &self,
+        link: &LinkedIdentity,
+        max_per_user: usize,
+    ) -> StoreResult<IdentityLink> {
+        let max = i64::try_from(max_per_user).unwrap_or(i64::MAX);
+        self.run(|mut c| async move {
+            let tx = c.transaction().await?;
+            // The user's row lock serialises the links of one user, so the
+            // count and the insert cannot be split by another link.
+            let user = query_opt(
+                &tx,
+                "SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR UPDATE",
+                &[&link.pool_id, &link.username_key],
+            )
+            .await?;
+            if user.is_none() {
+                return Ok(IdentityLink::UserMissing);
+            }
+            let count: i64 = query_opt(
+                &tx,
+                "SELECT count(*) FROM user_identities WHERE pool_id = $1 AND username_key = $2",
+                &[&link.pool_id, &link.username_key],
+            )
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or(0);
+            let linked = query_opt(
+                &tx,
+                "SELECT 1 FROM user_identities WHERE pool_id = $1 AND provider_name = $2
+                 AND attribute_name = $3 AND attribute_value = $4",
+                &[
+                    &link.pool_id,
+                    &link.provider_name,
+                    &link.attribute_name,
+                    &link.attribute_value,
+                ],
+            )
+            .await?
+            .is_some();
+            if linked {
+                return Ok(IdentityLink::AlreadyLinked);
+            }
+            if count >= max {
+                return Ok(IdentityLink::LimitReached);
+            }
+            // Two links of one identity to two users: the primary key
+            // decides (the second waits for the first and does nothing).
+            let n = exec(
+                &tx,
+                "INSERT INTO user_identities (pool_id, provider_name, attribute_name,
+                 attribute_value, username_key, created) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &link.pool_id,
+                    &link.provider_name,
+                    &link.attribute_name,
+                    &link.attribute_value,
+                    &link.username_key,
+                    &link.created,
+                ],
+            )
+            .await?;
+            if n == 0 {
+                return Ok(IdentityLink::AlreadyLinked);
+            }
+            tx.commit().await?;
+            Ok(IdentityLink::Done)
+        })
+        .await
+    }
+
+    async fn unlink_identity(
+        &self,
+        pool_id: &str,
+        provider_name: &str,
+        attribute_name: &str,
+        attribute_value: &str,
+    ) -> StoreResult<bool> {
+        self.run(|c| async move {
+            let n = exec(
+                &c,
+                "DELETE FROM user_identities WHERE pool_id = $1 AND provider_name = $2
+                 AND attribute_name = $3 AND attribute_value = $4",
+                &[&pool_id, &provider_name, &attribute_name, &attribute_value],
+            )
+            .await?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn identities_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<LinkedIdentity>> {
+        self.run(|c| async move {
+            query(
+                &c,
+                "SELECT provider_name, attribute_name, attribute_value, created
+                 FROM user_identities WHERE pool_id = $1 AND username_key = $2
+                 ORDER BY created, provider_name, attribute_name, attribute_value",
+                &[&pool_id, &username_key],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(LinkedIdentity {
+                    pool_id: pool_id.to_owned(),
+                    username_key: username_key.to_owned(),
+                    provider_name: r.try_get(0)?,
+                    attribute_name: r.try_get(1)?,
+                    attribute_value: r.try_get(2)?,
+                    created: r.try_get(3)?,
+                })
+            })
+            .collect()
         })
         .await
     }

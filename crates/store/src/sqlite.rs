@@ -16,19 +16,19 @@ use async_trait::async_trait;
 use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
-    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, PoolDomain,
-    RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
+    AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
+    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
     UserImportJob, UserPool,
 };
 use cognate_core::store::{
-    CodeUse, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store, StoreResult,
-    UserPage, Write,
+    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store,
+    StoreResult, UserPage, Write,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::common::{
-    alias_rows, backend, from_json, judge_code, list_users_query, next_failures, page_of, to_json,
-    user_columns, user_from_parts, CodeStep, SqlValue, INSERT_USER, UPDATE_USER,
+    alias_rows, alias_taken_from, backend, from_json, judge_code, list_users_query, next_failures,
+    page_of, to_json, user_columns, user_from_parts, CodeStep, SqlValue, INSERT_USER, UPDATE_USER,
     USER_SELECT_SQLITE as USER_SELECT,
 };
 
@@ -77,6 +77,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0011_auth_events",
         include_str!("../migrations/sqlite/0011_auth_events.sql"),
+    ),
+    (
+        "0012_user_identities",
+        include_str!("../migrations/sqlite/0012_user_identities.sql"),
     ),
 ];
 
@@ -439,6 +443,68 @@ fn versioned_document<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// Moves the aliases among `aliases` whose kind is in `take` to the user
+/// `username_key` (inside the caller's transaction, which holds the one
+/// writer): a holder that is another user loses the alias row and its
+/// `<kind>_verified` (its document is rewritten and its version moves on).
+fn take_aliases(
+    tx: &Connection,
+    pool_id: &str,
+    username_key: &str,
+    aliases: &[AliasKey],
+    take: &[String],
+    modified: Millis,
+) -> StoreResult<()> {
+    for alias in aliases.iter().filter(|a| take.contains(&a.kind)) {
+        let holder: Option<String> = tx
+            .query_row(
+                "SELECT username_key FROM user_aliases WHERE pool_id = ?1 AND kind = ?2 AND value = ?3",
+                [pool_id, &alias.kind, &alias.value],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        let Some(holder) = holder.filter(|h| h != username_key) else {
+            continue;
+        };
+        if let Some(previous) = one_user(
+            tx,
+            &format!("{USER_SELECT} WHERE u.pool_id = ?1 AND u.username_key = ?2"),
+            &[&pool_id, &holder],
+        )? {
+            let version = previous.version;
+            let previous = alias_taken_from(previous, &alias.kind, modified);
+            let c = user_columns(&previous)?;
+            tx.prepare_cached(UPDATE_USER)
+                .and_then(|mut s| {
+                    s.execute(params![
+                        pool_id,
+                        holder,
+                        c.username,
+                        c.sub,
+                        c.status,
+                        c.enabled,
+                        c.email,
+                        c.phone_number,
+                        c.preferred_username,
+                        c.name,
+                        c.given_name,
+                        c.family_name,
+                        c.data,
+                        version
+                    ])
+                })
+                .map_err(map_err)?;
+        }
+        tx.execute(
+            "DELETE FROM user_aliases WHERE pool_id = ?1 AND kind = ?2 AND value = ?3",
+            [pool_id, &alias.kind, &alias.value],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// Replaces the alias rows of a user (inside the caller's transaction);
 /// `AliasTaken` if another user holds one.
 fn put_aliases(
@@ -783,9 +849,19 @@ impl Store for SqliteStore {
     }
 
     async fn insert_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<()> {
+        self.insert_user_taking_aliases(user, aliases, &[]).await
+    }
+
+    async fn insert_user_taking_aliases(
+        &self,
+        user: &User,
+        aliases: &[AliasKey],
+        take: &[String],
+    ) -> StoreResult<()> {
         let c = user_columns(user)?;
         let (pool_id, key) = (user.pool_id.clone(), user.username_key.clone());
         let aliases = aliases.to_vec();
+        let (take, modified) = (take.to_vec(), user.modified);
         self.write(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -809,6 +885,7 @@ impl Store for SqliteStore {
                     ])
                 })
                 .map_err(map_err)?;
+            take_aliases(&tx, &pool_id, &key, &aliases, &take, modified)?;
             put_aliases(&tx, &pool_id, &key, &aliases)?;
             tx.commit().map_err(backend)
         })
@@ -860,6 +937,15 @@ impl Store for SqliteStore {
     }
 
     async fn update_user(&self, user: &User, aliases: &[AliasKey]) -> StoreResult<Write> {
+        self.update_user_taking_aliases(user, aliases, &[]).await
+    }
+
+    async fn update_user_taking_aliases(
+        &self,
+        user: &User,
+        aliases: &[AliasKey],
+        take: &[String],
+    ) -> StoreResult<Write> {
         let c = user_columns(user)?;
         let (pool_id, key, version) = (
             user.pool_id.clone(),
@@ -867,6 +953,7 @@ impl Store for SqliteStore {
             user.version,
         );
         let aliases = aliases.to_vec();
+        let (take, modified) = (take.to_vec(), user.modified);
         self.write(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -904,6 +991,7 @@ impl Store for SqliteStore {
                     .is_some();
                 return Ok(if exists { Write::Stale } else { Write::Missing });
             }
+            take_aliases(&tx, &pool_id, &key, &aliases, &take, modified)?;
             put_aliases(&tx, &pool_id, &key, &aliases)?;
             tx.commit().map_err(backend)?;
             Ok(Write::Done)
@@ -1949,6 +2037,135 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(backend)?;
             Ok(csv.flatten())
+        })
+        .await
+    }
+
+    async fn link_identity(
+        &self,
+        link: &LinkedIdentity,
+        max_per_user: usize,
+    ) -> StoreResult<IdentityLink> {
+        let link = link.clone();
+        let max = i64::try_from(max_per_user).unwrap_or(i64::MAX);
+        // One transaction on the one writer: the count and the insert
+        // cannot be split by another link.
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let exists = tx
+                .query_row(
+                    "SELECT 1 FROM users WHERE pool_id = ?1 AND username_key = ?2",
+                    [&link.pool_id, &link.username_key],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(backend)?
+                .is_some();
+            if !exists {
+                return Ok(IdentityLink::UserMissing);
+            }
+            let linked = tx
+                .query_row(
+                    "SELECT 1 FROM user_identities WHERE pool_id = ?1 AND provider_name = ?2
+                     AND attribute_name = ?3 AND attribute_value = ?4",
+                    [
+                        &link.pool_id,
+                        &link.provider_name,
+                        &link.attribute_name,
+                        &link.attribute_value,
+                    ],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(backend)?
+                .is_some();
+            if linked {
+                return Ok(IdentityLink::AlreadyLinked);
+            }
+            let count: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM user_identities WHERE pool_id = ?1 AND username_key = ?2",
+                    [&link.pool_id, &link.username_key],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if count >= max {
+                return Ok(IdentityLink::LimitReached);
+            }
+            tx.execute(
+                "INSERT INTO user_identities (pool_id, provider_name, attribute_name,
+                 attribute_value, username_key, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    link.pool_id,
+                    link.provider_name,
+                    link.attribute_name,
+                    link.attribute_value,
+                    link.username_key,
+                    link.created
+                ],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(IdentityLink::Done)
+        })
+        .await
+    }
+
+    async fn unlink_identity(
+        &self,
+        pool_id: &str,
+        provider_name: &str,
+        attribute_name: &str,
+        attribute_value: &str,
+    ) -> StoreResult<bool> {
+        let key = [
+            pool_id.to_owned(),
+            provider_name.to_owned(),
+            attribute_name.to_owned(),
+            attribute_value.to_owned(),
+        ];
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM user_identities WHERE pool_id = ?1 AND provider_name = ?2
+                     AND attribute_name = ?3 AND attribute_value = ?4",
+                    key,
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn identities_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<LinkedIdentity>> {
+        let (pool_id, username_key) = (pool_id.to_owned(), username_key.to_owned());
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT provider_name, attribute_name, attribute_value, created
+                     FROM user_identities WHERE pool_id = ?1 AND username_key = ?2
+                     ORDER BY created, provider_name, attribute_name, attribute_value",
+                )
+                .map_err(backend)?;
+            let rows = s
+                .query_map([&pool_id, &username_key], |r| {
+                    Ok(LinkedIdentity {
+                        pool_id: pool_id.clone(),
+                        username_key: username_key.clone(),
+                        provider_name: r.get(0)?,
+                        attribute_name: r.get(1)?,
+                        attribute_value: r.get(2)?,
+                        created: r.get(3)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
     }

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
-    PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool, UserStatus,
+    LinkedIdentity, PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool,
+    UserStatus,
 };
-use cognate_core::store::{CodeUse, LockoutPolicy, Store, Write};
+use cognate_core::store::{CodeUse, IdentityLink, LockoutPolicy, Store, Write};
 use futures_util::future::join_all;
 
 const LOCKOUT: LockoutPolicy = LockoutPolicy {
@@ -1247,6 +1248,285 @@ async fn clients_are_written_with_compare_and_swap(store: Arc<dyn Store>) {
     );
 }
 
+// ---------------------------------------------------------------------------
+// ForceAliasCreation: an alias changes owner atomically
+// ---------------------------------------------------------------------------
+
+fn email_alias_holders(users: &[User], email: &str) -> Vec<String> {
+    users
+        .iter()
+        .filter(|u| {
+            u.attribute("email") == Some(email) && u.attribute("email_verified") == Some("true")
+        })
+        .map(|u| u.username_key.clone())
+        .collect()
+}
+
+async fn all_users(store: &Arc<dyn Store>, p: &UserPool) -> Vec<User> {
+    store
+        .list_users(&p.id, None, None, 1000)
+        .await
+        .expect("list")
+        .users
+}
+
+async fn concurrent_forced_alias_creations_leave_one_verified_owner(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &["email"]).await;
+    let email = "shared@example.com";
+    let verified = [("email", email), ("email_verified", "true")];
+    add_user(&store, &p, &user(&p.id, "first", &verified)).await;
+    // Ten users with the email unverified, to be confirmed with the force.
+    for i in 0..10 {
+        let u = user(
+            &p.id,
+            &format!("confirming-{i}"),
+            &[("email", email), ("email_verified", "false")],
+        );
+        add_user(&store, &p, &u).await;
+    }
+    let take = vec!["email".to_owned()];
+    // 20 callers at once: ten create users with the email verified, ten
+    // verify it on an existing user (compare-and-swap, retried when stale:
+    // a taker may have unverified that user meanwhile).
+    let creates = (0..10).map(|i| {
+        let (store, p, take) = (store.clone(), p.clone(), take.clone());
+        tokio::spawn(async move {
+            let mut u = user(&p.id, &format!("created-{i}"), &verified);
+            u.modified = NOW + 1;
+            store
+                .insert_user_taking_aliases(&u, &p.alias_keys(&u), &take)
+                .await
+                .map(|()| Write::Done)
+        })
+    });
+    let confirms = (0..10).map(|i| {
+        let (store, p, take) = (store.clone(), p.clone(), take.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut u = store
+                    .get_user(&p.id, &format!("confirming-{i}"))
+                    .await?
+                    .expect("user");
+                u.set_attribute("email_verified", Some("true"));
+                u.modified = NOW + 1;
+                match store
+                    .update_user_taking_aliases(&u, &p.alias_keys(&u), &take)
+                    .await?
+                {
+                    Write::Stale => continue,
+                    done => return Ok(done),
+                }
+            }
+        })
+    });
+    let results: Vec<_> = join_all(creates.chain(confirms))
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert!(
+        results.iter().all(|r| matches!(r, Ok(Write::Done))),
+        "{results:?}"
+    );
+    let users = all_users(&store, &p).await;
+    assert_eq!(users.len(), 21);
+    // Exactly one owner of the alias, and it is the one user whose email
+    // is verified: everyone it was taken from kept the email, unverified.
+    let owner = store
+        .get_user_by_alias(&p.id, "email", email)
+        .await
+        .expect("alias")
+        .expect("owner");
+    assert_eq!(
+        email_alias_holders(&users, email),
+        vec![owner.username_key.clone()]
+    );
+    assert!(users.iter().all(|u| u.attribute("email") == Some(email)));
+    // "first" lost it: its document was rewritten (version moved on, modified now).
+    let first = store
+        .get_user(&p.id, "first")
+        .await
+        .expect("get")
+        .expect("first");
+    if owner.username_key != "first" {
+        assert_eq!(first.attribute("email_verified"), Some("false"));
+        assert!(first.version > 1);
+        assert_eq!(first.modified, NOW + 1);
+    }
+}
+
+async fn a_forced_alias_creation_that_fails_changes_nothing(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &["email", "preferred_username"]).await;
+    let holder = user(
+        &p.id,
+        "holder",
+        &[
+            ("email", "e@example.com"),
+            ("email_verified", "true"),
+            ("preferred_username", "nick"),
+        ],
+    );
+    add_user(&store, &p, &holder).await;
+    let newcomer = user(
+        &p.id,
+        "newcomer",
+        &[
+            ("email", "e@example.com"),
+            ("email_verified", "true"),
+            ("preferred_username", "Nick"),
+        ],
+    );
+    // Without the force, the email conflicts as before.
+    assert!(matches!(
+        store.insert_user(&newcomer, &p.alias_keys(&newcomer)).await,
+        Err(StoreError::AliasTaken(k)) if k == "email"
+    ));
+    // With the force for email only, preferred_username still conflicts,
+    // and the whole transaction (the email's move included) is undone.
+    assert!(matches!(
+        store
+            .insert_user_taking_aliases(&newcomer, &p.alias_keys(&newcomer), &["email".to_owned()])
+            .await,
+        Err(StoreError::AliasTaken(k)) if k == "preferred_username"
+    ));
+    assert!(store
+        .get_user(&p.id, "newcomer")
+        .await
+        .expect("get")
+        .is_none());
+    let holder = store
+        .get_user(&p.id, "holder")
+        .await
+        .expect("get")
+        .expect("holder");
+    assert_eq!(holder.attribute("email_verified"), Some("true"));
+    assert_eq!(holder.version, 1);
+    let owner = store
+        .get_user_by_alias(&p.id, "email", "e@example.com")
+        .await
+        .expect("alias")
+        .expect("owner");
+    assert_eq!(owner.username_key, "holder");
+    // A user taking its own alias again changes nobody.
+    let mut again = holder.clone();
+    again.set_attribute("name", Some("n"));
+    assert_eq!(
+        store
+            .update_user_taking_aliases(&again, &p.alias_keys(&again), &["email".to_owned()])
+            .await
+            .expect("own"),
+        Write::Done
+    );
+    let holder = store
+        .get_user(&p.id, "holder")
+        .await
+        .expect("get")
+        .expect("holder");
+    assert_eq!(holder.attribute("email_verified"), Some("true"));
+}
+
+// ---------------------------------------------------------------------------
+// Linked identities (AdminLinkProviderForUser)
+// ---------------------------------------------------------------------------
+
+fn link(p: &UserPool, username_key: &str, value: &str) -> LinkedIdentity {
+    LinkedIdentity {
+        pool_id: p.id.clone(),
+        username_key: username_key.to_owned(),
+        provider_name: "Google".into(),
+        attribute_name: "Cognito_Subject".into(),
+        attribute_value: value.to_owned(),
+        created: NOW,
+    }
+}
+
+async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    for i in 0..20 {
+        add_user(&store, &p, &user(&p.id, &format!("u{i}"), &[])).await;
+    }
+    // One identity, 20 users at once: one link.
+    let tasks = (0..20).map(|i| {
+        let (store, l) = (store.clone(), link(&p, &format!("u{i}"), "same-subject"));
+        tokio::spawn(async move { store.link_identity(&l, 5).await })
+    });
+    let results: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("link"))
+        .collect();
+    assert_eq!(
+        results.iter().filter(|r| **r == IdentityLink::Done).count(),
+        1
+    );
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, IdentityLink::Done | IdentityLink::AlreadyLinked)));
+    // 20 identities, one user at once: five links.
+    add_user(&store, &p, &user(&p.id, "many", &[])).await;
+    let tasks = (0..20).map(|i| {
+        let (store, l) = (store.clone(), link(&p, "many", &format!("subject-{i}")));
+        tokio::spawn(async move { store.link_identity(&l, 5).await })
+    });
+    let results: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("link"))
+        .collect();
+    assert_eq!(
+        results.iter().filter(|r| **r == IdentityLink::Done).count(),
+        5
+    );
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, IdentityLink::Done | IdentityLink::LimitReached)));
+    let linked = store.identities_of_user(&p.id, "many").await.expect("list");
+    assert_eq!(linked.len(), 5, "{linked:?}");
+    // Missing user; unlink once.
+    assert_eq!(
+        store
+            .link_identity(&link(&p, "nobody", "x"), 5)
+            .await
+            .expect("link"),
+        IdentityLink::UserMissing
+    );
+    let one = &linked[0];
+    assert!(store
+        .unlink_identity(
+            &p.id,
+            &one.provider_name,
+            &one.attribute_name,
+            &one.attribute_value
+        )
+        .await
+        .expect("unlink"));
+    assert!(!store
+        .unlink_identity(
+            &p.id,
+            &one.provider_name,
+            &one.attribute_name,
+            &one.attribute_value
+        )
+        .await
+        .expect("unlink again"));
+    // The links go with the user; its identities are free again.
+    assert!(store.delete_user(&p.id, "many").await.expect("delete"));
+    assert!(store
+        .identities_of_user(&p.id, "many")
+        .await
+        .expect("list")
+        .is_empty());
+    for l in &linked[1..] {
+        assert_eq!(
+            store
+                .link_identity(&link(&p, "u1", &l.attribute_value), 10)
+                .await
+                .expect("relink"),
+            IdentityLink::Done
+        );
+    }
+}
+
 engines! {
     keys_rotate_in_one_step_and_retire_when_due,
     concurrent_compare_and_swap_loses_no_update,
@@ -1270,4 +1550,7 @@ engines! {
     list_users_pages_by_prefix_and_exact_filters,
     listings_are_in_byte_order_whatever_the_locale,
     aliases_of_a_user_are_listed_by_pool_settings,
+    concurrent_forced_alias_creations_leave_one_verified_owner,
+    a_forced_alias_creation_that_fails_changes_nothing,
+    an_identity_links_to_one_user_and_a_user_to_at_most_five,
 }

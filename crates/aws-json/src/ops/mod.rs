@@ -10,6 +10,7 @@ pub mod clients;
 pub mod devices;
 pub mod domains;
 pub mod groups;
+pub mod identities;
 pub mod import_jobs;
 pub mod mfa;
 pub mod pool_records;

@@ -113,6 +113,7 @@ struct ConfirmSignUpRequest {
     secret_hash: Option<String>,
     username: String,
     confirmation_code: String,
+    force_alias_creation: Option<bool>,
 }
 
 pub async fn confirm_sign_up(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -129,11 +130,12 @@ pub async fn confirm_sign_up(svc: &UserPools, body: &[u8]) -> Result<Value, ApiE
             "[\\S]+",
         );
     v.finish()?;
-    svc.confirm_sign_up(
+    svc.confirm_sign_up_forcing(
         &req.client_id,
         req.secret_hash.as_deref(),
         &req.username,
         &req.confirmation_code,
+        req.force_alias_creation.unwrap_or(false),
     )
     .await?;
     Ok(json!({}))
@@ -193,6 +195,7 @@ struct AdminCreateUserRequest {
     desired_delivery_mediums: Option<Vec<String>>,
     validation_data: Option<Vec<AttributeType>>,
     client_metadata: Option<std::collections::BTreeMap<String, String>>,
+    force_alias_creation: Option<bool>,
 }
 
 pub async fn admin_create_user(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -226,6 +229,7 @@ pub async fn admin_create_user(svc: &UserPools, body: &[u8]) -> Result<Value, Ap
             temporary_password: req.temporary_password,
             message_action: req.message_action,
             desired_delivery_mediums: req.desired_delivery_mediums.unwrap_or_default(),
+            force_alias_creation: req.force_alias_creation.unwrap_or(false),
         })
         .await?;
     Ok(json!({"User": shapes::user_type_out(&user, None)}))

@@ -11,6 +11,7 @@ pub mod devices;
 pub mod domains;
 mod groups;
 pub mod hosted;
+pub mod identities;
 mod import_jobs;
 mod mfa;
 mod oauth;
@@ -407,7 +408,24 @@ impl UserPools {
     /// UsernameExistsException; a taken alias is UsernameExistsException in
     /// pools that sign in with it, AliasExistsException where it is an alias.
     pub(crate) async fn insert_user(&self, pool: &UserPool, user: &User) -> Result<()> {
-        match self.store.insert_user(user, &pool.alias_keys(user)).await {
+        self.insert_user_taking(pool, user, &[]).await
+    }
+
+    /// [`insert_user`](Self::insert_user), taking the aliases of the kinds
+    /// `take` from other users (ForceAliasCreation, see
+    /// [`forced_alias_kinds`](Self::forced_alias_kinds)).
+    pub(crate) async fn insert_user_taking(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        take: &[String],
+    ) -> Result<()> {
+        let aliases = pool.alias_keys(user);
+        match self
+            .store
+            .insert_user_taking_aliases(user, &aliases, take)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict(_)) => {
                 Err(Error::new(ErrorKind::UsernameExists, "User already exists"))
@@ -431,13 +449,29 @@ impl UserPools {
     /// Returns the user as written and what `change` returned.
     pub(crate) async fn update_user<T>(
         &self,
+        user: User,
+        change: impl FnMut(&mut User) -> Result<T>,
+    ) -> Result<(User, T)> {
+        self.update_user_taking(user, &[], change).await
+    }
+
+    /// [`update_user`](Self::update_user), taking the aliases of the kinds
+    /// `take` from other users (ForceAliasCreation).
+    pub(crate) async fn update_user_taking<T>(
+        &self,
         mut user: User,
+        take: &[String],
         mut change: impl FnMut(&mut User) -> Result<T>,
     ) -> Result<(User, T)> {
         let pool = self.pool(&user.pool_id).await?;
         for _ in 0..WRITE_ATTEMPTS {
             let out = change(&mut user)?;
-            match self.store.update_user(&user, &pool.alias_keys(&user)).await {
+            let aliases = pool.alias_keys(&user);
+            match self
+                .store
+                .update_user_taking_aliases(&user, &aliases, take)
+                .await
+            {
                 Ok(Write::Done) => {
                     user.version += 1;
                     return Ok((user, out));

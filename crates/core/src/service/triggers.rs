@@ -700,6 +700,11 @@ impl UserPools {
             }
         }
         response.string_list("desiredDeliveryMediums")?;
+        let take = if response.flag("forceAliasCreation")? {
+            super::users::forced_alias_kinds(pool)
+        } else {
+            Vec::new()
+        };
         let attributes: Vec<Attribute> = attributes
             .into_iter()
             .filter(|(k, _)| k != "sub" && !k.starts_with("cognito:"))
@@ -714,7 +719,7 @@ impl UserPools {
         if let Some(p) = password {
             self.set_password(pool, &mut user, p).await?;
         }
-        match self.insert_user(pool, &user).await {
+        match self.insert_user_taking(pool, &user, &take).await {
             Ok(()) => Ok(Some(user)),
             Err(e) if e.kind == crate::error::ErrorKind::UsernameExists => {
                 // Migrated meanwhile by a concurrent sign-in.

@@ -1,7 +1,8 @@
 //! The user lifecycle: SignUp, ConfirmSignUp, ResendConfirmationCode,
 //! AdminConfirmSignUp, AdminCreateUser, AdminGetUser, GetUser, ListUsers,
 //! AdminDeleteUser, DeleteUser, AdminSetUserPassword; one-time codes and
-//! the access-token check of the user APIs.
+//! the access-token check of the user APIs; ForceAliasCreation (AdminCreateUser,
+//! ConfirmSignUp, UserMigration), whose alias move is one store transaction.
 
 use std::sync::Arc;
 
@@ -57,6 +58,23 @@ pub struct AdminCreateUserInput {
     pub validation_data: Vec<Attribute>,
     /// ClientMetadata, for the PreSignUp and CustomMessage triggers.
     pub client_metadata: std::collections::BTreeMap<String, String>,
+    /// ForceAliasCreation: a verified email or phone number that another
+    /// user holds as its alias moves to the new user.
+    pub force_alias_creation: bool,
+}
+
+/// The alias kinds ForceAliasCreation moves in a pool: a verified email or
+/// phone number that is a sign-in alias (not a username attribute, which
+/// stays unique; not preferred_username, which is never verified).
+pub(crate) fn forced_alias_kinds(pool: &UserPool) -> Vec<String> {
+    ["email", "phone_number"]
+        .into_iter()
+        .filter(|k| {
+            pool.alias_attributes.iter().any(|a| a == k)
+                && !pool.username_attributes.iter().any(|a| a == k)
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 const SIGNUP_CODE: &str = "signup";
@@ -354,6 +372,22 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<()> {
+        self.confirm_sign_up_forcing(client_id, secret_hash, username, code, false)
+            .await
+    }
+
+    /// ConfirmSignUp. With `force_alias_creation`, an email or phone number
+    /// that the confirmation verifies and that another user holds as its
+    /// alias moves to this user (the other keeps it, unverified) in the
+    /// same store transaction; without, that is AliasExistsException.
+    pub async fn confirm_sign_up_forcing(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&str>,
+        username: &str,
+        code: &str,
+        force_alias_creation: bool,
+    ) -> Result<()> {
         self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         self.limit_user(crate::ratelimit::Action::CodeEntry, &pool, username)?;
@@ -369,8 +403,14 @@ impl UserPools {
         }
         self.check_code(&pool, &user, SIGNUP_CODE, code).await?;
         let now = self.now();
+        let take = if force_alias_creation {
+            forced_alias_kinds(&pool)
+        } else {
+            Vec::new()
+        };
+        let username_key = user.username_key.clone();
         let confirmed = self
-            .update_user(user, |user| {
+            .update_user_taking(user, &take, |user| {
                 if user.status != UserStatus::Unconfirmed {
                     return Err(not_unconfirmed(user));
                 }
@@ -381,8 +421,27 @@ impl UserPools {
                 user.modified = now;
                 Ok(())
             })
-            .await?;
-        let (user, ()) = confirmed;
+            .await;
+        let (user, ()) = match confirmed {
+            Ok(confirmed) => confirmed,
+            Err(e) if e.kind == ErrorKind::AliasExists => {
+                // Nothing was confirmed: the code stays good, so that the
+                // caller can repeat the call with ForceAliasCreation, as
+                // AWS documents.
+                self.store
+                    .put_code(&CodeRecord {
+                        pool_id: pool.id.clone(),
+                        username_key: username_key.clone(),
+                        purpose: SIGNUP_CODE.to_owned(),
+                        code_hash: code_digest(&pool.id, &username_key, SIGNUP_CODE, code),
+                        expires: now + SIGNUP_CODE_TTL_MS,
+                        attempts: 0,
+                    })
+                    .await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         self.user_event("confirm_sign_up", &pool, &user, Some(&client.client_id))
             .await;
         self.post_confirmation(
@@ -550,7 +609,12 @@ impl UserPools {
             .apply(&mut user);
             self.set_password(&pool, &mut user, &temporary).await?;
             user.temporary_password_expires = Some(expires);
-            match self.insert_user(&pool, &user).await {
+            let take = if input.force_alias_creation {
+                forced_alias_kinds(&pool)
+            } else {
+                Vec::new()
+            };
+            match self.insert_user_taking(&pool, &user, &take).await {
                 Ok(()) => user,
                 Err(e) if e.message == "User already exists" => {
                     return Err(Error::new(

@@ -1,0 +1,198 @@
+//! External identities linked to native users: AdminLinkProviderForUser and
+//! AdminDisableProviderForUser. A link names a provider of the pool (an
+//! identity-provider record), the attribute its users are matched by
+//! (`Cognito_Subject` or a mapped attribute) and the value; the store keeps
+//! each identity linked to one user at most and each user to
+//! [`MAX_LINKED_IDENTITIES`] (`Store::link_identity`), and drops the links
+//! with the user. Signing in through the providers is not done yet, so no
+//! federated user records exist: a destination user is a native user.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{LinkedIdentity, UserPool};
+use crate::store::IdentityLink;
+
+use super::UserPools;
+
+/// Cognito's limit of identities linked to one user.
+pub const MAX_LINKED_IDENTITIES: usize = 5;
+
+/// The provider name that means the pool's own (native) users.
+const COGNITO: &str = "Cognito";
+/// The attribute name that means the provider's own subject.
+const COGNITO_SUBJECT: &str = "Cognito_Subject";
+/// Social providers, whose identities are always matched by subject.
+const SOCIAL_TYPES: &[&str] = &["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
+
+/// A `ProviderUserIdentifierType` as the caller gave it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderUser {
+    pub provider_name: Option<String>,
+    pub attribute_name: Option<String>,
+    pub attribute_value: Option<String>,
+}
+
+fn is_cognito(name: &str) -> bool {
+    name.eq_ignore_ascii_case(COGNITO)
+}
+
+fn provider_not_found(name: &str, pool_id: &str) -> Error {
+    Error::new(
+        ErrorKind::ResourceNotFound,
+        format!("Identity provider {name} does not exist in user pool {pool_id}."),
+    )
+}
+
+/// A member the operation needs that the model leaves optional.
+fn required<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str> {
+    match value.as_deref() {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(Error::invalid_parameter(format!("{what} is required."))),
+    }
+}
+
+/// The external identity a `SourceUser` / `User` names: its provider must
+/// be one of the pool's, and a social provider's identities are matched by
+/// `Cognito_Subject` only.
+fn external_identity<'a>(
+    pool: &UserPool,
+    user: &'a ProviderUser,
+    member: &str,
+) -> Result<(&'a str, &'a str, &'a str)> {
+    let provider = required(&user.provider_name, &format!("{member}.ProviderName"))?;
+    let provider_type = pool
+        .identity_providers
+        .iter()
+        .find(|p| p.name == provider)
+        .map(|p| p.provider_type.as_str())
+        .ok_or_else(|| provider_not_found(provider, &pool.id))?;
+    let attribute = required(
+        &user.attribute_name,
+        &format!("{member}.ProviderAttributeName"),
+    )?;
+    let value = required(
+        &user.attribute_value,
+        &format!("{member}.ProviderAttributeValue"),
+    )?;
+    if SOCIAL_TYPES.contains(&provider_type) && attribute != COGNITO_SUBJECT {
+        return Err(Error::invalid_parameter(format!(
+            "ProviderAttributeName must be {COGNITO_SUBJECT} for a {provider_type} identity."
+        )));
+    }
+    Ok((provider, attribute, value))
+}
+
+impl UserPools {
+    /// AdminLinkProviderForUser: links the external identity `source` to the
+    /// native user `destination` (provider `Cognito`, value its username).
+    pub async fn admin_link_provider_for_user(
+        &self,
+        pool_id: &str,
+        destination: &ProviderUser,
+        source: &ProviderUser,
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        if source.provider_name.as_deref().is_some_and(is_cognito) {
+            return Err(Error::invalid_parameter(
+                "Invalid SourceUser: Cognito users with a username/password may not be passed in as a SourceUser, only as a DestinationUser",
+            ));
+        }
+        let (provider, attribute, value) = external_identity(&pool, source, "SourceUser")?;
+        let destination_provider =
+            required(&destination.provider_name, "DestinationUser.ProviderName")?;
+        let username = required(
+            &destination.attribute_value,
+            "DestinationUser.ProviderAttributeValue",
+        )?;
+        if !is_cognito(destination_provider) {
+            // A federated destination user: cognate has none yet (no sign-in
+            // through providers), so it cannot exist.
+            return Err(
+                if pool
+                    .identity_providers
+                    .iter()
+                    .any(|p| p.name == destination_provider)
+                {
+                    Error::user_not_found()
+                } else {
+                    provider_not_found(destination_provider, &pool.id)
+                },
+            );
+        }
+        let user = self
+            .store
+            .get_user(&pool.id, &pool.username_key(username))
+            .await?
+            .ok_or_else(Error::user_not_found)?;
+        // AWS: every attribute of the destination user must be mutable.
+        let immutable = user.attributes.iter().find(|a| {
+            pool.schema
+                .iter()
+                .any(|s| s.name == a.name && !s.mutable && s.name.contains("custom:"))
+        });
+        if let Some(attribute) = immutable {
+            return Err(Error::invalid_parameter(format!(
+                "The destination user has the immutable attribute {}; all attributes of a DestinationUser must be mutable.",
+                attribute.name
+            )));
+        }
+        let link = LinkedIdentity {
+            pool_id: pool.id.clone(),
+            username_key: user.username_key.clone(),
+            provider_name: provider.to_owned(),
+            attribute_name: attribute.to_owned(),
+            attribute_value: value.to_owned(),
+            created: self.now(),
+        };
+        match self
+            .store
+            .link_identity(&link, MAX_LINKED_IDENTITIES)
+            .await?
+        {
+            IdentityLink::Done => Ok(()),
+            IdentityLink::AlreadyLinked => Err(Error::new(
+                ErrorKind::AliasExists,
+                "The SourceUser is already linked to a user.",
+            )),
+            IdentityLink::LimitReached => Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("A user can have at most {MAX_LINKED_IDENTITIES} linked identities."),
+            )),
+            IdentityLink::UserMissing => Err(Error::user_not_found()),
+        }
+    }
+
+    /// AdminDisableProviderForUser for an external identity: removes its
+    /// link (named as it was linked). Disabling a native user's own
+    /// password sign-in (provider `Cognito`) is not done.
+    pub async fn admin_disable_provider_for_user(
+        &self,
+        pool_id: &str,
+        user: &ProviderUser,
+    ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
+        if user.provider_name.as_deref().is_some_and(is_cognito) {
+            return Err(Error::invalid_parameter(
+                "Disabling the password sign-in of a native user (ProviderName Cognito) is not supported by cognate.",
+            ));
+        }
+        let (provider, attribute, value) = external_identity(&pool, user, "User")?;
+        if self
+            .store
+            .unlink_identity(&pool.id, provider, attribute, value)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::user_not_found())
+        }
+    }
+
+    /// The identities linked to a user (by username key), oldest first.
+    pub async fn linked_identities(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> Result<Vec<LinkedIdentity>> {
+        Ok(self.store.identities_of_user(pool_id, username_key).await?)
+    }
+}
