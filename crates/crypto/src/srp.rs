@@ -1,9 +1,11 @@
-//! The server side of Cognito's SRP-6a variant (USER_SRP_AUTH /
-//! PASSWORD_VERIFIER): the RFC 5054 3072-bit group with g = 2, SHA-256,
-//! Java-style "padHex" encoding of big integers, an HKDF-derived 16-byte key
-//! ("Caldera Derived Key") and an HMAC over pool name, user id, secret block
-//! and timestamp. Mirrors what amazon-cognito-identity-js and pycognito do
-//! on the client side.
+//! Cognito's SRP-6a variant (USER_SRP_AUTH / PASSWORD_VERIFIER, and
+//! DEVICE_SRP_AUTH / DEVICE_PASSWORD_VERIFIER with the device group key for
+//! the pool name and the device key for the user id): the RFC 5054
+//! 3072-bit group with g = 2, SHA-256, Java-style "padHex" encoding of big
+//! integers, an HKDF-derived 16-byte key ("Caldera Derived Key") and an HMAC
+//! over pool name, user id, secret block and timestamp. The server side,
+//! and the client side as amazon-cognito-identity-js computes it
+//! (`client_public`, `client_claim`), for tests and tools acting as a client.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -199,6 +201,68 @@ pub fn verify_claim(
     constant_time_eq(expected.as_bytes(), signature_b64.as_bytes())
 }
 
+/// A client's public value `A = g^a mod N` (hex) for its secret `a`.
+pub fn client_public(a_bytes: &[u8]) -> String {
+    let a = BigUint::from_bytes_be(a_bytes);
+    g().modpow(&a, &n()).to_str_radix(16)
+}
+
+/// The PASSWORD_CLAIM_SIGNATURE a client with `password` sends, as
+/// amazon-cognito-identity-js computes it (`SALT` read as a number);
+/// `None` when a challenge parameter is not hex or not base64.
+#[allow(clippy::too_many_arguments)]
+pub fn client_claim(
+    pool_name: &str,
+    user_id: &str,
+    password: &str,
+    salt_hex: &str,
+    a_bytes: &[u8],
+    big_b_hex: &str,
+    secret_block_b64: &str,
+    timestamp: &str,
+) -> Option<String> {
+    let salt = BigUint::parse_bytes(salt_hex.as_bytes(), 16)?;
+    let x = compute_x(pool_name, user_id, password, &salt);
+    let a = BigUint::from_bytes_be(a_bytes);
+    claim_with_x(
+        pool_name,
+        user_id,
+        &x,
+        &a,
+        big_b_hex,
+        secret_block_b64,
+        timestamp,
+    )
+}
+
+/// The client's signature for a given `x`.
+fn claim_with_x(
+    pool_name: &str,
+    user_id: &str,
+    x: &BigUint,
+    a: &BigUint,
+    big_b_hex: &str,
+    secret_block_b64: &str,
+    timestamp: &str,
+) -> Option<String> {
+    let modulus = n();
+    let big_a = g().modpow(a, &modulus);
+    let big_b = BigUint::parse_bytes(big_b_hex.as_bytes(), 16)?;
+    let u_hex = hex_hash(&format!("{}{}", pad_hex(&big_a), pad_hex(&big_b)));
+    let u = BigUint::parse_bytes(u_hex.as_bytes(), 16)?;
+    let kgx = (k() * g().modpow(x, &modulus)) % &modulus;
+    let base = (big_b + &modulus - kgx) % &modulus;
+    let s = base.modpow(&(a + u.clone() * x.clone()), &modulus);
+    let prk = hmac_sha256(&hex_bytes(&pad_hex(&u)), &hex_bytes(&pad_hex(&s)));
+    let key = &hmac_sha256(&prk, b"Caldera Derived Key\x01")[..16];
+    let mut message = Vec::new();
+    message.extend_from_slice(pool_name.as_bytes());
+    message.extend_from_slice(user_id.as_bytes());
+    message.extend_from_slice(&STANDARD.decode(secret_block_b64).ok()?);
+    message.extend_from_slice(timestamp.as_bytes());
+    Some(STANDARD.encode(hmac_sha256(key, &message)))
+}
+
 /// Parses Cognito's SRP timestamp (`Tue Mar 5 09:07:03 UTC 2024`) to epoch seconds.
 pub fn parse_timestamp(ts: &str) -> Option<i64> {
     let parts: Vec<&str> = ts.split_whitespace().collect();
@@ -253,9 +317,17 @@ mod tests {
         secret_block: &str,
         timestamp: &str,
     ) -> String {
-        let salt = BigUint::parse_bytes(salt_hex.as_bytes(), 16).unwrap();
-        let x = compute_x(pool, user, password, &salt);
-        signature_with_x(pool, user, &x, a, big_b_hex, secret_block, timestamp)
+        client_claim(
+            pool,
+            user,
+            password,
+            salt_hex,
+            &a.to_bytes_be(),
+            big_b_hex,
+            secret_block,
+            timestamp,
+        )
+        .unwrap()
     }
 
     /// pycognito's `x`: it pads the SALT string as given instead of reading
@@ -287,23 +359,7 @@ mod tests {
         secret_block: &str,
         timestamp: &str,
     ) -> String {
-        let modulus = n();
-        let big_a = g().modpow(a, &modulus);
-        let big_b = BigUint::parse_bytes(big_b_hex.as_bytes(), 16).unwrap();
-        let u_hex = hex_hash(&format!("{}{}", pad_hex(&big_a), pad_hex(&big_b)));
-        let u = BigUint::parse_bytes(u_hex.as_bytes(), 16).unwrap();
-        let gx = g().modpow(x, &modulus);
-        let kgx = (k() * gx) % &modulus;
-        let base = (big_b + &modulus - kgx) % &modulus;
-        let s = base.modpow(&(a + u.clone() * x.clone()), &modulus);
-        let prk = hmac_sha256(&hex_bytes(&pad_hex(&u)), &hex_bytes(&pad_hex(&s)));
-        let key = &hmac_sha256(&prk, b"Caldera Derived Key\x01")[..16];
-        let mut msg = Vec::new();
-        msg.extend_from_slice(pool.as_bytes());
-        msg.extend_from_slice(user.as_bytes());
-        msg.extend_from_slice(&STANDARD.decode(secret_block).unwrap());
-        msg.extend_from_slice(timestamp.as_bytes());
-        STANDARD.encode(hmac_sha256(key, &msg))
+        claim_with_x(pool, user, x, a, big_b_hex, secret_block, timestamp).unwrap()
     }
 
     #[test]

@@ -69,13 +69,24 @@ pub fn outcome_out(outcome: AuthOutcome) -> Value {
     }
 }
 
+/// The members of an AuthParameters / ChallengeResponses map that have a
+/// value: a member sent as `null` is absent (amazon-cognito-identity-js
+/// answers PASSWORD_VERIFIER again with `"DEVICE_KEY": null` after
+/// "Device does not exist.", and Cognito takes it).
+fn present(map: Option<BTreeMap<String, Option<String>>>) -> BTreeMap<String, String> {
+    map.unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct InitiateAuthRequest {
     user_pool_id: Option<String>,
     client_id: String,
     auth_flow: String,
-    auth_parameters: Option<BTreeMap<String, String>>,
+    auth_parameters: Option<BTreeMap<String, Option<String>>>,
     client_metadata: Option<BTreeMap<String, String>>,
 }
 
@@ -100,7 +111,7 @@ async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Ap
             admin_pool_id: if admin { req.user_pool_id } else { None },
             client_id: req.client_id,
             flow: req.auth_flow,
-            parameters: req.auth_parameters.unwrap_or_default(),
+            parameters: present(req.auth_parameters),
             client_metadata: req.client_metadata.unwrap_or_default(),
         })
         .await?;
@@ -122,7 +133,7 @@ struct RespondRequest {
     client_id: String,
     challenge_name: String,
     session: Option<String>,
-    challenge_responses: Option<BTreeMap<String, String>>,
+    challenge_responses: Option<BTreeMap<String, Option<String>>>,
     client_metadata: Option<BTreeMap<String, String>>,
 }
 
@@ -149,7 +160,7 @@ async fn respond(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Api
             client_id: req.client_id,
             challenge_name: req.challenge_name,
             session: req.session,
-            responses: req.challenge_responses.unwrap_or_default(),
+            responses: present(req.challenge_responses),
             client_metadata: req.client_metadata.unwrap_or_default(),
         })
         .await?;

@@ -2,6 +2,8 @@
 //! RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED),
 //! challenge sessions, and token issuance. The hosted UI signs in through
 //! the same steps (`Channel::Hosted`), ending in a session instead of tokens.
+//! Device authentication (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) is in
+//! `devices.rs`; this module routes to it.
 
 use std::collections::BTreeMap;
 
@@ -231,13 +233,21 @@ impl UserPools {
                 let password = param(&input.parameters, "PASSWORD")?;
                 self.check_secret_hash(&client, username, secret_hash)?;
                 let step = self
-                    .password_sign_in(&pool, &client, username, password, Channel::Api)
+                    .password_sign_in_with_device(
+                        &pool,
+                        &client,
+                        username,
+                        password,
+                        Channel::Api,
+                        device_key,
+                    )
                     .await?;
                 self.api_outcome(
                     &pool,
                     &client,
                     step,
                     device_key,
+                    false,
                     "TokenGeneration_Authentication",
                 )
                 .await
@@ -266,6 +276,7 @@ impl UserPools {
                     &client,
                     step,
                     device_key,
+                    false,
                     "TokenGeneration_Authentication",
                 )
                 .await
@@ -280,15 +291,28 @@ impl UserPools {
         }
     }
 
-    /// The API's answer to a sign-in step: the challenge, or tokens.
+    /// The API's answer to a sign-in step: the challenge, or tokens. A
+    /// sign-in that names (`DEVICE_KEY`) a confirmed device of the user with
+    /// an SRP verifier proves the device first (DEVICE_SRP_AUTH), unless it
+    /// just did (`device_proven`).
     async fn api_outcome(
         &self,
         pool: &UserPool,
         client: &AppClient,
         step: SignInStep,
         device_key: Option<&str>,
+        device_proven: bool,
         source: &str,
     ) -> Result<AuthOutcome> {
+        let step = match step {
+            SignInStep::Done(user) if !device_proven => {
+                match Self::device_to_prove(pool, &user, device_key).cloned() {
+                    Some(device) => self.device_challenge(pool, client, &user, &device).await?,
+                    None => SignInStep::Done(user),
+                }
+            }
+            other => other,
+        };
         match step {
             SignInStep::Challenge {
                 name,
@@ -334,9 +358,24 @@ impl UserPools {
         password: &str,
         channel: Channel,
     ) -> Result<SignInStep> {
+        self.password_sign_in_with_device(pool, client, username, password, channel, None)
+            .await
+    }
+
+    /// [`password_sign_in`](Self::password_sign_in) naming the device
+    /// (`DEVICE_KEY`) the user signs in from.
+    async fn password_sign_in_with_device(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        password: &str,
+        channel: Channel,
+        device_key: Option<&str>,
+    ) -> Result<SignInStep> {
         self.limit_user(Action::SignIn, pool, username)?;
         let result = self
-            .password_steps(pool, client, username, password, channel)
+            .password_steps(pool, client, username, password, channel, device_key)
             .await;
         if let Err(e) = &result {
             let user = self.find_user(pool, username, false).await.ok().flatten();
@@ -358,6 +397,7 @@ impl UserPools {
         username: &str,
         password: &str,
         channel: Channel,
+        device_key: Option<&str>,
     ) -> Result<SignInStep> {
         let found = match self.find_user(pool, username, false).await? {
             Some(user) => Some(user),
@@ -423,7 +463,8 @@ impl UserPools {
         } else {
             user
         };
-        self.after_primary_auth(pool, client, &user, channel).await
+        self.after_primary_auth(pool, client, &user, channel, device_key)
+            .await
     }
 
     /// Refuses a sign-in while the user is locked out after failed attempts.
@@ -475,13 +516,16 @@ impl UserPools {
     }
 
     /// What follows a proven password (plain or SRP): account state checks,
-    /// then a challenge or tokens.
+    /// then a challenge or tokens. A `device_key` (API sign-ins) must name a
+    /// device of the user; a remembered one stands in for the TOTP factor
+    /// where the pool allows (`devices.rs`).
     async fn after_primary_auth(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
         channel: Channel,
+        device_key: Option<&str>,
     ) -> Result<SignInStep> {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
@@ -508,6 +552,13 @@ impl UserPools {
                     .await
             }
             _ => {
+                let device = match channel {
+                    Channel::Api => Self::named_device(pool, user, device_key)?,
+                    Channel::Hosted => None,
+                };
+                if let Some(device) = device.filter(|d| Self::device_replaces_mfa(pool, user, d)) {
+                    return self.device_challenge(pool, client, user, device).await;
+                }
                 if let Some(challenge) = self.mfa_step(pool, client, user, channel).await? {
                     return Ok(challenge);
                 }
@@ -630,7 +681,12 @@ impl UserPools {
     /// block's digest; a simulated one (an unknown user in a pool that
     /// prevents user-existence errors) stores nothing, and its block is
     /// recognised by its MAC (`simulated_block_valid`).
-    async fn secret_block(&self, pool_id: &str, client_id: &str, expires: i64) -> Result<String> {
+    pub(super) async fn secret_block(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        expires: i64,
+    ) -> Result<String> {
         use base64::Engine;
         let mut block = cognate_crypto::random::bytes(56);
         block.extend_from_slice(&expires.to_be_bytes());
@@ -669,6 +725,18 @@ impl UserPools {
         cognate_crypto::digest::constant_time_eq(&expected, mac) && expires > self.now()
     }
 
+    /// Refuses an SRP TIMESTAMP that does not parse or is more than 15
+    /// minutes from now.
+    pub(super) fn check_srp_timestamp(&self, timestamp: &str) -> Result<()> {
+        let now = self.now().div_euclid(1000);
+        match cognate_crypto::srp::parse_timestamp(timestamp) {
+            Some(t) if (t - now).abs() <= 15 * 60 => Ok(()),
+            _ => Err(Error::invalid_parameter(
+                "TIMESTAMP format or value is invalid.",
+            )),
+        }
+    }
+
     /// USER_SRP_AUTH step two: check PASSWORD_CLAIM_SIGNATURE.
     async fn srp_finish(
         &self,
@@ -688,15 +756,7 @@ impl UserPools {
         let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
         let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
         let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
-        let now = self.now().div_euclid(1000);
-        match cognate_crypto::srp::parse_timestamp(&timestamp) {
-            Some(t) if (t - now).abs() <= 15 * 60 => {}
-            _ => {
-                return Err(Error::invalid_parameter(
-                    "TIMESTAMP format or value is invalid.",
-                ))
-            }
-        }
+        self.check_srp_timestamp(&timestamp)?;
         let known = session
             .data
             .get("known")
@@ -738,7 +798,8 @@ impl UserPools {
                 .custom_after_password(pool, client, user, custom, input)
                 .await;
         }
-        self.after_primary_auth(pool, client, &user, Channel::Api)
+        let device_key = input.responses.get("DEVICE_KEY").map(String::as_str);
+        self.after_primary_auth(pool, client, &user, Channel::Api, device_key)
             .await
     }
 
@@ -822,9 +883,17 @@ impl UserPools {
         } else {
             "TokenGeneration_Authentication"
         };
+        let device_proven = input.challenge_name == "DEVICE_PASSWORD_VERIFIER";
         let (pool, client, step) = self.respond_challenge(input, Channel::Api).await?;
-        self.api_outcome(&pool, &client, step, device_key.as_deref(), source)
-            .await
+        self.api_outcome(
+            &pool,
+            &client,
+            step,
+            device_key.as_deref(),
+            device_proven,
+            source,
+        )
+        .await
     }
 
     /// Takes the challenge session and answers it; shared by the API and
@@ -849,7 +918,7 @@ impl UserPools {
         // PASSWORD_VERIFIER state is kept under the secret block, which every
         // client echoes (pycognito sends no Session).
         let handle = match input.challenge_name.as_str() {
-            "PASSWORD_VERIFIER" => input
+            "PASSWORD_VERIFIER" | "DEVICE_PASSWORD_VERIFIER" => input
                 .responses
                 .get("PASSWORD_CLAIM_SECRET_BLOCK")
                 .or(input.session.as_ref()),
@@ -941,12 +1010,16 @@ impl UserPools {
                 .await;
         }
         // A wrong answer to a question the user can fix (a weak password, a
-        // missing attribute) leaves the session usable until it expires.
+        // missing attribute) leaves the session usable until it expires; so
+        // does a proven password that named an unknown device, which
+        // clients answer again without the DEVICE_KEY.
         if let Err(e) = &result {
             if matches!(
                 e.kind,
                 ErrorKind::InvalidPassword | ErrorKind::InvalidParameter
-            ) {
+            ) || (e.kind == ErrorKind::ResourceNotFound
+                && session.challenge == "PASSWORD_VERIFIER")
+            {
                 self.store.put_session(&session).await?;
             }
         }
@@ -977,6 +1050,9 @@ impl UserPools {
         };
         if session.challenge == "PASSWORD_VERIFIER" {
             return self.srp_finish(pool, client, session, input).await;
+        }
+        if session.challenge == "DEVICE_PASSWORD_VERIFIER" {
+            return self.device_srp_finish(pool, session, input).await;
         }
         if session.challenge == "CUSTOM_CHALLENGE" {
             return self
@@ -1038,10 +1114,15 @@ impl UserPools {
                     })
                     .await?;
                 // A new password leads on to the MFA step, like any password proof.
-                self.after_primary_auth(pool, client, &user, channel).await
+                self.after_primary_auth(pool, client, &user, channel, None)
+                    .await
             }
             "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" => {
                 self.answer_mfa_challenge(session, input, user).await
+            }
+            "DEVICE_SRP_AUTH" => {
+                self.device_srp_start(pool, client, session, input, user)
+                    .await
             }
             other => Err(Error::invalid_parameter(format!(
                 "Challenge {other} is not supported by this server yet."

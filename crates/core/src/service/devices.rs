@@ -1,13 +1,29 @@
 //! Device tracking: NewDeviceMetadata at sign-in in pools with a
-//! `DeviceConfiguration`, and the device records of a user (ConfirmDevice,
+//! `DeviceConfiguration`, the device records of a user (ConfirmDevice,
 //! (Admin)ListDevices, (Admin)GetDevice, (Admin)UpdateDeviceStatus,
 //! (Admin)ForgetDevice), kept in the user document so every change is one
-//! compare-and-swap. Device SRP (DEVICE_SRP_AUTH) is not offered yet, so a
-//! remembered device does not skip MFA.
+//! compare-and-swap, and device authentication at sign-in: a sign-in that
+//! names (`DEVICE_KEY`) a confirmed device of the user with an SRP verifier
+//! proves the device with DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER
+//! (Cognito's SRP with the device group key for the pool name and the
+//! device key for the user id) before tokens are issued; a remembered
+//! device in a pool with `ChallengeRequiredOnNewDevice` takes the place of
+//! the SOFTWARE_TOKEN_MFA step. A proven password that names a device the
+//! user does not have answers ResourceNotFoundException ("Device does not
+//! exist."), on which clients sign in again without the key. The
+//! DEVICE_SRP_AUTH session and the DEVICE_PASSWORD_VERIFIER exchange (kept
+//! under its secret block, as USER_SRP_AUTH's) are challenge sessions in
+//! the store, each taken once.
 
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde_json::json;
+
+use super::auth::{param, ChallengeInput, Channel, SignInStep};
 use super::{decode_token, encode_token, UserPools};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{Device, User, UserPool};
+use crate::model::{AppClient, ChallengeSession, Device, User, UserPool};
 
 /// What a sign-in hands a client for its new device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +48,19 @@ fn device_tracking(pool: &UserPool) -> Option<(bool, bool)> {
     ))
 }
 
+/// A device's SRP salt and verifier in hex, from the base64 of their bytes
+/// that ConfirmDevice stored (`DeviceSecretVerifierConfig`); `None` when the
+/// device has none (or they do not decode), so it cannot be proven.
+fn device_secret(device: &Device) -> Option<(String, String)> {
+    let decode = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .filter(|bytes| bytes.iter().any(|b| *b != 0))
+            .map(|bytes| cognate_crypto::digest::hex(&bytes))
+    };
+    Some((decode(&device.salt)?, decode(&device.verifier)?))
+}
+
 fn not_found() -> Error {
     Error::new(ErrorKind::ResourceNotFound, "Device does not exist.")
 }
@@ -51,6 +80,223 @@ impl UserPools {
         let digest =
             cognate_crypto::digest::sha256_hex(format!("{}:{}", pool.id, user.sub).as_bytes());
         format!("-{}", &digest[..9])
+    }
+
+    /// The device a proven password names (`DEVICE_KEY`) in a pool that
+    /// tracks devices: `None` without a key (or tracking), and
+    /// ResourceNotFoundException when the user has no such device (another
+    /// user's device included).
+    pub(crate) fn named_device<'a>(
+        pool: &UserPool,
+        user: &'a User,
+        device_key: Option<&str>,
+    ) -> Result<Option<&'a Device>> {
+        let Some(key) = device_key.filter(|k| !k.is_empty()) else {
+            return Ok(None);
+        };
+        if device_tracking(pool).is_none() {
+            return Ok(None);
+        }
+        user.devices
+            .iter()
+            .find(|d| d.key == key)
+            .map(Some)
+            .ok_or_else(not_found)
+    }
+
+    /// Whether a device stands in for the TOTP factor: the pool lets a
+    /// remembered device skip MFA (`ChallengeRequiredOnNewDevice`), the
+    /// device is remembered and can be proven, and the sign-in would
+    /// otherwise be asked for SOFTWARE_TOKEN_MFA (never for MFA_SETUP).
+    pub(crate) fn device_replaces_mfa(pool: &UserPool, user: &User, device: &Device) -> bool {
+        let Some((challenge_required, _)) = device_tracking(pool) else {
+            return false;
+        };
+        challenge_required
+            && device.remembered
+            && device_secret(device).is_some()
+            && matches!(
+                Self::mfa_challenge(pool, user),
+                Some(("SOFTWARE_TOKEN_MFA", _))
+            )
+    }
+
+    /// The device a finished sign-in must prove before tokens: a device of
+    /// the user named by `DEVICE_KEY`, in a pool that tracks devices, with
+    /// an SRP verifier. An unknown key is not refused here (the password
+    /// step refused it already; later steps just issue a new device).
+    pub(crate) fn device_to_prove<'a>(
+        pool: &UserPool,
+        user: &'a User,
+        device_key: Option<&str>,
+    ) -> Option<&'a Device> {
+        Self::named_device(pool, user, device_key)
+            .ok()
+            .flatten()
+            .filter(|d| device_secret(d).is_some())
+    }
+
+    /// Opens a DEVICE_SRP_AUTH challenge for `device`.
+    pub(crate) async fn device_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        device: &Device,
+    ) -> Result<SignInStep> {
+        let session = self
+            .open_session(
+                pool,
+                client,
+                user,
+                "DEVICE_SRP_AUTH",
+                json!({"device_key": device.key}),
+                Channel::Api,
+            )
+            .await?;
+        Ok(SignInStep::Challenge {
+            name: "DEVICE_SRP_AUTH".into(),
+            session,
+            parameters: BTreeMap::new(),
+            user: user.clone(),
+        })
+    }
+
+    /// Answers DEVICE_SRP_AUTH (`USERNAME`, `DEVICE_KEY`, `SRP_A`) with the
+    /// DEVICE_PASSWORD_VERIFIER challenge: the device's salt, B and a secret
+    /// block under which the exchange is stored.
+    pub(crate) async fn device_srp_start(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+        user: User,
+    ) -> Result<SignInStep> {
+        let device_key = param(&input.responses, "DEVICE_KEY")?;
+        let srp_a = param(&input.responses, "SRP_A")?;
+        if !cognate_crypto::srp::valid_a(srp_a) {
+            return Err(Error::invalid_parameter("Invalid SRP_A value."));
+        }
+        let expected = session.data.get("device_key").and_then(|v| v.as_str());
+        if expected != Some(device_key) {
+            return Err(Error::incorrect_credentials());
+        }
+        let device = user
+            .devices
+            .iter()
+            .find(|d| d.key == device_key)
+            .ok_or_else(not_found)?;
+        let (salt, verifier) = device_secret(device).ok_or_else(Error::incorrect_credentials)?;
+        let b = cognate_crypto::random::bytes(32);
+        let v = verifier.clone();
+        let exchange =
+            tokio::task::spawn_blocking(move || cognate_crypto::srp::server_start(&v, &b))
+                .await
+                .map_err(|e| Error::internal(e.to_string()))?
+                .ok_or_else(Error::incorrect_credentials)?;
+        let expires = self.now() + client.settings.auth_session_validity * 60_000;
+        let secret_block = self
+            .secret_block(&pool.id, &client.client_id, expires)
+            .await?;
+        self.store
+            .put_session(&ChallengeSession {
+                handle_hash: cognate_crypto::digest::sha256_hex(secret_block.as_bytes()),
+                pool_id: pool.id.clone(),
+                client_id: client.client_id.clone(),
+                username: user.username_key.clone(),
+                challenge: "DEVICE_PASSWORD_VERIFIER".into(),
+                expires,
+                data: json!({
+                    "a": srp_a,
+                    "b": exchange.b,
+                    "big_b": exchange.big_b,
+                    "verifier": verifier,
+                    "device_key": device_key,
+                    "device_group_key": Self::device_group_key(pool, &user),
+                }),
+            })
+            .await?;
+        let mut parameters = BTreeMap::new();
+        parameters.insert("SALT".to_owned(), cognate_crypto::srp::salt_param(&salt));
+        parameters.insert("SRP_B".to_owned(), exchange.big_b);
+        parameters.insert("SECRET_BLOCK".to_owned(), secret_block.clone());
+        parameters.insert("USERNAME".to_owned(), user.username.clone());
+        Ok(SignInStep::Challenge {
+            name: "DEVICE_PASSWORD_VERIFIER".into(),
+            session: secret_block,
+            parameters,
+            user,
+        })
+    }
+
+    /// Answers DEVICE_PASSWORD_VERIFIER: checks PASSWORD_CLAIM_SIGNATURE,
+    /// HMAC(K, DeviceGroupKey ‖ DeviceKey ‖ secret block ‖ TIMESTAMP), with
+    /// the device's verifier. A wrong proof counts as a failed sign-in.
+    pub(crate) async fn device_srp_finish(
+        &self,
+        pool: &UserPool,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+    ) -> Result<SignInStep> {
+        let field = |name: &str| {
+            session
+                .data
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
+        let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
+        let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
+        let device_key = param(&input.responses, "DEVICE_KEY")?.to_owned();
+        self.check_srp_timestamp(&timestamp)?;
+        let user = self
+            .store
+            .get_user(&pool.id, &session.username)
+            .await?
+            .ok_or_else(Error::incorrect_credentials)?;
+        if self.sign_in_locked(&user).await? {
+            return Err(Error::not_authorized("Password attempts exceeded"));
+        }
+        let same_device = cognate_crypto::digest::constant_time_eq(
+            device_key.as_bytes(),
+            field("device_key").as_bytes(),
+        );
+        let exchange = cognate_crypto::srp::ServerExchange {
+            b: field("b"),
+            big_b: field("big_b"),
+        };
+        let (group, verifier, a) = (field("device_group_key"), field("verifier"), field("a"));
+        let key = device_key.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            cognate_crypto::srp::verify_claim(
+                &group, &key, &verifier, &a, &exchange, &block, &timestamp, &signature,
+            )
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+        if !(ok && same_device) {
+            return Err(self.failed_sign_in(&user).await);
+        }
+        self.clear_failures(&user).await?;
+        let now = self.now();
+        let (user, ()) = self
+            .update_user(user, |u| {
+                let device = u
+                    .devices
+                    .iter_mut()
+                    .find(|d| d.key == device_key)
+                    .ok_or_else(not_found)?;
+                device.last_authenticated = now;
+                Ok(())
+            })
+            .await?;
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        Ok(SignInStep::Done(user))
     }
 
     /// The metadata of a new device for a sign-in that ends in tokens, in a

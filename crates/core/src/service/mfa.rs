@@ -391,6 +391,33 @@ impl UserPools {
         Ok(())
     }
 
+    /// Which MFA challenge (and its parameters) a proven password leads
+    /// to, or `None` when the pool and user need no second factor.
+    pub(crate) fn mfa_challenge(
+        pool: &UserPool,
+        user: &User,
+    ) -> Option<(&'static str, BTreeMap<String, String>)> {
+        let mode = pool.settings.mfa_configuration.as_str();
+        if mode == "OFF" {
+            return None;
+        }
+        // A verified token is always used when MFA is required; when it is
+        // optional, only if the user enabled it.
+        let has_totp = user.totp_secret.is_some() && (user.totp_enabled || mode == "ON");
+        if has_totp {
+            Some(("SOFTWARE_TOKEN_MFA", BTreeMap::new()))
+        } else if mode == "ON" {
+            let mut p = BTreeMap::new();
+            p.insert(
+                "MFAS_CAN_SETUP".to_owned(),
+                json!(["SOFTWARE_TOKEN_MFA"]).to_string(),
+            );
+            Some(("MFA_SETUP", p))
+        } else {
+            None
+        }
+    }
+
     /// The MFA step after a proven password: a challenge, or `None` when
     /// the pool and user need no second factor.
     pub(crate) async fn mfa_step(
@@ -400,23 +427,7 @@ impl UserPools {
         user: &User,
         channel: Channel,
     ) -> Result<Option<SignInStep>> {
-        let mode = pool.settings.mfa_configuration.as_str();
-        if mode == "OFF" {
-            return Ok(None);
-        }
-        // A verified token is always used when MFA is required; when it is
-        // optional, only if the user enabled it.
-        let has_totp = user.totp_secret.is_some() && (user.totp_enabled || mode == "ON");
-        let (challenge, parameters) = if has_totp {
-            ("SOFTWARE_TOKEN_MFA", BTreeMap::new())
-        } else if mode == "ON" {
-            let mut p = BTreeMap::new();
-            p.insert(
-                "MFAS_CAN_SETUP".to_owned(),
-                json!(["SOFTWARE_TOKEN_MFA"]).to_string(),
-            );
-            ("MFA_SETUP", p)
-        } else {
+        let Some((challenge, parameters)) = Self::mfa_challenge(pool, user) else {
             return Ok(None);
         };
         let session = self
