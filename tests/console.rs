@@ -820,3 +820,80 @@ fn the_sign_in_limit_is_per_client_address() {
     let signed_in = admin.sign_in(ADMIN.0, ADMIN.1);
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
 }
+
+/// A signed-in console on a server whose public URL is https (behind a
+/// TLS-terminating proxy): the session cookie carries `Secure`, while the
+/// requests still reach the http loopback listener.
+#[test]
+fn under_an_https_public_url_the_session_cookie_is_secure() {
+    let port = common::free_port();
+    let tmp = tempfile::tempdir().unwrap();
+    let database = common::TestDatabase::for_engine();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--public-url",
+        "https://auth.example.test",
+        "--log",
+        "warn",
+    ])
+    .arg("--data-dir")
+    .arg(tmp.path())
+    .env("COGNATE_ADMIN_ACCESS_KEY_ID", ADMIN.0)
+    .env("COGNATE_ADMIN_SECRET_ACCESS_KEY", ADMIN.1)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if let Some(db) = &database {
+        cmd.arg("--database").arg(&db.url);
+    }
+    for var in [
+        "COGNATE_CONFIG",
+        "COGNATE_DATABASE_URL",
+        "COGNATE_PUBLIC_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reqwest::blocking::get(format!("{base}/health"))
+        .map(|r| r.status().as_u16() != 200)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut b = Browser {
+        base: base.clone(),
+        http: reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookie: None,
+        forwarded_for: None,
+    };
+    // The pre-sign-in cookie (it carries the form's CSRF token) ...
+    let form = b.get("/console/sign-in");
+    assert_eq!(form.status, 200, "{}", form.body);
+    let attributes =
+        |c: &str| -> Vec<String> { c.split(';').skip(1).map(|a| a.trim().to_owned()).collect() };
+    assert!(attributes(&form.set_cookie[0]).contains(&"Secure".to_owned()));
+    // ... and the signed-in one are Secure, HttpOnly and SameSite=Strict.
+    let signed_in = b.sign_in(ADMIN.0, ADMIN.1);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let cookie = attributes(&signed_in.set_cookie[0]);
+    for a in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(&a.to_owned()), "{a} in {cookie:?}");
+    }
+    assert_eq!(b.get("/console/pools").status, 200);
+    // Signing out clears it with the same attributes.
+    let pools = b.get("/console/pools");
+    let out = b.post("/console/sign-out", &[("csrf", &pools.csrf())]);
+    assert!(attributes(&out.set_cookie[0]).contains(&"Secure".to_owned()));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
