@@ -821,6 +821,90 @@ fn the_sign_in_limit_is_per_client_address() {
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
 }
 
+#[test]
+fn disable_reset_password_and_sign_out_everywhere_ask_on_a_confirm_page_first() {
+    let s = Server::start();
+    let (pool, client) = s.pool_and_client();
+    s.admin_user(
+        &pool,
+        "erin",
+        json!([{"Name": "email", "Value": "erin@example.com"}, {"Name": "email_verified", "Value": "true"}]),
+    );
+    let mut b = Browser::new(&s);
+    b.get("/console/pools");
+    let user = b.get(&format!("/console/pools/{pool}/users/erin"));
+    // The user page links to confirm pages; it has no one-click form for them.
+    for action in ["disable", "reset_password", "sign_out"] {
+        let href = format!("/console/pools/{pool}/users/erin/confirm/{action}");
+        assert!(user.text().contains(&href), "{action}: {}", user.body);
+        assert!(
+            !user
+                .body
+                .contains(&format!("name=\"do\" value=\"{action}\"")),
+            "{action} is one click"
+        );
+    }
+    let tokens = s.login(&client, "erin", common::PASSWORD);
+
+    // Sign out everywhere: the page says what happens; Cancel changes nothing.
+    let page = b.get(&format!(
+        "/console/pools/{pool}/users/erin/confirm/sign_out"
+    ));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .text()
+        .contains("Every refresh token of the user is revoked"));
+    assert!(page
+        .text()
+        .contains(&format!("href=\"/console/pools/{pool}/users/erin\"")));
+    s.ok("GetUser", json!({"AccessToken": tokens["AccessToken"]}));
+    let done = b.post(
+        &format!("/console/pools/{pool}/users/erin/action"),
+        &[("csrf", &page.csrf()), ("do", "sign_out")],
+    );
+    assert_eq!(done.status, 303);
+    s.err(
+        "GetUser",
+        json!({"AccessToken": tokens["AccessToken"]}),
+        "NotAuthorizedException",
+    );
+
+    // Reset password: RESET_REQUIRED, a code sent.
+    let page = b.get(&format!(
+        "/console/pools/{pool}/users/erin/confirm/reset_password"
+    ));
+    assert!(page.text().contains("must choose a new one"));
+    assert!(page.body.contains("name=\"do\" value=\"reset_password\""));
+    b.post(
+        &format!("/console/pools/{pool}/users/erin/action"),
+        &[("csrf", &page.csrf()), ("do", "reset_password")],
+    );
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "erin"}),
+    );
+    assert_eq!(user["UserStatus"], "RESET_REQUIRED");
+
+    // Disable.
+    let page = b.get(&format!("/console/pools/{pool}/users/erin/confirm/disable"));
+    assert!(page.text().contains("cannot sign in while disabled"));
+    b.post(
+        &format!("/console/pools/{pool}/users/erin/action"),
+        &[("csrf", &page.csrf()), ("do", "disable")],
+    );
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "erin"}),
+    );
+    assert_eq!(user["Enabled"], false);
+    // An unknown action has no confirm page.
+    assert_eq!(
+        b.get(&format!("/console/pools/{pool}/users/erin/confirm/drop"))
+            .status,
+        400
+    );
+}
+
 /// A signed-in console on a server whose public URL is https (behind a
 /// TLS-terminating proxy): the session cookie carries `Secure`, while the
 /// requests still reach the http loopback listener.

@@ -1,6 +1,7 @@
 //! Users: list with search (ListUsers' Filter) and paging
 //! (PaginationToken: a keyset cursor, never an offset), create, view,
-//! confirm, disable/enable, reset password, sign out everywhere, delete.
+//! confirm, disable/enable, reset password, sign out everywhere, delete
+//! (disable, reset, sign-out and delete ask on a confirm page first).
 
 use axum::extract::{Path, Query};
 use axum::response::Response;
@@ -33,6 +34,67 @@ pub(crate) fn routes() -> Router<Shared> {
             "/console/pools/{pool}/users/{username}/delete",
             get(delete_form).post(delete),
         )
+        .route(
+            "/console/pools/{pool}/users/{username}/confirm/{action}",
+            get(confirm_action),
+        )
+}
+
+/// The actions that ask first: (form value, title, what happens, button).
+const CONFIRMED_ACTIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "disable",
+        "Disable user",
+        "The user cannot sign in while disabled, and every token they hold stops working at once. You can enable them again.",
+        "Disable user",
+    ),
+    (
+        "reset_password",
+        "Reset password",
+        "The user's password stops working: they must choose a new one with a code sent to their verified email or phone before they can sign in again.",
+        "Reset password",
+    ),
+    (
+        "sign_out",
+        "Sign out everywhere",
+        "Every refresh token of the user is revoked and their ID and access tokens stop working; they must sign in again on every device.",
+        "Sign out everywhere",
+    ),
+];
+
+/// The confirm page of a destructive action (it posts to `action`).
+async fn confirm_action(
+    auth: Auth,
+    Path((pool_id, username, action)): Path<(String, String, String)>,
+) -> Response {
+    let Some((value, title, message, button)) =
+        CONFIRMED_ACTIONS.iter().find(|(v, ..)| *v == action)
+    else {
+        return auth.failed(&cognate_aws_json::ApiError::invalid_parameter(
+            "Unknown action.",
+        ));
+    };
+    let pool = match describe(&auth, &pool_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let name = pool["Name"].as_str().unwrap_or_default();
+    let mut crumbs = crumbs_pool(&pool_id, name);
+    crumbs.push(json!({"label": "Users", "href": users_href(&pool_id)}));
+    crumbs.push(json!({"label": &username, "href": user_href(&pool_id, &username)}));
+    crumbs.push(json!({"label": title}));
+    auth.page(
+        "confirm.html",
+        context! {
+            title => format!("{title}: {username}"),
+            crumbs => js(crumbs),
+            message => *message,
+            action => format!("{}/action", user_href(&pool_id, &username)),
+            hidden => js(json!([{"name": "do", "value": value}])),
+            cancel => user_href(&pool_id, &username),
+            button => *button,
+        },
+    )
 }
 
 /// What the search box can look in: (form value, filter attribute, label).
