@@ -821,6 +821,95 @@ fn the_sign_in_limit_is_per_client_address() {
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
 }
 
+/// The number in the element of id `id` of a page.
+fn number_of(page: &Page, id: &str) -> u64 {
+    let marker = format!("id=\"{id}\">");
+    let at = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {}", page.body));
+    let rest = &page.body[at + marker.len()..];
+    rest[..rest.find('<').unwrap()].trim().parse().unwrap()
+}
+
+#[test]
+fn the_dashboard_counts_sign_ins_and_token_checks_since_start() {
+    let s = Server::start();
+    let (pool, client) = s.pool_and_client();
+    s.admin_user(&pool, "dana", json!([]));
+    let mut b = Browser::new(&s);
+    b.get("/console/dashboard");
+    let before = b.get("/console/dashboard");
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert_eq!(number_of(&before, "sign-ins-ok"), 0);
+    assert_eq!(number_of(&before, "sign-ins-failed"), 0);
+
+    // Two good sign-ins, three wrong passwords, one unknown user.
+    let tokens = s.login(&client, "dana", common::PASSWORD);
+    s.login(&client, "dana", common::PASSWORD);
+    for _ in 0..3 {
+        s.err(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": "dana", "PASSWORD": "Wrong-passw0rd!"}}),
+            "NotAuthorizedException",
+        );
+    }
+    s.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "nobody", "PASSWORD": "Wrong-passw0rd!"}}),
+    );
+    // Token checks: one valid, one not a token, one revoked by a sign-out.
+    s.ok("GetUser", json!({"AccessToken": tokens["AccessToken"]}));
+    s.err(
+        "GetUser",
+        json!({"AccessToken": "not.a.token"}),
+        "NotAuthorizedException",
+    );
+    s.ok(
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": pool, "Username": "dana"}),
+    );
+    s.err(
+        "GetUser",
+        json!({"AccessToken": tokens["AccessToken"]}),
+        "NotAuthorizedException",
+    );
+
+    let page = b.get("/console/dashboard");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(number_of(&page, "sign-ins-ok"), 2);
+    assert_eq!(number_of(&page, "sign-ins-failed"), 4);
+    assert_eq!(number_of(&page, "c-event-sign_in-success"), 2);
+    assert_eq!(number_of(&page, "c-event-sign_in-wrong_password"), 3);
+    assert_eq!(number_of(&page, "c-event-sign_in-unknown_user"), 1);
+    assert_eq!(number_of(&page, "tokens-ok"), 1);
+    assert_eq!(number_of(&page, "tokens-refused"), 2);
+    assert_eq!(number_of(&page, "c-token-access_token-valid"), 1);
+    assert_eq!(number_of(&page, "c-token-access_token-malformed"), 1);
+    assert_eq!(number_of(&page, "c-token-access_token-revoked"), 1);
+    assert_eq!(
+        number_of(&page, "c-event-admin_user_global_sign_out-success"),
+        1
+    );
+    // No user input is a label: the unknown name is nowhere on the page.
+    assert!(!page.body.contains("nobody"));
+}
+
+#[test]
+fn the_dashboard_shows_a_pool_limited_key_no_cross_pool_counts() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    let page = b.get("/console/dashboard");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .body
+        .contains("only to an access key that may manage all pools"));
+    assert!(!page.body.contains("id=\"sign-ins-ok\""));
+}
+
 #[test]
 fn disable_reset_password_and_sign_out_everywhere_ask_on_a_confirm_page_first() {
     let s = Server::start();

@@ -21,6 +21,7 @@
 //!   actor, pool id, object), never with a secret.
 
 mod clients;
+mod dashboard;
 pub mod gateway;
 mod groups;
 mod limit;
@@ -62,6 +63,8 @@ pub struct Console {
     secure: bool,
     /// The gateway's routes, as the binary configured them.
     gateway: Vec<gateway::GatewayRoute>,
+    /// When the console (the process) started, on the service's clock.
+    started: i64,
 }
 
 type Shared = Arc<Console>;
@@ -73,6 +76,7 @@ pub fn router(
     gateway: Vec<gateway::GatewayRoute>,
 ) -> Router {
     let secure = service.config().public_url.starts_with("https://");
+    let started = service.now_millis();
     let state = Arc::new(Console {
         service,
         admin,
@@ -80,6 +84,7 @@ pub fn router(
         limiter: limit::SignInLimiter::default(),
         secure,
         gateway,
+        started,
     });
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/") }))
@@ -96,6 +101,7 @@ pub fn router(
         .merge(users::routes())
         .merge(groups::routes())
         .merge(gateway::routes())
+        .merge(dashboard::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
