@@ -1070,3 +1070,106 @@ fn under_an_https_public_url_the_session_cookie_is_secure() {
     let _ = child.wait();
 }
 
+#[test]
+fn signing_keys_are_listed_and_rotate_now_asks_first_then_publishes_new_keys() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);
+    let jwks = |s: &Server| -> Vec<String> {
+        let v: serde_json::Value = s
+            .http()
+            .get(format!("{}/{MINE}/.well-known/jwks.json", s.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let old = jwks(&s);
+    assert_eq!(old.len(), 2);
+    let page = b.get(&format!("/console/pools/{MINE}/keys"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for kid in &old {
+        assert!(page.text().contains(kid.as_str()), "{kid}");
+    }
+    assert_eq!(page.body.matches(">signing</span>").count(), 2);
+    assert!(page.body.contains("ID tokens") && page.body.contains("access tokens"));
+
+    // "Rotate now" is a link to a confirm page; a GET changes nothing.
+    assert!(page
+        .text()
+        .contains(&format!("href=\"/console/pools/{MINE}/keys/rotate\"")));
+    let confirm = b.get(&format!("/console/pools/{MINE}/keys/rotate"));
+    assert_eq!(confirm.status, 200);
+    assert!(confirm
+        .text()
+        .contains("sign tokens from 10 minutes from now"));
+    assert_eq!(jwks(&s), old);
+    // Without its CSRF token the rotation is refused.
+    let refused = b.post(&format!("/console/pools/{MINE}/keys/rotate"), &[]);
+    assert_eq!(refused.status, 403);
+    assert_eq!(jwks(&s), old);
+
+    let done = b.post(
+        &format!("/console/pools/{MINE}/keys/rotate"),
+        &[("csrf", &confirm.csrf())],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = jwks(&s);
+    assert_eq!(after.len(), 4, "the new keys are published at once");
+    let new: Vec<&String> = after.iter().filter(|k| !old.contains(k)).collect();
+    assert_eq!(new.len(), 2);
+    let page = b.get(done.location.as_deref().unwrap());
+    assert!(
+        page.text()
+            .contains(&format!("New keys {} and {} published", new[0], new[1]))
+            || page
+                .text()
+                .contains(&format!("New keys {} and {} published", new[1], new[0])),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("published, signs from").count(), 2);
+    assert_eq!(
+        page.body.matches(">signing</span>").count(),
+        2,
+        "the old keys sign until the lead ends"
+    );
+    // A token issued now is still signed by an old key.
+    let client = s.create_client(MINE, common::password_flows());
+    s.admin_user(MINE, "kim", json!([]));
+    let t = s.login(&client, "kim", common::PASSWORD);
+    let kid = common::jwt_header(t["AccessToken"].as_str().unwrap())["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(old.contains(&kid));
+
+    // A key limited to another pool cannot see or rotate these keys.
+    let mut limited = Browser::new(&s);
+    assert_eq!(limited.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    assert_eq!(
+        limited.get(&format!("/console/pools/{OTHER}/keys")).status,
+        400
+    );
+    let csrf = limited.get(&format!("/console/pools/{MINE}/keys")).csrf();
+    let r = limited.post(
+        &format!("/console/pools/{OTHER}/keys/rotate"),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let other: serde_json::Value = s
+        .http()
+        .get(format!("{}/{OTHER}/.well-known/jwks.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(other["keys"].as_array().unwrap().len(), 2);
+}
+

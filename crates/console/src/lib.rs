@@ -24,6 +24,7 @@ mod clients;
 mod dashboard;
 pub mod gateway;
 mod groups;
+mod keys;
 mod limit;
 mod pools;
 pub mod session;
@@ -102,6 +103,7 @@ pub fn router(
         .merge(groups::routes())
         .merge(gateway::routes())
         .merge(dashboard::routes())
+        .merge(keys::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)

@@ -39,6 +39,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "dashboard.html",
         include_str!("../templates/dashboard.html"),
     ),
+    ("keys.html", include_str!("../templates/keys.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
