@@ -1173,3 +1173,100 @@ fn signing_keys_are_listed_and_rotate_now_asks_first_then_publishes_new_keys() {
     assert_eq!(other["keys"].as_array().unwrap().len(), 2);
 }
 
+#[test]
+fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
+    let s = signed_server();
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": MINE, "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
+    );
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);
+    // Users created in the console, in both pools.
+    for pool in [MINE, OTHER] {
+        let csrf = b.get(&format!("/console/pools/{pool}/users/new")).csrf();
+        let r = b.post(
+            &format!("/console/pools/{pool}/users/new"),
+            &[
+                ("csrf", &csrf),
+                ("username", "fay"),
+                ("temporary_password", "Temp0rary!pass"),
+            ],
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    s.ok(
+        "AdminSetUserPassword",
+        json!({"UserPoolId": MINE, "Username": "fay", "Password": common::PASSWORD, "Permanent": true}),
+    );
+    let client = s.create_client(MINE, common::password_flows());
+    s.login(&client, "fay", common::PASSWORD);
+    s.err(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "fay", "PASSWORD": "Wrong-passw0rd!"}}),
+        "NotAuthorizedException",
+    );
+
+    // The user page: the recorded events (AdminListUserAuthEvents) ...
+    let page = b.get(&format!("/console/pools/{MINE}/users/fay"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let events = s.ok(
+        "AdminListUserAuthEvents",
+        json!({"UserPoolId": MINE, "Username": "fay"}),
+    )["AuthEvents"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(events, 2);
+    let table = &page.body[page
+        .body
+        .find("id=\"auth-events\"")
+        .expect("an events table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(
+        table.matches("<tr><td data-label=\"Time\">").count(),
+        events
+    );
+    assert!(
+        table.contains(">Pass</span>") && table.contains(">Fail</span>"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Password: Success") && table.contains("Password: Failure"),
+        "{table}"
+    );
+    assert!(table.contains("127.0.0.1"));
+    // ... and this console's changes to the user, with the admin's key.
+    let changes = &page.body[page
+        .body
+        .find("id=\"user-changes\"")
+        .expect("a changes table")..];
+    assert!(
+        changes.contains("AdminCreateUser") && changes.contains(ADMIN.0),
+        "{changes}"
+    );
+    // A pool that records no events says why.
+    let other = b.get(&format!("/console/pools/{OTHER}/users/fay"));
+    assert!(
+        other.text().contains("AdvancedSecurityMode"),
+        "{}",
+        other.body
+    );
+
+    // The activity page: every change, newest first, with its actor.
+    let activity = b.get("/console/activity");
+    assert_eq!(activity.status, 200);
+    let text = activity.text();
+    let mine_at = text.find(&format!(">{MINE}</a>")).unwrap();
+    let other_at = text.find(&format!(">{OTHER}</a>")).unwrap();
+    assert!(other_at < mine_at, "newest first");
+    assert_eq!(text.matches("AdminCreateUser").count(), 2);
+    // A pool-limited key sees the changes of its pools only.
+    let mut limited = Browser::new(&s);
+    assert_eq!(limited.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    let text = limited.get("/console/activity").text();
+    assert!(text.contains(&format!(">{MINE}</a>")), "{text}");
+    assert!(!text.contains(OTHER), "{text}");
+}
+

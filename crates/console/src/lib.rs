@@ -18,8 +18,10 @@
 //!   grant, so the API's validation (and its messages), pool limits and
 //!   rules apply unchanged.
 //! * Every change is logged as an event of target `cognate::audit` (action,
-//!   actor, pool id, object), never with a secret.
+//!   actor, pool id, object), never with a secret, and kept in a bounded
+//!   in-memory ring for the activity page (`activity.rs`).
 
+mod activity;
 mod clients;
 mod dashboard;
 pub mod gateway;
@@ -66,6 +68,8 @@ pub struct Console {
     gateway: Vec<gateway::GatewayRoute>,
     /// When the console (the process) started, on the service's clock.
     started: i64,
+    /// The latest console changes (`activity.rs`).
+    activity: activity::Activity,
 }
 
 type Shared = Arc<Console>;
@@ -86,6 +90,7 @@ pub fn router(
         secure,
         gateway,
         started,
+        activity: activity::Activity::default(),
     });
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/") }))
@@ -104,6 +109,7 @@ pub fn router(
         .merge(gateway::routes())
         .merge(dashboard::routes())
         .merge(keys::routes())
+        .merge(activity::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
@@ -378,7 +384,7 @@ impl Auth {
         .await
     }
 
-    /// Logs a change (never a secret).
+    /// Logs a change (never a secret) and keeps it for the activity page.
     pub fn audit(&self, action: &str, pool_id: &str, object: &str) {
         tracing::info!(
             target: "cognate::audit",
@@ -388,6 +394,13 @@ impl Auth {
             object,
             "console change"
         );
+        self.console.activity.record(activity::Change {
+            at: self.console.service.now_millis(),
+            actor: self.actor().to_owned(),
+            action: action.to_owned(),
+            pool_id: pool_id.to_owned(),
+            object: object.to_owned(),
+        });
     }
 
     /// A page of the console's layout.

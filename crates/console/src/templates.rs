@@ -40,6 +40,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/dashboard.html"),
     ),
     ("keys.html", include_str!("../templates/keys.html")),
+    ("activity.html", include_str!("../templates/activity.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

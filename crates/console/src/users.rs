@@ -359,6 +359,54 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
         }
         Err(e) => return auth.failed(&e),
     };
+    // The user's recorded auth events (kept when the pool's threat
+    // protection, AdvancedSecurityMode, is AUDIT or ENFORCED).
+    let mut recorded = true;
+    let events: Vec<Value> = match auth
+        .call(
+            "AdminListUserAuthEvents",
+            json!({"UserPoolId": pool_id, "Username": username, "MaxResults": 20}),
+        )
+        .await
+    {
+        Ok(a) => a["AuthEvents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let challenges: Vec<String> = e["ChallengeResponses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        format!(
+                            "{}: {}",
+                            c["ChallengeName"].as_str().unwrap_or_default(),
+                            c["ChallengeResponse"].as_str().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                json!({
+                    "at": date(&e["CreationDate"]),
+                    "type": e["EventType"],
+                    "response": e["EventResponse"],
+                    "challenges": challenges.join(", "),
+                    "ip": e["EventContextData"]["IpAddress"],
+                    "feedback": e["EventFeedback"]["FeedbackValue"],
+                })
+            })
+            .collect(),
+        Err(e) if e.type_name == "UserPoolAddOnNotEnabledException" => {
+            recorded = false;
+            Vec::new()
+        }
+        Err(e) => return auth.failed(&e),
+    };
+    // This console's changes to the user.
+    let changes = auth.console.activity.recent(&auth.session.grant, 20, |c| {
+        c.pool_id == pool_id
+            && (c.object == username || c.object.starts_with(&format!("{username}/")))
+    });
     let name = pool["Name"].as_str().unwrap_or_default();
     let mut crumbs = crumbs_pool(&pool_id, name);
     crumbs.push(json!({"label": "Users", "href": users_href(&pool_id)}));
@@ -368,6 +416,8 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
         context! {
             title => &username, crumbs => js(crumbs), user => js(&user), groups => js(groups),
             sessions => js(sessions), tracking => tracking,
+            events => js(events), recorded => recorded,
+            changes => js(crate::activity::rows(&changes)),
             sub => attribute(&user, "sub"),
             created => date(&user["UserCreateDate"]),
             modified => date(&user["UserLastModifiedDate"]),
