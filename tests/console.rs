@@ -1270,3 +1270,183 @@ fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
     assert!(!text.contains(OTHER), "{text}");
 }
 
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82";
+
+impl Browser {
+    /// Posts a `multipart/form-data` form; `files` are (field, file name, content).
+    fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----cognateTestBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, filename, data) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.send(req)
+    }
+}
+
+#[test]
+fn branding_is_set_through_the_api_and_previewed_as_the_hosted_ui_renders_it() {
+    let s = Server::start();
+    let pool = s.create_pool("brand", json!({}));
+    let mut b = Browser::new(&s);
+    b.get("/console/pools");
+    // Without a domain the page says what to do first.
+    let page = b.get(&format!("/console/pools/{pool}/branding"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.text().contains("needs a domain first"));
+    s.ok(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "brand-preview"}),
+    );
+    let web = s.create_client(
+        &pool,
+        json!({"ClientName": "web", "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid"],
+               "AllowedOAuthFlowsUserPoolClient": true, "SupportedIdentityProviders": ["COGNITO"],
+               "CallbackURLs": ["http://localhost:9/cb"]}),
+    );
+    let page = b.get(&format!("/console/pools/{pool}/branding"));
+    let preview = format!("/console/pools/{pool}/branding/preview?client={web}");
+    assert!(
+        page.text().contains(&format!("src=\"{preview}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("sandbox"));
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+
+    // The preview is the hosted UI's login page, framable by the console
+    // only, sandboxed, without the hosted UI's cookies.
+    let shown = b.get(&preview);
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    let real = s
+        .http()
+        .get(format!(
+            "{}/domains/brand-preview/login?client_id={web}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb",
+            s.url
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(real.headers()["x-frame-options"], "DENY");
+    assert!(real.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let real_body = real.text().unwrap();
+    assert!(shown.body.contains("name=\"password\""), "{}", shown.body);
+    assert_eq!(
+        shown.body.matches("<input").count(),
+        real_body.matches("<input").count()
+    );
+    let csp = shown.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("sandbox;"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors 'self'")
+            && csp.contains("script-src 'none'")
+            && csp.contains("form-action 'none'")
+    );
+    assert_eq!(shown.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(shown.set_cookie.is_empty());
+    // Other console pages stay unframable.
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+
+    // CSS and a logo through SetUICustomization.
+    let css = ".banner-customizable {background-color: #0b3d91;}";
+    let saved = b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[("csrf", &page.csrf()), ("target", "ALL"), ("css", css)],
+        &[("logo", "logo.png", PNG)],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let ui = s.ok("GetUICustomization", json!({"UserPoolId": pool}))["UICustomization"].clone();
+    assert_eq!(ui["CSS"], css);
+    let logo_url = ui["ImageUrl"].as_str().expect("a logo").to_owned();
+    let logo = s.http().get(&logo_url).send().unwrap().bytes().unwrap();
+    assert_eq!(&logo[..], PNG);
+    let shown = b.get(&preview);
+    assert!(shown.text().contains("/style.css?v="), "{}", shown.body);
+    assert!(shown.text().contains("/logo?v="), "{}", shown.body);
+
+    // Saving the CSS alone keeps the logo; "Remove the logo" removes it.
+    let page = b.get(&format!("/console/pools/{pool}/branding"));
+    assert!(page.body.contains("id=\"current-logo\""));
+    let css2 = ".submitButton-customizable {background-color: #0b3d91;}";
+    b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[("csrf", &page.csrf()), ("target", "ALL"), ("css", css2)],
+        &[("logo", "", b"")],
+    );
+    let ui = s.ok("GetUICustomization", json!({"UserPoolId": pool}))["UICustomization"].clone();
+    assert_eq!(ui["CSS"], css2);
+    let kept = s
+        .http()
+        .get(ui["ImageUrl"].as_str().expect("the logo is kept"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(&kept[..], PNG);
+    b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[
+            ("csrf", &page.csrf()),
+            ("target", "ALL"),
+            ("css", css2),
+            ("remove_logo", "on"),
+        ],
+        &[],
+    );
+    let ui = s.ok("GetUICustomization", json!({"UserPoolId": pool}))["UICustomization"].clone();
+    assert!(ui["ImageUrl"].is_null(), "{ui}");
+
+    // The API's own message for a file that is no image, beside the field.
+    let bad = b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[
+            ("csrf", &page.csrf()),
+            ("target", web.as_str()),
+            ("css", css),
+        ],
+        &[("logo", "logo.gif", b"GIF89a....")],
+    );
+    assert_eq!(bad.status, 200);
+    assert!(
+        bad.text()
+            .contains("Logo image must be a PNG or JPEG file."),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("field invalid") || bad.body.contains("class=\"field invalid\""));
+    // Without its CSRF token the form is refused.
+    let refused = b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[("target", "ALL"), ("css", "")],
+        &[],
+    );
+    assert_eq!(refused.status, 403);
+}

@@ -41,6 +41,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("keys.html", include_str!("../templates/keys.html")),
     ("activity.html", include_str!("../templates/activity.html")),
+    ("branding.html", include_str!("../templates/branding.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
