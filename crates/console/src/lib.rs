@@ -16,7 +16,17 @@
 //! * **One source of truth.** Every read and change is an AWS JSON
 //!   operation run through `cognate_aws_json::call` with the session's
 //!   grant, so the API's validation (and its messages), pool limits and
-//!   rules apply unchanged.
+//!   rules apply unchanged. What Cognito has no operation for is read or
+//!   done through the domain directly, after the pool was described with
+//!   the grant: the signing keys and their rotation (`keys.rs`); the
+//!   dashboard reads `cognate_core::counters`.
+//! * **Pages.** Pools, app clients, users (sessions, auth events and the
+//!   console's changes to the user; disable, reset password, sign-out
+//!   everywhere and delete ask first), groups, the pool's domain and
+//!   hosted-UI branding with a preview (`branding.rs`), signing keys with
+//!   "Rotate now" (`keys.rs`), the dashboard of the process-wide counters
+//!   (`dashboard.rs`), the admins' recent changes (`activity.rs`) and the
+//!   gateway's routes (`gateway.rs`).
 //! * Every change is logged as an event of target `cognate::audit` (action,
 //!   actor, pool id, object), never with a secret, and kept in a bounded
 //!   in-memory ring for the activity page (`activity.rs`).
