@@ -61,7 +61,7 @@ impl Activity {
         ring.iter()
             .filter(|c| match grant {
                 Grant::All => true,
-                Grant::Pools { pools, .. } => pools.iter().any(|p| *p == c.pool_id),
+                Grant::Pools { pools, .. } => pools.contains(&c.pool_id),
             })
             .filter(|c| keep(c))
             .take(limit)
