@@ -5,8 +5,10 @@ ALLOW_ADMIN_USER_PASSWORD_AUTH → create a user with a temporary password →
 the list shows FORCE_CHANGE_PASSWORD → the user answers NEW_PASSWORD_REQUIRED
 through boto3 → the console shows CONFIRMED → create a group, add the user →
 a fresh token carries the group; a user created by boto3 appears in the
-console. Also: a wrong secret is refused, a form without its CSRF token is
-refused, a page without a session goes to sign-in. Fields are found by their
+console. Then the dashboard's counters, a confirm page before disabling,
+signing-key rotation, hosted-UI branding with its preview, and the admins'
+activity. Also: a wrong secret is refused, a form without its CSRF token is
+refused, a page without a session goes to sign-in, every page fits a phone. Fields are found by their
 labels. Screenshots of the main pages go to target/e2e-artifacts/console-*.png."""
 
 from __future__ import annotations
@@ -150,6 +152,95 @@ def test_the_seeds_console_journey(srv: CognateServer, page: Any) -> None:
     assert "bob" in rows.first.inner_text()
 
 
+# A 1x1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f80f00000101000518d84e0000000049454e44ae426082")
+
+
+def test_dashboard_confirm_pages_keys_branding_and_activity(srv: CognateServer, page: Any) -> None:
+    idp = admin_idp(srv)
+    pool_id = idp.create_user_pool(PoolName=unique("console-more"))["UserPool"]["Id"]
+    idp.create_user_pool_domain(UserPoolId=pool_id, Domain=unique("brand"))
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="web", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], AllowedOAuthFlowsUserPoolClient=True,
+        SupportedIdentityProviders=["COGNITO"], CallbackURLs=["http://localhost:9/cb"])["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="dora", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool_id, Username="dora", Password=NEW_PASSWORD, Permanent=True)
+
+    def sign_in_as_dora(password: str) -> None:
+        idp.admin_initiate_auth(UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                AuthParameters={"USERNAME": "dora", "PASSWORD": password})
+
+    sign_in_as_dora(NEW_PASSWORD)
+    sign_in_as_dora(NEW_PASSWORD)
+    for _ in range(3):
+        with pytest.raises(idp.exceptions.NotAuthorizedException):
+            sign_in_as_dora("Wrong-passw0rd!")
+
+    # The dashboard counts them.
+    sign_in(page, srv)
+    page.wait_for_url(re.compile(r".*/console/pools$"))
+    page.get_by_role("link", name="Dashboard").click()
+    assert page.locator("#sign-ins-ok").inner_text() == "2"
+    assert page.locator("#sign-ins-failed").inner_text() == "3"
+    assert page.locator("#c-event-sign_in-wrong_password").inner_text() == "3"
+    shot(page, "dashboard")
+
+    # Disable asks first; Cancel changes nothing, the button does.
+    page.goto(f"{srv.url}/console/pools/{pool_id}/users/dora")
+    page.get_by_role("link", name="Disable user").click()
+    assert "cannot sign in while disabled" in page.locator("main").inner_text()
+    shot(page, "confirm-disable")
+    page.get_by_role("link", name="Cancel").click()
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="dora")["Enabled"] is True
+    page.get_by_role("link", name="Disable user").click()
+    page.get_by_role("button", name="Disable user").click()
+    assert page.locator("#user-enabled").inner_text() == "Disabled"
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="dora")["Enabled"] is False
+    assert "AdminDisableUser" in page.locator("#user-changes").inner_text()
+    shot(page, "user-after-disable")
+
+    # Signing keys: Rotate now, after a confirm page.
+    page.goto(f"{srv.url}/console/pools/{pool_id}")
+    page.locator(".tabs").get_by_role("link", name="Signing keys").click()
+    assert page.locator("#keys tbody tr").count() == 2
+    page.get_by_role("link", name="Rotate now").click()
+    page.get_by_role("button", name="Rotate now").click()
+    assert "New keys" in page.locator(".flash").inner_text()
+    assert page.locator("#keys tbody tr").count() == 4
+    jwks = page.request.get(f"{srv.url}/{pool_id}/.well-known/jwks.json").json()
+    assert len(jwks["keys"]) == 4
+    shot(page, "keys")
+
+    # Branding: CSS and a logo, previewed as the hosted UI renders them.
+    page.locator(".tabs").get_by_role("link", name="Branding").click()
+    preview = page.frame_locator("#preview")
+    assert preview.locator("input[name=password]").count() == 1
+    page.get_by_label("CSS", exact=True).fill(".banner-customizable {background-color: rgb(11, 61, 145);}")
+    page.get_by_label("Logo", exact=True).set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": PNG}])
+    page.get_by_role("button", name="Save branding").click()
+    assert "Branding saved" in page.locator(".flash").inner_text()
+    banner = preview.locator(".banner-customizable")
+    background = banner.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(11, 61, 145)", background
+    assert preview.locator("img.logo-customizable").count() == 1
+    ui = idp.get_ui_customization(UserPoolId=pool_id)["UICustomization"]
+    assert "rgb(11, 61, 145)" in ui["CSS"] and ui["ImageUrl"]
+    shot(page, "branding")
+
+    # The admins' own changes, newest first.
+    page.get_by_role("link", name="Activity").click()
+    rows = page.locator("#activity tbody tr")
+    assert "SetUICustomization" in rows.nth(0).inner_text()
+    assert "RotateSigningKeys" in rows.nth(1).inner_text()
+    assert "AdminDisableUser" in rows.nth(2).inner_text()
+    assert KEY_ID in rows.nth(0).inner_text()
+    shot(page, "activity")
+
+
 def test_forms_need_their_csrf_token_and_pages_a_session(
         srv: CognateServer, page: Any, chromium: Any) -> None:
     sign_in(page, srv)
@@ -181,11 +272,28 @@ def test_the_console_reads_on_a_phone(srv: CognateServer, chromium: Any) -> None
         page = context.new_page()
         sign_in(page, srv)
         page.wait_for_url(re.compile(r".*/console/pools$"))
-        admin_idp(srv).create_user_pool(PoolName="phone-pool")
+        idp = admin_idp(srv)
+        pool_id = idp.create_user_pool(PoolName="phone-pool")["UserPool"]["Id"]
+        idp.create_user_pool_domain(UserPoolId=pool_id, Domain=unique("phone"))
+        idp.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="web", AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"],
+            AllowedOAuthFlowsUserPoolClient=True, SupportedIdentityProviders=["COGNITO"],
+            CallbackURLs=["http://localhost:9/cb"])
+        idp.admin_create_user(UserPoolId=pool_id, Username="pat", MessageAction="SUPPRESS")
         page.reload()
-        # Nothing wider than the screen.
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, width
-        shot(page, "pools-phone")
+        # Nothing wider than the screen, on every page.
+        for name, path in [
+            ("pools-phone", "/console/pools"),
+            ("dashboard-phone", "/console/dashboard"),
+            ("user-phone", f"/console/pools/{pool_id}/users/pat"),
+            ("confirm-phone", f"/console/pools/{pool_id}/users/pat/confirm/sign_out"),
+            ("keys-phone", f"/console/pools/{pool_id}/keys"),
+            ("branding-phone", f"/console/pools/{pool_id}/branding"),
+            ("activity-phone", "/console/activity"),
+        ]:
+            page.goto(f"{srv.url}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+            shot(page, name)
     finally:
         context.close()

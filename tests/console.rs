@@ -820,3 +820,633 @@ fn the_sign_in_limit_is_per_client_address() {
     let signed_in = admin.sign_in(ADMIN.0, ADMIN.1);
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
 }
+
+/// The number in the element of id `id` of a page.
+fn number_of(page: &Page, id: &str) -> u64 {
+    let marker = format!("id=\"{id}\">");
+    let at = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {}", page.body));
+    let rest = &page.body[at + marker.len()..];
+    rest[..rest.find('<').unwrap()].trim().parse().unwrap()
+}
+
+#[test]
+fn the_dashboard_counts_sign_ins_and_token_checks_since_start() {
+    let s = Server::start();
+    let (pool, client) = s.pool_and_client();
+    s.admin_user(&pool, "dana", json!([]));
+    let mut b = Browser::new(&s);
+    b.get("/console/dashboard");
+    let before = b.get("/console/dashboard");
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert_eq!(number_of(&before, "sign-ins-ok"), 0);
+    assert_eq!(number_of(&before, "sign-ins-failed"), 0);
+
+    // Two good sign-ins, three wrong passwords, one unknown user.
+    let tokens = s.login(&client, "dana", common::PASSWORD);
+    s.login(&client, "dana", common::PASSWORD);
+    for _ in 0..3 {
+        s.err(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": "dana", "PASSWORD": "Wrong-passw0rd!"}}),
+            "NotAuthorizedException",
+        );
+    }
+    s.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "nobody", "PASSWORD": "Wrong-passw0rd!"}}),
+    );
+    // Token checks: one valid, one not a token, one revoked by a sign-out.
+    s.ok("GetUser", json!({"AccessToken": tokens["AccessToken"]}));
+    s.err(
+        "GetUser",
+        json!({"AccessToken": "not.a.token"}),
+        "NotAuthorizedException",
+    );
+    s.ok(
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": pool, "Username": "dana"}),
+    );
+    s.err(
+        "GetUser",
+        json!({"AccessToken": tokens["AccessToken"]}),
+        "NotAuthorizedException",
+    );
+
+    let page = b.get("/console/dashboard");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(number_of(&page, "sign-ins-ok"), 2);
+    assert_eq!(number_of(&page, "sign-ins-failed"), 4);
+    assert_eq!(number_of(&page, "c-event-sign_in-success"), 2);
+    assert_eq!(number_of(&page, "c-event-sign_in-wrong_password"), 3);
+    assert_eq!(number_of(&page, "c-event-sign_in-unknown_user"), 1);
+    assert_eq!(number_of(&page, "tokens-ok"), 1);
+    assert_eq!(number_of(&page, "tokens-refused"), 2);
+    assert_eq!(number_of(&page, "c-token-access_token-valid"), 1);
+    assert_eq!(number_of(&page, "c-token-access_token-malformed"), 1);
+    assert_eq!(number_of(&page, "c-token-access_token-revoked"), 1);
+    assert_eq!(
+        number_of(&page, "c-event-admin_user_global_sign_out-success"),
+        1
+    );
+    // No user input is a label: the unknown name is nowhere on the page.
+    assert!(!page.body.contains("nobody"));
+}
+
+#[test]
+fn the_dashboard_shows_a_pool_limited_key_no_cross_pool_counts() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    let page = b.get("/console/dashboard");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .body
+        .contains("only to an access key that may manage all pools"));
+    assert!(!page.body.contains("id=\"sign-ins-ok\""));
+}
+
+#[test]
+fn disable_reset_password_and_sign_out_everywhere_ask_on_a_confirm_page_first() {
+    let s = Server::start();
+    let (pool, client) = s.pool_and_client();
+    s.admin_user(
+        &pool,
+        "erin",
+        json!([{"Name": "email", "Value": "erin@example.com"}, {"Name": "email_verified", "Value": "true"}]),
+    );
+    let mut b = Browser::new(&s);
+    b.get("/console/pools");
+    let user = b.get(&format!("/console/pools/{pool}/users/erin"));
+    // The user page links to confirm pages; it has no one-click form for them.
+    for action in ["disable", "reset_password", "sign_out"] {
+        let href = format!("/console/pools/{pool}/users/erin/confirm/{action}");
+        assert!(user.text().contains(&href), "{action}: {}", user.body);
+        assert!(
+            !user
+                .body
+                .contains(&format!("name=\"do\" value=\"{action}\"")),
+            "{action} is one click"
+        );
+    }
+    let tokens = s.login(&client, "erin", common::PASSWORD);
+
+    // Sign out everywhere: the page says what happens; Cancel changes nothing.
+    let page = b.get(&format!(
+        "/console/pools/{pool}/users/erin/confirm/sign_out"
+    ));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .text()
+        .contains("Every refresh token of the user is revoked"));
+    assert!(page
+        .text()
+        .contains(&format!("href=\"/console/pools/{pool}/users/erin\"")));
+    s.ok("GetUser", json!({"AccessToken": tokens["AccessToken"]}));
+    let done = b.post(
+        &format!("/console/pools/{pool}/users/erin/action"),
+        &[("csrf", &page.csrf()), ("do", "sign_out")],
+    );
+    assert_eq!(done.status, 303);
+    s.err(
+        "GetUser",
+        json!({"AccessToken": tokens["AccessToken"]}),
+        "NotAuthorizedException",
+    );
+
+    // Reset password: RESET_REQUIRED, a code sent.
+    let page = b.get(&format!(
+        "/console/pools/{pool}/users/erin/confirm/reset_password"
+    ));
+    assert!(page.text().contains("must choose a new one"));
+    assert!(page.body.contains("name=\"do\" value=\"reset_password\""));
+    b.post(
+        &format!("/console/pools/{pool}/users/erin/action"),
+        &[("csrf", &page.csrf()), ("do", "reset_password")],
+    );
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "erin"}),
+    );
+    assert_eq!(user["UserStatus"], "RESET_REQUIRED");
+
+    // Disable.
+    let page = b.get(&format!("/console/pools/{pool}/users/erin/confirm/disable"));
+    assert!(page.text().contains("cannot sign in while disabled"));
+    b.post(
+        &format!("/console/pools/{pool}/users/erin/action"),
+        &[("csrf", &page.csrf()), ("do", "disable")],
+    );
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "erin"}),
+    );
+    assert_eq!(user["Enabled"], false);
+    // An unknown action has no confirm page.
+    assert_eq!(
+        b.get(&format!("/console/pools/{pool}/users/erin/confirm/drop"))
+            .status,
+        400
+    );
+}
+
+/// A signed-in console on a server whose public URL is https (behind a
+/// TLS-terminating proxy): the session cookie carries `Secure`, while the
+/// requests still reach the http loopback listener.
+#[test]
+fn under_an_https_public_url_the_session_cookie_is_secure() {
+    let port = common::free_port();
+    let tmp = tempfile::tempdir().unwrap();
+    let database = common::TestDatabase::for_engine();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--public-url",
+        "https://auth.example.test",
+        "--log",
+        "warn",
+    ])
+    .arg("--data-dir")
+    .arg(tmp.path())
+    .env("COGNATE_ADMIN_ACCESS_KEY_ID", ADMIN.0)
+    .env("COGNATE_ADMIN_SECRET_ACCESS_KEY", ADMIN.1)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if let Some(db) = &database {
+        cmd.arg("--database").arg(&db.url);
+    }
+    for var in [
+        "COGNATE_CONFIG",
+        "COGNATE_DATABASE_URL",
+        "COGNATE_PUBLIC_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reqwest::blocking::get(format!("{base}/health"))
+        .map(|r| r.status().as_u16() != 200)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut b = Browser {
+        base: base.clone(),
+        http: reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookie: None,
+        forwarded_for: None,
+    };
+    // The pre-sign-in cookie (it carries the form's CSRF token) ...
+    let form = b.get("/console/sign-in");
+    assert_eq!(form.status, 200, "{}", form.body);
+    let attributes =
+        |c: &str| -> Vec<String> { c.split(';').skip(1).map(|a| a.trim().to_owned()).collect() };
+    assert!(attributes(&form.set_cookie[0]).contains(&"Secure".to_owned()));
+    // ... and the signed-in one are Secure, HttpOnly and SameSite=Strict.
+    let signed_in = b.sign_in(ADMIN.0, ADMIN.1);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let cookie = attributes(&signed_in.set_cookie[0]);
+    for a in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(&a.to_owned()), "{a} in {cookie:?}");
+    }
+    assert_eq!(b.get("/console/pools").status, 200);
+    // Signing out clears it with the same attributes.
+    let pools = b.get("/console/pools");
+    let out = b.post("/console/sign-out", &[("csrf", &pools.csrf())]);
+    assert!(attributes(&out.set_cookie[0]).contains(&"Secure".to_owned()));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn signing_keys_are_listed_and_rotate_now_asks_first_then_publishes_new_keys() {
+    let s = signed_server();
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);
+    let jwks = |s: &Server| -> Vec<String> {
+        let v: serde_json::Value = s
+            .http()
+            .get(format!("{}/{MINE}/.well-known/jwks.json", s.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let old = jwks(&s);
+    assert_eq!(old.len(), 2);
+    let page = b.get(&format!("/console/pools/{MINE}/keys"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for kid in &old {
+        assert!(page.text().contains(kid.as_str()), "{kid}");
+    }
+    assert_eq!(page.body.matches(">signing</span>").count(), 2);
+    assert!(page.body.contains("ID tokens") && page.body.contains("access tokens"));
+
+    // "Rotate now" is a link to a confirm page; a GET changes nothing.
+    assert!(page
+        .text()
+        .contains(&format!("href=\"/console/pools/{MINE}/keys/rotate\"")));
+    let confirm = b.get(&format!("/console/pools/{MINE}/keys/rotate"));
+    assert_eq!(confirm.status, 200);
+    assert!(confirm
+        .text()
+        .contains("sign tokens from 10 minutes from now"));
+    assert_eq!(jwks(&s), old);
+    // Without its CSRF token the rotation is refused.
+    let refused = b.post(&format!("/console/pools/{MINE}/keys/rotate"), &[]);
+    assert_eq!(refused.status, 403);
+    assert_eq!(jwks(&s), old);
+
+    let done = b.post(
+        &format!("/console/pools/{MINE}/keys/rotate"),
+        &[("csrf", &confirm.csrf())],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = jwks(&s);
+    assert_eq!(after.len(), 4, "the new keys are published at once");
+    let new: Vec<&String> = after.iter().filter(|k| !old.contains(k)).collect();
+    assert_eq!(new.len(), 2);
+    let page = b.get(done.location.as_deref().unwrap());
+    assert!(
+        page.text()
+            .contains(&format!("New keys {} and {} published", new[0], new[1]))
+            || page
+                .text()
+                .contains(&format!("New keys {} and {} published", new[1], new[0])),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("published, signs from").count(), 2);
+    assert_eq!(
+        page.body.matches(">signing</span>").count(),
+        2,
+        "the old keys sign until the lead ends"
+    );
+    // A token issued now is still signed by an old key.
+    let client = s.create_client(MINE, common::password_flows());
+    s.admin_user(MINE, "kim", json!([]));
+    let t = s.login(&client, "kim", common::PASSWORD);
+    let kid = common::jwt_header(t["AccessToken"].as_str().unwrap())["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(old.contains(&kid));
+
+    // A key limited to another pool cannot see or rotate these keys.
+    let mut limited = Browser::new(&s);
+    assert_eq!(limited.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    assert_eq!(
+        limited.get(&format!("/console/pools/{OTHER}/keys")).status,
+        400
+    );
+    let csrf = limited.get(&format!("/console/pools/{MINE}/keys")).csrf();
+    let r = limited.post(
+        &format!("/console/pools/{OTHER}/keys/rotate"),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let other: serde_json::Value = s
+        .http()
+        .get(format!("{}/{OTHER}/.well-known/jwks.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(other["keys"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
+    let s = signed_server();
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": MINE, "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
+    );
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);
+    // Users created in the console, in both pools.
+    for pool in [MINE, OTHER] {
+        let csrf = b.get(&format!("/console/pools/{pool}/users/new")).csrf();
+        let r = b.post(
+            &format!("/console/pools/{pool}/users/new"),
+            &[
+                ("csrf", &csrf),
+                ("username", "fay"),
+                ("temporary_password", "Temp0rary!pass"),
+            ],
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    s.ok(
+        "AdminSetUserPassword",
+        json!({"UserPoolId": MINE, "Username": "fay", "Password": common::PASSWORD, "Permanent": true}),
+    );
+    let client = s.create_client(MINE, common::password_flows());
+    s.login(&client, "fay", common::PASSWORD);
+    s.err(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "fay", "PASSWORD": "Wrong-passw0rd!"}}),
+        "NotAuthorizedException",
+    );
+
+    // The user page: the recorded events (AdminListUserAuthEvents) ...
+    let page = b.get(&format!("/console/pools/{MINE}/users/fay"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let events = s.ok(
+        "AdminListUserAuthEvents",
+        json!({"UserPoolId": MINE, "Username": "fay"}),
+    )["AuthEvents"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(events, 2);
+    let table = &page.body[page
+        .body
+        .find("id=\"auth-events\"")
+        .expect("an events table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(
+        table.matches("<tr><td data-label=\"Time\">").count(),
+        events
+    );
+    assert!(
+        table.contains(">Pass</span>") && table.contains(">Fail</span>"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Password: Success") && table.contains("Password: Failure"),
+        "{table}"
+    );
+    assert!(table.contains("127.0.0.1"));
+    // ... and this console's changes to the user, with the admin's key.
+    let changes = &page.body[page
+        .body
+        .find("id=\"user-changes\"")
+        .expect("a changes table")..];
+    assert!(
+        changes.contains("AdminCreateUser") && changes.contains(ADMIN.0),
+        "{changes}"
+    );
+    // A pool that records no events says why.
+    let other = b.get(&format!("/console/pools/{OTHER}/users/fay"));
+    assert!(
+        other.text().contains("AdvancedSecurityMode"),
+        "{}",
+        other.body
+    );
+
+    // The activity page: every change, newest first, with its actor.
+    let activity = b.get("/console/activity");
+    assert_eq!(activity.status, 200);
+    let text = activity.text();
+    let mine_at = text.find(&format!(">{MINE}</a>")).unwrap();
+    let other_at = text.find(&format!(">{OTHER}</a>")).unwrap();
+    assert!(other_at < mine_at, "newest first");
+    assert_eq!(text.matches("AdminCreateUser").count(), 2);
+    // A pool-limited key sees the changes of its pools only.
+    let mut limited = Browser::new(&s);
+    assert_eq!(limited.sign_in(LIMITED.0, LIMITED.1).status, 303);
+    let text = limited.get("/console/activity").text();
+    assert!(text.contains(&format!(">{MINE}</a>")), "{text}");
+    assert!(!text.contains(OTHER), "{text}");
+}
+
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82";
+
+impl Browser {
+    /// Posts a `multipart/form-data` form; `files` are (field, file name, content).
+    fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----cognateTestBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, filename, data) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.send(req)
+    }
+}
+
+#[test]
+fn branding_is_set_through_the_api_and_previewed_as_the_hosted_ui_renders_it() {
+    let s = Server::start();
+    let pool = s.create_pool("brand", json!({}));
+    let mut b = Browser::new(&s);
+    b.get("/console/pools");
+    // Without a domain the page says what to do first.
+    let page = b.get(&format!("/console/pools/{pool}/branding"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.text().contains("needs a domain first"));
+    s.ok(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "brand-preview"}),
+    );
+    let web = s.create_client(
+        &pool,
+        json!({"ClientName": "web", "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid"],
+               "AllowedOAuthFlowsUserPoolClient": true, "SupportedIdentityProviders": ["COGNITO"],
+               "CallbackURLs": ["http://localhost:9/cb"]}),
+    );
+    let page = b.get(&format!("/console/pools/{pool}/branding"));
+    let preview = format!("/console/pools/{pool}/branding/preview?client={web}");
+    assert!(
+        page.text().contains(&format!("src=\"{preview}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("sandbox"));
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+
+    // The preview is the hosted UI's login page, framable by the console
+    // only, sandboxed, without the hosted UI's cookies.
+    let shown = b.get(&preview);
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    let real = s
+        .http()
+        .get(format!(
+            "{}/domains/brand-preview/login?client_id={web}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcb",
+            s.url
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(real.headers()["x-frame-options"], "DENY");
+    assert!(real.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let real_body = real.text().unwrap();
+    assert!(shown.body.contains("name=\"password\""), "{}", shown.body);
+    assert_eq!(
+        shown.body.matches("<input").count(),
+        real_body.matches("<input").count()
+    );
+    let csp = shown.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("sandbox;"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors 'self'")
+            && csp.contains("script-src 'none'")
+            && csp.contains("form-action 'none'")
+    );
+    assert_eq!(shown.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(shown.set_cookie.is_empty());
+    // Other console pages stay unframable.
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+
+    // CSS and a logo through SetUICustomization.
+    let css = ".banner-customizable {background-color: #0b3d91;}";
+    let saved = b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[("csrf", &page.csrf()), ("target", "ALL"), ("css", css)],
+        &[("logo", "logo.png", PNG)],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let ui = s.ok("GetUICustomization", json!({"UserPoolId": pool}))["UICustomization"].clone();
+    assert_eq!(ui["CSS"], css);
+    let logo_url = ui["ImageUrl"].as_str().expect("a logo").to_owned();
+    let logo = s.http().get(&logo_url).send().unwrap().bytes().unwrap();
+    assert_eq!(&logo[..], PNG);
+    let shown = b.get(&preview);
+    assert!(shown.text().contains("/style.css?v="), "{}", shown.body);
+    assert!(shown.text().contains("/logo?v="), "{}", shown.body);
+
+    // Saving the CSS alone keeps the logo; "Remove the logo" removes it.
+    let page = b.get(&format!("/console/pools/{pool}/branding"));
+    assert!(page.body.contains("id=\"current-logo\""));
+    let css2 = ".submitButton-customizable {background-color: #0b3d91;}";
+    b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[("csrf", &page.csrf()), ("target", "ALL"), ("css", css2)],
+        &[("logo", "", b"")],
+    );
+    let ui = s.ok("GetUICustomization", json!({"UserPoolId": pool}))["UICustomization"].clone();
+    assert_eq!(ui["CSS"], css2);
+    let kept = s
+        .http()
+        .get(ui["ImageUrl"].as_str().expect("the logo is kept"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(&kept[..], PNG);
+    b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[
+            ("csrf", &page.csrf()),
+            ("target", "ALL"),
+            ("css", css2),
+            ("remove_logo", "on"),
+        ],
+        &[],
+    );
+    let ui = s.ok("GetUICustomization", json!({"UserPoolId": pool}))["UICustomization"].clone();
+    assert!(ui["ImageUrl"].is_null(), "{ui}");
+
+    // The API's own message for a file that is no image, beside the field.
+    let bad = b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[
+            ("csrf", &page.csrf()),
+            ("target", web.as_str()),
+            ("css", css),
+        ],
+        &[("logo", "logo.gif", b"GIF89a....")],
+    );
+    assert_eq!(bad.status, 200);
+    assert!(
+        bad.text()
+            .contains("Logo image must be a PNG or JPEG file."),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("field invalid") || bad.body.contains("class=\"field invalid\""));
+    // Without its CSRF token the form is refused.
+    let refused = b.post_multipart(
+        &format!("/console/pools/{pool}/branding"),
+        &[("target", "ALL"), ("css", "")],
+        &[],
+    );
+    assert_eq!(refused.status, 403);
+}

@@ -16,14 +16,30 @@
 //! * **One source of truth.** Every read and change is an AWS JSON
 //!   operation run through `cognate_aws_json::call` with the session's
 //!   grant, so the API's validation (and its messages), pool limits and
-//!   rules apply unchanged.
+//!   rules apply unchanged. What Cognito has no operation for is read or
+//!   done through the domain directly, after the pool was described with
+//!   the grant: the signing keys and their rotation (`keys.rs`); the
+//!   dashboard reads `cognate_core::counters`.
+//! * **Pages.** Pools, app clients, users (sessions, auth events and the
+//!   console's changes to the user; disable, reset password, sign-out
+//!   everywhere and delete ask first), groups, the pool's domain and
+//!   hosted-UI branding with a preview (`branding.rs`), signing keys with
+//!   "Rotate now" (`keys.rs`), the dashboard of the process-wide counters
+//!   (`dashboard.rs`), the admins' recent changes (`activity.rs`) and the
+//!   gateway's routes (`gateway.rs`).
 //! * Every change is logged as an event of target `cognate::audit` (action,
-//!   actor, pool id, object), never with a secret.
+//!   actor, pool id, object), never with a secret, and kept in a bounded
+//!   in-memory ring for the activity page (`activity.rs`).
 
+mod activity;
+mod branding;
 mod clients;
+mod dashboard;
 pub mod gateway;
 mod groups;
+mod keys;
 mod limit;
+mod multipart;
 mod pools;
 pub mod session;
 mod templates;
@@ -62,6 +78,12 @@ pub struct Console {
     secure: bool,
     /// The gateway's routes, as the binary configured them.
     gateway: Vec<gateway::GatewayRoute>,
+    /// When the console (the process) started, on the service's clock.
+    started: i64,
+    /// The latest console changes (`activity.rs`).
+    activity: activity::Activity,
+    /// The hosted UI's routes, asked in-process for the branding preview.
+    hosted: Router,
 }
 
 type Shared = Arc<Console>;
@@ -73,6 +95,8 @@ pub fn router(
     gateway: Vec<gateway::GatewayRoute>,
 ) -> Router {
     let secure = service.config().public_url.starts_with("https://");
+    let started = service.now_millis();
+    let hosted = cognate_oauth::router(service.clone());
     let state = Arc::new(Console {
         service,
         admin,
@@ -80,6 +104,9 @@ pub fn router(
         limiter: limit::SignInLimiter::default(),
         secure,
         gateway,
+        started,
+        activity: activity::Activity::default(),
+        hosted,
     });
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/") }))
@@ -96,6 +123,10 @@ pub fn router(
         .merge(users::routes())
         .merge(groups::routes())
         .merge(gateway::routes())
+        .merge(dashboard::routes())
+        .merge(keys::routes())
+        .merge(activity::routes())
+        .merge(branding::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
@@ -114,13 +145,13 @@ async fn guard(State(console): State<Shared>, request: Request, next: Next) -> R
         next.run(request).await
     };
     let h = response.headers_mut();
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
+    // A page may set its own (the branding preview, framed by the console).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        ));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
@@ -282,9 +313,10 @@ fn forbidden(message: &str) -> Response {
     (StatusCode::FORBIDDEN, Html(html)).into_response()
 }
 
-/// A form's fields, in order (checkboxes may repeat a name).
+/// A form's fields, in order (checkboxes may repeat a name), and the
+/// files of a `multipart/form-data` form.
 #[derive(Debug, Default)]
-pub(crate) struct Fields(Vec<(String, String)>);
+pub(crate) struct Fields(Vec<(String, String)>, Vec<multipart::Part>);
 
 impl Fields {
     pub fn get(&self, name: &str) -> &str {
@@ -310,6 +342,33 @@ impl Fields {
 
     pub fn checked(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n == name)
+    }
+
+    /// The content of a file field; `None` when no file was chosen.
+    pub fn file(&self, name: &str) -> Option<&[u8]> {
+        self.1
+            .iter()
+            .find(|p| p.name == name && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
+            .map(|p| p.data.as_slice())
+    }
+
+    /// A form body: URL-encoded, or multipart with its files.
+    fn parse(content_type: &str, bytes: &[u8]) -> Fields {
+        let Some(boundary) = multipart::boundary(content_type) else {
+            return Fields(
+                serde_urlencoded::from_bytes(bytes).unwrap_or_default(),
+                Vec::new(),
+            );
+        };
+        let (mut pairs, mut files) = (Vec::new(), Vec::new());
+        for part in multipart::parse(&boundary, bytes).unwrap_or_default() {
+            if part.filename.is_some() {
+                files.push(part);
+            } else if let Ok(text) = String::from_utf8(part.data) {
+                pairs.push((part.name, text));
+            }
+        }
+        Fields(pairs, files)
     }
 
     /// The form's values, for the template to show again.
@@ -340,7 +399,12 @@ impl FromRequest<Shared> for Posted {
         let bytes = axum::body::to_bytes(body, 256 * 1024)
             .await
             .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "Form too large").into_response())?;
-        let form = Fields(serde_urlencoded::from_bytes(&bytes).unwrap_or_default());
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let form = Fields::parse(content_type, &bytes);
         let token = form.opt("csrf");
         if !session::csrf_ok(&auth.session, token) {
             tracing::warn!(target: "cognate::audit", actor = auth.actor(), path = %parts.uri.path(), "console form refused: missing or wrong CSRF token");
@@ -370,7 +434,7 @@ impl Auth {
         .await
     }
 
-    /// Logs a change (never a secret).
+    /// Logs a change (never a secret) and keeps it for the activity page.
     pub fn audit(&self, action: &str, pool_id: &str, object: &str) {
         tracing::info!(
             target: "cognate::audit",
@@ -380,6 +444,13 @@ impl Auth {
             object,
             "console change"
         );
+        self.console.activity.record(activity::Change {
+            at: self.console.service.now_millis(),
+            actor: self.actor().to_owned(),
+            action: action.to_owned(),
+            pool_id: pool_id.to_owned(),
+            object: object.to_owned(),
+        });
     }
 
     /// A page of the console's layout.
@@ -548,7 +619,10 @@ async fn sign_in(State(console): State<Shared>, request: Request) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "Form too large").into_response();
     };
-    let form = Fields(serde_urlencoded::from_bytes(&bytes).unwrap_or_default());
+    let form = Fields(
+        serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
+        Vec::new(),
+    );
     let Some(pre) = cookie_value(&parts).and_then(|id| console.sessions.get(&id, now)) else {
         return forbidden("This sign-in form has expired. Reload the page and try again.");
     };

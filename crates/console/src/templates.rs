@@ -35,6 +35,13 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("groups.html", include_str!("../templates/groups.html")),
     ("group.html", include_str!("../templates/group.html")),
     ("gateway.html", include_str!("../templates/gateway.html")),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    ("keys.html", include_str!("../templates/keys.html")),
+    ("activity.html", include_str!("../templates/activity.html")),
+    ("branding.html", include_str!("../templates/branding.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

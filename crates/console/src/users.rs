@@ -1,6 +1,7 @@
 //! Users: list with search (ListUsers' Filter) and paging
 //! (PaginationToken: a keyset cursor, never an offset), create, view,
-//! confirm, disable/enable, reset password, sign out everywhere, delete.
+//! confirm, disable/enable, reset password, sign out everywhere, delete
+//! (disable, reset, sign-out and delete ask on a confirm page first).
 
 use axum::extract::{Path, Query};
 use axum::response::Response;
@@ -33,6 +34,67 @@ pub(crate) fn routes() -> Router<Shared> {
             "/console/pools/{pool}/users/{username}/delete",
             get(delete_form).post(delete),
         )
+        .route(
+            "/console/pools/{pool}/users/{username}/confirm/{action}",
+            get(confirm_action),
+        )
+}
+
+/// The actions that ask first: (form value, title, what happens, button).
+const CONFIRMED_ACTIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "disable",
+        "Disable user",
+        "The user cannot sign in while disabled, and every token they hold stops working at once. You can enable them again.",
+        "Disable user",
+    ),
+    (
+        "reset_password",
+        "Reset password",
+        "The user's password stops working: they must choose a new one with a code sent to their verified email or phone before they can sign in again.",
+        "Reset password",
+    ),
+    (
+        "sign_out",
+        "Sign out everywhere",
+        "Every refresh token of the user is revoked and their ID and access tokens stop working; they must sign in again on every device.",
+        "Sign out everywhere",
+    ),
+];
+
+/// The confirm page of a destructive action (it posts to `action`).
+async fn confirm_action(
+    auth: Auth,
+    Path((pool_id, username, action)): Path<(String, String, String)>,
+) -> Response {
+    let Some((value, title, message, button)) =
+        CONFIRMED_ACTIONS.iter().find(|(v, ..)| *v == action)
+    else {
+        return auth.failed(&cognate_aws_json::ApiError::invalid_parameter(
+            "Unknown action.",
+        ));
+    };
+    let pool = match describe(&auth, &pool_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let name = pool["Name"].as_str().unwrap_or_default();
+    let mut crumbs = crumbs_pool(&pool_id, name);
+    crumbs.push(json!({"label": "Users", "href": users_href(&pool_id)}));
+    crumbs.push(json!({"label": &username, "href": user_href(&pool_id, &username)}));
+    crumbs.push(json!({"label": title}));
+    auth.page(
+        "confirm.html",
+        context! {
+            title => format!("{title}: {username}"),
+            crumbs => js(crumbs),
+            message => *message,
+            action => format!("{}/action", user_href(&pool_id, &username)),
+            hidden => js(json!([{"name": "do", "value": value}])),
+            cancel => user_href(&pool_id, &username),
+            button => *button,
+        },
+    )
 }
 
 /// What the search box can look in: (form value, filter attribute, label).
@@ -297,6 +359,54 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
         }
         Err(e) => return auth.failed(&e),
     };
+    // The user's recorded auth events (kept when the pool's threat
+    // protection, AdvancedSecurityMode, is AUDIT or ENFORCED).
+    let mut recorded = true;
+    let events: Vec<Value> = match auth
+        .call(
+            "AdminListUserAuthEvents",
+            json!({"UserPoolId": pool_id, "Username": username, "MaxResults": 20}),
+        )
+        .await
+    {
+        Ok(a) => a["AuthEvents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let challenges: Vec<String> = e["ChallengeResponses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        format!(
+                            "{}: {}",
+                            c["ChallengeName"].as_str().unwrap_or_default(),
+                            c["ChallengeResponse"].as_str().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                json!({
+                    "at": date(&e["CreationDate"]),
+                    "type": e["EventType"],
+                    "response": e["EventResponse"],
+                    "challenges": challenges.join(", "),
+                    "ip": e["EventContextData"]["IpAddress"],
+                    "feedback": e["EventFeedback"]["FeedbackValue"],
+                })
+            })
+            .collect(),
+        Err(e) if e.type_name == "UserPoolAddOnNotEnabledException" => {
+            recorded = false;
+            Vec::new()
+        }
+        Err(e) => return auth.failed(&e),
+    };
+    // This console's changes to the user.
+    let changes = auth.console.activity.recent(&auth.session.grant, 20, |c| {
+        c.pool_id == pool_id
+            && (c.object == username || c.object.starts_with(&format!("{username}/")))
+    });
     let name = pool["Name"].as_str().unwrap_or_default();
     let mut crumbs = crumbs_pool(&pool_id, name);
     crumbs.push(json!({"label": "Users", "href": users_href(&pool_id)}));
@@ -306,6 +416,8 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
         context! {
             title => &username, crumbs => js(crumbs), user => js(&user), groups => js(groups),
             sessions => js(sessions), tracking => tracking,
+            events => js(events), recorded => recorded,
+            changes => js(crate::activity::rows(&changes)),
             sub => attribute(&user, "sub"),
             created => date(&user["UserCreateDate"]),
             modified => date(&user["UserLastModifiedDate"]),

@@ -91,8 +91,9 @@ impl<'a> Event<'a> {
         self
     }
 
-    /// Writes the event to the audit target.
+    /// Writes the event to the audit target (and counts it, `crate::counters`).
     pub fn emit(self) {
+        crate::counters::count_event(self.name, self.failure);
         let context = current();
         let source_ip = context.source_ip.map(|ip| ip.to_string());
         tracing::info!(

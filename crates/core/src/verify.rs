@@ -144,6 +144,18 @@ pub enum Refusal {
     Revoked,
 }
 
+impl Refusal {
+    /// A snake_case label (counters, logs).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::ClientGone => "client_gone",
+            Refusal::UserGone => "user_gone",
+            Refusal::UserDisabled => "user_disabled",
+            Refusal::Revoked => "revoked",
+        }
+    }
+}
+
 /// The app client a token was issued to: `client_id` of an access token,
 /// `aud` of an ID token.
 pub fn client_of(claims: &Claims) -> Option<&str> {

@@ -396,6 +396,7 @@ impl UserPools {
         };
         // A domain answers for its own pool only.
         if token_pool != pool_id {
+            crate::counters::count_token("wrong_issuer");
             return Err(UserInfoError::InvalidToken);
         }
         let user = self
@@ -407,17 +408,17 @@ impl UserPools {
             .cached_client(&claims.client_id)
             .await
             .map_err(|_| UserInfoError::Internal)?;
-        if crate::verify::token_refused(
+        if let Some(refusal) = crate::verify::token_refused(
             user.as_ref(),
             client.as_deref(),
             pool_id,
             &verified,
             now_ms,
-        )
-        .is_some()
-        {
+        ) {
+            crate::counters::count_token(refusal.reason());
             return Err(UserInfoError::InvalidToken);
         }
+        crate::counters::count_token("valid");
         let user = user.ok_or(UserInfoError::InvalidToken)?;
         let scopes: Vec<&str> = claims.scope.split(' ').collect();
         let has = |s: &str| scopes.contains(&s);

@@ -278,6 +278,44 @@ impl UserPools {
         }
         Ok(rotated.then_some(keys))
     }
+
+    /// A pool's signing keys as stored (fresh from the store, not the
+    /// cache), without their private parts, newest first: for the admin
+    /// console's key list.
+    pub async fn signing_keys(&self, pool_id: &str) -> Result<Vec<SigningKeyInfo>> {
+        self.pool(pool_id).await?;
+        let mut keys: Vec<SigningKeyInfo> = self
+            .store
+            .list_keys(pool_id)
+            .await?
+            .into_iter()
+            .map(|k| SigningKeyInfo {
+                kid: k.kid,
+                purpose: k.purpose,
+                created: k.created,
+                signs_from: k.signs_from,
+                signs_until: k.signs_until,
+                published_until: k.published_until,
+            })
+            .collect();
+        keys.sort_by(|a, b| (b.signs_from, &b.purpose).cmp(&(a.signs_from, &a.purpose)));
+        Ok(keys)
+    }
+}
+
+/// A signing key's public facts (`UserPools::signing_keys`); times in
+/// milliseconds since the epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    /// `id` or `access`.
+    pub purpose: String,
+    pub created: i64,
+    pub signs_from: i64,
+    /// Set when a rotation replaced it.
+    pub signs_until: Option<i64>,
+    /// Set when a rotation replaced it: it leaves the JWKS then.
+    pub published_until: Option<i64>,
 }
 
 /// How long a replaced key stays published after it stopped signing: the

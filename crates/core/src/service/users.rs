@@ -767,15 +767,22 @@ impl UserPools {
             .verifier
             .authorize_at(token, &Policy::token_use(TokenUse::Access), now)
             .await
-            .map_err(|r| match r {
-                Rejection::Expired => Error::not_authorized("Access Token has expired"),
-                _ => invalid(),
+            .map_err(|r| {
+                crate::counters::count_token(r.reason());
+                match r {
+                    Rejection::Expired => Error::not_authorized("Access Token has expired"),
+                    _ => invalid(),
+                }
             })?;
         let pool_id = crate::verify::pool_of_issuer(&self.config.public_url, &claims.iss)
             .ok_or_else(invalid)?
             .to_owned();
-        let access = AccessClaims::from_verified(&claims).ok_or_else(invalid)?;
+        let access = AccessClaims::from_verified(&claims).ok_or_else(|| {
+            crate::counters::count_token("malformed");
+            invalid()
+        })?;
         if !access.scope.split(' ').any(|s| s == scope) {
+            crate::counters::count_token("insufficient_scope");
             return Err(Error::not_authorized(
                 "Access Token does not have required scopes",
             ));
@@ -801,6 +808,11 @@ impl UserPools {
             &claims,
             self.now(),
         );
+        crate::counters::count_token(match (refusal, &user) {
+            (None, Some(_)) => "valid",
+            (Some(r), _) => r.reason(),
+            (None, None) => crate::verify::Refusal::UserGone.reason(),
+        });
         match (refusal, user) {
             (None, Some(user)) => Ok((pool_id, access, user)),
             (Some(Refusal::UserGone), _) | (None, None) => Err(Error::user_not_found()),
