@@ -64,6 +64,15 @@ def test_export_then_import_restores_everything(server, tmp_path: Path) -> None:
     idp.admin_add_user_to_group(UserPoolId=pool_id, Username=alice, GroupName="admins")
     idp.admin_add_user_to_group(UserPoolId=pool_id, Username=alice, GroupName="readers")
     idp.admin_disable_user(UserPoolId=pool_id, Username=carol)
+    # Alice has a Google identity linked to her.
+    idp.create_identity_provider(UserPoolId=pool_id, ProviderName="Google", ProviderType="Google",
+                                 ProviderDetails={"client_id": "id", "client_secret": "secret",
+                                                  "authorize_scopes": "openid email"})
+    google = {"ProviderName": "Google", "ProviderAttributeName": "Cognito_Subject",
+              "ProviderAttributeValue": "google-sub-1"}
+    idp.admin_link_provider_for_user(
+        UserPoolId=pool_id, SourceUser=google,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": alice})
     # Bob has TOTP MFA.
     idp.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
                                  SoftwareTokenMfaConfiguration={"Enabled": True})
@@ -141,6 +150,16 @@ def test_export_then_import_restores_everything(server, tmp_path: Path) -> None:
     assert idp.describe_user_pool_domain(Domain=domain)["DomainDescription"]["UserPoolId"] == pool_id
     assert "#123456" in idp.get_ui_customization(UserPoolId=pool_id)["UICustomization"]["CSS"]
     assert idp.describe_resource_server(UserPoolId=pool_id, Identifier="https://api.example.com")
+    # Alice's linked identity came along: linking it to Bob is refused, unlinking it works once.
+    with pytest.raises(ClientError) as err:
+        idp.admin_link_provider_for_user(
+            UserPoolId=pool_id, SourceUser=google,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": bob})
+    assert err.value.response["Error"]["Code"] == "AliasExistsException"
+    idp.admin_disable_provider_for_user(UserPoolId=pool_id, User=google)
+    with pytest.raises(ClientError) as err:
+        idp.admin_disable_provider_for_user(UserPoolId=pool_id, User=google)
+    assert err.value.response["Error"]["Code"] == "UserNotFoundException"
 
 
 def test_importing_twice_keeps_what_exists(server, tmp_path: Path) -> None:

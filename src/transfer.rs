@@ -1,8 +1,9 @@
 //! `cognate export` and `cognate import`: the whole state that matters
 //! across a move or a restore (pools with their signing keys, app clients,
 //! groups, resource servers, domains, hosted-UI branding, users with their
-//! password hashes, SRP verifiers, MFA secrets, sign-out instant and group
-//! memberships) as one versioned JSON Lines file. Short-lived state
+//! password hashes, SRP verifiers, MFA secrets, sign-out instant, group
+//! memberships and linked external identities) as one versioned JSON Lines
+//! file. Short-lived state
 //! (challenge sessions, codes, refresh tokens, lockout counters) is left
 //! out: after a restore users sign in again, with the same passwords.
 //!
@@ -15,10 +16,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use base64::Engine;
 use cognate_core::model::{
-    AppClient, Group, PoolDomain, ResourceServer, RevokedOrigin, StoredKey, UiCustomization, User,
-    UserPool,
+    AppClient, Group, LinkedIdentity, PoolDomain, ResourceServer, RevokedOrigin, StoredKey,
+    UiCustomization, User, UserPool,
 };
-use cognate_core::store::{ImportOutcome, ImportUser, Store};
+use cognate_core::service::identities::MAX_LINKED_IDENTITIES;
+use cognate_core::store::{IdentityLink, ImportOutcome, ImportUser, Store};
 use serde::{Deserialize, Serialize};
 
 /// The format's version; an importer refuses files of a newer one.
@@ -69,6 +71,9 @@ pub enum Record {
         #[serde(default)]
         revoked_sessions: Vec<RevokedOrigin>,
         groups: Vec<String>,
+        /// External identities linked to the user (AdminLinkProviderForUser).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        identities: Vec<LinkedIdentity>,
     },
 }
 
@@ -216,7 +221,9 @@ async fn export_pool(
         let page = store.list_users(&id, None, cursor.as_deref(), PAGE).await?;
         for user in page.users {
             count += 1;
+            let identities = store.identities_of_user(&id, &user.username_key).await?;
             line(&Record::User {
+                identities,
                 tokens_valid_after: user.tokens_valid_after,
                 totp_last_step: user.totp_last_step,
                 revoked_sessions: user.revoked_origins.clone(),
@@ -250,6 +257,7 @@ pub async fn import(
     let mut report = ImportReport::default();
     let mut pools: std::collections::HashMap<String, UserPool> = Default::default();
     let mut batch: Vec<ImportUser> = Vec::with_capacity(IMPORT_BATCH);
+    let mut links: Vec<LinkedIdentity> = Vec::new();
     let mut lines = input.lines();
     let header = lines.next().context("the file is empty")??;
     match serde_json::from_str::<Record>(&header) {
@@ -348,6 +356,7 @@ pub async fn import(
                 totp_last_step,
                 revoked_sessions,
                 groups,
+                identities,
             } => {
                 let pool = pools.get(&user.pool_id).with_context(|| {
                     format!(
@@ -365,14 +374,39 @@ pub async fn import(
                     user,
                     groups,
                 });
+                links.extend(identities);
                 if batch.len() >= IMPORT_BATCH {
                     flush(store, &mut batch, &mut report).await?;
+                    link_all(store, &mut links, &mut report).await?;
                 }
             }
         }
     }
     flush(store, &mut batch, &mut report).await?;
+    link_all(store, &mut links, &mut report).await?;
     Ok(report)
+}
+
+/// Links the identities of users just written (a link to a user that was
+/// skipped, or an identity linked already, is reported and left out).
+async fn link_all(
+    store: &Arc<dyn Store>,
+    links: &mut Vec<LinkedIdentity>,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    for link in links.drain(..) {
+        let why = match store.link_identity(&link, MAX_LINKED_IDENTITIES).await? {
+            IdentityLink::Done => continue,
+            IdentityLink::AlreadyLinked => "linked already",
+            IdentityLink::LimitReached => "the user has the most identities allowed",
+            IdentityLink::UserMissing => "no such user",
+        };
+        report.skipped.push(format!(
+            "identity {}:{} of user {}: {why}",
+            link.provider_name, link.attribute_name, link.username_key
+        ));
+    }
+    Ok(())
 }
 
 async fn flush(
