@@ -9,7 +9,11 @@ import json
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 SCANNER = Path(__file__).resolve().parent.parent / "scripts" / "scan-logs.py"
 STORED_SECRET = "k7w2q9zx4m1n8b5v3c6l0p2o9i8u7y6t"
@@ -38,6 +42,14 @@ def fake_run(root: Path, log_lines: list[str]) -> Path:
     return root
 
 
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """Outside pytest's base temp directory: the whole-suite scan of scripts/test.sh reads
+    that directory, and the secrets planted here must not be found by it."""
+    with tempfile.TemporaryDirectory(prefix="cognate-log-scan-") as d:
+        yield Path(d)
+
+
 def scan(root: Path, sources: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCANNER), str(root), str(sources)],
                           capture_output=True, text=True, timeout=60)
@@ -46,13 +58,14 @@ def scan(root: Path, sources: Path) -> subprocess.CompletedProcess:
 def test_the_log_scanner_reports_each_planted_secret(tmp_path: Path) -> None:
     sources = tmp_path / "src"
     sources.mkdir()
-    (sources / "test_x.py").write_text(f"PASSWORD = {PASSWORD!r}\n")
+    (sources / "test_x.py").write_text(f"PASSWORD = {PASSWORD!r}\nPOOL = 'us-east-1_Abc123!'\n")
     delivery = ("\x1b[2m2026-12-06T03:40:50.842990Z\x1b[0m \x1b[32m INFO\x1b[0m development "
                 "delivery (no mail server configured): message written to the outbox "
                 f"\x1b[3mcode\x1b[0m\x1b[2m=\x1b[0m{CODE}")
     clean = fake_run(tmp_path / "clean", [
         delivery,
         "2026-12-06T03:40:50.482913Z INFO request id=0f482913-aaaa-4bbb-8ccc-1234567890ab done",
+        "INFO pool us-east-1_Abc123! created",
     ])
     r = scan(clean, sources)
     assert r.returncode == 0, r.stdout + r.stderr
