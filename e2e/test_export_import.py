@@ -70,9 +70,12 @@ def test_export_then_import_restores_everything(server, tmp_path: Path) -> None:
                                                   "authorize_scopes": "openid email"})
     google = {"ProviderName": "Google", "ProviderAttributeName": "Cognito_Subject",
               "ProviderAttributeValue": "google-sub-1"}
+    # (The destination is named by its username, which an email-username pool made a UUID.)
+    alice_name = idp.admin_get_user(UserPoolId=pool_id, Username=alice)["Username"]
+    bob_name = idp.admin_get_user(UserPoolId=pool_id, Username=bob)["Username"]
     idp.admin_link_provider_for_user(
         UserPoolId=pool_id, SourceUser=google,
-        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": alice})
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": alice_name})
     # Bob has TOTP MFA.
     idp.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
                                  SoftwareTokenMfaConfiguration={"Enabled": True})
@@ -154,7 +157,7 @@ def test_export_then_import_restores_everything(server, tmp_path: Path) -> None:
     with pytest.raises(ClientError) as err:
         idp.admin_link_provider_for_user(
             UserPoolId=pool_id, SourceUser=google,
-            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": bob})
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": bob_name})
     assert err.value.response["Error"]["Code"] == "AliasExistsException"
     idp.admin_disable_provider_for_user(UserPoolId=pool_id, User=google)
     with pytest.raises(ClientError) as err:
