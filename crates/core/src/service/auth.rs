@@ -155,6 +155,16 @@ fn reuse_error() -> Error {
     )
 }
 
+/// A string of a challenge session's state ("" when absent).
+pub(crate) fn session_field(session: &ChallengeSession, name: &str) -> String {
+    session
+        .data
+        .get(name)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(crate) fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
     params
         .get(name)
@@ -737,6 +747,39 @@ impl UserPools {
         }
     }
 
+    /// Whether the PASSWORD_CLAIM_SIGNATURE of `input` proves the SRP
+    /// exchange stored in `session` (its `a`, `b`, `big_b` and `verifier`),
+    /// computed off the async workers. `realm` and `identity` are the pool's
+    /// short name and USER_ID_FOR_SRP for a user, the DeviceGroupKey and
+    /// DeviceKey for a device. The TIMESTAMP is checked first.
+    pub(crate) async fn srp_claim_holds(
+        &self,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+        realm: String,
+        identity: String,
+    ) -> Result<bool> {
+        let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
+        let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
+        let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
+        self.check_srp_timestamp(&timestamp)?;
+        let exchange = cognate_crypto::srp::ServerExchange {
+            b: session_field(session, "b"),
+            big_b: session_field(session, "big_b"),
+        };
+        let (verifier, a) = (
+            session_field(session, "verifier"),
+            session_field(session, "a"),
+        );
+        tokio::task::spawn_blocking(move || {
+            cognate_crypto::srp::verify_claim(
+                &realm, &identity, &verifier, &a, &exchange, &block, &timestamp, &signature,
+            )
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))
+    }
+
     /// USER_SRP_AUTH step two: check PASSWORD_CLAIM_SIGNATURE.
     async fn srp_finish(
         &self,
@@ -745,40 +788,19 @@ impl UserPools {
         session: &ChallengeSession,
         input: &ChallengeInput,
     ) -> Result<SignInStep> {
-        let field = |name: &str| {
-            session
-                .data
-                .get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
-        let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
-        let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
-        self.check_srp_timestamp(&timestamp)?;
         let known = session
             .data
             .get("known")
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
-        let exchange = cognate_crypto::srp::ServerExchange {
-            b: field("b"),
-            big_b: field("big_b"),
-        };
-        let (pool_name, user_id, verifier, a) = (
-            pool.short_name().to_owned(),
-            field("user_id"),
-            field("verifier"),
-            field("a"),
-        );
-        let ok = tokio::task::spawn_blocking(move || {
-            cognate_crypto::srp::verify_claim(
-                &pool_name, &user_id, &verifier, &a, &exchange, &block, &timestamp, &signature,
+        let ok = self
+            .srp_claim_holds(
+                session,
+                input,
+                pool.short_name().to_owned(),
+                session_field(session, "user_id"),
             )
-        })
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+            .await?;
         if !known {
             return Err(Error::incorrect_credentials());
         }

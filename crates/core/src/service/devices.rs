@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde_json::json;
 
-use super::auth::{param, ChallengeInput, Channel, SignInStep};
+use super::auth::{param, session_field, ChallengeInput, Channel, SignInStep};
 use super::{decode_token, encode_token, UserPools};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, Device, User, UserPool};
@@ -239,19 +239,7 @@ impl UserPools {
         session: &ChallengeSession,
         input: &ChallengeInput,
     ) -> Result<SignInStep> {
-        let field = |name: &str| {
-            session
-                .data
-                .get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let signature = param(&input.responses, "PASSWORD_CLAIM_SIGNATURE")?.to_owned();
-        let timestamp = param(&input.responses, "TIMESTAMP")?.to_owned();
-        let block = param(&input.responses, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_owned();
         let device_key = param(&input.responses, "DEVICE_KEY")?.to_owned();
-        self.check_srp_timestamp(&timestamp)?;
         let user = self
             .store
             .get_user(&pool.id, &session.username)
@@ -262,21 +250,16 @@ impl UserPools {
         }
         let same_device = cognate_crypto::digest::constant_time_eq(
             device_key.as_bytes(),
-            field("device_key").as_bytes(),
+            session_field(session, "device_key").as_bytes(),
         );
-        let exchange = cognate_crypto::srp::ServerExchange {
-            b: field("b"),
-            big_b: field("big_b"),
-        };
-        let (group, verifier, a) = (field("device_group_key"), field("verifier"), field("a"));
-        let key = device_key.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            cognate_crypto::srp::verify_claim(
-                &group, &key, &verifier, &a, &exchange, &block, &timestamp, &signature,
+        let ok = self
+            .srp_claim_holds(
+                session,
+                input,
+                session_field(session, "device_group_key"),
+                device_key.clone(),
             )
-        })
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+            .await?;
         if !(ok && same_device) {
             return Err(self.failed_sign_in(&user).await);
         }
