@@ -47,16 +47,6 @@ PARTIAL = {
     "GetUserPoolSessionConfiguration": "as SetUserPoolSessionConfiguration; defaults DISABLED and 20.",
     "SetUserPoolClientSessionConfiguration": "stored and returned (session tracking must be enabled on the pool); the hosted UI's session cookie does not follow it yet.",
     "GetUserPoolClientSessionConfiguration": "as SetUserPoolClientSessionConfiguration; default 60 minutes.",
-    "CreateUserPoolReplica": "AWS-only: a cognate pool lives in one place, so it answers as AWS does for a pool that cannot be replicated: OperationNotEnabledException (InvalidParameterException for the pool's own region).",
-    "ListUserPoolReplicas": "AWS-only: the pool itself, Role PRIMARY, Status ACTIVE, in the server's region.",
-    "UpdateUserPoolReplica": "AWS-only: there are no secondaries: ResourceNotFoundException (InvalidParameterException for the primary's region).",
-    "DeleteUserPoolReplica": "as UpdateUserPoolReplica.",
-    "GetProvisionedLimit": "AWS-only: cognate enforces no request-rate quotas; the answer is the category's documented free rate (UserAuthentication 120, UserCreation 50, …) as both free and provisioned value.",
-    "UpdateProvisionedLimit": "AWS-only: the account maximum is the free rate, so a higher value answers ServiceQuotaExceededException and a lower one InvalidParameterException; the free rate itself is accepted.",
-    "AddUserPoolClientSecret": "At most two secrets per client (LimitExceededException), public clients refused (InvalidParameterException); AWS's exact message texts for these refusals are not published, so cognate's are its own.",
-    "DeleteUserPoolClientSecret": "The last secret cannot be deleted (InvalidParameterException, cognate's wording); an unknown ClientSecretId answers ResourceNotFoundException.",
-    "CreateTerms": "Stored per pool and returned; the hosted sign-up page links both documents (English, else cognito:default, http(s) links only) once terms-of-use and privacy-policy both exist. TermsExistsException and not-found messages are cognate's wording; no per-pool quota beyond one document of each name per client.",
-    "UpdateTerms": "as CreateTerms.",
     "CreateManagedLoginBranding": "Stored per pool and client and returned as given. On a managed login domain (ManagedLoginVersion 2) the hosted pages apply the light-mode page background, page header and primary button colours of Settings and the PAGE_HEADER_LOGO (else FORM_LOGO) asset; other settings, dark mode, backgrounds, favicons and icons are stored only. Requests are limited to 1 MiB (AWS: 2 MB), and a pool keeps at most 8 MiB of branding settings and assets (LimitExceededException), since styles live in the pool document.",
     "UpdateManagedLoginBranding": "as CreateManagedLoginBranding; Settings given are merged into the stored document, assets replace those of the same category and colour mode.",
     "DescribeManagedLoginBranding": "ReturnMergedResources is ignored: only the values the style was given are returned (cognate has no copy of Cognito's default style document).",
@@ -71,7 +61,7 @@ PARTIAL = {
     "UpdateUserPool": "as CreateUserPool.",
     "SignUp": "ValidationData and ClientMetadata go to the PreSignUp trigger; SMS codes go to the development outbox only.",
     "AdminCreateUser": "SMS invitations go to the development outbox only. ForceAliasCreation moves a verified email or phone number that another user holds as its sign-in alias (the other keeps the attribute, unverified) in one store transaction; in pools that sign in with email/phone (UsernameAttributes) the value stays unique.",
-    "AdminLinkProviderForUser": "Links are stored (an identity linked to one user at most, five per user, gone with the user) but not used yet: cognate has no sign-in through external providers, so a DestinationUser is a native user (ProviderName Cognito, the username); a provider user as destination answers UserNotFoundException. `cognate export` does not carry the links yet. The linked native user shows no `identities` attribute (AWS documents it for federated users, filled in at their sign-in). The texts of AliasExistsException (identity already linked), LimitExceededException and the InvalidParameterException for missing members are cognate's (AWS does not publish them).",
+    "AdminLinkProviderForUser": "Links are stored (an identity linked to one user at most, five per user, gone with the user) but not used yet: cognate has no sign-in through external providers, so a DestinationUser is a native user (ProviderName Cognito, the username); a provider user as destination answers UserNotFoundException. `cognate export` / `import` carry the links. The linked native user shows no `identities` attribute (AWS documents it for federated users, filled in at their sign-in). The texts of AliasExistsException (identity already linked), LimitExceededException and the InvalidParameterException for missing members are cognate's (AWS does not publish them).",
     "AdminDisableProviderForUser": "Removes a link made by AdminLinkProviderForUser (named as it was linked; UserNotFoundException when there is none). ProviderName Cognito (turning off a native user's password sign-in) is refused with InvalidParameterException; there are no federated user records to disable.",
     "CreateUserImportJob": "The PreSignedUrl is served by cognate itself (PUT the CSV there as to S3); PasswordHashingAlgorithm is refused (imported users reset their password; `cognate import` moves hashes); nothing is logged to CloudWatch.",
     "StartUserImportJob": "The import runs on the instance that started it; cognito:mfa_enabled is ignored (no SMS MFA).",
@@ -83,12 +73,31 @@ PARTIAL = {
     "CreateIdentityProvider": "Stored in the pool and usable in app clients' SupportedIdentityProviders; signing in through the provider is not done yet. Required ProviderDetails are checked per type and the social providers' endpoints added as AWS documents; OIDC endpoints are not discovered from oidc_issuer and SAML metadata is not fetched or parsed (no SSORedirectBindingURI / ActiveEncryptionCertificate).",
     "UpdateIdentityProvider": "as CreateIdentityProvider.",
     "DescribeIdentityProvider": "as CreateIdentityProvider (SignInWithApple private_key is never shown).",
-    "DeleteIdentityProvider": "App clients that list the provider keep its name (as AWS does); a later UpdateUserPoolClient still listing it is refused until the name is removed.",
-    "GetSigningCertificate": "A self-signed certificate over the pool's current ID-token signing key (the key its JWKS publishes), valid 10 years from the key's creation; no SAML requests are signed with it yet.",
-    "SetLogDeliveryConfiguration": "Stored and returned; no log is delivered anywhere. S3 and Firehose destinations need the PLUS tier (FeatureUnavailableInTierException); userAuthEvents to CloudWatch Logs is accepted on any tier.",
-    "GetLogDeliveryConfiguration": "as SetLogDeliveryConfiguration.",
     "SetRiskConfiguration": "Stored per pool and per app client and returned; nothing is acted on (no risk scoring, compromised-credential checks, IP lists or notifications). Accepted on every tier, as a live probe of AWS showed for LITE and ESSENTIALS pools (no UserPoolAddOnNotEnabledException).",
     "DescribeRiskConfiguration": "as SetRiskConfiguration; a client without settings of its own shows the pool's.",
+}
+
+# Operations that only make sense on AWS: answered as AWS answers for a pool without
+# the feature (what cognate does instead is said in the note).
+AWS_ONLY = {
+    "CreateUserPoolReplica": "AWS-only: a cognate pool lives in one place, so it answers as AWS does for a pool that cannot be replicated: OperationNotEnabledException (InvalidParameterException for the pool's own region).",
+    "ListUserPoolReplicas": "AWS-only: the pool itself, Role PRIMARY, Status ACTIVE, in the server's region.",
+    "UpdateUserPoolReplica": "AWS-only: there are no secondaries: ResourceNotFoundException (InvalidParameterException for the primary's region).",
+    "DeleteUserPoolReplica": "as UpdateUserPoolReplica.",
+    "GetProvisionedLimit": "AWS-only: cognate enforces no request-rate quotas; the answer is the category's documented free rate (UserAuthentication 120, UserCreation 50, …) as both free and provisioned value.",
+    "UpdateProvisionedLimit": "AWS-only: the account maximum is the free rate, so a higher value answers ServiceQuotaExceededException and a lower one InvalidParameterException; the free rate itself is accepted.",
+    "SetLogDeliveryConfiguration": "Stored and returned as AWS does; the destinations are AWS services (CloudWatch Logs, S3, Firehose), so no log is delivered anywhere (cognate's audit events go to its own log: docs/operations.md). S3 and Firehose destinations need the PLUS tier (FeatureUnavailableInTierException); userAuthEvents to CloudWatch Logs is accepted on any tier.",
+    "GetLogDeliveryConfiguration": "as SetLogDeliveryConfiguration.",
+}
+
+# Supported operations with something worth knowing (no gap in Cognito's behaviour).
+NOTES = {
+    "AddUserPoolClientSecret": "At most two secrets per client (LimitExceededException), public clients refused (InvalidParameterException), any secret valid for SECRET_HASH and the token endpoint. AWS does not publish the texts of these refusals, so cognate's are its own.",
+    "DeleteUserPoolClientSecret": "The last secret cannot be deleted (InvalidParameterException; AWS does not publish the text, so cognate's is its own); an unknown ClientSecretId answers ResourceNotFoundException.",
+    "CreateTerms": "Stored per pool and returned; the hosted sign-up page links both documents (English, else cognito:default, http(s) links only) once terms-of-use and privacy-policy both exist; one document of each name per client. The texts of TermsExistsException and the not-found messages are not published by AWS, so cognate's are its own.",
+    "UpdateTerms": "as CreateTerms.",
+    "GetSigningCertificate": "A self-signed certificate over the pool's current ID-token signing key (the key its JWKS publishes), valid 10 years from the key's creation. (It is what a SAML identity provider would be given; cognate signs no SAML requests, since it has no SAML sign-in yet: see CreateIdentityProvider.)",
+    "DeleteIdentityProvider": "App clients that list the provider keep its name (as AWS does); a later UpdateUserPoolClient still listing it is refused until the name is removed.",
 }
 
 lines = [
@@ -96,7 +105,7 @@ lines = [
     "",
     "Every operation of the botocore service model `cognito-idp` (2016-04-18), and what cognate does with it.",
     "**supported**: implemented with Cognito's request and response members and errors;",
-    "**partial**: implemented, with the listed gaps; **not yet**: answers `UnsupportedOperationException`.",
+    "**partial**: implemented, with the listed gaps; **AWS-only**: the feature exists only on AWS (replicas, quotas, AWS log destinations), so cognate answers as AWS does for a pool without it, as the note says; **not yet**: answers `UnsupportedOperationException`.",
     "",
     "Generated by `scripts/gen-compat.py` from `crates/aws-json/src/operation.rs` and the",
     "conformance suite (`e2e/conformance/*.yaml`, run by `e2e/test_conformance.py`); tests keep",
@@ -108,17 +117,23 @@ lines = [
     "| Operation | Status | Cases | Notes |",
     "|---|---|---|---|",
 ]
-counts = {"supported": 0, "partial": 0, "not yet": 0}
+assert not set(PARTIAL) & set(AWS_ONLY) and not set(PARTIAL) & set(NOTES) and not set(AWS_ONLY) & set(NOTES)
+counts = {"supported": 0, "partial": 0, "AWS-only": 0, "not yet": 0}
 for op in model:
-    if op in implemented:
-        status = "partial" if op in PARTIAL else "supported"
-    else:
+    note = ""
+    if op not in implemented:
         status = "not yet"
+    elif op in PARTIAL:
+        status, note = "partial", PARTIAL[op]
+    elif op in AWS_ONLY:
+        status, note = "AWS-only", AWS_ONLY[op]
+    else:
+        status, note = "supported", NOTES.get(op, "")
     counts[status] += 1
     errors, answers = cases.get(op, [0, 0])
     shown = f"{errors} + {answers}" if errors or answers else ""
-    lines.append(f"| {op} | {status} | {shown} | {PARTIAL.get(op, '') if op in implemented else ''} |")
+    lines.append(f"| {op} | {status} | {shown} | {note} |")
 total_cases = sum(sum(c) for c in cases.values())
-lines += ["", f"Totals: {counts['supported']} supported, {counts['partial']} partial, {counts['not yet']} not yet, of {len(model)}; {total_cases} conformance cases.", ""]
+lines += ["", f"Totals: {counts['supported']} supported, {counts['partial']} partial, {counts['AWS-only']} AWS-only, {counts['not yet']} not yet, of {len(model)}; {total_cases} conformance cases.", ""]
 (root / "docs/compat.md").write_text("\n".join(lines))
 print(f"docs/compat.md: {counts}")
