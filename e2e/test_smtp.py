@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import re
 import time
+from email.utils import parseaddr
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -79,6 +80,38 @@ def test_codes_arrive_by_smtp(server, boto_client, smtp_sink):
     idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                       AuthParameters={"USERNAME": user, "PASSWORD": "N3w-Passw0rd!"})
     assert not srv.outbox_path.exists() or srv.outbox_path.read_text() == ""
+
+
+def test_pool_email_configuration_names_the_sender(server, boto_client, smtp_sink):
+    """EmailConfiguration.From (else SourceArn's SES identity address) replaces the server's
+    --mail-from for the pool's mails and ReplyToEmailAddress becomes the Reply-To header;
+    a pool without them keeps the default."""
+    controller, mails = smtp_sink
+    srv = server(start=False)
+    srv.extra_args = ["--smtp-url", f"smtp://127.0.0.1:{controller.port}",
+                      "--mail-from", "Cognate <no-reply@example.com>"]
+    srv.start()
+    idp = boto_client(srv)
+    _, own_client = create_pool_and_client(
+        idp, EmailConfiguration={"EmailSendingAccount": "DEVELOPER",
+                                 "From": "Support Team <team@example.org>",
+                                 "ReplyToEmailAddress": "help@example.org"})
+    _, arn_client = create_pool_and_client(
+        idp, EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/sender@example.net"})
+    _, plain_client = create_pool_and_client(idp)
+    own, arn, plain = (unique(n) + "@example.com" for n in ("own", "arn", "plain"))
+    for client_id, address in ((own_client, own), (arn_client, arn), (plain_client, plain)):
+        idp.sign_up(ClientId=client_id, Username=address.split("@")[0], Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": address}])
+    mail = mails.wait_for(own)
+    assert parseaddr(mail["From"]) == ("Support Team", "team@example.org")
+    assert parseaddr(mail["Reply-To"]) == ("", "help@example.org")
+    assert parseaddr(mails.wait_for(arn)["From"]) == ("", "sender@example.net")
+    default = mails.wait_for(plain)
+    assert "no-reply@example.com" in default["From"]
+    assert default["Reply-To"] is None
 
 
 def test_unreachable_smtp_is_a_code_delivery_failure(server, boto_client):

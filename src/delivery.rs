@@ -148,9 +148,25 @@ impl MessageSink for SmtpSink {
             .destination
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| format!("invalid email address: {e}"))?;
-        let email = lettre::Message::builder()
-            .from(self.from.clone())
-            .to(to)
+        // The pool's EmailConfiguration names its own sender and reply-to
+        // address; the server's --mail-from is the default. Cognito checks
+        // the From address against SES when the pool is saved; cognate can
+        // only check its shape, here.
+        let from = match &m.from {
+            Some(from) => from.parse::<lettre::message::Mailbox>().map_err(|e| {
+                tracing::warn!(pool = %m.pool_id, error = %e, "the pool's EmailConfiguration.From is not an email address");
+                format!("invalid From address in the pool's EmailConfiguration: {e}")
+            })?,
+            None => self.from.clone(),
+        };
+        let mut email = lettre::Message::builder().from(from).to(to);
+        if let Some(reply_to) = &m.reply_to {
+            let reply_to = reply_to.parse::<lettre::message::Mailbox>().map_err(|e| {
+                format!("invalid ReplyToEmailAddress in the pool's EmailConfiguration: {e}")
+            })?;
+            email = email.reply_to(reply_to);
+        }
+        let email = email
             .subject(m.subject.clone())
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(m.body.clone())

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 /// A rendered message ready for delivery.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutgoingMessage {
     pub pool_id: String,
     pub username: String,
@@ -20,6 +20,41 @@ pub struct OutgoingMessage {
     pub body: String,
     /// The one-time code or temporary password the message carries.
     pub code: String,
+    /// The pool's `EmailConfiguration.From` (`addr` or `Name <addr>`), which
+    /// replaces the server's `--mail-from` for this pool's emails.
+    pub from: Option<String>,
+    /// The pool's `EmailConfiguration.ReplyToEmailAddress`.
+    pub reply_to: Option<String>,
+}
+
+impl OutgoingMessage {
+    /// An empty message carrying the sender settings of the pool's
+    /// `EmailConfiguration`: fill in the rest with struct update syntax.
+    pub fn from_pool(pool: &crate::model::UserPool) -> OutgoingMessage {
+        let setting = |name: &str| {
+            pool.settings
+                .email_configuration
+                .as_ref()
+                .and_then(|c| c.get(name))
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_owned)
+        };
+        // Cognito sends from `From`, else from the address of the SES
+        // identity that `SourceArn` names (`...:identity/addr@example.com`);
+        // a domain identity names no address.
+        let source_address = setting("SourceArn").and_then(|arn| {
+            arn.rsplit_once(":identity/")
+                .map(|(_, id)| id.to_owned())
+                .filter(|id| id.contains('@'))
+        });
+        OutgoingMessage {
+            pool_id: pool.id.clone(),
+            from: setting("From").or(source_address),
+            reply_to: setting("ReplyToEmailAddress"),
+            ..OutgoingMessage::default()
+        }
+    }
 }
 
 #[async_trait]

@@ -246,6 +246,7 @@ impl UserPools {
             subject,
             body: render(&template, &code, &user.username),
             code,
+            ..OutgoingMessage::from_pool(pool)
         };
         match delivery {
             Delivery::BeforeAnswer => self.deliver(message).await?,

@@ -684,6 +684,7 @@ impl UserPools {
                         .unwrap_or_else(|| "Your temporary password".into()),
                     body: render(&body, temporary, &user.username),
                     code: temporary.to_owned(),
+                    ..OutgoingMessage::from_pool(pool)
                 })
                 .await?;
                 sent = true;
@@ -703,6 +704,7 @@ impl UserPools {
                     subject: String::new(),
                     body: render(&body, temporary, &user.username),
                     code: temporary.to_owned(),
+                    ..OutgoingMessage::from_pool(pool)
                 })
                 .await?;
             }
