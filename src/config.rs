@@ -386,6 +386,8 @@ pub enum AuthFlow {
     AllowRefreshTokenAuth,
     #[serde(rename = "ALLOW_USER_AUTH")]
     AllowUserAuth,
+    #[serde(rename = "ALLOW_CLIENT_TOKEN_AUTH")]
+    AllowClientTokenAuth,
     #[serde(rename = "ADMIN_NO_SRP_AUTH")]
     AdminNoSrpAuth,
     #[serde(rename = "USER_PASSWORD_AUTH")]
@@ -403,6 +405,7 @@ impl AuthFlow {
             AuthFlow::AllowUserSrpAuth => "ALLOW_USER_SRP_AUTH",
             AuthFlow::AllowRefreshTokenAuth => "ALLOW_REFRESH_TOKEN_AUTH",
             AuthFlow::AllowUserAuth => "ALLOW_USER_AUTH",
+            AuthFlow::AllowClientTokenAuth => "ALLOW_CLIENT_TOKEN_AUTH",
             AuthFlow::AdminNoSrpAuth => "ADMIN_NO_SRP_AUTH",
             AuthFlow::UserPasswordAuth => "USER_PASSWORD_AUTH",
             AuthFlow::CustomAuthFlowOnly => "CUSTOM_AUTH_FLOW_ONLY",

@@ -54,6 +54,12 @@ struct Shape {
     value: Option<String>,
 }
 
+/// Enum values that AWS's API reference documents and the pinned botocore
+/// model does not list yet: GetClientToken needs an app client with
+/// `ALLOW_CLIENT_TOKEN_AUTH`, which ExplicitAuthFlowsType lacks.
+const DOCUMENTED_ENUM_VALUES: &[(&str, &str)] =
+    &[("ExplicitAuthFlowsType", "ALLOW_CLIENT_TOKEN_AUTH")];
+
 struct Compiled {
     model: Model,
     patterns: HashMap<String, Option<regex::Regex>>,
@@ -63,7 +69,12 @@ fn compiled() -> Option<&'static Compiled> {
     static MODEL: OnceLock<Option<Compiled>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let model: Model = serde_json::from_str(include_str!("model.json")).ok()?;
+            let mut model: Model = serde_json::from_str(include_str!("model.json")).ok()?;
+            for (shape, value) in DOCUMENTED_ENUM_VALUES {
+                if let Some(values) = model.shapes.get_mut(*shape).and_then(|s| s.values.as_mut()) {
+                    values.push((*value).to_owned());
+                }
+            }
             let patterns = model
                 .shapes
                 .values()
@@ -97,10 +108,14 @@ pub fn knows(operation: &str) -> bool {
 }
 
 /// Whether the model marks the operation as callable without AWS credentials.
+/// GetClientToken is one too, though the model has botocore sign it: AWS
+/// documents that it authorizes the app client by its secret and evaluates
+/// no IAM credentials.
 pub fn unauthenticated(operation: &str) -> bool {
-    compiled()
-        .and_then(|c| c.model.operations.get(operation))
-        .is_some_and(|o| o.auth.as_deref() == Some("none"))
+    operation == "GetClientToken"
+        || compiled()
+            .and_then(|c| c.model.operations.get(operation))
+            .is_some_and(|o| o.auth.as_deref() == Some("none"))
 }
 
 /// Whether the operation's input has a `UserPoolId` member (the pool it acts on).

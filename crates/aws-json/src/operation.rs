@@ -215,6 +215,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "UntagResource",
     "ListTagsForResource",
     "GetSigningCertificate",
+    "GetClientToken",
     "GetLogDeliveryConfiguration",
     "SetLogDeliveryConfiguration",
     "DescribeRiskConfiguration",
@@ -474,6 +475,7 @@ pub async fn dispatch(
         "UntagResource" => ops::pool_records::untag_resource(svc, body).await,
         "ListTagsForResource" => ops::pool_records::list_tags_for_resource(svc, body).await,
         "GetSigningCertificate" => ops::pool_records::get_signing_certificate(svc, body).await,
+        "GetClientToken" => ops::clients::get_client_token(svc, body).await,
         "GetLogDeliveryConfiguration" => {
             ops::pool_records::get_log_delivery_configuration(svc, body).await
         }

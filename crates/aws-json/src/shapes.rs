@@ -641,6 +641,7 @@ pub const EXPLICIT_AUTH_FLOWS: &[&str] = &[
     "ALLOW_USER_SRP_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
     "ALLOW_USER_AUTH",
+    "ALLOW_CLIENT_TOKEN_AUTH",
 ];
 
 impl ClientSettingsIn {

@@ -1,5 +1,6 @@
 //! CreateUserPoolClient, DescribeUserPoolClient, ListUserPoolClients,
-//! UpdateUserPoolClient, DeleteUserPoolClient.
+//! UpdateUserPoolClient, DeleteUserPoolClient; GetClientToken (the client's own
+//! machine-to-machine access token).
 
 use cognate_core::service::NewClient;
 use cognate_core::UserPools;
@@ -152,4 +153,26 @@ pub async fn delete_user_pool_client(svc: &UserPools, body: &[u8]) -> Result<Val
     svc.delete_user_pool_client(&req.user_pool_id, &req.client_id)
         .await?;
     Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetClientTokenRequest {
+    client_id: String,
+    secret: String,
+    scopes: Option<Vec<String>>,
+}
+
+/// GetClientToken: a machine-to-machine access token for an app client with
+/// `ALLOW_CLIENT_TOKEN_AUTH`, authorized by its secret (not by SigV4).
+pub async fn get_client_token(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
+    let req: GetClientTokenRequest = parse(body)?;
+    let token = svc
+        .get_client_token(&req.client_id, &req.secret, req.scopes.as_deref())
+        .await?;
+    Ok(json!({"ClientAuthenticationResult": {
+        "AccessToken": token.access_token,
+        "ExpiresIn": token.expires_in,
+        "TokenType": "Bearer",
+    }}))
 }

@@ -32,6 +32,9 @@ const ALLOW_FLOWS: &[&str] = &[
     "ALLOW_USER_AUTH",
 ];
 
+/// The flow of GetClientToken (machine-to-machine access tokens by API).
+pub const CLIENT_TOKEN_FLOW: &str = "ALLOW_CLIENT_TOKEN_AUTH";
+
 fn unit_seconds(unit: Option<&str>, default: i64) -> i64 {
     match unit {
         Some("seconds") => 1,
@@ -49,6 +52,14 @@ fn check_settings(s: &ClientSettings) -> Result<()> {
         if legacy && allow {
             return Err(Error::invalid_parameter(
                 "ExplicitAuthFlows can not have both ALLOW_XXX and legacy values.",
+            ));
+        }
+        // AWS: "ALLOW_CLIENT_TOKEN_AUTH ... must be the only authentication
+        // flow that you configure for the app client" (token exchange is
+        // not a sign-in flow). The message is cognate's; AWS publishes none.
+        if flows.iter().any(|f| f == CLIENT_TOKEN_FLOW) && (legacy || allow) {
+            return Err(Error::invalid_parameter(
+                "ALLOW_CLIENT_TOKEN_AUTH can not be selected along with user authentication flows.",
             ));
         }
     }

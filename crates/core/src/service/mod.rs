@@ -6,6 +6,7 @@ mod account;
 mod auth;
 mod auth_events;
 mod client_records;
+pub mod client_token;
 mod clients;
 pub mod devices;
 pub mod domains;

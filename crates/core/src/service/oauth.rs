@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::clients::SYSTEM_SCOPES;
 use super::UserPools;
-use crate::error::{Error, ErrorKind};
-use crate::model::AppClient;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{AppClient, UserPool};
 use crate::tokens::{self, IssueOptions, SignInEvent};
 
 /// An RFC 6749 §5.2 error: `error` code and an optional description.
@@ -140,16 +140,47 @@ impl UserPools {
             .await
             .map_err(|_| OAuthError::new("invalid_request", "Unknown user pool."))?;
         let client = self.authenticate_client(pool_id, auth).await?;
-        let s = &client.settings;
         if !allows_flow(&client, "client_credentials") || !client.has_secret() {
             return Err(OAuthError::new(
                 "unauthorized_client",
                 "The client is not allowed the client_credentials grant.",
             ));
         }
-        // The client's custom scopes that still exist.
+        let requested = scope
+            .map(|sc| {
+                sc.split(' ')
+                    .filter(|sc| !sc.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|sc| !sc.is_empty());
+        let granted = self
+            .machine_scopes(pool_id, &client, requested)
+            .await?
+            .map_err(|e| OAuthError::new("invalid_scope", e))?;
+        let pool = self.pool(pool_id).await?;
+        let (access_token, expires_in) = self.machine_token(&pool, &client, &granted).await?;
+        Ok(OAuthTokens {
+            access_token,
+            id_token: None,
+            refresh_token: None,
+            token_type: "Bearer",
+            expires_in,
+        })
+    }
+
+    /// The custom scopes a machine token of `client` gets: the requested
+    /// ones, each of which must be one of the client's allowed custom
+    /// scopes that still exist, or all of those when none is requested.
+    /// The inner error says why none can be granted.
+    pub(crate) async fn machine_scopes(
+        &self,
+        pool_id: &str,
+        client: &AppClient,
+        requested: Option<Vec<&str>>,
+    ) -> Result<std::result::Result<Vec<String>, String>> {
         let existing = self.custom_scopes(pool_id).await?;
-        let allowed: BTreeSet<&str> = s
+        let allowed: BTreeSet<&str> = client
+            .settings
             .allowed_oauth_scopes
             .as_deref()
             .unwrap_or_default()
@@ -157,52 +188,56 @@ impl UserPools {
             .map(String::as_str)
             .filter(|sc| !SYSTEM_SCOPES.contains(sc) && existing.contains(*sc))
             .collect();
-        let granted: Vec<&str> = match scope.map(str::trim).filter(|sc| !sc.is_empty()) {
+        let granted: Vec<String> = match requested {
             Some(requested) => {
-                let mut out = Vec::new();
-                for sc in requested.split(' ').filter(|sc| !sc.is_empty()) {
+                let mut out: Vec<String> = Vec::new();
+                for sc in requested {
                     if !allowed.contains(sc) {
-                        return Err(OAuthError::new(
-                            "invalid_scope",
-                            format!("Scope {sc} is not allowed for this client."),
-                        ));
+                        return Ok(Err(format!("Scope {sc} is not allowed for this client.")));
                     }
-                    if !out.contains(&sc) {
-                        out.push(sc);
+                    if !out.iter().any(|o| o == sc) {
+                        out.push(sc.to_owned());
                     }
                 }
                 out
             }
-            None => allowed.iter().copied().collect(),
+            None => allowed.iter().map(|sc| (*sc).to_owned()).collect(),
         };
         if granted.is_empty() {
-            return Err(OAuthError::new(
-                "invalid_scope",
-                "The client has no custom scopes to grant.",
-            ));
+            return Ok(Err("The client has no custom scopes to grant.".into()));
         }
+        Ok(Ok(granted))
+    }
+
+    /// Signs an access token for the client itself (`sub` = `client_id`)
+    /// with the granted scopes, after a V3_0 PreTokenGeneration trigger;
+    /// returns it with its lifetime in seconds.
+    pub(crate) async fn machine_token(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        granted: &[String],
+    ) -> Result<(String, i64)> {
         let now_ms = self.now();
-        let keys = self.keys.get(self.store.as_ref(), pool_id, now_ms).await?;
-        let lifetime = tokens::lifetimes(&client).access;
+        let keys = self.keys.get(self.store.as_ref(), &pool.id, now_ms).await?;
+        let lifetime = tokens::lifetimes(client).access;
         let now = now_ms.div_euclid(1000);
+        let scope = granted.join(" ");
         let mut claims = json!({
             "sub": client.client_id,
             "token_use": "access",
-            "scope": granted.join(" "),
+            "scope": scope,
             "auth_time": now,
-            "iss": self.issuer(pool_id),
+            "iss": self.issuer(&pool.id),
             "exp": now + lifetime,
             "iat": now,
             "version": 2,
             "jti": cognate_crypto::random::uuid_v7(now_ms),
             "client_id": client.client_id,
         });
-        // A V3_0 PreTokenGeneration trigger may change machine tokens too.
-        let pool = self.pool(pool_id).await?;
-        let scope = granted.join(" ");
         if let Some(o) = self
             .pre_token_generation(
-                &pool,
+                pool,
                 super::triggers::TokenRequest {
                     source: "TokenGeneration_ClientCredentials",
                     client_id: &client.client_id,
@@ -215,17 +250,11 @@ impl UserPools {
         {
             o.apply_access(&mut claims);
         }
-        let access_token = keys
+        let token = keys
             .signing_key("access", now_ms)?
             .sign(&claims)
             .map_err(|e| Error::internal(e.to_string()))?;
-        Ok(OAuthTokens {
-            access_token,
-            id_token: None,
-            refresh_token: None,
-            token_type: "Bearer",
-            expires_in: lifetime,
-        })
+        Ok((token, lifetime))
     }
 
     /// `grant_type=authorization_code`: exchanges a code issued by
