@@ -143,6 +143,21 @@ pub struct PoolSettings {
     /// SoftwareTokenMfaConfiguration.Enabled (SetUserPoolMfaConfig).
     #[serde(default)]
     pub software_token_mfa_enabled: bool,
+    /// Whether SmsMfaConfiguration was set (SMS_MFA is a factor of the pool).
+    #[serde(default)]
+    pub sms_mfa_enabled: bool,
+    /// EmailMfaConfiguration (EMAIL_OTP is a factor of the pool), with its
+    /// message template and subject.
+    #[serde(default)]
+    pub email_mfa: Option<EmailMfaSettings>,
+}
+
+/// A pool's EmailMfaConfiguration: the template (with `{####}`) and subject
+/// of MFA and passwordless sign-in codes sent by email.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailMfaSettings {
+    pub message: Option<String>,
+    pub subject: Option<String>,
 }
 
 impl Default for PoolSettings {
@@ -171,6 +186,8 @@ impl Default for PoolSettings {
             key_configuration: None,
             issuer_configuration: None,
             software_token_mfa_enabled: false,
+            sms_mfa_enabled: false,
+            email_mfa: None,
         }
     }
 }
@@ -660,9 +677,16 @@ pub struct User {
     /// Whether TOTP is an enabled sign-in factor.
     #[serde(default)]
     pub totp_enabled: bool,
-    /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`).
+    /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
     #[serde(default)]
     pub mfa_preferred: Option<String>,
+    /// Whether SMS MFA (to `phone_number`) is an enabled factor
+    /// (Set(Admin)UserMFAPreference; the legacy `mfa_options` count too).
+    #[serde(default)]
+    pub sms_mfa_enabled: bool,
+    /// Whether email MFA (to `email`) is an enabled factor.
+    #[serde(default)]
+    pub email_mfa_enabled: bool,
     /// Devices confirmed with ConfirmDevice, oldest first.
     #[serde(default)]
     pub devices: Vec<Device>,

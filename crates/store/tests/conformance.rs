@@ -73,6 +73,8 @@ fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
         totp_last_step: None,
         totp_enabled: false,
         mfa_preferred: None,
+        sms_mfa_enabled: false,
+        email_mfa_enabled: false,
         devices: Vec::new(),
         mfa_options: Vec::new(),
         version: 0,

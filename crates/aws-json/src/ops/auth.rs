@@ -66,6 +66,12 @@ pub fn outcome_out(outcome: AuthOutcome) -> Value {
             session,
             parameters,
         } => json!({"ChallengeName": name, "Session": session, "ChallengeParameters": parameters}),
+        AuthOutcome::SelectChallenge { session, available } => json!({
+            "ChallengeName": "SELECT_CHALLENGE",
+            "Session": session,
+            "ChallengeParameters": {},
+            "AvailableChallenges": available,
+        }),
     }
 }
 

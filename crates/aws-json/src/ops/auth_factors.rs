@@ -10,19 +10,13 @@ use crate::error::ApiError;
 use crate::ops::users::mfa_settings;
 use crate::shapes::parse;
 
-/// The answer: `ConfiguredUserAuthFactors` holds PASSWORD for a user with a
-/// password (cognate has no passwordless first factors, so never EMAIL_OTP,
-/// SMS_OTP or WEBAUTHN), then the MFA members as GetUser reports them.
-fn factors_out(user: &User) -> Value {
+/// The answer: `ConfiguredUserAuthFactors` holds the USER_AUTH first
+/// factors the pool allows and the user has (PASSWORD, EMAIL_OTP, SMS_OTP,
+/// WEB_AUTHN), then the MFA members as GetUser reports them.
+fn factors_out(user: &User, factors: Vec<&'static str>) -> Value {
     let mut out = json!({"Username": user.username});
     mfa_settings(&mut out, user);
     if let Some(obj) = out.as_object_mut() {
-        let factors: Vec<&str> = user
-            .password_hash
-            .as_ref()
-            .map(|_| "PASSWORD")
-            .into_iter()
-            .collect();
         obj.insert("ConfiguredUserAuthFactors".into(), json!(factors));
     }
     out
@@ -38,7 +32,8 @@ struct AdminRequest {
 pub async fn admin_get_user_auth_factors(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
     let req: AdminRequest = parse(body)?;
     let user = svc.admin_get_user(&req.user_pool_id, &req.username).await?;
-    Ok(factors_out(&user))
+    let factors = svc.configured_user_auth_factors(&user).await?;
+    Ok(factors_out(&user, factors))
 }
 
 #[derive(Deserialize)]
@@ -50,5 +45,6 @@ struct TokenRequest {
 pub async fn get_user_auth_factors(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
     let req: TokenRequest = parse(body)?;
     let user = svc.get_user(&req.access_token).await?;
-    Ok(factors_out(&user))
+    let factors = svc.configured_user_auth_factors(&user).await?;
+    Ok(factors_out(&user, factors))
 }

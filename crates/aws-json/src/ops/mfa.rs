@@ -2,8 +2,8 @@
 //! VerifySoftwareToken, SetUserMFAPreference, AdminSetUserMFAPreference,
 //! AdminDeleteSoftwareToken, SetUserSettings, AdminSetUserSettings.
 
-use cognate_core::model::MfaOption;
-use cognate_core::service::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences};
+use cognate_core::model::{EmailMfaSettings, MfaOption};
+use cognate_core::service::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences, SmsMfaConfig};
 use cognate_core::UserPools;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,10 +14,33 @@ use crate::shapes::parse;
 use crate::validate::{self, Validator};
 
 fn config_out(c: &MfaConfig) -> Value {
-    json!({
+    let mut out = json!({
         "MfaConfiguration": c.mfa_configuration,
         "SoftwareTokenMfaConfiguration": {"Enabled": c.software_token_enabled},
-    })
+    });
+    if let Some(obj) = out.as_object_mut() {
+        if let Some(sms) = &c.sms {
+            let mut v = json!({});
+            if let Some(m) = &sms.sms_authentication_message {
+                v["SmsAuthenticationMessage"] = json!(m);
+            }
+            if let Some(cfg) = &sms.sms_configuration {
+                v["SmsConfiguration"] = cfg.clone();
+            }
+            obj.insert("SmsMfaConfiguration".into(), v);
+        }
+        if let Some(email) = &c.email {
+            let mut v = json!({});
+            if let Some(m) = &email.message {
+                v["Message"] = json!(m);
+            }
+            if let Some(s) = &email.subject {
+                v["Subject"] = json!(s);
+            }
+            obj.insert("EmailMfaConfiguration".into(), v);
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -48,8 +71,22 @@ struct SetUserPoolMfaConfigRequest {
     user_pool_id: String,
     mfa_configuration: Option<String>,
     software_token_mfa_configuration: Option<EnabledType>,
-    sms_mfa_configuration: Option<Value>,
-    email_mfa_configuration: Option<Value>,
+    sms_mfa_configuration: Option<SmsMfaConfigType>,
+    email_mfa_configuration: Option<EmailMfaConfigType>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SmsMfaConfigType {
+    sms_authentication_message: Option<String>,
+    sms_configuration: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EmailMfaConfigType {
+    message: Option<String>,
+    subject: Option<String>,
 }
 
 pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -62,14 +99,21 @@ pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Va
         &["OFF", "ON", "OPTIONAL"],
     );
     v.finish()?;
-    let other_factors =
-        req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some();
+    let sms = req.sms_mfa_configuration.map(|s| SmsMfaConfig {
+        sms_authentication_message: s.sms_authentication_message,
+        sms_configuration: s.sms_configuration,
+    });
+    let email = req.email_mfa_configuration.map(|e| EmailMfaSettings {
+        message: e.message,
+        subject: e.subject,
+    });
     let c = svc
         .set_user_pool_mfa_config(
             &req.user_pool_id,
             req.mfa_configuration,
             req.software_token_mfa_configuration.and_then(|s| s.enabled),
-            other_factors,
+            sms,
+            email,
         )
         .await?;
     Ok(config_out(&c))

@@ -20,8 +20,9 @@ pub(crate) fn mfa_settings(out: &mut Value, user: &cognate_core::model::User) {
                 shapes::mfa_options_out(&user.mfa_options),
             );
         }
-        if user.totp_enabled {
-            obj.insert("UserMFASettingList".into(), json!(["SOFTWARE_TOKEN_MFA"]));
+        let factors = cognate_core::service::user_mfa_setting_list(user);
+        if !factors.is_empty() {
+            obj.insert("UserMFASettingList".into(), json!(factors));
         }
         if let Some(p) = &user.mfa_preferred {
             obj.insert("PreferredMfaSetting".into(), json!(p));

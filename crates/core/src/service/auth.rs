@@ -85,6 +85,12 @@ pub enum AuthOutcome {
         session: String,
         parameters: BTreeMap<String, String>,
     },
+    /// USER_AUTH without a preferred challenge: SELECT_CHALLENGE, with the
+    /// first factors the user may choose (`AvailableChallenges`).
+    SelectChallenge {
+        session: String,
+        available: Vec<String>,
+    },
 }
 
 /// Through which door a sign-in came: the API (it ends in tokens) or the
@@ -207,7 +213,10 @@ impl UserPools {
         };
         let admin_flow = matches!(flow, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH");
         if admin_flow != admin
-            && !matches!(flow, "REFRESH_TOKEN_AUTH" | "USER_SRP_AUTH" | "CUSTOM_AUTH")
+            && !matches!(
+                flow,
+                "REFRESH_TOKEN_AUTH" | "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH"
+            )
         {
             return Err(Error::invalid_parameter(
                 "Initiate Auth method not supported.",
@@ -291,10 +300,7 @@ impl UserPools {
                 )
                 .await
             }
-            "USER_AUTH" => Err(Error::new(
-                ErrorKind::UnsupportedOperation,
-                format!("{flow} is not supported by this server yet."),
-            )),
+            "USER_AUTH" => self.user_auth_start(&pool, &client, &input).await,
             _ => Err(Error::invalid_parameter(format!(
                 "1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]"
             ))),
@@ -305,7 +311,7 @@ impl UserPools {
     /// sign-in that names (`DEVICE_KEY`) a confirmed device of the user with
     /// an SRP verifier proves the device first (DEVICE_SRP_AUTH), unless it
     /// just did (`device_proven`).
-    async fn api_outcome(
+    pub(crate) async fn api_outcome(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -985,7 +991,7 @@ impl UserPools {
         // Over a user's limit, the session stays usable (as for a wrong name).
         let mfa = matches!(
             session.challenge.as_str(),
-            "SOFTWARE_TOKEN_MFA" | "MFA_SETUP"
+            "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" | "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP"
         );
         let now = self.now();
         let limited = self
@@ -1025,7 +1031,10 @@ impl UserPools {
                 .ok()
                 .flatten();
             let reason = match (session.challenge.as_str(), e.kind) {
-                ("SOFTWARE_TOKEN_MFA" | "MFA_SETUP", ErrorKind::CodeMismatch) => "mfa_failure",
+                (
+                    "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" | "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP",
+                    ErrorKind::CodeMismatch,
+                ) => "mfa_failure",
                 _ => crate::audit::failure_reason(e),
             };
             self.sign_in_failed(&pool, user.as_ref(), &client.client_id, reason)
@@ -1144,6 +1153,17 @@ impl UserPools {
             }
             "DEVICE_SRP_AUTH" => {
                 self.device_srp_start(pool, client, session, input, user)
+                    .await
+            }
+            "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP" => {
+                self.answer_code_challenge(session, input, user).await
+            }
+            "SELECT_MFA_TYPE" => {
+                self.answer_select_mfa_type(pool, client, session, input, user, channel)
+                    .await
+            }
+            "SELECT_CHALLENGE" => {
+                self.answer_select_challenge(pool, client, session, input, user, channel)
                     .await
             }
             other => Err(Error::invalid_parameter(format!(

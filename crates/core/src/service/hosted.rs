@@ -711,7 +711,10 @@ impl UserPools {
                         username: user.username,
                     })
                 }
-                other => Err(Error::internal(format!("unexpected challenge {other}"))),
+                // SMS_MFA, EMAIL_OTP and SELECT_MFA_TYPE have no hosted page yet.
+                other => Err(Error::invalid_parameter(format!(
+                    "The hosted UI cannot answer the {other} challenge; sign in through the API."
+                ))),
             },
         }
     }

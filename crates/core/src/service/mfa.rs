@@ -10,7 +10,7 @@ use serde_json::json;
 use super::auth::{ChallengeInput, Channel, SignInStep};
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, ChallengeSession, MfaOption, User, UserPool};
+use crate::model::{AppClient, ChallengeSession, EmailMfaSettings, MfaOption, User, UserPool};
 
 /// A pool's MFA configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,54 @@ pub struct MfaConfig {
     /// OFF, ON or OPTIONAL.
     pub mfa_configuration: String,
     pub software_token_enabled: bool,
+    /// SmsMfaConfiguration, when SMS_MFA is a factor of the pool.
+    pub sms: Option<SmsMfaConfig>,
+    /// EmailMfaConfiguration, when EMAIL_OTP is a factor of the pool.
+    pub email: Option<EmailMfaSettings>,
+}
+
+/// SmsMfaConfiguration: the SMS template (with `{####}`) and the pool's
+/// SmsConfiguration (kept as given; messages go to the development outbox).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SmsMfaConfig {
+    pub sms_authentication_message: Option<String>,
+    pub sms_configuration: Option<serde_json::Value>,
+}
+
+/// The MFA factors a user has enabled, in Cognito's order, as
+/// `UserMFASettingList` reports them: SMS (by preference or the legacy
+/// `MFAOptions`), TOTP, email.
+pub fn user_mfa_setting_list(user: &User) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if user.sms_mfa_enabled || !user.mfa_options.is_empty() {
+        out.push("SMS_MFA");
+    }
+    if user.totp_enabled {
+        out.push("SOFTWARE_TOKEN_MFA");
+    }
+    if user.email_mfa_enabled {
+        out.push("EMAIL_OTP");
+    }
+    out
+}
+
+fn pool_mfa_config(pool: &UserPool) -> MfaConfig {
+    MfaConfig {
+        mfa_configuration: pool.settings.mfa_configuration.clone(),
+        software_token_enabled: pool.settings.software_token_mfa_enabled,
+        sms: pool.settings.sms_mfa_enabled.then(|| SmsMfaConfig {
+            sms_authentication_message: pool.settings.sms_authentication_message.clone(),
+            sms_configuration: pool.settings.sms_configuration.clone(),
+        }),
+        email: pool.settings.email_mfa.clone(),
+    }
+}
+
+fn no_email_mfa_in_lite() -> Error {
+    Error::new(
+        ErrorKind::FeatureUnavailableInTier,
+        "Email MFA is not available in the LITE tier. Upgrade the user pool to the ESSENTIALS or PLUS tier.",
+    )
 }
 
 /// One factor's setting in Set(Admin)UserMFAPreference.
@@ -63,28 +111,29 @@ const MAX_MFA_TRIES: i64 = 5;
 impl UserPools {
     pub async fn get_user_pool_mfa_config(&self, pool_id: &str) -> Result<MfaConfig> {
         let pool = self.pool(pool_id).await?;
-        Ok(MfaConfig {
-            mfa_configuration: pool.settings.mfa_configuration.clone(),
-            software_token_enabled: pool.settings.software_token_mfa_enabled,
-        })
+        Ok(pool_mfa_config(&pool))
     }
 
     /// SetUserPoolMfaConfig. The call states the whole configuration: a
     /// factor it leaves out is not enabled; a missing `MfaConfiguration`
-    /// keeps the pool's. `other_factors` says whether SMS or email MFA
-    /// configuration was given (cognate cannot deliver those codes).
+    /// keeps the pool's. SMS needs no SNS role here (codes go to the
+    /// development outbox or the message sink); email MFA needs the
+    /// ESSENTIALS or PLUS tier, as on AWS, and is sent through SMTP (the
+    /// server's sending account) or the outbox.
     pub async fn set_user_pool_mfa_config(
         &self,
         pool_id: &str,
         mfa_configuration: Option<String>,
         software_token_enabled: Option<bool>,
-        other_factors: bool,
+        sms: Option<SmsMfaConfig>,
+        email: Option<EmailMfaSettings>,
     ) -> Result<MfaConfig> {
         let pool = (*self.pool(pool_id).await?).clone();
         let mode = mfa_configuration
             .clone()
             .unwrap_or_else(|| pool.settings.mfa_configuration.clone());
         let totp = software_token_enabled.unwrap_or(false);
+        let other_factors = sms.is_some() || email.is_some();
         if mode == "OFF" && (totp || other_factors) {
             return Err(Error::invalid_parameter(
                 "Invalid MFA configuration given, can't turn off MFA and configure an MFA together.",
@@ -95,24 +144,44 @@ impl UserPools {
                 "Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.",
             ));
         }
-        if other_factors {
-            return Err(Error::invalid_parameter(
-                "cognate supports only software token (TOTP) MFA; SmsMfaConfiguration and EmailMfaConfiguration are not supported.",
-            ));
+        let template_ok = |t: &Option<String>| t.as_deref().is_none_or(|t| t.contains("{####}"));
+        if let Some(s) = &sms {
+            if !template_ok(&s.sms_authentication_message) {
+                return Err(Error::invalid_parameter(
+                    "SmsAuthenticationMessage must contain the {####} placeholder.",
+                ));
+            }
+        }
+        if let Some(e) = &email {
+            if pool.settings.user_pool_tier == "LITE" {
+                return Err(no_email_mfa_in_lite());
+            }
+            if !template_ok(&e.message) {
+                return Err(Error::invalid_parameter(
+                    "EmailMfaConfiguration Message must contain the {####} placeholder.",
+                ));
+            }
         }
         let now = self.now();
         let (pool, ()) = self
             .update_pool(pool, |pool| {
                 pool.settings.software_token_mfa_enabled = totp;
+                pool.settings.sms_mfa_enabled = sms.is_some();
+                if let Some(s) = &sms {
+                    if let Some(m) = &s.sms_authentication_message {
+                        pool.settings.sms_authentication_message = Some(m.clone());
+                    }
+                    if let Some(c) = &s.sms_configuration {
+                        pool.settings.sms_configuration = Some(c.clone());
+                    }
+                }
+                pool.settings.email_mfa = email.clone();
                 pool.settings.mfa_configuration = mode.clone();
                 pool.modified = now;
                 Ok(())
             })
             .await?;
-        Ok(MfaConfig {
-            mfa_configuration: pool.settings.mfa_configuration,
-            software_token_enabled: pool.settings.software_token_mfa_enabled,
-        })
+        Ok(pool_mfa_config(&pool))
     }
 
     /// The user and challenge session behind an MFA_SETUP session handle.
@@ -249,60 +318,93 @@ impl UserPools {
         }
     }
 
-    fn apply_preference(user: &mut User, prefs: &MfaPreferences) -> Result<()> {
+    fn apply_preference(user: &mut User, prefs: &MfaPreferences, lite_tier: bool) -> Result<()> {
         let no_delivery = |factor: &str| {
             Error::invalid_parameter(format!(
                 "User does not have delivery config set to turn on {factor}"
             ))
         };
         let turns_on = |f: &FactorPreference| f.enabled == Some(true) || f.preferred == Some(true);
-        if turns_on(&prefs.sms) {
-            if user.attribute("phone_number").is_none() {
-                return Err(no_delivery("SMS_MFA"));
-            }
-            return Err(Error::invalid_parameter(
-                "cognate supports only software token (TOTP) MFA; SMS and email MFA cannot be enabled.",
-            ));
+        if turns_on(&prefs.sms) && user.attribute("phone_number").is_none() {
+            return Err(no_delivery("SMS_MFA"));
         }
         if turns_on(&prefs.email) {
+            if lite_tier {
+                return Err(no_email_mfa_in_lite());
+            }
             if user.attribute("email").is_none() {
                 return Err(no_delivery("EMAIL_OTP"));
             }
-            return Err(Error::invalid_parameter(
-                "cognate supports only software token (TOTP) MFA; SMS and email MFA cannot be enabled.",
-            ));
         }
-        let totp = prefs.totp;
-        if turns_on(&totp) && user.totp_secret.is_none() {
+        if turns_on(&prefs.totp) && user.totp_secret.is_none() {
             return Err(no_delivery("SOFTWARE_TOKEN_MFA"));
         }
-        if let Some(enabled) = totp.enabled {
-            user.totp_enabled = enabled;
+        let preferred_count = [prefs.sms, prefs.totp, prefs.email]
+            .iter()
+            .filter(|f| f.preferred == Some(true))
+            .count();
+        if preferred_count > 1 {
+            return Err(Error::invalid_parameter(
+                "Only one MFA method can be set as preferred.",
+            ));
+        }
+        // Enabling first, then preferences, so a call may enable one factor
+        // and prefer it at once.
+        if let Some(enabled) = prefs.sms.enabled {
+            user.sms_mfa_enabled = enabled;
             if !enabled {
-                user.mfa_preferred = None;
+                user.mfa_options.clear();
             }
         }
-        if let Some(preferred) = totp.preferred {
-            if preferred && !user.totp_enabled {
-                return Err(Error::invalid_parameter(
-                    "A preferred MFA method must be enabled.",
-                ));
+        if let Some(enabled) = prefs.totp.enabled {
+            user.totp_enabled = enabled;
+        }
+        if let Some(enabled) = prefs.email.enabled {
+            user.email_mfa_enabled = enabled;
+        }
+        let factors = [
+            ("SMS_MFA", prefs.sms),
+            ("SOFTWARE_TOKEN_MFA", prefs.totp),
+            ("EMAIL_OTP", prefs.email),
+        ];
+        for (name, f) in factors {
+            let enabled = user_mfa_setting_list(user).contains(&name);
+            if f.enabled == Some(false) && user.mfa_preferred.as_deref() == Some(name) {
+                user.mfa_preferred = None;
             }
-            user.mfa_preferred = preferred.then(|| "SOFTWARE_TOKEN_MFA".to_owned());
+            match f.preferred {
+                Some(true) if !enabled => {
+                    return Err(Error::invalid_parameter(
+                        "A preferred MFA method must be enabled.",
+                    ))
+                }
+                Some(true) => user.mfa_preferred = Some(name.to_owned()),
+                Some(false) if user.mfa_preferred.as_deref() == Some(name) => {
+                    user.mfa_preferred = None
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
 
     pub async fn set_user_mfa_preference(&self, token: &str, prefs: MfaPreferences) -> Result<()> {
-        let (_pool, _claims, user) = self.user_from_access_token(token).await?;
-        self.set_preference(user, prefs).await
+        let (pool_id, _claims, user) = self.user_from_access_token(token).await?;
+        let pool = self.pool(&pool_id).await?;
+        self.set_preference(&pool, user, prefs).await
     }
 
-    async fn set_preference(&self, user: User, prefs: MfaPreferences) -> Result<()> {
+    async fn set_preference(
+        &self,
+        pool: &UserPool,
+        user: User,
+        prefs: MfaPreferences,
+    ) -> Result<()> {
         let now = self.now();
+        let lite = pool.settings.user_pool_tier == "LITE";
         let (user, ()) = self
             .update_user(user, |u| {
-                Self::apply_preference(u, &prefs)?;
+                Self::apply_preference(u, &prefs, lite)?;
                 u.modified = now;
                 Ok(())
             })
@@ -319,7 +421,7 @@ impl UserPools {
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
-        self.set_preference(user, prefs).await
+        self.set_preference(&pool, user, prefs).await
     }
 
     /// AdminDeleteSoftwareToken: forgets the user's TOTP registration
@@ -393,6 +495,15 @@ impl UserPools {
 
     /// Which MFA challenge (and its parameters) a proven password leads
     /// to, or `None` when the pool and user need no second factor.
+    ///
+    /// The factors that count are those the pool enables and the user has
+    /// enabled (and can receive): the preferred one is asked; one alone is
+    /// asked; several and none preferred give SELECT_MFA_TYPE. With MFA ON
+    /// a verified TOTP token always counts, and a user with none enabled
+    /// gets the pool's SMS (to `phone_number`) or email factor, else
+    /// MFA_SETUP with the factors the pool offers. SMS_MFA and EMAIL_OTP
+    /// come with empty parameters here: [`mfa_step`](Self::mfa_step) sends
+    /// the code and fills in the delivery.
     pub(crate) fn mfa_challenge(
         pool: &UserPool,
         user: &User,
@@ -401,25 +512,66 @@ impl UserPools {
         if mode == "OFF" {
             return None;
         }
+        let required = mode == "ON";
+        let has_phone = user.attribute("phone_number").is_some();
+        let has_email = user.attribute("email").is_some();
+        let pool_sms = pool.settings.sms_mfa_enabled;
+        let pool_email = pool.settings.email_mfa.is_some();
+        let user_factors = user_mfa_setting_list(user);
+        let mut enabled: Vec<&'static str> = Vec::new();
+        if pool_sms && has_phone && user_factors.contains(&"SMS_MFA") {
+            enabled.push("SMS_MFA");
+        }
         // A verified token is always used when MFA is required; when it is
         // optional, only if the user enabled it.
-        let has_totp = user.totp_secret.is_some() && (user.totp_enabled || mode == "ON");
-        if has_totp {
-            Some(("SOFTWARE_TOKEN_MFA", BTreeMap::new()))
-        } else if mode == "ON" {
-            let mut p = BTreeMap::new();
-            p.insert(
-                "MFAS_CAN_SETUP".to_owned(),
-                json!(["SOFTWARE_TOKEN_MFA"]).to_string(),
-            );
-            Some(("MFA_SETUP", p))
-        } else {
-            None
+        if user.totp_secret.is_some() && (user.totp_enabled || required) {
+            enabled.push("SOFTWARE_TOKEN_MFA");
+        }
+        if pool_email && has_email && user.email_mfa_enabled {
+            enabled.push("EMAIL_OTP");
+        }
+        let preferred = user
+            .mfa_preferred
+            .as_deref()
+            .and_then(|p| enabled.iter().copied().find(|f| *f == p));
+        if let Some(factor) = preferred {
+            return Some((factor, BTreeMap::new()));
+        }
+        match enabled.as_slice() {
+            [one] => Some((one, BTreeMap::new())),
+            [] if required => {
+                if pool_sms && has_phone {
+                    return Some(("SMS_MFA", BTreeMap::new()));
+                }
+                if pool_email && has_email {
+                    return Some(("EMAIL_OTP", BTreeMap::new()));
+                }
+                let mut can_setup: Vec<&str> = Vec::new();
+                if pool_sms {
+                    can_setup.push("SMS_MFA");
+                }
+                if pool.settings.software_token_mfa_enabled || (!pool_sms && !pool_email) {
+                    can_setup.push("SOFTWARE_TOKEN_MFA");
+                }
+                if pool_email {
+                    can_setup.push("EMAIL_OTP");
+                }
+                let mut p = BTreeMap::new();
+                p.insert("MFAS_CAN_SETUP".to_owned(), json!(can_setup).to_string());
+                Some(("MFA_SETUP", p))
+            }
+            [] => None,
+            several => {
+                let mut p = BTreeMap::new();
+                p.insert("MFAS_CAN_CHOOSE".to_owned(), json!(several).to_string());
+                Some(("SELECT_MFA_TYPE", p))
+            }
         }
     }
 
-    /// The MFA step after a proven password: a challenge, or `None` when
-    /// the pool and user need no second factor.
+    /// The MFA step after a proven password: a challenge (with its code
+    /// sent, for SMS_MFA and EMAIL_OTP), or `None` when the pool and user
+    /// need no second factor.
     pub(crate) async fn mfa_step(
         &self,
         pool: &UserPool,
@@ -430,8 +582,22 @@ impl UserPools {
         let Some((challenge, parameters)) = Self::mfa_challenge(pool, user) else {
             return Ok(None);
         };
+        if matches!(challenge, "SMS_MFA" | "EMAIL_OTP") {
+            return self
+                .code_challenge(pool, client, user, challenge, false, channel)
+                .await
+                .map(Some);
+        }
+        let data = match parameters.get("MFAS_CAN_CHOOSE") {
+            Some(choices) => json!({
+                "tries": 0,
+                "choices": serde_json::from_str::<serde_json::Value>(choices)
+                    .unwrap_or_default(),
+            }),
+            None => json!({"tries": 0}),
+        };
         let session = self
-            .open_session(pool, client, user, challenge, json!({"tries": 0}), channel)
+            .open_session(pool, client, user, challenge, data, channel)
             .await?;
         Ok(Some(SignInStep::Challenge {
             name: challenge.into(),

@@ -16,6 +16,7 @@ pub mod identities;
 mod import_jobs;
 mod mfa;
 mod oauth;
+mod otp;
 pub mod pool_records;
 pub mod pools;
 pub mod regional;
@@ -24,6 +25,7 @@ pub mod sessions;
 mod triggers;
 mod triggers_auth;
 pub mod ui;
+mod user_auth;
 pub mod user_sessions;
 mod users;
 
@@ -46,10 +48,13 @@ pub use client_records::{AddedSecret, BrandingInput, TermsInput};
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
-pub use mfa::{FactorPreference, MfaCaller, MfaConfig, MfaPreferences};
+pub use mfa::{
+    user_mfa_setting_list, FactorPreference, MfaCaller, MfaConfig, MfaPreferences, SmsMfaConfig,
+};
 pub use oauth::{ClientAuth, OAuthError, OAuthTokens, UserInfoError};
 pub use pool_records::{ProviderInput, RiskInput};
 pub use pools::NewPool;
+pub use user_auth::{first_auth_factors, user_auth_factors};
 pub use users::{parse_filter, AdminCreateUserInput, CodeDelivery, SignUpInput, SignUpOutput};
 
 /// Server-wide facts the domain needs.

@@ -146,8 +146,12 @@ impl UserPools {
                 // SetUserPoolMfaConfig's factor configuration is not part of
                 // UpdateUserPool's request and stays as it was.
                 let totp = pool.settings.software_token_mfa_enabled;
+                let sms = pool.settings.sms_mfa_enabled;
+                let email = pool.settings.email_mfa.take();
                 pool.settings = settings.clone();
                 pool.settings.software_token_mfa_enabled = totp;
+                pool.settings.sms_mfa_enabled = sms;
+                pool.settings.email_mfa = email;
                 if keep_tags {
                     pool.settings.user_pool_tags = tags;
                 }

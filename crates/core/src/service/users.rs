@@ -177,6 +177,8 @@ impl UserPools {
             totp_last_step: None,
             totp_enabled: false,
             mfa_preferred: None,
+            sms_mfa_enabled: false,
+            email_mfa_enabled: false,
             devices: Vec::new(),
             mfa_options: Vec::new(),
             version: 0,

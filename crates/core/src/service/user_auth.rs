@@ -1,0 +1,281 @@
+//! USER_AUTH, choice-based sign-in: InitiateAuth / AdminInitiateAuth with
+//! `AuthFlow: USER_AUTH`, the SELECT_CHALLENGE answer, the first factors a
+//! user may choose (the pool's `Policies.SignInPolicy.AllowedFirstAuthFactors`
+//! met by what the user has), and GetUserAuthFactors'
+//! `ConfiguredUserAuthFactors`.
+//!
+//! PASSWORD and PASSWORD_SRP go on exactly as USER_PASSWORD_AUTH and
+//! USER_SRP_AUTH (MFA included); EMAIL_OTP and SMS_OTP send a code
+//! (`otp.rs`) and, answered, end the sign-in: a passwordless first factor is
+//! not followed by MFA, as on AWS, and is not offered while the pool
+//! requires MFA. WEB_AUTHN is offered where [`UserPools::user_has_webauthn`]
+//! says so (wired at merge with the WebAuthn operations).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::auth::{param, AuthFlowInput, AuthOutcome, ChallengeInput, Channel, SignInStep};
+use super::users::prevents_existence_errors;
+use super::UserPools;
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{AppClient, ChallengeSession, User, UserPool, UserStatus};
+use crate::ratelimit::Action;
+
+/// The pool's `AllowedFirstAuthFactors` (Cognito's default: PASSWORD).
+pub fn first_auth_factors(pool: &UserPool) -> Vec<String> {
+    pool.settings
+        .sign_in_policy
+        .as_ref()
+        .and_then(|p| p.get("AllowedFirstAuthFactors"))
+        .and_then(|f| f.as_array())
+        .map(|f| {
+            f.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_else(|| vec!["PASSWORD".to_owned()])
+}
+
+fn verified(user: &User, attribute: &str) -> bool {
+    user.attribute(attribute).is_some()
+        && user
+            .attribute(&format!("{attribute}_verified"))
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The first factors the pool allows that `user` has, in the pool's order
+/// (`has_webauthn`: the user has a passkey). Passwordless factors need the
+/// ESSENTIALS or PLUS tier and a verified email address or phone number.
+pub fn user_auth_factors(pool: &UserPool, user: &User, has_webauthn: bool) -> Vec<&'static str> {
+    let passwordless = pool.settings.user_pool_tier != "LITE";
+    let mut out = Vec::new();
+    for factor in first_auth_factors(pool) {
+        match factor.as_str() {
+            "PASSWORD" if user.password_hash.is_some() => out.push("PASSWORD"),
+            "EMAIL_OTP" if passwordless && verified(user, "email") => out.push("EMAIL_OTP"),
+            "SMS_OTP" if passwordless && verified(user, "phone_number") => out.push("SMS_OTP"),
+            "WEB_AUTHN" if passwordless && has_webauthn => out.push("WEB_AUTHN"),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl UserPools {
+    /// Whether the user has a WebAuthn credential (passkey) to sign in with.
+    /// Wired at merge: the WebAuthn helper's credential store answers this;
+    /// until then no user has one, so WEB_AUTHN is never offered.
+    pub(crate) async fn user_has_webauthn(&self, _pool: &UserPool, _user: &User) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// GetUserAuthFactors' `ConfiguredUserAuthFactors` for a user.
+    pub async fn configured_user_auth_factors(&self, user: &User) -> Result<Vec<&'static str>> {
+        let pool = self.pool(&user.pool_id).await?;
+        let webauthn = self.user_has_webauthn(&pool, user).await?;
+        Ok(user_auth_factors(&pool, user, webauthn))
+    }
+
+    /// The challenges USER_AUTH offers the user (`AvailableChallenges`):
+    /// PASSWORD brings PASSWORD_SRP with it; one-time codes are left out
+    /// while the pool requires MFA (they would skip it).
+    async fn available_challenges(&self, pool: &UserPool, user: &User) -> Result<Vec<String>> {
+        let webauthn = self.user_has_webauthn(pool, user).await?;
+        let mfa_required = pool.settings.mfa_configuration == "ON";
+        let mut out = Vec::new();
+        for factor in user_auth_factors(pool, user, webauthn) {
+            match factor {
+                "PASSWORD" => {
+                    out.push("PASSWORD".to_owned());
+                    out.push("PASSWORD_SRP".to_owned());
+                }
+                "EMAIL_OTP" | "SMS_OTP" if mfa_required => {}
+                other => out.push(other.to_owned()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// InitiateAuth / AdminInitiateAuth with USER_AUTH: the preferred
+    /// challenge when the user has it (`PREFERRED_CHALLENGE`, with
+    /// `PASSWORD` or `SRP_A` for the password ones), else SELECT_CHALLENGE
+    /// with the available ones.
+    pub(crate) async fn user_auth_start(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        input: &AuthFlowInput,
+    ) -> Result<AuthOutcome> {
+        let username = param(&input.parameters, "USERNAME")?;
+        self.check_secret_hash(
+            client,
+            username,
+            input.parameters.get("SECRET_HASH").map(String::as_str),
+        )?;
+        self.limit_user(Action::SignIn, pool, username)?;
+        let Some(user) = self.find_user(pool, username, false).await? else {
+            return Err(if prevents_existence_errors(client) {
+                Error::incorrect_credentials()
+            } else {
+                Error::user_not_found()
+            });
+        };
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        let available = self.available_challenges(pool, &user).await?;
+        if available.is_empty() {
+            return Err(Error::not_authorized(
+                "The user has no sign-in factor that the user pool allows.",
+            ));
+        }
+        let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
+        let preferred = input
+            .parameters
+            .get("PREFERRED_CHALLENGE")
+            .filter(|p| available.contains(p));
+        let step = match preferred {
+            Some(factor) => {
+                self.start_first_factor(
+                    pool,
+                    client,
+                    &user,
+                    username,
+                    factor,
+                    &input.parameters,
+                    Channel::Api,
+                )
+                .await?
+            }
+            None => {
+                let session = self
+                    .open_session(
+                        pool,
+                        client,
+                        &user,
+                        "SELECT_CHALLENGE",
+                        json!({"available": available}),
+                        Channel::Api,
+                    )
+                    .await?;
+                return Ok(AuthOutcome::SelectChallenge { session, available });
+            }
+        };
+        self.api_outcome(
+            pool,
+            client,
+            step,
+            device_key,
+            false,
+            "TokenGeneration_Authentication",
+        )
+        .await
+    }
+
+    /// Answers SELECT_CHALLENGE: `ANSWER` names one of the available
+    /// challenges, with that challenge's own members (`PASSWORD`, `SRP_A`).
+    pub(crate) async fn answer_select_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+        user: User,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        let answer = param(&input.responses, "ANSWER")?;
+        let offered = session
+            .data
+            .get("available")
+            .and_then(|c| c.as_array())
+            .is_some_and(|c| c.iter().any(|v| v.as_str() == Some(answer)));
+        if !offered {
+            return Err(Error::invalid_parameter(format!(
+                "Invalid ANSWER: {answer} is not an available challenge."
+            )));
+        }
+        let username = input
+            .responses
+            .get("USERNAME")
+            .cloned()
+            .unwrap_or_else(|| user.username.clone());
+        self.start_first_factor(
+            pool,
+            client,
+            &user,
+            &username,
+            answer,
+            &input.responses,
+            channel,
+        )
+        .await
+    }
+
+    /// Starts one first factor: a password proof, an SRP exchange
+    /// (PASSWORD_VERIFIER), or a code sent by email or SMS.
+    #[allow(clippy::too_many_arguments)]
+    async fn start_first_factor(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        username: &str,
+        factor: &str,
+        parameters: &BTreeMap<String, String>,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        match factor {
+            "PASSWORD" => {
+                let password = param(parameters, "PASSWORD")?;
+                self.password_sign_in(pool, client, &user.username, password, channel)
+                    .await
+            }
+            "PASSWORD_SRP" => {
+                let srp_a = param(parameters, "SRP_A")?;
+                if !cognate_crypto::srp::valid_a(srp_a) {
+                    return Err(Error::invalid_parameter("Invalid SRP_A value."));
+                }
+                self.pre_authentication(pool, &client.client_id, user)
+                    .await?;
+                let (session, parameters) = self
+                    .srp_challenge(pool, client, username, Some(user), srp_a, None)
+                    .await?;
+                Ok(SignInStep::Challenge {
+                    name: "PASSWORD_VERIFIER".into(),
+                    session,
+                    parameters,
+                    user: user.clone(),
+                })
+            }
+            "EMAIL_OTP" | "SMS_OTP" => {
+                match user.status {
+                    UserStatus::Unconfirmed => {
+                        return Err(Error::new(
+                            ErrorKind::UserNotConfirmed,
+                            "User is not confirmed.",
+                        ))
+                    }
+                    UserStatus::ResetRequired => {
+                        return Err(Error::new(
+                            ErrorKind::PasswordResetRequired,
+                            "Password reset required for the user",
+                        ))
+                    }
+                    _ => {}
+                }
+                if self.sign_in_locked(user).await? {
+                    return Err(Error::not_authorized("Password attempts exceeded"));
+                }
+                self.pre_authentication(pool, &client.client_id, user)
+                    .await?;
+                self.code_challenge(pool, client, user, factor, true, channel)
+                    .await
+            }
+            // WEB_AUTHN is offered only once `user_has_webauthn` is wired.
+            other => Err(Error::invalid_parameter(format!(
+                "Invalid ANSWER: {other} is not an available challenge."
+            ))),
+        }
+    }
+}
