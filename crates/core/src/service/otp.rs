@@ -104,6 +104,7 @@ impl UserPools {
             subject,
             body: render(&template, &code, &user.username),
             code,
+            ..OutgoingMessage::from_pool(pool)
         })
         .await?;
         let mut parameters = BTreeMap::new();
