@@ -17,6 +17,7 @@ fn config_out(c: &MfaConfig) -> Value {
     json!({
         "MfaConfiguration": c.mfa_configuration,
         "SoftwareTokenMfaConfiguration": {"Enabled": c.software_token_enabled},
+        "WebAuthnConfiguration": super::webauthn::config_out(&c.webauthn),
     })
 }
 
@@ -50,6 +51,7 @@ struct SetUserPoolMfaConfigRequest {
     software_token_mfa_configuration: Option<EnabledType>,
     sms_mfa_configuration: Option<Value>,
     email_mfa_configuration: Option<Value>,
+    web_authn_configuration: Option<super::webauthn::WebAuthnConfigurationIn>,
 }
 
 pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -70,6 +72,9 @@ pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Va
             req.mfa_configuration,
             req.software_token_mfa_configuration.and_then(|s| s.enabled),
             other_factors,
+            req.web_authn_configuration
+                .map(Into::into)
+                .unwrap_or_default(),
         )
         .await?;
     Ok(config_out(&c))

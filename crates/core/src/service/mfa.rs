@@ -18,6 +18,8 @@ pub struct MfaConfig {
     /// OFF, ON or OPTIONAL.
     pub mfa_configuration: String,
     pub software_token_enabled: bool,
+    /// WebAuthnConfiguration (`service::webauthn`).
+    pub webauthn: super::webauthn::WebAuthnConfig,
 }
 
 /// One factor's setting in Set(Admin)UserMFAPreference.
@@ -66,6 +68,7 @@ impl UserPools {
         Ok(MfaConfig {
             mfa_configuration: pool.settings.mfa_configuration.clone(),
             software_token_enabled: pool.settings.software_token_mfa_enabled,
+            webauthn: Self::webauthn_config(&pool),
         })
     }
 
@@ -79,7 +82,9 @@ impl UserPools {
         mfa_configuration: Option<String>,
         software_token_enabled: Option<bool>,
         other_factors: bool,
+        webauthn: crate::model::WebAuthnSettings,
     ) -> Result<MfaConfig> {
+        let webauthn = Self::check_webauthn_settings(webauthn)?;
         let pool = (*self.pool(pool_id).await?).clone();
         let mode = mfa_configuration
             .clone()
@@ -105,11 +110,13 @@ impl UserPools {
             .update_pool(pool, |pool| {
                 pool.settings.software_token_mfa_enabled = totp;
                 pool.settings.mfa_configuration = mode.clone();
+                pool.settings.webauthn = webauthn.clone();
                 pool.modified = now;
                 Ok(())
             })
             .await?;
         Ok(MfaConfig {
+            webauthn: Self::webauthn_config(&pool),
             mfa_configuration: pool.settings.mfa_configuration,
             software_token_enabled: pool.settings.software_token_mfa_enabled,
         })

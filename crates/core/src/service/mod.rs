@@ -25,6 +25,7 @@ mod triggers_auth;
 pub mod ui;
 pub mod user_sessions;
 mod users;
+pub mod webauthn;
 
 use std::sync::Arc;
 

@@ -146,8 +146,10 @@ impl UserPools {
                 // SetUserPoolMfaConfig's factor configuration is not part of
                 // UpdateUserPool's request and stays as it was.
                 let totp = pool.settings.software_token_mfa_enabled;
+                let webauthn = std::mem::take(&mut pool.settings.webauthn);
                 pool.settings = settings.clone();
                 pool.settings.software_token_mfa_enabled = totp;
+                pool.settings.webauthn = webauthn;
                 if keep_tags {
                     pool.settings.user_pool_tags = tags;
                 }
