@@ -280,25 +280,26 @@ fn completion_checks_the_challenge_origin_relying_party_and_client() {
         "WebAuthnClientMismatchException",
     );
 
-    let cases: Vec<(Box<dyn Fn(&mut testkit::Tweaks)>, &str)> = vec![
+    type Tweak = fn(&mut testkit::Tweaks);
+    let cases: Vec<(Tweak, &str)> = vec![
         (
-            Box::new(|t| t.origin = "https://evil.example.net".into()),
+            |t| t.origin = "https://evil.example.net".into(),
             "WebAuthnOriginNotAllowedException",
         ),
         (
-            Box::new(|t| t.rp_id = "example.org".into()),
+            |t| t.rp_id = "example.org".into(),
             "WebAuthnRelyingPartyMismatchException",
         ),
         (
-            Box::new(|t| t.flags = testkit::FLAG_UP),
+            |t| t.flags = testkit::FLAG_UP,
             "WebAuthnCredentialNotSupportedException",
         ),
         (
-            Box::new(|t| t.kind = "webauthn.get".into()),
+            |t| t.kind = "webauthn.get".into(),
             "InvalidParameterException",
         ),
         (
-            Box::new(|t| t.fmt = "fido-u2f".into()),
+            |t| t.fmt = "fido-u2f".into(),
             "WebAuthnCredentialNotSupportedException",
         ),
     ];

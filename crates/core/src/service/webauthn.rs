@@ -251,7 +251,7 @@ fn authenticator_data(raw: &[u8]) -> Result<AuthenticatorData<'_>> {
     })
 }
 
-fn cbor_get<'a>(map: &'a Cbor, key: i64) -> Option<&'a Cbor> {
+fn cbor_get(map: &Cbor, key: i64) -> Option<&Cbor> {
     map.as_map()?.iter().find_map(|(k, v)| {
         let k: i128 = k.as_integer()?.into();
         (k == i128::from(key)).then_some(v)
