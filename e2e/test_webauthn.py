@@ -4,7 +4,8 @@ creates a credential with navigator.credentials.create from the options of
 StartWebAuthnRegistration (boto3), on a page of the server's own origin. The
 relying party is `localhost` (browsers refuse IP addresses as relying party
 ids, and treat http://localhost as a secure context); CompleteWebAuthnRegistration
-with the browser's answer succeeds and ListWebAuthnCredentials shows the passkey.
+with the browser's answer succeeds and ListWebAuthnCredentials shows the passkey;
+`cognate export` / `cognate import` carry it to another database.
 The sign-in half (navigator.credentials.get → USER_AUTH's WEB_AUTHN challenge)
 is tested once USER_AUTH answers that challenge."""
 
@@ -137,3 +138,42 @@ def test_a_browser_on_another_origin_is_refused(srv: CognateServer, page: Any) -
     answer = page.evaluate(CREATE_JS, options)
     assert answer.get("error") == "SecurityError", answer
     assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == []
+
+
+def test_passkeys_move_with_export_and_import(server: Any, page: Any, tmp_path: Any) -> None:
+    """`cognate export` / `cognate import` carry a user's passkeys and the pool's
+    WebAuthnConfiguration."""
+    import subprocess
+
+    from conftest import cognate_bin, store_args
+
+    src = server()
+    idp, pool, token = passkey_user(src)
+    page.goto(f"http://localhost:{src.port}/health")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    options = idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"]
+    credential = page.evaluate(CREATE_JS, options)
+    idp.complete_web_authn_registration(AccessToken=token, Credential=credential)
+    before = idp.list_web_authn_credentials(AccessToken=token)["Credentials"]
+
+    dump = tmp_path / "dump.jsonl"
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(cognate_bin()), *args], capture_output=True, text=True, timeout=120)
+
+    done = run("export", *store_args(src), "--output", str(dump))
+    assert done.returncode == 0, done.stderr
+    dst = server(start=False)
+    dst.port, dst.url, dst.public_url = src.port, src.url, src.public_url
+    done = run("import", str(dump), *store_args(dst))
+    assert done.returncode == 0 and "0 record(s) skipped" in done.stderr, done.stderr
+    src.stop()
+    dst.start()
+    idp = make_boto_client(dst)
+    assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == before
+    config = idp.get_user_pool_mfa_config(UserPoolId=pool)["WebAuthnConfiguration"]
+    assert config == {"RelyingPartyId": "localhost", "UserVerification": "required"}
