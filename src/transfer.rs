@@ -2,7 +2,7 @@
 //! across a move or a restore (pools with their signing keys, app clients,
 //! groups, resource servers, domains, hosted-UI branding, users with their
 //! password hashes, SRP verifiers, MFA secrets, sign-out instant, group
-//! memberships and linked external identities) as one versioned JSON Lines
+//! memberships, linked external identities and passkeys) as one versioned JSON Lines
 //! file. Short-lived state
 //! (challenge sessions, codes, refresh tokens, lockout counters) is left
 //! out: after a restore users sign in again, with the same passwords.
@@ -17,10 +17,11 @@ use anyhow::Context;
 use base64::Engine;
 use cognate_core::model::{
     AppClient, Group, LinkedIdentity, PoolDomain, ResourceServer, RevokedOrigin, StoredKey,
-    UiCustomization, User, UserPool,
+    UiCustomization, User, UserPool, WebAuthnCredential,
 };
 use cognate_core::service::identities::MAX_LINKED_IDENTITIES;
-use cognate_core::store::{IdentityLink, ImportOutcome, ImportUser, Store};
+use cognate_core::service::webauthn::MAX_CREDENTIALS_PER_USER;
+use cognate_core::store::{CredentialAdd, IdentityLink, ImportOutcome, ImportUser, Store};
 use serde::{Deserialize, Serialize};
 
 /// The format's version; an importer refuses files of a newer one.
@@ -74,6 +75,9 @@ pub enum Record {
         /// External identities linked to the user (AdminLinkProviderForUser).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         identities: Vec<LinkedIdentity>,
+        /// The user's passkeys (CompleteWebAuthnRegistration).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        passkeys: Vec<WebAuthnCredential>,
     },
 }
 
@@ -222,8 +226,12 @@ async fn export_pool(
         for user in page.users {
             count += 1;
             let identities = store.identities_of_user(&id, &user.username_key).await?;
+            let passkeys = store
+                .webauthn_credentials_of_user(&id, &user.username_key)
+                .await?;
             line(&Record::User {
                 identities,
+                passkeys,
                 tokens_valid_after: user.tokens_valid_after,
                 totp_last_step: user.totp_last_step,
                 revoked_sessions: user.revoked_origins.clone(),
@@ -258,6 +266,7 @@ pub async fn import(
     let mut pools: std::collections::HashMap<String, UserPool> = Default::default();
     let mut batch: Vec<ImportUser> = Vec::with_capacity(IMPORT_BATCH);
     let mut links: Vec<LinkedIdentity> = Vec::new();
+    let mut keys: Vec<WebAuthnCredential> = Vec::new();
     let mut lines = input.lines();
     let header = lines.next().context("the file is empty")??;
     match serde_json::from_str::<Record>(&header) {
@@ -357,6 +366,7 @@ pub async fn import(
                 revoked_sessions,
                 groups,
                 identities,
+                passkeys,
             } => {
                 let pool = pools.get(&user.pool_id).with_context(|| {
                     format!(
@@ -375,16 +385,44 @@ pub async fn import(
                     groups,
                 });
                 links.extend(identities);
+                keys.extend(passkeys);
                 if batch.len() >= IMPORT_BATCH {
                     flush(store, &mut batch, &mut report).await?;
                     link_all(store, &mut links, &mut report).await?;
+                    add_passkeys(store, &mut keys, &mut report).await?;
                 }
             }
         }
     }
     flush(store, &mut batch, &mut report).await?;
     link_all(store, &mut links, &mut report).await?;
+    add_passkeys(store, &mut keys, &mut report).await?;
     Ok(report)
+}
+
+/// Stores the passkeys of users just written (one of a user that was
+/// skipped, or whose id is registered already, is reported and left out).
+async fn add_passkeys(
+    store: &Arc<dyn Store>,
+    keys: &mut Vec<WebAuthnCredential>,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    for key in keys.drain(..) {
+        let why = match store
+            .add_webauthn_credential(&key, MAX_CREDENTIALS_PER_USER)
+            .await?
+        {
+            CredentialAdd::Done => continue,
+            CredentialAdd::Exists => "registered already",
+            CredentialAdd::LimitReached => "the user has the most passkeys allowed",
+            CredentialAdd::UserMissing => "no such user",
+        };
+        report.skipped.push(format!(
+            "passkey {} of user {}: {why}",
+            key.credential_id, key.username_key
+        ));
+    }
+    Ok(())
 }
 
 /// Links the identities of users just written (a link to a user that was

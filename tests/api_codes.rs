@@ -780,6 +780,7 @@ mod expiry {
             None,
             Some(SmsMfaConfig::default()),
             None,
+            Default::default(),
         )
         .await
         .unwrap();

@@ -83,6 +83,13 @@ pub fn wire_type(kind: ErrorKind) -> (StatusCode, &'static str) {
         UserNotFound => "UserNotFoundException",
         UserPoolAddOnNotEnabled => "UserPoolAddOnNotEnabledException",
         UsernameExists => "UsernameExistsException",
+        WebAuthnChallengeNotFound => "WebAuthnChallengeNotFoundException",
+        WebAuthnClientMismatch => "WebAuthnClientMismatchException",
+        WebAuthnConfigurationMissing => "WebAuthnConfigurationMissingException",
+        WebAuthnCredentialNotSupported => "WebAuthnCredentialNotSupportedException",
+        WebAuthnNotEnabled => "WebAuthnNotEnabledException",
+        WebAuthnOriginNotAllowed => "WebAuthnOriginNotAllowedException",
+        WebAuthnRelyingPartyMismatch => "WebAuthnRelyingPartyMismatchException",
         Internal => return (StatusCode::INTERNAL_SERVER_ERROR, "InternalErrorException"),
     };
     (StatusCode::BAD_REQUEST, name)

@@ -296,6 +296,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "UpdateUserPoolClient",
     "VerifySoftwareToken",
     "VerifyUserAttribute",
+    "StartWebAuthnRegistration",
+    "CompleteWebAuthnRegistration",
+    "ListWebAuthnCredentials",
+    "DeleteWebAuthnCredential",
 ];
 
 /// Runs one operation on a request body.
@@ -489,6 +493,12 @@ pub async fn dispatch(
         "AdminDeleteSoftwareToken" => ops::mfa::admin_delete_software_token(svc, body).await,
         "SetUserSettings" => ops::mfa::set_user_settings(svc, body).await,
         "AdminSetUserSettings" => ops::mfa::admin_set_user_settings(svc, body).await,
+        "StartWebAuthnRegistration" => ops::webauthn::start_web_authn_registration(svc, body).await,
+        "CompleteWebAuthnRegistration" => {
+            ops::webauthn::complete_web_authn_registration(svc, body).await
+        }
+        "ListWebAuthnCredentials" => ops::webauthn::list_web_authn_credentials(svc, body).await,
+        "DeleteWebAuthnCredential" => ops::webauthn::delete_web_authn_credential(svc, body).await,
         other if MODEL_OPERATIONS.contains(&other) => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnsupportedOperationException",

@@ -49,6 +49,13 @@ pub enum ErrorKind {
     UserNotFound,
     UserPoolAddOnNotEnabled,
     UsernameExists,
+    WebAuthnChallengeNotFound,
+    WebAuthnClientMismatch,
+    WebAuthnConfigurationMissing,
+    WebAuthnCredentialNotSupported,
+    WebAuthnNotEnabled,
+    WebAuthnOriginNotAllowed,
+    WebAuthnRelyingPartyMismatch,
     /// A fault of ours (storage, crypto); the message is never shown to clients.
     Internal,
 }

@@ -150,6 +150,9 @@ pub struct PoolSettings {
     /// message template and subject.
     #[serde(default)]
     pub email_mfa: Option<EmailMfaSettings>,
+    /// WebAuthnConfiguration (SetUserPoolMfaConfig).
+    #[serde(default)]
+    pub webauthn: WebAuthnSettings,
 }
 
 /// A pool's EmailMfaConfiguration: the template (with `{####}`) and subject
@@ -158,6 +161,17 @@ pub struct PoolSettings {
 pub struct EmailMfaSettings {
     pub message: Option<String>,
     pub subject: Option<String>,
+}
+
+/// A pool's WebAuthnConfiguration, as SetUserPoolMfaConfig stored it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebAuthnSettings {
+    /// `RelyingPartyId`; none means the pool domain's (`service::webauthn`).
+    pub relying_party_id: Option<String>,
+    /// `UserVerification`: `required` or `preferred` (none = `preferred`).
+    pub user_verification: Option<String>,
+    /// `FactorConfiguration`: `SINGLE_FACTOR` or `MULTI_FACTOR_WITH_USER_VERIFICATION`.
+    pub factor_configuration: Option<String>,
 }
 
 impl Default for PoolSettings {
@@ -188,6 +202,7 @@ impl Default for PoolSettings {
             software_token_mfa_enabled: false,
             sms_mfa_enabled: false,
             email_mfa: None,
+            webauthn: WebAuthnSettings::default(),
         }
     }
 }
@@ -803,6 +818,26 @@ pub struct LinkedIdentity {
     pub provider_name: String,
     pub attribute_name: String,
     pub attribute_value: String,
+    pub created: Millis,
+}
+
+/// A passkey (WebAuthn public-key credential) of a user, registered by
+/// CompleteWebAuthnRegistration; it goes with the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebAuthnCredential {
+    pub pool_id: String,
+    pub username_key: String,
+    /// The credential id, unpadded base64url; unique in a pool.
+    pub credential_id: String,
+    /// The COSE public key as the authenticator gave it, unpadded base64url.
+    pub public_key: String,
+    /// The authenticator's signature counter at the last accepted use.
+    pub sign_count: i64,
+    pub friendly_name: String,
+    pub relying_party_id: String,
+    /// `platform` or `cross-platform`, when the client said.
+    pub authenticator_attachment: Option<String>,
+    pub transports: Vec<String>,
     pub created: Millis,
 }
 

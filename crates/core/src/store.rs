@@ -32,7 +32,7 @@ use crate::error::StoreError;
 use crate::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
     PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserImportJob, UserPool,
+    UserImportJob, UserPool, WebAuthnCredential,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -119,6 +119,19 @@ pub enum IdentityLink {
     /// The identity is linked already (to this user or another): nothing changed.
     AlreadyLinked,
     /// The user has the most identities allowed: nothing changed.
+    LimitReached,
+    /// The user does not exist.
+    UserMissing,
+}
+
+/// What [`Store::add_webauthn_credential`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialAdd {
+    /// Stored.
+    Done,
+    /// A credential with this id is registered in the pool already: nothing changed.
+    Exists,
+    /// The user has the most credentials allowed: nothing changed.
     LimitReached,
     /// The user does not exist.
     UserMissing,
@@ -259,6 +272,41 @@ pub trait Store: Send + Sync + 'static {
         pool_id: &str,
         username_key: &str,
     ) -> StoreResult<Vec<LinkedIdentity>>;
+
+    // -- passkeys (WebAuthn credentials)
+    /// Stores a user's credential in one atomic step with its rules: a
+    /// credential id is registered once in a pool, and a user has at most
+    /// `max_per_user` credentials.
+    async fn add_webauthn_credential(
+        &self,
+        credential: &WebAuthnCredential,
+        max_per_user: usize,
+    ) -> StoreResult<CredentialAdd>;
+    /// A user's credentials, oldest first (then by id).
+    async fn webauthn_credentials_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<WebAuthnCredential>>;
+    /// Deletes one of a user's credentials; false if the user has none with that id.
+    async fn delete_webauthn_credential(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+    ) -> StoreResult<bool>;
+    /// Moves a credential's signature counter to `sign_count` in one
+    /// conditional statement, if that is above the stored count, or if both
+    /// are 0 (an authenticator without a counter); false otherwise (a
+    /// repeated or cloned authenticator's count) or if there is no such
+    /// credential.
+    async fn advance_webauthn_sign_count(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+        sign_count: i64,
+    ) -> StoreResult<bool>;
 
     // -- the hot state of a user
     /// Counts a failed sign-in (starting again at 1 when the previous one

@@ -9,6 +9,7 @@ pub mod password;
 pub mod random;
 pub mod srp;
 pub mod totp;
+pub mod webauthn;
 
 pub use jws::{Jwk, SigningKey, VerifyingKey};
 pub use password::{HashMemory, PasswordHasher, PasswordParams};

@@ -31,11 +31,11 @@ use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
     PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserImportJob, UserPool,
+    UserImportJob, UserPool, WebAuthnCredential,
 };
 use cognate_core::store::{
-    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store,
-    StoreResult, UserPage, Write,
+    CodeUse, CredentialAdd, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures,
+    Store, StoreResult, UserPage, Write,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -77,6 +77,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0007_user_identities",
         include_str!("../migrations/postgres/0007_user_identities.sql"),
+    ),
+    (
+        "0008_webauthn_credentials",
+        include_str!("../migrations/postgres/0008_webauthn_credentials.sql"),
     ),
 ];
 
@@ -2239,6 +2243,158 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
+        })
+        .await
+    }
+
+    async fn add_webauthn_credential(
+        &self,
+        credential: &WebAuthnCredential,
+        max_per_user: usize,
+    ) -> StoreResult<CredentialAdd> {
+        let c = credential;
+        let transports = to_json(&c.transports)?;
+        let max = i64::try_from(max_per_user).unwrap_or(i64::MAX);
+        let transports = transports.as_str();
+        self.run(|mut conn| async move {
+            let tx = conn.transaction().await?;
+            // The user's row lock serialises the registrations of one user,
+            // so the count and the insert cannot be split by another one.
+            let user = query_opt(
+                &tx,
+                "SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR UPDATE",
+                &[&c.pool_id, &c.username_key],
+            )
+            .await?;
+            if user.is_none() {
+                return Ok(CredentialAdd::UserMissing);
+            }
+            let count: i64 = query_opt(
+                &tx,
+                "SELECT count(*) FROM webauthn_credentials WHERE pool_id = $1 AND username_key = $2",
+                &[&c.pool_id, &c.username_key],
+            )
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .unwrap_or(0);
+            let taken = query_opt(
+                &tx,
+                "SELECT 1 FROM webauthn_credentials WHERE pool_id = $1 AND credential_id = $2",
+                &[&c.pool_id, &c.credential_id],
+            )
+            .await?
+            .is_some();
+            if taken {
+                return Ok(CredentialAdd::Exists);
+            }
+            if count >= max {
+                return Ok(CredentialAdd::LimitReached);
+            }
+            // One credential id registered by two users at once: the primary
+            // key decides (the second waits for the first and does nothing).
+            let n = exec(
+                &tx,
+                "INSERT INTO webauthn_credentials (pool_id, credential_id, username_key,
+                 public_key, sign_count, friendly_name, relying_party_id,
+                 authenticator_attachment, transports, created)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &c.pool_id,
+                    &c.credential_id,
+                    &c.username_key,
+                    &c.public_key,
+                    &c.sign_count,
+                    &c.friendly_name,
+                    &c.relying_party_id,
+                    &c.authenticator_attachment,
+                    &transports,
+                    &c.created,
+                ],
+            )
+            .await?;
+            if n == 0 {
+                return Ok(CredentialAdd::Exists);
+            }
+            tx.commit().await?;
+            Ok(CredentialAdd::Done)
+        })
+        .await
+    }
+
+    async fn webauthn_credentials_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<WebAuthnCredential>> {
+        self.run(|c| async move {
+            let rows = query(
+                &c,
+                "SELECT credential_id, public_key, sign_count, friendly_name,
+                 relying_party_id, authenticator_attachment, transports, created
+                 FROM webauthn_credentials WHERE pool_id = $1 AND username_key = $2
+                 ORDER BY created, credential_id",
+                &[&pool_id, &username_key],
+            )
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let transports: String = r.try_get(6)?;
+                out.push(WebAuthnCredential {
+                    pool_id: pool_id.to_owned(),
+                    username_key: username_key.to_owned(),
+                    credential_id: r.try_get(0)?,
+                    public_key: r.try_get(1)?,
+                    sign_count: r.try_get(2)?,
+                    friendly_name: r.try_get(3)?,
+                    relying_party_id: r.try_get(4)?,
+                    authenticator_attachment: r.try_get(5)?,
+                    transports: from_json(&transports)?,
+                    created: r.try_get(7)?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_webauthn_credential(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+    ) -> StoreResult<bool> {
+        self.run(|c| async move {
+            let n = exec(
+                &c,
+                "DELETE FROM webauthn_credentials WHERE pool_id = $1 AND username_key = $2
+                 AND credential_id = $3",
+                &[&pool_id, &username_key, &credential_id],
+            )
+            .await?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn advance_webauthn_sign_count(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+        sign_count: i64,
+    ) -> StoreResult<bool> {
+        self.run(|c| async move {
+            let n = exec(
+                &c,
+                "UPDATE webauthn_credentials SET sign_count = $4
+                 WHERE pool_id = $1 AND username_key = $2 AND credential_id = $3
+                 AND (sign_count < $4 OR (sign_count = 0 AND $4 = 0))",
+                &[&pool_id, &username_key, &credential_id, &sign_count],
+            )
+            .await?;
+            Ok(n > 0)
         })
         .await
     }

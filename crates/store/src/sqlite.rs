@@ -18,11 +18,11 @@ use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
     PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserImportJob, UserPool,
+    UserImportJob, UserPool, WebAuthnCredential,
 };
 use cognate_core::store::{
-    CodeUse, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures, Store,
-    StoreResult, UserPage, Write,
+    CodeUse, CredentialAdd, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures,
+    Store, StoreResult, UserPage, Write,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
@@ -81,6 +81,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0012_user_identities",
         include_str!("../migrations/sqlite/0012_user_identities.sql"),
+    ),
+    (
+        "0013_webauthn_credentials",
+        include_str!("../migrations/sqlite/0013_webauthn_credentials.sql"),
     ),
 ];
 
@@ -2166,6 +2170,174 @@ impl Store for SqliteStore {
                 })
                 .map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn add_webauthn_credential(
+        &self,
+        credential: &WebAuthnCredential,
+        max_per_user: usize,
+    ) -> StoreResult<CredentialAdd> {
+        let c = credential.clone();
+        let transports = to_json(&c.transports)?;
+        let max = i64::try_from(max_per_user).unwrap_or(i64::MAX);
+        // One transaction on the one writer: the count and the insert
+        // cannot be split by another registration.
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let exists = tx
+                .query_row(
+                    "SELECT 1 FROM users WHERE pool_id = ?1 AND username_key = ?2",
+                    [&c.pool_id, &c.username_key],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(backend)?
+                .is_some();
+            if !exists {
+                return Ok(CredentialAdd::UserMissing);
+            }
+            let taken = tx
+                .query_row(
+                    "SELECT 1 FROM webauthn_credentials WHERE pool_id = ?1 AND credential_id = ?2",
+                    [&c.pool_id, &c.credential_id],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(backend)?
+                .is_some();
+            if taken {
+                return Ok(CredentialAdd::Exists);
+            }
+            let count: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM webauthn_credentials WHERE pool_id = ?1 AND username_key = ?2",
+                    [&c.pool_id, &c.username_key],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            if count >= max {
+                return Ok(CredentialAdd::LimitReached);
+            }
+            tx.execute(
+                "INSERT INTO webauthn_credentials (pool_id, credential_id, username_key,
+                 public_key, sign_count, friendly_name, relying_party_id,
+                 authenticator_attachment, transports, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    c.pool_id,
+                    c.credential_id,
+                    c.username_key,
+                    c.public_key,
+                    c.sign_count,
+                    c.friendly_name,
+                    c.relying_party_id,
+                    c.authenticator_attachment,
+                    transports,
+                    c.created
+                ],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(CredentialAdd::Done)
+        })
+        .await
+    }
+
+    async fn webauthn_credentials_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Vec<WebAuthnCredential>> {
+        let (pool_id, username_key) = (pool_id.to_owned(), username_key.to_owned());
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT credential_id, public_key, sign_count, friendly_name,
+                     relying_party_id, authenticator_attachment, transports, created
+                     FROM webauthn_credentials WHERE pool_id = ?1 AND username_key = ?2
+                     ORDER BY created, credential_id",
+                )
+                .map_err(backend)?;
+            let rows = s
+                .query_map([&pool_id, &username_key], |r| {
+                    Ok((
+                        WebAuthnCredential {
+                            pool_id: pool_id.clone(),
+                            username_key: username_key.clone(),
+                            credential_id: r.get(0)?,
+                            public_key: r.get(1)?,
+                            sign_count: r.get(2)?,
+                            friendly_name: r.get(3)?,
+                            relying_party_id: r.get(4)?,
+                            authenticator_attachment: r.get(5)?,
+                            transports: Vec::new(),
+                            created: r.get(7)?,
+                        },
+                        r.get::<_, String>(6)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut credential, transports) = row.map_err(backend)?;
+                credential.transports = from_json(&transports)?;
+                out.push(credential);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_webauthn_credential(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+    ) -> StoreResult<bool> {
+        let key = [
+            pool_id.to_owned(),
+            username_key.to_owned(),
+            credential_id.to_owned(),
+        ];
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM webauthn_credentials WHERE pool_id = ?1 AND username_key = ?2
+                     AND credential_id = ?3",
+                    key,
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn advance_webauthn_sign_count(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+        sign_count: i64,
+    ) -> StoreResult<bool> {
+        let (pool_id, username_key, credential_id) = (
+            pool_id.to_owned(),
+            username_key.to_owned(),
+            credential_id.to_owned(),
+        );
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE webauthn_credentials SET sign_count = ?4
+                     WHERE pool_id = ?1 AND username_key = ?2 AND credential_id = ?3
+                     AND (sign_count < ?4 OR (sign_count = 0 AND ?4 = 0))",
+                    params![pool_id, username_key, credential_id, sign_count],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
         })
         .await
     }

@@ -14,9 +14,9 @@ use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
     LinkedIdentity, PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool,
-    UserStatus,
+    UserStatus, WebAuthnCredential,
 };
-use cognate_core::store::{CodeUse, IdentityLink, LockoutPolicy, Store, Write};
+use cognate_core::store::{CodeUse, CredentialAdd, IdentityLink, LockoutPolicy, Store, Write};
 use futures_util::future::join_all;
 
 const LOCKOUT: LockoutPolicy = LockoutPolicy {
@@ -1529,6 +1529,169 @@ async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn
     }
 }
 
+// ---------------------------------------------------------------------------
+// Passkeys (WebAuthn credentials)
+// ---------------------------------------------------------------------------
+
+fn passkey(p: &UserPool, username_key: &str, id: &str) -> WebAuthnCredential {
+    WebAuthnCredential {
+        pool_id: p.id.clone(),
+        username_key: username_key.to_owned(),
+        credential_id: id.to_owned(),
+        public_key: "pQECAyYgASFYIA".into(),
+        sign_count: 0,
+        friendly_name: "Roaming passkey".into(),
+        relying_party_id: "auth.example.com".into(),
+        authenticator_attachment: Some("cross-platform".into()),
+        transports: vec!["usb".into(), "nfc".into()],
+        created: NOW,
+    }
+}
+
+async fn a_passkey_is_registered_once_and_a_user_has_at_most_twenty(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    for i in 0..20 {
+        add_user(&store, &p, &user(&p.id, &format!("u{i}"), &[])).await;
+    }
+    // One credential id, 20 users at once: one registration.
+    let tasks = (0..20).map(|i| {
+        let (store, c) = (store.clone(), passkey(&p, &format!("u{i}"), "same-id"));
+        tokio::spawn(async move { store.add_webauthn_credential(&c, 20).await })
+    });
+    let results: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("add"))
+        .collect();
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| **r == CredentialAdd::Done)
+            .count(),
+        1
+    );
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, CredentialAdd::Done | CredentialAdd::Exists)));
+    // 30 credentials, one user at once: twenty.
+    add_user(&store, &p, &user(&p.id, "many", &[])).await;
+    let tasks = (0..30).map(|i| {
+        let (store, c) = (store.clone(), passkey(&p, "many", &format!("id-{i:02}")));
+        tokio::spawn(async move { store.add_webauthn_credential(&c, 20).await })
+    });
+    let results: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("add"))
+        .collect();
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| **r == CredentialAdd::Done)
+            .count(),
+        20
+    );
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, CredentialAdd::Done | CredentialAdd::LimitReached)));
+    let listed = store
+        .webauthn_credentials_of_user(&p.id, "many")
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 20);
+    let mut ids: Vec<&str> = listed.iter().map(|c| c.credential_id.as_str()).collect();
+    let in_order = ids.clone();
+    ids.sort_unstable();
+    assert_eq!(ids, in_order, "same created instant: ordered by id");
+    assert_eq!(
+        listed[0],
+        passkey(&p, "many", listed[0].credential_id.as_str())
+    );
+    assert_eq!(
+        store
+            .add_webauthn_credential(&passkey(&p, "nobody", "x"), 20)
+            .await
+            .expect("add"),
+        CredentialAdd::UserMissing
+    );
+    // Deleted once, and only by its user.
+    let one = listed[0].credential_id.clone();
+    assert!(!store
+        .delete_webauthn_credential(&p.id, "u1", &one)
+        .await
+        .expect("delete"));
+    assert!(store
+        .delete_webauthn_credential(&p.id, "many", &one)
+        .await
+        .expect("delete"));
+    assert!(!store
+        .delete_webauthn_credential(&p.id, "many", &one)
+        .await
+        .expect("delete again"));
+    // The credentials go with the user; their ids are free again.
+    assert!(store.delete_user(&p.id, "many").await.expect("delete user"));
+    assert!(store
+        .webauthn_credentials_of_user(&p.id, "many")
+        .await
+        .expect("list")
+        .is_empty());
+    assert_eq!(
+        store
+            .add_webauthn_credential(&passkey(&p, "u1", &listed[1].credential_id), 20)
+            .await
+            .expect("add"),
+        CredentialAdd::Done
+    );
+}
+
+async fn a_sign_count_moves_on_once_under_concurrency(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    add_user(&store, &p, &user(&p.id, "alice", &[])).await;
+    store
+        .add_webauthn_credential(&passkey(&p, "alice", "key"), 20)
+        .await
+        .expect("add");
+    // An authenticator without a counter (0 then 0) is accepted.
+    assert!(store
+        .advance_webauthn_sign_count(&p.id, "alice", "key", 0)
+        .await
+        .expect("advance"));
+    // The same count by 30 callers at once: one of them.
+    let tasks = (0..30).map(|_| {
+        let (store, pool) = (store.clone(), p.id.clone());
+        tokio::spawn(async move {
+            store
+                .advance_webauthn_sign_count(&pool, "alice", "key", 7)
+                .await
+        })
+    });
+    let moved = join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().expect("task").as_ref().expect("advance"))
+        .count();
+    assert_eq!(moved, 1);
+    for (count, ok) in [(7, false), (6, false), (0, false), (8, true)] {
+        assert_eq!(
+            store
+                .advance_webauthn_sign_count(&p.id, "alice", "key", count)
+                .await
+                .expect("advance"),
+            ok,
+            "count {count}"
+        );
+    }
+    let listed = store
+        .webauthn_credentials_of_user(&p.id, "alice")
+        .await
+        .expect("list");
+    assert_eq!(listed[0].sign_count, 8);
+    assert!(!store
+        .advance_webauthn_sign_count(&p.id, "alice", "other", 9)
+        .await
+        .expect("advance"));
+}
+
 engines! {
     keys_rotate_in_one_step_and_retire_when_due,
     concurrent_compare_and_swap_loses_no_update,
@@ -1555,4 +1718,6 @@ engines! {
     concurrent_forced_alias_creations_leave_one_verified_owner,
     a_forced_alias_creation_that_fails_changes_nothing,
     an_identity_links_to_one_user_and_a_user_to_at_most_five,
+    a_passkey_is_registered_once_and_a_user_has_at_most_twenty,
+    a_sign_count_moves_on_once_under_concurrency,
 }

@@ -17,6 +17,7 @@ fn config_out(c: &MfaConfig) -> Value {
     let mut out = json!({
         "MfaConfiguration": c.mfa_configuration,
         "SoftwareTokenMfaConfiguration": {"Enabled": c.software_token_enabled},
+        "WebAuthnConfiguration": super::webauthn::config_out(&c.webauthn),
     });
     if let Some(obj) = out.as_object_mut() {
         if let Some(sms) = &c.sms {
@@ -73,6 +74,7 @@ struct SetUserPoolMfaConfigRequest {
     software_token_mfa_configuration: Option<EnabledType>,
     sms_mfa_configuration: Option<SmsMfaConfigType>,
     email_mfa_configuration: Option<EmailMfaConfigType>,
+    web_authn_configuration: Option<super::webauthn::WebAuthnConfigurationIn>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +116,9 @@ pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Va
             req.software_token_mfa_configuration.and_then(|s| s.enabled),
             sms,
             email,
+            req.web_authn_configuration
+                .map(Into::into)
+                .unwrap_or_default(),
         )
         .await?;
     Ok(config_out(&c))

@@ -20,3 +20,4 @@ pub mod resource_servers;
 pub mod sessions;
 pub mod user_sessions;
 pub mod users;
+pub mod webauthn;

@@ -22,6 +22,8 @@ pub struct MfaConfig {
     pub sms: Option<SmsMfaConfig>,
     /// EmailMfaConfiguration, when EMAIL_OTP is a factor of the pool.
     pub email: Option<EmailMfaSettings>,
+    /// WebAuthnConfiguration (`service::webauthn`).
+    pub webauthn: super::webauthn::WebAuthnConfig,
 }
 
 /// SmsMfaConfiguration: the SMS template (with `{####}`) and the pool's
@@ -58,6 +60,7 @@ fn pool_mfa_config(pool: &UserPool) -> MfaConfig {
             sms_configuration: pool.settings.sms_configuration.clone(),
         }),
         email: pool.settings.email_mfa.clone(),
+        webauthn: UserPools::webauthn_config(pool),
     }
 }
 
@@ -127,7 +130,9 @@ impl UserPools {
         software_token_enabled: Option<bool>,
         sms: Option<SmsMfaConfig>,
         email: Option<EmailMfaSettings>,
+        webauthn: crate::model::WebAuthnSettings,
     ) -> Result<MfaConfig> {
+        let webauthn = Self::check_webauthn_settings(webauthn)?;
         let pool = (*self.pool(pool_id).await?).clone();
         let mode = mfa_configuration
             .clone()
@@ -177,6 +182,7 @@ impl UserPools {
                 }
                 pool.settings.email_mfa = email.clone();
                 pool.settings.mfa_configuration = mode.clone();
+                pool.settings.webauthn = webauthn.clone();
                 pool.modified = now;
                 Ok(())
             })

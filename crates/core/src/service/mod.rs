@@ -28,6 +28,7 @@ pub mod ui;
 mod user_auth;
 pub mod user_sessions;
 mod users;
+pub mod webauthn;
 
 use std::sync::Arc;
 

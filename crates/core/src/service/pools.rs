@@ -148,10 +148,12 @@ impl UserPools {
                 let totp = pool.settings.software_token_mfa_enabled;
                 let sms = pool.settings.sms_mfa_enabled;
                 let email = pool.settings.email_mfa.take();
+                let webauthn = std::mem::take(&mut pool.settings.webauthn);
                 pool.settings = settings.clone();
                 pool.settings.software_token_mfa_enabled = totp;
                 pool.settings.sms_mfa_enabled = sms;
                 pool.settings.email_mfa = email;
+                pool.settings.webauthn = webauthn;
                 if keep_tags {
                     pool.settings.user_pool_tags = tags;
                 }

@@ -1,0 +1,179 @@
+"""Passkeys with a real browser: Debian's Chromium, headless, with a CDP virtual
+authenticator (CTAP2, internal transport, resident keys, user verification),
+creates a credential with navigator.credentials.create from the options of
+StartWebAuthnRegistration (boto3), on a page of the server's own origin. The
+relying party is `localhost` (browsers refuse IP addresses as relying party
+ids, and treat http://localhost as a secure context); CompleteWebAuthnRegistration
+with the browser's answer succeeds and ListWebAuthnCredentials shows the passkey;
+`cognate export` / `cognate import` carry it to another database.
+The sign-in half (navigator.credentials.get → USER_AUTH's WEB_AUTHN challenge)
+is tested once USER_AUTH answers that challenge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD, CognateServer, make_boto_client, unique
+
+# Turns the JSON options (base64url strings) into the browser's types, creates the
+# credential and answers a RegistrationResponseJSON (WebAuthn Level 3 §5.1.8).
+CREATE_JS = """
+async (options) => {
+  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
+      .replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const bytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), c => c.charCodeAt(0));
+  const publicKey = {
+    ...options,
+    challenge: bytes(options.challenge),
+    user: {...options.user, id: bytes(options.user.id)},
+    excludeCredentials: (options.excludeCredentials || []).map(c => ({...c, id: bytes(c.id)})),
+  };
+  try {
+    const cred = await navigator.credentials.create({publicKey});
+    return {
+      id: cred.id,
+      rawId: b64(cred.rawId),
+      type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment,
+      clientExtensionResults: cred.getClientExtensionResults(),
+      response: {
+        clientDataJSON: b64(cred.response.clientDataJSON),
+        attestationObject: b64(cred.response.attestationObject),
+        transports: cred.response.getTransports(),
+      },
+    };
+  } catch (e) {
+    return {error: e.name, message: e.message};
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def srv(module_server: CognateServer) -> CognateServer:
+    return module_server
+
+
+def passkey_user(srv: CognateServer) -> tuple[Any, str, str]:
+    """A pool offering passkeys with relying party `localhost` (user verification
+    required), a client and a signed-in user: (boto3 client, pool id, access token)."""
+    idp = make_boto_client(srv)
+    pool = idp.create_user_pool(
+        PoolName=unique("passkeys"),
+        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}},
+    )["UserPool"]["Id"]
+    config = idp.set_user_pool_mfa_config(
+        UserPoolId=pool, MfaConfiguration="OFF",
+        WebAuthnConfiguration={"RelyingPartyId": "localhost", "UserVerification": "required"},
+    )
+    assert config["WebAuthnConfiguration"] == {"RelyingPartyId": "localhost", "UserVerification": "required"}
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username="alice", Password=PASSWORD, Permanent=True)
+    token = idp.initiate_auth(
+        ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["AccessToken"]
+    return idp, pool, token
+
+
+def test_chromium_registers_a_passkey_with_a_virtual_authenticator(srv: CognateServer, page: Any) -> None:
+    idp, _pool, token = passkey_user(srv)
+    # A page of the server's origin under the name the relying party id allows.
+    page.goto(f"http://localhost:{srv.port}/health")
+    assert page.evaluate("window.isSecureContext") is True
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+
+    options = idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"]
+    assert options["rp"] == {"id": "localhost", "name": "localhost"}
+    credential = page.evaluate(CREATE_JS, options)
+    assert "error" not in credential, credential
+    assert credential["response"]["transports"] == ["internal"]
+
+    idp.complete_web_authn_registration(AccessToken=token, Credential=credential)
+    listed = idp.list_web_authn_credentials(AccessToken=token)["Credentials"]
+    assert [c["CredentialId"] for c in listed] == [credential["id"]]
+    assert listed[0]["RelyingPartyId"] == "localhost"
+    assert listed[0]["AuthenticatorAttachment"] == "platform"
+    assert listed[0]["AuthenticatorTransports"] == ["internal"]
+
+    # The same answer again: its challenge was used.
+    with pytest.raises(idp.exceptions.WebAuthnChallengeNotFoundException):
+        idp.complete_web_authn_registration(AccessToken=token, Credential=credential)
+
+    # The next options exclude the passkey: the authenticator refuses to make a second.
+    options = idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"]
+    assert options["excludeCredentials"] == [{"id": credential["id"], "type": "public-key"}]
+    again = page.evaluate(CREATE_JS, options)
+    assert again.get("error") == "InvalidStateError", again
+
+    # Deleted, it is gone; a new one can be made.
+    idp.delete_web_authn_credential(AccessToken=token, CredentialId=credential["id"])
+    assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == []
+    with pytest.raises(idp.exceptions.ResourceNotFoundException):
+        idp.delete_web_authn_credential(AccessToken=token, CredentialId=credential["id"])
+
+
+def test_a_browser_on_another_origin_is_refused(srv: CognateServer, page: Any) -> None:
+    """The relying party `localhost` with a page on 127.0.0.1: the browser itself
+    refuses (an IP address is not a registrable suffix of `localhost`)."""
+    idp, _pool, token = passkey_user(srv)
+    page.goto(f"{srv.url}/health")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    options = idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"]
+    answer = page.evaluate(CREATE_JS, options)
+    assert answer.get("error") == "SecurityError", answer
+    assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == []
+
+
+def test_passkeys_move_with_export_and_import(server: Any, page: Any, tmp_path: Any) -> None:
+    """`cognate export` / `cognate import` carry a user's passkeys and the pool's
+    WebAuthnConfiguration."""
+    import subprocess
+
+    from conftest import cognate_bin, store_args
+
+    src = server()
+    idp, pool, token = passkey_user(src)
+    page.goto(f"http://localhost:{src.port}/health")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    options = idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"]
+    credential = page.evaluate(CREATE_JS, options)
+    idp.complete_web_authn_registration(AccessToken=token, Credential=credential)
+    before = idp.list_web_authn_credentials(AccessToken=token)["Credentials"]
+
+    dump = tmp_path / "dump.jsonl"
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(cognate_bin()), *args], capture_output=True, text=True, timeout=120)
+
+    done = run("export", *store_args(src), "--output", str(dump))
+    assert done.returncode == 0, done.stderr
+    dst = server(start=False)
+    dst.port, dst.url, dst.public_url = src.port, src.url, src.public_url
+    done = run("import", str(dump), *store_args(dst))
+    assert done.returncode == 0 and "0 record(s) skipped" in done.stderr, done.stderr
+    src.stop()
+    dst.start()
+    idp = make_boto_client(dst)
+    assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == before
+    config = idp.get_user_pool_mfa_config(UserPoolId=pool)["WebAuthnConfiguration"]
+    assert config == {"RelyingPartyId": "localhost", "UserVerification": "required"}
