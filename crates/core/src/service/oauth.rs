@@ -300,6 +300,7 @@ impl UserPools {
             origin_jti: record.origin_jti.clone(),
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
+            device_key: None,
         };
         let issued = self
             .issue(
@@ -345,6 +346,7 @@ impl UserPools {
             origin_jti: record.origin_jti.clone(),
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
+            device_key: record.device_key.clone(),
         };
         let options = match &record.scope {
             Some(scope) => IssueOptions::oauth(scope, None, false),
