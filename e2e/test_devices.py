@@ -101,6 +101,16 @@ def test_a_remembered_device_signs_in_without_a_code(cognate, boto_client):
         after = idp.admin_get_device(UserPoolId=pool_id, Username=user, DeviceKey=key)["Device"]
         assert after["DeviceLastAuthenticatedDate"] >= before["DeviceLastAuthenticatedDate"]
         assert list(devices(idp, pool_id, user)) == [key]
+        # The access token names the device, and the library's refresh
+        # (which sends the stored DEVICE_KEY) keeps it.
+        assert claims["device_key"] == key
+        refreshed = js.step("refresh")
+        assert refreshed["ok"], refreshed
+        assert jwt.decode(refreshed["accessToken"], options={"verify_signature": False})["device_key"] == key
+        # Without the device's key the same refresh token is refused.
+        with pytest.raises(idp.exceptions.NotAuthorizedException, match="Invalid Refresh Token"):
+            idp.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                              AuthParameters={"REFRESH_TOKEN": refreshed["refreshToken"]})
 
         # A wrong device secret is refused.
         assert js.step("tamper")["ok"]

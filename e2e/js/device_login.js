@@ -8,8 +8,10 @@
 // Each line of standard input names one step; each step prints one JSON
 // line: {"ok": true, "mfa": <was a code asked>, "accessToken", "deviceKey",
 // "userConfirmationNecessary"} or {"ok": false, "code", "message"}.
-// Steps: "sign-in" (a fresh CognitoUser, as on an app's next start), and
-// "tamper" (replaces the stored device secret, so the device proof fails).
+// Steps: "sign-in" (a fresh CognitoUser, as on an app's next start),
+// "refresh" (the library's refreshSession with the last sign-in's refresh
+// token; it sends the stored DEVICE_KEY), and "tamper" (replaces the stored
+// device secret, so the device proof fails).
 // usage: node device_login.js ENDPOINT POOL_ID CLIENT_ID USERNAME PASSWORD TOTP_SECRET
 const crypto = require("crypto");
 const readline = require("readline");
@@ -19,6 +21,8 @@ const [endpoint, poolId, clientId, username, password, totpSecret] = process.arg
 const pool = new CognitoUserPool({ UserPoolId: poolId, ClientId: clientId, endpoint });
 // The codes' time steps only go forward: a step is used at most once.
 let lastStep = 0;
+// The last successful sign-in: its CognitoUser and session.
+let last = null;
 
 function base32Decode(s) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -53,6 +57,7 @@ function signIn() {
     let mfa = false;
     const callbacks = {
       onSuccess(session, userConfirmationNecessary) {
+        last = { user, session };
         const out = {
           ok: true,
           mfa,
@@ -84,6 +89,27 @@ function signIn() {
   });
 }
 
+function refresh() {
+  return new Promise(resolve => {
+    if (!last) {
+      resolve({ ok: false, code: "NoSession" });
+      return;
+    }
+    last.user.refreshSession(last.session.getRefreshToken(), (err, session) => {
+      if (err) {
+        resolve({ ok: false, code: err.code || err.name, message: err.message });
+        return;
+      }
+      resolve({
+        ok: true,
+        accessToken: session.getAccessToken().getJwtToken(),
+        refreshToken: session.getRefreshToken().getToken(),
+        deviceKey: last.user.deviceKey || null,
+      });
+    });
+  });
+}
+
 function tamper() {
   const key = `CognitoIdentityServiceProvider.${clientId}.${username}.randomPasswordKey`;
   const had = pool.storage.getItem(key) != null;
@@ -96,7 +122,8 @@ async function main() {
   for await (const line of lines) {
     const step = line.trim();
     if (!step) continue;
-    const out = step === "sign-in" ? await signIn() : step === "tamper" ? await tamper() : { ok: false, code: "UnknownStep" };
+    const steps = { "sign-in": signIn, refresh, tamper };
+    const out = steps[step] ? await steps[step]() : { ok: false, code: "UnknownStep" };
     process.stdout.write(JSON.stringify(out) + "\n");
   }
 }

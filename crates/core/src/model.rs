@@ -969,6 +969,14 @@ pub struct RefreshTokenRecord {
     /// rotation. A token of a rotation carries its family's `origin_jti`,
     /// `created` (the sign-in) and `expires`.
     pub rotated_until: Option<Millis>,
+    /// The device the sign-in was bound to (NewDeviceMetadata's key, or
+    /// the confirmed device it named): while the pool tracks devices, a
+    /// refresh must name it, and it must still be a device of the user.
+    pub device_key: Option<String>,
+    /// The token's last activity: its sign-in, its rotation, or its last
+    /// refresh. The session whose latest is the oldest is the least
+    /// recently used (MaxPerUser evicts it first).
+    pub last_active: Millis,
 }
 
 /// An OAuth 2.0 authorization code (`/oauth2/authorize`, response_type

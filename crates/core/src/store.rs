@@ -382,6 +382,26 @@ pub trait Store: Send + Sync + 'static {
     // -- refresh tokens
     /// `Conflict` if the user does not exist (any more).
     async fn put_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
+    /// Stores the refresh token of a new sign-in while keeping its user
+    /// within `max_sessions` live token sessions (distinct `origin_jti`s
+    /// of tokens neither revoked, rotated out nor expired at `now`): when
+    /// the user already has that many, the least recently used ones (the
+    /// oldest latest `last_active`) are revoked first, as
+    /// [`revoke_refresh_token`](Self::revoke_refresh_token) does (their
+    /// sessions revoked until `revoked_until`). One transaction, serialised
+    /// per user, so concurrent sign-ins never leave more than
+    /// `max_sessions`. Answers how many sessions were evicted. `Conflict`
+    /// if the user does not exist (any more).
+    async fn put_refresh_token_limited(
+        &self,
+        token: &RefreshTokenRecord,
+        now: Millis,
+        max_sessions: usize,
+        revoked_until: Millis,
+    ) -> StoreResult<usize>;
+    /// Records a use of a refresh token at `now` (its `last_active`, kept
+    /// at the latest of the instants given).
+    async fn touch_refresh_token(&self, token_hash: &str, now: Millis) -> StoreResult<()>;
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
     /// A user's refresh tokens that are neither revoked, rotated nor
     /// expired at `now` (one per sign-in session), oldest first, at most

@@ -213,6 +213,10 @@ pub struct SignInEvent {
     pub origin_jti: String,
     pub event_id: String,
     pub auth_time: i64,
+    /// The device the sign-in is bound to (Cognito's `device_key` claim of
+    /// the access token): the new device of NewDeviceMetadata or the
+    /// confirmed device the sign-in named, in a pool that tracks devices.
+    pub device_key: Option<String>,
 }
 
 /// Whether a client may read an attribute into its ID token.
@@ -357,7 +361,7 @@ pub fn access_token_claims(subject: &TokenSubject<'_>, scope: &str, lifetime: i6
         now_ms,
         ..
     } = *subject;
-    json!({
+    let mut claims = json!({
         "sub": user.sub,
         "iss": issuer,
         "client_id": client.client_id,
@@ -370,7 +374,11 @@ pub fn access_token_claims(subject: &TokenSubject<'_>, scope: &str, lifetime: i6
         "iat": now,
         "jti": cognate_crypto::random::uuid_v7(now_ms),
         "username": user.username,
-    })
+    });
+    if let (Some(key), Some(obj)) = (&event.device_key, claims.as_object_mut()) {
+        obj.insert("device_key".into(), json!(key));
+    }
+    claims
 }
 
 /// What one issuance of tokens carries.

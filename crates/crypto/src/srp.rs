@@ -144,6 +144,17 @@ pub fn server_start(verifier_hex: &str, b_bytes: &[u8]) -> Option<ServerExchange
     })
 }
 
+/// Whether a verifier given as its big-endian bytes (ConfirmDevice's
+/// `PasswordVerifier`, base64-decoded) is a usable SRP verifier: a
+/// non-zero element below N.
+pub fn valid_verifier(bytes: &[u8]) -> bool {
+    if bytes.len() > MAX_A_HEX / 2 {
+        return false;
+    }
+    let v = BigUint::from_bytes_be(bytes);
+    !v.is_zero() && v < n()
+}
+
 /// Whether `A` is acceptable (in range, not a multiple of N).
 pub fn valid_a(a_hex: &str) -> bool {
     match parse_hex(a_hex, MAX_A_HEX) {

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use cognate_core::model::Attribute;
 use cognate_core::service::hosted::{
     AuthorizeError, AuthorizeGrant, AuthorizeRequest, HostedPoolInfo, HostedSession, HostedStep,
-    ValidAuthorize, HOSTED_SESSION_MS,
+    ValidAuthorize,
 };
 use cognate_core::{Error, ErrorKind, UserPools};
 use minijinja::{context, Value};
@@ -274,7 +274,11 @@ impl<'a> Flow<'a> {
     /// The browser's valid session for this pool, if any.
     async fn session(&self) -> Option<HostedSession> {
         let value = cookie(self.headers, SESSION_COOKIE)?;
-        match self.svc.hosted_session(&self.site.pool_id, &value).await {
+        match self
+            .svc
+            .hosted_session_for_client(&self.site.pool_id, self.client_id(), &value)
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "session check failed");
@@ -329,7 +333,12 @@ impl<'a> Flow<'a> {
             match self.svc.seal_hosted_session(session).await {
                 Ok(value) => add_cookie(
                     &mut r,
-                    &set_cookie(&self.site, SESSION_COOKIE, &value, HOSTED_SESSION_MS / 1000),
+                    &set_cookie(
+                        &self.site,
+                        SESSION_COOKIE,
+                        &value,
+                        (session.expires - session.issued) / 1000,
+                    ),
                 ),
                 Err(e) => {
                     tracing::error!(error = %e, "sealing the session failed");

@@ -82,6 +82,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_webauthn_credentials",
         include_str!("../migrations/postgres/0008_webauthn_credentials.sql"),
     ),
+    (
+        "0009_token_sessions",
+        include_str!("../migrations/postgres/0009_token_sessions.sql"),
+    ),
 ];
 
 /// Connections per store (per cognate instance).
@@ -266,8 +270,9 @@ async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecor
     exec(
         c,
         "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub,
-         origin_jti, auth_time, created, expires, revoked, scope, rotated_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         origin_jti, auth_time, created, expires, revoked, scope, rotated_until,
+         device_key, last_active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             &t.token_hash,
             &t.pool_id,
@@ -281,6 +286,8 @@ async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecor
             &revoked,
             &t.scope,
             &t.rotated_until,
+            &t.device_key,
+            &t.last_active,
         ],
     )
     .await
@@ -300,6 +307,8 @@ fn refresh_of(r: &Row) -> Result<RefreshTokenRecord> {
         revoked: r.try_get::<_, i64>(9)? != 0,
         scope: r.try_get(10)?,
         rotated_until: r.try_get(11)?,
+        device_key: r.try_get(12)?,
+        last_active: r.try_get(13)?,
     })
 }
 
@@ -1501,12 +1510,80 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn put_refresh_token_limited(
+        &self,
+        t: &RefreshTokenRecord,
+        now: Millis,
+        max_sessions: usize,
+        revoked_until: Millis,
+    ) -> StoreResult<usize> {
+        self.run(|mut c| async move {
+            let tx = c.transaction().await?;
+            // Sign-ins of one user queue here; a rotation (share lock)
+            // finishes first, so the count below sees its token.
+            query_opt(
+                &tx,
+                "SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR NO KEY UPDATE",
+                &[&t.pool_id, &t.username_key],
+            )
+            .await?;
+            let live: Vec<String> = query(
+                &tx,
+                "SELECT origin_jti FROM refresh_tokens
+                 WHERE pool_id = $1 AND username_key = $2 AND revoked = 0 AND expires > $3
+                 AND rotated_until IS NULL
+                 GROUP BY origin_jti ORDER BY max(last_active), origin_jti",
+                &[&t.pool_id, &t.username_key, &now],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+            let evict = (live.len() + 1).saturating_sub(max_sessions.max(1));
+            for origin in live.iter().take(evict) {
+                exec(
+                    &tx,
+                    "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND origin_jti = $2",
+                    &[&t.pool_id, origin],
+                )
+                .await?;
+                exec(
+                    &tx,
+                    "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (pool_id, origin_jti)
+                     DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)",
+                    &[&t.pool_id, origin, &t.username_key, &revoked_until],
+                )
+                .await?;
+            }
+            insert_refresh(&tx, t).await?;
+            tx.commit().await?;
+            Ok(evict)
+        })
+        .await
+    }
+
+    async fn touch_refresh_token(&self, token_hash: &str, now: Millis) -> StoreResult<()> {
+        self.run(|c| async move {
+            exec(
+                &c,
+                "UPDATE refresh_tokens SET last_active = $2
+                 WHERE token_hash = $1 AND last_active < $2",
+                &[&token_hash, &now],
+            )
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>> {
         self.run(|c| async move {
             query_opt(
                 &c,
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                 created, expires, revoked, scope, rotated_until FROM refresh_tokens WHERE token_hash = $1",
+                 created, expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens WHERE token_hash = $1",
                 &[&token_hash],
             )
             .await?
@@ -1528,7 +1605,7 @@ impl Store for PostgresStore {
             query(
                 &c,
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                 created, expires, revoked, scope, rotated_until FROM refresh_tokens
+                 created, expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens
                  WHERE pool_id = $1 AND username_key = $2 AND revoked = 0 AND expires > $3
                  AND rotated_until IS NULL
                  ORDER BY created, token_hash LIMIT $4",

@@ -86,6 +86,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_webauthn_credentials",
         include_str!("../migrations/sqlite/0013_webauthn_credentials.sql"),
     ),
+    (
+        "0014_token_sessions",
+        include_str!("../migrations/sqlite/0014_token_sessions.sql"),
+    ),
 ];
 
 const READERS: usize = 4;
@@ -367,8 +371,9 @@ fn code_from_row(row: &Row<'_>) -> rusqlite::Result<CodeRecord> {
 
 const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key,
-     sub, origin_jti, auth_time, created, expires, revoked, scope, rotated_until)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+     sub, origin_jti, auth_time, created, expires, revoked, scope, rotated_until,
+     device_key, last_active)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 fn insert_refresh(
     s: &mut rusqlite::CachedStatement<'_>,
@@ -386,7 +391,9 @@ fn insert_refresh(
         t.expires,
         t.revoked,
         t.scope,
-        t.rotated_until
+        t.rotated_until,
+        t.device_key,
+        t.last_active
     ])
 }
 
@@ -404,6 +411,8 @@ fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
         revoked: row.get::<_, i64>(9)? != 0,
         scope: row.get(10)?,
         rotated_until: row.get(11)?,
+        device_key: row.get(12)?,
+        last_active: row.get(13)?,
     })
 }
 
@@ -1436,12 +1445,75 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn put_refresh_token_limited(
+        &self,
+        t: &RefreshTokenRecord,
+        now: Millis,
+        max_sessions: usize,
+        revoked_until: Millis,
+    ) -> StoreResult<usize> {
+        let t = t.clone();
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let live: Vec<String> = {
+                let mut s = tx
+                    .prepare_cached(
+                        "SELECT origin_jti FROM refresh_tokens
+                         WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0 AND expires > ?3
+                         AND rotated_until IS NULL
+                         GROUP BY origin_jti ORDER BY max(last_active), origin_jti",
+                    )
+                    .map_err(backend)?;
+                let rows = s
+                    .query_map(params![t.pool_id, t.username_key, now], |r| r.get(0))
+                    .map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+            };
+            let evict = (live.len() + 1).saturating_sub(max_sessions.max(1));
+            for origin in live.iter().take(evict) {
+                tx.execute(
+                    "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = ?1 AND origin_jti = ?2",
+                    params![t.pool_id, origin],
+                )
+                .map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (pool_id, origin_jti) DO UPDATE SET until = max(until, excluded.until)",
+                    params![t.pool_id, origin, t.username_key, revoked_until],
+                )
+                .map_err(backend)?;
+            }
+            tx.prepare_cached(INSERT_REFRESH)
+                .and_then(|mut s| insert_refresh(&mut s, &t))
+                .map_err(map_err)?;
+            tx.commit().map_err(backend)?;
+            Ok(evict)
+        })
+        .await
+    }
+
+    async fn touch_refresh_token(&self, token_hash: &str, now: Millis) -> StoreResult<()> {
+        let hash = token_hash.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE refresh_tokens SET last_active = ?2 WHERE token_hash = ?1 AND last_active < ?2",
+                params![hash, now],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>> {
         let hash = token_hash.to_owned();
         self.read(move |c| {
             c.prepare_cached(
                 "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time, created,
-                 expires, revoked, scope, rotated_until FROM refresh_tokens WHERE token_hash = ?1",
+                 expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens WHERE token_hash = ?1",
             )
             .and_then(|mut s| s.query_row([&hash], refresh_from_row).optional())
             .map_err(backend)
@@ -1462,7 +1534,7 @@ impl Store for SqliteStore {
             let mut s = c
                 .prepare_cached(
                     "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                     created, expires, revoked, scope, rotated_until FROM refresh_tokens
+                     created, expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens
                      WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0 AND expires > ?3
                      AND rotated_until IS NULL
                      ORDER BY created, token_hash LIMIT ?4",

@@ -120,6 +120,8 @@ fn refresh(p: &UserPool, u: &User, origin: &str) -> RefreshTokenRecord {
         revoked: false,
         scope: None,
         rotated_until: None,
+        device_key: None,
+        last_active: NOW,
     }
 }
 
@@ -736,6 +738,78 @@ async fn revoking_a_token_revokes_its_family_under_concurrent_rotations(store: A
             }
         }
     }
+}
+
+async fn concurrent_sign_ins_keep_a_user_within_max_sessions(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "many", &[]);
+    add_user(&store, &p, &u).await;
+    let live = |store: Arc<dyn Store>, at: i64| {
+        let pool_id = p.id.clone();
+        async move {
+            store
+                .list_live_refresh_tokens(&pool_id, "many", at, 1000)
+                .await
+                .expect("live")
+        }
+    };
+    // Three sessions, used at different instants: "b" is the least
+    // recently used once "a" is refreshed.
+    for (origin, at) in [("a", NOW), ("b", NOW + 1), ("c", NOW + 2)] {
+        let mut t = refresh(&p, &u, origin);
+        t.last_active = at;
+        store
+            .put_refresh_token_limited(&t, NOW + 2, 3, NOW + 10)
+            .await
+            .expect("put");
+    }
+    let a = live(store.clone(), NOW + 3).await;
+    let a_hash = a
+        .iter()
+        .find(|t| t.origin_jti == "a")
+        .expect("a")
+        .token_hash
+        .clone();
+    store
+        .touch_refresh_token(&a_hash, NOW + 5)
+        .await
+        .expect("touch");
+    let d = refresh(&p, &u, "d");
+    assert_eq!(
+        store
+            .put_refresh_token_limited(&d, NOW + 6, 3, NOW + 10)
+            .await
+            .expect("put"),
+        1
+    );
+    let mut origins: Vec<String> = live(store.clone(), NOW + 6)
+        .await
+        .into_iter()
+        .map(|t| t.origin_jti)
+        .collect();
+    origins.sort();
+    assert_eq!(origins, ["a", "c", "d"]);
+    // The evicted session's access tokens are refused with it.
+    let stored = store
+        .get_user(&p.id, "many")
+        .await
+        .expect("get")
+        .expect("u");
+    assert!(stored.token_revoked(None, Some("b"), NOW + 6));
+    // Forty concurrent sign-ins with a limit of 5: never more than 5 live.
+    let tasks = (0..40).map(|i| {
+        let store = store.clone();
+        let t = refresh(&p, &u, &format!("concurrent-{i}"));
+        tokio::spawn(async move {
+            store
+                .put_refresh_token_limited(&t, NOW + 7, 5, NOW + 10)
+                .await
+        })
+    });
+    for r in join_all(tasks).await {
+        r.expect("join").expect("put");
+    }
+    assert_eq!(live(store.clone(), NOW + 7).await.len(), 5);
 }
 
 async fn a_totp_step_is_accepted_once_under_concurrency(store: Arc<dyn Store>) {
@@ -1706,6 +1780,7 @@ engines! {
     revoking_a_refresh_token_marks_its_session,
     concurrent_rotations_of_one_token_admit_exactly_one,
     revoking_a_token_revokes_its_family_under_concurrent_rotations,
+    concurrent_sign_ins_keep_a_user_within_max_sessions,
     a_totp_step_is_accepted_once_under_concurrency,
     a_code_is_used_once_by_concurrent_right_guesses,
     concurrent_wrong_guesses_stop_at_the_limit,

@@ -17,7 +17,7 @@ fn sessions_out(sessions: &[TokenSession], with_current: bool) -> Value {
                 "SessionType": "TOKEN",
                 "ClientId": s.client_id,
                 "CreateDate": shapes::timestamp(s.created),
-                "LastActiveDate": shapes::timestamp(s.created),
+                "LastActiveDate": shapes::timestamp(s.last_active),
             });
             if with_current {
                 v["IsCurrentSession"] = json!(s.current);

@@ -50,7 +50,8 @@ pub struct RefreshTokensInput {
     pub refresh_token: String,
     /// The client's secret itself (not a SECRET_HASH), for clients with one.
     pub client_secret: Option<String>,
-    /// Accepted; devices are not tied to refresh tokens here.
+    /// The device the refresh token's sign-in was bound to, required
+    /// while the pool tracks devices (`devices.rs`, `refresh_device_ok`).
     pub device_key: Option<String>,
     pub client_metadata: BTreeMap<String, String>,
 }
@@ -274,7 +275,13 @@ impl UserPools {
             "REFRESH_TOKEN_AUTH" => {
                 let token = param(&input.parameters, "REFRESH_TOKEN")?;
                 let result = self
-                    .refresh(&pool, &client, token, ClientProof::SecretHash(secret_hash))
+                    .refresh(
+                        &pool,
+                        &client,
+                        token,
+                        ClientProof::SecretHash(secret_hash),
+                        device_key,
+                    )
                     .await?;
                 Ok(AuthOutcome::Authenticated(result))
             }
@@ -345,10 +352,12 @@ impl UserPools {
                 // global sign-out refuses every token the session mints
                 // later, refreshes included (`User::token_revoked`).
                 let now = self.now();
+                let new_device = self.new_device_metadata(pool, &user, device_key);
                 let event = SignInEvent {
                     origin_jti: cognate_crypto::random::uuid_v7(now),
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: now.div_euclid(1000),
+                    device_key: Self::bound_device(pool, &user, device_key, new_device.as_ref()),
                 };
                 // The sign-in succeeds only once PostAuthentication allows it.
                 self.post_authentication(pool, client, &user).await?;
@@ -357,7 +366,7 @@ impl UserPools {
                 let mut result = self
                     .issue_tokens(pool, client, &user, &event, true, source)
                     .await?;
-                result.new_device = self.new_device_metadata(pool, &user, device_key);
+                result.new_device = new_device;
                 Ok(AuthOutcome::Authenticated(result))
             }
         }
@@ -1195,8 +1204,14 @@ impl UserPools {
             }
         }
         let pool = self.fresh_pool(&client.pool_id).await?;
-        self.refresh(&pool, &client, &input.refresh_token, ClientProof::Checked)
-            .await
+        self.refresh(
+            &pool,
+            &client,
+            &input.refresh_token,
+            ClientProof::Checked,
+            input.device_key.as_deref(),
+        )
+        .await
     }
 
     async fn refresh(
@@ -1205,6 +1220,7 @@ impl UserPools {
         client: &AppClient,
         token: &str,
         proof: ClientProof<'_>,
+        device_key: Option<&str>,
     ) -> Result<AuthenticationResult> {
         let (record, user) = self.refresh_record(pool, client, token).await?;
         if let (true, ClientProof::SecretHash(secret_hash)) = (client.has_secret(), proof) {
@@ -1220,10 +1236,12 @@ impl UserPools {
             }
         }
         Self::refresh_user_ok(&record, &user)?;
+        Self::refresh_device_ok(pool, &user, &record, device_key)?;
         let event = SignInEvent {
             origin_jti: record.origin_jti.clone(),
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
+            device_key: record.device_key.clone(),
         };
         // A refresh token from the OAuth endpoints keeps its scopes.
         let options = match &record.scope {
@@ -1265,7 +1283,12 @@ impl UserPools {
         client: &AppClient,
         record: &RefreshTokenRecord,
     ) -> Result<Option<String>> {
+        let now = self.now();
         let Some(grace_ms) = client.settings.refresh_rotation_grace_ms() else {
+            // The session's last activity (LastActiveDate, MaxPerUser's order).
+            self.store
+                .touch_refresh_token(&record.token_hash, now)
+                .await?;
             return Ok(None);
         };
         let token = tokens::new_refresh_token();
@@ -1273,9 +1296,9 @@ impl UserPools {
             token_hash: cognate_crypto::digest::sha256_hex(token.as_bytes()),
             rotated_until: None,
             revoked: false,
+            last_active: now,
             ..record.clone()
         };
-        let now = self.now();
         if self
             .store
             .rotate_refresh_token(&record.token_hash, now, grace_ms, &next)
@@ -1478,8 +1501,9 @@ impl UserPools {
         };
         let refresh_token = if options.refresh {
             let token = tokens::new_refresh_token();
-            self.store
-                .put_refresh_token(&RefreshTokenRecord {
+            self.store_sign_in_refresh_token(
+                pool,
+                RefreshTokenRecord {
                     token_hash: cognate_crypto::digest::sha256_hex(token.as_bytes()),
                     pool_id: pool.id.clone(),
                     client_id: client.client_id.clone(),
@@ -1492,8 +1516,11 @@ impl UserPools {
                     revoked: false,
                     scope: options.oauth.then(|| options.scope.to_owned()),
                     rotated_until: None,
-                })
-                .await?;
+                    device_key: event.device_key.clone(),
+                    last_active: now_ms,
+                },
+            )
+            .await?;
             Some(token)
         } else {
             None

@@ -61,6 +61,42 @@ fn device_secret(device: &Device) -> Option<(String, String)> {
     Some((decode(&device.salt)?, decode(&device.verifier)?))
 }
 
+/// The most bytes a device's SRP salt may have (clients send 16, or 17
+/// with a sign byte).
+const MAX_SALT_BYTES: usize = 64;
+
+/// ConfirmDevice's `DeviceSecretVerifierConfig`: absent, or both members,
+/// each the base64 of a big-endian number: a salt of 1 to 64 bytes, not
+/// all zero, and a verifier that is a non-zero element below the SRP
+/// group's N. A device stored with a config that cannot be proven would
+/// lock its user out of every later sign-in that names it, so a bad one is
+/// refused here (InvalidParameterException; AWS does not publish its text).
+fn check_verifier_config(salt: Option<&str>, verifier: Option<&str>) -> Result<()> {
+    let decode = |v: &str| base64::engine::general_purpose::STANDARD.decode(v).ok();
+    match (salt, verifier) {
+        (None, None) => Ok(()),
+        (Some(salt), Some(verifier)) => {
+            let salt_ok = decode(salt).is_some_and(|b| {
+                (1..=MAX_SALT_BYTES).contains(&b.len()) && b.iter().any(|x| *x != 0)
+            });
+            if !salt_ok {
+                return Err(Error::invalid_parameter(
+                    "DeviceSecretVerifierConfig.Salt must be the base64 of 1 to 64 bytes, not all zero.",
+                ));
+            }
+            if !decode(verifier).is_some_and(|b| cognate_crypto::srp::valid_verifier(&b)) {
+                return Err(Error::invalid_parameter(
+                    "DeviceSecretVerifierConfig.PasswordVerifier must be the base64 of an SRP verifier.",
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(Error::invalid_parameter(
+            "DeviceSecretVerifierConfig must have both Salt and PasswordVerifier.",
+        )),
+    }
+}
+
 fn not_found() -> Error {
     Error::new(ErrorKind::ResourceNotFound, "Device does not exist.")
 }
@@ -301,6 +337,47 @@ impl UserPools {
         })
     }
 
+    /// The device a sign-in that ends in tokens is bound to (the access
+    /// token's `device_key`, kept with the refresh token): the new device
+    /// handed out, or the confirmed device of the user it named, in a pool
+    /// that tracks devices.
+    pub(crate) fn bound_device(
+        pool: &UserPool,
+        user: &User,
+        device_key: Option<&str>,
+        new_device: Option<&NewDeviceMetadata>,
+    ) -> Option<String> {
+        device_tracking(pool)?;
+        if let Some(new) = new_device {
+            return Some(new.device_key.clone());
+        }
+        device_key
+            .filter(|k| user.devices.iter().any(|d| d.key == *k))
+            .map(str::to_owned)
+    }
+
+    /// A refresh of a token whose sign-in was bound to a device, while the
+    /// pool tracks devices: Cognito answers "Invalid Refresh Token" unless
+    /// the request names that device (`DEVICE_KEY` / `DeviceKey`) and the
+    /// device was confirmed (ConfirmDevice) and not forgotten since.
+    pub(crate) fn refresh_device_ok(
+        pool: &UserPool,
+        user: &User,
+        record: &crate::model::RefreshTokenRecord,
+        given: Option<&str>,
+    ) -> Result<()> {
+        let (Some(bound), Some(_)) = (record.device_key.as_deref(), device_tracking(pool)) else {
+            return Ok(());
+        };
+        let named = given.is_some_and(|k| {
+            cognate_crypto::digest::constant_time_eq(k.as_bytes(), bound.as_bytes())
+        });
+        if !named || !user.devices.iter().any(|d| d.key == bound) {
+            return Err(Error::not_authorized("Invalid Refresh Token"));
+        }
+        Ok(())
+    }
+
     /// ConfirmDevice: stores the device; answers whether the user must be
     /// asked to remember it (`DeviceOnlyRememberedOnUserPrompt`).
     pub async fn confirm_device(
@@ -317,6 +394,7 @@ impl UserPools {
         if !device_key.starts_with(&format!("{}_", self.config.region)) {
             return Err(Error::invalid_parameter("Invalid device key given."));
         }
+        check_verifier_config(salt.as_deref(), verifier.as_deref())?;
         let now = self.now();
         self.update_user(user, |u| {
             if u.devices.iter().any(|d| d.key == device_key) {

@@ -24,6 +24,24 @@ use crate::tokens::{IssueOptions, SignInEvent};
 
 /// How long a hosted-UI session lasts (Cognito's cookie: one hour).
 pub const HOSTED_SESSION_MS: i64 = 3600 * 1000;
+
+/// How long a new hosted-UI session (and its cookie) lasts in `pool`: an
+/// hour, or with session tracking on, as long as the longest
+/// SSOSession.MaxValidityMinutes of its clients, so that each client can
+/// reuse it for its own time ([`UserPools::hosted_session_for_client`]).
+pub fn hosted_session_ms(pool: &UserPool) -> i64 {
+    if !pool.sessions.tracking {
+        return HOSTED_SESSION_MS;
+    }
+    let longest = pool
+        .sessions
+        .client_sso_minutes
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    HOSTED_SESSION_MS.max(i64::from(longest) * 60_000)
+}
 /// How long an authorization code can be exchanged.
 pub const AUTHORIZATION_CODE_MS: i64 = 5 * 60 * 1000;
 /// How long a browser that signed up may be signed in by confirming.
@@ -269,15 +287,47 @@ impl UserPools {
         Ok(valid.then_some(session))
     }
 
-    fn new_hosted_session(&self, user: &User) -> HostedSession {
+    fn new_hosted_session(&self, pool: &UserPool, user: &User) -> HostedSession {
         let now = self.now();
         HostedSession {
             pool_id: user.pool_id.clone(),
             sub: user.sub.clone(),
             auth_time: now.div_euclid(1000),
             issued: now,
-            expires: now + HOSTED_SESSION_MS,
+            expires: now + hosted_session_ms(pool),
         }
+    }
+
+    /// The hosted session of a cookie ([`hosted_session`](Self::hosted_session))
+    /// if `client_id` may reuse it silently: with session tracking on, only
+    /// within the client's SSOSession.MaxValidityMinutes (default 60; 0:
+    /// never) of the sign-in, as Cognito documents
+    /// (SetUserPoolClientSessionConfiguration); without, within the
+    /// session's hour. A session one client may not reuse still serves
+    /// the others.
+    pub async fn hosted_session_for_client(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        cookie: &str,
+    ) -> Result<Option<HostedSession>> {
+        let Some(session) = self.hosted_session(pool_id, cookie).await? else {
+            return Ok(None);
+        };
+        let pool = self.pool(pool_id).await?;
+        if !pool.sessions.tracking {
+            return Ok(Some(session));
+        }
+        let minutes = pool
+            .sessions
+            .client_sso_minutes
+            .get(client_id)
+            .copied()
+            .unwrap_or(super::sessions::DEFAULT_SSO_MINUTES);
+        let reusable_until = session
+            .issued
+            .saturating_add(i64::from(minutes).saturating_mul(60_000));
+        Ok((self.now() < reusable_until).then_some(session))
     }
 
     // ---------------------------------------------------------- authorization
@@ -488,6 +538,7 @@ impl UserPools {
                     origin_jti,
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: session.auth_time,
+                    device_key: None,
                 };
                 let issued = self
                     .issue(
@@ -679,7 +730,7 @@ impl UserPools {
                 self.post_authentication(pool, client, &user).await?;
                 self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
                     .await;
-                Ok(HostedStep::SignedIn(self.new_hosted_session(&user)))
+                Ok(HostedStep::SignedIn(self.new_hosted_session(pool, &user)))
             }
             SignInStep::Challenge {
                 name,
@@ -850,7 +901,7 @@ impl UserPools {
         let user = self.find_user(&pool, username, false).await?;
         Ok(user
             .filter(|u| u.sub == ticket.s && u.enabled && u.status == UserStatus::Confirmed)
-            .map(|u| self.new_hosted_session(&u)))
+            .map(|u| self.new_hosted_session(&pool, &u)))
     }
 
     /// ResendConfirmationCode from the hosted page.

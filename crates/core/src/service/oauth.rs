@@ -329,6 +329,7 @@ impl UserPools {
             origin_jti: record.origin_jti.clone(),
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
+            device_key: None,
         };
         let issued = self
             .issue(
@@ -374,6 +375,7 @@ impl UserPools {
             origin_jti: record.origin_jti.clone(),
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
+            device_key: record.device_key.clone(),
         };
         let options = match &record.scope {
             Some(scope) => IssueOptions::oauth(scope, None, false),

@@ -5,7 +5,10 @@
 //! and the first 25 hex digits of the SHA-256 of the sign-in's
 //! `origin_jti`, stable for as long as the session lives, across
 //! rotations. Listing needs session tracking enabled on the pool, as in
-//! Cognito.
+//! Cognito. While it is, a new sign-in of a user who already has the
+//! pool's `MaxPerUser` live sessions evicts the least recently used first
+//! (one store transaction per sign-in, `put_refresh_token_limited`); a
+//! session's last activity is its latest sign-in, refresh or rotation.
 
 use super::account::MAX_ACCESS_TOKEN_MS;
 use super::UserPools;
@@ -22,6 +25,8 @@ pub struct TokenSession {
     pub id: String,
     pub client_id: String,
     pub created: Millis,
+    /// The session's latest sign-in, refresh or rotation.
+    pub last_active: Millis,
     /// Whether the access token that asked belongs to this session.
     pub current: bool,
 }
@@ -42,6 +47,30 @@ fn tracking_enabled(pool: &UserPool) -> Result<()> {
 }
 
 impl UserPools {
+    /// Stores the refresh token of a new sign-in; with session tracking
+    /// on, within the pool's MaxPerUser (the least recently used sessions
+    /// are revoked first, with their access tokens).
+    pub(crate) async fn store_sign_in_refresh_token(
+        &self,
+        pool: &UserPool,
+        record: RefreshTokenRecord,
+    ) -> Result<()> {
+        if !pool.sessions.tracking {
+            self.store.put_refresh_token(&record).await?;
+            return Ok(());
+        }
+        let max = usize::try_from(pool.sessions.max_per_user.max(1)).unwrap_or(usize::MAX);
+        let now = self.now();
+        let evicted = self
+            .store
+            .put_refresh_token_limited(&record, now, max, now + MAX_ACCESS_TOKEN_MS)
+            .await?;
+        if evicted > 0 {
+            tracing::debug!(target: "cognate::sessions", evicted, "token sessions over MaxPerUser evicted");
+        }
+        Ok(())
+    }
+
     async fn live_tokens(&self, pool: &UserPool, user: &User) -> Result<Vec<RefreshTokenRecord>> {
         Ok(self
             .store
@@ -54,18 +83,23 @@ impl UserPools {
         current_origin: Option<&str>,
     ) -> Vec<TokenSession> {
         // Retries within a rotation's grace period leave several live
-        // tokens of one session: it is listed once.
-        let mut seen = std::collections::HashSet::new();
-        tokens
-            .iter()
-            .filter(|t| seen.insert(t.origin_jti.as_str()))
-            .map(|t| TokenSession {
-                id: session_id(t),
+        // tokens of one session: it is listed once, with its latest activity.
+        let mut sessions: Vec<TokenSession> = Vec::new();
+        for t in tokens {
+            let id = session_id(t);
+            if let Some(seen) = sessions.iter_mut().find(|s| s.id == id) {
+                seen.last_active = seen.last_active.max(t.last_active);
+                continue;
+            }
+            sessions.push(TokenSession {
+                id,
                 client_id: t.client_id.clone(),
                 created: t.created,
+                last_active: t.last_active.max(t.created),
                 current: current_origin == Some(t.origin_jti.as_str()),
-            })
-            .collect()
+            });
+        }
+        sessions
     }
 
     pub async fn admin_list_user_sessions(
