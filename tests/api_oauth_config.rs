@@ -393,6 +393,55 @@ fn ui_customization_set_get_and_served() {
         json!({"UserPoolId": pool, "ImageFile": "***"}),
         "InvalidParameterException",
     );
+
+    // The style sheet may select only the customizable classes, holds no
+    // at-rules or script, and the pages get the documented properties only.
+    for (css, part) in [
+        (
+            "body { color: red; }",
+            "'body' is not one of the customizable classes",
+        ),
+        (
+            "@import url(https://x.example/a.css);",
+            "'@import' statements",
+        ),
+        (
+            ".label-customizable { color: expression(alert(1)); }",
+            "JavaScript",
+        ),
+    ] {
+        let m = s.err(
+            "SetUICustomization",
+            json!({"UserPoolId": pool, "ClientId": client, "CSS": css}),
+            "InvalidParameterException",
+        );
+        assert!(m.contains(part), "{css}: {m}");
+    }
+    // The refused calls changed nothing.
+    let kept = s.ok(
+        "GetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    )["UICustomization"]
+        .clone();
+    assert_eq!(kept["CSS"], css);
+    s.ok(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client,
+               "CSS": ".banner-customizable { position: fixed; background-color: #0a0b0c; }"}),
+    );
+    let style = http
+        .get(format!(
+            "http://127.0.0.1:{}/ui-assets/{pool}/{client}/style.css",
+            s.port
+        ))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(
+        style,
+        ".banner-customizable { background-color: #0a0b0c; }\n"
+    );
 }
 
 #[test]

@@ -121,7 +121,11 @@ async fn style(
                 .filter(|css| !css.is_empty())
                 .map(|css| (css, c.modified))
         }) {
-        Some((css, modified)) => asset("text/css; charset=utf-8", css.into_bytes(), modified),
+        Some((css, modified)) => asset(
+            "text/css; charset=utf-8",
+            cognate_core::service::ui_css::served(&css).into_bytes(),
+            modified,
+        ),
         None => not_found(),
     }
 }

@@ -25,6 +25,7 @@ pub mod sessions;
 mod triggers;
 mod triggers_auth;
 pub mod ui;
+pub mod ui_css;
 mod user_auth;
 pub mod user_sessions;
 mod users;

@@ -1,6 +1,7 @@
 //! SetUICustomization / GetUICustomization: the hosted UI's branding (CSS
 //! and logo) for one app client or for the whole pool (`ALL`). The pages
-//! read it through `UserPools::hosted_branding`.
+//! read it through `UserPools::hosted_branding`; the style sheet's rules
+//! are [`super::ui_css`]'s.
 
 use super::UserPools;
 use crate::error::{Error, Result};
@@ -42,6 +43,9 @@ impl UserPools {
             return Err(Error::invalid_parameter(format!(
                 "CSS is larger than {MAX_CSS_BYTES} bytes."
             )));
+        }
+        if let Some(css) = &css {
+            super::ui_css::check(css)?;
         }
         if let Some(img) = &image {
             if img.len() > MAX_LOGO_BYTES {
