@@ -153,3 +153,51 @@ def test_a_big_import_can_be_stopped(cognate) -> None:
     # What was imported before the stop is there, whole.
     count = len(idp.list_users(UserPoolId=pool_id, Limit=60)["Users"])
     assert count == min(60, done["ImportedUsers"])
+
+
+def run_import(idp, pool_id: str, rows: list[dict[str, str]]) -> dict:
+    header = idp.get_csv_header(UserPoolId=pool_id)["CSVHeader"]
+    job = idp.create_user_import_job(UserPoolId=pool_id, JobName="mfa", CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
+    assert requests.put(job["PreSignedUrl"], data=csv_file(header, rows), timeout=10).status_code == 200
+    idp.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    return wait_for(idp, pool_id, job["JobId"])
+
+
+def test_imported_mfa_enabled_follows_the_pool(cognate) -> None:
+    """cognito:mfa_enabled as the developer guide states it: required, true
+    (SMS MFA to the row's phone number) or false, true where MFA is ON, false
+    where it is OFF, either where it is OPTIONAL."""
+    idp = make_boto_client(cognate)
+    pool_id, _ = create_pool_and_client(idp, flows=FLOWS)
+    idp.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
+                                 SmsMfaConfiguration={"SmsAuthenticationMessage": "Your code is {####}"})
+    base = {"email_verified": "true", "phone_number_verified": "true"}
+    rows = [
+        {**base, "cognito:username": "withsms", "email": "a@example.com", "phone_number": "+15550100001",
+         "cognito:mfa_enabled": "TRUE"},
+        {**base, "cognito:username": "nosms", "email": "b@example.com", "cognito:mfa_enabled": "false"},
+        {**base, "cognito:username": "nophone", "email": "c@example.com", "cognito:mfa_enabled": "true"},
+        {**base, "cognito:username": "blank", "email": "d@example.com", "cognito:mfa_enabled": ""},
+        {**base, "cognito:username": "yes", "email": "e@example.com", "cognito:mfa_enabled": "yes"},
+    ]
+    job = run_import(idp, pool_id, rows)
+    assert (job["Status"], job["ImportedUsers"], job["FailedUsers"]) == ("Succeeded", 2, 3), job
+    user = idp.admin_get_user(UserPoolId=pool_id, Username="withsms")
+    assert user["UserMFASettingList"] == ["SMS_MFA"]
+    assert "UserMFASettingList" not in idp.admin_get_user(UserPoolId=pool_id, Username="nosms")
+
+    # MFA OFF: true is refused; MFA ON: false is refused.
+    off_pool, _ = create_pool_and_client(idp, flows=FLOWS)
+    job = run_import(idp, off_pool, [
+        {**base, "cognito:username": "t", "email": "t@example.com", "phone_number": "+15550100002",
+         "cognito:mfa_enabled": "true"},
+        {**base, "cognito:username": "f", "email": "f@example.com", "cognito:mfa_enabled": "false"}])
+    assert (job["ImportedUsers"], job["FailedUsers"]) == (1, 1), job
+    idp.set_user_pool_mfa_config(UserPoolId=off_pool, MfaConfiguration="ON",
+                                 SmsMfaConfiguration={"SmsAuthenticationMessage": "Your code is {####}"})
+    job = run_import(idp, off_pool, [
+        {**base, "cognito:username": "t2", "email": "t2@example.com", "phone_number": "+15550100003",
+         "cognito:mfa_enabled": "true"},
+        {**base, "cognito:username": "f2", "email": "f2@example.com", "cognito:mfa_enabled": "false"}])
+    assert (job["ImportedUsers"], job["FailedUsers"]) == (1, 1), job
+    assert idp.admin_get_user(UserPoolId=off_pool, Username="t2")["UserMFASettingList"] == ["SMS_MFA"]

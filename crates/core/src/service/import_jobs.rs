@@ -326,12 +326,12 @@ impl UserPools {
         row: &csv::StringRecord,
     ) -> Result<ImportUser> {
         let mut username = None;
+        let mut mfa_enabled = None;
         let mut attributes = Vec::new();
         for (name, value) in header.iter().zip(row.iter()) {
             match name.as_str() {
                 "cognito:username" => username = Some(value.to_owned()),
-                // SMS MFA is not offered by cognate; TOTP secrets cannot come from a CSV.
-                "cognito:mfa_enabled" => {}
+                "cognito:mfa_enabled" => mfa_enabled = Some(value.trim().to_ascii_lowercase()),
                 _ if value.is_empty() => {}
                 "email_verified" | "phone_number_verified" => {
                     attributes.push(Attribute::new(name.clone(), value.to_lowercase()))
@@ -345,13 +345,45 @@ impl UserPools {
         schema::validate_attributes(pool, &attributes, true)?;
         let username = self.new_username(pool, &requested, &mut attributes)?;
         schema::check_required(pool, &attributes)?;
+        let sms_mfa = import_mfa_enabled(pool, mfa_enabled.as_deref())?;
+        if sms_mfa && !attributes.iter().any(|a| a.name == "phone_number") {
+            return Err(Error::invalid_parameter(
+                "cognito:mfa_enabled is true but the user has no phone_number.",
+            ));
+        }
         let mut user = self.blank_user(pool, username, attributes);
         user.status = UserStatus::ResetRequired;
+        user.sms_mfa_enabled = sms_mfa;
         Ok(ImportUser {
             aliases: pool.alias_keys(&user),
             user,
             groups: Vec::new(),
         })
+    }
+}
+
+/// The row's `cognito:mfa_enabled` as the developer guide states it: it
+/// must be given, `true` (SMS MFA on, to the row's phone number) in a pool
+/// whose MFA is ON, `false` in a pool whose MFA is OFF, either when it is
+/// OPTIONAL (any case, as the guide's sample writes `FALSE`).
+fn import_mfa_enabled(pool: &UserPool, value: Option<&str>) -> Result<bool> {
+    let enabled = match value {
+        Some("true") => true,
+        Some("false") => false,
+        _ => {
+            return Err(Error::invalid_parameter(
+                "cognito:mfa_enabled must be true or false.",
+            ))
+        }
+    };
+    match pool.settings.mfa_configuration.as_str() {
+        "ON" if !enabled => Err(Error::invalid_parameter(
+            "cognito:mfa_enabled must be true in a user pool whose MFA is required.",
+        )),
+        "OFF" if enabled => Err(Error::invalid_parameter(
+            "cognito:mfa_enabled must be false in a user pool whose MFA is off.",
+        )),
+        _ => Ok(enabled),
     }
 }
 
