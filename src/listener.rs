@@ -170,6 +170,7 @@ async fn connection(
             source_ip: source_ip(peer, trust_forwarded_for, req.headers()),
             request_id: Some(cognate_crypto::random::uuid()),
             access_key_id: None,
+            user_ip: None,
         };
         async move {
             Ok::<_, Infallible>(

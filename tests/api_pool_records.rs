@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine;
-use common::Server;
+use common::{password_flows, Server, PASSWORD};
 use serde_json::{json, Value};
 
 fn google(pool: &str) -> Value {
@@ -654,4 +654,104 @@ fn risk_configuration_per_pool_and_client() {
         m.contains("Value null at 'compromisedCredentialsRiskConfiguration.actions'"),
         "{m}"
     );
+}
+
+/// Threat protection's always-block ranges refuse sign-ins from them where
+/// the pool ENFORCES threat protection; AdminInitiateAuth is judged by the
+/// address its ContextData states; ranges must be CIDR ranges.
+#[test]
+fn blocked_ip_ranges_refuse_sign_in_when_enforced() {
+    let s = Server::start();
+    let pool = s.create_pool(
+        "blocked",
+        json!({"UserPoolTier": "PLUS", "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
+    );
+    let client = s.create_client(&pool, password_flows());
+    let other = s.create_client(&pool, password_flows());
+    s.admin_user(&pool, "ann", json!([]));
+    // The test's requests come from 127.0.0.1.
+    s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "RiskExceptionConfiguration": {
+            "BlockedIPRangeList": ["127.0.0.0/8", "203.0.113.0/24"],
+            "SkippedIPRangeList": ["198.51.100.0/24"]}}),
+    );
+    // AUDIT records only: the sign-in goes through.
+    s.login(&client, "ann", PASSWORD);
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool, "UserPoolTier": "PLUS",
+               "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
+    );
+    let sign_in = json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                         "AuthParameters": {"USERNAME": "ann", "PASSWORD": PASSWORD}});
+    s.err_msg(
+        "InitiateAuth",
+        sign_in.clone(),
+        "NotAuthorizedException",
+        "Unable to login because of security reasons.",
+    );
+    // Refused before the password is looked at: a wrong one answers the same.
+    let mut wrong = sign_in.clone();
+    wrong["AuthParameters"]["PASSWORD"] = json!("Wrong-passw0rd!");
+    s.err_msg(
+        "InitiateAuth",
+        wrong,
+        "NotAuthorizedException",
+        "Unable to login because of security reasons.",
+    );
+
+    // AdminInitiateAuth: the user's address is ContextData's.
+    let admin = |ip: &str| {
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+               "AuthParameters": {"USERNAME": "ann", "PASSWORD": PASSWORD},
+               "ContextData": {"IpAddress": ip, "ServerName": "app.example.com",
+                               "ServerPath": "/login", "HttpHeaders": []}})
+    };
+    let ok = s.ok("AdminInitiateAuth", admin("192.0.2.10"));
+    assert!(
+        ok["AuthenticationResult"]["AccessToken"].is_string(),
+        "{ok}"
+    );
+    s.err(
+        "AdminInitiateAuth",
+        admin("203.0.113.77"),
+        "NotAuthorizedException",
+    );
+    let mut no_context = admin("x");
+    no_context.as_object_mut().unwrap().remove("ContextData");
+    s.err("AdminInitiateAuth", no_context, "NotAuthorizedException");
+
+    // A client with a configuration of its own does not inherit the pool's.
+    s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": other,
+               "RiskExceptionConfiguration": {"BlockedIPRangeList": ["203.0.113.0/24"]}}),
+    );
+    s.login(&other, "ann", PASSWORD);
+    // Refresh tokens keep working (not a sign-in).
+    s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": pool, "ClientId": other,
+               "RiskExceptionConfiguration": {"BlockedIPRangeList": ["127.0.0.1/32"]}}),
+    );
+    let tokens = s.ok("AdminInitiateAuth", admin("192.0.2.10"))["AuthenticationResult"].clone();
+    s.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+               "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]}}),
+    );
+
+    for bad in ["10.0.0.0/33", "not-an-ip", "2001:db8::/129"] {
+        let m = s.err(
+            "SetRiskConfiguration",
+            json!({"UserPoolId": pool,
+                   "RiskExceptionConfiguration": {"SkippedIPRangeList": [bad]}}),
+            "InvalidParameterException",
+        );
+        assert!(
+            m.contains("SkippedIPRangeList") && m.contains("CIDR"),
+            "{bad}: {m}"
+        );
+    }
 }

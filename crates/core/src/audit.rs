@@ -32,6 +32,11 @@ pub struct RequestContext {
     pub request_id: Option<String>,
     /// The access key id that signed an admin call.
     pub access_key_id: Option<String>,
+    /// The end user's address as a server-side call states it
+    /// (AdminInitiateAuth's `ContextData.IpAddress`): the address threat
+    /// protection and the auth event log see. The rate limiter keeps to
+    /// `source_ip`, the caller it can trust.
+    pub user_ip: Option<IpAddr>,
 }
 
 tokio::task_local! {
@@ -51,6 +56,15 @@ pub fn current() -> RequestContext {
 /// The source IP of the request being served, if known.
 pub fn source_ip() -> Option<IpAddr> {
     REQUEST.try_with(|c| c.source_ip).ok().flatten()
+}
+
+/// The end user's address: the one an admin call stated for its user, else
+/// the request's source.
+pub fn user_ip() -> Option<IpAddr> {
+    REQUEST
+        .try_with(|c| c.user_ip.or(c.source_ip))
+        .ok()
+        .flatten()
 }
 
 /// One audit event. Build with [`Event::new`], then `.user(..)`,

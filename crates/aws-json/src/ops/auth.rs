@@ -94,6 +94,16 @@ struct InitiateAuthRequest {
     auth_flow: String,
     auth_parameters: Option<BTreeMap<String, Option<String>>>,
     client_metadata: Option<BTreeMap<String, String>>,
+    context_data: Option<ContextData>,
+}
+
+/// The part of AdminInitiateAuth's ContextData cognate reads: the end
+/// user's address, for threat protection's IP exceptions and the auth
+/// event log.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContextData {
+    ip_address: Option<String>,
 }
 
 async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, ApiError> {
@@ -112,15 +122,26 @@ async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Ap
     validate::client_id(&mut v, &req.client_id);
     v.one_of("authFlow", Some(&req.auth_flow), AUTH_FLOWS);
     v.finish()?;
-    let outcome = svc
-        .initiate_auth(AuthFlowInput {
-            admin_pool_id: if admin { req.user_pool_id } else { None },
-            client_id: req.client_id,
-            flow: req.auth_flow,
-            parameters: present(req.auth_parameters),
-            client_metadata: req.client_metadata.unwrap_or_default(),
-        })
-        .await?;
+    // The address an admin call states for its user (a server signs
+    // people in from its own address).
+    let user_ip = req
+        .context_data
+        .as_ref()
+        .filter(|_| admin)
+        .and_then(|c| c.ip_address.as_deref())
+        .and_then(|ip| ip.trim().parse().ok());
+    let input = AuthFlowInput {
+        admin_pool_id: if admin { req.user_pool_id } else { None },
+        client_id: req.client_id,
+        flow: req.auth_flow,
+        parameters: present(req.auth_parameters),
+        client_metadata: req.client_metadata.unwrap_or_default(),
+    };
+    let context = cognate_core::audit::RequestContext {
+        user_ip,
+        ..cognate_core::audit::current()
+    };
+    let outcome = cognate_core::audit::scope(context, svc.initiate_auth(input)).await?;
     Ok(outcome_out(outcome))
 }
 

@@ -245,6 +245,9 @@ impl UserPools {
         // Sign-in decisions (MFA, policies) use the pool as stored now, not
         // another instance's change of up to a second ago.
         let pool = self.fresh_pool(&client.pool_id).await?;
+        if flow != "REFRESH_TOKEN_AUTH" {
+            self.check_blocked_ip(&pool, &client.client_id)?;
+        }
         let secret_hash = input.parameters.get("SECRET_HASH").map(String::as_str);
         let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
         match flow {

@@ -133,7 +133,7 @@ impl UserPools {
                 .iter()
                 .map(|(n, r)| ((*n).to_owned(), (*r).to_owned()))
                 .collect(),
-            ip_address: audit::source_ip().map(|ip| ip.to_string()),
+            ip_address: audit::user_ip().map(|ip| ip.to_string()),
             client_id: client_id.map(str::to_owned),
             feedback: None,
         };

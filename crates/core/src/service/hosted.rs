@@ -596,6 +596,7 @@ impl UserPools {
     ) -> Result<HostedStep> {
         self.limit_ip(crate::ratelimit::Action::SignIn)?;
         let (client, pool) = self.hosted_client(pool_id, client_id).await?;
+        self.check_blocked_ip(&pool, &client.client_id)?;
         if username.is_empty() || password.is_empty() {
             return Err(Error::incorrect_credentials());
         }

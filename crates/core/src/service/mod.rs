@@ -21,6 +21,7 @@ pub mod pool_records;
 pub mod pools;
 pub mod regional;
 mod resource_servers;
+mod risk;
 pub mod sessions;
 mod triggers;
 mod triggers_auth;

@@ -636,6 +636,9 @@ impl UserPools {
         if let Some(c) = &input.client_id {
             self.client_of(pool_id, c).await?;
         }
+        if let Some(exceptions) = &input.risk_exception {
+            super::risk::check_exceptions(exceptions)?;
+        }
         let record = RiskConfiguration {
             client_id: input.client_id.clone(),
             compromised_credentials: input.compromised_credentials,
