@@ -198,7 +198,6 @@ fn select_mfa_type_page() {
     let r = b.submit(&r, "codeSubmitButton", &[("code", &code)]);
     assert_eq!(r.status, 302, "{}", r.body);
     assert_eq!(r.redirect_params()["state"], "sel");
-
 }
 
 #[test]

@@ -115,17 +115,17 @@ impl UserPools {
             .await?;
         let sent = self
             .deliver(OutgoingMessage {
-            pool_id: pool.id.clone(),
-            username: user.username.clone(),
-            destination: destination.to_owned(),
-            medium: if sms { "SMS" } else { "EMAIL" }.into(),
-            kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
-            subject,
-            body: render(&template, &code, &user.username),
-            code,
-            ..OutgoingMessage::from_pool(pool)
-        })
-        .await;
+                pool_id: pool.id.clone(),
+                username: user.username.clone(),
+                destination: destination.to_owned(),
+                medium: if sms { "SMS" } else { "EMAIL" }.into(),
+                kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
+                subject,
+                body: render(&template, &code, &user.username),
+                code,
+                ..OutgoingMessage::from_pool(pool)
+            })
+            .await;
         if let Err(e) = sent {
             let hash = cognate_crypto::digest::sha256_hex(session.as_bytes());
             self.store.take_session(&hash).await?;
