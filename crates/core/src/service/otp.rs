@@ -92,7 +92,13 @@ impl UserPools {
         // The CustomMessage trigger (CustomMessage_Authentication) runs
         // first: a function that refuses leaves no session behind.
         let custom = self
-            .custom_message(pool, user, "CustomMessage_Authentication", false)
+            .custom_message_of_client(
+                pool,
+                user,
+                "CustomMessage_Authentication",
+                false,
+                Some(&client.client_id),
+            )
             .await?;
         let (subject, template) = if sms {
             (subject, custom.sms_message.unwrap_or(template))
