@@ -33,6 +33,7 @@ from conftest import (
     free_port,
     hosted_ui_host_base,
     latest_code,
+    latest_message,
     read_outbox,
     unique,
 )
@@ -447,6 +448,87 @@ def test_mfa_setup_when_the_pool_requires_it(page: Any, ui_server: CognateServer
     verify_id_token(app.srv, app, got["id_token"], **{"cognito:username": "mia"})
     mfa = app.idp.admin_get_user(UserPoolId=app.pool_id, Username="mia")
     assert mfa.get("PreferredMfaSetting") == "SOFTWARE_TOKEN_MFA", mfa
+
+
+def code_mfa_app(ui_server: CognateServer, callback_server: CallbackServer,
+                 username: str, **preference: Any) -> HostedApp:
+    """A hosted app whose pool offers SMS and email MFA, and a user with both
+    contacts and ``preference`` (AdminSetUserMFAPreference members)."""
+    app = create_hosted_app(ui_server, callback_server)
+    app.idp.set_user_pool_mfa_config(
+        UserPoolId=app.pool_id, MfaConfiguration="OPTIONAL",
+        SmsMfaConfiguration={"SmsAuthenticationMessage": "Your code is {####}"},
+        EmailMfaConfiguration={"Message": "Your sign-in code is {####}", "Subject": "Sign-in code"})
+    create_confirmed_user(app.idp, app.pool_id, username)
+    app.idp.admin_update_user_attributes(
+        UserPoolId=app.pool_id, Username=username,
+        UserAttributes=[{"Name": "phone_number", "Value": "+15555550177"},
+                        {"Name": "phone_number_verified", "Value": "true"}])
+    app.idp.admin_set_user_mfa_preference(UserPoolId=app.pool_id, Username=username, **preference)
+    return app
+
+
+def test_email_otp_mfa_sign_in(chromium: Any, ui_server: CognateServer,
+                               callback_server: CallbackServer) -> None:
+    app = code_mfa_app(ui_server, callback_server, "otto",
+                       EmailMfaSettings={"Enabled": True, "PreferredMfa": True})
+    # On a phone-sized screen, as most people read their email code.
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                   is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        state = secrets.token_urlsafe(8)
+        page.goto(app.authorize_url("token", state=state))
+        on_page(page, app, "/login")
+        sent_before = len(read_outbox(app.srv))
+        submit_login(page, "otto", PASSWORD)
+        on_page(page, app, "/login")
+        field(page, "code").wait_for()
+        assert_inputs_labelled(page)
+        assert page.locator("#codeDestination").inner_text().strip() == "o***@e***"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "no sideways scrolling"
+        box = field(page, "code").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+        assert box["height"] >= 32
+        code = latest_code(app.srv, "otto", pool_id=app.pool_id, after=sent_before)
+        # A wrong code first: the page again, with the error.
+        field(page, "code").fill(f"{(int(code) + 1) % 1_000_000:06d}")
+        button(page, "codeSubmitButton").click()
+        assert error_text(page) == "Invalid code received for user"
+        field(page, "code").fill(code)
+        button(page, "codeSubmitButton").click()
+        got = at_callback(page, app)
+        assert got["state"] == state
+        verify_id_token(app.srv, app, got["id_token"], **{"cognito:username": "otto"})
+    finally:
+        context.close()
+
+
+def test_select_mfa_type_then_the_sms_code(page: Any, ui_server: CognateServer,
+                                            callback_server: CallbackServer) -> None:
+    app = code_mfa_app(ui_server, callback_server, "sela",
+                       SMSMfaSettings={"Enabled": True}, EmailMfaSettings={"Enabled": True})
+    state = secrets.token_urlsafe(8)
+    page.goto(app.authorize_url("code", state=state))
+    on_page(page, app, "/login")
+    submit_login(page, "sela", PASSWORD)
+    button(page, "selectMfaSubmitButton").wait_for()
+    assert_inputs_labelled(page)
+    choices = page.locator('input[name="mfa_type"]')
+    assert sorted(choices.evaluate_all("els => els.map(e => e.value)")) == ["EMAIL_OTP", "SMS_MFA"]
+    sent_before = len(read_outbox(app.srv))
+    page.get_by_label("Text message (SMS)").check()
+    button(page, "selectMfaSubmitButton").click()
+    field(page, "code").wait_for()
+    assert page.locator("#codeDestination").inner_text().strip() == "+*******0177"
+    msg = latest_message(app.srv, "sela", pool_id=app.pool_id, after=sent_before)
+    assert msg["medium"] == "SMS" and msg["body"] == f"Your code is {msg['code']}"
+    field(page, "code").fill(msg["code"])
+    button(page, "codeSubmitButton").click()
+    got = at_callback(page, app)
+    assert got["state"] == state and got.get("code"), got
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS_DIR / "select-mfa-done.png"))
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 //! test acting as the client with `cognate_crypto::srp`'s client side (as
 //! amazon-cognito-identity-js computes it: the device group key for the
 //! pool name, the device key for the user id). A remembered device takes
-//! the place of SOFTWARE_TOKEN_MFA; a device that is only confirmed is
+//! the place of the MFA step (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP,
+//! SELECT_MFA_TYPE); a device that is only confirmed is
 //! proven after the code; an unknown, forgotten or another user's device
 //! answers ResourceNotFoundException after the password, and the same
 //! PASSWORD_VERIFIER answered again without it goes on to MFA. The
@@ -460,6 +461,112 @@ fn a_remembered_device_takes_the_place_of_totp_once_its_secret_is_proven() {
     );
     let signed = f.password("alice", PASSWORD, None);
     assert_eq!(challenge(&signed).0, "SOFTWARE_TOKEN_MFA");
+}
+
+/// A remembered device skips MFA whatever the factor: SMS_MFA, EMAIL_OTP
+/// and the SELECT_MFA_TYPE choice give way to DEVICE_SRP_AUTH, and no code
+/// is sent; a device that is only confirmed still gets the code first.
+#[test]
+fn a_remembered_device_takes_the_place_of_sms_email_and_the_mfa_choice() {
+    let f = fixture(
+        "OPTIONAL",
+        json!({"ChallengeRequiredOnNewDevice": true, "DeviceOnlyRememberedOnUserPrompt": true}),
+    );
+    f.s.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": f.pool, "MfaConfiguration": "OPTIONAL",
+               "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Code {####}"},
+               "EmailMfaConfiguration": {"Message": "Code {####}", "Subject": "Code"},
+               "SoftwareTokenMfaConfiguration": {"Enabled": true}}),
+    );
+    f.s.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": f.pool, "Username": "alice",
+               "UserAttributes": [{"Name": "email", "Value": "alice@example.com"},
+                                  {"Name": "email_verified", "Value": "true"},
+                                  {"Name": "phone_number", "Value": "+15555550199"},
+                                  {"Name": "phone_number_verified", "Value": "true"}]}),
+    );
+    let first = f.password("alice", PASSWORD, None);
+    let result = tokens(&first).clone();
+    let access = result["AccessToken"].as_str().unwrap().to_owned();
+    let key = result["NewDeviceMetadata"]["DeviceKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group = result["NewDeviceMetadata"]["DeviceGroupKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (config, dev) = device_verifier(&key, &group);
+    f.s.ok(
+        "ConfirmDevice",
+        json!({"AccessToken": access, "DeviceKey": key, "DeviceName": "phone",
+               "DeviceSecretVerifierConfig": config}),
+    );
+    let sent = |f: &Fixture| f.s.messages_for(&f.pool, "alice").len();
+    let set = |settings: Value| {
+        let mut body = settings;
+        body["UserPoolId"] = json!(f.pool);
+        body["Username"] = json!("alice");
+        f.s.ok("AdminSetUserMFAPreference", body);
+    };
+
+    // Confirmed, not remembered: the email code is asked, then the device proven.
+    set(json!({"EmailMfaSettings": {"Enabled": true, "PreferredMfa": true}}));
+    let before = sent(&f);
+    let signed = f.password("alice", PASSWORD, Some(&key));
+    let (name, session) = challenge(&signed);
+    assert_eq!(name, "EMAIL_OTP");
+    assert_eq!(sent(&f), before + 1);
+    let code = f.s.last_code(&f.pool, "alice");
+    let after_code = f.respond(
+        "EMAIL_OTP",
+        Some(session),
+        json!({"USERNAME": "alice", "EMAIL_OTP_CODE": code, "DEVICE_KEY": key}),
+    );
+    let (name, session) = challenge(&after_code);
+    assert_eq!(name, "DEVICE_SRP_AUTH");
+    tokens(&f.prove_device("alice", session, &dev, &dev.password));
+
+    f.s.ok(
+        "UpdateDeviceStatus",
+        json!({"AccessToken": access, "DeviceKey": key, "DeviceRememberedStatus": "remembered"}),
+    );
+    // Remembered: EMAIL_OTP, SMS_MFA and SELECT_MFA_TYPE each give way to
+    // the device, and no code is sent.
+    for (settings, factor) in [
+        (
+            json!({"EmailMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+            "EMAIL_OTP",
+        ),
+        (
+            json!({"SMSMfaSettings": {"Enabled": true, "PreferredMfa": true},
+                   "EmailMfaSettings": {"Enabled": false}}),
+            "SMS_MFA",
+        ),
+        (
+            json!({"SMSMfaSettings": {"Enabled": true, "PreferredMfa": false},
+                   "EmailMfaSettings": {"Enabled": true, "PreferredMfa": false}}),
+            "SELECT_MFA_TYPE",
+        ),
+    ] {
+        set(settings);
+        // Without the device, the factor is asked.
+        let plain = f.password("alice", PASSWORD, None);
+        assert_eq!(challenge(&plain).0, factor, "{}", plain.1);
+        let before = sent(&f);
+        let signed = f.password("alice", PASSWORD, Some(&key));
+        let (name, session) = challenge(&signed);
+        assert_eq!(name, "DEVICE_SRP_AUTH", "{factor}: {}", signed.1);
+        assert_eq!(sent(&f), before, "{factor}: no code sent");
+        let proven = f.prove_device("alice", session, &dev, &dev.password);
+        let result = tokens(&proven);
+        assert!(result["NewDeviceMetadata"].is_null(), "{factor}");
+        // The same through USER_SRP_AUTH.
+        let (answered, _) = f.srp("alice", PASSWORD, Some(&key));
+        assert_eq!(challenge(&answered).0, "DEVICE_SRP_AUTH", "{factor}");
+    }
 }
 
 #[test]

@@ -1104,6 +1104,145 @@ fn custom_message_and_authentication_triggers() {
     );
 }
 
+/// CustomMessage_Authentication: the MFA and sign-in codes (EMAIL_OTP and
+/// SMS_MFA second factors, the EMAIL_OTP first factor of USER_AUTH) go
+/// through the CustomMessage trigger with the `{####}` code parameter; a
+/// function that fails refuses the sign-in before any code is sent.
+#[test]
+fn custom_message_authentication_for_mfa_and_sign_in_codes() {
+    let lambda = FakeLambda::start(|_, event| {
+        let source = event["triggerSource"].as_str().unwrap_or_default();
+        let code = event["request"]["codeParameter"]
+            .as_str()
+            .unwrap_or_default();
+        match source {
+            "CustomMessage_Authentication" if event["userName"] == "nora" => {
+                Answer::Fail("Mail templates unavailable".into())
+            }
+            "CustomMessage_Authentication" => Answer::Respond(json!({
+                "emailSubject": "Your sign-in code",
+                "emailMessage": format!("Hello {}, sign in with {code}", event["userName"].as_str().unwrap()),
+                "smsMessage": format!("SMS sign-in code {code}"),
+            })),
+            _ => Answer::Respond(json!({})),
+        }
+    });
+    let srv = server_for(&lambda, 5000);
+    let mut config = serde_json::Map::new();
+    config.insert("CustomMessage".into(), json!(arn("messages")));
+    let pool = srv.create_pool(
+        "otp-messages",
+        json!({"LambdaConfig": config,
+               "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
+    );
+    let client = srv.create_client(
+        &pool,
+        json!({"ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_AUTH",
+                                     "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+    srv.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OPTIONAL",
+               "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Default SMS {####}"},
+               "EmailMfaConfiguration": {"Message": "Default email {####}", "Subject": "Default"}}),
+    );
+    for name in ["mia", "nora"] {
+        srv.admin_user(
+            &pool,
+            name,
+            json!([{"Name": "email", "Value": format!("{name}@example.com")},
+                   {"Name": "email_verified", "Value": "true"},
+                   {"Name": "phone_number", "Value": "+15555550123"},
+                   {"Name": "phone_number_verified", "Value": "true"}]),
+        );
+        srv.ok(
+            "AdminSetUserMFAPreference",
+            json!({"UserPoolId": pool, "Username": name,
+                   "EmailMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+        );
+    }
+    let login = |user: &str| {
+        srv.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": PASSWORD},
+                   "ClientMetadata": {"app": "web"}}),
+        )
+    };
+    // EMAIL_OTP as MFA: subject and body from the function, the code in it.
+    let (status, v) = login("mia");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "EMAIL_OTP");
+    let msg = srv.messages_for(&pool, "mia").pop().unwrap();
+    let code = msg["code"].as_str().unwrap().to_owned();
+    assert_eq!(msg["subject"], "Your sign-in code");
+    assert_eq!(msg["body"], format!("Hello mia, sign in with {code}"));
+    let events = lambda.events_of("CustomMessage_Authentication");
+    let event = events.last().unwrap();
+    assert_eq!(event["userName"], "mia");
+    assert_eq!(event["request"]["codeParameter"], "{####}");
+    assert_eq!(event["request"]["usernameParameter"], Value::Null);
+    assert_eq!(
+        event["request"]["userAttributes"]["email"],
+        "mia@example.com"
+    );
+    assert_eq!(event["request"]["clientMetadata"]["app"], "web");
+    assert_eq!(event["callerContext"]["clientId"], client);
+    let (status, done) = srv.call(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "EMAIL_OTP", "Session": v["Session"],
+               "ChallengeResponses": {"USERNAME": "mia", "EMAIL_OTP_CODE": code}}),
+    );
+    assert_eq!(status, 200, "{done}");
+    assert!(done["AuthenticationResult"]["AccessToken"].is_string());
+
+    // SMS_MFA: the function's SMS text.
+    srv.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "mia",
+               "SMSMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+    );
+    let (_, v) = login("mia");
+    assert_eq!(v["ChallengeName"], "SMS_MFA", "{v}");
+    let msg = srv.messages_for(&pool, "mia").pop().unwrap();
+    assert_eq!(msg["medium"], "SMS");
+    assert_eq!(
+        msg["body"],
+        format!("SMS sign-in code {}", msg["code"].as_str().unwrap())
+    );
+
+    // The EMAIL_OTP first factor of USER_AUTH goes through it too.
+    let before = lambda.events_of("CustomMessage_Authentication").len();
+    let (status, v) = srv.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "mia", "PREFERRED_CHALLENGE": "EMAIL_OTP"}}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "EMAIL_OTP", "{v}");
+    assert_eq!(
+        lambda.events_of("CustomMessage_Authentication").len(),
+        before + 1
+    );
+    let msg = srv.messages_for(&pool, "mia").pop().unwrap();
+    assert_eq!(msg["kind"], "sign_in_otp");
+    assert_eq!(
+        msg["body"],
+        format!("Hello mia, sign in with {}", msg["code"].as_str().unwrap())
+    );
+
+    // A function that fails: the sign-in is refused, no code goes out.
+    let sent = srv.messages_for(&pool, "nora").len();
+    let (status, v) = login("nora");
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["__type"], "UserLambdaValidationException");
+    assert_eq!(
+        v["message"],
+        "CustomMessage failed with error Mail templates unavailable."
+    );
+    assert_eq!(srv.messages_for(&pool, "nora").len(), sent);
+}
+
 #[test]
 fn client_metadata_reaches_every_trigger_the_operation_invokes() {
     let lambda = FakeLambda::start(|_, _| Answer::Respond(json!({})));

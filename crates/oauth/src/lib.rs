@@ -42,6 +42,8 @@ fn domain_routes() -> Router<Arc<UserPools>> {
         .route("/login/newPassword", post(pages::new_password_post))
         .route("/login/totp", post(pages::totp_post))
         .route("/login/mfaSetup", post(pages::mfa_setup_post))
+        .route("/login/code", post(pages::code_post))
+        .route("/login/selectMfa", post(pages::select_mfa_post))
         .route("/signup", get(pages::signup_get).post(pages::signup_post))
         .route(
             "/confirm",

@@ -1,5 +1,6 @@
 //! The hosted UI: `/oauth2/authorize`, `/login` and its challenge steps
-//! (new password, TOTP, TOTP setup), `/signup`, `/confirm`,
+//! (new password, TOTP, TOTP setup, SMS / email MFA codes, the choice of an
+//! MFA method), `/signup`, `/confirm`,
 //! `/forgotPassword`, `/confirmForgotPassword` and `/logout`. Every page
 //! carries the authorization request's parameters in its URL; every form
 //! is a POST with a double-submit CSRF token; a successful sign-in sets
@@ -448,6 +449,26 @@ impl<'a> Flow<'a> {
                 self.totp_page(None, &session, Some(&secret), &username)
                     .await
             }
+            HostedStep::CodeRequired {
+                session,
+                state,
+                challenge,
+                medium,
+                destination,
+                error,
+            } => {
+                self.code_page(error, &session, &state, &challenge, &medium, &destination)
+                    .await
+            }
+            HostedStep::SelectMfaType {
+                session,
+                state,
+                choices,
+                error,
+            } => {
+                self.select_mfa_page(error, &session, &state, &choices)
+                    .await
+            }
             HostedStep::ConfirmationRequired {
                 username,
                 destination,
@@ -525,6 +546,68 @@ impl<'a> Flow<'a> {
                 session => session,
                 secret => secret,
                 otpauth_uri => otpauth_uri,
+            },
+        })
+        .await
+    }
+
+    /// The page of an SMS_MFA or EMAIL_OTP code.
+    async fn code_page(
+        &self,
+        error: Option<String>,
+        session: &str,
+        state: &str,
+        challenge: &str,
+        medium: &str,
+        destination: &str,
+    ) -> Response {
+        let by_sms = medium == "SMS" || challenge == "SMS_MFA";
+        self.render(View {
+            template: "code.html",
+            title: "Multi-factor authentication",
+            error,
+            info: None,
+            vars: context! {
+                action => self.link("/login/code", &[]),
+                session => session,
+                state => state,
+                medium_text => if by_sms { "SMS" } else { "email" },
+                destination => (!destination.is_empty()).then_some(destination),
+            },
+        })
+        .await
+    }
+
+    /// The SELECT_MFA_TYPE page: one choice per factor offered.
+    async fn select_mfa_page(
+        &self,
+        error: Option<String>,
+        session: &str,
+        state: &str,
+        choices: &[String],
+    ) -> Response {
+        let choices: Vec<Value> = choices
+            .iter()
+            .map(|c| {
+                let label = match c.as_str() {
+                    "SMS_MFA" => "Text message (SMS)",
+                    "EMAIL_OTP" => "Email",
+                    "SOFTWARE_TOKEN_MFA" => "Authenticator app",
+                    other => other,
+                };
+                context! { value => c, label => label }
+            })
+            .collect();
+        self.render(View {
+            template: "select_mfa.html",
+            title: "Choose an MFA method",
+            error,
+            info: None,
+            vars: context! {
+                action => self.link("/login/selectMfa", &[]),
+                session => session,
+                state => state,
+                choices => choices,
             },
         })
         .await
@@ -815,6 +898,51 @@ pub(crate) async fn mfa_setup_post(
                 None => flow.login_page(Some(user_message(&e)), None, "").await,
             }
         }
+        Err(e) => flow.login_page(Some(user_message(&e)), None, "").await,
+    }
+}
+
+/// `POST /login/code`: answers SMS_MFA or EMAIL_OTP. A wrong code shows
+/// the page again (the core says so with a `CodeRequired` step); the last
+/// wrong code a session takes, or a dead session, ends at the login page.
+pub(crate) async fn code_post(
+    State(svc): Svc,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let (flow, form) = flow!(Flow::start_post(&svc, site, &headers, query.as_deref(), &body).await);
+    let session = param(&form, "session").unwrap_or_default();
+    let state = param(&form, "state").unwrap_or_default();
+    let code = param(&form, "code").unwrap_or_default().trim();
+    match svc
+        .hosted_code(&flow.site.pool_id, flow.client_id(), session, state, code)
+        .await
+    {
+        Ok(step) => flow.step(step, &[]).await,
+        Err(e) => flow.login_page(Some(user_message(&e)), None, "").await,
+    }
+}
+
+/// `POST /login/selectMfa`: answers SELECT_MFA_TYPE, then the chosen
+/// factor's page.
+pub(crate) async fn select_mfa_post(
+    State(svc): Svc,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let (flow, form) = flow!(Flow::start_post(&svc, site, &headers, query.as_deref(), &body).await);
+    let session = param(&form, "session").unwrap_or_default();
+    let state = param(&form, "state").unwrap_or_default();
+    let answer = param(&form, "mfa_type").unwrap_or_default();
+    match svc
+        .hosted_select_mfa_type(&flow.site.pool_id, flow.client_id(), session, state, answer)
+        .await
+    {
+        Ok(step) => flow.step(step, &[]).await,
         Err(e) => flow.login_page(Some(user_message(&e)), None, "").await,
     }
 }

@@ -13,6 +13,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/new_password.html"),
     ),
     ("totp.html", include_str!("../templates/totp.html")),
+    ("code.html", include_str!("../templates/code.html")),
+    (
+        "select_mfa.html",
+        include_str!("../templates/select_mfa.html"),
+    ),
     ("signup.html", include_str!("../templates/signup.html")),
     ("confirm.html", include_str!("../templates/confirm.html")),
     ("forgot.html", include_str!("../templates/forgot.html")),

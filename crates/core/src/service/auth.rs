@@ -545,7 +545,7 @@ impl UserPools {
 
     /// What follows a proven password (plain or SRP): account state checks,
     /// then a challenge or tokens. A `device_key` (API sign-ins) must name a
-    /// device of the user; a remembered one stands in for the TOTP factor
+    /// device of the user; a remembered one stands in for the MFA factor
     /// where the pool allows (`devices.rs`).
     async fn after_primary_auth(
         &self,

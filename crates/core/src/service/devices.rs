@@ -8,7 +8,8 @@
 //! (Cognito's SRP with the device group key for the pool name and the
 //! device key for the user id) before tokens are issued; a remembered
 //! device in a pool with `ChallengeRequiredOnNewDevice` takes the place of
-//! the SOFTWARE_TOKEN_MFA step. A proven password that names a device the
+//! the MFA step, whatever the factor (SOFTWARE_TOKEN_MFA, SMS_MFA,
+//! EMAIL_OTP, SELECT_MFA_TYPE; not MFA_SETUP). A proven password that names a device the
 //! user does not have answers ResourceNotFoundException ("Device does not
 //! exist."), on which clients sign in again without the key. The
 //! DEVICE_SRP_AUTH session and the DEVICE_PASSWORD_VERIFIER exchange (kept
@@ -140,10 +141,14 @@ impl UserPools {
             .ok_or_else(not_found)
     }
 
-    /// Whether a device stands in for the TOTP factor: the pool lets a
-    /// remembered device skip MFA (`ChallengeRequiredOnNewDevice`), the
-    /// device is remembered and can be proven, and the sign-in would
-    /// otherwise be asked for SOFTWARE_TOKEN_MFA (never for MFA_SETUP).
+    /// Whether a device stands in for the MFA factor: the pool lets a
+    /// remembered device skip MFA (`ChallengeRequiredOnNewDevice`: "a
+    /// remembered device can sign in with device authentication instead of
+    /// SMS and TOTP factors"), the device is remembered and can be proven,
+    /// and the sign-in would otherwise be asked for a factor the user has,
+    /// whichever it is: SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP or the
+    /// SELECT_MFA_TYPE choice between them (no code is sent then). Never
+    /// for MFA_SETUP, which a user without a factor must still go through.
     pub(crate) fn device_replaces_mfa(pool: &UserPool, user: &User, device: &Device) -> bool {
         let Some((challenge_required, _)) = device_tracking(pool) else {
             return false;
@@ -153,7 +158,10 @@ impl UserPools {
             && device_secret(device).is_some()
             && matches!(
                 Self::mfa_challenge(pool, user),
-                Some(("SOFTWARE_TOKEN_MFA", _))
+                Some((
+                    "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE",
+                    _
+                ))
             )
     }
 

@@ -1,7 +1,7 @@
 //! The hosted UI's way into the domain: the check of an
 //! `/oauth2/authorize` request, sign-in through the pages (the same
-//! password check, lockout, account state, NEW_PASSWORD_REQUIRED and TOTP
-//! steps as the API, ending in a hosted session rather than tokens), the
+//! password check, lockout, account state, NEW_PASSWORD_REQUIRED, TOTP,
+//! SMS_MFA / EMAIL_OTP code and SELECT_MFA_TYPE steps as the API, ending in a hosted session rather than tokens), the
 //! sealed values the pages keep in cookies, and what an authorized request
 //! gets: an authorization code or, for the implicit grant, tokens.
 
@@ -156,6 +156,26 @@ pub enum HostedStep {
         secret: String,
         username: String,
     },
+    /// The user must give the code just sent by SMS (SMS_MFA) or email
+    /// (EMAIL_OTP) to `destination` (masked as Cognito's
+    /// CODE_DELIVERY_DESTINATION). `state` is the page's sealed state, to
+    /// send back with the code; `error` says why the page is shown again.
+    CodeRequired {
+        session: String,
+        state: String,
+        challenge: String,
+        medium: String,
+        destination: String,
+        error: Option<String>,
+    },
+    /// The user must choose one of `choices` (SMS_MFA, SOFTWARE_TOKEN_MFA,
+    /// EMAIL_OTP) for SELECT_MFA_TYPE.
+    SelectMfaType {
+        session: String,
+        state: String,
+        choices: Vec<String>,
+        error: Option<String>,
+    },
     /// The password is right but the account is not confirmed: a new code
     /// was sent (to `destination`, masked, when there is one), and the
     /// `ticket` signs this browser in once the code is confirmed.
@@ -174,6 +194,35 @@ struct Sealed<T> {
     x: i64,
     v: T,
 }
+
+/// What a code or MFA-choice page needs to show itself again, sealed into
+/// the page (`state`): the challenge, how and where the code went, the
+/// wrong codes given so far and the factors offered, bound to the session
+/// by its digest. Only for display: the session in the store keeps the
+/// real count of tries.
+#[derive(Clone, Serialize, Deserialize)]
+struct ChallengePage {
+    /// The challenge: SMS_MFA, EMAIL_OTP or SELECT_MFA_TYPE.
+    c: String,
+    /// SHA-256 of the session handle.
+    h: String,
+    #[serde(default)]
+    m: String,
+    #[serde(default)]
+    d: String,
+    #[serde(default)]
+    w: i64,
+    #[serde(default)]
+    o: Vec<String>,
+}
+
+/// The purpose of a sealed [`ChallengePage`].
+const CHALLENGE_PAGE: &str = "challenge-page";
+
+/// What the code page says after the last wrong code a session takes (our
+/// own text: AWS publishes none for its pages).
+pub const CODE_TRIES_SPENT: &str =
+    "Invalid code received for user. Too many wrong codes: sign in again to get a new code.";
 
 #[derive(Serialize, Deserialize)]
 struct SignUpTicket {
@@ -693,6 +742,106 @@ impl UserPools {
             .await
     }
 
+    /// Answers SMS_MFA or EMAIL_OTP from the code page (`state` is the
+    /// page's sealed state). A wrong code shows the page again until the
+    /// session's tries are spent ([`super::otp::MAX_CODE_TRIES`]); then the
+    /// sign-in must start over.
+    pub async fn hosted_code(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        session: &str,
+        state: &str,
+        code: &str,
+    ) -> Result<HostedStep> {
+        let page = self.challenge_page(session, state).await?;
+        if !matches!(page.c.as_str(), "SMS_MFA" | "EMAIL_OTP") {
+            return Err(Self::page_expired());
+        }
+        let member = if page.c == "SMS_MFA" {
+            "SMS_MFA_CODE"
+        } else {
+            "EMAIL_OTP_CODE"
+        };
+        let mut responses = BTreeMap::new();
+        responses.insert(member.to_owned(), code.to_owned());
+        match self
+            .hosted_respond(pool_id, client_id, &page.c, session, responses)
+            .await
+        {
+            Err(e) if e.kind == ErrorKind::CodeMismatch => {
+                let wrong = page.w + 1;
+                if wrong >= super::otp::MAX_CODE_TRIES {
+                    return Err(Error::new(ErrorKind::CodeMismatch, CODE_TRIES_SPENT));
+                }
+                let page = ChallengePage { w: wrong, ..page };
+                Ok(HostedStep::CodeRequired {
+                    session: session.to_owned(),
+                    state: self.seal_challenge_page(&page).await?,
+                    challenge: page.c,
+                    medium: page.m,
+                    destination: page.d,
+                    error: Some(e.message),
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Answers SELECT_MFA_TYPE from the choice page: the chosen factor's
+    /// page follows (a code is sent for SMS_MFA and EMAIL_OTP).
+    pub async fn hosted_select_mfa_type(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        session: &str,
+        state: &str,
+        answer: &str,
+    ) -> Result<HostedStep> {
+        let page = self.challenge_page(session, state).await?;
+        if page.c != "SELECT_MFA_TYPE" {
+            return Err(Self::page_expired());
+        }
+        if !page.o.iter().any(|o| o == answer) {
+            // Nothing (or something not offered) chosen: the session is
+            // still unanswered, so the page comes again.
+            return Ok(HostedStep::SelectMfaType {
+                session: session.to_owned(),
+                state: state.to_owned(),
+                choices: page.o,
+                error: Some("Choose one of the MFA methods.".to_owned()),
+            });
+        }
+        let mut responses = BTreeMap::new();
+        responses.insert("ANSWER".to_owned(), answer.to_owned());
+        self.hosted_respond(pool_id, client_id, "SELECT_MFA_TYPE", session, responses)
+            .await
+    }
+
+    fn page_expired() -> Error {
+        Error::not_authorized("Invalid session for the user, session is expired.")
+    }
+
+    async fn seal_challenge_page(&self, page: &ChallengePage) -> Result<String> {
+        // As long as any challenge session can live (AuthSessionValidity
+        // is at most 15 minutes).
+        self.seal(CHALLENGE_PAGE, page, self.now() + 15 * 60 * 1000)
+            .await
+    }
+
+    /// The sealed state of a challenge page, if genuine and for `session`.
+    async fn challenge_page(&self, session: &str, state: &str) -> Result<ChallengePage> {
+        let page = self
+            .unseal::<ChallengePage>(CHALLENGE_PAGE, state)
+            .await
+            .ok_or_else(Self::page_expired)?;
+        let digest = cognate_crypto::digest::sha256_hex(session.as_bytes());
+        if !cognate_crypto::digest::constant_time_eq(digest.as_bytes(), page.h.as_bytes()) {
+            return Err(Self::page_expired());
+        }
+        Ok(page)
+    }
+
     async fn hosted_respond(
         &self,
         pool_id: &str,
@@ -763,7 +912,50 @@ impl UserPools {
                         username: user.username,
                     })
                 }
-                // SMS_MFA, EMAIL_OTP and SELECT_MFA_TYPE have no hosted page yet.
+                "SMS_MFA" | "EMAIL_OTP" => {
+                    let page = ChallengePage {
+                        c: name.clone(),
+                        h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
+                        m: parameters
+                            .get("CODE_DELIVERY_DELIVERY_MEDIUM")
+                            .cloned()
+                            .unwrap_or_default(),
+                        d: parameters
+                            .get("CODE_DELIVERY_DESTINATION")
+                            .cloned()
+                            .unwrap_or_default(),
+                        w: 0,
+                        o: Vec::new(),
+                    };
+                    Ok(HostedStep::CodeRequired {
+                        state: self.seal_challenge_page(&page).await?,
+                        session,
+                        challenge: page.c,
+                        medium: page.m,
+                        destination: page.d,
+                        error: None,
+                    })
+                }
+                "SELECT_MFA_TYPE" => {
+                    let choices: Vec<String> = parameters
+                        .get("MFAS_CAN_CHOOSE")
+                        .and_then(|c| serde_json::from_str(c).ok())
+                        .unwrap_or_default();
+                    let page = ChallengePage {
+                        c: name.clone(),
+                        h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
+                        m: String::new(),
+                        d: String::new(),
+                        w: 0,
+                        o: choices.clone(),
+                    };
+                    Ok(HostedStep::SelectMfaType {
+                        state: self.seal_challenge_page(&page).await?,
+                        session,
+                        choices,
+                        error: None,
+                    })
+                }
                 other => Err(Error::invalid_parameter(format!(
                     "The hosted UI cannot answer the {other} challenge; sign in through the API."
                 ))),

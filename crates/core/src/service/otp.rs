@@ -2,8 +2,10 @@
 //! EMAIL_OTP as second factors, EMAIL_OTP and SMS_OTP as first factors of
 //! USER_AUTH, and the SELECT_MFA_TYPE choice between a user's factors.
 //!
-//! A code is six digits, rendered into the pool's template and delivered
-//! through the `MessageSink`. Only its SHA-256 is kept, in the challenge
+//! A code is six digits, rendered into the pool's template (or the one a
+//! CustomMessage trigger gives for `CustomMessage_Authentication`) and
+//! delivered through the `MessageSink`; a delivery that fails takes its
+//! session back out of the store. Only its SHA-256 is kept, in the challenge
 //! session, so it lives exactly as long as the session (the app client's
 //! `AuthSessionValidity`, three minutes by default, as Cognito's MFA codes)
 //! and is compared in constant time. The session is taken from the store
@@ -87,26 +89,54 @@ impl UserPools {
                     .unwrap_or_else(|| DEFAULT_EMAIL_MESSAGE.into()),
             )
         };
+        // The CustomMessage trigger (CustomMessage_Authentication) runs
+        // first: a function that refuses leaves no session behind.
+        let custom = self
+            .custom_message_of_client(
+                pool,
+                user,
+                "CustomMessage_Authentication",
+                false,
+                Some(&client.client_id),
+            )
+            .await?;
+        let (subject, template) = if sms {
+            (subject, custom.sms_message.unwrap_or(template))
+        } else {
+            (
+                custom.email_subject.unwrap_or(subject),
+                custom.email_message.unwrap_or(template),
+            )
+        };
         let data = json!({
             "tries": 0,
             "code": code_digest(&code),
             "first_factor": first_factor,
         });
+        // As the other senders (`send_code`): stored, then sent. A send
+        // that fails takes the session back out of the store, so no live
+        // session waits for a code that never left.
         let session = self
             .open_session(pool, client, user, challenge, data, channel)
             .await?;
-        self.deliver(OutgoingMessage {
-            pool_id: pool.id.clone(),
-            username: user.username.clone(),
-            destination: destination.to_owned(),
-            medium: if sms { "SMS" } else { "EMAIL" }.into(),
-            kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
-            subject,
-            body: render(&template, &code, &user.username),
-            code,
-            ..OutgoingMessage::from_pool(pool)
-        })
-        .await?;
+        let sent = self
+            .deliver(OutgoingMessage {
+                pool_id: pool.id.clone(),
+                username: user.username.clone(),
+                destination: destination.to_owned(),
+                medium: if sms { "SMS" } else { "EMAIL" }.into(),
+                kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
+                subject,
+                body: render(&template, &code, &user.username),
+                code,
+                ..OutgoingMessage::from_pool(pool)
+            })
+            .await;
+        if let Err(e) = sent {
+            let hash = cognate_crypto::digest::sha256_hex(session.as_bytes());
+            self.store.take_session(&hash).await?;
+            return Err(e);
+        }
         let mut parameters = BTreeMap::new();
         parameters.insert(
             "CODE_DELIVERY_DELIVERY_MEDIUM".to_owned(),

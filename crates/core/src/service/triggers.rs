@@ -599,7 +599,22 @@ impl UserPools {
         source: &str,
         with_username: bool,
     ) -> Result<CustomMessage> {
-        let event = TriggerEvent::new(source, &user.username, None)
+        self.custom_message_of_client(pool, user, source, with_username, None)
+            .await
+    }
+
+    /// [`custom_message`](Self::custom_message) for a message sent in the
+    /// course of an app client's request (a sign-in's codes,
+    /// `CustomMessage_Authentication`): its `callerContext.clientId`.
+    pub(crate) async fn custom_message_of_client(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        source: &str,
+        with_username: bool,
+        client_id: Option<&str>,
+    ) -> Result<CustomMessage> {
+        let event = TriggerEvent::new(source, &user.username, client_id)
             .request(json!({
                 "userAttributes": user_attributes(user),
                 "codeParameter": "{####}",
