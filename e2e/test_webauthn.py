@@ -6,13 +6,17 @@ relying party is `localhost` (browsers refuse IP addresses as relying party
 ids, and treat http://localhost as a secure context); CompleteWebAuthnRegistration
 with the browser's answer succeeds and ListWebAuthnCredentials shows the passkey;
 `cognate export` / `cognate import` carry it to another database.
-The sign-in half (navigator.credentials.get → USER_AUTH's WEB_AUTHN challenge)
-is tested once USER_AUTH answers that challenge."""
+The sign-in half: boto3 InitiateAuth USER_AUTH gets the WEB_AUTHN challenge's
+CREDENTIAL_REQUEST_OPTIONS, the page answers them with navigator.credentials.get,
+and RespondToAuthChallenge with that AuthenticationResponseJSON returns tokens
+that verify against the pool's JWKS."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import jwt
 import pytest
 
 from conftest import PASSWORD, CognateServer, make_boto_client, unique
@@ -50,15 +54,59 @@ async (options) => {
 }
 """
 
+# Answers CREDENTIAL_REQUEST_OPTIONS with navigator.credentials.get and returns an
+# AuthenticationResponseJSON (WebAuthn Level 3 §5.1.9), as amazon-cognito libraries send it.
+GET_JS = """
+async (options) => {
+  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
+      .replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const bytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), c => c.charCodeAt(0));
+  const publicKey = {
+    ...options,
+    challenge: bytes(options.challenge),
+    allowCredentials: (options.allowCredentials || []).map(c => ({...c, id: bytes(c.id)})),
+  };
+  try {
+    const cred = await navigator.credentials.get({publicKey});
+    return {
+      id: cred.id,
+      rawId: b64(cred.rawId),
+      type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment,
+      clientExtensionResults: cred.getClientExtensionResults(),
+      response: {
+        clientDataJSON: b64(cred.response.clientDataJSON),
+        authenticatorData: b64(cred.response.authenticatorData),
+        signature: b64(cred.response.signature),
+        userHandle: cred.response.userHandle ? b64(cred.response.userHandle) : undefined,
+      },
+    };
+  } catch (e) {
+    return {error: e.name, message: e.message};
+  }
+}
+"""
+
+VIRTUAL_AUTHENTICATOR = {"options": {
+    "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+    "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+}}
+
 
 @pytest.fixture(scope="module")
 def srv(module_server: CognateServer) -> CognateServer:
     return module_server
 
 
-def passkey_user(srv: CognateServer) -> tuple[Any, str, str]:
+def passkey_user(srv: CognateServer, flows: list[str] | None = None) -> tuple[Any, str, str]:
     """A pool offering passkeys with relying party `localhost` (user verification
     required), a client and a signed-in user: (boto3 client, pool id, access token)."""
+    idp, pool, _client, token = passkey_user_client(srv, flows)
+    return idp, pool, token
+
+
+def passkey_user_client(srv: CognateServer, flows: list[str] | None = None) -> tuple[Any, str, str, str]:
+    """As passkey_user, with the client id: (boto3 client, pool id, client id, access token)."""
     idp = make_boto_client(srv)
     pool = idp.create_user_pool(
         PoolName=unique("passkeys"),
@@ -70,7 +118,8 @@ def passkey_user(srv: CognateServer) -> tuple[Any, str, str]:
     )
     assert config["WebAuthnConfiguration"] == {"RelyingPartyId": "localhost", "UserVerification": "required"}
     client = idp.create_user_pool_client(
-        UserPoolId=pool, ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        UserPoolId=pool, ClientName="web",
+        ExplicitAuthFlows=flows or ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     idp.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=pool, Username="alice", Password=PASSWORD, Permanent=True)
@@ -78,7 +127,7 @@ def passkey_user(srv: CognateServer) -> tuple[Any, str, str]:
         ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
     )["AuthenticationResult"]["AccessToken"]
-    return idp, pool, token
+    return idp, pool, client, token
 
 
 def test_chromium_registers_a_passkey_with_a_virtual_authenticator(srv: CognateServer, page: Any) -> None:
@@ -121,6 +170,69 @@ def test_chromium_registers_a_passkey_with_a_virtual_authenticator(srv: CognateS
     assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == []
     with pytest.raises(idp.exceptions.ResourceNotFoundException):
         idp.delete_web_authn_credential(AccessToken=token, CredentialId=credential["id"])
+
+
+def test_chromium_signs_in_with_its_passkey_through_user_auth(srv: CognateServer, page: Any) -> None:
+    """Register a passkey, then sign in with it: InitiateAuth USER_AUTH (boto3) →
+    WEB_AUTHN with CREDENTIAL_REQUEST_OPTIONS → navigator.credentials.get in the page →
+    RespondToAuthChallenge → tokens that verify against the pool's JWKS."""
+    idp, pool, client, token = passkey_user_client(
+        srv, ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    page.goto(f"http://localhost:{srv.port}/health")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", VIRTUAL_AUTHENTICATOR)
+    options = idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"]
+    credential = page.evaluate(CREATE_JS, options)
+    assert "error" not in credential, credential
+    idp.complete_web_authn_registration(AccessToken=token, Credential=credential)
+    assert idp.get_user_auth_factors(AccessToken=token)["ConfiguredUserAuthFactors"] == ["PASSWORD", "WEB_AUTHN"]
+
+    started = idp.initiate_auth(
+        ClientId=client, AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": "alice", "PREFERRED_CHALLENGE": "WEB_AUTHN"},
+    )
+    assert started["ChallengeName"] == "WEB_AUTHN"
+    request = json.loads(started["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
+    assert request["rpId"] == "localhost" and request["userVerification"] == "required"
+    assert [c["id"] for c in request["allowCredentials"]] == [credential["id"]]
+    assertion = page.evaluate(GET_JS, request)
+    assert "error" not in assertion, assertion
+
+    done = idp.respond_to_auth_challenge(
+        ClientId=client, ChallengeName="WEB_AUTHN", Session=started["Session"],
+        ChallengeResponses={"USERNAME": "alice", "CREDENTIAL": json.dumps(assertion)},
+    )
+    tokens = done["AuthenticationResult"]
+    keys = jwt.PyJWKClient(srv.jwks_url(pool))
+    issuer = srv.issuer(pool)
+    id_claims = jwt.decode(tokens["IdToken"], keys.get_signing_key_from_jwt(tokens["IdToken"]).key,
+                           algorithms=["RS256"], audience=client, issuer=issuer)
+    assert id_claims["cognito:username"] == "alice" and id_claims["token_use"] == "id"
+    access = jwt.decode(tokens["AccessToken"], keys.get_signing_key_from_jwt(tokens["AccessToken"]).key,
+                        algorithms=["RS256"], issuer=issuer, options={"verify_aud": False})
+    assert access["client_id"] == client and access["username"] == "alice"
+    assert idp.get_user(AccessToken=tokens["AccessToken"])["Username"] == "alice"
+
+    # The same answer again: its session was used.
+    with pytest.raises(idp.exceptions.NotAuthorizedException):
+        idp.respond_to_auth_challenge(
+            ClientId=client, ChallengeName="WEB_AUTHN", Session=started["Session"],
+            ChallengeResponses={"USERNAME": "alice", "CREDENTIAL": json.dumps(assertion)},
+        )
+    # Through SELECT_CHALLENGE, a second sign-in (the counter moves on).
+    selected = idp.initiate_auth(ClientId=client, AuthFlow="USER_AUTH", AuthParameters={"USERNAME": "alice"})
+    assert selected["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN"]
+    started = idp.respond_to_auth_challenge(
+        ClientId=client, ChallengeName="SELECT_CHALLENGE", Session=selected["Session"],
+        ChallengeResponses={"USERNAME": "alice", "ANSWER": "WEB_AUTHN"},
+    )
+    assertion = page.evaluate(GET_JS, json.loads(started["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"]))
+    done = idp.respond_to_auth_challenge(
+        ClientId=client, ChallengeName="WEB_AUTHN", Session=started["Session"],
+        ChallengeResponses={"USERNAME": "alice", "CREDENTIAL": json.dumps(assertion)},
+    )
+    assert "AccessToken" in done["AuthenticationResult"]
 
 
 def test_a_browser_on_another_origin_is_refused(srv: CognateServer, page: Any) -> None:

@@ -1,8 +1,9 @@
 //! Passkeys: WebAuthnConfiguration in Set/GetUserPoolMfaConfig, the four
-//! credential operations through the real binary, and the sign-in
-//! verification functions in process (manual clock), with a software
-//! authenticator (real P-256 keys, authenticatorData, clientDataJSON and
-//! attestationObject), on the engine the suite runs on.
+//! credential operations and passkey sign-in (USER_AUTH's WEB_AUTHN
+//! challenge, passkeys standing in for MFA) through the real binary, and
+//! the sign-in verification functions in process (manual clock), with a
+//! software authenticator (real P-256 keys, authenticatorData,
+//! clientDataJSON and attestationObject), on the engine the suite runs on.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -446,6 +447,444 @@ fn passkeys_go_with_the_user() {
     // The credential id is free again in the pool.
     let c = challenge(&start(&srv, &token));
     assert_eq!(complete(&srv, &token, &a.register(&c)).0, 200);
+}
+
+/// ExplicitAuthFlows of the sign-in tests: USER_AUTH and the password flows.
+fn user_auth_flows() -> Value {
+    json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                                 "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]})
+}
+
+/// A passkey pool (UserVerification `uv`) with a USER_AUTH client and a
+/// user `name` who registered the returned passkey; returns (pool, client,
+/// authenticator, user handle).
+fn signed_up_with_passkey(srv: &Server, uv: &str) -> (String, String, SoftAuthenticator, String) {
+    let pool = srv.create_pool(
+        "passkey-sign-in",
+        json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}}),
+    );
+    srv.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OFF",
+               "WebAuthnConfiguration": {"RelyingPartyId": RP, "UserVerification": uv}}),
+    );
+    let client = srv.create_client(&pool, user_auth_flows());
+    let (a, handle) = passkey_of(srv, &pool, &client, "alice");
+    (pool, client, a, handle)
+}
+
+/// Creates `name` in the pool and registers a passkey for them; returns
+/// the authenticator and the user handle (base64url of the sub).
+fn passkey_of(srv: &Server, pool: &str, client: &str, name: &str) -> (SoftAuthenticator, String) {
+    srv.admin_user(pool, name, json!([]));
+    let token = access_token(srv, client, name);
+    let a = SoftAuthenticator::new(RP, ORIGIN);
+    let (status, v) = complete(srv, &token, &a.register(&challenge(&start(srv, &token))));
+    assert_eq!(status, 200, "{v}");
+    let user = srv.ok("GetUser", json!({"AccessToken": token}));
+    let sub = common::attr(&user["UserAttributes"], "sub").unwrap();
+    (a, B64.encode(sub.as_bytes()))
+}
+
+/// InitiateAuth USER_AUTH preferring WEB_AUTHN: (session, request options).
+fn passkey_challenge(srv: &Server, client: &str, user: &str) -> (String, Value) {
+    let v = srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": user, "PREFERRED_CHALLENGE": "WEB_AUTHN"}}),
+    );
+    assert_eq!(v["ChallengeName"], "WEB_AUTHN", "{v}");
+    let options: Value = serde_json::from_str(
+        v["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    (v["Session"].as_str().unwrap().to_owned(), options)
+}
+
+fn answer_passkey(
+    srv: &Server,
+    client: &str,
+    user: &str,
+    session: &str,
+    credential: &Value,
+) -> (u16, Value) {
+    srv.call(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "WEB_AUTHN", "Session": session,
+               "ChallengeResponses": {"USERNAME": user, "CREDENTIAL": credential.to_string()}}),
+    )
+}
+
+#[test]
+fn a_passkey_signs_in_through_user_auth() {
+    let srv = Server::start();
+    let (pool, client, mut a, handle) = signed_up_with_passkey(&srv, "required");
+    let token = access_token(&srv, &client, "alice");
+
+    // The passkey is a configured factor and an available challenge.
+    let factors = srv.ok("GetUserAuthFactors", json!({"AccessToken": token}));
+    assert_eq!(
+        factors["ConfiguredUserAuthFactors"],
+        json!(["PASSWORD", "WEB_AUTHN"])
+    );
+    let factors = srv.ok(
+        "AdminGetUserAuthFactors",
+        json!({"UserPoolId": pool, "Username": "alice"}),
+    );
+    assert_eq!(
+        factors["ConfiguredUserAuthFactors"],
+        json!(["PASSWORD", "WEB_AUTHN"])
+    );
+    let v = srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": "alice"}}),
+    );
+    assert_eq!(v["ChallengeName"], "SELECT_CHALLENGE");
+    assert_eq!(
+        v["AvailableChallenges"],
+        json!(["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN"])
+    );
+
+    // SELECT_CHALLENGE answered with WEB_AUTHN: the request options.
+    let (status, next) = srv.call(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SELECT_CHALLENGE", "Session": v["Session"],
+               "ChallengeResponses": {"USERNAME": "alice", "ANSWER": "WEB_AUTHN"}}),
+    );
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(next["ChallengeName"], "WEB_AUTHN");
+    let params = next["ChallengeParameters"].as_object().unwrap();
+    assert_eq!(
+        params.keys().collect::<Vec<_>>(),
+        vec!["CREDENTIAL_REQUEST_OPTIONS"]
+    );
+    let options: Value =
+        serde_json::from_str(params["CREDENTIAL_REQUEST_OPTIONS"].as_str().unwrap()).unwrap();
+    assert_eq!(options["rpId"], RP);
+    assert_eq!(options["userVerification"], "required");
+    assert_eq!(options["timeout"], 60000);
+    assert_eq!(
+        options["allowCredentials"],
+        json!([{"id": a.id(), "type": "public-key", "transports": ["internal"]}])
+    );
+    assert_eq!(B64.decode(challenge(&options)).unwrap().len(), 32);
+    let session = next["Session"].as_str().unwrap();
+    let assertion = a.assert(&challenge(&options), &handle);
+    let (status, done) = answer_passkey(&srv, &client, "alice", session, &assertion);
+    assert_eq!(status, 200, "{done}");
+    let result = &done["AuthenticationResult"];
+    let claims = common::jwt_claims(result["AccessToken"].as_str().unwrap());
+    assert_eq!(claims["username"], "alice");
+    assert!(result["IdToken"].is_string() && result["RefreshToken"].is_string());
+    // The tokens work.
+    srv.ok("GetUser", json!({"AccessToken": result["AccessToken"]}));
+
+    // The session answered once; the assertion does not fit a new challenge.
+    let (status, v) = answer_passkey(&srv, &client, "alice", session, &assertion);
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("NotAuthorizedException")),
+        "{v}"
+    );
+    let (session, _) = passkey_challenge(&srv, &client, "alice");
+    let (status, v) = answer_passkey(&srv, &client, "alice", &session, &assertion);
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("NotAuthorizedException")),
+        "{v}"
+    );
+
+    // AdminInitiateAuth / AdminRespondToAuthChallenge, straight to WEB_AUTHN.
+    let v = srv.ok(
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "USER_AUTH",
+               "AuthParameters": {"USERNAME": "alice", "PREFERRED_CHALLENGE": "WEB_AUTHN"}}),
+    );
+    assert_eq!(v["ChallengeName"], "WEB_AUTHN", "{v}");
+    let options: Value = serde_json::from_str(
+        v["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let done = srv.ok(
+        "AdminRespondToAuthChallenge",
+        json!({"UserPoolId": pool, "ClientId": client, "ChallengeName": "WEB_AUTHN",
+               "Session": v["Session"],
+               "ChallengeResponses": {"USERNAME": "alice",
+                                      "CREDENTIAL": a.assert(&challenge(&options), &handle).to_string()}}),
+    );
+    assert!(
+        done["AuthenticationResult"]["AccessToken"].is_string(),
+        "{done}"
+    );
+}
+
+#[test]
+fn refused_passkey_answers() {
+    let srv = Server::start();
+    let (pool, client, mut a, handle) = signed_up_with_passkey(&srv, "required");
+    let (mut bob, bob_handle) = passkey_of(&srv, &pool, &client, "bob");
+    let refused = |session: &str, credential: &Value| {
+        let (status, v) = answer_passkey(&srv, &client, "alice", session, credential);
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("NotAuthorizedException")),
+            "{v}"
+        );
+        // A refused answer used the session up.
+        let (status, v) = answer_passkey(&srv, &client, "alice", session, credential);
+        assert_eq!(
+            (status, v["message"].as_str()),
+            (
+                400,
+                Some("Invalid session for the user, session is expired.")
+            ),
+            "{v}"
+        );
+    };
+
+    // Another challenge than the session's.
+    let (session, _) = passkey_challenge(&srv, &client, "alice");
+    refused(&session, &a.assert("bm90LXRoaXMtb25l", &handle));
+    type Tweak = fn(&mut testkit::Tweaks);
+    let cases: Vec<Tweak> = vec![
+        |t| t.origin = "https://evil.example.net".into(),
+        |t| t.origin = "http://auth.example.com".into(),
+        |t| t.rp_id = "example.org".into(),
+        // User verification required by the pool, not performed.
+        |t| t.flags = testkit::FLAG_UP,
+        // Neither presence nor verification.
+        |t| t.flags = 0,
+        |t| t.corrupt_signature = true,
+    ];
+    for tweak in cases {
+        let (session, options) = passkey_challenge(&srv, &client, "alice");
+        let mut t = a.tweaks("webauthn.get");
+        t.user_handle = Some(handle.clone());
+        tweak(&mut t);
+        refused(&session, &a.assert_with(&challenge(&options), &t));
+    }
+    // A replay: a signature counter that does not move past the stored one.
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let (status, v) = answer_passkey(
+        &srv,
+        &client,
+        "alice",
+        &session,
+        &a.assert(&challenge(&options), &handle),
+    );
+    assert_eq!(status, 200, "{v}");
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let mut t = a.tweaks("webauthn.get");
+    t.user_handle = Some(handle.clone());
+    t.sign_count = Some(a.sign_count);
+    refused(&session, &a.assert_with(&challenge(&options), &t));
+    // Another user's passkey, with either user's handle.
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    refused(&session, &bob.assert(&challenge(&options), &bob_handle));
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    refused(&session, &bob.assert(&challenge(&options), &handle));
+    // Alice's passkey answering a session of bob's.
+    let (session, options) = passkey_challenge(&srv, &client, "bob");
+    let (status, v) = answer_passkey(
+        &srv,
+        &client,
+        "bob",
+        &session,
+        &a.assert(&challenge(&options), &handle),
+    );
+    assert_eq!(v["__type"], "NotAuthorizedException", "{status} {v}");
+
+    // Malformed answers are InvalidParameterException and leave the session.
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    for bad in ["not json", "{}", "[]", r#"{"type":"public-key","id":"!!"}"#] {
+        let (status, v) = srv.call(
+            "RespondToAuthChallenge",
+            json!({"ClientId": client, "ChallengeName": "WEB_AUTHN", "Session": session,
+                   "ChallengeResponses": {"USERNAME": "alice", "CREDENTIAL": bad}}),
+        );
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("InvalidParameterException")),
+            "{bad}: {v}"
+        );
+    }
+    let (status, v) = srv.call(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "WEB_AUTHN", "Session": session,
+               "ChallengeResponses": {"USERNAME": "alice"}}),
+    );
+    assert_eq!(
+        (status, v["message"].as_str()),
+        (400, Some("Missing required parameter CREDENTIAL")),
+        "{v}"
+    );
+    // The session still signs in with a good answer, for the named user only.
+    let good = a.assert(&challenge(&options), &handle);
+    let (status, v) = answer_passkey(&srv, &client, "bob", &session, &good);
+    assert_eq!(v["__type"], "NotAuthorizedException", "{status} {v}");
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let (status, v) = answer_passkey(
+        &srv,
+        &client,
+        "alice",
+        &session,
+        &a.assert(&challenge(&options), &handle),
+    );
+    assert_eq!(status, 200, "{v}");
+
+    // A deleted passkey no longer signs in, nor is it offered.
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let token = access_token(&srv, &client, "alice");
+    srv.ok(
+        "DeleteWebAuthnCredential",
+        json!({"AccessToken": token, "CredentialId": a.id()}),
+    );
+    refused(&session, &a.assert(&challenge(&options), &handle));
+    let v = srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "alice", "PREFERRED_CHALLENGE": "WEB_AUTHN"}}),
+    );
+    assert_eq!(v["ChallengeName"], "SELECT_CHALLENGE");
+    assert_eq!(
+        v["AvailableChallenges"],
+        json!(["PASSWORD", "PASSWORD_SRP"])
+    );
+    let factors = srv.ok("GetUserAuthFactors", json!({"AccessToken": token}));
+    assert_eq!(factors["ConfiguredUserAuthFactors"], json!(["PASSWORD"]));
+}
+
+#[test]
+fn preferred_user_verification_accepts_a_passkey_without_it() {
+    let srv = Server::start();
+    let (_pool, client, mut a, handle) = signed_up_with_passkey(&srv, "preferred");
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    assert_eq!(options["userVerification"], "preferred");
+    let mut t = a.tweaks("webauthn.get");
+    t.flags = testkit::FLAG_UP;
+    t.user_handle = Some(handle);
+    let (status, v) = answer_passkey(
+        &srv,
+        &client,
+        "alice",
+        &session,
+        &a.assert_with(&challenge(&options), &t),
+    );
+    assert_eq!(status, 200, "{v}");
+}
+
+#[test]
+fn concurrent_answers_to_one_passkey_session_sign_in_once() {
+    let srv = Server::start();
+    let (_pool, client, mut a, handle) = signed_up_with_passkey(&srv, "required");
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let assertion = a.assert(&challenge(&options), &handle);
+    let outcomes: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..32)
+            .map(|_| s.spawn(|| answer_passkey(&srv, &client, "alice", &session, &assertion)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = outcomes.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(ok, 1, "{outcomes:?}");
+    for (status, v) in outcomes.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(
+            (*status, v["__type"].as_str()),
+            (400, Some("NotAuthorizedException")),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn passkeys_and_required_mfa() {
+    let srv = Server::start();
+    let (pool, client, mut a, handle) = signed_up_with_passkey(&srv, "preferred");
+    let mfa_config = |factor: &str| {
+        srv.ok(
+            "SetUserPoolMfaConfig",
+            json!({"UserPoolId": pool, "MfaConfiguration": "ON",
+                   "SoftwareTokenMfaConfiguration": {"Enabled": true},
+                   "WebAuthnConfiguration": {"RelyingPartyId": RP, "UserVerification": "preferred",
+                                             "FactorConfiguration": factor}}),
+        );
+    };
+    let select = || {
+        srv.ok(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": "alice", "PREFERRED_CHALLENGE": "WEB_AUTHN"}}),
+        )
+    };
+    // A single-factor passkey would skip the required MFA: not offered.
+    mfa_config("SINGLE_FACTOR");
+    let v = select();
+    assert_eq!(v["ChallengeName"], "SELECT_CHALLENGE", "{v}");
+    assert_eq!(
+        v["AvailableChallenges"],
+        json!(["PASSWORD", "PASSWORD_SRP"])
+    );
+    let (_, v) = srv.call(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SELECT_CHALLENGE", "Session": v["Session"],
+               "ChallengeResponses": {"USERNAME": "alice", "ANSWER": "WEB_AUTHN"}}),
+    );
+    assert_eq!(v["__type"], "InvalidParameterException", "{v}");
+    // Still a configured factor of the user.
+    let factors = srv.ok(
+        "AdminGetUserAuthFactors",
+        json!({"UserPoolId": pool, "Username": "alice"}),
+    );
+    assert_eq!(
+        factors["ConfiguredUserAuthFactors"],
+        json!(["PASSWORD", "WEB_AUTHN"])
+    );
+
+    // A passkey with user verification satisfies MFA: offered, and the
+    // options require verification whatever the pool's UserVerification.
+    mfa_config("MULTI_FACTOR_WITH_USER_VERIFICATION");
+    let v = srv.ok(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": "alice"}}),
+    );
+    assert_eq!(
+        v["AvailableChallenges"],
+        json!(["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN"])
+    );
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    assert_eq!(options["userVerification"], "required");
+    let mut t = a.tweaks("webauthn.get");
+    t.flags = testkit::FLAG_UP;
+    t.user_handle = Some(handle.clone());
+    let (_, v) = answer_passkey(
+        &srv,
+        &client,
+        "alice",
+        &session,
+        &a.assert_with(&challenge(&options), &t),
+    );
+    assert_eq!(v["__type"], "NotAuthorizedException", "{v}");
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let (status, v) = answer_passkey(
+        &srv,
+        &client,
+        "alice",
+        &session,
+        &a.assert(&challenge(&options), &handle),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(v["AuthenticationResult"]["AccessToken"].is_string(), "{v}");
+    // The password still leads to the MFA step.
+    let (_, v) = srv.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "alice", "PASSWORD": PASSWORD}}),
+    );
+    assert_eq!(v["ChallengeName"], "MFA_SETUP", "{v}");
 }
 
 mod in_process {

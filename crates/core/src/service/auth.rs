@@ -1178,6 +1178,10 @@ impl UserPools {
                 self.answer_select_challenge(pool, client, session, input, user, channel)
                     .await
             }
+            "WEB_AUTHN" => {
+                self.answer_webauthn_challenge(pool, session, input, user)
+                    .await
+            }
             other => Err(Error::invalid_parameter(format!(
                 "Challenge {other} is not supported by this server yet."
             ))),

@@ -8,8 +8,12 @@
 //! USER_SRP_AUTH (MFA included); EMAIL_OTP and SMS_OTP send a code
 //! (`otp.rs`) and, answered, end the sign-in: a passwordless first factor is
 //! not followed by MFA, as on AWS, and is not offered while the pool
-//! requires MFA. WEB_AUTHN is offered where [`UserPools::user_has_webauthn`]
-//! says so (wired at merge with the WebAuthn operations).
+//! requires MFA. WEB_AUTHN (a passkey, `webauthn.rs`) answers the
+//! credential request options of the user's passkeys and, answered with a
+//! verified assertion, ends the sign-in too. Where the sign-in owes MFA
+//! (the pool requires it, or the user turned a factor on), a passkey is
+//! offered only if the pool's FactorConfiguration is
+//! MULTI_FACTOR_WITH_USER_VERIFICATION, and then must verify the user.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +25,10 @@ use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, ChallengeSession, User, UserPool, UserStatus};
 use crate::ratelimit::Action;
+
+/// Longest `CREDENTIAL` a WEB_AUTHN answer may carry (bytes): an
+/// AuthenticationResponseJSON is a few hundred bytes to a few kilobytes.
+const MAX_CREDENTIAL_JSON_BYTES: usize = 32 * 1024;
 
 /// The pool's `AllowedFirstAuthFactors` (Cognito's default: PASSWORD).
 pub fn first_auth_factors(pool: &UserPool) -> Vec<String> {
@@ -64,10 +72,12 @@ pub fn user_auth_factors(pool: &UserPool, user: &User, has_webauthn: bool) -> Ve
 
 impl UserPools {
     /// Whether the user has a WebAuthn credential (passkey) to sign in with.
-    /// Wired at merge: the WebAuthn helper's credential store answers this;
-    /// until then no user has one, so WEB_AUTHN is never offered.
-    pub(crate) async fn user_has_webauthn(&self, _pool: &UserPool, _user: &User) -> Result<bool> {
-        Ok(false)
+    pub(crate) async fn user_has_webauthn(&self, pool: &UserPool, user: &User) -> Result<bool> {
+        Ok(!self
+            .store
+            .webauthn_credentials_of_user(&pool.id, &user.username_key)
+            .await?
+            .is_empty())
     }
 
     /// GetUserAuthFactors' `ConfiguredUserAuthFactors` for a user.
@@ -79,10 +89,14 @@ impl UserPools {
 
     /// The challenges USER_AUTH offers the user (`AvailableChallenges`):
     /// PASSWORD brings PASSWORD_SRP with it; one-time codes are left out
-    /// while the pool requires MFA (they would skip it).
+    /// while the pool requires MFA (they would skip it); a passkey is left
+    /// out where the sign-in owes MFA unless the pool counts a verifying
+    /// passkey as MFA.
     async fn available_challenges(&self, pool: &UserPool, user: &User) -> Result<Vec<String>> {
         let webauthn = self.user_has_webauthn(pool, user).await?;
         let mfa_required = pool.settings.mfa_configuration == "ON";
+        let passkey_refused =
+            Self::sign_in_owes_mfa(pool, user) && !Self::passkey_satisfies_mfa(pool);
         let mut out = Vec::new();
         for factor in user_auth_factors(pool, user, webauthn) {
             match factor {
@@ -91,6 +105,7 @@ impl UserPools {
                     out.push("PASSWORD_SRP".to_owned());
                 }
                 "EMAIL_OTP" | "SMS_OTP" if mfa_required => {}
+                "WEB_AUTHN" if passkey_refused => {}
                 other => out.push(other.to_owned()),
             }
         }
@@ -213,7 +228,8 @@ impl UserPools {
     }
 
     /// Starts one first factor: a password proof, an SRP exchange
-    /// (PASSWORD_VERIFIER), or a code sent by email or SMS.
+    /// (PASSWORD_VERIFIER), a code sent by email or SMS, or the
+    /// credential request options of a passkey sign-in (WEB_AUTHN).
     #[allow(clippy::too_many_arguments)]
     async fn start_first_factor(
         &self,
@@ -249,33 +265,97 @@ impl UserPools {
                 })
             }
             "EMAIL_OTP" | "SMS_OTP" => {
-                match user.status {
-                    UserStatus::Unconfirmed => {
-                        return Err(Error::new(
-                            ErrorKind::UserNotConfirmed,
-                            "User is not confirmed.",
-                        ))
-                    }
-                    UserStatus::ResetRequired => {
-                        return Err(Error::new(
-                            ErrorKind::PasswordResetRequired,
-                            "Password reset required for the user",
-                        ))
-                    }
-                    _ => {}
-                }
-                if self.sign_in_locked(user).await? {
-                    return Err(Error::not_authorized("Password attempts exceeded"));
-                }
-                self.pre_authentication(pool, &client.client_id, user)
-                    .await?;
+                self.passwordless_checks(pool, client, user).await?;
                 self.code_challenge(pool, client, user, factor, true, channel)
                     .await
             }
-            // WEB_AUTHN is offered only once `user_has_webauthn` is wired.
+            "WEB_AUTHN" => {
+                self.passwordless_checks(pool, client, user).await?;
+                let request = self.webauthn_request_options(pool, user).await?;
+                let session = self
+                    .open_session(
+                        pool,
+                        client,
+                        user,
+                        "WEB_AUTHN",
+                        json!({"webauthn": request.state}),
+                        channel,
+                    )
+                    .await?;
+                let mut parameters = BTreeMap::new();
+                parameters.insert(
+                    "CREDENTIAL_REQUEST_OPTIONS".to_owned(),
+                    request.options.to_string(),
+                );
+                Ok(SignInStep::Challenge {
+                    name: "WEB_AUTHN".into(),
+                    session,
+                    parameters,
+                    user: user.clone(),
+                })
+            }
             other => Err(Error::invalid_parameter(format!(
                 "Invalid ANSWER: {other} is not an available challenge."
             ))),
         }
+    }
+
+    /// What a passwordless first factor checks before it starts: the
+    /// account's state, the sign-in lock, and PreAuthentication.
+    async fn passwordless_checks(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<()> {
+        match user.status {
+            UserStatus::Unconfirmed => {
+                return Err(Error::new(
+                    ErrorKind::UserNotConfirmed,
+                    "User is not confirmed.",
+                ))
+            }
+            UserStatus::ResetRequired => {
+                return Err(Error::new(
+                    ErrorKind::PasswordResetRequired,
+                    "Password reset required for the user",
+                ))
+            }
+            _ => {}
+        }
+        if self.sign_in_locked(user).await? {
+            return Err(Error::not_authorized("Password attempts exceeded"));
+        }
+        self.pre_authentication(pool, &client.client_id, user).await
+    }
+
+    /// Answers WEB_AUTHN: `CREDENTIAL` is the AuthenticationResponseJSON of
+    /// `navigator.credentials.get` for the options of the session (already
+    /// taken from the store by the caller, so it answers once). A verified
+    /// passkey ends the sign-in; it is not followed by MFA.
+    pub(crate) async fn answer_webauthn_challenge(
+        &self,
+        pool: &UserPool,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+        user: User,
+    ) -> Result<SignInStep> {
+        let text = param(&input.responses, "CREDENTIAL")?;
+        if text.len() > MAX_CREDENTIAL_JSON_BYTES {
+            return Err(Error::invalid_parameter("CREDENTIAL is too long."));
+        }
+        let credential: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+            Error::invalid_parameter("CREDENTIAL must be a PublicKeyCredential in JSON.")
+        })?;
+        let state = session
+            .data
+            .get("webauthn")
+            .ok_or_else(|| Error::internal("passkey sign-in session has no state"))?;
+        self.verify_webauthn_assertion(pool, &user, state, &credential)
+            .await?;
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        Ok(SignInStep::Done(user))
     }
 }

@@ -596,6 +596,26 @@ impl UserPools {
                 == Some("MULTI_FACTOR_WITH_USER_VERIFICATION")
     }
 
+    /// Whether the pool counts a passkey with user verification as MFA
+    /// (`FactorConfiguration: MULTI_FACTOR_WITH_USER_VERIFICATION`).
+    pub fn passkey_satisfies_mfa(pool: &UserPool) -> bool {
+        pool.settings.webauthn.factor_configuration.as_deref()
+            == Some("MULTI_FACTOR_WITH_USER_VERIFICATION")
+    }
+
+    /// Whether a sign-in of `user` owes MFA (the pool requires it, or it
+    /// is optional and the user turned a factor on), so that a passkey
+    /// first factor must stand in for it.
+    pub(crate) fn sign_in_owes_mfa(pool: &UserPool, user: &User) -> bool {
+        Self::mfa_challenge(pool, user).is_some()
+    }
+
+    /// Whether a passkey sign-in of `user` is also their MFA: it then
+    /// needs user verification, whatever the pool's UserVerification.
+    pub(crate) fn passkey_stands_in_for_mfa(pool: &UserPool, user: &User) -> bool {
+        Self::passkey_satisfies_mfa(pool) && Self::sign_in_owes_mfa(pool, user)
+    }
+
     /// The relying party id of the pool's passkeys (see the module's notes).
     pub async fn webauthn_relying_party(&self, pool: &UserPool) -> Result<String> {
         if let Some(id) = &pool.settings.webauthn.relying_party_id {
@@ -848,6 +868,12 @@ impl UserPools {
         Self::require_webauthn(pool)?;
         let rp_id = self.webauthn_relying_party(pool).await?;
         let config = Self::webauthn_config(pool);
+        // A passkey standing in for MFA must verify the user.
+        let user_verification = if Self::passkey_stands_in_for_mfa(pool, user) {
+            "required".to_owned()
+        } else {
+            config.user_verification
+        };
         let credentials = self
             .store
             .webauthn_credentials_of_user(&pool.id, &user.username_key)
@@ -868,13 +894,13 @@ impl UserPools {
                 "challenge": challenge,
                 "rpId": rp_id,
                 "allowCredentials": allow,
-                "userVerification": config.user_verification,
+                "userVerification": user_verification,
                 "timeout": OPTIONS_TIMEOUT_MS,
             }),
             state: json!({
                 "challenge": challenge,
                 "rp_id": rp_id,
-                "user_verification": config.user_verification,
+                "user_verification": user_verification,
             }),
         })
     }
@@ -910,7 +936,16 @@ impl UserPools {
             .store
             .webauthn_credentials_of_user(&pool.id, &user.username_key)
             .await?;
-        let checked = verify_assertion(credential, &expected, &credentials)?;
+        // RespondToAuthChallenge answers a refused passkey with
+        // NotAuthorizedException (its documented errors have no WebAuthn*
+        // exception), whatever the cause.
+        let checked =
+            verify_assertion(credential, &expected, &credentials).map_err(|e| match e.kind {
+                ErrorKind::WebAuthnOriginNotAllowed
+                | ErrorKind::WebAuthnRelyingPartyMismatch
+                | ErrorKind::WebAuthnCredentialNotSupported => assertion_refused(),
+                _ => e,
+            })?;
         if !self
             .store
             .advance_webauthn_sign_count(
