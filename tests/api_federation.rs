@@ -322,7 +322,7 @@ fn an_id_token_with_another_nonce_is_refused() {
     let params = r.redirect_params();
     assert_eq!(params["error"], "invalid_request");
     assert_eq!(params["state"], "second");
-    assert!(params.get("code").is_none());
+    assert!(!params.contains_key("code"));
     assert!(!r.set_cookies.iter().any(|c| c.starts_with("cognito=")));
 }
 
