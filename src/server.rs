@@ -174,6 +174,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
         )
         .with_lambda(Arc::new(lambda))
+        .with_provider_http(Arc::new(
+            cognate_oauth::federation::HttpProviders::new().map_err(anyhow::Error::msg)?,
+        ))
         .with_rate_limits(
             &config_file
                 .as_ref()

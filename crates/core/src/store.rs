@@ -266,6 +266,14 @@ pub trait Store: Send + Sync + 'static {
         attribute_name: &str,
         attribute_value: &str,
     ) -> StoreResult<bool>;
+    /// The username key of the user an identity is linked to, if any.
+    async fn identity_owner(
+        &self,
+        pool_id: &str,
+        provider_name: &str,
+        attribute_name: &str,
+        attribute_value: &str,
+    ) -> StoreResult<Option<String>>;
     /// The identities linked to a user, oldest first.
     async fn identities_of_user(
         &self,

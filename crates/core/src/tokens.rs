@@ -279,6 +279,10 @@ pub fn id_token_claims(
                 json!(attr.value == "true")
             }
             _ if attr.name == "address" => json!({"formatted": attr.value}),
+            // Federated users: the JSON array of their identities.
+            _ if attr.name == "identities" => {
+                serde_json::from_str(&attr.value).unwrap_or_else(|_| json!(attr.value))
+            }
             _ if attr.name == "updated_at" => attr
                 .value
                 .parse::<i64>()

@@ -5,6 +5,7 @@
 //! assets (`assets.rs`).
 
 mod assets;
+pub mod federation;
 mod pages;
 mod templates;
 mod token;
@@ -24,6 +25,7 @@ use serde_json::json;
 fn domain_routes() -> Router<Arc<UserPools>> {
     Router::new()
         .route("/oauth2/authorize", get(pages::authorize))
+        .route("/oauth2/idpresponse", get(federation::idp_response))
         .route(
             "/oauth2/token",
             post(token::token_endpoint).options(token::preflight),

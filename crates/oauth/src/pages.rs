@@ -72,7 +72,7 @@ fn authorize_request(pairs: &[(String, String)]) -> AuthorizeRequest {
 
 /// The answer to a refused authorization request: a page when there is no
 /// registered redirect URI, else a redirect carrying the error.
-fn authorize_error(e: AuthorizeError) -> Response {
+pub(crate) fn authorize_error(e: AuthorizeError) -> Response {
     match e {
         AuthorizeError::Page { error, description } => {
             error_page(StatusCode::BAD_REQUEST, &format!("{description} ({error})"))
@@ -291,66 +291,7 @@ impl<'a> Flow<'a> {
     /// Answers the authorization request for a signed-in browser (setting
     /// the session cookie when the sign-in is new).
     async fn finish(&self, session: &HostedSession, new_session: bool) -> Response {
-        let grant = match self.svc.authorize_grant(&self.valid, session).await {
-            Ok(g) => g,
-            Err(e) => {
-                tracing::error!(error = %e, "authorization failed");
-                return error_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "An error was encountered with the requested page.",
-                );
-            }
-        };
-        let v = &self.valid;
-        let location = match &grant {
-            AuthorizeGrant::Code(code) => {
-                let mut params = vec![("code", code.as_str())];
-                if let Some(s) = &v.state {
-                    params.push(("state", s));
-                }
-                with_params(&v.redirect_uri, &params, false)
-            }
-            AuthorizeGrant::Tokens {
-                access_token,
-                id_token,
-                expires_in,
-            } => {
-                let expires = expires_in.to_string();
-                let mut params = Vec::new();
-                if let Some(id) = id_token {
-                    params.push(("id_token", id.as_str()));
-                }
-                params.push(("access_token", access_token));
-                params.push(("token_type", "Bearer"));
-                params.push(("expires_in", &expires));
-                if let Some(s) = &v.state {
-                    params.push(("state", s));
-                }
-                with_params(&v.redirect_uri, &params, true)
-            }
-        };
-        let mut r = redirect(&location);
-        if new_session {
-            match self.svc.seal_hosted_session(session).await {
-                Ok(value) => add_cookie(
-                    &mut r,
-                    &set_cookie(
-                        &self.site,
-                        SESSION_COOKIE,
-                        &value,
-                        (session.expires - session.issued) / 1000,
-                    ),
-                ),
-                Err(e) => {
-                    tracing::error!(error = %e, "sealing the session failed");
-                    return error_page(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "An error was encountered with the requested page.",
-                    );
-                }
-            }
-        }
-        r
+        grant_response(self.svc, &self.site, &self.valid, session, new_session).await
     }
 
     async fn render(&self, view: View) -> Response {
@@ -421,9 +362,26 @@ impl<'a> Flow<'a> {
                 username => username,
                 forgot_url => self.link("/forgotPassword", &[]),
                 signup_url => sign_up.then(|| self.link("/signup", &[])),
+                providers => self.provider_buttons(),
             },
         })
         .await
+    }
+
+    /// A button per external provider of the client (federation.rs).
+    fn provider_buttons(&self) -> Vec<Value> {
+        self.valid
+            .client
+            .settings
+            .supported_identity_providers
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| p.as_str() != "COGNITO")
+            .map(|p| {
+                context! { name => p, url => self.link("/oauth2/authorize", &[("identity_provider", p)]) }
+            })
+            .collect()
     }
 
     /// The page of a sign-in step, or the answer to the authorization
@@ -714,6 +672,77 @@ impl<'a> Flow<'a> {
     }
 }
 
+/// Answers a checked authorization request for a signed-in browser
+/// (setting the session cookie when the sign-in is new).
+pub(crate) async fn grant_response(
+    svc: &UserPools,
+    site: &Site,
+    valid: &ValidAuthorize,
+    session: &HostedSession,
+    new_session: bool,
+) -> Response {
+    let grant = match svc.authorize_grant(valid, session).await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = %e, "authorization failed");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An error was encountered with the requested page.",
+            );
+        }
+    };
+    let v = valid;
+    let location = match &grant {
+        AuthorizeGrant::Code(code) => {
+            let mut params = vec![("code", code.as_str())];
+            if let Some(s) = &v.state {
+                params.push(("state", s));
+            }
+            with_params(&v.redirect_uri, &params, false)
+        }
+        AuthorizeGrant::Tokens {
+            access_token,
+            id_token,
+            expires_in,
+        } => {
+            let expires = expires_in.to_string();
+            let mut params = Vec::new();
+            if let Some(id) = id_token {
+                params.push(("id_token", id.as_str()));
+            }
+            params.push(("access_token", access_token));
+            params.push(("token_type", "Bearer"));
+            params.push(("expires_in", &expires));
+            if let Some(s) = &v.state {
+                params.push(("state", s));
+            }
+            with_params(&v.redirect_uri, &params, true)
+        }
+    };
+    let mut r = redirect(&location);
+    if new_session {
+        match svc.seal_hosted_session(session).await {
+            Ok(value) => add_cookie(
+                &mut r,
+                &set_cookie(
+                    site,
+                    SESSION_COOKIE,
+                    &value,
+                    (session.expires - session.issued) / 1000,
+                ),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "sealing the session failed");
+                return error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "An error was encountered with the requested page.",
+                );
+            }
+        }
+    }
+    r
+}
+
 type Svc = State<Arc<UserPools>>;
 
 macro_rules! flow {
@@ -736,6 +765,27 @@ pub(crate) async fn authorize(
     let flow = flow!(Flow::start(&svc, site, &headers, query.as_deref()).await);
     if let Some(session) = flow.session().await {
         return flow.finish(&session, false).await;
+    }
+    // Straight to an external provider (federation.rs); COGNITO means the login page.
+    let provider = flow
+        .query_param("identity_provider")
+        .filter(|p| !p.is_empty());
+    let identifier = flow.query_param("idp_identifier").filter(|p| !p.is_empty());
+    if provider.is_some_and(|p| p != "COGNITO") || (provider.is_none() && identifier.is_some()) {
+        let request = CARRIED
+            .iter()
+            .filter_map(|k| flow.query_param(k).map(|v| ((*k).to_owned(), v.to_owned())))
+            .collect();
+        return crate::federation::to_provider(
+            &svc,
+            &flow.site,
+            &headers,
+            &flow.valid,
+            request,
+            provider,
+            identifier,
+        )
+        .await;
     }
     redirect(&flow.link("/login", &[]))
 }

@@ -2294,6 +2294,29 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn identity_owner(
+        &self,
+        pool_id: &str,
+        provider_name: &str,
+        attribute_name: &str,
+        attribute_value: &str,
+    ) -> StoreResult<Option<String>> {
+        self.run(|c| async move {
+            let rows = query(
+                &c,
+                "SELECT username_key FROM user_identities WHERE pool_id = $1
+                 AND provider_name = $2 AND attribute_name = $3 AND attribute_value = $4",
+                &[&pool_id, &provider_name, &attribute_name, &attribute_value],
+            )
+            .await?;
+            match rows.first() {
+                Some(r) => Ok(Some(r.try_get(0)?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
     async fn identities_of_user(
         &self,
         pool_id: &str,

@@ -2215,6 +2215,32 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn identity_owner(
+        &self,
+        pool_id: &str,
+        provider_name: &str,
+        attribute_name: &str,
+        attribute_value: &str,
+    ) -> StoreResult<Option<String>> {
+        let key = [
+            pool_id.to_owned(),
+            provider_name.to_owned(),
+            attribute_name.to_owned(),
+            attribute_value.to_owned(),
+        ];
+        self.read(move |c| {
+            c.query_row(
+                "SELECT username_key FROM user_identities WHERE pool_id = ?1
+                 AND provider_name = ?2 AND attribute_name = ?3 AND attribute_value = ?4",
+                key,
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn identities_of_user(
         &self,
         pool_id: &str,

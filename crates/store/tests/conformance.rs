@@ -1567,6 +1567,25 @@ async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn
         IdentityLink::UserMissing
     );
     let one = &linked[0];
+    let owner = |attribute_value: String| {
+        let (store, p, one) = (store.clone(), p.id.clone(), one.clone());
+        async move {
+            store
+                .identity_owner(
+                    &p,
+                    &one.provider_name,
+                    &one.attribute_name,
+                    &attribute_value,
+                )
+                .await
+                .expect("owner")
+        }
+    };
+    assert_eq!(
+        owner(one.attribute_value.clone()).await.as_deref(),
+        Some("many")
+    );
+    assert_eq!(owner("no-such-subject".into()).await, None);
     assert!(store
         .unlink_identity(
             &p.id,
@@ -1585,6 +1604,7 @@ async fn an_identity_links_to_one_user_and_a_user_to_at_most_five(store: Arc<dyn
         )
         .await
         .expect("unlink again"));
+    assert_eq!(owner(one.attribute_value.clone()).await, None);
     // The links go with the user; its identities are free again.
     assert!(store.delete_user(&p.id, "many").await.expect("delete"));
     assert!(store

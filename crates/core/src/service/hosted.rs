@@ -331,12 +331,15 @@ impl UserPools {
             return Ok(None);
         };
         let valid = user.enabled
-            && user.status == UserStatus::Confirmed
+            && matches!(
+                user.status,
+                UserStatus::Confirmed | UserStatus::ExternalProvider
+            )
             && !user.signed_out_since(session.issued);
         Ok(valid.then_some(session))
     }
 
-    fn new_hosted_session(&self, pool: &UserPool, user: &User) -> HostedSession {
+    pub(crate) fn new_hosted_session(&self, pool: &UserPool, user: &User) -> HostedSession {
         let now = self.now();
         HostedSession {
             pool_id: user.pool_id.clone(),

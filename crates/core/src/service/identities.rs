@@ -4,11 +4,13 @@
 //! (`Cognito_Subject` or a mapped attribute) and the value; the store keeps
 //! each identity linked to one user at most and each user to
 //! [`MAX_LINKED_IDENTITIES`] (`Store::link_identity`), and drops the links
-//! with the user. Signing in through the providers is not done yet, so no
-//! federated user records exist: a destination user is a native user.
+//! with the user. A linked identity that signs in through its provider
+//! (`federation.rs`) signs in as the native user. Disabling a federated
+//! user's identity (one that is not linked) disables the federated user
+//! `<ProviderName>_<subject>`; a destination user is a native user.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{LinkedIdentity, UserPool};
+use crate::model::{LinkedIdentity, User, UserPool, UserStatus};
 use crate::store::IdentityLink;
 
 use super::UserPools;
@@ -79,6 +81,22 @@ fn external_identity<'a>(
         )));
     }
     Ok((provider, attribute, value))
+}
+
+/// Removes the entry of `(provider, user_id)` from a user's `identities`.
+fn drop_identity(user: &mut User, provider: &str, user_id: &str) {
+    let Some(mut list) = user
+        .attribute("identities")
+        .and_then(|v| serde_json::from_str::<Vec<serde_json::Value>>(v).ok())
+    else {
+        return;
+    };
+    list.retain(|e| {
+        !(e.get("providerName").and_then(|v| v.as_str()) == Some(provider)
+            && e.get("userId").and_then(|v| v.as_str()) == Some(user_id))
+    });
+    let value = (!list.is_empty()).then(|| serde_json::Value::Array(list).to_string());
+    user.set_attribute("identities", value.as_deref());
 }
 
 impl UserPools {
@@ -176,14 +194,39 @@ impl UserPools {
             ));
         }
         let (provider, attribute, value) = external_identity(&pool, user, "User")?;
-        if self
+        if let Some(key) = self
             .store
-            .unlink_identity(&pool.id, provider, attribute, value)
+            .identity_owner(&pool.id, provider, attribute, value)
             .await?
         {
-            Ok(())
-        } else {
-            Err(Error::user_not_found())
+            self.store
+                .unlink_identity(&pool.id, provider, attribute, value)
+                .await?;
+            // The native user no longer carries the identity either.
+            if let Some(native) = self.store.get_user(&pool.id, &key).await? {
+                self.update_user(native, |u| {
+                    drop_identity(u, provider, value);
+                    Ok(())
+                })
+                .await?;
+            }
+            return Ok(());
+        }
+        // A federated user (`<ProviderName>_<subject>`, signed in through
+        // the provider): its sign-in through the provider is disabled.
+        let federated = pool.username_key(&format!("{provider}_{value}"));
+        match self.store.get_user(&pool.id, &federated).await? {
+            Some(u) if attribute == COGNITO_SUBJECT && u.status == UserStatus::ExternalProvider => {
+                let now = self.now();
+                self.update_user(u, |u| {
+                    u.enabled = false;
+                    u.modified = now;
+                    Ok(())
+                })
+                .await?;
+                Ok(())
+            }
+            _ => Err(Error::user_not_found()),
         }
     }
 

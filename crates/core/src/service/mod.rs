@@ -10,6 +10,7 @@ pub mod client_token;
 mod clients;
 pub mod devices;
 pub mod domains;
+pub mod federation;
 mod groups;
 pub mod hosted;
 pub mod identities;
@@ -115,6 +116,8 @@ pub struct UserPools {
     pub(crate) lambda: Arc<dyn crate::triggers::LambdaInvoker>,
     /// This instance's rate limits (`crate::ratelimit`).
     pub(crate) limits: crate::ratelimit::RateLimiter,
+    /// Reaches external identity providers (`federation.rs`).
+    pub(crate) provider_http: Arc<dyn federation::ProviderHttp>,
 }
 
 impl UserPools {
@@ -149,6 +152,7 @@ impl UserPools {
             cookie_key: tokio::sync::OnceCell::new(),
             lambda: Arc::new(crate::triggers::NoLambda),
             limits: crate::ratelimit::RateLimiter::default(),
+            provider_http: Arc::new(federation::NoProviderHttp),
         }
     }
 
@@ -178,6 +182,12 @@ impl UserPools {
     /// The service invoking Lambda triggers through `invoker`.
     pub fn with_lambda(mut self, invoker: Arc<dyn crate::triggers::LambdaInvoker>) -> Self {
         self.lambda = invoker;
+        self
+    }
+
+    /// The service reaching external identity providers through `http`.
+    pub fn with_provider_http(mut self, http: Arc<dyn federation::ProviderHttp>) -> Self {
+        self.provider_http = http;
         self
     }
 

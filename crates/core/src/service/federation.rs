@@ -1,0 +1,827 @@
+//! Sign-in through an external OpenID Connect provider (federation), as
+//! Cognito does it for an `OIDC` identity provider of the pool:
+//! [`UserPools::federation_begin`] sends the browser of a checked
+//! `/oauth2/authorize` request to the provider's authorization endpoint
+//! (from the provider's details, or discovered at
+//! `<oidc_issuer>/.well-known/openid-configuration`) with a `state` and a
+//! `nonce` kept in the store as a single-use challenge session bound to the
+//! original request; [`UserPools::federation_complete`] answers
+//! `/oauth2/idpresponse`: it takes the state (once), exchanges the code at
+//! the token endpoint (`client_secret_post`, as Cognito), verifies the ID
+//! token (RS256 signature against the provider's JWKS, `iss`, `aud`, `exp`,
+//! `nonce`), reads the userInfo endpoint, maps the claims by the provider's
+//! AttributeMapping, and signs in the user an AdminLinkProviderForUser link
+//! names, else the federated user `<ProviderName>_<user id>` (status
+//! EXTERNAL_PROVIDER, with the `identities` attribute), created on its
+//! first sign-in by the store's insert with conflict detection. The
+//! network is reached only through the [`ProviderHttp`] the service was
+//! built with. SAML and the social provider types are not signed in
+//! through.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::hosted::{
+    AuthorizeError, AuthorizeRequest, HostedSession, ResponseType, ValidAuthorize,
+};
+use super::oauth::OAuthError;
+use super::UserPools;
+use crate::error::{Error, StoreError};
+use crate::model::{Attribute, ChallengeSession, IdentityProvider, User, UserPool, UserStatus};
+
+/// How long a browser may take at the provider (the state's lifetime).
+pub const FEDERATION_STATE_MS: i64 = 10 * 60 * 1000;
+/// The challenge name of the sessions that keep a pending federated sign-in.
+const STATE_CHALLENGE: &str = "FEDERATION_STATE";
+/// Responses of a provider larger than this are refused.
+pub const MAX_PROVIDER_RESPONSE: usize = 1024 * 1024;
+/// The attribute name of a provider's own subject in links.
+const COGNITO_SUBJECT: &str = "Cognito_Subject";
+
+/// A request to an identity provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRequest {
+    /// `GET` or `POST` (a form body).
+    pub method: &'static str,
+    pub url: String,
+    pub form: Vec<(String, String)>,
+    /// An `Authorization: Bearer` token (userInfo).
+    pub bearer: Option<String>,
+}
+
+/// An identity provider's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// How the service reaches identity providers over HTTP (implemented by the
+/// oauth crate; the domain never opens a connection itself).
+#[async_trait::async_trait]
+pub trait ProviderHttp: Send + Sync + 'static {
+    /// Sends `request`; `Err` with a description when no answer came.
+    async fn send(&self, request: ProviderRequest) -> Result<ProviderResponse, String>;
+}
+
+/// The default: no provider can be reached.
+pub struct NoProviderHttp;
+
+#[async_trait::async_trait]
+impl ProviderHttp for NoProviderHttp {
+    async fn send(&self, _request: ProviderRequest) -> Result<ProviderResponse, String> {
+        Err("no HTTP client for identity providers is configured".into())
+    }
+}
+
+/// A sign-in waiting for the provider's answer (a challenge session's data).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PendingSignIn {
+    /// The provider's name.
+    provider: String,
+    nonce: String,
+    /// The `redirect_uri` sent to the provider (our `/oauth2/idpresponse`).
+    callback: String,
+    /// The original authorization request's parameters.
+    request: Vec<(String, String)>,
+}
+
+/// The endpoints of a provider.
+#[derive(Clone, Debug, Default)]
+struct Endpoints {
+    authorize: String,
+    token: String,
+    jwks: String,
+    userinfo: Option<String>,
+    issuer: String,
+}
+
+/// Why a step with the provider failed: a fixed reason (logged) and what
+/// the client is told.
+struct Refusal {
+    reason: &'static str,
+    error: &'static str,
+    description: String,
+}
+
+fn refusal(reason: &'static str, description: impl Into<String>) -> Refusal {
+    Refusal {
+        reason,
+        error: "invalid_request",
+        description: description.into(),
+    }
+}
+
+/// The OAuth error codes a provider's error may be passed on as.
+fn known_error(code: &str) -> &'static str {
+    match code {
+        "access_denied" => "access_denied",
+        "unauthorized_client" => "unauthorized_client",
+        "invalid_scope" => "invalid_scope",
+        "server_error" => "server_error",
+        "temporarily_unavailable" => "temporarily_unavailable",
+        "login_required" => "login_required",
+        "consent_required" => "consent_required",
+        "interaction_required" => "interaction_required",
+        _ => "invalid_request",
+    }
+}
+
+fn sha256(text: &str) -> String {
+    cognate_crypto::digest::sha256_hex(text.as_bytes())
+}
+
+/// `url` with `params` added to its query.
+fn with_query(url: &str, params: &[(&str, &str)]) -> String {
+    let encoded = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    if url.contains('?') {
+        format!("{url}&{encoded}")
+    } else {
+        format!("{url}?{encoded}")
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A claim as an attribute value: strings as they are, booleans as
+/// `"true"`/`"false"`, numbers in decimal, anything else as JSON.
+fn claim_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The `identities` attribute of a user with `entries` (Cognito's shape).
+fn identity_entry(provider: &IdentityProvider, user_id: &str, now: i64) -> Value {
+    json!({
+        "userId": user_id,
+        "providerName": provider.name,
+        "providerType": provider.provider_type,
+        "issuer": Value::Null,
+        "primary": "true",
+        "dateCreated": now.to_string(),
+    })
+}
+
+/// `user`'s `identities` with the identity `(provider, user_id)` in it.
+fn with_identity(user: &User, provider: &IdentityProvider, user_id: &str, now: i64) -> String {
+    let mut list: Vec<Value> = user
+        .attribute("identities")
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_default();
+    let present = list.iter().any(|e| {
+        e.get("providerName").and_then(Value::as_str) == Some(provider.name.as_str())
+            && e.get("userId").and_then(Value::as_str) == Some(user_id)
+    });
+    if !present {
+        list.push(identity_entry(provider, user_id, now));
+    }
+    Value::Array(list).to_string()
+}
+
+impl UserPools {
+    async fn provider_json(&self, request: ProviderRequest) -> Result<(u16, Value), Refusal> {
+        let response = self.provider_http.send(request).await.map_err(|e| {
+            tracing::warn!(error = %e, "identity provider unreachable");
+            refusal(
+                "provider_unreachable",
+                "The identity provider could not be reached.",
+            )
+        })?;
+        if response.body.len() > MAX_PROVIDER_RESPONSE {
+            return Err(refusal(
+                "provider_response_too_large",
+                "The identity provider's answer is too large.",
+            ));
+        }
+        let value = serde_json::from_slice(&response.body).map_err(|_| {
+            refusal(
+                "provider_response_not_json",
+                "The identity provider's answer is not JSON.",
+            )
+        })?;
+        Ok((response.status, value))
+    }
+
+    /// The provider's endpoints: from its details, the missing ones from
+    /// its discovery document.
+    async fn provider_endpoints(&self, provider: &IdentityProvider) -> Result<Endpoints, Refusal> {
+        let d = &provider.details;
+        let get = |k: &str| d.get(k).filter(|v| !v.trim().is_empty()).cloned();
+        let issuer = get("oidc_issuer").unwrap_or_default();
+        let mut endpoints = Endpoints {
+            authorize: get("authorize_url").unwrap_or_default(),
+            token: get("token_url").unwrap_or_default(),
+            jwks: get("jwks_uri").unwrap_or_default(),
+            userinfo: get("attributes_url"),
+            issuer: issuer.clone(),
+        };
+        if endpoints.authorize.is_empty() || endpoints.token.is_empty() || endpoints.jwks.is_empty()
+        {
+            if issuer.is_empty() {
+                return Err(refusal(
+                    "provider_no_endpoints",
+                    "The identity provider has no endpoints.",
+                ));
+            }
+            let url = format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            );
+            let (status, doc) = self
+                .provider_json(ProviderRequest {
+                    method: "GET",
+                    url,
+                    form: Vec::new(),
+                    bearer: None,
+                })
+                .await?;
+            if status != 200 {
+                return Err(refusal(
+                    "provider_discovery_failed",
+                    "The identity provider's OpenID configuration could not be read.",
+                ));
+            }
+            let field = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
+            let fill = |slot: &mut String, k: &str| {
+                if slot.is_empty() {
+                    *slot = field(k).unwrap_or_default();
+                }
+            };
+            fill(&mut endpoints.authorize, "authorization_endpoint");
+            fill(&mut endpoints.token, "token_endpoint");
+            fill(&mut endpoints.jwks, "jwks_uri");
+            if endpoints.userinfo.is_none() {
+                endpoints.userinfo = field("userinfo_endpoint");
+            }
+            if endpoints.authorize.is_empty()
+                || endpoints.token.is_empty()
+                || endpoints.jwks.is_empty()
+            {
+                return Err(refusal(
+                    "provider_discovery_incomplete",
+                    "The identity provider's OpenID configuration lacks endpoints.",
+                ));
+            }
+        }
+        Ok(endpoints)
+    }
+
+    /// The provider an authorization request names by `identity_provider`
+    /// or `idp_identifier`, if the client may use it.
+    fn federation_provider<'p>(
+        pool: &'p UserPool,
+        valid: &ValidAuthorize,
+        name: Option<&str>,
+        identifier: Option<&str>,
+    ) -> Result<&'p IdentityProvider, Refusal> {
+        let provider = match (name, identifier) {
+            (Some(name), _) => pool.identity_providers.iter().find(|p| p.name == name),
+            (None, Some(id)) => pool
+                .identity_providers
+                .iter()
+                .find(|p| p.idp_identifiers.iter().any(|i| i == id)),
+            (None, None) => None,
+        }
+        .ok_or_else(|| {
+            refusal(
+                "provider_unknown",
+                "The identity provider does not exist in the user pool.",
+            )
+        })?;
+        let supported = valid
+            .client
+            .settings
+            .supported_identity_providers
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|n| n == &provider.name);
+        if !supported {
+            return Err(refusal(
+                "provider_not_supported_by_client",
+                format!(
+                    "The client does not support the identity provider {}.",
+                    provider.name
+                ),
+            ));
+        }
+        if provider.provider_type != "OIDC" {
+            return Err(refusal(
+                "provider_type_unsupported",
+                format!(
+                    "Signing in through {} identity providers is not supported by cognate.",
+                    provider.provider_type
+                ),
+            ));
+        }
+        Ok(provider)
+    }
+
+    fn refuse_to_client(valid: &ValidAuthorize, r: Refusal) -> AuthorizeError {
+        tracing::info!(reason = r.reason, "federated sign-in refused");
+        AuthorizeError::Redirect {
+            redirect_uri: valid.redirect_uri.clone(),
+            fragment: valid.response_type == ResponseType::Token,
+            state: valid.state.clone(),
+            error: OAuthError::new(r.error, r.description),
+        }
+    }
+
+    /// Starts a federated sign-in for a checked authorization request
+    /// (`request`: its parameters, kept to continue it): the URL of the
+    /// provider's authorization endpoint the browser is sent to.
+    /// `callback` is this domain's `/oauth2/idpresponse`.
+    pub async fn federation_begin(
+        &self,
+        valid: &ValidAuthorize,
+        request: Vec<(String, String)>,
+        identity_provider: Option<&str>,
+        idp_identifier: Option<&str>,
+        callback: &str,
+    ) -> Result<String, AuthorizeError> {
+        let internal = |e: Error| {
+            tracing::error!(error = %e, "federated sign-in failed");
+            Self::refuse_to_client(
+                valid,
+                Refusal {
+                    reason: "internal",
+                    error: "server_error",
+                    description: "The request could not be processed.".into(),
+                },
+            )
+        };
+        let pool = self.pool(&valid.pool_id).await.map_err(internal)?;
+        let provider = Self::federation_provider(&pool, valid, identity_provider, idp_identifier)
+            .map_err(|r| Self::refuse_to_client(valid, r))?;
+        let endpoints = self
+            .provider_endpoints(provider)
+            .await
+            .map_err(|r| Self::refuse_to_client(valid, r))?;
+        let client_id = provider
+            .details
+            .get("client_id")
+            .cloned()
+            .unwrap_or_default();
+        let scope = provider
+            .details
+            .get("authorize_scopes")
+            .cloned()
+            .unwrap_or_else(|| "openid".into());
+        let state = cognate_crypto::random::base64url(32);
+        let nonce = cognate_crypto::random::base64url(32);
+        let pending = PendingSignIn {
+            provider: provider.name.clone(),
+            nonce: nonce.clone(),
+            callback: callback.to_owned(),
+            request,
+        };
+        let data =
+            serde_json::to_value(&pending).map_err(|e| internal(Error::internal(e.to_string())))?;
+        self.store
+            .put_session(&ChallengeSession {
+                handle_hash: sha256(&state),
+                pool_id: pool.id.clone(),
+                client_id: valid.client.client_id.clone(),
+                username: String::new(),
+                challenge: STATE_CHALLENGE.into(),
+                expires: self.now() + FEDERATION_STATE_MS,
+                data,
+            })
+            .await
+            .map_err(|e| internal(e.into()))?;
+        Ok(with_query(
+            &endpoints.authorize,
+            &[
+                ("client_id", &client_id),
+                ("redirect_uri", callback),
+                ("response_type", "code"),
+                ("scope", &scope),
+                ("state", &state),
+                ("nonce", &nonce),
+            ],
+        ))
+    }
+
+    /// Answers the provider's redirect to `/oauth2/idpresponse` (its query
+    /// `pairs`): the original authorization request, checked again, and
+    /// the hosted session of the signed-in user. A state that is missing,
+    /// unknown, expired, used or of another pool is a page; everything
+    /// after it goes back to the client's redirect URI.
+    pub async fn federation_complete(
+        &self,
+        pool_id: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
+        let bad_state = || AuthorizeError::Page {
+            error: "invalid_request",
+            description: "The state of the sign-in is not valid, has expired or was already used."
+                .into(),
+        };
+        let page_internal = |e: Error| {
+            tracing::error!(error = %e, "federated sign-in failed");
+            AuthorizeError::Page {
+                error: "server_error",
+                description: "The request could not be processed.".into(),
+            }
+        };
+        let state = get("state")
+            .filter(|s| s.len() <= 512)
+            .ok_or_else(bad_state)?;
+        let session = self
+            .store
+            .take_session(&sha256(state))
+            .await
+            .map_err(|e| page_internal(e.into()))?
+            .filter(|s| {
+                s.pool_id == pool_id && s.challenge == STATE_CHALLENGE && s.expires > self.now()
+            })
+            .ok_or_else(bad_state)?;
+        let pending: PendingSignIn =
+            serde_json::from_value(session.data).map_err(|_| bad_state())?;
+        let param = |k: &str| {
+            pending
+                .request
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
+        let request = AuthorizeRequest {
+            response_type: param("response_type"),
+            client_id: param("client_id"),
+            redirect_uri: param("redirect_uri"),
+            state: param("state"),
+            scope: param("scope"),
+            nonce: param("nonce"),
+            code_challenge: param("code_challenge"),
+            code_challenge_method: param("code_challenge_method"),
+        };
+        let valid = self.check_authorize(pool_id, &request).await?;
+        if let Some(error) = get("error") {
+            let r = Refusal {
+                reason: "provider_error",
+                error: known_error(error),
+                description: get("error_description")
+                    .map(|d| d.chars().take(500).collect())
+                    .unwrap_or_else(|| format!("The identity provider answered {error}.")),
+            };
+            return Err(Self::refuse_to_client(&valid, r));
+        }
+        let Some(code) = get("code") else {
+            return Err(Self::refuse_to_client(
+                &valid,
+                refusal("provider_no_code", "The identity provider sent no code."),
+            ));
+        };
+        match self.federated_user(&valid, &pending, code).await {
+            Ok(Ok(user)) => {
+                let pool = self.pool(pool_id).await.map_err(page_internal)?;
+                self.signed_in(&pool, &user, Some(&valid.client.client_id), false)
+                    .await;
+                let session = self.new_hosted_session(&pool, &user);
+                Ok((valid, session))
+            }
+            Ok(Err(r)) => Err(Self::refuse_to_client(&valid, r)),
+            Err(e) => {
+                tracing::error!(error = %e, "federated sign-in failed");
+                Err(Self::refuse_to_client(
+                    &valid,
+                    Refusal {
+                        reason: "internal",
+                        error: "server_error",
+                        description: "The request could not be processed.".into(),
+                    },
+                ))
+            }
+        }
+    }
+
+    /// The code exchange, the ID token's checks, the claims and the user.
+    async fn federated_user(
+        &self,
+        valid: &ValidAuthorize,
+        pending: &PendingSignIn,
+        code: &str,
+    ) -> crate::error::Result<Result<User, Refusal>> {
+        let pool = self.pool(&valid.pool_id).await?;
+        let Some(provider) = pool
+            .identity_providers
+            .iter()
+            .find(|p| p.name == pending.provider)
+        else {
+            return Ok(Err(refusal(
+                "provider_gone",
+                "The identity provider does not exist in the user pool.",
+            )));
+        };
+        let claims = match self.provider_claims(provider, pending, code).await {
+            Ok(c) => c,
+            Err(r) => return Ok(Err(r)),
+        };
+        let username_claim = provider
+            .attribute_mapping
+            .get("username")
+            .map(String::as_str)
+            .unwrap_or("sub");
+        let Some(user_id) = claims.get(username_claim).and_then(claim_text) else {
+            return Ok(Err(refusal(
+                "provider_no_user_id",
+                format!("The identity provider gave no {username_claim}."),
+            )));
+        };
+        if user_id.is_empty() || user_id.len() > 128 {
+            return Ok(Err(refusal(
+                "provider_bad_user_id",
+                "The identity provider's user id is not valid.",
+            )));
+        }
+        let now = self.now();
+        // A linked identity signs in as the native user it is linked to.
+        if let Some(key) = self
+            .store
+            .identity_owner(&pool.id, &provider.name, COGNITO_SUBJECT, &user_id)
+            .await?
+        {
+            if let Some(user) = self.store.get_user(&pool.id, &key).await? {
+                if !user.enabled {
+                    return Ok(Err(refusal("user_disabled", "User is disabled.")));
+                }
+                if user.attribute("identities")
+                    == Some(with_identity(&user, provider, &user_id, now).as_str())
+                {
+                    return Ok(Ok(user));
+                }
+                let (user, ()) = self
+                    .update_user(user, |u| {
+                        let list = with_identity(u, provider, &user_id, now);
+                        u.set_attribute("identities", Some(&list));
+                        Ok(())
+                    })
+                    .await?;
+                return Ok(Ok(user));
+            }
+        }
+        let mapped = mapped_attributes(&pool, provider, &claims);
+        let username = format!("{}_{}", provider.name, user_id);
+        let key = pool.username_key(&username);
+        for _ in 0..3 {
+            if let Some(user) = self.store.get_user(&pool.id, &key).await? {
+                if !user.enabled {
+                    return Ok(Err(refusal("user_disabled", "User is disabled.")));
+                }
+                // Each sign-in brings the mapped attributes up to date
+                // (written only when they changed: concurrent sign-ins of
+                // one user do not contend for it).
+                let current = mapped
+                    .iter()
+                    .all(|a| user.attribute(&a.name) == Some(a.value.as_str()))
+                    && user.attribute("identities")
+                        == Some(with_identity(&user, provider, &user_id, now).as_str());
+                if current {
+                    return Ok(Ok(user));
+                }
+                let (user, ()) = self
+                    .update_user(user, |u| {
+                        for a in &mapped {
+                            u.set_attribute(&a.name, Some(&a.value));
+                        }
+                        let list = with_identity(u, provider, &user_id, now);
+                        u.set_attribute("identities", Some(&list));
+                        u.modified = now;
+                        Ok(())
+                    })
+                    .await?;
+                return Ok(Ok(user));
+            }
+            let mut attributes = mapped.clone();
+            attributes.push(Attribute::new(
+                "identities",
+                Value::Array(vec![identity_entry(provider, &user_id, now)]).to_string(),
+            ));
+            let mut user = self.blank_user(&pool, username.clone(), attributes);
+            user.sub = cognate_crypto::random::uuid();
+            user.status = UserStatus::ExternalProvider;
+            // No sign-in aliases: a federated user's email or phone number
+            // never takes a native user's.
+            match self.store.insert_user(&user, &[]).await {
+                Ok(()) => return Ok(Ok(user)),
+                // A concurrent first sign-in created it: read it again.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::internal("the federated user could not be stored"))
+    }
+
+    /// The provider's claims about the user: the verified ID token's,
+    /// with the userInfo endpoint's (same `sub`) over them.
+    async fn provider_claims(
+        &self,
+        provider: &IdentityProvider,
+        pending: &PendingSignIn,
+        code: &str,
+    ) -> Result<BTreeMap<String, Value>, Refusal> {
+        let endpoints = self.provider_endpoints(provider).await?;
+        let client_id = provider
+            .details
+            .get("client_id")
+            .cloned()
+            .unwrap_or_default();
+        let mut form = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code.to_owned()),
+            ("redirect_uri".to_owned(), pending.callback.clone()),
+            ("client_id".to_owned(), client_id.clone()),
+        ];
+        if let Some(secret) = provider
+            .details
+            .get("client_secret")
+            .filter(|s| !s.is_empty())
+        {
+            form.push(("client_secret".to_owned(), secret.clone()));
+        }
+        let (status, tokens) = self
+            .provider_json(ProviderRequest {
+                method: "POST",
+                url: endpoints.token.clone(),
+                form,
+                bearer: None,
+            })
+            .await?;
+        if status != 200 {
+            return Err(refusal(
+                "provider_token_refused",
+                "The identity provider refused the authorization code.",
+            ));
+        }
+        let Some(id_token) = tokens.get("id_token").and_then(Value::as_str) else {
+            return Err(refusal(
+                "provider_no_id_token",
+                "The identity provider returned no ID token.",
+            ));
+        };
+        let mut claims = self
+            .verify_provider_id_token(&endpoints, &client_id, &pending.nonce, id_token)
+            .await?;
+        let access_token = tokens.get("access_token").and_then(Value::as_str);
+        if let (Some(url), Some(access_token)) = (&endpoints.userinfo, access_token) {
+            let post = provider
+                .details
+                .get("attributes_request_method")
+                .is_some_and(|m| m == "POST");
+            let (status, info) = self
+                .provider_json(ProviderRequest {
+                    method: if post { "POST" } else { "GET" },
+                    url: url.clone(),
+                    form: Vec::new(),
+                    bearer: Some(access_token.to_owned()),
+                })
+                .await?;
+            let Some(info) = info.as_object().filter(|_| status == 200) else {
+                return Err(refusal(
+                    "provider_userinfo_failed",
+                    "The identity provider's userInfo endpoint refused the access token.",
+                ));
+            };
+            if info
+                .get("sub")
+                .is_some_and(|s| Some(s) != claims.get("sub"))
+            {
+                return Err(refusal(
+                    "provider_userinfo_other_subject",
+                    "The identity provider's userInfo is about another user.",
+                ));
+            }
+            for (k, v) in info {
+                claims.insert(k.clone(), v.clone());
+            }
+        }
+        Ok(claims)
+    }
+
+    /// The claims of a provider's ID token, if its signature verifies with
+    /// a key of the provider's JWKS and it is for us now.
+    async fn verify_provider_id_token(
+        &self,
+        endpoints: &Endpoints,
+        client_id: &str,
+        nonce: &str,
+        id_token: &str,
+    ) -> Result<BTreeMap<String, Value>, Refusal> {
+        let invalid = |reason: &'static str| {
+            refusal(reason, "The identity provider's ID token is not valid.")
+        };
+        let jws = cognate_crypto::jws::decode(id_token)
+            .map_err(|_| invalid("id_token_malformed_or_not_rs256"))?;
+        let kid = jws
+            .kid()
+            .ok_or_else(|| invalid("id_token_no_kid"))?
+            .to_owned();
+        let (status, jwks) = self
+            .provider_json(ProviderRequest {
+                method: "GET",
+                url: endpoints.jwks.clone(),
+                form: Vec::new(),
+                bearer: None,
+            })
+            .await?;
+        if status != 200 {
+            return Err(invalid("jwks_unreadable"));
+        }
+        let key = jwks
+            .get("keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|k| k.get("kid").and_then(Value::as_str) == Some(kid.as_str()))
+            .find_map(|k| serde_json::from_value::<cognate_crypto::jws::Jwk>(k.clone()).ok())
+            .ok_or_else(|| invalid("id_token_unknown_kid"))?;
+        let key = cognate_crypto::jws::VerifyingKey::from_jwk(&key)
+            .map_err(|_| invalid("jwks_bad_key"))?;
+        key.verify(jws.signing_input.as_bytes(), &jws.signature)
+            .map_err(|_| invalid("id_token_bad_signature"))?;
+        let claims: BTreeMap<String, Value> =
+            match cognate_crypto::jws::json_without_duplicates(&jws.payload) {
+                Ok(Value::Object(map)) => map.into_iter().collect(),
+                _ => return Err(invalid("id_token_payload_malformed")),
+            };
+        let text = |k: &str| claims.get(k).and_then(Value::as_str);
+        if text("iss") != Some(endpoints.issuer.as_str()) || endpoints.issuer.is_empty() {
+            return Err(invalid("id_token_wrong_issuer"));
+        }
+        let audience_ok = match claims.get("aud") {
+            Some(Value::String(a)) => a == client_id,
+            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(client_id)),
+            _ => false,
+        };
+        if !audience_ok {
+            return Err(invalid("id_token_wrong_audience"));
+        }
+        let now_s = self.now().div_euclid(1000);
+        match claims.get("exp").and_then(Value::as_i64) {
+            Some(exp) if exp > now_s => {}
+            _ => return Err(invalid("id_token_expired")),
+        }
+        let nonce_ok = text("nonce").is_some_and(|n| {
+            cognate_crypto::digest::constant_time_eq(n.as_bytes(), nonce.as_bytes())
+        });
+        if !nonce_ok {
+            return Err(invalid("id_token_wrong_nonce"));
+        }
+        if text("sub").is_none_or(str::is_empty) {
+            return Err(invalid("id_token_no_subject"));
+        }
+        Ok(claims)
+    }
+}
+
+/// The pool attributes the provider's AttributeMapping gives values:
+/// only attributes of the pool's schema, never `sub` or `identities`.
+fn mapped_attributes(
+    pool: &UserPool,
+    provider: &IdentityProvider,
+    claims: &BTreeMap<String, Value>,
+) -> Vec<Attribute> {
+    provider
+        .attribute_mapping
+        .iter()
+        .filter(|(attr, _)| {
+            !matches!(attr.as_str(), "username" | "sub" | "identities")
+                && pool.schema_attribute(attr).is_some()
+        })
+        .filter_map(|(attr, claim)| {
+            let value = claims.get(claim).and_then(claim_text)?;
+            Some(Attribute::new(
+                attr,
+                value.chars().take(2048).collect::<String>(),
+            ))
+        })
+        .collect()
+}

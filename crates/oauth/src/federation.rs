@@ -1,0 +1,122 @@
+//! The HTTP side of federation (`core/src/service/federation.rs`): the
+//! redirect of `/oauth2/authorize?identity_provider=…` (or
+//! `idp_identifier=…`) to the provider, `/oauth2/idpresponse` (the
+//! provider's redirect back, which continues the original authorization
+//! request), and [`HttpProviders`], the HTTP client through which the
+//! service reaches providers (reqwest: no redirects followed, a 10 s
+//! timeout, answers bounded).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use cognate_core::service::federation::{
+    ProviderHttp, ProviderRequest, ProviderResponse, MAX_PROVIDER_RESPONSE,
+};
+use cognate_core::service::hosted::ValidAuthorize;
+use cognate_core::UserPools;
+
+use crate::web::{query_pairs, redirect, Site};
+
+/// Reaches identity providers over HTTP(S).
+pub struct HttpProviders {
+    client: reqwest::Client,
+}
+
+impl HttpProviders {
+    pub fn new() -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(HttpProviders { client })
+    }
+}
+
+#[async_trait::async_trait]
+impl ProviderHttp for HttpProviders {
+    async fn send(&self, request: ProviderRequest) -> Result<ProviderResponse, String> {
+        let mut builder = if request.method == "POST" {
+            let body = serde_urlencoded::to_string(&request.form).map_err(|e| e.to_string())?;
+            self.client
+                .post(&request.url)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+        } else {
+            self.client.get(&request.url)
+        };
+        builder = builder.header(header::ACCEPT, "application/json");
+        if let Some(token) = &request.bearer {
+            builder = builder.bearer_auth(token);
+        }
+        let mut response = builder.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_PROVIDER_RESPONSE {
+                break;
+            }
+        }
+        Ok(ProviderResponse { status, body })
+    }
+}
+
+/// This domain's `/oauth2/idpresponse`, the redirect URI sent to providers:
+/// under the path prefix of the public URL, or on the host the request came to.
+fn callback_url(svc: &UserPools, site: &Site, headers: &HeaderMap) -> String {
+    let public_url = &svc.config().public_url;
+    if !site.base_path.is_empty() {
+        return format!("{public_url}{}/oauth2/idpresponse", site.base_path);
+    }
+    let scheme = if public_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    format!("{scheme}://{host}/oauth2/idpresponse")
+}
+
+/// The answer to `/oauth2/authorize` that names a provider: the redirect
+/// to the provider, or the error for the client.
+pub(crate) async fn to_provider(
+    svc: &UserPools,
+    site: &Site,
+    headers: &HeaderMap,
+    valid: &ValidAuthorize,
+    request: Vec<(String, String)>,
+    identity_provider: Option<&str>,
+    idp_identifier: Option<&str>,
+) -> Response {
+    let callback = callback_url(svc, site, headers);
+    match svc
+        .federation_begin(valid, request, identity_provider, idp_identifier, &callback)
+        .await
+    {
+        Ok(url) => redirect(&url),
+        Err(e) => crate::pages::authorize_error(e),
+    }
+}
+
+/// `GET /oauth2/idpresponse`: the provider's answer; continues the
+/// original authorization request with a new hosted session.
+pub(crate) async fn idp_response(
+    State(svc): State<Arc<UserPools>>,
+    site: Site,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let pairs = query_pairs(query.as_deref());
+    match svc.federation_complete(&site.pool_id, &pairs).await {
+        Ok((valid, session)) => {
+            crate::pages::grant_response(&svc, &site, &valid, &session, true).await
+        }
+        Err(e) => crate::pages::authorize_error(e),
+    }
+}

@@ -1,0 +1,475 @@
+//! Sign-in through an external OpenID Connect provider, with a REAL
+//! provider: a second cognate server whose pool is the upstream IdP
+//! (discovery, authorize, token, JWKS, userInfo). The downstream pool
+//! (tests/hosted's pool) has the OIDC provider `Upstream` configured by its
+//! issuer only, so its endpoints are discovered.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod hosted;
+
+use common::{free_port, jwt_claims, Server};
+use hosted::*;
+use serde_json::{json, Value};
+
+const UP_POOL: &str = "us-east-1_Upstream1";
+const UP_DOMAIN: &str = "upstream";
+const UP_CLIENT: &str = "idpclient1";
+const UP_SECRET: &str = "idpclientsecret00000000000000000001";
+
+struct Pair {
+    up: Server,
+    down: Server,
+    bob_sub: String,
+}
+
+fn start_pair() -> Pair {
+    let port = free_port();
+    let callback = format!("http://127.0.0.1:{port}/domains/{DOMAIN}/oauth2/idpresponse");
+    let up = Server::start_with_config(&format!(
+        r#"
+pools:
+  - id: {UP_POOL}
+    name: upstream
+    domain: {UP_DOMAIN}
+    clients:
+      - id: {UP_CLIENT}
+        name: Downstream pool
+        secret: {UP_SECRET}
+        allowed_oauth_flows_user_pool_client: true
+        allowed_oauth_flows: [code]
+        allowed_oauth_scopes: [openid, email, profile]
+        callback_urls: ["{callback}"]
+    users:
+      - username: bob
+        password: Passw0rd!
+        attributes: {{email: bob@example.org, email_verified: "true", name: Bob Upstream}}
+"#
+    ));
+    let down = Server::start_with_config_on(port, &config());
+    let issuer = format!("{}/{UP_POOL}", up.url);
+    down.ok(
+        "CreateIdentityProvider",
+        json!({
+            "UserPoolId": POOL,
+            "ProviderName": "Upstream",
+            "ProviderType": "OIDC",
+            "ProviderDetails": {
+                "client_id": UP_CLIENT,
+                "client_secret": UP_SECRET,
+                "attributes_request_method": "GET",
+                "oidc_issuer": issuer,
+                "authorize_scopes": "openid email profile"
+            },
+            "AttributeMapping": {"email": "email", "email_verified": "email_verified", "name": "name"},
+            "IdpIdentifiers": ["upstream.example.org"]
+        }),
+    );
+    down.ok(
+        "UpdateUserPoolClient",
+        json!({
+            "UserPoolId": POOL,
+            "ClientId": WEB,
+            "ClientName": "Web App",
+            "AllowedOAuthFlowsUserPoolClient": true,
+            "AllowedOAuthFlows": ["code", "implicit"],
+            "AllowedOAuthScopes": ["openid", "email", "profile"],
+            "CallbackURLs": [CALLBACK],
+            "SupportedIdentityProviders": ["COGNITO", "Upstream"]
+        }),
+    );
+    let bob = up.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": UP_POOL, "Username": "bob"}),
+    );
+    let bob_sub = common::attr(&bob["UserAttributes"], "sub")
+        .unwrap()
+        .to_owned();
+    Pair { up, down, bob_sub }
+}
+
+/// A browser on the upstream server, signed in as bob.
+fn upstream_browser(up: &Server) -> Browser {
+    Browser::new(up)
+}
+
+/// Downstream authorize with the provider: the provider's authorize URL.
+fn to_provider(down: &mut Browser, params: &[(&str, &str)]) -> String {
+    let mut all = vec![("identity_provider", "Upstream")];
+    all.extend_from_slice(params);
+    let r = down.authorize(&all);
+    assert_eq!(r.status, 302, "{}", r.body);
+    r.location.unwrap()
+}
+
+/// At the provider: signs bob in (once) and returns the redirect back
+/// to the downstream `/oauth2/idpresponse`.
+fn at_provider(up: &mut Browser, provider_url: &str) -> String {
+    let r = up.get(provider_url);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let loc = r.location.clone().unwrap();
+    if loc.contains("/oauth2/idpresponse") {
+        return loc;
+    }
+    let login = up.get(&loc);
+    assert_eq!(login.status, 200, "{}", login.body);
+    let back = up.submit(
+        &login,
+        "signInSubmitButton",
+        &[("username", "bob"), ("password", "Passw0rd!")],
+    );
+    assert_eq!(back.status, 302, "{}", back.body);
+    back.location.unwrap()
+}
+
+fn query_of(url: &str) -> std::collections::BTreeMap<String, String> {
+    serde_urlencoded::from_str(url.split_once('?').map(|(_, q)| q).unwrap_or("")).unwrap()
+}
+
+fn exchange(down: &Server, code: &str) -> Value {
+    let (status, v) = token(
+        down,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("redirect_uri", CALLBACK),
+            ("code", code),
+        ],
+        None,
+    );
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+/// One whole federated sign-in; returns the redirect to the client.
+fn federated_sign_in(p: &Pair, params: &[(&str, &str)]) -> Page {
+    let mut d = Browser::new(&p.down);
+    let mut u = upstream_browser(&p.up);
+    let provider_url = to_provider(&mut d, params);
+    let back = at_provider(&mut u, &provider_url);
+    d.get(&back)
+}
+
+#[test]
+fn code_flow_through_the_provider_creates_the_federated_user() {
+    let p = start_pair();
+    let mut d = Browser::new(&p.down);
+    // The login page offers the provider.
+    let r = d.authorize(&[]);
+    let login = d.follow(&r);
+    assert!(login.body.contains("id=\"idp-Upstream\""), "{}", login.body);
+    assert!(login.body.contains("identity_provider=Upstream"));
+
+    let provider_url = to_provider(
+        &mut d,
+        &[("state", "client-state"), ("nonce", "client-nonce")],
+    );
+    assert!(
+        provider_url.starts_with(&format!(
+            "{}/domains/{UP_DOMAIN}/oauth2/authorize?",
+            p.up.url
+        )),
+        "discovered authorize endpoint: {provider_url}"
+    );
+    let q = query_of(&provider_url);
+    assert_eq!(q["client_id"], UP_CLIENT);
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["scope"], "openid email profile");
+    assert_eq!(
+        q["redirect_uri"],
+        format!("{}/domains/{DOMAIN}/oauth2/idpresponse", p.down.url)
+    );
+    assert!(q["state"].len() >= 40 && q["nonce"].len() >= 40, "{q:?}");
+
+    let mut u = upstream_browser(&p.up);
+    let back = at_provider(&mut u, &provider_url);
+    let done = d.get(&back);
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert!(done.location.as_deref().unwrap().starts_with(CALLBACK));
+    assert!(done.cookie_attrs("cognito").is_some(), "a hosted session");
+    let params = done.redirect_params();
+    assert_eq!(params["state"], "client-state");
+    let tokens = exchange(&p.down, &params["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    let username = format!("Upstream_{}", p.bob_sub);
+    assert_eq!(id["cognito:username"], username.as_str());
+    assert_eq!(id["nonce"], "client-nonce");
+    assert_eq!(id["email"], "bob@example.org");
+    assert_eq!(id["email_verified"], true);
+    assert_eq!(id["name"], "Bob Upstream");
+    assert_eq!(id["iss"], format!("{}/{POOL}", p.down.url).as_str());
+    let identities = id["identities"].as_array().expect("identities array");
+    assert_eq!(identities.len(), 1);
+    let i = &identities[0];
+    assert_eq!(i["userId"], p.bob_sub.as_str());
+    assert_eq!(i["providerName"], "Upstream");
+    assert_eq!(i["providerType"], "OIDC");
+    assert_eq!(i["primary"], "true");
+    assert!(i["issuer"].is_null());
+    assert!(i["dateCreated"].as_str().unwrap().parse::<i64>().is_ok());
+    // The access token is good at the downstream userInfo endpoint.
+    let me: Value = p
+        .down
+        .http()
+        .get(format!("{}/oauth2/userInfo", d.base()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(me["username"], username.as_str(), "{me}");
+    assert_eq!(me["email"], "bob@example.org");
+    let user = p.down.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": POOL, "Username": username}),
+    );
+    assert_eq!(user["UserStatus"], "EXTERNAL_PROVIDER");
+    assert!(common::attr(&user["UserAttributes"], "identities").is_some());
+
+    // The provider's redirect cannot be used twice: the state is single-use.
+    let replay = Browser::new(&p.down).get(&back);
+    assert_eq!(replay.status, 400, "{}", replay.body);
+    assert!(replay.location.is_none());
+
+    // A second sign-in is the same user; the browser's session also serves.
+    let again = federated_sign_in(&p, &[]);
+    assert_eq!(again.status, 302, "{}", again.body);
+    let listed = p.down.ok("ListUsers", json!({"UserPoolId": POOL}));
+    let federated: Vec<&Value> = listed["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["Username"].as_str().unwrap().starts_with("Upstream_"))
+        .collect();
+    assert_eq!(federated.len(), 1);
+
+    // idp_identifier names the provider too.
+    let r = d.authorize(&[("idp_identifier", "upstream.example.org")]);
+    assert_eq!(r.status, 302);
+    // (The browser has a session now, so it goes straight back.)
+    assert!(r.location.unwrap().starts_with(CALLBACK));
+    let r = Browser::new(&p.down).authorize(&[("idp_identifier", "upstream.example.org")]);
+    assert!(r.location.unwrap().starts_with(&p.up.url));
+}
+
+#[test]
+fn implicit_flow_through_the_provider() {
+    let p = start_pair();
+    let done = federated_sign_in(
+        &p,
+        &[
+            ("response_type", "token"),
+            ("scope", "openid email"),
+            ("state", "s1"),
+        ],
+    );
+    assert_eq!(done.status, 302, "{}", done.body);
+    let loc = done.location.as_deref().unwrap();
+    assert!(loc.starts_with(&format!("{CALLBACK}#")), "{loc}");
+    let params = done.redirect_params();
+    assert_eq!(params["state"], "s1");
+    let id = jwt_claims(&params["id_token"]);
+    assert_eq!(id["identities"][0]["providerName"], "Upstream");
+}
+
+#[test]
+fn bad_and_missing_state_is_a_page() {
+    let p = start_pair();
+    let mut d = Browser::new(&p.down);
+    for q in ["code=abc&state=forged", "code=abc", "state=&code=abc"] {
+        let r = d.get(&format!("{}/oauth2/idpresponse?{q}", d.base()));
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+        assert!(r.location.is_none());
+    }
+}
+
+#[test]
+fn provider_error_goes_back_to_the_client() {
+    let p = start_pair();
+    let mut d = Browser::new(&p.down);
+    let provider_url = to_provider(&mut d, &[("state", "cs")]);
+    let state = query_of(&provider_url)["state"].clone();
+    let r = d.get(&format!(
+        "{}/oauth2/idpresponse?error=access_denied&error_description=User+cancelled&state={state}",
+        d.base()
+    ));
+    assert_eq!(r.status, 302, "{}", r.body);
+    let params = r.redirect_params();
+    assert!(r.location.unwrap().starts_with(CALLBACK));
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(params["error_description"], "User cancelled");
+    assert_eq!(params["state"], "cs");
+}
+
+#[test]
+fn an_id_token_with_another_nonce_is_refused() {
+    let p = start_pair();
+    let mut d = Browser::new(&p.down);
+    let mut u = upstream_browser(&p.up);
+    // Two sign-ins begin; the provider's answer to the first comes back
+    // with the state of the second: its ID token has the first's nonce.
+    let first = to_provider(&mut d, &[]);
+    let second = to_provider(&mut d, &[("state", "second")]);
+    let back = at_provider(&mut u, &first);
+    let code = query_of(&back)["code"].clone();
+    let state = query_of(&second)["state"].clone();
+    let r = d.get(&format!(
+        "{}/oauth2/idpresponse?code={code}&state={state}",
+        d.base()
+    ));
+    assert_eq!(r.status, 302, "{}", r.body);
+    let params = r.redirect_params();
+    assert_eq!(params["error"], "invalid_request");
+    assert_eq!(params["state"], "second");
+    assert!(!params.contains_key("code"));
+    assert!(!r.set_cookies.iter().any(|c| c.starts_with("cognito=")));
+}
+
+#[test]
+fn an_unknown_or_unsupported_provider_is_refused() {
+    let p = start_pair();
+    let mut d = Browser::new(&p.down);
+    let r = d.authorize(&[("identity_provider", "Nobody"), ("state", "x")]);
+    let params = r.redirect_params();
+    assert_eq!(params["error"], "invalid_request");
+    assert_eq!(params["state"], "x");
+    // COGNITO is the login page.
+    let r = d.authorize(&[("identity_provider", "COGNITO")]);
+    assert!(r.location.unwrap().contains("/login?"));
+    // A client that does not list the provider.
+    let r = d.authorize(&[("identity_provider", "Upstream"), ("client_id", CODE_ONLY)]);
+    assert_eq!(r.redirect_params()["error"], "invalid_request");
+}
+
+#[test]
+fn a_linked_identity_signs_in_as_the_native_user() {
+    let p = start_pair();
+    p.down.ok(
+        "AdminLinkProviderForUser",
+        json!({
+            "UserPoolId": POOL,
+            "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": "alice"},
+            "SourceUser": {"ProviderName": "Upstream", "ProviderAttributeName": "Cognito_Subject",
+                           "ProviderAttributeValue": p.bob_sub}
+        }),
+    );
+    let done = federated_sign_in(&p, &[]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "alice");
+    assert_eq!(
+        id["email"], "alice@example.com",
+        "the native user's attributes"
+    );
+    assert_eq!(id["identities"][0]["userId"], p.bob_sub.as_str());
+    let listed = p.down.ok("ListUsers", json!({"UserPoolId": POOL}));
+    assert!(!listed["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["Username"].as_str().unwrap().starts_with("Upstream_")));
+
+    // Disabling the provider for the identity removes the link: the next
+    // sign-in makes a federated user of its own.
+    p.down.ok(
+        "AdminDisableProviderForUser",
+        json!({"UserPoolId": POOL, "User": {"ProviderName": "Upstream",
+            "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": p.bob_sub}}),
+    );
+    let alice = p.down.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": POOL, "Username": "alice"}),
+    );
+    assert!(common::attr(&alice["UserAttributes"], "identities").is_none());
+    let done = federated_sign_in(&p, &[]);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["cognito:username"],
+        format!("Upstream_{}", p.bob_sub).as_str()
+    );
+}
+
+#[test]
+fn disabling_the_provider_for_a_federated_user_stops_its_sign_in() {
+    let p = start_pair();
+    let first = federated_sign_in(&p, &[]);
+    assert_eq!(first.status, 302);
+    assert!(first.redirect_params().contains_key("code"));
+    p.down.ok(
+        "AdminDisableProviderForUser",
+        json!({"UserPoolId": POOL, "User": {"ProviderName": "Upstream",
+            "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": p.bob_sub}}),
+    );
+    let user = p.down.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": POOL, "Username": format!("Upstream_{}", p.bob_sub)}),
+    );
+    assert_eq!(user["Enabled"], false);
+    let again = federated_sign_in(&p, &[("state", "z")]);
+    let params = again.redirect_params();
+    assert_eq!(params["error"], "invalid_request", "{params:?}");
+    assert_eq!(params["error_description"], "User is disabled.");
+    // An identity that is neither linked nor a federated user.
+    p.down.err(
+        "AdminDisableProviderForUser",
+        json!({"UserPoolId": POOL, "User": {"ProviderName": "Upstream",
+            "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": "nobody"}}),
+        "UserNotFoundException",
+    );
+}
+
+#[test]
+fn concurrent_first_sign_ins_create_one_user() {
+    let p = start_pair();
+    let mut d = Browser::new(&p.down);
+    let mut u = upstream_browser(&p.up);
+    // Many sign-ins wait at the provider's answer...
+    let answers: Vec<String> = (0..24)
+        .map(|_| {
+            let provider_url = to_provider(&mut d, &[]);
+            at_provider(&mut u, &provider_url)
+        })
+        .collect();
+    // ... and all come back at once.
+    let down_url = p.down.url.clone();
+    let handles: Vec<_> = answers
+        .into_iter()
+        .map(|back| {
+            let url = down_url.clone();
+            std::thread::spawn(move || {
+                let http = reqwest::blocking::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap();
+                assert!(back.starts_with(&url));
+                let r = http.get(&back).send().unwrap();
+                (
+                    r.status().as_u16(),
+                    r.headers()
+                        .get("location")
+                        .map(|l| l.to_str().unwrap().to_owned()),
+                )
+            })
+        })
+        .collect();
+    for h in handles {
+        let (status, location) = h.join().unwrap();
+        assert_eq!(status, 302);
+        let location = location.unwrap();
+        assert!(
+            location.starts_with(&format!("{CALLBACK}?code=")),
+            "{location}"
+        );
+    }
+    let listed = p.down.ok("ListUsers", json!({"UserPoolId": POOL}));
+    let federated = listed["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["Username"].as_str().unwrap().starts_with("Upstream_"))
+        .count();
+    assert_eq!(federated, 1);
+}
