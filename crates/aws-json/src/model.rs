@@ -56,17 +56,9 @@ struct Shape {
 
 /// Enum values that AWS's API reference documents and the pinned botocore
 /// model does not list yet: GetClientToken needs an app client with
-/// `ALLOW_CLIENT_TOKEN_AUTH`, which ExplicitAuthFlowsType lacks; so do the
-/// token-exchange flows of GetDerivedToken (botocore 1.44 lists them, in
-/// this order).
-const DOCUMENTED_ENUM_VALUES: &[(&str, &str)] = &[
-    ("ExplicitAuthFlowsType", "ALLOW_CLIENT_TOKEN_AUTH"),
-    ("ExplicitAuthFlowsType", "ALLOW_TOKEN_EXCHANGE_DELEGATION"),
-    (
-        "ExplicitAuthFlowsType",
-        "ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
-    ),
-];
+/// `ALLOW_CLIENT_TOKEN_AUTH`, which ExplicitAuthFlowsType lacks.
+const DOCUMENTED_ENUM_VALUES: &[(&str, &str)] =
+    &[("ExplicitAuthFlowsType", "ALLOW_CLIENT_TOKEN_AUTH")];
 
 struct Compiled {
     model: Model,

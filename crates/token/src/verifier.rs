@@ -511,14 +511,13 @@ impl Verifier {
             .map_err(|_| Rejection::BadSignature)?;
         if !issuer.clients.is_empty() {
             let allowed = |c: &str| issuer.clients.iter().any(|a| a == c);
-            // `aud` when the token has one, else `client_id` (API Gateway's
-            // JWT authorizer rule: a token for another audience is not
-            // saved by its client_id). Cognito access tokens carry no `aud`
-            // unless a token exchange bound them to an audience.
-            let ok = if claims.aud.is_empty() {
-                claims.client_id.as_deref().is_some_and(allowed)
-            } else {
-                claims.aud.iter().any(|a| allowed(a))
+            // An access token's `client_id`; otherwise `aud` when the token
+            // has one, else `client_id` (API Gateway's JWT authorizer rule:
+            // a token for another audience is not saved by its client_id).
+            let ok = match claims.client_id.as_deref() {
+                Some(client) if claims.token_use.as_deref() == Some("access") => allowed(client),
+                _ if !claims.aud.is_empty() => claims.aud.iter().any(|a| allowed(a)),
+                client => client.is_some_and(allowed),
             };
             if !ok {
                 return Err(Rejection::WrongAudience);
