@@ -132,6 +132,10 @@ fn authenticate(
     if !model::knows(op) || model::unauthenticated(op) {
         return Ok(sigv4::Grant::All);
     }
+    if optionally_signed(op) && !headers.contains_key(axum::http::header::AUTHORIZATION) {
+        // Proven by the app client's secret instead (see `call_as`).
+        return Ok(sigv4::Grant::All);
+    }
     api.admin.authenticate(
         &sigv4::SignedRequest {
             method: method.as_str(),
@@ -156,7 +160,33 @@ pub async fn call(
     operation: &str,
     body: &[u8],
 ) -> Result<serde_json::Value, ApiError> {
-    let filter = if !model::knows(operation) || model::unauthenticated(operation) {
+    call_as(service, admin, grant, true, operation, body).await
+}
+
+/// Operations that IAM credentials or the app client's own secret may
+/// authorize (AWS: "you must have IAM credentials, or you must present the
+/// requesting app client's ClientId and ... ClientSecret"): a call that
+/// carries an `Authorization` header has its signature checked like an
+/// admin call's; one without is passed on unsigned.
+fn optionally_signed(operation: &str) -> bool {
+    operation == "GetDerivedToken"
+}
+
+/// [`call`] for a caller that may not have signed: `signed` is false for
+/// an [`optionally_signed`] operation called without a signature (no
+/// grant applies then; the operation proves its caller itself).
+pub async fn call_as(
+    service: &Arc<UserPools>,
+    admin: &sigv4::AdminAuth,
+    grant: &sigv4::Grant,
+    signed: bool,
+    operation: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    let unsigned = !model::knows(operation)
+        || model::unauthenticated(operation)
+        || (optionally_signed(operation) && !signed);
+    let filter = if unsigned {
         access::Filter::None
     } else {
         access::check(grant, operation, body, admin.region(), admin.account_id())?
@@ -166,11 +196,15 @@ pub async fn call(
     if operation::IMPLEMENTED.contains(&operation) {
         model::validate(operation, body)?;
     }
-    let answer = cognate_core::triggers::with_client_metadata(
-        client_metadata(body),
-        operation::dispatch(service, operation, body),
-    )
-    .await?;
+    let dispatched = async {
+        if operation == "GetDerivedToken" {
+            ops::derived_token::get_derived_token(service, body, signed).await
+        } else {
+            operation::dispatch(service, operation, body).await
+        }
+    };
+    let answer =
+        cognate_core::triggers::with_client_metadata(client_metadata(body), dispatched).await?;
     Ok(access::filter(grant, filter, answer))
 }
 
@@ -227,9 +261,11 @@ async fn handle(
                         access_key_id: access_key_of(op, &headers),
                         ..context
                     };
+                    let signed = !optionally_signed(op)
+                        || headers.contains_key(axum::http::header::AUTHORIZATION);
                     cognate_core::audit::scope(
                         context,
-                        call(service, &api.admin, &grant, op, &bytes),
+                        call_as(service, &api.admin, &grant, signed, op, &bytes),
                     )
                     .await
                 }

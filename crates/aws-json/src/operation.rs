@@ -300,6 +300,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "CompleteWebAuthnRegistration",
     "ListWebAuthnCredentials",
     "DeleteWebAuthnCredential",
+    "GetDerivedToken",
 ];
 
 /// Runs one operation on a request body.
@@ -480,6 +481,8 @@ pub async fn dispatch(
         "ListTagsForResource" => ops::pool_records::list_tags_for_resource(svc, body).await,
         "GetSigningCertificate" => ops::pool_records::get_signing_certificate(svc, body).await,
         "GetClientToken" => ops::clients::get_client_token(svc, body).await,
+        // Unsigned here; `crate::call_as` passes a signed call's proof.
+        "GetDerivedToken" => ops::derived_token::get_derived_token(svc, body, false).await,
         "GetLogDeliveryConfiguration" => {
             ops::pool_records::get_log_delivery_configuration(svc, body).await
         }

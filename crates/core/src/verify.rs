@@ -157,11 +157,16 @@ impl Refusal {
 }
 
 /// The app client a token was issued to: `client_id` of an access token,
-/// `aud` of an ID token.
+/// `azp` of an ID token issued by a token exchange for another audience
+/// (`service::derived_token`), else `aud` of an ID token.
 pub fn client_of(claims: &Claims) -> Option<&str> {
     match claims.client_id.as_deref() {
         Some(c) => Some(c),
-        None => claims.aud.first().map(String::as_str),
+        None => claims
+            .all
+            .get("azp")
+            .and_then(serde_json::Value::as_str)
+            .or_else(|| claims.aud.first().map(String::as_str)),
     }
 }
 

@@ -2,7 +2,8 @@
 //! authenticated by `Authorization: Basic` or `client_id` / `client_secret`
 //! in the body; errors as `{"error": ...}` with 400 (401 for
 //! `invalid_client`). Grants: `authorization_code` (with PKCE),
-//! `refresh_token`, `client_credentials`. Also `/oauth2/revoke` (RFC 7009)
+//! `refresh_token`, `client_credentials`, and RFC 8693's token exchange
+//! (`core::service::derived_token`). Also `/oauth2/revoke` (RFC 7009)
 //! and `/oauth2/userInfo` (OIDC Core §5.3, errors per RFC 6750).
 
 use std::sync::Arc;
@@ -121,6 +122,9 @@ async fn token(svc: &UserPools, pool_id: &str, headers: &HeaderMap, body: &[u8])
         let grant = param(&pairs, "grant_type")
             .ok_or_else(|| invalid_request("grant_type is required."))?;
         let auth = client_auth(headers, &pairs)?;
+        if grant == TOKEN_EXCHANGE {
+            return token_exchange(svc, pool_id, &auth, &pairs).await;
+        }
         match grant {
             "client_credentials" => {
                 svc.client_credentials_grant(pool_id, &auth, param(&pairs, "scope"))
@@ -145,23 +149,11 @@ async fn token(svc: &UserPools, pool_id: &str, headers: &HeaderMap, body: &[u8])
                 format!("Grant type {grant} is not supported."),
             )),
         }
+        .map(tokens_body)
     }
     .await;
     match result {
-        Ok(t) => {
-            let mut body = json!({
-                "access_token": t.access_token,
-                "expires_in": t.expires_in,
-                "token_type": t.token_type,
-            });
-            if let Some(obj) = body.as_object_mut() {
-                if let Some(id) = t.id_token {
-                    obj.insert("id_token".into(), json!(id));
-                }
-                if let Some(refresh) = t.refresh_token {
-                    obj.insert("refresh_token".into(), json!(refresh));
-                }
-            }
+        Ok(body) => {
             let mut r = json_response(StatusCode::OK, &body);
             cors(&mut r);
             r
@@ -172,6 +164,59 @@ async fn token(svc: &UserPools, pool_id: &str, headers: &HeaderMap, body: &[u8])
             r
         }
     }
+}
+
+/// The RFC 8693 grant type.
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The answer of the grants of RFC 6749.
+fn tokens_body(t: cognate_core::service::OAuthTokens) -> serde_json::Value {
+    let mut body = json!({
+        "access_token": t.access_token,
+        "expires_in": t.expires_in,
+        "token_type": t.token_type,
+    });
+    if let Some(obj) = body.as_object_mut() {
+        if let Some(id) = t.id_token {
+            obj.insert("id_token".into(), json!(id));
+        }
+        if let Some(refresh) = t.refresh_token {
+            obj.insert("refresh_token".into(), json!(refresh));
+        }
+    }
+    body
+}
+
+/// The token-exchange grant (RFC 8693 §2.1 members; the answer of §2.2.1,
+/// the issued token in `access_token` whatever its type; no refresh token).
+async fn token_exchange(
+    svc: &UserPools,
+    pool_id: &str,
+    auth: &ClientAuth,
+    pairs: &[(String, String)],
+) -> Result<serde_json::Value, OAuthError> {
+    use cognate_core::service::derived_token::TokenExchangeForm;
+    let form = TokenExchangeForm {
+        subject_token: param(pairs, "subject_token"),
+        subject_token_type: param(pairs, "subject_token_type"),
+        actor_token: param(pairs, "actor_token"),
+        actor_token_type: param(pairs, "actor_token_type"),
+        requested_token_type: param(pairs, "requested_token_type"),
+        scope: param(pairs, "scope"),
+        audience: param(pairs, "audience"),
+        resource: param(pairs, "resource"),
+    };
+    let t = svc.token_exchange_grant(pool_id, auth, form).await?;
+    let mut body = json!({
+        "access_token": t.access_token,
+        "issued_token_type": t.issued_token_type,
+        "token_type": t.token_type,
+        "expires_in": t.expires_in,
+    });
+    if let (false, Some(obj)) = (t.scope.is_empty(), body.as_object_mut()) {
+        obj.insert("scope".into(), json!(t.scope));
+    }
+    Ok(body)
 }
 
 /// Browser applications call the token, userInfo and revoke endpoints

@@ -7,6 +7,7 @@ pub mod auth_events;
 pub mod auth_factors;
 pub mod client_records;
 pub mod clients;
+pub mod derived_token;
 pub mod devices;
 pub mod domains;
 pub mod groups;

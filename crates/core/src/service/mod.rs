@@ -8,6 +8,7 @@ mod auth_events;
 mod client_records;
 pub mod client_token;
 mod clients;
+pub mod derived_token;
 pub mod devices;
 pub mod domains;
 pub mod federation;

@@ -106,7 +106,7 @@ fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
 impl UserPools {
     /// The client of a pool, authenticated by its secret when it has one
     /// (compared in constant time). `invalid_client` otherwise.
-    async fn authenticate_client(
+    pub(crate) async fn authenticate_client(
         &self,
         pool_id: &str,
         auth: &ClientAuth,
