@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{jwt_claims, jwt_header, Server, Signer, CONTENT_TYPE, TARGET_PREFIX};
+use common::{jwt_claims, jwt_header, refused, Server, Signer, CONTENT_TYPE, TARGET_PREFIX};
 use serde_json::{json, Value};
 
 const POOL: &str = "us-east-1_ClientTok1";
@@ -55,26 +55,9 @@ pools:
 
 /// GetClientToken with no Authorization header at all.
 fn unsigned(s: &Server, body: Value) -> (u16, Value) {
-    let headers = vec![
-        ("content-type".to_owned(), CONTENT_TYPE.to_owned()),
-        (
-            "x-amz-target".to_owned(),
-            format!("{TARGET_PREFIX}GetClientToken"),
-        ),
-    ];
-    s.post_with(&headers, body.to_string().into_bytes())
+    common::unsigned(s, "GetClientToken", body)
 }
 
-#[track_caller]
-fn refused(got: (u16, Value), error_type: &str) -> String {
-    assert_eq!(
-        (got.0, got.1["__type"].as_str()),
-        (400, Some(error_type)),
-        "{}",
-        got.1
-    );
-    got.1["message"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn get_client_token_issues_a_machine_token_by_secret() {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{jwt_claims, Server, CONTENT_TYPE, TARGET_PREFIX};
+use common::{jwt_claims, refused, Server};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "Passw0rd!derived";
@@ -66,26 +66,9 @@ fn setup(s: &Server, tier: &str) -> Setup {
 /// GetDerivedToken with no Authorization header: the client's secret
 /// authorizes it.
 fn unsigned(s: &Server, body: Value) -> (u16, Value) {
-    let headers = vec![
-        ("content-type".to_owned(), CONTENT_TYPE.to_owned()),
-        (
-            "x-amz-target".to_owned(),
-            format!("{TARGET_PREFIX}GetDerivedToken"),
-        ),
-    ];
-    s.post_with(&headers, body.to_string().into_bytes())
+    common::unsigned(s, "GetDerivedToken", body)
 }
 
-#[track_caller]
-fn refused(got: (u16, Value), error_type: &str) -> String {
-    assert_eq!(
-        (got.0, got.1["__type"].as_str()),
-        (400, Some(error_type)),
-        "{}",
-        got.1
-    );
-    got.1["message"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn impersonation_narrows_scopes_and_binds_the_audience() {

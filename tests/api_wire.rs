@@ -141,21 +141,17 @@ fn unknown_targets() {
     assert!(msg.contains("X-Amz-Target"), "{msg}");
 }
 
+/// Every operation of the botocore model is implemented (an operation added
+/// to the model later answers UnsupportedOperationException naming itself
+/// until it is).
 #[test]
-fn model_operations_not_implemented() {
-    let s = Server::start();
+fn every_model_operation_is_implemented() {
     let missing: Vec<&str> = cognate_aws_json::operation::MODEL_OPERATIONS
         .iter()
         .copied()
         .filter(|op| !cognate_aws_json::operation::IMPLEMENTED.contains(op))
         .collect();
-    assert!(!missing.is_empty());
-    for op in missing {
-        let r = s.post_raw(Some(&target(op)), b"{}".to_vec());
-        let (ty, msg) = error_parts(r, 400);
-        assert_eq!(ty, "UnsupportedOperationException", "{op}");
-        assert!(msg.contains(op), "{msg}");
-    }
+    assert_eq!(missing, Vec::<&str>::new());
 }
 
 #[test]

@@ -606,6 +606,29 @@ impl Drop for Server {
     }
 }
 
+/// An operation called with no Authorization header at all, as the public
+/// operations (and GetClientToken / GetDerivedToken with a client secret)
+/// are called.
+pub fn unsigned(s: &Server, op: &str, body: Value) -> (u16, Value) {
+    let headers = vec![
+        ("content-type".to_owned(), CONTENT_TYPE.to_owned()),
+        ("x-amz-target".to_owned(), format!("{TARGET_PREFIX}{op}")),
+    ];
+    s.post_with(&headers, body.to_string().into_bytes())
+}
+
+/// Asserts an HTTP 400 answer of `error_type`; returns its message.
+#[track_caller]
+pub fn refused(got: (u16, Value), error_type: &str) -> String {
+    assert_eq!(
+        (got.0, got.1["__type"].as_str()),
+        (400, Some(error_type)),
+        "{}",
+        got.1
+    );
+    got.1["message"].as_str().unwrap().to_owned()
+}
+
 /// ExplicitAuthFlows enabling password sign-in (user and admin) and refresh.
 pub fn password_flows() -> Value {
     json!({"ExplicitAuthFlows": [
