@@ -58,7 +58,6 @@ fn unsigned(s: &Server, body: Value) -> (u16, Value) {
     common::unsigned(s, "GetClientToken", body)
 }
 
-
 #[test]
 fn get_client_token_issues_a_machine_token_by_secret() {
     let s = Server::start_signed(Some(&config()), &[], Signer::new(ADMIN.0, ADMIN.1));

@@ -69,7 +69,6 @@ fn unsigned(s: &Server, body: Value) -> (u16, Value) {
     common::unsigned(s, "GetDerivedToken", body)
 }
 
-
 #[test]
 fn impersonation_narrows_scopes_and_binds_the_audience() {
     let s = Server::start();
