@@ -146,18 +146,6 @@ fn attribute_fields(names: &[String], values: &[Attribute]) -> Vec<Value> {
         .collect()
 }
 
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// One request through the hosted UI: the checked authorization request,
 /// the CSRF token, and what every page shares.
 struct Flow<'a> {
@@ -485,9 +473,9 @@ impl<'a> Flow<'a> {
         let otpauth_uri = secret.map(|s| {
             format!(
                 "otpauth://totp/{}:{}?secret={s}&issuer={}",
-                percent_encode(app),
-                percent_encode(username),
-                percent_encode(app)
+                cognate_core::service::federation::percent_encode(app),
+                cognate_core::service::federation::percent_encode(username),
+                cognate_core::service::federation::percent_encode(app)
             )
         });
         self.render(View {

@@ -190,6 +190,22 @@ pub(crate) const LOCKOUT: LockoutPolicy = LockoutPolicy {
     reset_ms: 15 * 60 * 1000,
 };
 
+/// The refusal of a sign-in by the account's state alone: not confirmed,
+/// or a password reset required.
+pub(crate) fn account_state_refusal(status: &UserStatus) -> Result<()> {
+    match status {
+        UserStatus::Unconfirmed => Err(Error::new(
+            ErrorKind::UserNotConfirmed,
+            "User is not confirmed.",
+        )),
+        UserStatus::ResetRequired => Err(Error::new(
+            ErrorKind::PasswordResetRequired,
+            "Password reset required for the user",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A new opaque Session handle (Cognito's start with `AYAB`).
 pub(crate) fn new_session_handle() -> String {
     format!("AYAB{}", cognate_crypto::random::base64url(192))

@@ -137,7 +137,7 @@ fn sha256(text: &str) -> String {
 fn with_query(url: &str, params: &[(&str, &str)]) -> String {
     let encoded = params
         .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
     if url.contains('?') {
@@ -147,7 +147,9 @@ fn with_query(url: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
-fn form_encode(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986's unreserved characters (for
+/// query strings and form bodies); the hosted pages use it too.
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

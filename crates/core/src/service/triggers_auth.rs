@@ -16,8 +16,8 @@ use super::auth::{param, AuthFlowInput, ChallengeInput, Channel, SignInStep};
 use super::triggers::{client_metadata, user_attributes, TriggerEvent};
 use super::users::prevents_existence_errors;
 use super::UserPools;
-use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, ChallengeSession, User, UserPool, UserStatus};
+use crate::error::{Error, Result};
+use crate::model::{AppClient, ChallengeSession, User, UserPool};
 use crate::triggers::{invalid_response, Trigger};
 
 /// Rounds after which a custom sign-in fails whatever DefineAuthChallenge says.
@@ -66,21 +66,7 @@ impl UserPools {
                 if !u.enabled {
                     return Err(Error::not_authorized("User is disabled."));
                 }
-                match u.status {
-                    UserStatus::Unconfirmed => {
-                        return Err(Error::new(
-                            ErrorKind::UserNotConfirmed,
-                            "User is not confirmed.",
-                        ))
-                    }
-                    UserStatus::ResetRequired => {
-                        return Err(Error::new(
-                            ErrorKind::PasswordResetRequired,
-                            "Password reset required for the user",
-                        ))
-                    }
-                    _ => {}
-                }
+                super::auth::account_state_refusal(&u.status)?;
                 self.pre_authentication(pool, &client.client_id, u).await?;
             }
         }

@@ -22,8 +22,8 @@ use serde_json::json;
 use super::auth::{param, AuthFlowInput, AuthOutcome, ChallengeInput, Channel, SignInStep};
 use super::users::prevents_existence_errors;
 use super::UserPools;
-use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, ChallengeSession, User, UserPool, UserStatus};
+use crate::error::{Error, Result};
+use crate::model::{AppClient, ChallengeSession, User, UserPool};
 use crate::ratelimit::Action;
 
 /// Longest `CREDENTIAL` a WEB_AUTHN answer may carry (bytes): an
@@ -308,21 +308,7 @@ impl UserPools {
         client: &AppClient,
         user: &User,
     ) -> Result<()> {
-        match user.status {
-            UserStatus::Unconfirmed => {
-                return Err(Error::new(
-                    ErrorKind::UserNotConfirmed,
-                    "User is not confirmed.",
-                ))
-            }
-            UserStatus::ResetRequired => {
-                return Err(Error::new(
-                    ErrorKind::PasswordResetRequired,
-                    "Password reset required for the user",
-                ))
-            }
-            _ => {}
-        }
+        super::auth::account_state_refusal(&user.status)?;
         if self.sign_in_locked(user).await? {
             return Err(Error::not_authorized("Password attempts exceeded"));
         }
