@@ -201,8 +201,10 @@ def test_attribute_updates_and_verification(cognate, boto_client):
                  Username=user, UserAttributeNames=["custom:missing"])
 
 
-def test_repeated_failures_lock_the_account(cognate, boto_client):
-    idp = boto_client(cognate)
+def test_repeated_failures_lock_the_account(server, boto_client):
+    # Cognito's policy, but with a first lock no loaded machine outwaits
+    # between two requests.
+    idp = boto_client(server(config="lockout: {first_lock_seconds: 600, max_lock_seconds: 900}\n"))
     pool_id, client_id = create_pool_and_client(idp, flows=FLOWS)
     user = unique("lock")
     create_confirmed_user(idp, pool_id, user)

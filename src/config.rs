@@ -52,6 +52,9 @@ pub struct ConfigFile {
     /// Rate limits of sign-in, sign-up and codes (per IP and per user).
     #[serde(default)]
     pub rate_limits: Option<cognate_core::ratelimit::RateLimitConfig>,
+    /// How failed sign-ins lock an account (Cognito's policy when absent).
+    #[serde(default)]
+    pub lockout: Option<cognate_core::ratelimit::LockoutConfig>,
 }
 
 /// `admin:`: the access keys that sign the IAM operations.
@@ -854,6 +857,38 @@ mod tests {
         assert!(e.contains("positive"), "{e}");
         let e = err("rate_limits:\n  sign_in_per_hour: {per_second: 1, burst: 1}\n");
         assert!(e.contains("sign_in_per_hour"), "{e}");
+    }
+
+    #[test]
+    fn lockout_parses_with_errors_naming_the_key() {
+        let f = parse(
+            Path::new("c.yaml"),
+            "lockout:\n  first_lock_seconds: 60\n  after_failures: 3\n",
+        )
+        .unwrap();
+        let policy = f.lockout.unwrap().policy();
+        assert_eq!((policy.after, policy.base_ms), (3, 60_000));
+        assert_eq!(policy.max_ms, 15 * 60 * 1000, "the others keep Cognito's");
+        let default = cognate_core::ratelimit::LockoutConfig::default().policy();
+        assert_eq!(
+            (
+                default.after,
+                default.base_ms,
+                default.max_ms,
+                default.reset_ms
+            ),
+            (5, 1000, 900_000, 900_000)
+        );
+
+        let e = err("lockout:\n  first_lock_seconds: 0\n");
+        assert!(e.starts_with("cognate.yaml:"), "{e}");
+        assert!(e.contains("first_lock_seconds"), "{e}");
+        let e = err("lockout:\n  first_lock_seconds: 1200\n");
+        assert!(e.contains("max_lock_seconds"), "{e}");
+        let e = err("lockout:\n  after_failures: 0\n");
+        assert!(e.contains("after_failures"), "{e}");
+        let e = err("lockout:\n  lock_for: 3\n");
+        assert!(e.contains("lock_for"), "{e}");
     }
 
     #[test]

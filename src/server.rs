@@ -182,6 +182,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .as_ref()
                 .and_then(|(_, f)| f.rate_limits)
                 .unwrap_or_default(),
+        )
+        .with_lockout(
+            &config_file
+                .as_ref()
+                .and_then(|(_, f)| f.lockout)
+                .unwrap_or_default(),
         ),
     );
     // The gateway is built (validated) before the file is applied.

@@ -27,6 +27,9 @@ pub const READ: &str = "https://api.example.com/read";
 pub fn config() -> String {
     format!(
         r#"
+# Cognito's lockout, with a first lock long enough that a loaded machine
+# cannot outwait it between two requests of a test.
+lockout: {{first_lock_seconds: 600, max_lock_seconds: 900}}
 pools:
   - id: {POOL}
     name: hosted

@@ -110,6 +110,88 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// How failed sign-ins lock an account (config file `lockout:`; every key
+/// optional). The defaults are Cognito's: from the fifth failure in a row,
+/// a lock of 1 s doubling with each further failure up to 15 minutes; 15
+/// minutes without failures start the count again.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "LockoutInput")]
+pub struct LockoutConfig {
+    policy: crate::store::LockoutPolicy,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LockoutInput {
+    after_failures: u32,
+    first_lock_seconds: f64,
+    max_lock_seconds: f64,
+    reset_after_seconds: f64,
+}
+
+impl Default for LockoutInput {
+    fn default() -> Self {
+        LockoutInput {
+            after_failures: 5,
+            first_lock_seconds: 1.0,
+            max_lock_seconds: 15.0 * 60.0,
+            reset_after_seconds: 15.0 * 60.0,
+        }
+    }
+}
+
+impl TryFrom<LockoutInput> for LockoutConfig {
+    type Error = String;
+    fn try_from(l: LockoutInput) -> std::result::Result<LockoutConfig, String> {
+        if l.after_failures == 0 {
+            return Err("`after_failures` must be at least 1".into());
+        }
+        let millis = |name: &str, secs: f64| {
+            if secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0 {
+                Ok((secs * 1000.0).round().max(1.0) as i64)
+            } else {
+                Err(format!(
+                    "`{name}` must be a positive number of seconds, at most a year"
+                ))
+            }
+        };
+        let base_ms = millis("first_lock_seconds", l.first_lock_seconds)?;
+        let max_ms = millis("max_lock_seconds", l.max_lock_seconds)?;
+        let reset_ms = millis("reset_after_seconds", l.reset_after_seconds)?;
+        if max_ms < base_ms {
+            return Err("`max_lock_seconds` must not be less than `first_lock_seconds`".into());
+        }
+        Ok(LockoutConfig {
+            policy: crate::store::LockoutPolicy {
+                after: l.after_failures,
+                base_ms,
+                max_ms,
+                reset_ms,
+            },
+        })
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig::try_from(LockoutInput::default()).unwrap_or(LockoutConfig {
+            policy: crate::store::LockoutPolicy {
+                after: 5,
+                base_ms: 1000,
+                max_ms: 15 * 60 * 1000,
+                reset_ms: 15 * 60 * 1000,
+            },
+        })
+    }
+}
+
+impl LockoutConfig {
+    /// The policy the store applies.
+    pub fn policy(&self) -> crate::store::LockoutPolicy {
+        self.policy
+    }
+}
+
 /// What a request does, for its limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {

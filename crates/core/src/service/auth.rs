@@ -16,7 +16,6 @@ use crate::model::{AppClient, ChallengeSession, RefreshTokenRecord, User, UserPo
 use crate::password_policy;
 use crate::ratelimit::Action;
 use crate::schema;
-use crate::store::LockoutPolicy;
 use crate::tokens::{self, IssueOptions, SignInEvent};
 
 /// An InitiateAuth or AdminInitiateAuth call.
@@ -179,16 +178,6 @@ pub(crate) fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Res
         .filter(|v| !v.is_empty())
         .ok_or_else(|| Error::invalid_parameter(format!("Missing required parameter {name}")))
 }
-
-/// Failed sign-ins lock an account from the fifth in a row, for 1 s
-/// doubling with each further failure up to 15 minutes; 15 minutes without
-/// failures start the count again.
-pub(crate) const LOCKOUT: LockoutPolicy = LockoutPolicy {
-    after: 5,
-    base_ms: 1000,
-    max_ms: 15 * 60 * 1000,
-    reset_ms: 15 * 60 * 1000,
-};
 
 /// The refusal of a sign-in by the account's state alone: not confirmed,
 /// or a password reset required.
@@ -533,10 +522,10 @@ impl UserPools {
     pub(crate) async fn failed_sign_in(&self, user: &User) -> Error {
         match self
             .store
-            .record_sign_in_failure(&user.pool_id, &user.username_key, self.now(), &LOCKOUT)
+            .record_sign_in_failure(&user.pool_id, &user.username_key, self.now(), &self.lockout)
             .await
         {
-            Ok(Some(f)) if f.failures > LOCKOUT.after => {
+            Ok(Some(f)) if f.failures > self.lockout.after => {
                 crate::audit::user_event("lockout", &user.pool_id, &user.sub);
                 Error::not_authorized("Password attempts exceeded")
             }

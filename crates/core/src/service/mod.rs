@@ -117,6 +117,8 @@ pub struct UserPools {
     pub(crate) lambda: Arc<dyn crate::triggers::LambdaInvoker>,
     /// This instance's rate limits (`crate::ratelimit`).
     pub(crate) limits: crate::ratelimit::RateLimiter,
+    /// How failed sign-ins lock an account (Cognito's policy unless configured).
+    pub(crate) lockout: crate::store::LockoutPolicy,
     /// Reaches external identity providers (`federation.rs`).
     pub(crate) provider_http: Arc<dyn federation::ProviderHttp>,
 }
@@ -153,6 +155,7 @@ impl UserPools {
             cookie_key: tokio::sync::OnceCell::new(),
             lambda: Arc::new(crate::triggers::NoLambda),
             limits: crate::ratelimit::RateLimiter::default(),
+            lockout: crate::ratelimit::LockoutConfig::default().policy(),
             provider_http: Arc::new(federation::NoProviderHttp),
         }
     }
@@ -160,6 +163,12 @@ impl UserPools {
     /// The service with these rate limits (else the defaults).
     pub fn with_rate_limits(mut self, config: &crate::ratelimit::RateLimitConfig) -> Self {
         self.limits = crate::ratelimit::RateLimiter::new(config);
+        self
+    }
+
+    /// The service with this lockout policy (else Cognito's).
+    pub fn with_lockout(mut self, config: &crate::ratelimit::LockoutConfig) -> Self {
+        self.lockout = config.policy();
         self
     }
 
