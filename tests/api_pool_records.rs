@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine;
-use common::{password_flows, Server, PASSWORD};
+use common::{merge, password_flows, secret_hash, Server, PASSWORD};
 use serde_json::{json, Value};
 
 fn google(pool: &str) -> Value {
@@ -741,6 +741,44 @@ fn blocked_ip_ranges_refuse_sign_in_when_enforced() {
         json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
                "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]}}),
     );
+
+    // A public call's UserContextData.IpAddress counts only where the
+    // client propagates user context data, which needs a secret.
+    let mut propagating = password_flows();
+    merge(
+        &mut propagating,
+        json!({"GenerateSecret": true, "EnablePropagateAdditionalUserContextData": true}),
+    );
+    let propagating = s.create_client_full(&pool, propagating);
+    let mut secret_only = password_flows();
+    merge(&mut secret_only, json!({"GenerateSecret": true}));
+    let secret_only = s.create_client_full(&pool, secret_only);
+    let stated = |c: &Value, ip: &str| {
+        let id = c["ClientId"].as_str().unwrap();
+        let hash = secret_hash(c["ClientSecret"].as_str().unwrap(), "ann", id);
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": id,
+               "AuthParameters": {"USERNAME": "ann", "PASSWORD": PASSWORD, "SECRET_HASH": hash},
+               "UserContextData": {"IpAddress": ip, "EncodedData": "x"}})
+    };
+    let ok = s.ok("InitiateAuth", stated(&propagating, "192.0.2.10"));
+    assert!(
+        ok["AuthenticationResult"]["AccessToken"].is_string(),
+        "{ok}"
+    );
+    s.err(
+        "InitiateAuth",
+        stated(&propagating, "203.0.113.77"),
+        "NotAuthorizedException",
+    );
+    // Without the setting, the stated address is ignored: 127.0.0.1 judges.
+    s.err(
+        "InitiateAuth",
+        stated(&secret_only, "192.0.2.10"),
+        "NotAuthorizedException",
+    );
+    let mut public = sign_in.clone();
+    public["UserContextData"] = json!({"IpAddress": "192.0.2.10"});
+    s.err("InitiateAuth", public, "NotAuthorizedException");
 
     for bad in ["10.0.0.0/33", "not-an-ip", "2001:db8::/129"] {
         let m = s.err(

@@ -586,16 +586,23 @@ gateway:
         "acme"
     );
     assert_eq!(lambda.events_of("TokenGeneration_RefreshTokens").len(), 1);
-    // So does GetTokensFromRefreshToken.
+    // So does GetTokensFromRefreshToken, with its ClientMetadata.
     let refreshed = srv.ok(
         "GetTokensFromRefreshToken",
-        json!({"ClientId": client, "RefreshToken": tokens["RefreshToken"]}),
+        json!({"ClientId": client, "RefreshToken": tokens["RefreshToken"],
+               "ClientMetadata": {"app": "web"}}),
     );
     assert_eq!(
         claims(&refreshed["AuthenticationResult"]["IdToken"])["tenant"],
         "acme"
     );
-    assert_eq!(lambda.events_of("TokenGeneration_RefreshTokens").len(), 2);
+    let refreshes = lambda.events_of("TokenGeneration_RefreshTokens");
+    assert_eq!(refreshes.len(), 2);
+    assert_eq!(
+        refreshes[1]["request"]["clientMetadata"],
+        json!({"app": "web"})
+    );
+    assert!(refreshes[0]["request"].get("clientMetadata").is_none());
 }
 
 #[test]

@@ -203,9 +203,52 @@ pub async fn call_as(
             operation::dispatch(service, operation, body).await
         }
     };
+    // A public call's stated address counts where its client allows it
+    // (EnablePropagateAdditionalUserContextData); else the source's.
+    let user_ip = match stated_user_ip(body).filter(|_| unsigned) {
+        Some((client_id, ip)) => service.propagated_user_ip(&client_id, ip).await,
+        None => None,
+    };
+    let dispatched = async {
+        match user_ip {
+            Some(ip) => {
+                let context = cognate_core::audit::RequestContext {
+                    user_ip: Some(ip),
+                    ..cognate_core::audit::current()
+                };
+                cognate_core::audit::scope(context, dispatched).await
+            }
+            None => dispatched.await,
+        }
+    };
     let answer =
         cognate_core::triggers::with_client_metadata(client_metadata(body), dispatched).await?;
     Ok(access::filter(grant, filter, answer))
+}
+
+/// The end user's address a public call states in `UserContextData`
+/// (InitiateAuth, RespondToAuthChallenge, SignUp, ConfirmSignUp,
+/// ForgotPassword, ConfirmForgotPassword, ResendConfirmationCode), with the
+/// app client that must allow it.
+fn stated_user_ip(body: &[u8]) -> Option<(String, std::net::IpAddr)> {
+    #[derive(serde::Deserialize)]
+    struct Stated {
+        #[serde(rename = "ClientId")]
+        client_id: Option<String>,
+        #[serde(rename = "UserContextData")]
+        user_context_data: Option<UserContextData>,
+    }
+    #[derive(serde::Deserialize)]
+    struct UserContextData {
+        #[serde(rename = "IpAddress")]
+        ip_address: Option<String>,
+    }
+    if !body.windows(15).any(|w| w == b"UserContextData") {
+        return None;
+    }
+    let stated = serde_json::from_slice::<Stated>(body).ok()?;
+    let ip = stated.user_context_data?.ip_address?.trim().parse().ok()?;
+    Some((stated.client_id?, ip))
 }
 
 /// The access key id that signed an admin call (checked by `authorize`

@@ -33,7 +33,9 @@ pub struct RequestContext {
     /// The access key id that signed an admin call.
     pub access_key_id: Option<String>,
     /// The end user's address as a server-side call states it
-    /// (AdminInitiateAuth's `ContextData.IpAddress`): the address threat
+    /// (AdminInitiateAuth's `ContextData.IpAddress`, or a public call's
+    /// `UserContextData.IpAddress` where its client propagates user
+    /// context data): the address threat
     /// protection and the auth event log see. The rate limiter keeps to
     /// `source_ip`, the caller it can trust.
     pub user_ip: Option<IpAddr>,

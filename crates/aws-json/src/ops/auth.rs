@@ -137,9 +137,11 @@ async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Ap
         parameters: present(req.auth_parameters),
         client_metadata: req.client_metadata.unwrap_or_default(),
     };
+    let current = cognate_core::audit::current();
     let context = cognate_core::audit::RequestContext {
-        user_ip,
-        ..cognate_core::audit::current()
+        // A public call's stated address was judged by the dispatcher.
+        user_ip: user_ip.or(current.user_ip),
+        ..current
     };
     let outcome = cognate_core::audit::scope(context, svc.initiate_auth(input)).await?;
     Ok(outcome_out(outcome))

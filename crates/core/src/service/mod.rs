@@ -276,6 +276,24 @@ impl UserPools {
         Ok(Some(client))
     }
 
+    /// `ip` as the end user's address that a public call stated in its
+    /// `UserContextData`, where the app client propagates additional user
+    /// context data (AWS allows that only on a client with a secret);
+    /// else none: a public client's caller cannot choose the address that
+    /// threat protection judges.
+    pub async fn propagated_user_ip(
+        &self,
+        client_id: &str,
+        ip: std::net::IpAddr,
+    ) -> Option<std::net::IpAddr> {
+        let client = self.cached_client(client_id).await.ok().flatten()?;
+        (client
+            .settings
+            .enable_propagate_additional_user_context_data
+            && !client.secrets.is_empty())
+        .then_some(ip)
+    }
+
     /// The client, checked to belong to `pool_id`.
     pub(crate) async fn client_of(&self, pool_id: &str, client_id: &str) -> Result<AppClient> {
         let client = self.client(client_id).await?;
