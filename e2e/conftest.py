@@ -196,8 +196,9 @@ class CognateServer:
         self.public_url = self.url
         self.proc: subprocess.Popen | None = None
         self.exit_codes: list[int] = []
-        # More `cognate serve` flags (e.g. --smtp-url), set before start().
+        # More `cognate serve` flags (e.g. --smtp-url) and environment, set before start().
         self.extra_args: list[str] = []
+        self.extra_env: dict[str, str] = {}
 
     # -- configuration ------------------------------------------------------
     def write_config(self, config_text: str, name: str = "cognate.yaml") -> Path:
@@ -226,7 +227,7 @@ class CognateServer:
             log.flush()
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "RUST_BACKTRACE": "1"},
+                env={**os.environ, "RUST_BACKTRACE": "1", **self.extra_env},
             )
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         last = "no answer"

@@ -149,6 +149,16 @@ pub struct ServeArgs {
     /// `smtps://user:pass@host:465`. Without it, messages go to the development outbox.
     #[arg(long, env = "COGNATE_SMTP_URL")]
     pub smtp_url: Option<String>,
+    /// Amazon SNS (or an SNS-compatible endpoint) for SMS messages, e.g.
+    /// `https://sns.us-east-1.amazonaws.com`: each SMS is a Publish to the
+    /// phone number, signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    /// (and AWS_SESSION_TOKEN). Without it, SMS goes to the development outbox.
+    #[arg(long, env = "COGNATE_SNS_ENDPOINT", value_name = "URL")]
+    pub sns_endpoint: Option<String>,
+    /// The region SNS requests are signed for (default: the endpoint's
+    /// for AWS's `sns.<region>.amazonaws.com`, else `--region`).
+    #[arg(long, env = "COGNATE_SNS_REGION")]
+    pub sns_region: Option<String>,
     /// Sender address of emails.
     #[arg(
         long,

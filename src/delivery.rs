@@ -1,6 +1,6 @@
 //! Message delivery. With an SMTP server configured (`--smtp-url`), emails
-//! go out by SMTP (lettre). Without one — and for SMS, which cognate cannot
-//! send — each message is appended as a JSON line to
+//! go out by SMTP (lettre); with an SNS endpoint (`--sns-endpoint`), SMS
+//! goes out by SNS (`crate::sms`). Without them, each message is appended as a JSON line to
 //! `<data-dir>/outbox.jsonl` (mode 0600), so a developer (or a test) can
 //! read the code. Codes are also logged in development mode (no SMTP);
 //! temporary passwords never are, and with SMTP configured nothing of an

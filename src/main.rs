@@ -10,6 +10,7 @@ mod keys;
 mod lambda;
 mod listener;
 mod server;
+mod sms;
 mod transfer;
 
 use std::sync::atomic::{AtomicBool, Ordering};

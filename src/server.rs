@@ -151,6 +151,32 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 ),
             ),
         };
+    // SMS by SNS where an endpoint is given; emails as above.
+    let (sink, mail_line): (Arc<dyn cognate_core::delivery::MessageSink>, String) =
+        match &args.sns_endpoint {
+            Some(endpoint) => {
+                let sns = crate::sms::SnsSms::new(
+                    endpoint,
+                    args.sns_region.as_deref(),
+                    &args.region,
+                    crate::sms::Credentials::from_env()?,
+                )?;
+                let email_line = mail_line
+                    .split(" (no SMS transport")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let line = format!("{email_line}; SMS by {}", sns.describe());
+                (
+                    Arc::new(crate::sms::SplitSink {
+                        email: sink,
+                        sms: Arc::new(sns),
+                    }),
+                    line,
+                )
+            }
+            None => (sink, mail_line),
+        };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let lambda_config = config_file
         .as_ref()

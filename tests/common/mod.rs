@@ -185,6 +185,12 @@ impl Server {
         s
     }
 
+    /// A fresh server with extra environment and `serve` flags.
+    pub fn start_with_env(env: &[(&str, &str)], flags: &[&str]) -> Server {
+        let flags = flags.iter().map(|f| (*f).to_owned()).collect();
+        Self::fresh(None, env, flags, None)
+    }
+
     /// A fresh server applying a YAML config file at start.
     pub fn start_with_config(yaml: &str) -> Server {
         Self::fresh(Some(yaml), &[], Vec::new(), None)
