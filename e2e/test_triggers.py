@@ -152,11 +152,18 @@ def test_custom_auth_with_boto3(server, lambdas, boto_client):
         assert r["ChallengeParameters"]["question"] == f"{n} + {n}"
         r = idp.respond_to_auth_challenge(
             ClientId=client_id, ChallengeName="CUSTOM_CHALLENGE", Session=r["Session"],
-            ChallengeResponses={"USERNAME": "quizzer", "ANSWER": str(2 * n)})
+            ChallengeResponses={"USERNAME": "quizzer", "ANSWER": str(2 * n)},
+            ClientMetadata={"round": str(n)})
     claims = jwt.decode(r["AuthenticationResult"]["IdToken"], options={"verify_signature": False})
     assert claims["cognito:username"] == "quizzer"
     define = fake.of("DefineAuthChallenge_Authentication")
-    assert define[0]["request"]["clientMetadata"] == {"lang": "en"}
+    # InitiateAuth's ClientMetadata does not reach the custom-auth triggers (the
+    # model lists pre sign-up, pre authentication and user migration only);
+    # RespondToAuthChallenge's does.
+    assert "clientMetadata" not in define[0]["request"], define[0]
+    assert define[1]["request"]["clientMetadata"] == {"round": "0"}
+    verify = fake.of("VerifyAuthChallengeResponse_Authentication")
+    assert verify[0]["request"]["clientMetadata"] == {"round": "0"}
     assert [s["challengeMetadata"] for s in define[-1]["request"]["session"]] == ["round-0", "round-1", "round-2"]
 
     # A wrong answer: DefineAuthChallenge fails the sign-in.

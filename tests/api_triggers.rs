@@ -924,7 +924,8 @@ fn custom_auth_with_three_challenges() {
         srv.call(
             "RespondToAuthChallenge",
             json!({"ClientId": client, "ChallengeName": "CUSTOM_CHALLENGE", "Session": session,
-                   "ChallengeResponses": {"USERNAME": "rita", "ANSWER": text}}),
+                   "ChallengeResponses": {"USERNAME": "rita", "ANSWER": text},
+                   "ClientMetadata": {"step": "answer"}}),
         )
     };
     let mut v = start();
@@ -956,7 +957,33 @@ fn custom_auth_with_three_challenges() {
             {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true, "challengeMetadata": "round-2"}
         ])
     );
-    assert_eq!(defines[0]["request"]["clientMetadata"]["app"], "quiz");
+    // InitiateAuth's ClientMetadata does not reach Define/CreateAuthChallenge
+    // (the model lists pre sign-up, pre authentication and user migration
+    // only); RespondToAuthChallenge's reaches every trigger it invokes.
+    assert!(
+        defines[0]["request"].get("clientMetadata").is_none(),
+        "{}",
+        defines[0]
+    );
+    let creates = lambda.events_of("CreateAuthChallenge_Authentication");
+    assert!(
+        creates[0]["request"].get("clientMetadata").is_none(),
+        "{}",
+        creates[0]
+    );
+    assert_eq!(
+        defines[1]["request"]["clientMetadata"],
+        json!({"step": "answer"})
+    );
+    assert_eq!(
+        creates[1]["request"]["clientMetadata"],
+        json!({"step": "answer"})
+    );
+    let verifies = lambda.events_of("VerifyAuthChallengeResponse_Authentication");
+    assert_eq!(
+        verifies[0]["request"]["clientMetadata"],
+        json!({"step": "answer"})
+    );
     assert_eq!(defines[0]["request"]["userNotFound"], false);
     assert_eq!(
         defines[0]["request"]["userAttributes"]["email"],
@@ -1193,7 +1220,8 @@ fn custom_message_authentication_for_mfa_and_sign_in_codes() {
         event["request"]["userAttributes"]["email"],
         "mia@example.com"
     );
-    assert_eq!(event["request"]["clientMetadata"]["app"], "web");
+    // Not InitiateAuth's ClientMetadata: the model leaves custom message out.
+    assert!(event["request"]["clientMetadata"].is_null(), "{event}");
     assert_eq!(event["callerContext"]["clientId"], client);
     let (status, done) = srv.call(
         "RespondToAuthChallenge",
@@ -1293,12 +1321,17 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
         metadata("PostConfirmation_ConfirmSignUp"),
         json!({"step": "admin-confirm"})
     );
+    // InitiateAuth passes it to pre authentication only of these (the
+    // model: pre sign-up, pre authentication, user migration).
+    assert_eq!(
+        metadata("PreAuthentication_Authentication"),
+        json!({"step": "sign-in"})
+    );
     for source in [
-        "PreAuthentication_Authentication",
         "PostAuthentication_Authentication",
         "TokenGeneration_Authentication",
     ] {
-        assert_eq!(metadata(source), json!({"step": "sign-in"}), "{source}");
+        assert!(metadata(source).is_null(), "{source}");
     }
     assert_eq!(
         metadata("CustomMessage_ResendCode"),

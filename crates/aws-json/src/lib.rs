@@ -221,8 +221,12 @@ pub async fn call_as(
             None => dispatched.await,
         }
     };
+    // InitiateAuth passes its ClientMetadata to some triggers only.
+    let only = matches!(operation, "InitiateAuth" | "AdminInitiateAuth")
+        .then_some(cognate_core::triggers::INITIATE_AUTH_METADATA_TRIGGERS);
     let answer =
-        cognate_core::triggers::with_client_metadata(client_metadata(body), dispatched).await?;
+        cognate_core::triggers::with_client_metadata(client_metadata(body), only, dispatched)
+            .await?;
     Ok(access::filter(grant, filter, answer))
 }
 

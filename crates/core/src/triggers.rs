@@ -26,27 +26,54 @@ pub enum InvokeError {
     Malformed(String),
 }
 
-tokio::task_local! {
-    /// The ClientMetadata of the request being answered.
-    static CLIENT_METADATA: BTreeMap<String, String>;
+/// The ClientMetadata of the request being answered, and the triggers it
+/// may reach (`None`: every one).
+struct RequestMetadata {
+    metadata: BTreeMap<String, String>,
+    only: Option<&'static [Trigger]>,
 }
+
+tokio::task_local! {
+    static CLIENT_METADATA: RequestMetadata;
+}
+
+/// The triggers that InitiateAuth and AdminInitiateAuth pass their
+/// ClientMetadata to, as the model documents; the others they invoke
+/// (post authentication, custom message, pre token generation, define and
+/// create auth challenge) get none.
+pub const INITIATE_AUTH_METADATA_TRIGGERS: &[Trigger] = &[
+    Trigger::PreSignUp,
+    Trigger::PreAuthentication,
+    Trigger::UserMigration,
+];
 
 /// Runs `answer` (one API operation) with the request's `ClientMetadata`:
 /// every trigger the operation invokes receives it as its event's
 /// `request.clientMetadata`, as the model documents ("any custom workflows
-/// that this action triggers").
+/// that this action triggers"), or, with `only`, the triggers listed.
 pub async fn with_client_metadata<F: Future>(
     metadata: BTreeMap<String, String>,
+    only: Option<&'static [Trigger]>,
     answer: F,
 ) -> F::Output {
-    CLIENT_METADATA.scope(metadata, answer).await
+    CLIENT_METADATA
+        .scope(RequestMetadata { metadata, only }, answer)
+        .await
 }
 
 /// The ClientMetadata of the operation being answered (empty outside one).
 pub(crate) fn current_client_metadata() -> BTreeMap<String, String> {
     CLIENT_METADATA
-        .try_with(BTreeMap::clone)
+        .try_with(|m| m.metadata.clone())
         .unwrap_or_default()
+}
+
+/// Whether the operation being answered passes its ClientMetadata to
+/// `trigger`.
+pub(crate) fn client_metadata_reaches(trigger: Trigger) -> bool {
+    CLIENT_METADATA
+        .try_with(|m| m.only.is_none_or(|only| only.contains(&trigger)))
+        .unwrap_or(true)
 }
 
 /// Invokes a Lambda function by ARN (or name) with an event and returns

@@ -160,9 +160,12 @@ impl UserPools {
             return Ok(None);
         };
         let mut request = event.request;
-        // The operation's ClientMetadata reaches every trigger it invokes.
+        // The operation's ClientMetadata reaches every trigger it invokes
+        // (InitiateAuth's only some).
         if let Value::Object(r) = &mut request {
-            if r.get("clientMetadata").is_none_or(Value::is_null) {
+            if !crate::triggers::client_metadata_reaches(trigger) {
+                r.remove("clientMetadata");
+            } else if r.get("clientMetadata").is_none_or(Value::is_null) {
                 let metadata = crate::triggers::current_client_metadata();
                 if !metadata.is_empty() {
                     r.insert("clientMetadata".into(), json!(metadata));
