@@ -125,22 +125,10 @@ fn start_sns(refuse: bool) -> (String, Published) {
         published: published.clone(),
         refuse,
     };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/", post(publish))
-                .with_state(state);
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let app = axum::Router::new()
+        .route("/", post(publish))
+        .with_state(state);
+    let url = format!("{}/", common::serve_in_background(app));
     (url, published)
 }
 

@@ -685,3 +685,22 @@ pub fn attr<'a>(attrs: &'a Value, name: &str) -> Option<&'a str> {
         .find(|a| a["Name"] == name)
         .and_then(|a| a["Value"].as_str())
 }
+
+/// Serves `app` on a free loopback port from a thread of its own, for as
+/// long as the test process lives; returns `http://127.0.0.1:<port>`.
+pub fn serve_in_background(app: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    url
+}
