@@ -110,16 +110,15 @@ impl MessageSink for DevOutbox {
     }
 }
 
-/// Sends emails by SMTP; SMS messages go to the development outbox.
+/// Sends emails by SMTP (SMS is routed elsewhere, `crate::sms::SplitSink`).
 pub struct SmtpSink {
     transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
     from: lettre::message::Mailbox,
-    sms: DevOutbox,
 }
 
 impl SmtpSink {
     /// From an `smtp://` (plain or `?tls=required` STARTTLS) or `smtps://` URL.
-    pub fn new(url: &str, from: &str, sms: DevOutbox) -> anyhow::Result<Self> {
+    pub fn new(url: &str, from: &str) -> anyhow::Result<Self> {
         use anyhow::Context;
         let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
             .context(
@@ -129,11 +128,7 @@ impl SmtpSink {
         let from = from
             .parse()
             .with_context(|| format!("invalid --mail-from address `{from}`"))?;
-        Ok(SmtpSink {
-            transport,
-            from,
-            sms,
-        })
+        Ok(SmtpSink { transport, from })
     }
 }
 
@@ -141,9 +136,6 @@ impl SmtpSink {
 impl MessageSink for SmtpSink {
     async fn deliver(&self, m: &OutgoingMessage) -> Result<(), String> {
         use lettre::AsyncTransport;
-        if m.medium != "EMAIL" {
-            return self.sms.deliver(m).await;
-        }
         let to = m
             .destination
             .parse::<lettre::message::Mailbox>()

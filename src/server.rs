@@ -128,55 +128,45 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .trim_end_matches('/')
         .to_owned();
     let outbox_path = args.data_dir.join("outbox.jsonl");
-    let (sink, mail_line): (Arc<dyn cognate_core::delivery::MessageSink>, String) =
-        match &args.smtp_url {
-            Some(url) => (
-                Arc::new(crate::delivery::SmtpSink::new(
-                    url,
-                    &args.mail_from,
-                    DevOutbox::for_undeliverable_sms(outbox_path.clone()),
-                )?),
-                format!(
-                    "SMTP {} from {} (no SMS transport: SMS is written to {}, not logged)",
-                    smtp_host(url),
-                    args.mail_from,
-                    outbox_path.display()
-                ),
+    // Emails by SMTP or to the development outbox; SMS by SNS or to the
+    // outbox (one outbox writer for both when neither has a transport).
+    type Sink = Arc<dyn cognate_core::delivery::MessageSink>;
+    let outbox: Sink = Arc::new(DevOutbox::new(outbox_path.clone()));
+    let (email, email_line): (Sink, String) = match &args.smtp_url {
+        Some(url) => (
+            Arc::new(crate::delivery::SmtpSink::new(url, &args.mail_from)?),
+            format!("SMTP {} from {}", smtp_host(url), args.mail_from),
+        ),
+        None => (
+            outbox.clone(),
+            format!(
+                "development outbox {} (codes are also logged)",
+                outbox_path.display()
             ),
-            None => (
-                Arc::new(DevOutbox::new(outbox_path.clone())),
-                format!(
-                    "development outbox {} (codes are also logged)",
-                    outbox_path.display()
-                ),
+        ),
+    };
+    let (sms, sms_line): (Sink, String) = match (&args.sns_endpoint, &args.smtp_url) {
+        (Some(endpoint), _) => {
+            let sns = crate::sms::SnsSms::new(
+                endpoint,
+                args.sns_region.as_deref(),
+                &args.region,
+                crate::sms::Credentials::from_env()?,
+            )?;
+            let line = format!("; SMS by {}", sns.describe());
+            (Arc::new(sns), line)
+        }
+        (None, Some(_)) => (
+            Arc::new(DevOutbox::for_undeliverable_sms(outbox_path.clone())),
+            format!(
+                " (no SMS transport: SMS is written to {}, not logged)",
+                outbox_path.display()
             ),
-        };
-    // SMS by SNS where an endpoint is given; emails as above.
-    let (sink, mail_line): (Arc<dyn cognate_core::delivery::MessageSink>, String) =
-        match &args.sns_endpoint {
-            Some(endpoint) => {
-                let sns = crate::sms::SnsSms::new(
-                    endpoint,
-                    args.sns_region.as_deref(),
-                    &args.region,
-                    crate::sms::Credentials::from_env()?,
-                )?;
-                let email_line = mail_line
-                    .split(" (no SMS transport")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                let line = format!("{email_line}; SMS by {}", sns.describe());
-                (
-                    Arc::new(crate::sms::SplitSink {
-                        email: sink,
-                        sms: Arc::new(sns),
-                    }),
-                    line,
-                )
-            }
-            None => (sink, mail_line),
-        };
+        ),
+        (None, None) => (outbox, String::new()),
+    };
+    let sink: Sink = Arc::new(crate::sms::SplitSink { email, sms });
+    let mail_line = format!("{email_line}{sms_line}");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let lambda_config = config_file
         .as_ref()

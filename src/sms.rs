@@ -8,7 +8,7 @@
 //! CodeDeliveryFailureException; the code is never logged.
 //!
 //! [`SplitSink`] routes each message by medium: emails to the email sink
-//! (SMTP or the development outbox), SMS to this one.
+//! (SMTP or the development outbox), SMS to this one or to the outbox.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use axum::http::{HeaderMap, HeaderValue};
 use cognate_aws_json::sigv4;
 use cognate_core::delivery::{MessageSink, OutgoingMessage};
+use cognate_core::service::federation::percent_encode;
 
 /// The server's AWS credentials for SNS.
 #[derive(Clone)]
@@ -66,20 +67,6 @@ fn region_of(host: &str) -> Option<&str> {
     let rest = host.strip_prefix("sns.")?;
     let (region, domain) = rest.split_once('.')?;
     domain.starts_with("amazonaws.").then_some(region)
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value (RFC 3986
-/// unreserved characters kept, as SigV4 canonical forms expect).
-fn form_encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl SnsSms {
@@ -195,7 +182,7 @@ fn publish_body(phone_number: &str, message: &str) -> String {
         ),
     ]
     .iter()
-    .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+    .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
     .collect::<Vec<_>>()
     .join("&")
 }

@@ -129,13 +129,23 @@ struct LockoutInput {
     reset_after_seconds: f64,
 }
 
+/// Cognito's lockout.
+const COGNITO_LOCKOUT: crate::store::LockoutPolicy = crate::store::LockoutPolicy {
+    after: 5,
+    base_ms: 1000,
+    max_ms: 15 * 60 * 1000,
+    reset_ms: 15 * 60 * 1000,
+};
+
 impl Default for LockoutInput {
+    /// Cognito's numbers, for the keys a file leaves out.
     fn default() -> Self {
+        let seconds = |ms: i64| ms as f64 / 1000.0;
         LockoutInput {
-            after_failures: 5,
-            first_lock_seconds: 1.0,
-            max_lock_seconds: 15.0 * 60.0,
-            reset_after_seconds: 15.0 * 60.0,
+            after_failures: COGNITO_LOCKOUT.after,
+            first_lock_seconds: seconds(COGNITO_LOCKOUT.base_ms),
+            max_lock_seconds: seconds(COGNITO_LOCKOUT.max_ms),
+            reset_after_seconds: seconds(COGNITO_LOCKOUT.reset_ms),
         }
     }
 }
@@ -174,14 +184,9 @@ impl TryFrom<LockoutInput> for LockoutConfig {
 
 impl Default for LockoutConfig {
     fn default() -> Self {
-        LockoutConfig::try_from(LockoutInput::default()).unwrap_or(LockoutConfig {
-            policy: crate::store::LockoutPolicy {
-                after: 5,
-                base_ms: 1000,
-                max_ms: 15 * 60 * 1000,
-                reset_ms: 15 * 60 * 1000,
-            },
-        })
+        LockoutConfig {
+            policy: COGNITO_LOCKOUT,
+        }
     }
 }
 

@@ -563,15 +563,8 @@ impl UserPools {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
+        account_state_refusal(&user.status)?;
         match user.status {
-            UserStatus::Unconfirmed => Err(Error::new(
-                ErrorKind::UserNotConfirmed,
-                "User is not confirmed.",
-            )),
-            UserStatus::ResetRequired => Err(Error::new(
-                ErrorKind::PasswordResetRequired,
-                "Password reset required for the user",
-            )),
             UserStatus::ForceChangePassword => {
                 if user
                     .temporary_password_expires
