@@ -171,6 +171,15 @@ async fn connection(
             request_id: Some(cognate_crypto::random::uuid()),
             access_key_id: None,
             user_ip: None,
+            user_agent: req
+                .headers()
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| {
+                    v.chars()
+                        .take(cognate_core::audit::MAX_USER_AGENT)
+                        .collect()
+                }),
         };
         async move {
             Ok::<_, Infallible>(

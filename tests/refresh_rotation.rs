@@ -294,7 +294,7 @@ async fn a_session_keeps_one_entry_and_its_id_across_rotations() {
     assert_eq!(after[0].id, before[0].id);
     // Revoking the session by its id ends every token of the family.
     w.svc
-        .admin_revoke_user_session(&w.pool_id, "alice", &after[0].id)
+        .admin_revoke_user_session(&w.pool_id, "alice", &after[0].id, Default::default())
         .await
         .unwrap();
     let err = refresh(&w, &client, &r0).await.unwrap_err();

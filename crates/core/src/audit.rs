@@ -39,7 +39,13 @@ pub struct RequestContext {
     /// protection and the auth event log see. The rate limiter keeps to
     /// `source_ip`, the caller it can trust.
     pub user_ip: Option<IpAddr>,
+    /// The request's User-Agent (or the one an admin call's ContextData
+    /// states for its user), at most [`MAX_USER_AGENT`] characters.
+    pub user_agent: Option<String>,
 }
+
+/// How much of a User-Agent header is kept.
+pub const MAX_USER_AGENT: usize = 1024;
 
 tokio::task_local! {
     static REQUEST: RequestContext;
@@ -67,6 +73,69 @@ pub fn user_ip() -> Option<IpAddr> {
         .try_with(|c| c.user_ip.or(c.source_ip))
         .ok()
         .flatten()
+}
+
+/// What the user agent of the request being served says about the
+/// device ([`device_of`]).
+pub fn user_device() -> String {
+    REQUEST
+        .try_with(|c| device_of(c.user_agent.as_deref()))
+        .unwrap_or_else(|_| device_of(None))
+}
+
+/// A short description of the device behind a User-Agent, as session
+/// listings show it (DeviceType): the browser and the operating system
+/// (`Chrome on Windows`), else the product the agent names first
+/// (`aws-cli`, `Boto3`), else `unknown`.
+pub fn device_of(user_agent: Option<&str>) -> String {
+    let ua = user_agent.map(str::trim).unwrap_or_default();
+    if ua.is_empty() {
+        return "unknown".to_owned();
+    }
+    const SYSTEMS: [(&str, &str); 8] = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Mac OS X", "macOS"),
+        ("Macintosh", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    // Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    let system = SYSTEMS
+        .iter()
+        .find(|(m, _)| ua.contains(m))
+        .map(|(_, n)| *n);
+    let browser = BROWSERS
+        .iter()
+        .find(|(m, _)| ua.contains(m))
+        .map(|(_, n)| *n);
+    let product = || {
+        ua.split(['/', ' '])
+            .next()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.chars().take(64).collect::<String>())
+    };
+    let description = match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => match product() {
+            Some(p) if p != "Mozilla" => format!("{p} on {s}"),
+            _ => s.to_owned(),
+        },
+        (None, None) => product().unwrap_or_else(|| "unknown".to_owned()),
+    };
+    description.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// One audit event. Build with [`Event::new`], then `.user(..)`,
@@ -196,3 +265,41 @@ pub struct AuthEventFeedback {
 
 /// How many events are kept per user.
 pub const KEPT_AUTH_EVENTS: usize = 50;
+
+#[cfg(test)]
+mod tests {
+    use super::device_of;
+
+    #[test]
+    fn devices_of_common_user_agents() {
+        let cases = [
+            (None, "unknown"),
+            (Some("  "), "unknown"),
+            (
+                Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0"),
+                "Edge on Windows",
+            ),
+            (
+                Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"),
+                "Chrome on Linux",
+            ),
+            (
+                Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"),
+                "Safari on iOS",
+            ),
+            (
+                Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:120.0) Gecko/20100101 Firefox/120.0"),
+                "Firefox on macOS",
+            ),
+            (
+                Some("aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0 exe/x86_64.debian.12"),
+                "aws-cli on Linux",
+            ),
+            (Some("Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.1"), "Boto3"),
+            (Some("reqwest"), "reqwest"),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(device_of(ua), want, "{ua:?}");
+        }
+    }
+}

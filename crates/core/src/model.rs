@@ -977,6 +977,37 @@ pub struct RefreshTokenRecord {
     /// refresh. The session whose latest is the oldest is the least
     /// recently used (MaxPerUser evicts it first).
     pub last_active: Millis,
+    /// The SSO session (hosted UI sign-in) the token's sign-in came
+    /// through: its OriginSessionId. `None` for an API sign-in.
+    pub sso_session_id: Option<String>,
+    /// The user's address at the token's last activity (LastIPAddress).
+    pub last_ip: Option<String>,
+    /// What the user agent of the token's last activity says about the
+    /// device (DeviceType): [`crate::audit::device_of`].
+    pub last_device: Option<String>,
+}
+
+/// An SSO session: a sign-in on the hosted UI while the pool tracks
+/// sessions. The hosted UI's cookie names it, so deleting the record
+/// (RevokeUserSession, a global sign-out, the user's deletion) ends the
+/// cookie; the tokens granted through it name it as their origin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSession {
+    /// `sso` and 25 lowercase letters and digits.
+    pub session_id: String,
+    pub pool_id: String,
+    pub username_key: String,
+    pub sub: String,
+    /// The app client the user signed in for.
+    pub client_id: String,
+    pub created: Millis,
+    /// The latest sign-in, token grant or rotation through the session.
+    pub last_active: Millis,
+    pub expires: Millis,
+    /// The user's address at the last activity.
+    pub last_ip: Option<String>,
+    /// The device of the last activity ([`crate::audit::device_of`]).
+    pub last_device: Option<String>,
 }
 
 /// An OAuth 2.0 authorization code (`/oauth2/authorize`, response_type
@@ -1005,6 +1036,10 @@ pub struct AuthorizationCode {
     pub origin_jti: String,
     pub created: Millis,
     pub expires: Millis,
+    /// The SSO session the code was granted from, if the pool tracks
+    /// sessions: the code is refused once that session is revoked.
+    #[serde(default)]
+    pub sso_session_id: Option<String>,
 }
 
 /// Hosted-UI branding set by SetUICustomization or the config file, for

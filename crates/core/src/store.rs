@@ -21,8 +21,8 @@
 //! - one-time codes, challenge sessions and authorization codes are used
 //!   once (`DELETE ... RETURNING`), and a code's wrong guesses are counted
 //!   in the same statement that refuses them;
-//! - everything that belongs to a user (codes, refresh tokens, group
-//!   memberships, aliases, revocations) goes with it (foreign keys with
+//! - everything that belongs to a user (codes, refresh tokens, SSO
+//!   sessions, group memberships, aliases, revocations) goes with it (foreign keys with
 //!   cascade), so nothing refers to a deleted user.
 
 use async_trait::async_trait;
@@ -31,8 +31,8 @@ use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
-    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserImportJob, UserPool, WebAuthnCredential,
+    PoolDomain, RefreshTokenRecord, ResourceServer, SsoSession, StoredKey, UiCustomization, User,
+    UserFilter, UserImportJob, UserPool, WebAuthnCredential,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -343,8 +343,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Signs a user out everywhere at `now` (milliseconds): tokens issued
     /// before it, or in its millisecond, and tokens of sessions that began
-    /// by then, are refused (`User::token_revoked`), and every live refresh
-    /// token is revoked. Nothing is written per session. One transaction;
+    /// by then, are refused (`User::token_revoked`), every live refresh
+    /// token is revoked and every SSO session deleted. One transaction;
     /// false if absent.
     async fn sign_out_user(
         &self,
@@ -408,8 +408,15 @@ pub trait Store: Send + Sync + 'static {
         revoked_until: Millis,
     ) -> StoreResult<usize>;
     /// Records a use of a refresh token at `now` (its `last_active`, kept
-    /// at the latest of the instants given).
-    async fn touch_refresh_token(&self, token_hash: &str, now: Millis) -> StoreResult<()>;
+    /// at the latest of the instants given) from `ip` and `device` (kept
+    /// from the latest use).
+    async fn touch_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        ip: Option<&str>,
+        device: Option<&str>,
+    ) -> StoreResult<()>;
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
     /// A user's refresh tokens that are neither revoked, rotated nor
     /// expired at `now` (one per sign-in session), oldest first, at most
@@ -445,6 +452,48 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_refresh_token(
         &self,
         token_hash: &str,
+        revoked_until: Millis,
+    ) -> StoreResult<bool>;
+
+    // -- SSO sessions
+    /// `Conflict` if the user does not exist (any more) or the id is taken.
+    async fn put_sso_session(&self, session: &SsoSession) -> StoreResult<()>;
+    /// The session, expired or not.
+    async fn get_sso_session(
+        &self,
+        pool_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<SsoSession>>;
+    /// Records activity on a session at `now` (its `last_active`, kept at
+    /// the latest of the instants given) from `ip` and `device`; false if
+    /// the session does not exist.
+    async fn touch_sso_session(
+        &self,
+        pool_id: &str,
+        session_id: &str,
+        now: Millis,
+        ip: Option<&str>,
+        device: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// A user's SSO sessions unexpired at `now`, oldest first, at most `limit`.
+    async fn list_live_sso_sessions(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<SsoSession>>;
+    /// Deletes an SSO session of a user; with `linked`, also revokes, in
+    /// the same transaction, every refresh token granted through it (as
+    /// [`revoke_refresh_token`](Self::revoke_refresh_token) does, their
+    /// sessions revoked until `revoked_until`). False if the user has no
+    /// such session.
+    async fn revoke_sso_session(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        session_id: &str,
+        linked: bool,
         revoked_until: Millis,
     ) -> StoreResult<bool>;
 
@@ -590,7 +639,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
 
     // -- housekeeping
-    /// Deletes expired sessions, codes, authorization codes, refresh tokens
-    /// and revocation marks, and retires signing keys past `published_until`.
+    /// Deletes expired sessions, codes, authorization codes, refresh tokens,
+    /// SSO sessions and revocation marks, and retires signing keys past `published_until`.
     async fn purge_expired(&self, now: Millis) -> StoreResult<u64>;
 }

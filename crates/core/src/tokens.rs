@@ -217,6 +217,9 @@ pub struct SignInEvent {
     /// the access token): the new device of NewDeviceMetadata or the
     /// confirmed device the sign-in named, in a pool that tracks devices.
     pub device_key: Option<String>,
+    /// The SSO session (hosted UI sign-in) the tokens are granted through:
+    /// the OriginSessionId of their token session.
+    pub sso_session_id: Option<String>,
 }
 
 /// Whether a client may read an attribute into its ID token.

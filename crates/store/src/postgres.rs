@@ -30,8 +30,8 @@ use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
-    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserImportJob, UserPool, WebAuthnCredential,
+    PoolDomain, RefreshTokenRecord, ResourceServer, SsoSession, StoredKey, UiCustomization, User,
+    UserFilter, UserImportJob, UserPool, WebAuthnCredential,
 };
 use cognate_core::store::{
     CodeUse, CredentialAdd, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures,
@@ -85,6 +85,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0009_token_sessions",
         include_str!("../migrations/postgres/0009_token_sessions.sql"),
+    ),
+    (
+        "0010_sso_sessions",
+        include_str!("../migrations/postgres/0010_sso_sessions.sql"),
     ),
 ];
 
@@ -265,14 +269,35 @@ fn code_of(r: &Row) -> Result<CodeRecord> {
     })
 }
 
-async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecord) -> Result<u64> {
+/// The columns [`refresh_of`] reads, in its order.
+const REFRESH_COLUMNS: &str = "token_hash, pool_id, client_id, username_key, sub, origin_jti,
+     auth_time, created, expires, revoked, scope, rotated_until, device_key, last_active,
+     sso_session_id, last_ip, last_device";
+
+/// Stores a refresh token. With `sign_in`, a token granted through an
+/// SSO session is stored only while that session exists (0 rows if a
+/// revocation got there first).
+async fn insert_refresh(
+    c: &(impl GenericClient + ?Sized),
+    t: &RefreshTokenRecord,
+    sign_in: bool,
+) -> Result<u64> {
     let revoked = i64::from(t.revoked);
+    let condition = if sign_in {
+        "WHERE $15::text IS NULL
+            OR EXISTS (SELECT 1 FROM sso_sessions WHERE pool_id = $2 AND session_id = $15)"
+    } else {
+        ""
+    };
     exec(
         c,
-        "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key, sub,
-         origin_jti, auth_time, created, expires, revoked, scope, rotated_until,
-         device_key, last_active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &format!(
+            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
+             $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::text, $12::bigint,
+             $13::text, $14::bigint, $15::text, $16::text, $17::text
+             {condition}"
+        ),
         &[
             &t.token_hash,
             &t.pool_id,
@@ -288,9 +313,71 @@ async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecor
             &t.rotated_until,
             &t.device_key,
             &t.last_active,
+            &t.sso_session_id,
+            &t.last_ip,
+            &t.last_device,
         ],
     )
     .await
+}
+
+/// [`insert_refresh`] of a new sign-in's token; `Conflict` if its SSO
+/// session is gone.
+async fn insert_sign_in_refresh(
+    c: &(impl GenericClient + ?Sized),
+    t: &RefreshTokenRecord,
+) -> Result<()> {
+    if insert_refresh(c, t, true).await? == 0 {
+        return Err(Fail::Store(StoreError::Conflict(
+            "the SSO session is gone".to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+/// Revokes every refresh token of a sign-in session (`origin_jti`) and
+/// marks the session revoked until `until` (its access tokens are refused).
+async fn revoke_family(
+    c: &(impl GenericClient + ?Sized),
+    pool_id: &str,
+    origin_jti: &str,
+    username_key: &str,
+    until: Millis,
+) -> Result<()> {
+    exec(
+        c,
+        "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND origin_jti = $2",
+        &[&pool_id, &origin_jti],
+    )
+    .await?;
+    exec(
+        c,
+        "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (pool_id, origin_jti)
+         DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)",
+        &[&pool_id, &origin_jti, &username_key, &until],
+    )
+    .await?;
+    Ok(())
+}
+
+const SSO_COLUMNS: &str = "pool_id, session_id, username_key, sub, client_id, created,
+     last_active, expires, last_ip, last_device";
+
+fn sso_of(r: &Row) -> Result<SsoSession> {
+    Ok(SsoSession {
+        pool_id: r.try_get(0)?,
+        session_id: r.try_get(1)?,
+        username_key: r.try_get(2)?,
+        sub: r.try_get(3)?,
+        client_id: r.try_get(4)?,
+        created: r.try_get(5)?,
+        last_active: r.try_get(6)?,
+        expires: r.try_get(7)?,
+        last_ip: r.try_get(8)?,
+        last_device: r.try_get(9)?,
+    })
 }
 
 fn refresh_of(r: &Row) -> Result<RefreshTokenRecord> {
@@ -309,6 +396,9 @@ fn refresh_of(r: &Row) -> Result<RefreshTokenRecord> {
         rotated_until: r.try_get(11)?,
         device_key: r.try_get(12)?,
         last_active: r.try_get(13)?,
+        sso_session_id: r.try_get(14)?,
+        last_ip: r.try_get(15)?,
+        last_device: r.try_get(16)?,
     })
 }
 
@@ -1319,6 +1409,12 @@ impl Store for PostgresStore {
                 &[&pool_id, &username_key],
             )
             .await?;
+            exec(
+                &tx,
+                "DELETE FROM sso_sessions WHERE pool_id = $1 AND username_key = $2",
+                &[&pool_id, &username_key],
+            )
+            .await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -1463,7 +1559,7 @@ impl Store for PostgresStore {
 
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
         self.run(|c| async move {
-            insert_refresh(&c, t).await?;
+            insert_sign_in_refresh(&c, t).await?;
             Ok(())
         })
         .await
@@ -1503,7 +1599,7 @@ impl Store for PostgresStore {
             if n == 0 {
                 return Ok(false);
             }
-            insert_refresh(&tx, new).await?;
+            insert_refresh(&tx, new, false).await?;
             tx.commit().await?;
             Ok(true)
         })
@@ -1541,36 +1637,28 @@ impl Store for PostgresStore {
             .collect::<std::result::Result<_, _>>()?;
             let evict = (live.len() + 1).saturating_sub(max_sessions.max(1));
             for origin in live.iter().take(evict) {
-                exec(
-                    &tx,
-                    "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND origin_jti = $2",
-                    &[&t.pool_id, origin],
-                )
-                .await?;
-                exec(
-                    &tx,
-                    "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (pool_id, origin_jti)
-                     DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)",
-                    &[&t.pool_id, origin, &t.username_key, &revoked_until],
-                )
-                .await?;
+                revoke_family(&tx, &t.pool_id, origin, &t.username_key, revoked_until).await?;
             }
-            insert_refresh(&tx, t).await?;
+            insert_sign_in_refresh(&tx, t).await?;
             tx.commit().await?;
             Ok(evict)
         })
         .await
     }
 
-    async fn touch_refresh_token(&self, token_hash: &str, now: Millis) -> StoreResult<()> {
+    async fn touch_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        ip: Option<&str>,
+        device: Option<&str>,
+    ) -> StoreResult<()> {
         self.run(|c| async move {
             exec(
                 &c,
-                "UPDATE refresh_tokens SET last_active = $2
-                 WHERE token_hash = $1 AND last_active < $2",
-                &[&token_hash, &now],
+                "UPDATE refresh_tokens SET last_active = $2, last_ip = $3, last_device = $4
+                 WHERE token_hash = $1 AND last_active <= $2",
+                &[&token_hash, &now, &ip, &device],
             )
             .await?;
             Ok(())
@@ -1582,8 +1670,7 @@ impl Store for PostgresStore {
         self.run(|c| async move {
             query_opt(
                 &c,
-                "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                 created, expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens WHERE token_hash = $1",
+                &format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"),
                 &[&token_hash],
             )
             .await?
@@ -1604,11 +1691,12 @@ impl Store for PostgresStore {
         self.run(|c| async move {
             query(
                 &c,
-                "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                 created, expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens
-                 WHERE pool_id = $1 AND username_key = $2 AND revoked = 0 AND expires > $3
-                 AND rotated_until IS NULL
-                 ORDER BY created, token_hash LIMIT $4",
+                &format!(
+                    "SELECT {REFRESH_COLUMNS} FROM refresh_tokens
+                     WHERE pool_id = $1 AND username_key = $2 AND revoked = 0 AND expires > $3
+                     AND rotated_until IS NULL
+                     ORDER BY created, token_hash LIMIT $4"
+                ),
                 &[&pool_id, &username_key, &now, &limit],
             )
             .await?
@@ -1646,21 +1734,153 @@ impl Store for PostgresStore {
                 &[&pool_id, &username_key],
             )
             .await?;
+            revoke_family(&tx, &pool_id, &origin_jti, &username_key, revoked_until).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn put_sso_session(&self, x: &SsoSession) -> StoreResult<()> {
+        self.run(|c| async move {
             exec(
-                &tx,
-                "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND origin_jti = $2",
-                &[&pool_id, &origin_jti],
+                &c,
+                &format!(
+                    "INSERT INTO sso_sessions ({SSO_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ),
+                &[
+                    &x.pool_id,
+                    &x.session_id,
+                    &x.username_key,
+                    &x.sub,
+                    &x.client_id,
+                    &x.created,
+                    &x.last_active,
+                    &x.expires,
+                    &x.last_ip,
+                    &x.last_device,
+                ],
             )
             .await?;
-            exec(
-                &tx,
-                "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (pool_id, origin_jti)
-                 DO UPDATE SET until = GREATEST(revoked_sessions.until, excluded.until)",
-                &[&pool_id, &origin_jti, &username_key, &revoked_until],
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_sso_session(
+        &self,
+        pool_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<SsoSession>> {
+        self.run(|c| async move {
+            query_opt(
+                &c,
+                &format!(
+                    "SELECT {SSO_COLUMNS} FROM sso_sessions WHERE pool_id = $1 AND session_id = $2"
+                ),
+                &[&pool_id, &session_id],
+            )
+            .await?
+            .map(|r| sso_of(&r))
+            .transpose()
+        })
+        .await
+    }
+
+    async fn touch_sso_session(
+        &self,
+        pool_id: &str,
+        session_id: &str,
+        now: Millis,
+        ip: Option<&str>,
+        device: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.run(|c| async move {
+            let n = exec(
+                &c,
+                "UPDATE sso_sessions SET last_active = GREATEST(last_active, $3),
+                 last_ip = CASE WHEN last_active <= $3 THEN $4 ELSE last_ip END,
+                 last_device = CASE WHEN last_active <= $3 THEN $5 ELSE last_device END
+                 WHERE pool_id = $1 AND session_id = $2",
+                &[&pool_id, &session_id, &now, &ip, &device],
             )
             .await?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn list_live_sso_sessions(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<SsoSession>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|c| async move {
+            query(
+                &c,
+                &format!(
+                    "SELECT {SSO_COLUMNS} FROM sso_sessions
+                     WHERE pool_id = $1 AND username_key = $2 AND expires > $3
+                     ORDER BY created, session_id LIMIT $4"
+                ),
+                &[&pool_id, &username_key, &now, &limit],
+            )
+            .await?
+            .iter()
+            .map(sso_of)
+            .collect()
+        })
+        .await
+    }
+
+    async fn revoke_sso_session(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        session_id: &str,
+        linked: bool,
+        revoked_until: Millis,
+    ) -> StoreResult<bool> {
+        self.run(|mut c| async move {
+            let tx = c.transaction().await?;
+            // Sign-ins (which store tokens of the SSO session only while
+            // it exists) and rotations of the user's tokens take turns
+            // with this: the tokens it revokes are every one there is.
+            query_opt(
+                &tx,
+                "SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR NO KEY UPDATE",
+                &[&pool_id, &username_key],
+            )
+            .await?;
+            let n = exec(
+                &tx,
+                "DELETE FROM sso_sessions
+                 WHERE pool_id = $1 AND username_key = $2 AND session_id = $3",
+                &[&pool_id, &username_key, &session_id],
+            )
+            .await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if linked {
+                let origins: Vec<String> = query(
+                    &tx,
+                    "SELECT DISTINCT origin_jti FROM refresh_tokens
+                     WHERE pool_id = $1 AND username_key = $2 AND sso_session_id = $3",
+                    &[&pool_id, &username_key, &session_id],
+                )
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+                for origin in &origins {
+                    revoke_family(&tx, pool_id, origin, username_key, revoked_until).await?;
+                }
+            }
             tx.commit().await?;
             Ok(true)
         })
@@ -2600,6 +2820,7 @@ impl Store for PostgresStore {
                 "DELETE FROM challenge_sessions WHERE expires <= $1",
                 "DELETE FROM codes WHERE expires <= $1",
                 "DELETE FROM refresh_tokens WHERE expires <= $1",
+                "DELETE FROM sso_sessions WHERE expires <= $1",
                 "DELETE FROM authorization_codes WHERE expires <= $1",
                 "DELETE FROM revoked_sessions WHERE until <= $1",
                 "DELETE FROM signing_keys WHERE published_until <= $1",

@@ -17,8 +17,8 @@ use cognate_core::clock::Millis;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, AppClient, AuthorizationCode, ChallengeSession, CodeRecord, Group, LinkedIdentity,
-    PoolDomain, RefreshTokenRecord, ResourceServer, StoredKey, UiCustomization, User, UserFilter,
-    UserImportJob, UserPool, WebAuthnCredential,
+    PoolDomain, RefreshTokenRecord, ResourceServer, SsoSession, StoredKey, UiCustomization, User,
+    UserFilter, UserImportJob, UserPool, WebAuthnCredential,
 };
 use cognate_core::store::{
     CodeUse, CredentialAdd, IdentityLink, ImportOutcome, ImportUser, LockoutPolicy, SignInFailures,
@@ -89,6 +89,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0014_token_sessions",
         include_str!("../migrations/sqlite/0014_token_sessions.sql"),
+    ),
+    (
+        "0015_sso_sessions",
+        include_str!("../migrations/sqlite/0015_sso_sessions.sql"),
     ),
 ];
 
@@ -372,8 +376,34 @@ fn code_from_row(row: &Row<'_>) -> rusqlite::Result<CodeRecord> {
 const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key,
      sub, origin_jti, auth_time, created, expires, revoked, scope, rotated_until,
-     device_key, last_active)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+     device_key, last_active, sso_session_id, last_ip, last_device)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+/// [`INSERT_REFRESH`] for a new sign-in: a token granted through an SSO
+/// session is stored only while that session exists (none if a
+/// revocation got there first).
+const INSERT_SIGN_IN_REFRESH: &str =
+    "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, username_key,
+     sub, origin_jti, auth_time, created, expires, revoked, scope, rotated_until,
+     device_key, last_active, sso_session_id, last_ip, last_device)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17
+     WHERE ?15 IS NULL
+        OR EXISTS (SELECT 1 FROM sso_sessions WHERE pool_id = ?2 AND session_id = ?15)";
+
+/// Stores a new sign-in's refresh token ([`INSERT_SIGN_IN_REFRESH`]);
+/// `Conflict` if its user or its SSO session is gone.
+fn insert_sign_in_refresh(conn: &Connection, t: &RefreshTokenRecord) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(INSERT_SIGN_IN_REFRESH)
+        .and_then(|mut s| insert_refresh(&mut s, t))
+        .map_err(map_err)?;
+    if n == 0 {
+        return Err(StoreError::Conflict(
+            "the user or the SSO session is gone".to_owned(),
+        ));
+    }
+    Ok(())
+}
 
 fn insert_refresh(
     s: &mut rusqlite::CachedStatement<'_>,
@@ -393,8 +423,58 @@ fn insert_refresh(
         t.scope,
         t.rotated_until,
         t.device_key,
-        t.last_active
+        t.last_active,
+        t.sso_session_id,
+        t.last_ip,
+        t.last_device
     ])
+}
+
+/// The columns [`refresh_from_row`] reads, in its order.
+const REFRESH_COLUMNS: &str = "token_hash, pool_id, client_id, username_key, sub, origin_jti,
+     auth_time, created, expires, revoked, scope, rotated_until, device_key, last_active,
+     sso_session_id, last_ip, last_device";
+
+const SSO_COLUMNS: &str = "pool_id, session_id, username_key, sub, client_id, created,
+     last_active, expires, last_ip, last_device";
+
+fn sso_from_row(row: &Row<'_>) -> rusqlite::Result<SsoSession> {
+    Ok(SsoSession {
+        pool_id: row.get(0)?,
+        session_id: row.get(1)?,
+        username_key: row.get(2)?,
+        sub: row.get(3)?,
+        client_id: row.get(4)?,
+        created: row.get(5)?,
+        last_active: row.get(6)?,
+        expires: row.get(7)?,
+        last_ip: row.get(8)?,
+        last_device: row.get(9)?,
+    })
+}
+
+/// Revokes the refresh tokens of the sign-in sessions `origin_jti IN
+/// (subquery)` and marks those sessions revoked until `until`.
+fn revoke_families(
+    tx: &rusqlite::Transaction<'_>,
+    origins: &str,
+    params: &[&dyn rusqlite::ToSql],
+    until: Millis,
+) -> StoreResult<usize> {
+    let marked = format!(
+        "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
+         SELECT DISTINCT pool_id, origin_jti, username_key, {until} FROM refresh_tokens
+         WHERE (pool_id, origin_jti) IN ({origins})
+         ON CONFLICT (pool_id, origin_jti) DO UPDATE SET until = max(until, excluded.until)"
+    );
+    tx.execute(&marked, params).map_err(backend)?;
+    tx.execute(
+        &format!(
+            "UPDATE refresh_tokens SET revoked = 1 WHERE (pool_id, origin_jti) IN ({origins})"
+        ),
+        params,
+    )
+    .map_err(backend)
 }
 
 fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
@@ -413,6 +493,9 @@ fn refresh_from_row(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
         rotated_until: row.get(11)?,
         device_key: row.get(12)?,
         last_active: row.get(13)?,
+        sso_session_id: row.get(14)?,
+        last_ip: row.get(15)?,
+        last_device: row.get(16)?,
     })
 }
 
@@ -1256,6 +1339,11 @@ impl Store for SqliteStore {
                 params![pool_id, key],
             )
             .map_err(backend)?;
+            tx.execute(
+                "DELETE FROM sso_sessions WHERE pool_id = ?1 AND username_key = ?2",
+                params![pool_id, key],
+            )
+            .map_err(backend)?;
             tx.commit().map_err(backend)?;
             Ok(true)
         })
@@ -1404,13 +1492,8 @@ impl Store for SqliteStore {
 
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
         let t = t.clone();
-        self.write(move |conn| {
-            conn.prepare_cached(INSERT_REFRESH)
-                .and_then(|mut s| insert_refresh(&mut s, &t))
-                .map_err(map_err)?;
-            Ok(())
-        })
-        .await
+        self.write(move |conn| insert_sign_in_refresh(conn, &t))
+            .await
     }
 
     async fn rotate_refresh_token(
@@ -1486,21 +1569,27 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             }
-            tx.prepare_cached(INSERT_REFRESH)
-                .and_then(|mut s| insert_refresh(&mut s, &t))
-                .map_err(map_err)?;
+            insert_sign_in_refresh(&tx, &t)?;
             tx.commit().map_err(backend)?;
             Ok(evict)
         })
         .await
     }
 
-    async fn touch_refresh_token(&self, token_hash: &str, now: Millis) -> StoreResult<()> {
+    async fn touch_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Millis,
+        ip: Option<&str>,
+        device: Option<&str>,
+    ) -> StoreResult<()> {
         let hash = token_hash.to_owned();
+        let (ip, device) = (ip.map(str::to_owned), device.map(str::to_owned));
         self.write(move |conn| {
             conn.execute(
-                "UPDATE refresh_tokens SET last_active = ?2 WHERE token_hash = ?1 AND last_active < ?2",
-                params![hash, now],
+                "UPDATE refresh_tokens SET last_active = ?2, last_ip = ?3, last_device = ?4
+                 WHERE token_hash = ?1 AND last_active <= ?2",
+                params![hash, now, ip, device],
             )
             .map_err(backend)?;
             Ok(())
@@ -1511,10 +1600,9 @@ impl Store for SqliteStore {
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>> {
         let hash = token_hash.to_owned();
         self.read(move |c| {
-            c.prepare_cached(
-                "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time, created,
-                 expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens WHERE token_hash = ?1",
-            )
+            c.prepare_cached(&format!(
+                "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"
+            ))
             .and_then(|mut s| s.query_row([&hash], refresh_from_row).optional())
             .map_err(backend)
         })
@@ -1532,16 +1620,18 @@ impl Store for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
             let mut s = c
-                .prepare_cached(
-                    "SELECT token_hash, pool_id, client_id, username_key, sub, origin_jti, auth_time,
-                     created, expires, revoked, scope, rotated_until, device_key, last_active FROM refresh_tokens
+                .prepare_cached(&format!(
+                    "SELECT {REFRESH_COLUMNS} FROM refresh_tokens
                      WHERE pool_id = ?1 AND username_key = ?2 AND revoked = 0 AND expires > ?3
                      AND rotated_until IS NULL
-                     ORDER BY created, token_hash LIMIT ?4",
-                )
+                     ORDER BY created, token_hash LIMIT ?4"
+                ))
                 .map_err(backend)?;
             let rows = s
-                .query_map(rusqlite::params![pool_id, username_key, now, limit], refresh_from_row)
+                .query_map(
+                    rusqlite::params![pool_id, username_key, now, limit],
+                    refresh_from_row,
+                )
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
@@ -1559,24 +1649,147 @@ impl Store for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
             // The token's whole rotation family: every token of its sign-in.
+            let n = revoke_families(
+                &tx,
+                "SELECT pool_id, origin_jti FROM refresh_tokens WHERE token_hash = ?1",
+                params![hash],
+                revoked_until,
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.commit().map_err(backend)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn put_sso_session(&self, x: &SsoSession) -> StoreResult<()> {
+        let x = x.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(&format!(
+                "INSERT INTO sso_sessions ({SSO_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ))
+            .and_then(|mut s| {
+                s.execute(params![
+                    x.pool_id,
+                    x.session_id,
+                    x.username_key,
+                    x.sub,
+                    x.client_id,
+                    x.created,
+                    x.last_active,
+                    x.expires,
+                    x.last_ip,
+                    x.last_device
+                ])
+            })
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_sso_session(
+        &self,
+        pool_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<SsoSession>> {
+        let (pool_id, id) = (pool_id.to_owned(), session_id.to_owned());
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {SSO_COLUMNS} FROM sso_sessions WHERE pool_id = ?1 AND session_id = ?2"
+            ))
+            .and_then(|mut s| s.query_row([&pool_id, &id], sso_from_row).optional())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn touch_sso_session(
+        &self,
+        pool_id: &str,
+        session_id: &str,
+        now: Millis,
+        ip: Option<&str>,
+        device: Option<&str>,
+    ) -> StoreResult<bool> {
+        let (pool_id, id) = (pool_id.to_owned(), session_id.to_owned());
+        let (ip, device) = (ip.map(str::to_owned), device.map(str::to_owned));
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE sso_sessions SET last_active = max(last_active, ?3),
+                 last_ip = CASE WHEN last_active <= ?3 THEN ?4 ELSE last_ip END,
+                 last_device = CASE WHEN last_active <= ?3 THEN ?5 ELSE last_device END
+                 WHERE pool_id = ?1 AND session_id = ?2",
+                params![pool_id, id, now, ip, device],
+            )
+            .map(|n| n > 0)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_live_sso_sessions(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: Millis,
+        limit: usize,
+    ) -> StoreResult<Vec<SsoSession>> {
+        let (pool_id, key) = (pool_id.to_owned(), username_key.to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached(&format!(
+                    "SELECT {SSO_COLUMNS} FROM sso_sessions
+                     WHERE pool_id = ?1 AND username_key = ?2 AND expires > ?3
+                     ORDER BY created, session_id LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            let rows = s
+                .query_map(params![pool_id, key, now, limit], sso_from_row)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn revoke_sso_session(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        session_id: &str,
+        linked: bool,
+        revoked_until: Millis,
+    ) -> StoreResult<bool> {
+        let (pool_id, key, id) = (
+            pool_id.to_owned(),
+            username_key.to_owned(),
+            session_id.to_owned(),
+        );
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
             let n = tx
                 .execute(
-                    "UPDATE refresh_tokens SET revoked = 1
-                     WHERE (pool_id, origin_jti) IN
-                       (SELECT pool_id, origin_jti FROM refresh_tokens WHERE token_hash = ?1)",
-                    [&hash],
+                    "DELETE FROM sso_sessions WHERE pool_id = ?1 AND username_key = ?2 AND session_id = ?3",
+                    params![pool_id, key, id],
                 )
                 .map_err(backend)?;
             if n == 0 {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO revoked_sessions (pool_id, origin_jti, username_key, until)
-                 SELECT pool_id, origin_jti, username_key, ?2 FROM refresh_tokens WHERE token_hash = ?1
-                 ON CONFLICT (pool_id, origin_jti) DO UPDATE SET until = max(until, excluded.until)",
-                params![hash, revoked_until],
-            )
-            .map_err(backend)?;
+            if linked {
+                revoke_families(
+                    &tx,
+                    "SELECT pool_id, origin_jti FROM refresh_tokens
+                     WHERE pool_id = ?1 AND username_key = ?2 AND sso_session_id = ?3",
+                    params![pool_id, key, id],
+                    revoked_until,
+                )?;
+            }
             tx.commit().map_err(backend)?;
             Ok(true)
         })
@@ -2553,6 +2766,7 @@ impl Store for SqliteStore {
                 "DELETE FROM challenge_sessions WHERE expires <= ?1",
                 "DELETE FROM codes WHERE expires <= ?1",
                 "DELETE FROM refresh_tokens WHERE expires <= ?1",
+                "DELETE FROM sso_sessions WHERE expires <= ?1",
                 "DELETE FROM authorization_codes WHERE expires <= ?1",
                 "DELETE FROM revoked_sessions WHERE until <= ?1",
                 "DELETE FROM signing_keys WHERE published_until <= ?1",

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
-    LinkedIdentity, PoolSettings, RefreshTokenRecord, StoredKey, User, UserFilter, UserPool,
-    UserStatus, WebAuthnCredential,
+    LinkedIdentity, PoolSettings, RefreshTokenRecord, SsoSession, StoredKey, User, UserFilter,
+    UserPool, UserStatus, WebAuthnCredential,
 };
 use cognate_core::store::{CodeUse, CredentialAdd, IdentityLink, LockoutPolicy, Store, Write};
 use futures_util::future::join_all;
@@ -122,6 +122,24 @@ fn refresh(p: &UserPool, u: &User, origin: &str) -> RefreshTokenRecord {
         rotated_until: None,
         device_key: None,
         last_active: NOW,
+        sso_session_id: None,
+        last_ip: None,
+        last_device: None,
+    }
+}
+
+fn sso(p: &UserPool, u: &User, id: &str) -> SsoSession {
+    SsoSession {
+        session_id: id.to_owned(),
+        pool_id: p.id.clone(),
+        username_key: u.username_key.clone(),
+        sub: u.sub.clone(),
+        client_id: "client".into(),
+        created: NOW,
+        last_active: NOW,
+        expires: NOW + 3_600_000,
+        last_ip: Some("192.0.2.1".into()),
+        last_device: Some("Chrome on Linux".into()),
     }
 }
 
@@ -352,6 +370,10 @@ async fn deleting_a_user_leaves_nothing_that_refers_to_it(store: Arc<dyn Store>)
     let token = refresh(&p, &u, "o1");
     store.put_refresh_token(&token).await.expect("refresh");
     store
+        .put_sso_session(&sso(&p, &u, "ssogone"))
+        .await
+        .expect("sso");
+    store
         .record_sign_in_failure(&p.id, "gone", NOW, &LOCKOUT)
         .await
         .expect("failure");
@@ -404,6 +426,11 @@ async fn deleting_a_user_leaves_nothing_that_refers_to_it(store: Arc<dyn Store>)
         .expect("get")
         .expect("user");
     assert!(fresh.revoked_origins.is_empty());
+    assert!(store
+        .get_sso_session(&p.id, "ssogone")
+        .await
+        .expect("sso")
+        .is_none());
     // Nothing can be attached to a user that is gone.
     assert!(store.delete_user(&p.id, "gone").await.expect("delete"));
     assert!(matches!(
@@ -414,6 +441,202 @@ async fn deleting_a_user_leaves_nothing_that_refers_to_it(store: Arc<dyn Store>)
         store.put_refresh_token(&refresh(&p, &again, "o2")).await,
         Err(StoreError::Conflict(_))
     ));
+    assert!(matches!(
+        store.put_sso_session(&sso(&p, &again, "ssogone2")).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn sso_sessions_are_listed_touched_revoked_and_signed_out(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "browser", &[]);
+    add_user(&store, &p, &u).await;
+    let mut old = sso(&p, &u, "ssoold");
+    old.expires = NOW + 10;
+    store.put_sso_session(&old).await.expect("put");
+    store
+        .put_sso_session(&sso(&p, &u, "ssoa"))
+        .await
+        .expect("put");
+    assert!(matches!(
+        store.put_sso_session(&sso(&p, &u, "ssoa")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let ids = |list: Vec<SsoSession>| list.into_iter().map(|s| s.session_id).collect::<Vec<_>>();
+    let live = |at: i64| {
+        let (store, pool_id) = (store.clone(), p.id.clone());
+        async move {
+            store
+                .list_live_sso_sessions(&pool_id, "browser", at, 10)
+                .await
+                .expect("list")
+        }
+    };
+    assert_eq!(ids(live(NOW).await), ["ssoa", "ssoold"]);
+    assert_eq!(ids(live(NOW + 10).await), ["ssoa"]);
+    // Activity keeps the latest instant and its source.
+    assert!(store
+        .touch_sso_session(&p.id, "ssoa", NOW + 50, Some("192.0.2.7"), Some("Firefox"))
+        .await
+        .expect("touch"));
+    assert!(store
+        .touch_sso_session(&p.id, "ssoa", NOW + 20, Some("192.0.2.8"), Some("Safari"))
+        .await
+        .expect("touch"));
+    assert!(!store
+        .touch_sso_session(&p.id, "ssonone", NOW, None, None)
+        .await
+        .expect("touch"));
+    let a = store
+        .get_sso_session(&p.id, "ssoa")
+        .await
+        .expect("get")
+        .expect("a");
+    assert_eq!(
+        (
+            a.last_active,
+            a.last_ip.as_deref(),
+            a.last_device.as_deref()
+        ),
+        (NOW + 50, Some("192.0.2.7"), Some("Firefox"))
+    );
+    // Tokens granted through a session: NONE leaves them, LINKED revokes them.
+    let through = |origin: &str, id: &str| {
+        let mut t = refresh(&p, &u, origin);
+        t.sso_session_id = Some(id.to_owned());
+        t
+    };
+    let (t1, t2) = (through("via-a", "ssoa"), through("via-b", "ssob"));
+    store.put_refresh_token(&t1).await.expect("put");
+    store
+        .put_sso_session(&sso(&p, &u, "ssob"))
+        .await
+        .expect("put");
+    store.put_refresh_token(&t2).await.expect("put");
+    assert!(store
+        .revoke_sso_session(&p.id, "browser", "ssoa", false, NOW + 100)
+        .await
+        .expect("revoke"));
+    assert!(!store
+        .revoke_sso_session(&p.id, "browser", "ssoa", false, NOW + 100)
+        .await
+        .expect("revoke"));
+    assert!(
+        !store
+            .get_refresh_token(&t1.token_hash)
+            .await
+            .expect("get")
+            .expect("t1")
+            .revoked
+    );
+    // Another user's session is not this user's to revoke.
+    let other = user(&p.id, "other", &[]);
+    add_user(&store, &p, &other).await;
+    assert!(!store
+        .revoke_sso_session(&p.id, "other", "ssob", true, NOW + 100)
+        .await
+        .expect("revoke"));
+    assert!(store
+        .revoke_sso_session(&p.id, "browser", "ssob", true, NOW + 100)
+        .await
+        .expect("revoke"));
+    assert!(
+        store
+            .get_refresh_token(&t2.token_hash)
+            .await
+            .expect("get")
+            .expect("t2")
+            .revoked
+    );
+    let stored = store
+        .get_user(&p.id, "browser")
+        .await
+        .expect("get")
+        .expect("u");
+    assert!(stored.token_revoked(None, Some("via-b"), NOW + 50));
+    assert!(!stored.token_revoked(None, Some("via-a"), NOW + 50));
+    // A new sign-in's token through a session that is gone is refused.
+    assert!(matches!(
+        store.put_refresh_token(&through("late", "ssob")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .put_refresh_token_limited(&through("late", "ssob"), NOW, 5, NOW + 100)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A global sign-out ends every SSO session; expired ones are purged.
+    store
+        .put_sso_session(&sso(&p, &u, "ssoc"))
+        .await
+        .expect("put");
+    assert!(store
+        .sign_out_user(&p.id, "browser", NOW + 60)
+        .await
+        .expect("sign out"));
+    assert!(live(NOW).await.is_empty());
+    let mut expired = sso(&p, &other, "ssoexpired");
+    expired.expires = NOW + 1;
+    store.put_sso_session(&expired).await.expect("put");
+    store.purge_expired(NOW + 2).await.expect("purge");
+    assert!(store
+        .get_sso_session(&p.id, "ssoexpired")
+        .await
+        .expect("get")
+        .is_none());
+}
+
+/// Sign-ins through an SSO session racing its LINKED revocation: every
+/// token that was stored is revoked, none outlives the session.
+async fn a_linked_revocation_leaves_no_token_of_its_sso_session(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let u = user(&p.id, "racer", &[]);
+    add_user(&store, &p, &u).await;
+    for round in 0..5 {
+        let id = format!("ssorace{round}");
+        store.put_sso_session(&sso(&p, &u, &id)).await.expect("put");
+        let tokens: Vec<RefreshTokenRecord> = (0..20)
+            .map(|i| {
+                let mut t = refresh(&p, &u, &format!("{id}-{i}"));
+                t.sso_session_id = Some(id.clone());
+                t
+            })
+            .collect();
+        let sign_ins = tokens.iter().cloned().enumerate().map(|(i, t)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    store
+                        .put_refresh_token_limited(&t, NOW, 100, NOW + 100)
+                        .await
+                        .map(|_| ())
+                } else {
+                    store.put_refresh_token(&t).await
+                }
+            })
+        });
+        let revoke = {
+            let (store, pool_id, id) = (store.clone(), p.id.clone(), id.clone());
+            tokio::spawn(async move {
+                store
+                    .revoke_sso_session(&pool_id, "racer", &id, true, NOW + 100)
+                    .await
+            })
+        };
+        for r in join_all(sign_ins).await {
+            match r.expect("join") {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("sign-in: {e}"),
+            }
+        }
+        assert!(revoke.await.expect("join").expect("revoke"));
+        for t in &tokens {
+            if let Some(stored) = store.get_refresh_token(&t.token_hash).await.expect("get") {
+                assert!(stored.revoked, "round {round}: {} survived", t.token_hash);
+            }
+        }
+    }
 }
 
 async fn a_membership_added_while_the_user_is_deleted_does_not_survive(store: Arc<dyn Store>) {
@@ -771,7 +994,7 @@ async fn concurrent_sign_ins_keep_a_user_within_max_sessions(store: Arc<dyn Stor
         .token_hash
         .clone();
     store
-        .touch_refresh_token(&a_hash, NOW + 5)
+        .touch_refresh_token(&a_hash, NOW + 5, Some("192.0.2.9"), Some("Boto3"))
         .await
         .expect("touch");
     let d = refresh(&p, &u, "d");
@@ -782,11 +1005,17 @@ async fn concurrent_sign_ins_keep_a_user_within_max_sessions(store: Arc<dyn Stor
             .expect("put"),
         1
     );
-    let mut origins: Vec<String> = live(store.clone(), NOW + 6)
-        .await
-        .into_iter()
-        .map(|t| t.origin_jti)
-        .collect();
+    let after = live(store.clone(), NOW + 6).await;
+    let touched = after.iter().find(|t| t.origin_jti == "a").expect("a");
+    assert_eq!(
+        (
+            touched.last_active,
+            touched.last_ip.as_deref(),
+            touched.last_device.as_deref()
+        ),
+        (NOW + 5, Some("192.0.2.9"), Some("Boto3"))
+    );
+    let mut origins: Vec<String> = after.into_iter().map(|t| t.origin_jti).collect();
     origins.sort();
     assert_eq!(origins, ["a", "c", "d"]);
     // The evicted session's access tokens are refused with it.
@@ -964,6 +1193,7 @@ async fn sessions_and_authorization_codes_are_taken_once(store: Arc<dyn Store>) 
             origin_jti: "o".into(),
             created: NOW,
             expires: NOW + 60_000,
+            sso_session_id: None,
         })
         .await
         .expect("code");
@@ -1815,4 +2045,6 @@ engines! {
     an_identity_links_to_one_user_and_a_user_to_at_most_five,
     a_passkey_is_registered_once_and_a_user_has_at_most_twenty,
     a_sign_count_moves_on_once_under_concurrency,
+    sso_sessions_are_listed_touched_revoked_and_signed_out,
+    a_linked_revocation_leaves_no_token_of_its_sso_session,
 }

@@ -99,11 +99,40 @@ struct InitiateAuthRequest {
 
 /// The part of AdminInitiateAuth's ContextData cognate reads: the end
 /// user's address, for threat protection's IP exceptions and the auth
-/// event log.
+/// event log, and its User-Agent (the device of the session listings).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ContextData {
     ip_address: Option<String>,
+    #[serde(default)]
+    http_headers: Vec<HttpHeader>,
+}
+
+/// One of ContextData's HttpHeaders (the model spells its members in camelCase).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpHeader {
+    header_name: Option<String>,
+    header_value: Option<String>,
+}
+
+impl ContextData {
+    /// The User-Agent the admin call states for its user.
+    fn user_agent(&self) -> Option<String> {
+        self.http_headers
+            .iter()
+            .find(|h| {
+                h.header_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("user-agent"))
+            })
+            .and_then(|h| h.header_value.as_deref())
+            .map(|v| {
+                v.chars()
+                    .take(cognate_core::audit::MAX_USER_AGENT)
+                    .collect()
+            })
+    }
 }
 
 async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, ApiError> {
@@ -124,12 +153,11 @@ async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Ap
     v.finish()?;
     // The address an admin call states for its user (a server signs
     // people in from its own address).
-    let user_ip = req
-        .context_data
-        .as_ref()
-        .filter(|_| admin)
+    let stated = req.context_data.as_ref().filter(|_| admin);
+    let user_ip = stated
         .and_then(|c| c.ip_address.as_deref())
         .and_then(|ip| ip.trim().parse().ok());
+    let user_agent = stated.and_then(ContextData::user_agent);
     let input = AuthFlowInput {
         admin_pool_id: if admin { req.user_pool_id } else { None },
         client_id: req.client_id,
@@ -141,6 +169,7 @@ async fn initiate(svc: &UserPools, body: &[u8], admin: bool) -> Result<Value, Ap
     let context = cognate_core::audit::RequestContext {
         // A public call's stated address was judged by the dispatcher.
         user_ip: user_ip.or(current.user_ip),
+        user_agent: user_agent.or(current.user_agent),
         ..current
     };
     let outcome = cognate_core::audit::scope(context, svc.initiate_auth(input)).await?;

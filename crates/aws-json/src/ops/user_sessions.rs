@@ -1,6 +1,6 @@
 //! AdminListUserSessions, ListUserSessions, AdminRevokeUserSession, RevokeUserSession.
 
-use cognate_core::service::user_sessions::TokenSession;
+use cognate_core::service::user_sessions::{Associated, UserSession};
 use cognate_core::UserPools;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -8,24 +8,39 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::shapes::{self, parse};
 
-fn sessions_out(sessions: &[TokenSession], with_current: bool) -> Value {
+fn sessions_out(sessions: &[UserSession]) -> Value {
     let list: Vec<Value> = sessions
         .iter()
         .map(|s| {
             let mut v = json!({
                 "SessionId": s.id,
-                "SessionType": "TOKEN",
+                "SessionType": s.kind.as_str(),
                 "ClientId": s.client_id,
                 "CreateDate": shapes::timestamp(s.created),
                 "LastActiveDate": shapes::timestamp(s.last_active),
+                "DeviceType": s.device.as_deref().unwrap_or("unknown"),
+                // cognate has no geo-IP database: AWS's answer when its
+                // resolution fails.
+                "LastLocation": {"Country": "unknown"},
+                "IsCurrentSession": s.current,
             });
-            if with_current {
-                v["IsCurrentSession"] = json!(s.current);
+            if let Some(ip) = &s.last_ip {
+                v["LastIPAddress"] = json!(ip);
+            }
+            if let Some(origin) = &s.origin_session_id {
+                v["OriginSessionId"] = json!(origin);
             }
             v
         })
         .collect();
     json!({"Sessions": list})
+}
+
+fn associated(value: Option<&str>) -> Associated {
+    match value {
+        Some("LINKED") => Associated::Linked,
+        _ => Associated::None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -34,6 +49,7 @@ struct AdminRequest {
     user_pool_id: String,
     username: String,
     session_id: Option<String>,
+    revoke_associated_sessions: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +57,7 @@ struct AdminRequest {
 struct TokenRequest {
     access_token: String,
     session_id: Option<String>,
+    revoke_associated_sessions: Option<String>,
 }
 
 pub async fn admin_list_user_sessions(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -48,13 +65,13 @@ pub async fn admin_list_user_sessions(svc: &UserPools, body: &[u8]) -> Result<Va
     let sessions = svc
         .admin_list_user_sessions(&req.user_pool_id, &req.username)
         .await?;
-    Ok(sessions_out(&sessions, false))
+    Ok(sessions_out(&sessions))
 }
 
 pub async fn list_user_sessions(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
     let req: TokenRequest = parse(body)?;
     let sessions = svc.list_user_sessions(&req.access_token).await?;
-    Ok(sessions_out(&sessions, true))
+    Ok(sessions_out(&sessions))
 }
 
 pub async fn admin_revoke_user_session(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -63,6 +80,7 @@ pub async fn admin_revoke_user_session(svc: &UserPools, body: &[u8]) -> Result<V
         &req.user_pool_id,
         &req.username,
         req.session_id.as_deref().unwrap_or_default(),
+        associated(req.revoke_associated_sessions.as_deref()),
     )
     .await?;
     Ok(json!({}))
@@ -73,6 +91,7 @@ pub async fn revoke_user_session(svc: &UserPools, body: &[u8]) -> Result<Value, 
     svc.revoke_user_session(
         &req.access_token,
         req.session_id.as_deref().unwrap_or_default(),
+        associated(req.revoke_associated_sessions.as_deref()),
     )
     .await?;
     Ok(json!({}))

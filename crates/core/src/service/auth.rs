@@ -366,6 +366,7 @@ impl UserPools {
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: now.div_euclid(1000),
                     device_key: Self::bound_device(pool, &user, device_key, new_device.as_ref()),
+                    sso_session_id: None,
                 };
                 // The sign-in succeeds only once PostAuthentication allows it.
                 self.post_authentication(pool, client, &user).await?;
@@ -1247,6 +1248,7 @@ impl UserPools {
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
             device_key: record.device_key.clone(),
+            sso_session_id: record.sso_session_id.clone(),
         };
         // A refresh token from the OAuth endpoints keeps its scopes.
         let options = match &record.scope {
@@ -1289,10 +1291,15 @@ impl UserPools {
         record: &RefreshTokenRecord,
     ) -> Result<Option<String>> {
         let now = self.now();
+        let (last_ip, device) = super::user_sessions::activity_source();
+        if let Some(sso) = &record.sso_session_id {
+            // A refresh or rotation is activity on its SSO session too.
+            self.touch_sso_session(&record.pool_id, sso).await?;
+        }
         let Some(grace_ms) = client.settings.refresh_rotation_grace_ms() else {
             // The session's last activity (LastActiveDate, MaxPerUser's order).
             self.store
-                .touch_refresh_token(&record.token_hash, now)
+                .touch_refresh_token(&record.token_hash, now, last_ip.as_deref(), Some(&device))
                 .await?;
             return Ok(None);
         };
@@ -1302,6 +1309,8 @@ impl UserPools {
             rotated_until: None,
             revoked: false,
             last_active: now,
+            last_ip,
+            last_device: Some(device),
             ..record.clone()
         };
         if self
@@ -1506,6 +1515,7 @@ impl UserPools {
         };
         let refresh_token = if options.refresh {
             let token = tokens::new_refresh_token();
+            let (last_ip, device) = super::user_sessions::activity_source();
             self.store_sign_in_refresh_token(
                 pool,
                 RefreshTokenRecord {
@@ -1523,6 +1533,9 @@ impl UserPools {
                     rotated_until: None,
                     device_key: event.device_key.clone(),
                     last_active: now_ms,
+                    sso_session_id: event.sso_session_id.clone(),
+                    last_ip,
+                    last_device: Some(device),
                 },
             )
             .await?;

@@ -473,6 +473,7 @@ impl UserPools {
                 .and_then(Value::as_i64)
                 .unwrap_or(now),
             device_key: None,
+            sso_session_id: None,
         };
         let token_subject = tokens::TokenSubject {
             issuer: &issuer,

@@ -507,7 +507,10 @@ impl UserPools {
                 let pool = self.pool(pool_id).await.map_err(page_internal)?;
                 self.signed_in(&pool, &user, Some(&valid.client.client_id), false)
                     .await;
-                let session = self.new_hosted_session(&pool, &user);
+                let session = self
+                    .open_hosted_session(&pool, &user, &valid.client.client_id)
+                    .await
+                    .map_err(page_internal)?;
                 Ok((valid, session))
             }
             Ok(Err(r)) => Err(Self::refuse_to_client(&valid, r)),

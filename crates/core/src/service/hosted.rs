@@ -133,6 +133,10 @@ pub struct HostedSession {
     /// When the session ends, ms.
     #[serde(rename = "e")]
     pub expires: i64,
+    /// Its SSO session record, while the pool tracks sessions: the cookie
+    /// works only as long as the record exists.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub sso_session_id: Option<String>,
 }
 
 /// The result of a step of hosted sign-in.
@@ -336,18 +340,38 @@ impl UserPools {
                 UserStatus::Confirmed | UserStatus::ExternalProvider
             )
             && !user.signed_out_since(session.issued);
-        Ok(valid.then_some(session))
+        if !valid {
+            return Ok(None);
+        }
+        if let Some(sso) = &session.sso_session_id {
+            if !self.sso_session_live(pool_id, sso, false).await? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(session))
     }
 
-    pub(crate) fn new_hosted_session(&self, pool: &UserPool, user: &User) -> HostedSession {
+    /// A new hosted session of `user`, signed in for `client_id` (with its
+    /// SSO session record while the pool tracks sessions).
+    pub(crate) async fn open_hosted_session(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        client_id: &str,
+    ) -> Result<HostedSession> {
         let now = self.now();
-        HostedSession {
+        let expires = now + hosted_session_ms(pool);
+        let sso_session_id = self
+            .open_sso_session(pool, user, client_id, expires)
+            .await?;
+        Ok(HostedSession {
             pool_id: user.pool_id.clone(),
             sub: user.sub.clone(),
             auth_time: now.div_euclid(1000),
             issued: now,
-            expires: now + hosted_session_ms(pool),
-        }
+            expires,
+            sso_session_id,
+        })
     }
 
     /// The hosted session of a cookie ([`hosted_session`](Self::hosted_session))
@@ -561,6 +585,10 @@ impl UserPools {
         // The session's start, so that a global sign-out refuses what it
         // mints later (`User::token_revoked`).
         let origin_jti = cognate_crypto::random::uuid_v7(session.issued);
+        if let Some(sso) = &session.sso_session_id {
+            // A token grant is activity on the SSO session.
+            self.touch_sso_session(&v.pool_id, sso).await?;
+        }
         match v.response_type {
             ResponseType::Code => {
                 let code = cognate_crypto::random::uuid();
@@ -581,6 +609,7 @@ impl UserPools {
                         origin_jti,
                         created: now,
                         expires: now + AUTHORIZATION_CODE_MS,
+                        sso_session_id: session.sso_session_id.clone(),
                     })
                     .await?;
                 Ok(AuthorizeGrant::Code(code))
@@ -591,6 +620,7 @@ impl UserPools {
                     event_id: cognate_crypto::random::uuid(),
                     auth_time: session.auth_time,
                     device_key: None,
+                    sso_session_id: session.sso_session_id.clone(),
                 };
                 let issued = self
                     .issue(
@@ -883,7 +913,10 @@ impl UserPools {
                 self.post_authentication(pool, client, &user).await?;
                 self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
                     .await;
-                Ok(HostedStep::SignedIn(self.new_hosted_session(pool, &user)))
+                let session = self
+                    .open_hosted_session(pool, &user, &client.client_id)
+                    .await?;
+                Ok(HostedStep::SignedIn(session))
             }
             SignInStep::Challenge {
                 name,
@@ -1095,9 +1128,13 @@ impl UserPools {
             return Ok(None);
         };
         let user = self.find_user(&pool, username, false).await?;
-        Ok(user
-            .filter(|u| u.sub == ticket.s && u.enabled && u.status == UserStatus::Confirmed)
-            .map(|u| self.new_hosted_session(&pool, &u)))
+        match user.filter(|u| u.sub == ticket.s && u.enabled && u.status == UserStatus::Confirmed) {
+            Some(u) => Ok(Some(
+                self.open_hosted_session(&pool, &u, &client.client_id)
+                    .await?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// ResendConfirmationCode from the hosted page.

@@ -325,11 +325,18 @@ impl UserPools {
             .map_err(Error::from)?
             .filter(|u| u.enabled && !u.signed_out_since(record.created))
             .ok_or_else(|| invalid_grant("The user can no longer sign in."))?;
+        if let Some(sso) = &record.sso_session_id {
+            // A code from an SSO session revoked since grants nothing.
+            if !self.sso_session_live(pool_id, sso, true).await? {
+                return Err(invalid_grant("The user can no longer sign in."));
+            }
+        }
         let event = SignInEvent {
             origin_jti: record.origin_jti.clone(),
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
             device_key: None,
+            sso_session_id: record.sso_session_id.clone(),
         };
         let issued = self
             .issue(
@@ -376,6 +383,7 @@ impl UserPools {
             event_id: cognate_crypto::random::uuid(),
             auth_time: record.auth_time,
             device_key: record.device_key.clone(),
+            sso_session_id: record.sso_session_id.clone(),
         };
         let options = match &record.scope {
             Some(scope) => IssueOptions::oauth(scope, None, false),
