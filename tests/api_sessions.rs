@@ -7,7 +7,9 @@
 //! MaxPerUser evicts the least recently used token session of a user at
 //! the next sign-in, atomically (dozens of concurrent sign-ins never leave
 //! more); and the hosted UI reuses its session for a client only within
-//! that client's SSOSession.MaxValidityMinutes. Over the wire of the real
+//! that client's SSOSession.MaxValidityMinutes; hosted UI sign-ins are SSO
+//! sessions, listed with the token sessions that came through them and
+//! revoked alone or with them (RevokeAssociatedSessions). Over the wire of the real
 //! binary (SQLite, or PostgreSQL with `COGNATE_TEST_ENGINE=postgres`);
 //! what depends on time runs in process on the manual clock.
 
@@ -479,4 +481,250 @@ fn the_hosted_session_is_reused_within_each_clients_max_validity() {
         location.starts_with(CALLBACK) && location.contains("code="),
         "{location}"
     );
+}
+
+/// Tracking on, for the hosted pool's fixture.
+fn hosted_with_tracking() -> Server {
+    let s = hosted::start();
+    s.ok(
+        "SetUserPoolSessionConfiguration",
+        json!({"UserPoolId": hosted::POOL, "UserSessionTracking": "ENABLED",
+               "TokenSession": {"MaxPerUser": 20}}),
+    );
+    s
+}
+
+/// Signs `b` in on the hosted UI for the web client; the code it got.
+fn hosted_code(b: &mut hosted::Browser) -> String {
+    let signed = b.sign_in(&[], "alice", PASSWORD);
+    assert_eq!(signed.status, 302, "{}", signed.body);
+    signed.redirect_params()["code"].clone()
+}
+
+fn exchange(s: &Server, code: &str) -> (u16, Value) {
+    hosted::token(
+        s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", hosted::WEB),
+            ("redirect_uri", hosted::CALLBACK),
+            ("code", code),
+        ],
+        None,
+    )
+}
+
+fn alice_sessions(s: &Server) -> Vec<Value> {
+    let v = s.ok(
+        "AdminListUserSessions",
+        json!({"UserPoolId": hosted::POOL, "Username": "alice"}),
+    );
+    v["Sessions"].as_array().unwrap().clone()
+}
+
+fn of_kind<'a>(sessions: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    sessions
+        .iter()
+        .filter(|s| s["SessionType"] == kind)
+        .collect()
+}
+
+/// Whether the browser's session still signs it in silently.
+fn silently_signed_in(b: &mut hosted::Browser) -> bool {
+    let r = b.authorize(&[]);
+    assert_eq!(r.status, 302, "{}", r.body);
+    r.location.as_deref().unwrap().starts_with(hosted::CALLBACK)
+}
+
+/// A hosted UI sign-in is an SSO session; the tokens of its code are a
+/// token session whose OriginSessionId names it; each lists the address
+/// and the device of its last activity.
+#[test]
+fn a_hosted_sign_in_is_an_sso_session_and_its_tokens_name_it() {
+    let s = hosted_with_tracking();
+    let mut b = hosted::Browser::new(&s);
+    let code = hosted_code(&mut b);
+    let (status, tokens) = exchange(&s, &code);
+    assert_eq!(status, 200, "{tokens}");
+    let sessions = alice_sessions(&s);
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    let sso = of_kind(&sessions, "SSO")[0];
+    let token = of_kind(&sessions, "TOKEN")[0];
+    let sso_id = sso["SessionId"].as_str().unwrap();
+    assert!(
+        sso_id.len() == 28
+            && sso_id.starts_with("sso")
+            && sso_id[3..]
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "{sso_id}"
+    );
+    assert_eq!(token["OriginSessionId"], sso_id, "{token}");
+    assert!(sso.get("OriginSessionId").is_none(), "{sso}");
+    for session in [sso, token] {
+        assert_eq!(session["ClientId"], hosted::WEB, "{session}");
+        assert_eq!(session["LastIPAddress"], "127.0.0.1", "{session}");
+        assert_eq!(session["IsCurrentSession"], false, "{session}");
+        assert_eq!(session["LastLocation"]["Country"], "unknown", "{session}");
+    }
+    assert_eq!(sso["DeviceType"], "Chrome on Linux", "{sso}");
+    // The token endpoint's caller is not the browser: its own agent counts.
+    assert_ne!(token["DeviceType"], "", "{token}");
+    // The caller's own session is the current one.
+    let access = tokens["access_token"].as_str().unwrap();
+    let mine = s.ok("ListUserSessions", json!({"AccessToken": access}));
+    let current: Vec<&Value> = mine["Sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["IsCurrentSession"] == true)
+        .collect();
+    assert_eq!(current.len(), 1, "{mine}");
+    assert_eq!(current[0]["SessionId"], token["SessionId"]);
+    // The browser's session keeps signing it in while the record lives.
+    assert!(silently_signed_in(&mut b));
+    // Without tracking, a sign-in opens no SSO session.
+    s.ok(
+        "SetUserPoolSessionConfiguration",
+        json!({"UserPoolId": hosted::POOL, "UserSessionTracking": "DISABLED",
+               "TokenSession": {"MaxPerUser": 20}}),
+    );
+    let mut untracked = hosted::Browser::new(&s);
+    hosted_code(&mut untracked);
+    s.ok(
+        "SetUserPoolSessionConfiguration",
+        json!({"UserPoolId": hosted::POOL, "UserSessionTracking": "ENABLED",
+               "TokenSession": {"MaxPerUser": 20}}),
+    );
+    assert_eq!(of_kind(&alice_sessions(&s), "SSO").len(), 1);
+}
+
+/// Revoking an SSO session ends the browser's cookie (and refuses the
+/// codes it granted); LINKED also revokes the token sessions that came
+/// through it; revoking a token session with LINKED also ends its SSO
+/// session; a global sign-out ends them all.
+#[test]
+fn sso_sessions_are_revoked_alone_or_with_their_linked_sessions() {
+    let s = hosted_with_tracking();
+    // NONE: the browser is signed out, its tokens live on.
+    let mut b1 = hosted::Browser::new(&s);
+    let (_, t1) = exchange(&s, &hosted_code(&mut b1));
+    let sso1 = alice_sessions(&s)
+        .iter()
+        .find(|x| x["SessionType"] == "SSO")
+        .unwrap()["SessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b2 = hosted::Browser::new(&s);
+    let pending = hosted_code(&mut b2);
+    let sso2 = of_kind(&alice_sessions(&s), "SSO")
+        .into_iter()
+        .map(|x| x["SessionId"].as_str().unwrap().to_owned())
+        .find(|id| *id != sso1)
+        .unwrap();
+    s.ok(
+        "AdminRevokeUserSession",
+        json!({"UserPoolId": hosted::POOL, "Username": "alice", "SessionId": sso2,
+               "RevokeAssociatedSessions": "NONE"}),
+    );
+    assert!(!silently_signed_in(&mut b2));
+    assert!(silently_signed_in(&mut b1));
+    // The code it granted before is refused now.
+    let (status, refused) = exchange(&s, &pending);
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{refused}"
+    );
+    // An unknown or already revoked session: ResourceNotFoundException.
+    let (status, v) = s.call(
+        "AdminRevokeUserSession",
+        json!({"UserPoolId": hosted::POOL, "Username": "alice", "SessionId": sso2}),
+    );
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("ResourceNotFoundException")),
+        "{v}"
+    );
+    // LINKED from the SSO side: its token sessions go with it.
+    let access1 = t1["access_token"].as_str().unwrap().to_owned();
+    let refresh1 = t1["refresh_token"].as_str().unwrap().to_owned();
+    s.ok(
+        "AdminRevokeUserSession",
+        json!({"UserPoolId": hosted::POOL, "Username": "alice", "SessionId": sso1,
+               "RevokeAssociatedSessions": "LINKED"}),
+    );
+    assert!(!silently_signed_in(&mut b1));
+    assert!(alice_sessions(&s).is_empty(), "{:?}", alice_sessions(&s));
+    let (status, v) = s.call("GetUser", json!({"AccessToken": access1}));
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("NotAuthorizedException")),
+        "{v}"
+    );
+    let (status, v) = hosted::token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", hosted::WEB),
+            ("refresh_token", &refresh1),
+        ],
+        None,
+    );
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    // LINKED from the token side: the parent SSO session goes; another
+    // token session of the same SSO session stays.
+    let mut b3 = hosted::Browser::new(&s);
+    let (_, t3) = exchange(&s, &hosted_code(&mut b3));
+    let r = b3.authorize(&[]);
+    let (_, t3b) = exchange(&s, &r.redirect_params()["code"]);
+    let sessions = alice_sessions(&s);
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    let token_of = |access: &str| {
+        let mine = s.ok("ListUserSessions", json!({"AccessToken": access}));
+        mine["Sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["IsCurrentSession"] == true)
+            .unwrap()["SessionId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let tkn3 = token_of(t3["access_token"].as_str().unwrap());
+    // The caller's own session cannot be revoked, nor its SSO session with LINKED.
+    let access3b = t3b["access_token"].as_str().unwrap();
+    let (status, v) = s.call(
+        "RevokeUserSession",
+        json!({"AccessToken": access3b, "SessionId": token_of(access3b)}),
+    );
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("InvalidParameterException")),
+        "{v}"
+    );
+    s.ok(
+        "RevokeUserSession",
+        json!({"AccessToken": access3b, "SessionId": tkn3, "RevokeAssociatedSessions": "LINKED"}),
+    );
+    assert!(!silently_signed_in(&mut b3));
+    let left = alice_sessions(&s);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["SessionType"], "TOKEN");
+    // A global sign-out ends every SSO session.
+    let mut b4 = hosted::Browser::new(&s);
+    hosted_code(&mut b4);
+    assert_eq!(of_kind(&alice_sessions(&s), "SSO").len(), 1);
+    s.ok(
+        "AdminUserGlobalSignOut",
+        json!({"UserPoolId": hosted::POOL, "Username": "alice"}),
+    );
+    assert!(alice_sessions(&s).is_empty());
+    assert!(!silently_signed_in(&mut b4));
 }

@@ -23,6 +23,8 @@ pub const CODE_ONLY: &str = "codeonly1";
 pub const CALLBACK: &str = "http://localhost:3000/callback";
 pub const SIGNED_OUT: &str = "http://localhost:3000/signed-out";
 pub const READ: &str = "https://api.example.com/read";
+/// The User-Agent of the test browser.
+pub const BROWSER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 pub fn config() -> String {
     format!(
@@ -194,6 +196,7 @@ impl Browser {
             http: reqwest::blocking::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(30))
+                .user_agent(BROWSER_AGENT)
                 .build()
                 .unwrap(),
             origin: server.url.clone(),

@@ -344,7 +344,7 @@ impl UserPools {
             return Ok(None);
         }
         if let Some(sso) = &session.sso_session_id {
-            if !self.sso_session_live(pool_id, sso, false).await? {
+            if !self.sso_session_live(pool_id, sso).await? {
                 return Ok(None);
             }
         }

@@ -326,8 +326,9 @@ impl UserPools {
             .filter(|u| u.enabled && !u.signed_out_since(record.created))
             .ok_or_else(|| invalid_grant("The user can no longer sign in."))?;
         if let Some(sso) = &record.sso_session_id {
-            // A code from an SSO session revoked since grants nothing.
-            if !self.sso_session_live(pool_id, sso, true).await? {
+            // A code from an SSO session revoked since grants nothing. (Its
+            // grant, in the browser, was the session's last activity.)
+            if !self.sso_session_live(pool_id, sso).await? {
                 return Err(invalid_grant("The user can no longer sign in."));
             }
         }

@@ -166,24 +166,14 @@ impl UserPools {
         Ok(Some(session.session_id))
     }
 
-    /// Whether an SSO session still exists (unexpired); records activity
-    /// on it when `touch`.
-    pub(crate) async fn sso_session_live(
-        &self,
-        pool_id: &str,
-        session_id: &str,
-        touch: bool,
-    ) -> Result<bool> {
+    /// Whether an SSO session still exists (unexpired).
+    pub(crate) async fn sso_session_live(&self, pool_id: &str, session_id: &str) -> Result<bool> {
         let now = self.now();
-        let live = self
+        Ok(self
             .store
             .get_sso_session(pool_id, session_id)
             .await?
-            .is_some_and(|s| s.expires > now);
-        if live && touch {
-            self.touch_sso_session(pool_id, session_id).await?;
-        }
-        Ok(live)
+            .is_some_and(|s| s.expires > now))
     }
 
     /// Records activity (a grant, refresh or rotation) on an SSO session.
