@@ -364,6 +364,43 @@ def test_logout_clears_the_session(page: Any, app: HostedApp) -> None:
     assert field(page, "password").is_visible()
 
 
+def test_sso_session_is_listed_and_revoked_with_its_tokens(page: Any, ui_server: CognateServer,
+                                                           callback_server: CallbackServer) -> None:
+    """With session tracking on, Chromium's sign-in is an SSO session that boto3 lists beside the
+    token session of its code (OriginSessionId), with Chromium's device; revoking it with LINKED
+    sends the browser back to the login page and revokes the tokens."""
+    app = create_hosted_app(ui_server, callback_server, UserPoolTier="ESSENTIALS")
+    app.idp.set_user_pool_session_configuration(UserPoolId=app.pool_id, UserSessionTracking="ENABLED",
+                                                TokenSession={"MaxPerUser": 20})
+    create_confirmed_user(app.idp, app.pool_id, "sso-user")
+    page.goto(app.authorize_url("code", state="s1"))
+    on_page(page, app, "/login")
+    submit_login(page, "sso-user", PASSWORD)
+    got = at_callback(page, app)
+    r = requests.post(app.token_url(), data={"grant_type": "authorization_code", "client_id": app.client_id,
+                                             "code": got["code"], "redirect_uri": app.callback_url}, timeout=10)
+    assert r.status_code == 200, r.text
+    tokens = r.json()
+
+    sessions = app.idp.admin_list_user_sessions(UserPoolId=app.pool_id, Username="sso-user")["Sessions"]
+    by_type = {x["SessionType"]: x for x in sessions}
+    assert len(sessions) == 2 and set(by_type) == {"SSO", "TOKEN"}, sessions
+    sso, token = by_type["SSO"], by_type["TOKEN"]
+    assert sso["SessionId"].startswith("sso") and len(sso["SessionId"]) == 28
+    assert token["OriginSessionId"] == sso["SessionId"]
+    assert sso["ClientId"] == app.client_id and sso["LastIPAddress"] == "127.0.0.1"
+    assert sso["DeviceType"] == "Chrome on Linux", sso
+    assert sso["LastActiveDate"] >= sso["CreateDate"]
+
+    app.idp.admin_revoke_user_session(UserPoolId=app.pool_id, Username="sso-user",
+                                      SessionId=sso["SessionId"], RevokeAssociatedSessions="LINKED")
+    assert app.idp.admin_list_user_sessions(UserPoolId=app.pool_id, Username="sso-user")["Sessions"] == []
+    page.goto(app.authorize_url("code", state="s2"))
+    on_page(page, app, "/login")
+    with pytest.raises(app.idp.exceptions.NotAuthorizedException):
+        app.idp.get_user(AccessToken=tokens["access_token"])
+
+
 def test_unlisted_redirect_uri_gets_an_error_page_not_a_redirect(page: Any, app: HostedApp,
                                                                   callback_server: CallbackServer) -> None:
     evil = f"{callback_server.base}/evil"

@@ -4,7 +4,7 @@
 //! password hashes, SRP verifiers, MFA secrets, sign-out instant, group
 //! memberships, linked external identities and passkeys) as one versioned JSON Lines
 //! file. Short-lived state
-//! (challenge sessions, codes, refresh tokens, lockout counters) is left
+//! (challenge sessions, codes, refresh tokens, SSO sessions, lockout counters) is left
 //! out: after a restore users sign in again, with the same passwords.
 //!
 //! The file holds private keys and password hashes: keep it as you keep the

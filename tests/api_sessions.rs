@@ -583,6 +583,19 @@ fn a_hosted_sign_in_is_an_sso_session_and_its_tokens_name_it() {
     assert_eq!(current[0]["SessionId"], token["SessionId"]);
     // The browser's session keeps signing it in while the record lives.
     assert!(silently_signed_in(&mut b));
+    // /logout ends the record: a copy of the cookie kept elsewhere is dead too.
+    let mut copy = hosted::Browser::new(&s);
+    copy.cookies = b.cookies.clone();
+    let base = b.base();
+    let out = b.get(&format!(
+        "{base}/logout?client_id={}&logout_uri={}",
+        hosted::WEB,
+        hosted::SIGNED_OUT
+    ));
+    assert_eq!(out.status, 302, "{}", out.body);
+    assert!(!silently_signed_in(&mut copy));
+    assert_eq!(of_kind(&alice_sessions(&s), "SSO").len(), 0);
+    assert_eq!(of_kind(&alice_sessions(&s), "TOKEN").len(), 1);
     // Without tracking, a sign-in opens no SSO session.
     s.ok(
         "SetUserPoolSessionConfiguration",
@@ -596,7 +609,8 @@ fn a_hosted_sign_in_is_an_sso_session_and_its_tokens_name_it() {
         json!({"UserPoolId": hosted::POOL, "UserSessionTracking": "ENABLED",
                "TokenSession": {"MaxPerUser": 20}}),
     );
-    assert_eq!(of_kind(&alice_sessions(&s), "SSO").len(), 1);
+    assert_eq!(of_kind(&alice_sessions(&s), "SSO").len(), 0);
+    assert!(silently_signed_in(&mut untracked));
 }
 
 /// Revoking an SSO session ends the browser's cookie (and refuses the

@@ -1250,6 +1250,15 @@ pub(crate) async fn logout(
     RawQuery(query): RawQuery,
 ) -> Response {
     let pairs = query_pairs(query.as_deref());
+    if let Some(value) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = svc.hosted_logout(&site.pool_id, &value).await {
+            tracing::error!(error = %e, "logout failed");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An error was encountered with the requested page.",
+            );
+        }
+    }
     let clear = set_cookie(&site, SESSION_COOKIE, "", 0);
     let client_id = param(&pairs, "client_id").unwrap_or_default();
     if let Some(logout_uri) = param(&pairs, "logout_uri") {

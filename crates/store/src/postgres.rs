@@ -274,29 +274,14 @@ const REFRESH_COLUMNS: &str = "token_hash, pool_id, client_id, username_key, sub
      auth_time, created, expires, revoked, scope, rotated_until, device_key, last_active,
      sso_session_id, last_ip, last_device";
 
-/// Stores a refresh token. With `sign_in`, a token granted through an
-/// SSO session is stored only while that session exists (0 rows if a
-/// revocation got there first).
-async fn insert_refresh(
-    c: &(impl GenericClient + ?Sized),
-    t: &RefreshTokenRecord,
-    sign_in: bool,
-) -> Result<u64> {
+/// Stores a refresh token.
+async fn insert_refresh(c: &(impl GenericClient + ?Sized), t: &RefreshTokenRecord) -> Result<u64> {
     let revoked = i64::from(t.revoked);
-    let condition = if sign_in {
-        "WHERE $15::text IS NULL
-            OR EXISTS (SELECT 1 FROM sso_sessions WHERE pool_id = $2 AND session_id = $15)"
-    } else {
-        ""
-    };
     exec(
         c,
         &format!(
             "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
-             SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
-             $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::text, $12::bigint,
-             $13::text, $14::bigint, $15::text, $16::text, $17::text
-             {condition}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ),
         &[
             &t.token_hash,
@@ -321,17 +306,29 @@ async fn insert_refresh(
     .await
 }
 
-/// [`insert_refresh`] of a new sign-in's token; `Conflict` if its SSO
-/// session is gone.
+/// [`insert_refresh`] of a new sign-in's token, in a transaction: a token
+/// granted through an SSO session is stored only while that session
+/// exists (`Conflict` if it is gone). The session's row is locked (KEY
+/// SHARE) until the commit, so a revocation deleting it waits and then
+/// sees the token, or went first and the token is refused.
 async fn insert_sign_in_refresh(
-    c: &(impl GenericClient + ?Sized),
+    tx: &deadpool_postgres::Transaction<'_>,
     t: &RefreshTokenRecord,
 ) -> Result<()> {
-    if insert_refresh(c, t, true).await? == 0 {
-        return Err(Fail::Store(StoreError::Conflict(
-            "the SSO session is gone".to_owned(),
-        )));
+    if let Some(sso) = &t.sso_session_id {
+        let held = query_opt(
+            tx,
+            "SELECT 1 FROM sso_sessions WHERE pool_id = $1 AND session_id = $2 FOR KEY SHARE",
+            &[&t.pool_id, sso],
+        )
+        .await?;
+        if held.is_none() {
+            return Err(Fail::Store(StoreError::Conflict(
+                "the SSO session is gone".to_owned(),
+            )));
+        }
     }
+    insert_refresh(tx, t).await?;
     Ok(())
 }
 
@@ -1558,8 +1555,10 @@ impl Store for PostgresStore {
     }
 
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
-        self.run(|c| async move {
-            insert_sign_in_refresh(&c, t).await?;
+        self.run(|mut c| async move {
+            let tx = c.transaction().await?;
+            insert_sign_in_refresh(&tx, t).await?;
+            tx.commit().await?;
             Ok(())
         })
         .await
@@ -1599,7 +1598,7 @@ impl Store for PostgresStore {
             if n == 0 {
                 return Ok(false);
             }
-            insert_refresh(&tx, new, false).await?;
+            insert_refresh(&tx, new).await?;
             tx.commit().await?;
             Ok(true)
         })

@@ -351,6 +351,24 @@ impl UserPools {
         Ok(Some(session))
     }
 
+    /// Ends the SSO session a session cookie names (`/logout`), so that
+    /// the cookie works nowhere any more, even where the browser kept it.
+    /// The tokens granted through it live on, as after Cognito's logout.
+    pub async fn hosted_logout(&self, pool_id: &str, cookie: &str) -> Result<()> {
+        let Some(session) = self.hosted_session(pool_id, cookie).await? else {
+            return Ok(());
+        };
+        let Some(sso) = &session.sso_session_id else {
+            return Ok(());
+        };
+        if let Some(user) = self.store.get_user_by_sub(pool_id, &session.sub).await? {
+            self.store
+                .revoke_sso_session(pool_id, &user.username_key, sso, false, self.now())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// A new hosted session of `user`, signed in for `client_id` (with its
     /// SSO session record while the pool tracks sessions).
     pub(crate) async fn open_hosted_session(

@@ -1,7 +1,8 @@
 //! Session configuration: Get/SetUserPoolSessionConfiguration and
-//! Get/SetUserPoolClientSessionConfiguration. Stored in the pool document
-//! (one compare-and-swap per change) and returned; cognate keeps no
-//! per-session records, so the limits are not enforced yet.
+//! Get/SetUserPoolClientSessionConfiguration, stored in the pool document
+//! (one compare-and-swap per change). The sessions themselves, and how
+//! MaxPerUser and MaxValidityMinutes apply to them, are `user_sessions`'
+//! and `hosted`'s.
 
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
