@@ -433,6 +433,8 @@ fn journeys_leave_no_secret_in_the_logs_and_audit_every_security_event() {
         json!([{"ChallengeName": "Password", "ChallengeResponse": "Failure"}])
     );
     assert_eq!(events[5]["EventContextData"]["IpAddress"], "127.0.0.1");
+    // The test's HTTP client sends no User-Agent.
+    assert_eq!(events[5]["EventContextData"]["DeviceName"], "unknown");
     assert_eq!(events[5]["EventRisk"]["RiskDecision"], "NoRisk");
     for e in &events {
         secrets.exact("feedback token", e["FeedbackToken"].as_str().unwrap());

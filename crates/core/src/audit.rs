@@ -247,6 +247,9 @@ pub struct AuthEventRecord {
     /// (ChallengeName, ChallengeResponse): Password / Mfa and Success / Failure.
     pub challenges: Vec<(String, String)>,
     pub ip_address: Option<String>,
+    /// The device, as the request's User-Agent tells it ([`device_of`]).
+    #[serde(default)]
+    pub device_name: Option<String>,
     pub client_id: Option<String>,
     /// Set by (Admin)UpdateAuthEventFeedback; not part of the stored document.
     #[serde(skip)]

@@ -8,6 +8,19 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::shapes::{self, parse};
 
+/// An event's EventContextData: the user's address and device (no geo-IP:
+/// City, Country and Timezone are left out).
+fn context_data(event: &AuthEventRecord) -> Value {
+    let mut data = serde_json::Map::new();
+    if let Some(ip) = &event.ip_address {
+        data.insert("IpAddress".into(), json!(ip));
+    }
+    if let Some(device) = &event.device_name {
+        data.insert("DeviceName".into(), json!(device));
+    }
+    Value::Object(data)
+}
+
 /// An AuthEventType. `FeedbackToken` is cognate's own member (Cognito
 /// mails it in risk notifications, which cognate does not send): the token
 /// UpdateAuthEventFeedback takes for this event.
@@ -22,10 +35,7 @@ fn event_out(event: &AuthEventRecord, feedback_token: &str) -> Value {
             "ChallengeName": name,
             "ChallengeResponse": response,
         })).collect::<Vec<_>>(),
-        "EventContextData": match &event.ip_address {
-            Some(ip) => json!({"IpAddress": ip}),
-            None => json!({}),
-        },
+        "EventContextData": context_data(event),
         "FeedbackToken": feedback_token,
     });
     if let Some(f) = &event.feedback {

@@ -134,6 +134,7 @@ impl UserPools {
                 .map(|(n, r)| ((*n).to_owned(), (*r).to_owned()))
                 .collect(),
             ip_address: audit::user_ip().map(|ip| ip.to_string()),
+            device_name: Some(audit::user_device()),
             client_id: client_id.map(str::to_owned),
             feedback: None,
         };
