@@ -844,9 +844,68 @@ fn passkeys_and_required_mfa() {
         json!(["PASSWORD", "WEB_AUTHN"])
     );
 
-    // A passkey with user verification satisfies MFA: offered, and the
-    // options require verification whatever the pool's UserVerification.
+    let passkey_mfa = |body: Value| {
+        let mut req = json!({"UserPoolId": pool, "Username": "alice"});
+        req.as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        srv.call("AdminSetUserMFAPreference", req)
+    };
+    // Passkey MFA needs the pool's MULTI_FACTOR_WITH_USER_VERIFICATION.
+    let (status, v) = passkey_mfa(json!({"WebAuthnMfaSettings": {"Enabled": true}}));
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("InvalidParameterException")),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("FactorConfiguration"),
+        "{v}"
+    );
+
+    // The pool counts a verifying passkey as MFA, but the user has not
+    // turned passkey MFA on: still not offered.
     mfa_config("MULTI_FACTOR_WITH_USER_VERIFICATION");
+    let v = select();
+    assert_eq!(
+        v["AvailableChallenges"],
+        json!(["PASSWORD", "PASSWORD_SRP"]),
+        "{v}"
+    );
+    // Turning it on needs another MFA factor of the user.
+    let (status, v) = passkey_mfa(json!({"WebAuthnMfaSettings": {"Enabled": true}}));
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("InvalidParameterException")),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("another MFA method"),
+        "{v}"
+    );
+    srv.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": pool, "Username": "alice",
+               "UserAttributes": [{"Name": "phone_number", "Value": "+15555550100"}]}),
+    );
+    let (status, v) = passkey_mfa(json!({"SMSMfaSettings": {"Enabled": true},
+                                         "WebAuthnMfaSettings": {"Enabled": true}}));
+    assert_eq!(status, 200, "{v}");
+    // Not one of the factors GetUser lists.
+    let listed = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "alice"}),
+    );
+    assert_eq!(listed["UserMFASettingList"], json!(["SMS_MFA"]), "{listed}");
+
+    // Now a passkey with user verification satisfies MFA: offered, and the
+    // options require verification whatever the pool's UserVerification.
     let v = srv.ok(
         "InitiateAuth",
         json!({"AuthFlow": "USER_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": "alice"}}),

@@ -702,6 +702,12 @@ pub struct User {
     /// Whether email MFA (to `email`) is an enabled factor.
     #[serde(default)]
     pub email_mfa_enabled: bool,
+    /// Whether the user turned passkey MFA on (WebAuthnMfaSettings): in a
+    /// pool whose FactorConfiguration is MULTI_FACTOR_WITH_USER_VERIFICATION,
+    /// their passkey sign-in (with user verification) then stands in for
+    /// the MFA a sign-in owes. Not a factor of `UserMFASettingList`.
+    #[serde(default)]
+    pub webauthn_mfa_enabled: bool,
     /// Devices confirmed with ConfirmDevice, oldest first.
     #[serde(default)]
     pub devices: Vec<Device>,

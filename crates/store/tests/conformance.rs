@@ -75,6 +75,7 @@ fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
         mfa_preferred: None,
         sms_mfa_enabled: false,
         email_mfa_enabled: false,
+        webauthn_mfa_enabled: false,
         devices: Vec::new(),
         mfa_options: Vec::new(),
         version: 0,

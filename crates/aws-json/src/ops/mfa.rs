@@ -212,6 +212,8 @@ struct PreferenceRequest {
     sms: Option<FactorSettings>,
     #[serde(rename = "EmailMfaSettings")]
     email: Option<FactorSettings>,
+    #[serde(rename = "WebAuthnMfaSettings")]
+    webauthn: Option<FactorSettings>,
 }
 
 impl PreferenceRequest {
@@ -227,6 +229,7 @@ impl PreferenceRequest {
             totp: factor(self.software_token),
             sms: factor(self.sms),
             email: factor(self.email),
+            webauthn: self.webauthn.and_then(|w| w.enabled),
         }
     }
 }

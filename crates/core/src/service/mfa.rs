@@ -84,6 +84,8 @@ pub struct MfaPreferences {
     pub totp: FactorPreference,
     pub sms: FactorPreference,
     pub email: FactorPreference,
+    /// WebAuthnMfaSettings.Enabled (passkey MFA has no preference).
+    pub webauthn: Option<bool>,
 }
 
 /// Where an AssociateSoftwareToken or VerifySoftwareToken call comes from.
@@ -324,7 +326,8 @@ impl UserPools {
         }
     }
 
-    fn apply_preference(user: &mut User, prefs: &MfaPreferences, lite_tier: bool) -> Result<()> {
+    fn apply_preference(user: &mut User, prefs: &MfaPreferences, pool: &UserPool) -> Result<()> {
+        let lite_tier = pool.settings.user_pool_tier == "LITE";
         let no_delivery = |factor: &str| {
             Error::invalid_parameter(format!(
                 "User does not have delivery config set to turn on {factor}"
@@ -344,6 +347,21 @@ impl UserPools {
         }
         if turns_on(&prefs.totp) && user.totp_secret.is_none() {
             return Err(no_delivery("SOFTWARE_TOKEN_MFA"));
+        }
+        if prefs.webauthn == Some(true) {
+            // As the model documents WebAuthnMfaSettings: the Essentials
+            // tier or higher, and the pool's FactorConfiguration.
+            if lite_tier {
+                return Err(Error::new(
+                    ErrorKind::FeatureUnavailableInTier,
+                    "Passkey MFA is not available in the LITE tier. Upgrade the user pool to the ESSENTIALS or PLUS tier.",
+                ));
+            }
+            if !Self::passkey_satisfies_mfa(pool) {
+                return Err(Error::invalid_parameter(
+                    "Passkey MFA needs the user pool's WebAuthnConfiguration FactorConfiguration MULTI_FACTOR_WITH_USER_VERIFICATION.",
+                ));
+            }
         }
         let preferred_count = [prefs.sms, prefs.totp, prefs.email]
             .iter()
@@ -367,6 +385,16 @@ impl UserPools {
         }
         if let Some(enabled) = prefs.email.enabled {
             user.email_mfa_enabled = enabled;
+        }
+        if let Some(enabled) = prefs.webauthn {
+            // AWS: the user must also have another MFA factor on, so that
+            // losing the passkey does not lock them out.
+            if enabled && user_mfa_setting_list(user).is_empty() {
+                return Err(Error::invalid_parameter(
+                    "Passkey MFA needs another MFA method of the user (SMS_MFA, SOFTWARE_TOKEN_MFA or EMAIL_OTP) turned on.",
+                ));
+            }
+            user.webauthn_mfa_enabled = enabled;
         }
         let factors = [
             ("SMS_MFA", prefs.sms),
@@ -407,10 +435,9 @@ impl UserPools {
         prefs: MfaPreferences,
     ) -> Result<()> {
         let now = self.now();
-        let lite = pool.settings.user_pool_tier == "LITE";
         let (user, ()) = self
             .update_user(user, |u| {
-                Self::apply_preference(u, &prefs, lite)?;
+                Self::apply_preference(u, &prefs, pool)?;
                 u.modified = now;
                 Ok(())
             })

@@ -90,13 +90,14 @@ impl UserPools {
     /// The challenges USER_AUTH offers the user (`AvailableChallenges`):
     /// PASSWORD brings PASSWORD_SRP with it; one-time codes are left out
     /// while the pool requires MFA (they would skip it); a passkey is left
-    /// out where the sign-in owes MFA unless the pool counts a verifying
-    /// passkey as MFA.
+    /// out where the sign-in owes MFA unless it is the user's MFA (the
+    /// pool counts a verifying passkey as MFA and the user turned passkey
+    /// MFA on).
     async fn available_challenges(&self, pool: &UserPool, user: &User) -> Result<Vec<String>> {
         let webauthn = self.user_has_webauthn(pool, user).await?;
         let mfa_required = pool.settings.mfa_configuration == "ON";
         let passkey_refused =
-            Self::sign_in_owes_mfa(pool, user) && !Self::passkey_satisfies_mfa(pool);
+            Self::sign_in_owes_mfa(pool, user) && !Self::passkey_is_mfa_of(pool, user);
         let mut out = Vec::new();
         for factor in user_auth_factors(pool, user, webauthn) {
             match factor {

@@ -179,6 +179,7 @@ impl UserPools {
             mfa_preferred: None,
             sms_mfa_enabled: false,
             email_mfa_enabled: false,
+            webauthn_mfa_enabled: false,
             devices: Vec::new(),
             mfa_options: Vec::new(),
             version: 0,

@@ -610,10 +610,12 @@ impl UserPools {
         Self::mfa_challenge(pool, user).is_some()
     }
 
-    /// Whether a passkey sign-in of `user` is also their MFA: it then
-    /// needs user verification, whatever the pool's UserVerification.
-    pub(crate) fn passkey_stands_in_for_mfa(pool: &UserPool, user: &User) -> bool {
-        Self::passkey_satisfies_mfa(pool) && Self::sign_in_owes_mfa(pool, user)
+    /// Whether `user`'s passkey counts as MFA: the pool's
+    /// FactorConfiguration allows it and the user turned passkey MFA on
+    /// (WebAuthnMfaSettings). Their passkey sign-ins then need user
+    /// verification, whatever the pool's UserVerification.
+    pub(crate) fn passkey_is_mfa_of(pool: &UserPool, user: &User) -> bool {
+        Self::passkey_satisfies_mfa(pool) && user.webauthn_mfa_enabled
     }
 
     /// The relying party id of the pool's passkeys (see the module's notes).
@@ -868,8 +870,8 @@ impl UserPools {
         Self::require_webauthn(pool)?;
         let rp_id = self.webauthn_relying_party(pool).await?;
         let config = Self::webauthn_config(pool);
-        // A passkey standing in for MFA must verify the user.
-        let user_verification = if Self::passkey_stands_in_for_mfa(pool, user) {
+        // A passkey that is the user's MFA must verify the user.
+        let user_verification = if Self::passkey_is_mfa_of(pool, user) {
             "required".to_owned()
         } else {
             config.user_verification
