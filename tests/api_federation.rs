@@ -392,6 +392,72 @@ fn a_linked_identity_signs_in_as_the_native_user() {
     );
 }
 
+/// An OIDC identity linked by a user pool attribute its AttributeMapping
+/// fills (ProviderAttributeName `email`, as AWS documents for OIDC) signs
+/// in as the native user; an identity whose mapped email differs does not.
+#[test]
+fn an_identity_linked_by_a_mapped_attribute_signs_in_as_the_native_user() {
+    let p = start_pair();
+    let link = |value: &str| {
+        p.down.ok(
+            "AdminLinkProviderForUser",
+            json!({
+                "UserPoolId": POOL,
+                "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": "alice"},
+                "SourceUser": {"ProviderName": "Upstream", "ProviderAttributeName": "email",
+                               "ProviderAttributeValue": value}
+            }),
+        )
+    };
+    // A link naming another address: bob signs in as a federated user.
+    link("someone-else@example.org");
+    let done = federated_sign_in(&p, &[]);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["cognito:username"],
+        format!("Upstream_{}", p.bob_sub).as_str()
+    );
+    // A federated user can be a DestinationUser too (its provider and user
+    // id), as AWS allows; one that does not exist is UserNotFoundException.
+    let link_to = |destination: &str| {
+        p.down.call(
+            "AdminLinkProviderForUser",
+            json!({
+                "UserPoolId": POOL,
+                "DestinationUser": {"ProviderName": "Upstream", "ProviderAttributeValue": destination},
+                "SourceUser": {"ProviderName": "Upstream", "ProviderAttributeName": "Cognito_Subject",
+                               "ProviderAttributeValue": "another-subject"}
+            }),
+        )
+    };
+    let (status, v) = link_to("no-such-subject");
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("UserNotFoundException")),
+        "{v}"
+    );
+    let (status, v) = link_to(&p.bob_sub);
+    assert_eq!(status, 200, "{v}");
+    p.down.ok(
+        "AdminDisableProviderForUser",
+        json!({"UserPoolId": POOL, "User": {"ProviderName": "Upstream",
+            "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": "another-subject"}}),
+    );
+    p.down.ok(
+        "AdminDeleteUser",
+        json!({"UserPoolId": POOL, "Username": format!("Upstream_{}", p.bob_sub)}),
+    );
+    // Linked by bob's mapped email: the native user signs in.
+    link("bob@example.org");
+    let done = federated_sign_in(&p, &[]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "alice");
+    assert_eq!(id["identities"][0]["userId"], p.bob_sub.as_str());
+}
+
 #[test]
 fn disabling_the_provider_for_a_federated_user_stops_its_sign_in() {
     let p = start_pair();

@@ -529,6 +529,40 @@ impl UserPools {
     }
 
     /// The code exchange, the ID token's checks, the claims and the user.
+
+    /// The native user an identity signing in through `provider` is linked
+    /// to (AdminLinkProviderForUser): by the provider's subject
+    /// (`Cognito_Subject`), or, for an OIDC provider, by a user pool
+    /// attribute its AttributeMapping fills from a claim (a link's
+    /// ProviderAttributeName such as `email`, as AWS documents it).
+    async fn link_owner(
+        &self,
+        pool_id: &str,
+        provider: &IdentityProvider,
+        user_id: &str,
+        mapped: &[Attribute],
+    ) -> crate::error::Result<Option<String>> {
+        if let Some(key) = self
+            .store
+            .identity_owner(pool_id, &provider.name, COGNITO_SUBJECT, user_id)
+            .await?
+        {
+            return Ok(Some(key));
+        }
+        if provider.provider_type != "OIDC" {
+            return Ok(None);
+        }
+        for a in mapped {
+            if let Some(key) = self
+                .store
+                .identity_owner(pool_id, &provider.name, &a.name, &a.value)
+                .await?
+            {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
+    }
     async fn federated_user(
         &self,
         valid: &ValidAuthorize,
@@ -568,10 +602,10 @@ impl UserPools {
             )));
         }
         let now = self.now();
+        let mapped = mapped_attributes(&pool, provider, &claims);
         // A linked identity signs in as the native user it is linked to.
         if let Some(key) = self
-            .store
-            .identity_owner(&pool.id, &provider.name, COGNITO_SUBJECT, &user_id)
+            .link_owner(&pool.id, provider, &user_id, &mapped)
             .await?
         {
             if let Some(user) = self.store.get_user(&pool.id, &key).await? {
@@ -593,7 +627,6 @@ impl UserPools {
                 return Ok(Ok(user));
             }
         }
-        let mapped = mapped_attributes(&pool, provider, &claims);
         let username = format!("{}_{}", provider.name, user_id);
         let key = pool.username_key(&username);
         for _ in 0..3 {

@@ -7,7 +7,8 @@
 //! with the user. A linked identity that signs in through its provider
 //! (`federation.rs`) signs in as the native user. Disabling a federated
 //! user's identity (one that is not linked) disables the federated user
-//! `<ProviderName>_<subject>`; a destination user is a native user.
+//! `<ProviderName>_<subject>`. A destination user is a native user or a
+//! federated user (`<ProviderName>_<user id>`).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{LinkedIdentity, User, UserPool, UserStatus};
@@ -101,7 +102,8 @@ fn drop_identity(user: &mut User, provider: &str, user_id: &str) {
 
 impl UserPools {
     /// AdminLinkProviderForUser: links the external identity `source` to the
-    /// native user `destination` (provider `Cognito`, value its username).
+    /// user `destination`: a native user (provider `Cognito`, value its
+    /// username) or a federated one (its provider, value its user id).
     pub async fn admin_link_provider_for_user(
         &self,
         pool_id: &str,
@@ -121,24 +123,24 @@ impl UserPools {
             &destination.attribute_value,
             "DestinationUser.ProviderAttributeValue",
         )?;
-        if !is_cognito(destination_provider) {
-            // A federated destination user: cognate has none yet (no sign-in
-            // through providers), so it cannot exist.
-            return Err(
-                if pool
-                    .identity_providers
-                    .iter()
-                    .any(|p| p.name == destination_provider)
-                {
-                    Error::user_not_found()
-                } else {
-                    provider_not_found(destination_provider, &pool.id)
-                },
-            );
-        }
+        // A native destination is named by its username; a federated one
+        // (as AWS allows) by its provider and the provider's user id, the
+        // federated user `<ProviderName>_<user id>`.
+        let destination_username = if is_cognito(destination_provider) {
+            username.to_owned()
+        } else {
+            if !pool
+                .identity_providers
+                .iter()
+                .any(|p| p.name == destination_provider)
+            {
+                return Err(provider_not_found(destination_provider, &pool.id));
+            }
+            format!("{destination_provider}_{username}")
+        };
         let user = self
             .store
-            .get_user(&pool.id, &pool.username_key(username))
+            .get_user(&pool.id, &pool.username_key(&destination_username))
             .await?
             .ok_or_else(Error::user_not_found)?;
         // AWS: every attribute of the destination user must be mutable.
