@@ -708,6 +708,11 @@ pub struct User {
     /// the MFA a sign-in owes. Not a factor of `UserMFASettingList`.
     #[serde(default)]
     pub webauthn_mfa_enabled: bool,
+    /// Set by AdminDisableProviderForUser with ProviderName `Cognito`: the
+    /// user can no longer sign in with their password (only through a
+    /// linked identity, or a passwordless factor).
+    #[serde(default)]
+    pub password_sign_in_disabled: bool,
     /// Devices confirmed with ConfirmDevice, oldest first.
     #[serde(default)]
     pub devices: Vec<Device>,

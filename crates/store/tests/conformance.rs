@@ -76,6 +76,7 @@ fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
         sms_mfa_enabled: false,
         email_mfa_enabled: false,
         webauthn_mfa_enabled: false,
+        password_sign_in_disabled: false,
         devices: Vec::new(),
         mfa_options: Vec::new(),
         version: 0,

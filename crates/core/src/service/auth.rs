@@ -565,6 +565,13 @@ impl UserPools {
             return Err(Error::not_authorized("User is disabled."));
         }
         account_state_refusal(&user.status)?;
+        if user.password_sign_in_disabled {
+            // AdminDisableProviderForUser (Cognito): told only to someone
+            // who proved the password. AWS publishes no text for it.
+            return Err(Error::not_authorized(
+                "Password sign-in is disabled for this user.",
+            ));
+        }
         match user.status {
             UserStatus::ForceChangePassword => {
                 if user

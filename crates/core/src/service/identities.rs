@@ -181,9 +181,10 @@ impl UserPools {
         }
     }
 
-    /// AdminDisableProviderForUser for an external identity: removes its
-    /// link (named as it was linked). Disabling a native user's own
-    /// password sign-in (provider `Cognito`) is not done.
+    /// AdminDisableProviderForUser: for an external identity, removes its
+    /// link (named as it was linked) or disables the federated user; for
+    /// a native user (provider `Cognito`, `Cognito_Subject`, its username),
+    /// turns its password sign-in off, as AWS documents.
     pub async fn admin_disable_provider_for_user(
         &self,
         pool_id: &str,
@@ -191,9 +192,28 @@ impl UserPools {
     ) -> Result<()> {
         let pool = self.pool(pool_id).await?;
         if user.provider_name.as_deref().is_some_and(is_cognito) {
-            return Err(Error::invalid_parameter(
-                "Disabling the password sign-in of a native user (ProviderName Cognito) is not supported by cognate.",
-            ));
+            if user.attribute_name.as_deref() != Some(COGNITO_SUBJECT) {
+                return Err(Error::invalid_parameter(
+                    "To disable a native user, ProviderAttributeName must be Cognito_Subject.",
+                ));
+            }
+            let username = required(&user.attribute_value, "User.ProviderAttributeValue")?;
+            let native = self
+                .store
+                .get_user(&pool.id, &pool.username_key(username))
+                .await?
+                .filter(|u| u.status != UserStatus::ExternalProvider)
+                .ok_or_else(Error::user_not_found)?;
+            let now = self.now();
+            let (native, ()) = self
+                .update_user(native, |u| {
+                    u.password_sign_in_disabled = true;
+                    u.modified = now;
+                    Ok(())
+                })
+                .await?;
+            crate::audit::user_event("admin_disable_provider_for_user", &pool.id, &native.sub);
+            return Ok(());
         }
         let (provider, attribute, value) = external_identity(&pool, user, "User")?;
         if let Some(key) = self

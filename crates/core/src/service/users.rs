@@ -180,6 +180,7 @@ impl UserPools {
             sms_mfa_enabled: false,
             email_mfa_enabled: false,
             webauthn_mfa_enabled: false,
+            password_sign_in_disabled: false,
             devices: Vec::new(),
             mfa_options: Vec::new(),
             version: 0,
