@@ -528,8 +528,6 @@ impl UserPools {
         }
     }
 
-    /// The code exchange, the ID token's checks, the claims and the user.
-
     /// The native user an identity signing in through `provider` is linked
     /// to (AdminLinkProviderForUser): by the provider's subject
     /// (`Cognito_Subject`), or, for an OIDC provider, by a user pool
@@ -563,6 +561,8 @@ impl UserPools {
         }
         Ok(None)
     }
+
+    /// The code exchange, the ID token's checks, the claims and the user.
     async fn federated_user(
         &self,
         valid: &ValidAuthorize,
