@@ -1556,6 +1556,12 @@ impl Store for PostgresStore {
 
     async fn put_refresh_token(&self, t: &RefreshTokenRecord) -> StoreResult<()> {
         self.run(|mut c| async move {
+            // Only a token of an SSO session needs the transaction (its
+            // lock on the session's row); the common sign-in is one insert.
+            if t.sso_session_id.is_none() {
+                insert_refresh(&c, t).await?;
+                return Ok(());
+            }
             let tx = c.transaction().await?;
             insert_sign_in_refresh(&tx, t).await?;
             tx.commit().await?;
