@@ -9,6 +9,7 @@
 mod common;
 mod hosted;
 
+use common::lambda::{arn, Answer, FakeLambda};
 use common::{free_port, jwt_claims, Server};
 use hosted::*;
 use serde_json::{json, Value};
@@ -25,6 +26,12 @@ struct Pair {
 }
 
 fn start_pair() -> Pair {
+    start_pair_with("")
+}
+
+/// [`start_pair`] with `extra` YAML before the downstream server's config
+/// (e.g. its `lambda:` section).
+fn start_pair_with(extra: &str) -> Pair {
     let port = free_port();
     let callback = format!("http://127.0.0.1:{port}/domains/{DOMAIN}/oauth2/idpresponse");
     let up = Server::start_with_config(&format!(
@@ -47,7 +54,7 @@ pools:
         attributes: {{email: bob@example.org, email_verified: "true", name: Bob Upstream}}
 "#
     ));
-    let down = Server::start_with_config_on(port, &config());
+    let down = Server::start_with_config_on(port, &format!("{extra}\n{}", config()));
     let issuer = format!("{}/{UP_POOL}", up.url);
     down.ok(
         "CreateIdentityProvider",
@@ -538,4 +545,212 @@ fn concurrent_first_sign_ins_create_one_user() {
         .filter(|u| u["Username"].as_str().unwrap().starts_with("Upstream_"))
         .count();
     assert_eq!(federated, 1);
+}
+
+/// The downstream server with the fake Lambda's functions `pre-signup`,
+/// `post-confirm`, `pre-auth`, `post-auth` and `pre-token` configured as the
+/// hosted pool's triggers.
+fn pair_with_triggers(lambda: &FakeLambda) -> Pair {
+    let names = [
+        "pre-signup",
+        "post-confirm",
+        "pre-auth",
+        "post-auth",
+        "pre-token",
+    ];
+    let mut yaml = String::from("lambda:\n  functions:\n");
+    for name in names {
+        yaml.push_str(&format!(
+            "    \"{}\": \"{}/hook/{name}\"\n",
+            arn(name),
+            lambda.url
+        ));
+    }
+    let p = start_pair_with(&yaml);
+    p.down.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": POOL, "AutoVerifiedAttributes": ["email"], "LambdaConfig": {
+            "PreSignUp": arn("pre-signup"),
+            "PostConfirmation": arn("post-confirm"),
+            "PreAuthentication": arn("pre-auth"),
+            "PostAuthentication": arn("post-auth"),
+            "PreTokenGeneration": arn("pre-token"),
+        }}),
+    );
+    p
+}
+
+fn federated_users(down: &Server) -> Vec<String> {
+    let listed = down.ok("ListUsers", json!({"UserPoolId": POOL}));
+    listed["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["Username"].as_str())
+        .filter(|name| name.starts_with("Upstream_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A federated sign-in invokes the triggers AWS documents for it: the
+/// first one PreSignUp (`PreSignUp_ExternalProvider`, which may refuse it),
+/// PostConfirmation and PreTokenGeneration (`TokenGeneration_HostedAuth`);
+/// later ones PreAuthentication and PostAuthentication (each may refuse)
+/// and PreTokenGeneration.
+#[test]
+fn federated_sign_ins_invoke_the_documented_triggers() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let refuse_sign_up = Arc::new(AtomicBool::new(true));
+    let refuse_auth = Arc::new(AtomicBool::new(false));
+    let (signup_flag, auth_flag) = (refuse_sign_up.clone(), refuse_auth.clone());
+    let lambda = FakeLambda::start(move |function, event| match function {
+        "pre-signup" if signup_flag.load(Ordering::SeqCst) => {
+            Answer::Fail("Sign-ups are closed".into())
+        }
+        "pre-signup" => Answer::Respond(json!({"autoConfirmUser": false,
+            "autoVerifyEmail": false, "autoVerifyPhone": false})),
+        "pre-auth" if auth_flag.load(Ordering::SeqCst) => Answer::Fail("Not today".into()),
+        "pre-token" => Answer::Respond(json!({"claimsOverrideDetails": {
+            "claimsToAddOrOverride": {"tenant": "acme"}}})),
+        _ => Answer::Respond(event["response"].clone()),
+    });
+    let p = pair_with_triggers(&lambda);
+    let username = format!("Upstream_{}", p.bob_sub);
+
+    // PreSignUp refuses the first sign-in: its error goes back to the
+    // client, and no user is made.
+    let refused = federated_sign_in(&p, &[]);
+    let q = refused.redirect_params();
+    assert_eq!(q["error"], "invalid_request");
+    assert_eq!(
+        q["error_description"],
+        "PreSignUp failed with error Sign-ups are closed."
+    );
+    assert!(federated_users(&p.down).is_empty());
+    let signups = lambda.events_of("PreSignUp_ExternalProvider");
+    assert_eq!(signups.len(), 1);
+    assert_eq!(signups[0]["userName"], username.as_str());
+    assert_eq!(signups[0]["callerContext"]["clientId"], WEB);
+    assert_eq!(
+        signups[0]["request"]["userAttributes"]["email"],
+        "bob@example.org"
+    );
+    assert!(lambda
+        .events_of("PostConfirmation_ConfirmSignUp")
+        .is_empty());
+
+    // Allowed: the user is made and confirmed, the tokens carry the
+    // PreTokenGeneration claim.
+    refuse_sign_up.store(false, Ordering::SeqCst);
+    let done = federated_sign_in(&p, &[]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], username.as_str());
+    assert_eq!(id["tenant"], "acme");
+    assert_eq!(federated_users(&p.down), vec![username.clone()]);
+    let confirmed = lambda.events_of("PostConfirmation_ConfirmSignUp");
+    assert_eq!(confirmed.len(), 1);
+    assert_eq!(confirmed[0]["userName"], username.as_str());
+    assert_eq!(
+        confirmed[0]["request"]["userAttributes"]["cognito:user_status"],
+        "EXTERNAL_PROVIDER"
+    );
+    let token_events = lambda.events_of("TokenGeneration_HostedAuth");
+    assert_eq!(token_events.len(), 1);
+    assert!(lambda
+        .events_of("PreAuthentication_Authentication")
+        .is_empty());
+    assert!(lambda
+        .events_of("PostAuthentication_Authentication")
+        .is_empty());
+
+    // A later sign-in: PreAuthentication and PostAuthentication, no sign-up.
+    let done = federated_sign_in(&p, &[]);
+    exchange(&p.down, &done.redirect_params()["code"]);
+    assert_eq!(lambda.events_of("PreSignUp_ExternalProvider").len(), 2);
+    assert_eq!(lambda.events_of("PostConfirmation_ConfirmSignUp").len(), 1);
+    let pre = lambda.events_of("PreAuthentication_Authentication");
+    assert_eq!(pre.len(), 1);
+    assert_eq!(pre[0]["userName"], username.as_str());
+    assert_eq!(
+        lambda.events_of("PostAuthentication_Authentication").len(),
+        1
+    );
+    assert_eq!(lambda.events_of("TokenGeneration_HostedAuth").len(), 2);
+
+    // PreAuthentication refuses: the error goes back to the client.
+    refuse_auth.store(true, Ordering::SeqCst);
+    let refused = federated_sign_in(&p, &[]);
+    let q = refused.redirect_params();
+    assert_eq!(q["error"], "invalid_request");
+    assert_eq!(
+        q["error_description"],
+        "PreAuthentication failed with error Not today."
+    );
+    assert!(!q.contains_key("code"));
+    assert_eq!(
+        lambda.events_of("PostAuthentication_Authentication").len(),
+        1
+    );
+}
+
+/// A PreSignUp trigger that links the signing-in identity to a native user
+/// (AdminLinkProviderForUser, the pattern AWS documents for consolidating
+/// users) signs that user in, and no federated user is made.
+#[test]
+fn a_pre_sign_up_trigger_that_links_the_identity_signs_in_the_native_user() {
+    use std::sync::{Arc, Mutex};
+    let down_url: Arc<Mutex<Option<String>>> = Arc::default();
+    let target = down_url.clone();
+    let lambda = FakeLambda::start(move |function, event| {
+        if function == "pre-signup" {
+            // The function calls the pool's API, as a real one would with
+            // the AWS SDK.
+            let url = target.lock().unwrap().clone().unwrap();
+            let subject = event["userName"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("Upstream_")
+                .to_owned();
+            let status = std::thread::spawn(move || {
+                reqwest::blocking::Client::new()
+                    .post(&url)
+                    .header("X-Amz-Target", format!("{}AdminLinkProviderForUser", common::TARGET_PREFIX))
+                    .header("Content-Type", common::CONTENT_TYPE)
+                    .header("Authorization", common::DUMMY_AUTHORIZATION)
+                    .body(json!({
+                        "UserPoolId": POOL,
+                        "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": "alice"},
+                        "SourceUser": {"ProviderName": "Upstream", "ProviderAttributeName": "Cognito_Subject",
+                                       "ProviderAttributeValue": subject}
+                    }).to_string())
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+            .join()
+            .unwrap();
+            assert_eq!(status, 200);
+        }
+        Answer::Respond(event["response"].clone())
+    });
+    let p = pair_with_triggers(&lambda);
+    *down_url.lock().unwrap() = Some(p.down.url.clone());
+    let done = federated_sign_in(&p, &[]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "alice");
+    assert_eq!(id["identities"][0]["userId"], p.bob_sub.as_str());
+    assert!(federated_users(&p.down).is_empty());
+    assert!(lambda
+        .events_of("PostConfirmation_ConfirmSignUp")
+        .is_empty());
+    assert_eq!(
+        lambda.events_of("PreAuthentication_Authentication").len(),
+        1
+    );
 }

@@ -12,6 +12,7 @@
 
 mod database;
 pub mod inproc;
+pub mod lambda;
 
 pub use database::{open_store, TestDatabase};
 

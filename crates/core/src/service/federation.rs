@@ -28,8 +28,9 @@ use super::hosted::{
 };
 use super::oauth::OAuthError;
 use super::UserPools;
-use crate::error::{Error, StoreError};
+use crate::error::{Error, ErrorKind, StoreError};
 use crate::model::{Attribute, ChallengeSession, IdentityProvider, User, UserPool, UserStatus};
+use crate::triggers::Trigger;
 
 /// How long a browser may take at the provider (the state's lifetime).
 pub const FEDERATION_STATE_MS: i64 = 10 * 60 * 1000;
@@ -126,6 +127,18 @@ fn known_error(code: &str) -> &'static str {
         "consent_required" => "consent_required",
         "interaction_required" => "interaction_required",
         _ => "invalid_request",
+    }
+}
+
+/// A trigger's refusal goes back to the client as the text the API would
+/// answer (e.g. `PreSignUp failed with error …`), as AWS shows Lambda
+/// errors to users of its hosted pages; any other error is the caller's.
+fn trigger_refusal(e: Error) -> Result<Refusal, Error> {
+    match e.kind {
+        ErrorKind::UserLambdaValidation
+        | ErrorKind::UnexpectedLambda
+        | ErrorKind::InvalidLambdaResponse => Ok(refusal("trigger_refused", e.message)),
+        _ => Err(e),
     }
 }
 
@@ -503,8 +516,19 @@ impl UserPools {
             ));
         };
         match self.federated_user(&valid, &pending, code).await {
-            Ok(Ok(user)) => {
+            Ok(Ok((user, created))) => {
                 let pool = self.pool(pool_id).await.map_err(page_internal)?;
+                if let Err(e) = self.federated_triggers(&pool, &valid, &user, created).await {
+                    let r = trigger_refusal(e).unwrap_or_else(|e| {
+                        tracing::error!(error = %e, "federated sign-in failed");
+                        Refusal {
+                            reason: "internal",
+                            error: "server_error",
+                            description: "The request could not be processed.".into(),
+                        }
+                    });
+                    return Err(Self::refuse_to_client(&valid, r));
+                }
                 self.signed_in(&pool, &user, Some(&valid.client.client_id), false)
                     .await;
                 let session = self
@@ -562,13 +586,75 @@ impl UserPools {
         Ok(None)
     }
 
+    /// The native user a linked identity signs in as, its `identities`
+    /// brought up to date; `None` when the identity is linked to no one.
+    async fn linked_user(
+        &self,
+        pool: &UserPool,
+        provider: &IdentityProvider,
+        user_id: &str,
+        mapped: &[Attribute],
+        now: i64,
+    ) -> crate::error::Result<Option<Result<User, Refusal>>> {
+        let Some(key) = self.link_owner(&pool.id, provider, user_id, mapped).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.get_user(&pool.id, &key).await? else {
+            return Ok(None);
+        };
+        if !user.enabled {
+            return Ok(Some(Err(refusal("user_disabled", "User is disabled."))));
+        }
+        if user.attribute("identities")
+            == Some(with_identity(&user, provider, user_id, now).as_str())
+        {
+            return Ok(Some(Ok(user)));
+        }
+        let (user, ()) = self
+            .update_user(user, |u| {
+                let list = with_identity(u, provider, user_id, now);
+                u.set_attribute("identities", Some(&list));
+                Ok(())
+            })
+            .await?;
+        Ok(Some(Ok(user)))
+    }
+
+    /// The Lambda triggers of a federated sign-in, as AWS documents them:
+    /// PostConfirmation (`PostConfirmation_ConfirmSignUp`) after the first
+    /// one made the user (PreSignUp ran before it was stored), else
+    /// PreAuthentication and PostAuthentication. PreTokenGeneration
+    /// (`TokenGeneration_HostedAuth`) runs when the tokens are issued.
+    async fn federated_triggers(
+        &self,
+        pool: &UserPool,
+        valid: &ValidAuthorize,
+        user: &User,
+        created: bool,
+    ) -> crate::error::Result<()> {
+        let client_id = &valid.client.client_id;
+        if created {
+            return self
+                .post_confirmation(
+                    pool,
+                    user,
+                    "PostConfirmation_ConfirmSignUp",
+                    Some(client_id),
+                    &BTreeMap::new(),
+                )
+                .await;
+        }
+        self.pre_authentication(pool, client_id, user).await?;
+        self.post_authentication(pool, &valid.client, user).await
+    }
+
     /// The code exchange, the ID token's checks, the claims and the user.
     async fn federated_user(
         &self,
         valid: &ValidAuthorize,
         pending: &PendingSignIn,
         code: &str,
-    ) -> crate::error::Result<Result<User, Refusal>> {
+    ) -> crate::error::Result<Result<(User, bool), Refusal>> {
         let pool = self.pool(&valid.pool_id).await?;
         let Some(provider) = pool
             .identity_providers
@@ -604,28 +690,11 @@ impl UserPools {
         let now = self.now();
         let mapped = mapped_attributes(&pool, provider, &claims);
         // A linked identity signs in as the native user it is linked to.
-        if let Some(key) = self
-            .link_owner(&pool.id, provider, &user_id, &mapped)
+        if let Some(linked) = self
+            .linked_user(&pool, provider, &user_id, &mapped, now)
             .await?
         {
-            if let Some(user) = self.store.get_user(&pool.id, &key).await? {
-                if !user.enabled {
-                    return Ok(Err(refusal("user_disabled", "User is disabled.")));
-                }
-                if user.attribute("identities")
-                    == Some(with_identity(&user, provider, &user_id, now).as_str())
-                {
-                    return Ok(Ok(user));
-                }
-                let (user, ()) = self
-                    .update_user(user, |u| {
-                        let list = with_identity(u, provider, &user_id, now);
-                        u.set_attribute("identities", Some(&list));
-                        Ok(())
-                    })
-                    .await?;
-                return Ok(Ok(user));
-            }
+            return Ok(linked.map(|u| (u, false)));
         }
         let username = format!("{}_{}", provider.name, user_id);
         let key = pool.username_key(&username);
@@ -643,7 +712,7 @@ impl UserPools {
                     && user.attribute("identities")
                         == Some(with_identity(&user, provider, &user_id, now).as_str());
                 if current {
-                    return Ok(Ok(user));
+                    return Ok(Ok((user, false)));
                 }
                 let (user, ()) = self
                     .update_user(user, |u| {
@@ -656,7 +725,7 @@ impl UserPools {
                         Ok(())
                     })
                     .await?;
-                return Ok(Ok(user));
+                return Ok(Ok((user, false)));
             }
             let mut attributes = mapped.clone();
             attributes.push(Attribute::new(
@@ -666,10 +735,37 @@ impl UserPools {
             let mut user = self.blank_user(&pool, username.clone(), attributes);
             user.sub = cognate_crypto::random::uuid();
             user.status = UserStatus::ExternalProvider;
+            // The first sign-in is the federated user's sign-up: the
+            // PreSignUp trigger may refuse it, verify its email or phone
+            // number, or link the identity to a native user (as AWS
+            // documents for consolidating users), which then signs in.
+            let decision = match self
+                .pre_sign_up(
+                    &pool,
+                    &user,
+                    "PreSignUp_ExternalProvider",
+                    Some(&valid.client.client_id),
+                    &[],
+                    &BTreeMap::new(),
+                )
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => return trigger_refusal(e).map(Err),
+            };
+            decision.apply(&mut user);
+            if UserPools::has_trigger(&pool, Trigger::PreSignUp) {
+                if let Some(linked) = self
+                    .linked_user(&pool, provider, &user_id, &mapped, now)
+                    .await?
+                {
+                    return Ok(linked.map(|u| (u, false)));
+                }
+            }
             // No sign-in aliases: a federated user's email or phone number
             // never takes a native user's.
             match self.store.insert_user(&user, &[]).await {
-                Ok(()) => return Ok(Ok(user)),
+                Ok(()) => return Ok(Ok((user, true))),
                 // A concurrent first sign-in created it: read it again.
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
