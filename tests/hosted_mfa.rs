@@ -289,3 +289,141 @@ fn branding_css_reaches_the_code_page() {
         page.body
     );
 }
+
+/// The hosted pool as a passwordless one: ESSENTIALS tier, codes by email
+/// and SMS allowed as first factors, the web client allowing USER_AUTH,
+/// and alice with a verified phone number.
+fn start_passwordless() -> Server {
+    let s = start();
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": POOL, "AutoVerifiedAttributes": ["email"],
+               "UserPoolTier": "ESSENTIALS",
+               "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP"]}}}),
+    );
+    s.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": POOL, "ClientId": WEB, "ClientName": "Web App",
+               "AllowedOAuthFlowsUserPoolClient": true,
+               "AllowedOAuthFlows": ["code", "implicit"],
+               "AllowedOAuthScopes": ["openid", "email", "profile"],
+               "CallbackURLs": [CALLBACK],
+               "ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+    s.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": POOL, "Username": "alice",
+               "UserAttributes": [{"Name": "phone_number", "Value": PHONE},
+                                  {"Name": "phone_number_verified", "Value": "true"}]}),
+    );
+    s
+}
+
+/// On a managed login domain the login page offers sign-in with a code by
+/// email or SMS (USER_AUTH's EMAIL_OTP and SMS_OTP first factors): the code
+/// goes to the user's verified address, the code page takes it (a wrong
+/// one shows the page again) and the browser is signed in. The classic
+/// hosted UI offers no such sign-in, as on AWS.
+#[test]
+fn managed_login_offers_sign_in_with_a_code() {
+    let s = start_passwordless();
+    let mut b = Browser::new(&s);
+    let r = b.authorize(&[]);
+    let login = b.follow(&r);
+    assert!(
+        !login.body.contains("codeSignInForm"),
+        "classic hosted UI: passwords only"
+    );
+    s.ok(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": POOL, "Domain": DOMAIN, "ManagedLoginVersion": 2}),
+    );
+    let r = b.authorize(&[("state", "pw-less")]);
+    let login = b.follow(&r);
+    assert!(
+        login.body.contains("id=\"codeSignIn-EMAIL_OTP\""),
+        "{}",
+        login.body
+    );
+    assert!(login.body.contains("id=\"codeSignIn-SMS_OTP\""));
+
+    // By email.
+    let before = messages(&s);
+    let page = b.submit(
+        &login,
+        "factor",
+        &[("username", "alice"), ("factor", "EMAIL_OTP")],
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"authCodeInput\""), "{}", page.body);
+    let said = element_text(&page.body, "codeDeliveryMessage").unwrap();
+    assert!(said.contains("by email"), "{said}");
+    assert_eq!(messages(&s), before + 1);
+    let msg = s.messages_for(POOL, "alice").last().cloned().unwrap();
+    assert_eq!(msg["medium"], "EMAIL");
+    let code = msg["code"].as_str().unwrap().to_owned();
+    let r = b.submit(&page, "codeSubmitButton", &[("code", &other_code(&code))]);
+    assert_eq!(r.error().as_deref(), Some("Invalid code received for user"));
+    let r = b.submit(&r, "codeSubmitButton", &[("code", &code)]);
+    assert_eq!(r.status, 302, "{}", r.body);
+    assert!(r.location.as_deref().unwrap().starts_with(CALLBACK));
+    assert_eq!(r.redirect_params()["state"], "pw-less");
+    let (status, tokens) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("redirect_uri", CALLBACK),
+            ("code", &r.redirect_params()["code"]),
+        ],
+        None,
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let id = common::jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "alice");
+    assert!(b.cookies.contains_key("cognito"));
+
+    // By SMS, in another browser.
+    let mut b = Browser::new(&s);
+    let r = b.authorize(&[]);
+    let login = b.follow(&r);
+    let page = b.submit(
+        &login,
+        "factor",
+        &[("username", "alice"), ("factor", "SMS_OTP")],
+    );
+    let said = element_text(&page.body, "codeDeliveryMessage").unwrap();
+    assert!(said.contains("by SMS"), "{said}");
+    let msg = s.messages_for(POOL, "alice").last().cloned().unwrap();
+    assert_eq!(msg["medium"], "SMS");
+    let r = b.submit(
+        &page,
+        "codeSubmitButton",
+        &[("code", msg["code"].as_str().unwrap())],
+    );
+    assert_eq!(r.status, 302, "{}", r.body);
+    assert!(b.cookies.contains_key("cognito"));
+
+    // A factor the page does not offer, an unknown user and an empty
+    // name are refused on the login page, and no code is sent.
+    let mut b = Browser::new(&s);
+    let r = b.authorize(&[]);
+    let login = b.follow(&r);
+    let before = messages(&s);
+    for (username, factor) in [
+        ("alice", "PASSWORD"),
+        ("nobody", "EMAIL_OTP"),
+        ("", "EMAIL_OTP"),
+    ] {
+        let r = b.submit(
+            &login,
+            "factor",
+            &[("username", username), ("factor", factor)],
+        );
+        assert_eq!(r.status, 200);
+        assert!(r.error().is_some(), "{username} {factor}: {}", r.body);
+        assert!(!r.body.contains("authCodeInput"));
+    }
+    assert_eq!(messages(&s), before);
+    assert!(!b.cookies.contains_key("cognito"));
+}

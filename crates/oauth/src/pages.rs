@@ -340,6 +340,24 @@ impl<'a> Flow<'a> {
             .await
             .map(|p| p.sign_up_allowed)
             .unwrap_or(false);
+        let code_factors = match self
+            .svc
+            .hosted_code_factors(&self.site.pool_id, self.client_id())
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(error = %e, "sign-in methods lookup failed");
+                Vec::new()
+            }
+        };
+        let code_buttons: Vec<Value> = code_factors
+            .into_iter()
+            .map(|f| {
+                let by = if f == "EMAIL_OTP" { "email" } else { "SMS" };
+                context! { factor => f, label => format!("Sign in with a code by {by}") }
+            })
+            .collect();
         self.render(View {
             template: "login.html",
             title: "Sign in with your username and password",
@@ -351,6 +369,8 @@ impl<'a> Flow<'a> {
                 forgot_url => self.link("/forgotPassword", &[]),
                 signup_url => sign_up.then(|| self.link("/signup", &[])),
                 providers => self.provider_buttons(),
+                code_action => self.link("/login/otp", &[]),
+                code_buttons => code_buttons,
             },
         })
         .await
@@ -815,6 +835,33 @@ pub(crate) async fn login_post(
     let password = param(&form, "password").unwrap_or_default();
     match svc
         .hosted_sign_in(&flow.site.pool_id, flow.client_id(), &username, password)
+        .await
+    {
+        Ok(step) => flow.step(step, &[]).await,
+        Err(e) => {
+            flow.login_page(Some(user_message(&e)), None, &username)
+                .await
+        }
+    }
+}
+
+/// `POST /login/otp`: passwordless sign-in with a one-time code
+/// (`factor` EMAIL_OTP or SMS_OTP) sent to the user; the code page follows.
+pub(crate) async fn otp_post(
+    State(svc): Svc,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let (flow, form) = flow!(Flow::start_post(&svc, site, &headers, query.as_deref(), &body).await);
+    let username = param(&form, "username")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let factor = param(&form, "factor").unwrap_or_default();
+    match svc
+        .hosted_code_sign_in(&flow.site.pool_id, flow.client_id(), &username, factor)
         .await
     {
         Ok(step) => flow.step(step, &[]).await,

@@ -133,7 +133,7 @@ pub(crate) struct IssuedTokens {
     pub expires_in: i64,
 }
 
-fn allows(client: &AppClient, flow: &str) -> bool {
+pub(crate) fn allows(client: &AppClient, flow: &str) -> bool {
     let Some(flows) = &client.settings.explicit_auth_flows else {
         return matches!(flow, "REFRESH_TOKEN_AUTH" | "USER_SRP_AUTH" | "CUSTOM_AUTH");
     };

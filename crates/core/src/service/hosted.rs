@@ -737,6 +737,97 @@ impl UserPools {
         }
     }
 
+    /// The one-time-code first factors the login page offers a client:
+    /// on a managed login domain (`ManagedLoginVersion` 2, where AWS offers
+    /// passwordless sign-in) to a client allowing `ALLOW_USER_AUTH`, the
+    /// pool's `AllowedFirstAuthFactors` EMAIL_OTP and SMS_OTP (ESSENTIALS
+    /// or PLUS tier).
+    pub async fn hosted_code_factors(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<Vec<&'static str>> {
+        let managed_login = self
+            .domain_of_pool(pool_id)
+            .await?
+            .is_some_and(|d| d.managed_login_version == Some(2));
+        let (client, pool) = self.hosted_client(pool_id, client_id).await?;
+        if !managed_login
+            || pool.settings.user_pool_tier == "LITE"
+            || !super::auth::allows(&client, "USER_AUTH")
+        {
+            return Ok(Vec::new());
+        }
+        let allowed = super::user_auth::first_auth_factors(&pool);
+        Ok(["EMAIL_OTP", "SMS_OTP"]
+            .into_iter()
+            .filter(|f| allowed.iter().any(|a| a == f))
+            .collect())
+    }
+
+    /// Passwordless sign-in on the login page: USER_AUTH with the one-time
+    /// code `factor` (EMAIL_OTP or SMS_OTP) as the preferred challenge. The
+    /// code goes to the user's verified address and the code page follows;
+    /// as in the API, it is not followed by MFA.
+    pub async fn hosted_code_sign_in(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        username: &str,
+        factor: &str,
+    ) -> Result<HostedStep> {
+        self.limit_ip(crate::ratelimit::Action::SignIn)?;
+        if !self
+            .hosted_code_factors(pool_id, client_id)
+            .await?
+            .contains(&factor)
+        {
+            return Err(Error::invalid_parameter(
+                "This sign-in method is not available.",
+            ));
+        }
+        let (client, pool) = self.hosted_client(pool_id, client_id).await?;
+        self.check_blocked_ip(&pool, &client.client_id)?;
+        if username.is_empty() {
+            return Err(Error::invalid_parameter("Enter your username."));
+        }
+        self.limit_user(crate::ratelimit::Action::SignIn, &pool, username)?;
+        let Some(user) = self.find_user(&pool, username, false).await? else {
+            return Err(if super::users::prevents_existence_errors(&client) {
+                Error::incorrect_credentials()
+            } else {
+                Error::user_not_found()
+            });
+        };
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        if !self
+            .available_challenges(&pool, &user)
+            .await?
+            .iter()
+            .any(|c| c == factor)
+        {
+            return Err(Error::not_authorized(if factor == "EMAIL_OTP" {
+                "You cannot sign in with a code sent by email: sign in with your password."
+            } else {
+                "You cannot sign in with a code sent by SMS: sign in with your password."
+            }));
+        }
+        let step = self
+            .start_first_factor(
+                &pool,
+                &client,
+                &user,
+                username,
+                factor,
+                &BTreeMap::new(),
+                Channel::Hosted,
+            )
+            .await?;
+        self.hosted_step(&pool, &client, step).await
+    }
+
     /// Answers NEW_PASSWORD_REQUIRED from the hosted page.
     pub async fn hosted_new_password(
         &self,
@@ -806,13 +897,11 @@ impl UserPools {
         code: &str,
     ) -> Result<HostedStep> {
         let page = self.challenge_page(session, state).await?;
-        if !matches!(page.c.as_str(), "SMS_MFA" | "EMAIL_OTP") {
-            return Err(Self::page_expired());
-        }
-        let member = if page.c == "SMS_MFA" {
-            "SMS_MFA_CODE"
-        } else {
-            "EMAIL_OTP_CODE"
+        let member = match page.c.as_str() {
+            "SMS_MFA" => "SMS_MFA_CODE",
+            "EMAIL_OTP" => "EMAIL_OTP_CODE",
+            "SMS_OTP" => "SMS_OTP_CODE",
+            _ => return Err(Self::page_expired()),
         };
         let mut responses = BTreeMap::new();
         responses.insert(member.to_owned(), code.to_owned());
@@ -966,7 +1055,7 @@ impl UserPools {
                         username: user.username,
                     })
                 }
-                "SMS_MFA" | "EMAIL_OTP" => {
+                "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP" => {
                     let page = ChallengePage {
                         c: name.clone(),
                         h: cognate_crypto::digest::sha256_hex(session.as_bytes()),

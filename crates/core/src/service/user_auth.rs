@@ -93,7 +93,11 @@ impl UserPools {
     /// out where the sign-in owes MFA unless it is the user's MFA (the
     /// pool counts a verifying passkey as MFA and the user turned passkey
     /// MFA on).
-    async fn available_challenges(&self, pool: &UserPool, user: &User) -> Result<Vec<String>> {
+    pub(crate) async fn available_challenges(
+        &self,
+        pool: &UserPool,
+        user: &User,
+    ) -> Result<Vec<String>> {
         let webauthn = self.user_has_webauthn(pool, user).await?;
         let mfa_required = pool.settings.mfa_configuration == "ON";
         let passkey_refused =
@@ -232,7 +236,7 @@ impl UserPools {
     /// (PASSWORD_VERIFIER), a code sent by email or SMS, or the
     /// credential request options of a passkey sign-in (WEB_AUTHN).
     #[allow(clippy::too_many_arguments)]
-    async fn start_first_factor(
+    pub(crate) async fn start_first_factor(
         &self,
         pool: &UserPool,
         client: &AppClient,
