@@ -756,8 +756,10 @@ class HostedApp:
 def create_hosted_app(srv: CognateServer, cb: CallbackServer, *, secret: bool = False,
                       flows: tuple[str, ...] = ("code", "implicit"),
                       scopes: tuple[str, ...] = ("openid", "email", "profile", "aws.cognito.signin.user.admin"),
+                      auth_flows: tuple[str, ...] = (),
                       **pool_kw: Any) -> HostedApp:
-    """CreateUserPool + CreateUserPoolDomain + CreateUserPoolClient (OAuth settings) via boto3."""
+    """CreateUserPool + CreateUserPoolDomain + CreateUserPoolClient (OAuth settings) via boto3;
+    ``auth_flows`` are added to the client's ExplicitAuthFlows."""
     idp = make_boto_client(srv)
     kw: dict[str, Any] = {"PoolName": unique("hosted"), "AutoVerifiedAttributes": ["email"], **pool_kw}
     pool_id = idp.create_user_pool(**kw)["UserPool"]["Id"]
@@ -765,7 +767,7 @@ def create_hosted_app(srv: CognateServer, cb: CallbackServer, *, secret: bool = 
     idp.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
     client = idp.create_user_pool_client(
         UserPoolId=pool_id, ClientName=unique("web"), GenerateSecret=secret,
-        ExplicitAuthFlows=TUTORIAL_FLOWS + ["ALLOW_USER_SRP_AUTH"],
+        ExplicitAuthFlows=TUTORIAL_FLOWS + ["ALLOW_USER_SRP_AUTH", *auth_flows],
         CallbackURLs=[cb.callback_url], LogoutURLs=[cb.signout_url],
         SupportedIdentityProviders=["COGNITO"], AllowedOAuthFlowsUserPoolClient=True,
         AllowedOAuthFlows=list(flows), AllowedOAuthScopes=list(scopes),

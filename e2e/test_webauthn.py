@@ -9,17 +9,28 @@ with the browser's answer succeeds and ListWebAuthnCredentials shows the passkey
 The sign-in half: boto3 InitiateAuth USER_AUTH gets the WEB_AUTHN challenge's
 CREDENTIAL_REQUEST_OPTIONS, the page answers them with navigator.credentials.get,
 and RespondToAuthChallenge with that AuthenticationResponseJSON returns tokens
-that verify against the pool's JWKS."""
+that verify against the pool's JWKS. And on a managed login domain, the hosted
+login page's "Sign in with a passkey" signs the browser in with the same passkey."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+import requests
 
-from conftest import PASSWORD, CognateServer, make_boto_client, unique
+from conftest import (
+    PASSWORD,
+    CallbackServer,
+    CognateServer,
+    create_confirmed_user,
+    create_hosted_app,
+    make_boto_client,
+    unique,
+)
 
 # Turns the JSON options (base64url strings) into the browser's types, creates the
 # credential and answers a RegistrationResponseJSON (WebAuthn Level 3 §5.1.8).
@@ -289,3 +300,49 @@ def test_passkeys_move_with_export_and_import(server: Any, page: Any, tmp_path: 
     assert idp.list_web_authn_credentials(AccessToken=token)["Credentials"] == before
     config = idp.get_user_pool_mfa_config(UserPoolId=pool)["WebAuthnConfiguration"]
     assert config == {"RelyingPartyId": "localhost", "UserVerification": "required"}
+
+
+def test_managed_login_page_signs_in_with_a_passkey(srv: CognateServer, page: Any,
+                                                     callback_server: CallbackServer) -> None:
+    """A managed login domain (ManagedLoginVersion 2) offers passkey sign-in to a
+    client allowing USER_AUTH: the person types the username, chooses "Sign in with
+    a passkey", the page's script asks the (virtual) authenticator, and the browser
+    lands on the callback with a code that the token endpoint exchanges for alice's
+    tokens."""
+    app = create_hosted_app(
+        srv, callback_server, auth_flows=("ALLOW_USER_AUTH",),
+        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}})
+    idp = app.idp
+    idp.set_user_pool_mfa_config(
+        UserPoolId=app.pool_id, MfaConfiguration="OFF",
+        WebAuthnConfiguration={"RelyingPartyId": "localhost", "UserVerification": "required"})
+    idp.update_user_pool_domain(UserPoolId=app.pool_id, Domain=app.domain, ManagedLoginVersion=2)
+    create_confirmed_user(idp, app.pool_id, "alice")
+    token = idp.initiate_auth(
+        ClientId=app.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["AccessToken"]
+    page.goto(f"http://localhost:{srv.port}/health")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", VIRTUAL_AUTHENTICATOR)
+    credential = page.evaluate(CREATE_JS, idp.start_web_authn_registration(AccessToken=token)["CredentialCreationOptions"])
+    assert "error" not in credential, credential
+    idp.complete_web_authn_registration(AccessToken=token, Credential=credential)
+
+    base = f"http://localhost:{srv.port}/domains/{app.domain}"
+    page.goto(app.authorize_url("code", base=base, state="passkey-state"))
+    page.locator("#codeSignInUsername").fill("alice")
+    page.locator("#codeSignIn-WEB_AUTHN").click()
+    page.wait_for_url(lambda url: url.startswith(app.callback_url), timeout=15_000)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["state"] == ["passkey-state"], page.url
+    exchanged = requests.post(f"{base}/oauth2/token", data={
+        "grant_type": "authorization_code", "client_id": app.client_id,
+        "redirect_uri": app.callback_url, "code": query["code"][0]}, timeout=10)
+    assert exchanged.status_code == 200, exchanged.text
+    claims = jwt.decode(exchanged.json()["id_token"], options={"verify_signature": False})
+    assert claims["cognito:username"] == "alice"
+    # The browser's session is open: the next authorization needs no sign-in.
+    page.goto(app.authorize_url("code", base=base, state="again"))
+    page.wait_for_url(lambda url: url.startswith(app.callback_url), timeout=15_000)

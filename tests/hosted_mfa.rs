@@ -299,7 +299,7 @@ fn start_passwordless() -> Server {
         "UpdateUserPool",
         json!({"UserPoolId": POOL, "AutoVerifiedAttributes": ["email"],
                "UserPoolTier": "ESSENTIALS",
-               "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP"]}}}),
+               "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]}}}),
     );
     s.ok(
         "UpdateUserPoolClient",
@@ -320,7 +320,8 @@ fn start_passwordless() -> Server {
 }
 
 /// On a managed login domain the login page offers sign-in with a code by
-/// email or SMS (USER_AUTH's EMAIL_OTP and SMS_OTP first factors): the code
+/// email or SMS (USER_AUTH's EMAIL_OTP and SMS_OTP first factors) and with
+/// a passkey (refused here: alice has none): the code
 /// goes to the user's verified address, the code page takes it (a wrong
 /// one shows the page again) and the browser is signed in. The classic
 /// hosted UI offers no such sign-in, as on AWS.
@@ -346,6 +347,18 @@ fn managed_login_offers_sign_in_with_a_code() {
         login.body
     );
     assert!(login.body.contains("id=\"codeSignIn-SMS_OTP\""));
+    assert!(login.body.contains("id=\"codeSignIn-WEB_AUTHN\""));
+    // alice has no passkey (e2e/test_webauthn.py signs in with one).
+    let r = b.submit(
+        &login,
+        "factor",
+        &[("username", "alice"), ("factor", "WEB_AUTHN")],
+    );
+    assert_eq!(
+        r.error().as_deref(),
+        Some("You have no passkey to sign in with: sign in with your password.")
+    );
+    assert!(!r.body.contains("passkeyForm"));
 
     // By email.
     let before = messages(&s);

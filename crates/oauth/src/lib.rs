@@ -46,6 +46,7 @@ fn domain_routes() -> Router<Arc<UserPools>> {
         .route("/login/mfaSetup", post(pages::mfa_setup_post))
         .route("/login/code", post(pages::code_post))
         .route("/login/otp", post(pages::otp_post))
+        .route("/login/passkey", post(pages::passkey_post))
         .route("/login/selectMfa", post(pages::select_mfa_post))
         .route("/signup", get(pages::signup_get).post(pages::signup_post))
         .route(

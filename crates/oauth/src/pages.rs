@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use cognate_core::model::Attribute;
@@ -342,7 +342,7 @@ impl<'a> Flow<'a> {
             .unwrap_or(false);
         let code_factors = match self
             .svc
-            .hosted_code_factors(&self.site.pool_id, self.client_id())
+            .hosted_passwordless_factors(&self.site.pool_id, self.client_id())
             .await
         {
             Ok(f) => f,
@@ -354,8 +354,12 @@ impl<'a> Flow<'a> {
         let code_buttons: Vec<Value> = code_factors
             .into_iter()
             .map(|f| {
-                let by = if f == "EMAIL_OTP" { "email" } else { "SMS" };
-                context! { factor => f, label => format!("Sign in with a code by {by}") }
+                let label = match f {
+                    "EMAIL_OTP" => "Sign in with a code by email",
+                    "SMS_OTP" => "Sign in with a code by SMS",
+                    _ => "Sign in with a passkey",
+                };
+                context! { factor => f, label => label }
             })
             .collect();
         self.render(View {
@@ -426,6 +430,11 @@ impl<'a> Flow<'a> {
                 self.code_page(error, &session, &state, &challenge, &medium, &destination)
                     .await
             }
+            HostedStep::PasskeyRequired {
+                session,
+                state,
+                options,
+            } => self.passkey_page(&session, &state, &options).await,
             HostedStep::SelectMfaType {
                 session,
                 state,
@@ -542,6 +551,33 @@ impl<'a> Flow<'a> {
             },
         })
         .await
+    }
+
+    /// The passkey page: its script asks the browser for the passkey
+    /// (`navigator.credentials.get` with `options`) and posts the answer.
+    async fn passkey_page(&self, session: &str, state: &str, options: &str) -> Response {
+        let mut r = self
+            .render(View {
+                template: "passkey.html",
+                title: "Sign in with a passkey",
+                error: None,
+                info: None,
+                vars: context! {
+                    action => self.link("/login/passkey", &[]),
+                    session => session,
+                    state => state,
+                    options => options,
+                    login_url => self.link("/login", &[]),
+                    script => crate::templates::PASSKEY_JS,
+                },
+            })
+            .await;
+        if r.status() == StatusCode::OK {
+            if let Ok(csp) = HeaderValue::from_str(&crate::templates::PASSKEY_CSP) {
+                r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+        }
+        r
     }
 
     /// The SELECT_MFA_TYPE page: one choice per factor offered.
@@ -845,8 +881,9 @@ pub(crate) async fn login_post(
     }
 }
 
-/// `POST /login/otp`: passwordless sign-in with a one-time code
-/// (`factor` EMAIL_OTP or SMS_OTP) sent to the user; the code page follows.
+/// `POST /login/otp`: passwordless sign-in (`factor` EMAIL_OTP or SMS_OTP,
+/// a one-time code sent to the user, then the code page; or WEB_AUTHN, the
+/// passkey page).
 pub(crate) async fn otp_post(
     State(svc): Svc,
     site: Site,
@@ -861,7 +898,7 @@ pub(crate) async fn otp_post(
         .to_owned();
     let factor = param(&form, "factor").unwrap_or_default();
     match svc
-        .hosted_code_sign_in(&flow.site.pool_id, flow.client_id(), &username, factor)
+        .hosted_passwordless_sign_in(&flow.site.pool_id, flow.client_id(), &username, factor)
         .await
     {
         Ok(step) => flow.step(step, &[]).await,
@@ -869,6 +906,34 @@ pub(crate) async fn otp_post(
             flow.login_page(Some(user_message(&e)), None, &username)
                 .await
         }
+    }
+}
+
+/// `POST /login/passkey`: answers WEB_AUTHN with the credential the
+/// passkey page's script got from the browser.
+pub(crate) async fn passkey_post(
+    State(svc): Svc,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let (flow, form) = flow!(Flow::start_post(&svc, site, &headers, query.as_deref(), &body).await);
+    let session = param(&form, "session").unwrap_or_default();
+    let state = param(&form, "state").unwrap_or_default();
+    let credential = param(&form, "credential").unwrap_or_default();
+    match svc
+        .hosted_passkey(
+            &flow.site.pool_id,
+            flow.client_id(),
+            session,
+            state,
+            credential,
+        )
+        .await
+    {
+        Ok(step) => flow.step(step, &[]).await,
+        Err(e) => flow.login_page(Some(user_message(&e)), None, "").await,
     }
 }
 

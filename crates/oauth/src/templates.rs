@@ -26,7 +26,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/confirm_forgot.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    ("passkey.html", include_str!("../templates/passkey.html")),
 ];
+
+/// The passkey page's script (inline, allowed by its hash alone).
+pub(crate) const PASSKEY_JS: &str = include_str!("../templates/passkey.js");
+
+/// The Content-Security-Policy of the passkey page: as every page's, with
+/// [`PASSKEY_JS`] the one script allowed to run.
+pub(crate) static PASSKEY_CSP: LazyLock<String> = LazyLock::new(|| {
+    use base64::Engine;
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(cognate_crypto::digest::sha256(PASSKEY_JS.as_bytes()));
+    format!(
+        "frame-ancestors 'none'; script-src 'sha256-{hash}'; object-src 'none'; base-uri 'none'"
+    )
+});
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // `.html` names are escaped automatically (minijinja's default).

@@ -180,6 +180,14 @@ pub enum HostedStep {
         choices: Vec<String>,
         error: Option<String>,
     },
+    /// The user must answer a passkey sign-in (WEB_AUTHN) in the browser:
+    /// `options` is the PublicKeyCredentialRequestOptionsJSON for
+    /// `navigator.credentials.get`, `state` the page's sealed state.
+    PasskeyRequired {
+        session: String,
+        state: String,
+        options: String,
+    },
     /// The password is right but the account is not confirmed: a new code
     /// was sent (to `destination`, masked, when there is one), and the
     /// `ticket` signs this browser in once the code is confirmed.
@@ -206,7 +214,7 @@ struct Sealed<T> {
 /// real count of tries.
 #[derive(Clone, Serialize, Deserialize)]
 struct ChallengePage {
-    /// The challenge: SMS_MFA, EMAIL_OTP or SELECT_MFA_TYPE.
+    /// The challenge: SMS_MFA, EMAIL_OTP, SMS_OTP, SELECT_MFA_TYPE or WEB_AUTHN.
     c: String,
     /// SHA-256 of the session handle.
     h: String,
@@ -737,12 +745,12 @@ impl UserPools {
         }
     }
 
-    /// The one-time-code first factors the login page offers a client:
-    /// on a managed login domain (`ManagedLoginVersion` 2, where AWS offers
+    /// The passwordless first factors the login page offers a client: on
+    /// a managed login domain (`ManagedLoginVersion` 2, where AWS offers
     /// passwordless sign-in) to a client allowing `ALLOW_USER_AUTH`, the
-    /// pool's `AllowedFirstAuthFactors` EMAIL_OTP and SMS_OTP (ESSENTIALS
-    /// or PLUS tier).
-    pub async fn hosted_code_factors(
+    /// pool's `AllowedFirstAuthFactors` EMAIL_OTP, SMS_OTP and WEB_AUTHN
+    /// (ESSENTIALS or PLUS tier).
+    pub async fn hosted_passwordless_factors(
         &self,
         pool_id: &str,
         client_id: &str,
@@ -759,17 +767,18 @@ impl UserPools {
             return Ok(Vec::new());
         }
         let allowed = super::user_auth::first_auth_factors(&pool);
-        Ok(["EMAIL_OTP", "SMS_OTP"]
+        Ok(["EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]
             .into_iter()
             .filter(|f| allowed.iter().any(|a| a == f))
             .collect())
     }
 
-    /// Passwordless sign-in on the login page: USER_AUTH with the one-time
-    /// code `factor` (EMAIL_OTP or SMS_OTP) as the preferred challenge. The
-    /// code goes to the user's verified address and the code page follows;
-    /// as in the API, it is not followed by MFA.
-    pub async fn hosted_code_sign_in(
+    /// Passwordless sign-in on the login page: USER_AUTH with `factor`
+    /// (EMAIL_OTP, SMS_OTP or WEB_AUTHN) as the preferred challenge. A code
+    /// goes to the user's verified address and the code page follows, or
+    /// the passkey page asks the browser for the passkey; as in the API,
+    /// neither is followed by MFA.
+    pub async fn hosted_passwordless_sign_in(
         &self,
         pool_id: &str,
         client_id: &str,
@@ -778,7 +787,7 @@ impl UserPools {
     ) -> Result<HostedStep> {
         self.limit_ip(crate::ratelimit::Action::SignIn)?;
         if !self
-            .hosted_code_factors(pool_id, client_id)
+            .hosted_passwordless_factors(pool_id, client_id)
             .await?
             .contains(&factor)
         {
@@ -808,10 +817,14 @@ impl UserPools {
             .iter()
             .any(|c| c == factor)
         {
-            return Err(Error::not_authorized(if factor == "EMAIL_OTP" {
-                "You cannot sign in with a code sent by email: sign in with your password."
-            } else {
-                "You cannot sign in with a code sent by SMS: sign in with your password."
+            return Err(Error::not_authorized(match factor {
+                "EMAIL_OTP" => {
+                    "You cannot sign in with a code sent by email: sign in with your password."
+                }
+                "SMS_OTP" => {
+                    "You cannot sign in with a code sent by SMS: sign in with your password."
+                }
+                _ => "You have no passkey to sign in with: sign in with your password.",
             }));
         }
         let step = self
@@ -926,6 +939,32 @@ impl UserPools {
             }
             other => other,
         }
+    }
+
+    /// Answers WEB_AUTHN from the passkey page: `credential` is the
+    /// browser's AuthenticationResponseJSON. The session answers once, so
+    /// a refused passkey means signing in again.
+    pub async fn hosted_passkey(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        session: &str,
+        state: &str,
+        credential: &str,
+    ) -> Result<HostedStep> {
+        let page = self.challenge_page(session, state).await?;
+        if page.c != "WEB_AUTHN" {
+            return Err(Self::page_expired());
+        }
+        if credential.is_empty() {
+            return Err(Error::not_authorized(
+                "The passkey sign-in did not complete in the browser.",
+            ));
+        }
+        let mut responses = BTreeMap::new();
+        responses.insert("CREDENTIAL".to_owned(), credential.to_owned());
+        self.hosted_respond(pool_id, client_id, "WEB_AUTHN", session, responses)
+            .await
     }
 
     /// Answers SELECT_MFA_TYPE from the choice page: the chosen factor's
@@ -1077,6 +1116,24 @@ impl UserPools {
                         medium: page.m,
                         destination: page.d,
                         error: None,
+                    })
+                }
+                "WEB_AUTHN" => {
+                    let page = ChallengePage {
+                        c: name.clone(),
+                        h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
+                        m: String::new(),
+                        d: String::new(),
+                        w: 0,
+                        o: Vec::new(),
+                    };
+                    Ok(HostedStep::PasskeyRequired {
+                        state: self.seal_challenge_page(&page).await?,
+                        session,
+                        options: parameters
+                            .get("CREDENTIAL_REQUEST_OPTIONS")
+                            .cloned()
+                            .ok_or_else(|| Error::internal("no CREDENTIAL_REQUEST_OPTIONS"))?,
                     })
                 }
                 "SELECT_MFA_TYPE" => {
