@@ -36,6 +36,19 @@ fn check_settings(settings: &PoolSettings) -> Result<()> {
     if !["OFF", "ON", "OPTIONAL"].contains(&settings.mfa_configuration.as_str()) {
         return Err(Error::invalid_parameter("Invalid MfaConfiguration."));
     }
+    // The model: a sign-in policy "must be in the Essentials tier or
+    // higher" to take effect; passwordless first factors are refused on
+    // LITE (the text is cognate's: AWS publishes none).
+    if settings.user_pool_tier == "LITE"
+        && super::user_auth::first_auth_factors_of(settings)
+            .iter()
+            .any(|f| f != "PASSWORD")
+    {
+        return Err(Error::new(
+            crate::error::ErrorKind::FeatureUnavailableInTier,
+            "Passwordless sign-in (AllowedFirstAuthFactors other than PASSWORD) is not available in the LITE feature plan.",
+        ));
+    }
     Ok(())
 }
 

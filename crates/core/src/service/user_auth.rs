@@ -32,7 +32,12 @@ const MAX_CREDENTIAL_JSON_BYTES: usize = 32 * 1024;
 
 /// The pool's `AllowedFirstAuthFactors` (Cognito's default: PASSWORD).
 pub fn first_auth_factors(pool: &UserPool) -> Vec<String> {
-    pool.settings
+    first_auth_factors_of(&pool.settings)
+}
+
+/// [`first_auth_factors`] of a pool's settings.
+pub(crate) fn first_auth_factors_of(settings: &crate::model::PoolSettings) -> Vec<String> {
+    settings
         .sign_in_policy
         .as_ref()
         .and_then(|p| p.get("AllowedFirstAuthFactors"))
