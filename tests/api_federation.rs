@@ -754,3 +754,439 @@ fn a_pre_sign_up_trigger_that_links_the_identity_signs_in_the_native_user() {
         1
     );
 }
+
+// ------------------------------------------------------------ social providers
+
+/// The upstream pool's OpenID configuration (its real endpoints).
+fn upstream_discovery(p: &Pair) -> Value {
+    p.down
+        .http()
+        .get(format!(
+            "{}/{UP_POOL}/.well-known/openid-configuration",
+            p.up.url
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// Lets the web client use these providers (besides the login page).
+fn support(p: &Pair, providers: &[&str]) {
+    let mut all = vec!["COGNITO"];
+    all.extend_from_slice(providers);
+    p.down.ok(
+        "UpdateUserPoolClient",
+        json!({
+            "UserPoolId": POOL, "ClientId": WEB, "ClientName": "Web App",
+            "AllowedOAuthFlowsUserPoolClient": true,
+            "AllowedOAuthFlows": ["code", "implicit"],
+            "AllowedOAuthScopes": ["openid", "email", "profile"],
+            "CallbackURLs": [CALLBACK],
+            "SupportedIdentityProviders": all
+        }),
+    );
+}
+
+/// A sign-in through `provider` whose provider side is the upstream
+/// cognate (bob signs in there): the code the client gets.
+fn sign_in_through_upstream(p: &Pair, provider: &str) -> String {
+    let mut d = Browser::new(&p.down);
+    let r = d.authorize(&[("identity_provider", provider)]);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let provider_url = r.location.unwrap();
+    let mut u = upstream_browser(&p.up);
+    let back = at_provider(&mut u, &provider_url);
+    let done = d.get(&back);
+    assert_eq!(done.status, 302, "{}", done.body);
+    done.redirect_params()["code"].clone()
+}
+
+/// Google is an OpenID Connect provider with endpoints of its own (here the
+/// upstream pool's, given as the details AWS shows for Google): the ID
+/// token signs in `Google_<sub>`; Google's People API is not read.
+#[test]
+fn google_signs_in_through_its_id_token() {
+    let p = start_pair();
+    let doc = upstream_discovery(&p);
+    let created = p.down.ok(
+        "CreateIdentityProvider",
+        json!({
+            "UserPoolId": POOL, "ProviderName": "Google", "ProviderType": "Google",
+            "ProviderDetails": {
+                "client_id": UP_CLIENT, "client_secret": UP_SECRET,
+                "authorize_scopes": "openid email profile",
+                "authorize_url": doc["authorization_endpoint"],
+                "token_url": doc["token_endpoint"],
+                "oidc_issuer": doc["issuer"],
+                "attributes_url": "http://127.0.0.1:9/never-read"
+            },
+            "AttributeMapping": {"email": "email", "name": "name"}
+        }),
+    );
+    assert_eq!(
+        created["IdentityProvider"]["AttributeMapping"]["username"],
+        "sub"
+    );
+    support(&p, &["Google"]);
+    let code = sign_in_through_upstream(&p, "Google");
+    let id = jwt_claims(exchange(&p.down, &code)["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["cognito:username"],
+        format!("Google_{}", p.bob_sub).as_str()
+    );
+    assert_eq!(id["email"], "bob@example.org");
+    assert_eq!(id["name"], "Bob Upstream");
+    assert_eq!(id["identities"][0]["providerType"], "Google");
+}
+
+/// Login with Amazon is OAuth 2.0: the access token reads the profile
+/// endpoint (here the upstream pool's userInfo), whose answer is mapped.
+#[test]
+fn login_with_amazon_signs_in_through_its_profile_endpoint() {
+    let p = start_pair();
+    let doc = upstream_discovery(&p);
+    p.down.ok(
+        "CreateIdentityProvider",
+        json!({
+            "UserPoolId": POOL, "ProviderName": "LoginWithAmazon", "ProviderType": "LoginWithAmazon",
+            "ProviderDetails": {
+                "client_id": UP_CLIENT, "client_secret": UP_SECRET,
+                "authorize_scopes": "openid email profile",
+                "authorize_url": doc["authorization_endpoint"],
+                "token_url": doc["token_endpoint"],
+                "attributes_url": doc["userinfo_endpoint"]
+            },
+            "AttributeMapping": {"username": "sub", "email": "email"}
+        }),
+    );
+    support(&p, &["LoginWithAmazon"]);
+    let mut d = Browser::new(&p.down);
+    let r = d.authorize(&[("identity_provider", "LoginWithAmazon")]);
+    let q = query_of(r.location.as_deref().unwrap());
+    assert!(!q.contains_key("nonce"), "OAuth 2.0 only: {q:?}");
+    let code = sign_in_through_upstream(&p, "LoginWithAmazon");
+    let id = jwt_claims(exchange(&p.down, &code)["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["cognito:username"],
+        format!("LoginWithAmazon_{}", p.bob_sub).as_str()
+    );
+    assert_eq!(id["email"], "bob@example.org");
+}
+
+/// A small provider on 127.0.0.1 for what the upstream pool cannot play:
+/// Facebook (a token endpoint taking GET, a Graph `/me` with `fields`) and
+/// Sign in with Apple (a form-post answer, an ES256 client secret, ID
+/// tokens of its own keys).
+struct FakeProvider {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Clone)]
+struct FakeState {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    apple_key: (Vec<u8>, Vec<u8>),
+    signer: std::sync::Arc<cognate_crypto::jws::SigningKey>,
+}
+
+const FB_APP: &str = "fbapp123";
+const FB_SECRET: &str = "fbsecret456";
+const APPLE_SERVICE: &str = "com.example.web";
+const APPLE_TEAM: &str = "TEAM123456";
+const APPLE_KEY_ID: &str = "KEY7890123";
+
+impl FakeProvider {
+    fn start(apple_key: (Vec<u8>, Vec<u8>)) -> FakeProvider {
+        use axum::extract::{Query, State};
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::response::{IntoResponse, Redirect};
+        use axum::routing::{get, post};
+        use std::collections::HashMap;
+        type Q = Query<HashMap<String, String>>;
+
+        async fn fb_dialog(State(s): State<FakeState>, Query(q): Q) -> impl IntoResponse {
+            s.seen
+                .lock()
+                .unwrap()
+                .push(("fb_dialog".into(), serde_json::to_string(&q).unwrap()));
+            let query =
+                serde_urlencoded::to_string([("code", "fbcode"), ("state", &q["state"])]).unwrap();
+            Redirect::to(&format!("{}?{query}", q["redirect_uri"]))
+        }
+        async fn fb_token(Query(q): Q) -> impl IntoResponse {
+            if q.get("client_id").map(String::as_str) != Some(FB_APP)
+                || q.get("client_secret").map(String::as_str) != Some(FB_SECRET)
+                || q.get("code").map(String::as_str) != Some("fbcode")
+            {
+                return (StatusCode::BAD_REQUEST, "{}".to_owned());
+            }
+            (
+                StatusCode::OK,
+                json!({"access_token": "fbtoken", "token_type": "bearer"}).to_string(),
+            )
+        }
+        async fn fb_me(
+            State(s): State<FakeState>,
+            headers: HeaderMap,
+            Query(q): Q,
+        ) -> impl IntoResponse {
+            s.seen.lock().unwrap().push((
+                "fb_fields".into(),
+                q.get("fields").cloned().unwrap_or_default(),
+            ));
+            if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer fbtoken")
+            {
+                return (StatusCode::UNAUTHORIZED, "{}".to_owned());
+            }
+            (
+                StatusCode::OK,
+                json!({"id": "10158", "email": "carol@example.net", "name": "Carol Graph"})
+                    .to_string(),
+            )
+        }
+        async fn apple_authorize(State(s): State<FakeState>, Query(q): Q) -> impl IntoResponse {
+            s.seen
+                .lock()
+                .unwrap()
+                .push(("apple_authorize".into(), serde_json::to_string(&q).unwrap()));
+            "a page that posts the answer back"
+        }
+        async fn apple_discovery(State(s): State<FakeState>) -> impl IntoResponse {
+            json!({"issuer": s.url, "authorization_endpoint": format!("{}/auth/authorize", s.url),
+                   "token_endpoint": format!("{}/auth/token", s.url),
+                   "jwks_uri": format!("{}/auth/keys", s.url)})
+            .to_string()
+        }
+        async fn apple_keys(State(s): State<FakeState>) -> impl IntoResponse {
+            json!({"keys": [s.signer.jwk()]}).to_string()
+        }
+        async fn apple_token(State(s): State<FakeState>, body: String) -> impl IntoResponse {
+            let form: HashMap<String, String> = serde_urlencoded::from_str(&body).unwrap();
+            let secret = form.get("client_secret").cloned().unwrap_or_default();
+            let claims = jwt_claims(&secret);
+            let nonce = s
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "apple_authorize")
+                .map(|(_, v)| serde_json::from_str::<Value>(v).unwrap()["nonce"].clone())
+                .unwrap();
+            let good =
+                cognate_crypto::jws::es256_jwt_verifies(&secret, &s.apple_key.0, &s.apple_key.1)
+                    && claims["iss"] == APPLE_TEAM
+                    && claims["sub"] == APPLE_SERVICE
+                    && claims["aud"] == "https://appleid.apple.com"
+                    && form.get("code").map(String::as_str) == Some("applecode");
+            if !good {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "invalid_client"}).to_string(),
+                );
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let id_token = s
+                .signer
+                .sign(
+                    &json!({"iss": s.url, "aud": APPLE_SERVICE, "sub": "001234.apple",
+                    "email": "dana@privaterelay.appleid.com", "email_verified": "true",
+                    "nonce": nonce, "iat": now, "exp": now + 600}),
+                )
+                .unwrap();
+            (
+                StatusCode::OK,
+                json!({"access_token": "appletoken", "id_token": id_token,
+                                    "token_type": "Bearer"})
+                .to_string(),
+            )
+        }
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::default();
+        let state = FakeState {
+            url: url.clone(),
+            seen: std::sync::Arc::clone(&seen),
+            apple_key,
+            signer: std::sync::Arc::new(cognate_crypto::jws::SigningKey::generate().unwrap()),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let app = axum::Router::new()
+                    .route("/dialog/oauth", get(fb_dialog))
+                    .route("/oauth/access_token", get(fb_token))
+                    .route("/me", get(fb_me))
+                    .route("/auth/authorize", get(apple_authorize))
+                    .route("/.well-known/openid-configuration", get(apple_discovery))
+                    .route("/auth/keys", get(apple_keys))
+                    .route("/auth/token", post(apple_token))
+                    .with_state(state);
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        FakeProvider {
+            url,
+            seen,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn seen(&self, what: &str) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k == what)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+impl Drop for FakeProvider {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+/// Facebook: the token endpoint takes a GET (token_request_method), and
+/// the Graph profile is read with the mapped fields added to
+/// attributes_url (attributes_url_add_attributes), as AWS does.
+#[test]
+fn facebook_signs_in_through_the_graph_profile() {
+    let p = start_pair();
+    let fake = FakeProvider::start((vec![0; 32], vec![0; 32]));
+    let created = p.down.ok(
+        "CreateIdentityProvider",
+        json!({
+            "UserPoolId": POOL, "ProviderName": "Facebook", "ProviderType": "Facebook",
+            "ProviderDetails": {
+                "client_id": FB_APP, "client_secret": FB_SECRET,
+                "authorize_scopes": "public_profile,email",
+                "authorize_url": format!("{}/dialog/oauth", fake.url),
+                "token_url": format!("{}/oauth/access_token", fake.url),
+                "attributes_url": format!("{}/me?fields=", fake.url)
+            },
+            "AttributeMapping": {"email": "email", "name": "name"}
+        }),
+    );
+    let details = &created["IdentityProvider"]["ProviderDetails"];
+    assert_eq!(details["token_request_method"], "GET");
+    assert_eq!(details["attributes_url_add_attributes"], "true");
+    support(&p, &["Facebook"]);
+    let mut d = Browser::new(&p.down);
+    let r = d.authorize(&[("identity_provider", "Facebook"), ("state", "fb")]);
+    let to_fb = r.location.unwrap();
+    assert!(to_fb.starts_with(&fake.url), "{to_fb}");
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let back = http.get(&to_fb).send().unwrap();
+    let back = back.headers()["location"].to_str().unwrap().to_owned();
+    let done = d.get(&back);
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert_eq!(done.redirect_params()["state"], "fb");
+    let id = jwt_claims(
+        exchange(&p.down, &done.redirect_params()["code"])["id_token"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(id["cognito:username"], "Facebook_10158");
+    assert_eq!(id["email"], "carol@example.net");
+    assert_eq!(id["name"], "Carol Graph");
+    assert_eq!(fake.seen("fb_fields"), vec!["id,email,name".to_owned()]);
+    let dialog: Value = serde_json::from_str(&fake.seen("fb_dialog")[0]).unwrap();
+    assert_eq!(dialog["scope"], "public_profile,email");
+    assert!(dialog.get("nonce").is_none());
+}
+
+/// Sign in with Apple: the authorize request asks for a form-post answer,
+/// the client secret is an ES256 JWT signed with the developer's key, and
+/// the name Apple posts once (`user`) is mapped with the ID token's email.
+#[test]
+fn sign_in_with_apple_posts_its_answer_and_signs_the_client_secret() {
+    let p = start_pair();
+    let (pem, x, y) = cognate_crypto::jws::generate_es256_pem().unwrap();
+    let fake = FakeProvider::start((x, y));
+    p.down.ok(
+        "CreateIdentityProvider",
+        json!({
+            "UserPoolId": POOL, "ProviderName": "SignInWithApple", "ProviderType": "SignInWithApple",
+            "ProviderDetails": {
+                "client_id": APPLE_SERVICE, "team_id": APPLE_TEAM, "key_id": APPLE_KEY_ID,
+                "private_key": pem, "authorize_scopes": "email name",
+                "authorize_url": format!("{}/auth/authorize", fake.url),
+                "token_url": format!("{}/auth/token", fake.url),
+                "oidc_issuer": fake.url
+            },
+            "AttributeMapping": {"email": "email", "name": "name"}
+        }),
+    );
+    let described = p.down.ok(
+        "DescribeIdentityProvider",
+        json!({"UserPoolId": POOL, "ProviderName": "SignInWithApple"}),
+    );
+    assert!(described["IdentityProvider"]["ProviderDetails"]
+        .get("private_key")
+        .is_none());
+    support(&p, &["SignInWithApple"]);
+    let mut d = Browser::new(&p.down);
+    let r = d.authorize(&[("identity_provider", "SignInWithApple"), ("state", "ap")]);
+    let to_apple = r.location.unwrap();
+    let q = query_of(&to_apple);
+    assert_eq!(q["response_mode"], "form_post");
+    assert_eq!(q["client_id"], APPLE_SERVICE);
+    reqwest::blocking::get(&to_apple).unwrap();
+    // Apple's page posts the answer to the redirect URI.
+    let form = vec![
+        ("state".to_owned(), q["state"].clone()),
+        ("code".to_owned(), "applecode".to_owned()),
+        (
+            "user".to_owned(),
+            json!({"name": {"firstName": "Dana", "lastName": "Lee"},
+                   "email": "dana@privaterelay.appleid.com"})
+            .to_string(),
+        ),
+    ];
+    let done = d.post(&q["redirect_uri"], &form);
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert_eq!(done.redirect_params()["state"], "ap");
+    let id = jwt_claims(
+        exchange(&p.down, &done.redirect_params()["code"])["id_token"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(id["cognito:username"], "SignInWithApple_001234.apple");
+    assert_eq!(id["email"], "dana@privaterelay.appleid.com");
+    assert_eq!(id["name"], "Dana Lee");
+    // The same answer again: its state was used.
+    let replay = Browser::new(&p.down).post(&q["redirect_uri"], &form);
+    assert_eq!(replay.status, 400);
+}

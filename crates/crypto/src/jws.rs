@@ -386,3 +386,95 @@ mod tests {
         );
     }
 }
+
+/// The DER body of a PEM `PRIVATE KEY` (PKCS#8), as Apple's `.p8` key
+/// files hold it; line breaks may be real or written as `\n`.
+fn pkcs8_pem_der(pem: &str) -> Result<Vec<u8>, JwsError> {
+    let text = pem.replace("\\n", "\n");
+    let body: String = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .collect();
+    STANDARD.decode(body).map_err(|_| JwsError::BadKey)
+}
+
+/// A compact ES256 JWS of `claims`, header `{"alg":"ES256","kid":kid}`,
+/// signed with the P-256 private key of `pkcs8_pem` (a PEM `PRIVATE KEY`):
+/// the client secret Sign in with Apple asks of its clients.
+pub fn es256_jwt(pkcs8_pem: &str, kid: &str, claims: &Value) -> Result<String, JwsError> {
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let der = pkcs8_pem_der(pkcs8_pem)?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+        .map_err(|_| JwsError::BadKey)?;
+    let header = json!({"alg": "ES256", "kid": kid});
+    let mut token = URL_SAFE_NO_PAD.encode(header.to_string());
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let sig = pair
+        .sign(&SystemRandom::new(), token.as_bytes())
+        .map_err(|_| JwsError::Signing)?;
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
+    Ok(token)
+}
+
+/// A new P-256 key as a PEM `PRIVATE KEY` with its public point's `x` and
+/// `y` (for tests and tooling that act as Sign in with Apple's developer).
+pub fn generate_es256_pem() -> Result<(String, Vec<u8>, Vec<u8>), JwsError> {
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map_err(|_| JwsError::KeyGeneration)?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .map_err(|_| JwsError::KeyGeneration)?;
+    let point = pair.public_key().as_ref();
+    if point.len() != 65 {
+        return Err(JwsError::KeyGeneration);
+    }
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(pkcs8.as_ref())
+    );
+    Ok((pem, point[1..33].to_vec(), point[33..].to_vec()))
+}
+
+/// Whether `token` is a compact JWS whose ES256 signature (JOSE's fixed
+/// `r || s` form) verifies with the P-256 point (`x`, `y`).
+pub fn es256_jwt_verifies(token: &str, x: &[u8], y: &[u8]) -> bool {
+    let Some((input, sig)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    let mut point = vec![0x04];
+    point.extend_from_slice(x);
+    point.extend_from_slice(y);
+    signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point)
+        .verify(input.as_bytes(), &sig)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod es256_tests {
+    use super::*;
+
+    #[test]
+    fn es256_jwt_verifies_with_the_public_point() {
+        let (pem, x, y) = generate_es256_pem().unwrap();
+        let token = es256_jwt(&pem, "KEY123", &json!({"sub": "svc"})).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header, json!({"alg": "ES256", "kid": "KEY123"}));
+        assert!(es256_jwt_verifies(&token, &x, &y));
+        assert!(!es256_jwt_verifies(&format!("{token}x"), &x, &y));
+        // A key written with `\n` escapes, as it may come through JSON.
+        assert!(es256_jwt(&pem.replace('\n', "\\n"), "K", &json!({})).is_ok());
+        assert_eq!(
+            es256_jwt("not a key", "K", &json!({})),
+            Err(JwsError::BadKey)
+        );
+    }
+}

@@ -113,9 +113,29 @@ pub(crate) async fn idp_response(
     RawQuery(query): RawQuery,
 ) -> Response {
     let pairs = query_pairs(query.as_deref());
-    match svc.federation_complete(&site.pool_id, &pairs).await {
+    complete(&svc, &site, &pairs).await
+}
+
+/// `POST /oauth2/idpresponse`: the same answer as a form post (Sign in
+/// with Apple's `response_mode=form_post`, with its `user` member).
+pub(crate) async fn idp_response_post(
+    State(svc): State<Arc<UserPools>>,
+    site: Site,
+    body: bytes::Bytes,
+) -> Response {
+    let Some(pairs) = crate::web::form_pairs(&body) else {
+        return crate::pages::error_page(
+            axum::http::StatusCode::BAD_REQUEST,
+            "The form is not valid.",
+        );
+    };
+    complete(&svc, &site, &pairs).await
+}
+
+async fn complete(svc: &Arc<UserPools>, site: &Site, pairs: &[(String, String)]) -> Response {
+    match svc.federation_complete(&site.pool_id, pairs).await {
         Ok((valid, session)) => {
-            crate::pages::grant_response(&svc, &site, &valid, &session, true).await
+            crate::pages::grant_response(svc, site, &valid, &session, true).await
         }
         Err(e) => crate::pages::authorize_error(e),
     }

@@ -25,7 +25,10 @@ use serde_json::json;
 fn domain_routes() -> Router<Arc<UserPools>> {
     Router::new()
         .route("/oauth2/authorize", get(pages::authorize))
-        .route("/oauth2/idpresponse", get(federation::idp_response))
+        .route(
+            "/oauth2/idpresponse",
+            get(federation::idp_response).post(federation::idp_response_post),
+        )
         .route(
             "/oauth2/token",
             post(token::token_endpoint).options(token::preflight),

@@ -1,22 +1,27 @@
-//! Sign-in through an external OpenID Connect provider (federation), as
-//! Cognito does it for an `OIDC` identity provider of the pool:
+//! Sign-in through an external identity provider (federation), as Cognito
+//! does it for the pool's `OIDC`, `Google`, `SignInWithApple`, `Facebook`
+//! and `LoginWithAmazon` providers (SAML is not signed in through):
 //! [`UserPools::federation_begin`] sends the browser of a checked
 //! `/oauth2/authorize` request to the provider's authorization endpoint
-//! (from the provider's details, or discovered at
-//! `<oidc_issuer>/.well-known/openid-configuration`) with a `state` and a
-//! `nonce` kept in the store as a single-use challenge session bound to the
-//! original request; [`UserPools::federation_complete`] answers
-//! `/oauth2/idpresponse`: it takes the state (once), exchanges the code at
-//! the token endpoint (`client_secret_post`, as Cognito), verifies the ID
-//! token (RS256 signature against the provider's JWKS, `iss`, `aud`, `exp`,
-//! `nonce`), reads the userInfo endpoint, maps the claims by the provider's
-//! AttributeMapping, and signs in the user an AdminLinkProviderForUser link
-//! names, else the federated user `<ProviderName>_<user id>` (status
+//! (from the provider's details, for OpenID Connect providers else
+//! discovered at `<oidc_issuer>/.well-known/openid-configuration`) with a
+//! `state` (and, for OpenID Connect, a `nonce`) kept in the store as a
+//! single-use challenge session bound to the original request;
+//! [`UserPools::federation_complete`] answers `/oauth2/idpresponse` (a GET,
+//! or Sign in with Apple's form post): it takes the state (once),
+//! exchanges the code at the token endpoint (`client_secret_post`, as
+//! Cognito; a GET for Facebook; Apple's client secret is an ES256 JWT made
+//! from the provider's key), then either verifies the ID token (RS256
+//! signature against the provider's JWKS, `iss`, `aud`, `exp`, `nonce`)
+//! and reads the OIDC userInfo endpoint, or (Facebook, Login with Amazon)
+//! reads the profile endpoint with the access token; it maps the claims by
+//! the provider's AttributeMapping, runs the Lambda triggers AWS documents
+//! for federated users, and signs in the user an AdminLinkProviderForUser
+//! link names, else the federated user `<ProviderName>_<user id>` (status
 //! EXTERNAL_PROVIDER, with the `identities` attribute), created on its
 //! first sign-in by the store's insert with conflict detection. The
 //! network is reached only through the [`ProviderHttp`] the service was
-//! built with. SAML and the social provider types are not signed in
-//! through.
+//! built with.
 
 use std::collections::BTreeMap;
 
@@ -127,6 +132,79 @@ fn known_error(code: &str) -> &'static str {
         "consent_required" => "consent_required",
         "interaction_required" => "interaction_required",
         _ => "invalid_request",
+    }
+}
+
+/// How a provider type is signed in through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavor {
+    /// OpenID Connect: a verified ID token (OIDC, Google, SignInWithApple).
+    IdToken,
+    /// OAuth 2.0: an access token and the provider's profile endpoint
+    /// (Facebook, LoginWithAmazon).
+    Profile,
+}
+
+/// The flavor of a provider type cognate signs in through (not SAML).
+fn flavor(provider_type: &str) -> Option<Flavor> {
+    match provider_type {
+        "OIDC" | "Google" | "SignInWithApple" => Some(Flavor::IdToken),
+        "Facebook" | "LoginWithAmazon" => Some(Flavor::Profile),
+        _ => None,
+    }
+}
+
+/// The audience of Sign in with Apple's client secret.
+const APPLE_AUDIENCE: &str = "https://appleid.apple.com";
+
+/// The profile endpoint's URL for the user's attributes: where the
+/// provider's `attributes_url_add_attributes` says so (Facebook), the
+/// fields the AttributeMapping reads (and the user id) are added to it.
+fn profile_url(provider: &IdentityProvider, url: &str) -> String {
+    let add = provider
+        .details
+        .get("attributes_url_add_attributes")
+        .is_some_and(|v| v == "true");
+    if !add {
+        return url.to_owned();
+    }
+    let mut fields: Vec<&str> = vec!["id"];
+    for claim in provider.attribute_mapping.values() {
+        if !fields.contains(&claim.as_str()) {
+            fields.push(claim);
+        }
+    }
+    format!("{url}{}", percent_encode(&fields.join(",")))
+}
+
+/// Sign in with Apple tells the user's name only once, in the `user` JSON
+/// it posts with the first authorization: its `firstName` and `lastName`
+/// become claims (`name` the two joined) where the ID token has none.
+fn apple_names(claims: &mut BTreeMap<String, Value>, user: Option<&str>) {
+    let Some(user) = user.and_then(|u| serde_json::from_str::<Value>(u).ok()) else {
+        return;
+    };
+    let name = |k: &str| {
+        user.get("name")
+            .and_then(|n| n.get(k))
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty() && v.len() <= 256)
+            .map(str::to_owned)
+    };
+    let (first, last) = (name("firstName"), name("lastName"));
+    let full: Vec<&str> = [&first, &last]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !full.is_empty() {
+        claims.entry("name".into()).or_insert(json!(full.join(" ")));
+    }
+    if let Some(f) = first {
+        claims.entry("firstName".into()).or_insert(json!(f));
+    }
+    if let Some(l) = last {
+        claims.entry("lastName".into()).or_insert(json!(l));
     }
 }
 
@@ -244,13 +322,33 @@ impl UserPools {
         let d = &provider.details;
         let get = |k: &str| d.get(k).filter(|v| !v.trim().is_empty()).cloned();
         let issuer = get("oidc_issuer").unwrap_or_default();
+        // Google's attributes_url is its People API, whose answer is not
+        // claims: its users' attributes come from the ID token (as do Sign
+        // in with Apple's, which has no such endpoint).
+        let userinfo = match provider.provider_type.as_str() {
+            "Google" | "SignInWithApple" => None,
+            _ => get("attributes_url"),
+        };
         let mut endpoints = Endpoints {
             authorize: get("authorize_url").unwrap_or_default(),
             token: get("token_url").unwrap_or_default(),
             jwks: get("jwks_uri").unwrap_or_default(),
-            userinfo: get("attributes_url"),
+            userinfo,
             issuer: issuer.clone(),
         };
+        if flavor(&provider.provider_type) == Some(Flavor::Profile) {
+            if endpoints.authorize.is_empty()
+                || endpoints.token.is_empty()
+                || endpoints.userinfo.is_none()
+            {
+                return Err(refusal(
+                    "provider_no_endpoints",
+                    "The identity provider has no endpoints.",
+                ));
+            }
+            return Ok(endpoints);
+        }
+        let discover_userinfo = provider.provider_type == "OIDC";
         if endpoints.authorize.is_empty() || endpoints.token.is_empty() || endpoints.jwks.is_empty()
         {
             if issuer.is_empty() {
@@ -286,7 +384,7 @@ impl UserPools {
             fill(&mut endpoints.authorize, "authorization_endpoint");
             fill(&mut endpoints.token, "token_endpoint");
             fill(&mut endpoints.jwks, "jwks_uri");
-            if endpoints.userinfo.is_none() {
+            if endpoints.userinfo.is_none() && discover_userinfo {
                 endpoints.userinfo = field("userinfo_endpoint");
             }
             if endpoints.authorize.is_empty()
@@ -341,7 +439,7 @@ impl UserPools {
                 ),
             ));
         }
-        if provider.provider_type != "OIDC" {
+        if flavor(&provider.provider_type).is_none() {
             return Err(refusal(
                 "provider_type_unsupported",
                 format!(
@@ -425,17 +523,26 @@ impl UserPools {
             })
             .await
             .map_err(|e| internal(e.into()))?;
-        Ok(with_query(
-            &endpoints.authorize,
-            &[
-                ("client_id", &client_id),
-                ("redirect_uri", callback),
-                ("response_type", "code"),
-                ("scope", &scope),
-                ("state", &state),
-                ("nonce", &nonce),
-            ],
-        ))
+        let mut params = vec![
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", callback),
+            ("response_type", "code"),
+            ("scope", scope.as_str()),
+            ("state", state.as_str()),
+        ];
+        if flavor(&provider.provider_type) == Some(Flavor::IdToken) {
+            params.push(("nonce", nonce.as_str()));
+        }
+        // Apple sends the answer of a sign-in that asks for the name or
+        // email as a form POST (and requires asking for it so).
+        if provider.provider_type == "SignInWithApple"
+            && scope
+                .split_whitespace()
+                .any(|s| s == "name" || s == "email")
+        {
+            params.push(("response_mode", "form_post"));
+        }
+        Ok(with_query(&endpoints.authorize, &params))
     }
 
     /// Answers the provider's redirect to `/oauth2/idpresponse` (its query
@@ -515,7 +622,11 @@ impl UserPools {
                 refusal("provider_no_code", "The identity provider sent no code."),
             ));
         };
-        match self.federated_user(&valid, &pending, code).await {
+        let apple_user = get("user").filter(|u| u.len() <= 4096);
+        match self
+            .federated_user(&valid, &pending, code, apple_user)
+            .await
+        {
             Ok(Ok((user, created))) => {
                 let pool = self.pool(pool_id).await.map_err(page_internal)?;
                 if let Err(e) = self.federated_triggers(&pool, &valid, &user, created).await {
@@ -654,6 +765,7 @@ impl UserPools {
         valid: &ValidAuthorize,
         pending: &PendingSignIn,
         code: &str,
+        apple_user: Option<&str>,
     ) -> crate::error::Result<Result<(User, bool), Refusal>> {
         let pool = self.pool(&valid.pool_id).await?;
         let Some(provider) = pool
@@ -666,7 +778,10 @@ impl UserPools {
                 "The identity provider does not exist in the user pool.",
             )));
         };
-        let claims = match self.provider_claims(provider, pending, code).await {
+        let claims = match self
+            .provider_claims(provider, pending, code, apple_user)
+            .await
+        {
             Ok(c) => c,
             Err(r) => return Ok(Err(r)),
         };
@@ -774,46 +889,89 @@ impl UserPools {
         Err(Error::internal("the federated user could not be stored"))
     }
 
-    /// The provider's claims about the user: the verified ID token's,
-    /// with the userInfo endpoint's (same `sub`) over them.
+    /// The provider's claims about the user: for an OpenID Connect
+    /// provider the verified ID token's, with the userInfo endpoint's (same
+    /// `sub`) over them; for Facebook and Login with Amazon the profile
+    /// endpoint's answer to the access token. `apple_user` is the `user`
+    /// member Sign in with Apple posts at a first authorization.
     async fn provider_claims(
         &self,
         provider: &IdentityProvider,
         pending: &PendingSignIn,
         code: &str,
+        apple_user: Option<&str>,
     ) -> Result<BTreeMap<String, Value>, Refusal> {
         let endpoints = self.provider_endpoints(provider).await?;
-        let client_id = provider
-            .details
-            .get("client_id")
-            .cloned()
-            .unwrap_or_default();
+        let details = &provider.details;
+        let client_id = details.get("client_id").cloned().unwrap_or_default();
         let mut form = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
             ("code".to_owned(), code.to_owned()),
             ("redirect_uri".to_owned(), pending.callback.clone()),
             ("client_id".to_owned(), client_id.clone()),
         ];
-        if let Some(secret) = provider
-            .details
-            .get("client_secret")
-            .filter(|s| !s.is_empty())
-        {
-            form.push(("client_secret".to_owned(), secret.clone()));
+        let secret = if provider.provider_type == "SignInWithApple" {
+            Some(self.apple_client_secret(provider)?)
+        } else {
+            details
+                .get("client_secret")
+                .filter(|s| !s.is_empty())
+                .cloned()
+        };
+        if let Some(secret) = secret {
+            form.push(("client_secret".to_owned(), secret));
         }
-        let (status, tokens) = self
-            .provider_json(ProviderRequest {
+        // Facebook's token endpoint takes a GET (token_request_method).
+        let request = if details
+            .get("token_request_method")
+            .is_some_and(|m| m == "GET")
+        {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ProviderRequest {
+                method: "GET",
+                url: with_query(&endpoints.token, &pairs),
+                form: Vec::new(),
+                bearer: None,
+            }
+        } else {
+            ProviderRequest {
                 method: "POST",
                 url: endpoints.token.clone(),
                 form,
                 bearer: None,
-            })
-            .await?;
+            }
+        };
+        let (status, tokens) = self.provider_json(request).await?;
         if status != 200 {
             return Err(refusal(
                 "provider_token_refused",
                 "The identity provider refused the authorization code.",
             ));
+        }
+        let access_token = tokens.get("access_token").and_then(Value::as_str);
+        if flavor(&provider.provider_type) == Some(Flavor::Profile) {
+            let (Some(url), Some(access_token)) = (&endpoints.userinfo, access_token) else {
+                return Err(refusal(
+                    "provider_no_access_token",
+                    "The identity provider returned no access token.",
+                ));
+            };
+            let (status, profile) = self
+                .provider_json(ProviderRequest {
+                    method: "GET",
+                    url: profile_url(provider, url),
+                    form: Vec::new(),
+                    bearer: Some(access_token.to_owned()),
+                })
+                .await?;
+            let Some(profile) = profile.as_object().filter(|_| status == 200) else {
+                return Err(refusal(
+                    "provider_profile_failed",
+                    "The identity provider's profile endpoint refused the access token.",
+                ));
+            };
+            return Ok(profile.clone().into_iter().collect());
         }
         let Some(id_token) = tokens.get("id_token").and_then(Value::as_str) else {
             return Err(refusal(
@@ -824,10 +982,8 @@ impl UserPools {
         let mut claims = self
             .verify_provider_id_token(&endpoints, &client_id, &pending.nonce, id_token)
             .await?;
-        let access_token = tokens.get("access_token").and_then(Value::as_str);
         if let (Some(url), Some(access_token)) = (&endpoints.userinfo, access_token) {
-            let post = provider
-                .details
+            let post = details
                 .get("attributes_request_method")
                 .is_some_and(|m| m == "POST");
             let (status, info) = self
@@ -857,7 +1013,33 @@ impl UserPools {
                 claims.insert(k.clone(), v.clone());
             }
         }
+        if provider.provider_type == "SignInWithApple" {
+            apple_names(&mut claims, apple_user);
+        }
         Ok(claims)
+    }
+
+    /// Sign in with Apple's client secret: a JWT (ES256) signed with the
+    /// provider's `private_key`, naming `key_id`, `team_id` and the
+    /// Services ID (`client_id`), as Apple requires.
+    fn apple_client_secret(&self, provider: &IdentityProvider) -> Result<String, Refusal> {
+        let d = &provider.details;
+        let get = |k: &str| d.get(k).map(String::as_str).unwrap_or_default();
+        let now = self.now().div_euclid(1000);
+        let claims = json!({
+            "iss": get("team_id"),
+            "iat": now,
+            "exp": now + 300,
+            "aud": APPLE_AUDIENCE,
+            "sub": get("client_id"),
+        });
+        cognate_crypto::jws::es256_jwt(get("private_key"), get("key_id"), &claims).map_err(|e| {
+            tracing::warn!(error = %e, "Sign in with Apple private_key is not usable");
+            refusal(
+                "provider_bad_private_key",
+                "The identity provider's private key is not valid.",
+            )
+        })
     }
 
     /// The claims of a provider's ID token, if its signature verifies with
