@@ -881,8 +881,7 @@ fn login_with_amazon_signs_in_through_its_profile_endpoint() {
 struct FakeProvider {
     url: String,
     seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: common::background::Background,
 }
 
 #[derive(Clone)]
@@ -1009,47 +1008,31 @@ impl FakeProvider {
             )
         }
 
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = std::sync::Arc::default();
-        let state = FakeState {
-            url: url.clone(),
-            seen: std::sync::Arc::clone(&seen),
-            apple_key,
-            signer: std::sync::Arc::new(cognate_crypto::jws::SigningKey::generate().unwrap()),
-        };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let app = axum::Router::new()
-                    .route("/dialog/oauth", get(fb_dialog))
-                    .route("/oauth/access_token", get(fb_token))
-                    .route("/me", get(fb_me))
-                    .route("/auth/authorize", get(apple_authorize))
-                    .route("/.well-known/openid-configuration", get(apple_discovery))
-                    .route("/auth/keys", get(apple_keys))
-                    .route("/auth/token", post(apple_token))
-                    .with_state(state);
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> =
+            std::sync::Arc::default();
+        let recorded = std::sync::Arc::clone(&seen);
+        // The fake's own URL is its issuer.
+        let server = common::background::Background::serve_at(move |url| {
+            let state = FakeState {
+                url: url.to_owned(),
+                seen: recorded,
+                apple_key,
+                signer: std::sync::Arc::new(cognate_crypto::jws::SigningKey::generate().unwrap()),
+            };
+            axum::Router::new()
+                .route("/dialog/oauth", get(fb_dialog))
+                .route("/oauth/access_token", get(fb_token))
+                .route("/me", get(fb_me))
+                .route("/auth/authorize", get(apple_authorize))
+                .route("/.well-known/openid-configuration", get(apple_discovery))
+                .route("/auth/keys", get(apple_keys))
+                .route("/auth/token", post(apple_token))
+                .with_state(state)
         });
         FakeProvider {
-            url,
+            url: server.url.clone(),
             seen,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -1061,17 +1044,6 @@ impl FakeProvider {
             .filter(|(k, _)| k == what)
             .map(|(_, v)| v.clone())
             .collect()
-    }
-}
-
-impl Drop for FakeProvider {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
     }
 }
 

@@ -37,8 +37,7 @@ struct FakeState {
 pub struct FakeLambda {
     pub url: String,
     events: Arc<Mutex<Vec<(String, Value)>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: super::background::Background,
 }
 
 async fn invoke(
@@ -85,35 +84,15 @@ impl FakeLambda {
             behaviour: Arc::new(behaviour),
             events: events.clone(),
         };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let app = axum::Router::new()
-                    .route("/2015-03-31/functions/{function}/invocations", post(invoke))
-                    .route("/hook/{function}", post(invoke))
-                    .with_state(state);
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let app = axum::Router::new()
+            .route("/2015-03-31/functions/{function}/invocations", post(invoke))
+            .route("/hook/{function}", post(invoke))
+            .with_state(state);
+        let server = super::background::Background::serve(app);
         FakeLambda {
-            url,
+            url: server.url.clone(),
             events,
-            stop: Some(stop),
-            thread: Some(thread),
+            server,
         }
     }
 
@@ -133,18 +112,7 @@ impl FakeLambda {
 
     /// Stops serving (connections are refused from now on).
     pub fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-    }
-}
-
-impl Drop for FakeLambda {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }
 

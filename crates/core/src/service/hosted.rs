@@ -228,6 +228,21 @@ struct ChallengePage {
     o: Vec<String>,
 }
 
+impl ChallengePage {
+    /// The page of challenge `name` answering `session` (no delivery, no
+    /// wrong code yet, no choices).
+    fn new(name: &str, session: &str) -> ChallengePage {
+        ChallengePage {
+            c: name.to_owned(),
+            h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
+            m: String::new(),
+            d: String::new(),
+            w: 0,
+            o: Vec::new(),
+        }
+    }
+}
+
 /// The purpose of a sealed [`ChallengePage`].
 const CHALLENGE_PAGE: &str = "challenge-page";
 
@@ -1095,19 +1110,11 @@ impl UserPools {
                     })
                 }
                 "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP" => {
+                    let delivery = |k: &str| parameters.get(k).cloned().unwrap_or_default();
                     let page = ChallengePage {
-                        c: name.clone(),
-                        h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
-                        m: parameters
-                            .get("CODE_DELIVERY_DELIVERY_MEDIUM")
-                            .cloned()
-                            .unwrap_or_default(),
-                        d: parameters
-                            .get("CODE_DELIVERY_DESTINATION")
-                            .cloned()
-                            .unwrap_or_default(),
-                        w: 0,
-                        o: Vec::new(),
+                        m: delivery("CODE_DELIVERY_DELIVERY_MEDIUM"),
+                        d: delivery("CODE_DELIVERY_DESTINATION"),
+                        ..ChallengePage::new(&name, &session)
                     };
                     Ok(HostedStep::CodeRequired {
                         state: self.seal_challenge_page(&page).await?,
@@ -1119,14 +1126,7 @@ impl UserPools {
                     })
                 }
                 "WEB_AUTHN" => {
-                    let page = ChallengePage {
-                        c: name.clone(),
-                        h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
-                        m: String::new(),
-                        d: String::new(),
-                        w: 0,
-                        o: Vec::new(),
-                    };
+                    let page = ChallengePage::new(&name, &session);
                     Ok(HostedStep::PasskeyRequired {
                         state: self.seal_challenge_page(&page).await?,
                         session,
@@ -1142,12 +1142,8 @@ impl UserPools {
                         .and_then(|c| serde_json::from_str(c).ok())
                         .unwrap_or_default();
                     let page = ChallengePage {
-                        c: name.clone(),
-                        h: cognate_crypto::digest::sha256_hex(session.as_bytes()),
-                        m: String::new(),
-                        d: String::new(),
-                        w: 0,
                         o: choices.clone(),
+                        ..ChallengePage::new(&name, &session)
                     };
                     Ok(HostedStep::SelectMfaType {
                         state: self.seal_challenge_page(&page).await?,
