@@ -162,6 +162,35 @@ pub struct Server {
 /// (the log scanner of `tests/audit.rs`).
 pub const LOG_FILE_ENV: &str = "COGNATE_TEST_LOG_FILE";
 
+/// Whether process `pid` holds a listening TCP socket on `port` (Linux:
+/// the socket inodes of `/proc/net/tcp{,6}` against the process's fds;
+/// where there is no `/proc`, it cannot be told, and counts as yes).
+pub fn listens_on(pid: u32, port: u16) -> bool {
+    if !std::path::Path::new("/proc/net/tcp").exists() {
+        return true;
+    }
+    let suffix = format!(":{port:04X}");
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 9 && fields[1].ends_with(&suffix) && fields[3] == "0A" {
+                inodes.push(format!("socket:[{}]", fields[9]));
+            }
+        }
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+    })
+}
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
@@ -384,7 +413,14 @@ impl Server {
                 .timeout(Duration::from_millis(500))
                 .send()
             {
-                if r.status().as_u16() == 200 {
+                // The answer must come from this process: another test's
+                // server may hold the port this one failed to bind (the
+                // port was free when probed), and then this one exits.
+                let ours = self
+                    .child
+                    .as_ref()
+                    .is_some_and(|c| listens_on(c.id(), self.port));
+                if r.status().as_u16() == 200 && ours {
                     return Ok(());
                 }
             }
