@@ -1162,3 +1162,91 @@ fn sign_in_with_apple_posts_its_answer_and_signs_the_client_secret() {
     let replay = Browser::new(&p.down).post(&q["redirect_uri"], &form);
     assert_eq!(replay.status, 400);
 }
+
+/// GetDerivedToken with `SubjectTokenProviderName`: an ID token of the
+/// pool's OIDC provider (checked against its JWKS, issuer and client id)
+/// is exchanged for a token of the user it signs in as, once that user
+/// exists; a token for another audience, or of an unknown provider, is
+/// refused.
+#[test]
+fn an_id_token_of_the_provider_is_exchanged_for_its_users_token() {
+    let p = start_pair();
+    // bob's ID token from the upstream pool, as the provider gives it.
+    let mut d = Browser::new(&p.down);
+    let provider_url = to_provider(&mut d, &[]);
+    let mut u = upstream_browser(&p.up);
+    let back = at_provider(&mut u, &provider_url);
+    let q = query_of(&back);
+    let (status, upstream) = p
+        .down
+        .http()
+        .post(format!("{}/domains/{UP_DOMAIN}/oauth2/token", p.up.url))
+        .basic_auth(UP_CLIENT, Some(UP_SECRET))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("grant_type", "authorization_code"),
+                ("code", q["code"].as_str()),
+                (
+                    "redirect_uri",
+                    query_of(&provider_url)["redirect_uri"].as_str(),
+                ),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .map(|r| (r.status().as_u16(), r.json::<Value>().unwrap()))
+        .unwrap();
+    assert_eq!(status, 200, "{upstream}");
+    let id_token = upstream["id_token"].as_str().unwrap().to_owned();
+
+    let exchanger = p.down.ok(
+        "CreateUserPoolClient",
+        json!({"UserPoolId": POOL, "ClientName": "exchanger",
+               "ExplicitAuthFlows": ["ALLOW_TOKEN_EXCHANGE_IMPERSONATION", "ALLOW_REFRESH_TOKEN_AUTH"],
+               "AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": ["code"],
+               "AllowedOAuthScopes": ["openid", "email"], "CallbackURLs": [CALLBACK]}),
+    )["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let exchange_for = |token: &str, provider: &str| {
+        p.down.call(
+            "GetDerivedToken",
+            json!({"ClientId": exchanger, "SubjectToken": token, "SubjectTokenType": "ID_TOKEN",
+                   "SubjectTokenProviderName": provider, "Scopes": ["openid"]}),
+        )
+    };
+    // bob has not signed in downstream yet.
+    let (status, v) = exchange_for(&id_token, "Upstream");
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("NotAuthorizedException")),
+        "{v}"
+    );
+    // Now he has (another sign-in through the provider: the code above
+    // was the test's to exchange).
+    let done = federated_sign_in(&p, &[]);
+    assert!(
+        done.redirect_params().contains_key("code"),
+        "{:?}",
+        done.location
+    );
+    let (status, v) = exchange_for(&id_token, "Upstream");
+    assert_eq!(status, 200, "{v}");
+    let issued = jwt_claims(v["IssuedToken"].as_str().unwrap());
+    assert_eq!(
+        issued["username"],
+        format!("Upstream_{}", p.bob_sub).as_str()
+    );
+    assert_eq!(issued["client_id"], exchanger.as_str());
+    assert_eq!(issued["iss"], format!("{}/{POOL}", p.down.url).as_str());
+    // An unknown provider; a token that is not the provider's ID token.
+    let (_, v) = exchange_for(&id_token, "Nobody");
+    assert_eq!(v["__type"], "ResourceNotFoundException", "{v}");
+    let access = upstream["access_token"].as_str().unwrap();
+    let (_, v) = exchange_for(access, "Upstream");
+    assert_eq!(v["__type"], "NotAuthorizedException", "{v}");
+    let (_, v) = exchange_for(&format!("{id_token}x"), "Upstream");
+    assert_eq!(v["__type"], "NotAuthorizedException", "{v}");
+}

@@ -9,9 +9,11 @@
 //! Subject and actor tokens are checked by the one verifier and the one
 //! revocation rule (`crate::verify`); the issued token keeps the subject's
 //! `origin_jti`, so revoking the subject's session or signing the user out
-//! revokes it too. No refresh token is issued. Tokens of third-party
-//! providers (SAML2, `*TokenProviderName`) are refused: cognate has no
-//! federation.
+//! revokes it too. No refresh token is issued. A subject token may also
+//! be an ID token of one of the pool's OpenID Connect identity providers
+//! (`SubjectTokenProviderName`), checked against that provider's
+//! configuration and standing for the user it signs in as; SAML2 tokens
+//! and third-party actor tokens are refused.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -193,20 +195,26 @@ fn check_members(req: &DerivedTokenRequest<'_>) -> Result<()> {
             "ActorTokenProviderName is only valid with an ActorToken.",
         ));
     }
-    for (role, kind, provider) in [
-        (
-            Role::Subject,
-            Some(req.subject_token_type),
-            req.subject_token_provider,
-        ),
-        (Role::Actor, req.actor_token_type, req.actor_token_provider),
+    for (role, kind) in [
+        (Role::Subject, Some(req.subject_token_type)),
+        (Role::Actor, req.actor_token_type),
     ] {
-        if kind == Some(PresentedKind::Saml2) || provider.is_some() {
+        if kind == Some(PresentedKind::Saml2) {
             return Err(Error::invalid_parameter(format!(
-                "{} of a third-party identity provider can't be exchanged: this user pool accepts only its own ID and access tokens.",
+                "{} of type SAML2 can't be exchanged: this user pool signs in through no SAML identity provider.",
                 role.member()
             )));
         }
+    }
+    if req.actor_token_provider.is_some() {
+        return Err(Error::invalid_parameter(
+            "ActorToken of a third-party identity provider can't be exchanged: the actor must present a token of this user pool.",
+        ));
+    }
+    if req.subject_token_provider.is_some() && req.subject_token_type != PresentedKind::Id {
+        return Err(Error::invalid_parameter(
+            "SubjectTokenType must be ID_TOKEN with a SubjectTokenProviderName: only ID tokens of OpenID Connect providers can be exchanged.",
+        ));
     }
     Ok(())
 }
@@ -265,14 +273,21 @@ impl UserPools {
                 "{flow} flow not enabled for this client"
             )));
         }
-        let subject = self
-            .presented(
-                &pool,
-                req.subject_token,
-                req.subject_token_type,
-                Role::Subject,
-            )
-            .await?;
+        let subject = match req.subject_token_provider {
+            Some(provider) => {
+                self.third_party_subject(&pool, provider, req.subject_token)
+                    .await?
+            }
+            None => {
+                self.presented(
+                    &pool,
+                    req.subject_token,
+                    req.subject_token_type,
+                    Role::Subject,
+                )
+                .await?
+            }
+        };
         let Some(user) = subject.user.clone() else {
             // A client_credentials token represents no user.
             return Err(Error::not_authorized(
@@ -324,6 +339,43 @@ impl UserPools {
             issued_kind: kind,
             expires_in,
             scopes: granted,
+        })
+    }
+
+    /// A subject token of a third-party OpenID Connect provider of the pool
+    /// (an ID token, `SubjectTokenProviderName`): its user, as its sign-in
+    /// through the provider would be (`federation.rs`). Its claims stand as
+    /// the subject's where the derived token takes them (`auth_time`); the
+    /// members that mean something only in this pool's own tokens are not
+    /// taken from it.
+    async fn third_party_subject(
+        &self,
+        pool: &UserPool,
+        provider: &str,
+        token: &str,
+    ) -> Result<Presented> {
+        let member = Role::Subject.member();
+        let (mut claims, user) = self
+            .provider_token_user(pool, provider, token, member)
+            .await?;
+        for own in [
+            "token_use",
+            "origin_jti",
+            "event_id",
+            "scope",
+            "scp",
+            "client_id",
+            "cognito:groups",
+            "act",
+        ] {
+            claims.remove(own);
+        }
+        let payload = serde_json::to_vec(&claims).map_err(|e| Error::internal(e.to_string()))?;
+        let claims = Claims::parse(&payload)
+            .map_err(|_| Error::not_authorized(format!("Invalid {member}")))?;
+        Ok(Presented {
+            claims: Arc::new(claims),
+            user: Some(user),
         })
     }
 
@@ -594,6 +646,19 @@ mod tests {
             ..request()
         };
         assert!(check_members(&federated).is_err());
+        let federated_id = DerivedTokenRequest {
+            subject_token_type: PresentedKind::Id,
+            subject_token_provider: Some("Google"),
+            ..request()
+        };
+        assert!(check_members(&federated_id).is_ok());
+        let federated_actor = DerivedTokenRequest {
+            actor_token: Some("x"),
+            actor_token_type: Some(PresentedKind::Id),
+            actor_token_provider: Some("Google"),
+            ..request()
+        };
+        assert!(check_members(&federated_actor).is_err());
     }
 
     #[test]

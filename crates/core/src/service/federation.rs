@@ -980,7 +980,7 @@ impl UserPools {
             ));
         };
         let mut claims = self
-            .verify_provider_id_token(&endpoints, &client_id, &pending.nonce, id_token)
+            .verify_provider_id_token(&endpoints, &client_id, Some(&pending.nonce), id_token)
             .await?;
         if let (Some(url), Some(access_token)) = (&endpoints.userinfo, access_token) {
             let post = details
@@ -1042,13 +1042,89 @@ impl UserPools {
         })
     }
 
+    /// The user an ID token of the pool's OpenID Connect provider
+    /// `provider_name` speaks for, with the token's claims (GetDerivedToken's
+    /// `SubjectTokenProviderName`): the token is checked against the
+    /// provider's configuration (its JWKS, issuer, client id as audience,
+    /// expiry), and names the native user its identity is linked to, else
+    /// the federated user `<ProviderName>_<user id>`, who must exist (have
+    /// signed in through the provider) and be enabled.
+    pub(crate) async fn provider_token_user(
+        &self,
+        pool: &UserPool,
+        provider_name: &str,
+        id_token: &str,
+        member: &str,
+    ) -> crate::error::Result<(BTreeMap<String, Value>, User)> {
+        let provider = pool
+            .identity_providers
+            .iter()
+            .find(|p| p.name == provider_name)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::ResourceNotFound,
+                    format!(
+                        "Identity provider {provider_name} does not exist in user pool {}.",
+                        pool.id
+                    ),
+                )
+            })?;
+        if flavor(&provider.provider_type) != Some(Flavor::IdToken) {
+            return Err(Error::invalid_parameter(format!(
+                "{member} of a {} identity provider can't be exchanged: only ID tokens of OpenID Connect providers (OIDC, Google, SignInWithApple) can.",
+                provider.provider_type
+            )));
+        }
+        let invalid = |r: Refusal| {
+            tracing::info!(reason = r.reason, "third-party token refused");
+            Error::not_authorized(format!("Invalid {member}"))
+        };
+        let endpoints = self.provider_endpoints(provider).await.map_err(invalid)?;
+        let client_id = provider
+            .details
+            .get("client_id")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let claims = self
+            .verify_provider_id_token(&endpoints, client_id, None, id_token)
+            .await
+            .map_err(invalid)?;
+        let username_claim = provider
+            .attribute_mapping
+            .get("username")
+            .map(String::as_str)
+            .unwrap_or("sub");
+        let user_id = claims
+            .get(username_claim)
+            .and_then(claim_text)
+            .filter(|u| !u.is_empty() && u.len() <= 128)
+            .ok_or_else(|| Error::not_authorized(format!("Invalid {member}")))?;
+        let mapped = mapped_attributes(pool, provider, &claims);
+        let key = match self
+            .link_owner(&pool.id, provider, &user_id, &mapped)
+            .await?
+        {
+            Some(key) => key,
+            None => pool.username_key(&format!("{}_{user_id}", provider.name)),
+        };
+        let user = self.store.get_user(&pool.id, &key).await?.ok_or_else(|| {
+            Error::not_authorized(format!(
+                "The user of the {member} has not signed in through {provider_name}."
+            ))
+        })?;
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        Ok((claims, user))
+    }
+
     /// The claims of a provider's ID token, if its signature verifies with
     /// a key of the provider's JWKS and it is for us now.
     async fn verify_provider_id_token(
         &self,
         endpoints: &Endpoints,
         client_id: &str,
-        nonce: &str,
+        nonce: Option<&str>,
         id_token: &str,
     ) -> Result<BTreeMap<String, Value>, Refusal> {
         let invalid = |reason: &'static str| {
@@ -1105,8 +1181,12 @@ impl UserPools {
             Some(exp) if exp > now_s => {}
             _ => return Err(invalid("id_token_expired")),
         }
-        let nonce_ok = text("nonce").is_some_and(|n| {
-            cognate_crypto::digest::constant_time_eq(n.as_bytes(), nonce.as_bytes())
+        // A sign-in's ID token carries the nonce it was asked with; a
+        // token presented for exchange was asked for by someone else.
+        let nonce_ok = nonce.is_none_or(|nonce| {
+            text("nonce").is_some_and(|n| {
+                cognate_crypto::digest::constant_time_eq(n.as_bytes(), nonce.as_bytes())
+            })
         });
         if !nonce_ok {
             return Err(invalid("id_token_wrong_nonce"));
