@@ -770,18 +770,28 @@ impl UserPools {
         pool_id: &str,
         client_id: &str,
     ) -> Result<Vec<&'static str>> {
+        let (client, pool) = self.hosted_client(pool_id, client_id).await?;
+        self.passwordless_factors_of(&pool, &client).await
+    }
+
+    /// [`hosted_passwordless_factors`](Self::hosted_passwordless_factors)
+    /// of a client and pool already read.
+    async fn passwordless_factors_of(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+    ) -> Result<Vec<&'static str>> {
         let managed_login = self
-            .domain_of_pool(pool_id)
+            .domain_of_pool(&pool.id)
             .await?
             .is_some_and(|d| d.managed_login_version == Some(2));
-        let (client, pool) = self.hosted_client(pool_id, client_id).await?;
         if !managed_login
             || pool.settings.user_pool_tier == "LITE"
-            || !super::auth::allows(&client, "USER_AUTH")
+            || !super::auth::allows(client, "USER_AUTH")
         {
             return Ok(Vec::new());
         }
-        let allowed = super::user_auth::first_auth_factors(&pool);
+        let allowed = super::user_auth::first_auth_factors(pool);
         Ok(["EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]
             .into_iter()
             .filter(|f| allowed.iter().any(|a| a == f))
@@ -801,8 +811,9 @@ impl UserPools {
         factor: &str,
     ) -> Result<HostedStep> {
         self.limit_ip(crate::ratelimit::Action::SignIn)?;
+        let (client, pool) = self.hosted_client(pool_id, client_id).await?;
         if !self
-            .hosted_passwordless_factors(pool_id, client_id)
+            .passwordless_factors_of(&pool, &client)
             .await?
             .contains(&factor)
         {
@@ -810,28 +821,12 @@ impl UserPools {
                 "This sign-in method is not available.",
             ));
         }
-        let (client, pool) = self.hosted_client(pool_id, client_id).await?;
         self.check_blocked_ip(&pool, &client.client_id)?;
         if username.is_empty() {
             return Err(Error::invalid_parameter("Enter your username."));
         }
-        self.limit_user(crate::ratelimit::Action::SignIn, &pool, username)?;
-        let Some(user) = self.find_user(&pool, username, false).await? else {
-            return Err(if super::users::prevents_existence_errors(&client) {
-                Error::incorrect_credentials()
-            } else {
-                Error::user_not_found()
-            });
-        };
-        if !user.enabled {
-            return Err(Error::not_authorized("User is disabled."));
-        }
-        if !self
-            .available_challenges(&pool, &user)
-            .await?
-            .iter()
-            .any(|c| c == factor)
-        {
+        let (user, available) = self.user_auth_user(&pool, &client, username).await?;
+        if !available.iter().any(|c| c == factor) {
             return Err(Error::not_authorized(match factor {
                 "EMAIL_OTP" => {
                     "You cannot sign in with a code sent by email: sign in with your password."

@@ -98,11 +98,7 @@ impl UserPools {
     /// out where the sign-in owes MFA unless it is the user's MFA (the
     /// pool counts a verifying passkey as MFA and the user turned passkey
     /// MFA on).
-    pub(crate) async fn available_challenges(
-        &self,
-        pool: &UserPool,
-        user: &User,
-    ) -> Result<Vec<String>> {
+    async fn available_challenges(&self, pool: &UserPool, user: &User) -> Result<Vec<String>> {
         let webauthn = self.user_has_webauthn(pool, user).await?;
         let mfa_required = pool.settings.mfa_configuration == "ON";
         let passkey_refused =
@@ -138,18 +134,7 @@ impl UserPools {
             username,
             input.parameters.get("SECRET_HASH").map(String::as_str),
         )?;
-        self.limit_user(Action::SignIn, pool, username)?;
-        let Some(user) = self.find_user(pool, username, false).await? else {
-            return Err(if prevents_existence_errors(client) {
-                Error::incorrect_credentials()
-            } else {
-                Error::user_not_found()
-            });
-        };
-        if !user.enabled {
-            return Err(Error::not_authorized("User is disabled."));
-        }
-        let available = self.available_challenges(pool, &user).await?;
+        let (user, available) = self.user_auth_user(pool, client, username).await?;
         if available.is_empty() {
             return Err(Error::not_authorized(
                 "The user has no sign-in factor that the user pool allows.",
@@ -196,6 +181,31 @@ impl UserPools {
             "TokenGeneration_Authentication",
         )
         .await
+    }
+
+    /// The user USER_AUTH signs in (API or hosted page) and the challenges
+    /// it offers them: the per-name rate limit, an unknown user
+    /// (UserNotFoundException, or NotAuthorizedException where the client
+    /// prevents user existence errors) and a disabled one refused.
+    pub(crate) async fn user_auth_user(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+    ) -> Result<(User, Vec<String>)> {
+        self.limit_user(Action::SignIn, pool, username)?;
+        let Some(user) = self.find_user(pool, username, false).await? else {
+            return Err(if prevents_existence_errors(client) {
+                Error::incorrect_credentials()
+            } else {
+                Error::user_not_found()
+            });
+        };
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        let available = self.available_challenges(pool, &user).await?;
+        Ok((user, available))
     }
 
     /// Answers SELECT_CHALLENGE: `ANSWER` names one of the available
