@@ -13,6 +13,11 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
+# No incremental caches: a CI run builds once from an empty target dir, and
+# those caches would only cost time and gigabytes of disk (a CI run has run
+# out of disk before).
+export CARGO_INCREMENTAL=0
+
 echo "== lint wall: rustfmt and clippy (warnings are errors)"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -23,6 +28,8 @@ cargo build --workspace --all-targets --locked
 # Fuzzing (docs/fuzzing.md): every target in fuzz/ for a few seconds from the
 # committed seeds, built apart in target/fuzz; fails on a crash.
 bash scripts/fuzz.sh
+# The fuzz build (its own flags, its own cache) is not needed again: free its disk.
+rm -rf target/fuzz
 
 echo "== PostgreSQL for the tests (a throw-away cluster, removed on exit)"
 pg_env="$(bash scripts/pg-test-cluster.sh start)" # (fails the script if it fails)
@@ -33,7 +40,31 @@ echo "== Rust tests"
 cargo test --workspace --locked
 
 echo "== the server's integration tests on PostgreSQL"
-COGNATE_TEST_ENGINE=postgres cargo test --locked -p cognate --tests
+# The test executables of the root package, as `cargo test --workspace` built
+# them just now (`cargo test -p cognate` would resolve features apart from the
+# workspace and rebuild most dependencies). Run as cargo runs them: from the
+# package's directory, one after the other.
+mapfile -t server_tests < <(cargo test --workspace --locked --no-run --message-format=json |
+  python3 -c '
+import json, sys
+manifest = sys.argv[1]
+for line in sys.stdin:
+    msg = json.loads(line)
+    if (msg.get("reason") == "compiler-artifact" and msg.get("manifest_path") == manifest
+            and msg["profile"]["test"] and msg.get("executable")):
+        print(msg["executable"])
+' "$repo/Cargo.toml")
+if [ ${#server_tests[@]} -eq 0 ]; then
+  echo "no test executables found for the root package" >&2
+  exit 1
+fi
+pg_failed=0
+for t in "${server_tests[@]}"; do
+  echo "     Running $(basename "$t") (PostgreSQL)"
+  COGNATE_TEST_ENGINE=postgres "$t" || pg_failed=$((pg_failed + 1))
+done
+echo "server tests on PostgreSQL: $(( ${#server_tests[@]} - pg_failed )) executables passed, $pg_failed failed"
+[ "$pg_failed" -eq 0 ]
 
 echo "== end-to-end tests (aws CLI, boto3, PyJWT, Authlib, headless Chromium)"
 bash scripts/e2e-setup.sh
