@@ -1107,3 +1107,77 @@ mod in_process {
         assert_eq!(accepted, 1);
     }
 }
+
+/// USER_AUTH's WEB_AUTHN challenge for a username the pool does not know,
+/// where the client prevents user-existence errors: request options shaped
+/// like a real user's (one credential, the same at every attempt) whose
+/// every answer is refused as a wrong passkey is.
+#[test]
+fn an_unknown_user_gets_a_passkey_challenge_that_refuses_every_answer() {
+    let srv = Server::start();
+    let (pool, _client, mut a, handle) = signed_up_with_passkey(&srv, "required");
+    let mut flows = user_auth_flows();
+    flows["PreventUserExistenceErrors"] = json!("ENABLED");
+    let client = srv.create_client(&pool, flows);
+    let start = |user: &str| {
+        srv.ok(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": user, "PREFERRED_CHALLENGE": "WEB_AUTHN"}}),
+        )
+    };
+    // Not every unknown user is offered a passkey (a choice per username).
+    let ghost = (0..16)
+        .map(|i| format!("ghost{i}"))
+        .find(|name| start(name)["ChallengeName"] == "WEB_AUTHN")
+        .expect("an unknown user offered WEB_AUTHN");
+    let options_of = |v: &Value| -> Value {
+        serde_json::from_str(
+            v["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let v = start(&ghost);
+    let options = options_of(&v);
+    assert_eq!(options["rpId"], RP);
+    assert_eq!(options["userVerification"], "required");
+    assert_eq!(options["timeout"], 60000);
+    assert_eq!(B64.decode(challenge(&options)).unwrap().len(), 32);
+    let allowed = options["allowCredentials"].as_array().unwrap();
+    assert_eq!(allowed.len(), 1, "{options}");
+    assert_eq!(allowed[0]["type"], "public-key");
+    assert_eq!(
+        B64.decode(allowed[0]["id"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        32
+    );
+    assert_eq!(
+        options_of(&start(&ghost))["allowCredentials"],
+        options["allowCredentials"]
+    );
+    // A real passkey's assertion for the challenge: refused, as another
+    // user's passkey is for a real user, and the session is spent.
+    let assertion = a.assert(&challenge(&options), &handle);
+    let session = v["Session"].as_str().unwrap();
+    for _ in 0..2 {
+        let (status, body) = answer_passkey(&srv, &client, &ghost, session, &assertion);
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("NotAuthorizedException")),
+            "{body}"
+        );
+    }
+    // The user with the passkey still signs in through the same client.
+    let (session, options) = passkey_challenge(&srv, &client, "alice");
+    let (status, done) = answer_passkey(
+        &srv,
+        &client,
+        "alice",
+        &session,
+        &a.assert(&challenge(&options), &handle),
+    );
+    assert_eq!(status, 200, "{done}");
+}

@@ -371,3 +371,151 @@ async fn srp_for_an_unknown_user_stores_nothing() {
         "nothing is stored for an unknown user"
     );
 }
+
+/// USER_AUTH (choice-based sign-in) where the client prevents
+/// user-existence errors: as the developer guide says, an unknown user is
+/// challenged too, with a choice of the pool's factors that is the same at
+/// every attempt; its code challenge shows a destination and sends nothing,
+/// and every answer fails as a known user's wrong answer does.
+#[test]
+fn user_auth_challenges_an_unknown_user_and_never_signs_it_in() {
+    let s = Server::start();
+    let pool = s.create_pool(
+        "choice",
+        json!({"Policies": {"SignInPolicy": {
+            "AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP"]}}}),
+    );
+    let flows = json!({"PreventUserExistenceErrors": "ENABLED", "ExplicitAuthFlows": [
+        "ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]});
+    let client = s.create_client(&pool, flows);
+    s.admin_user(
+        &pool,
+        "pat",
+        json!([{"Name": "email", "Value": "pat@example.com"},
+               {"Name": "email_verified", "Value": "true"}]),
+    );
+    let start = |params: Value| {
+        s.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_AUTH", "ClientId": client, "AuthParameters": params}),
+        )
+    };
+    let respond = |name: &str, session: &Value, responses: Value| {
+        s.call(
+            "RespondToAuthChallenge",
+            json!({"ClientId": client, "ChallengeName": name, "Session": session,
+                   "ChallengeResponses": responses}),
+        )
+    };
+    let outbox_before = s.outbox().len();
+
+    // The known user's choice, for comparison.
+    let (status, known) = start(json!({"USERNAME": "pat"}));
+    assert_eq!(status, 200, "{known}");
+    assert_eq!(known["ChallengeName"], "SELECT_CHALLENGE");
+
+    // Unknown users: SELECT_CHALLENGE too, the password factors always,
+    // the others a choice that holds per username and varies between them.
+    let allowed = ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP", "SMS_OTP"];
+    let mut choices = std::collections::BTreeSet::new();
+    let mut with_email = None;
+    for i in 0..16 {
+        let name = format!("ghost{i}");
+        let (status, v) = start(json!({"USERNAME": name}));
+        assert_eq!(status, 200, "{name}: {v}");
+        assert_eq!(v["ChallengeName"], "SELECT_CHALLENGE", "{v}");
+        assert_eq!(v["ChallengeParameters"], json!({}));
+        assert!(v["Session"].is_string());
+        let available: Vec<String> =
+            serde_json::from_value(v["AvailableChallenges"].clone()).unwrap();
+        assert_eq!(
+            available[..2],
+            ["PASSWORD", "PASSWORD_SRP"],
+            "{available:?}"
+        );
+        assert!(available.iter().all(|c| allowed.contains(&c.as_str())));
+        let (_, again) = start(json!({"USERNAME": name}));
+        assert_eq!(again["AvailableChallenges"], v["AvailableChallenges"]);
+        if with_email.is_none() && available.iter().any(|c| c == "EMAIL_OTP") {
+            with_email = Some((name.clone(), v["Session"].clone()));
+        }
+        choices.insert(available);
+    }
+    assert!(choices.len() > 1, "{choices:?}");
+    let (ghost, session) = with_email.expect("an unknown user offered EMAIL_OTP");
+
+    // A code "sent" to a simulated address; three wrong codes, as for a
+    // known user, then the session is spent.
+    let (status, code_step) = respond(
+        "SELECT_CHALLENGE",
+        &session,
+        json!({"USERNAME": ghost, "ANSWER": "EMAIL_OTP"}),
+    );
+    assert_eq!(status, 200, "{code_step}");
+    assert_eq!(code_step["ChallengeName"], "EMAIL_OTP");
+    let params = &code_step["ChallengeParameters"];
+    assert_eq!(params["CODE_DELIVERY_DELIVERY_MEDIUM"], "EMAIL");
+    assert!(is_masked_email(
+        params["CODE_DELIVERY_DESTINATION"].as_str().unwrap()
+    ));
+    let (_, known_code) = start(json!({"USERNAME": "pat", "PREFERRED_CHALLENGE": "EMAIL_OTP"}));
+    assert_eq!(known_code["ChallengeName"], "EMAIL_OTP", "{known_code}");
+    let outbox_known = s.outbox().len();
+    let wrong_codes = |name: &str, session: &Value| -> Vec<(Value, Value)> {
+        (0..4)
+            .map(|_| {
+                let (_, v) = respond(
+                    "EMAIL_OTP",
+                    session,
+                    json!({"USERNAME": name, "EMAIL_OTP_CODE": "000000"}),
+                );
+                (v["__type"].clone(), v["message"].clone())
+            })
+            .collect()
+    };
+    let ghost_answers = wrong_codes(&ghost, &code_step["Session"]);
+    assert_eq!(ghost_answers[0].0, "CodeMismatchException");
+    assert_eq!(ghost_answers, wrong_codes("pat", &known_code["Session"]));
+
+    // A password or an SRP exchange: the answers a stranger gets.
+    let (_, v) = start(json!({"USERNAME": ghost}));
+    let (status, body) = respond(
+        "SELECT_CHALLENGE",
+        &v["Session"],
+        json!({"USERNAME": ghost, "ANSWER": "PASSWORD", "PASSWORD": PASSWORD}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "NotAuthorizedException");
+    assert_eq!(body["message"], "Incorrect username or password.");
+    let (_, v) = start(json!({"USERNAME": ghost}));
+    let a = cognate_crypto::srp::client_public(&cognate_crypto::random::bytes(32));
+    let (status, body) = respond(
+        "SELECT_CHALLENGE",
+        &v["Session"],
+        json!({"USERNAME": ghost, "ANSWER": "PASSWORD_SRP", "SRP_A": a}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ChallengeName"], "PASSWORD_VERIFIER");
+    assert!(body["ChallengeParameters"]["SALT"].is_string());
+    // Another name cannot answer the session.
+    let (_, v) = start(json!({"USERNAME": ghost, "PREFERRED_CHALLENGE": "EMAIL_OTP"}));
+    let (_, body) = respond(
+        "EMAIL_OTP",
+        &v["Session"],
+        json!({"USERNAME": "pat", "EMAIL_OTP_CODE": "000000"}),
+    );
+    assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+
+    // Nothing went out for the unknown users: only the known user's code.
+    assert_eq!(outbox_known, outbox_before + 1);
+    assert_eq!(s.outbox().len(), outbox_known);
+
+    // A client without the setting still says so.
+    let legacy = s.create_client(&pool, json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}));
+    let (_, v) = s.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_AUTH", "ClientId": legacy,
+               "AuthParameters": {"USERNAME": "ghost0"}}),
+    );
+    assert_eq!(v["__type"], "UserNotFoundException", "{v}");
+}

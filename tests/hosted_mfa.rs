@@ -440,3 +440,60 @@ fn managed_login_offers_sign_in_with_a_code() {
     assert_eq!(messages(&s), before);
     assert!(!b.cookies.contains_key("cognito"));
 }
+
+/// Where the client prevents user-existence errors, the managed login page
+/// answers a passwordless sign-in of an unknown user, or of a user without
+/// that factor, as it answers a known user's: the code page with a
+/// destination (nothing is sent and no code works) or the passkey page.
+#[test]
+fn managed_login_passwordless_does_not_tell_unknown_users() {
+    let s = start_passwordless();
+    s.ok(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": POOL, "Domain": DOMAIN, "ManagedLoginVersion": 2}),
+    );
+    s.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": POOL, "ClientId": WEB, "ClientName": "Web App",
+               "AllowedOAuthFlowsUserPoolClient": true,
+               "AllowedOAuthFlows": ["code", "implicit"],
+               "AllowedOAuthScopes": ["openid", "email", "profile"],
+               "CallbackURLs": [CALLBACK],
+               "PreventUserExistenceErrors": "ENABLED",
+               "ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+    let mut b = Browser::new(&s);
+    let r = b.authorize(&[]);
+    let login = b.follow(&r);
+    let before = messages(&s);
+    for (username, factor) in [
+        ("nobody", "EMAIL_OTP"),
+        ("nobody", "SMS_OTP"),
+        ("nobody", "WEB_AUTHN"),
+        // alice has no passkey.
+        ("alice", "WEB_AUTHN"),
+    ] {
+        let page = b.submit(
+            &login,
+            "factor",
+            &[("username", username), ("factor", factor)],
+        );
+        assert_eq!(page.status, 200, "{username} {factor}: {}", page.body);
+        assert_eq!(page.error(), None, "{username} {factor}");
+        if factor == "WEB_AUTHN" {
+            assert!(page.body.contains("passkeyForm"), "{}", page.body);
+            continue;
+        }
+        let said = element_text(&page.body, "codeDeliveryMessage").unwrap();
+        let medium = if factor == "SMS_OTP" {
+            "by SMS"
+        } else {
+            "by email"
+        };
+        assert!(said.contains(medium), "{said}");
+        let r = b.submit(&page, "codeSubmitButton", &[("code", "123456")]);
+        assert_eq!(r.error().as_deref(), Some("Invalid code received for user"));
+    }
+    assert_eq!(messages(&s), before, "nothing is sent");
+    assert!(!b.cookies.contains_key("cognito"));
+}

@@ -383,6 +383,32 @@ impl UserPools {
     /// a phone number, derived from the server's secret and the username, so
     /// they are the same at every call and differ between usernames).
     async fn simulated_delivery(&self, pool: &UserPool, username: &str) -> Result<CodeDelivery> {
+        let sms_first = pool.settings.account_recovery.as_ref().is_some_and(|m| {
+            m.iter()
+                .min_by_key(|m| m.priority)
+                .is_some_and(|m| m.name == "verified_phone_number")
+        });
+        Ok(CodeDelivery {
+            destination: self
+                .simulated_destination(pool, username, sms_first)
+                .await?,
+            medium: if sms_first { "SMS" } else { "EMAIL" }.into(),
+            attribute: if sms_first { "phone_number" } else { "email" }.into(),
+        })
+    }
+
+    /// The masked destination of a code that is not sent (an unknown user
+    /// where the client prevents user-existence errors): an email address
+    /// (the username itself when it is one) or, with `sms`, a phone number,
+    /// whose visible letters or digits are derived from the server's secret
+    /// and the username, so they are the same at every call and differ
+    /// between usernames.
+    pub(super) async fn simulated_destination(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        sms: bool,
+    ) -> Result<String> {
         let key = self.cookie_key().await?;
         let mac = cognate_crypto::digest::hmac_sha256(
             key,
@@ -397,30 +423,16 @@ impl UserPools {
                     .unwrap_or(b'a'),
             )
         };
-        let sms_first = pool.settings.account_recovery.as_ref().is_some_and(|m| {
-            m.iter()
-                .min_by_key(|m| m.priority)
-                .is_some_and(|m| m.name == "verified_phone_number")
-        });
-        if sms_first {
+        if sms {
             let digits: String = (0..4).map(|i| pick(i, b"0123456789")).collect();
-            return Ok(CodeDelivery {
-                destination: mask_destination(&format!("+1555555{digits}")),
-                medium: "SMS".into(),
-                attribute: "phone_number".into(),
-            });
+            return Ok(mask_destination(&format!("+1555555{digits}")));
         }
-        let destination = if username.contains('@') {
+        Ok(if username.contains('@') {
             mask_destination(username)
         } else {
             const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
             const DOMAINS: &[u8] = b"gghoyimaepcs";
             format!("{}***@{}***", pick(0, LETTERS), pick(1, DOMAINS))
-        };
-        Ok(CodeDelivery {
-            destination,
-            medium: "EMAIL".into(),
-            attribute: "email".into(),
         })
     }
 

@@ -902,9 +902,13 @@ impl UserPools {
         mut data: serde_json::Value,
         channel: Channel,
     ) -> Result<String> {
-        if channel == Channel::Hosted {
-            if let Some(obj) = data.as_object_mut() {
+        if let Some(obj) = data.as_object_mut() {
+            if channel == Channel::Hosted {
                 obj.insert("hosted".into(), json!(true));
+            }
+            if super::user_auth::is_stand_in(user) {
+                obj.insert("simulated".into(), json!(true));
+                obj.insert("name".into(), json!(user.username));
             }
         }
         let handle = new_session_handle();
@@ -1106,6 +1110,18 @@ impl UserPools {
         if session.challenge == "CUSTOM_CHALLENGE" {
             return self
                 .custom_answer(pool, client, session, input, username)
+                .await;
+        }
+        if super::user_auth::is_simulated(session) {
+            if let Some(username) = username {
+                // As for a real user's session: another name is refused.
+                let named = session.data.get("name").and_then(|n| n.as_str());
+                if named.map(|n| pool.username_key(n)) != Some(pool.username_key(username)) {
+                    return Err(Error::not_authorized("Incorrect username or password."));
+                }
+            }
+            return self
+                .answer_stand_in(pool, client, session, input, channel)
                 .await;
         }
         let user = self

@@ -14,7 +14,7 @@ use super::auth::{ChallengeInput, Channel, SignInStep};
 use super::clients::SYSTEM_SCOPES;
 use super::mfa::MfaCaller;
 use super::oauth::OAuthError;
-use super::users::{CodeDelivery, SignUpInput, SignUpOutput};
+use super::users::{prevents_existence_errors, CodeDelivery, SignUpInput, SignUpOutput};
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
@@ -825,8 +825,13 @@ impl UserPools {
         if username.is_empty() {
             return Err(Error::invalid_parameter("Enter your username."));
         }
-        let (user, available) = self.user_auth_user(&pool, &client, username).await?;
-        if !available.iter().any(|c| c == factor) {
+        let (mut user, available) = self.user_auth_user(&pool, &client, username).await?;
+        if !available.iter().any(|c| c == factor) && prevents_existence_errors(&client) {
+            // Whether the user is unknown or lacks the factor is not said:
+            // the step of a stand-in (a code that is never sent, a passkey
+            // that does not exist) follows instead.
+            user = super::user_auth::stand_in(&pool, username, self.now());
+        } else if !available.iter().any(|c| c == factor) {
             return Err(Error::not_authorized(match factor {
                 "EMAIL_OTP" => {
                     "You cannot sign in with a code sent by email: sign in with your password."

@@ -14,6 +14,14 @@
 //! (the pool requires it, or the user turned a factor on), a passkey is
 //! offered only if the pool's FactorConfiguration is
 //! MULTI_FACTOR_WITH_USER_VERIFICATION, and then must verify the user.
+//!
+//! Where the app client prevents user-existence errors, a username the pool
+//! does not know (or a user with no factor to offer) gets challenges all the
+//! same, as on AWS: a *stand-in* user ([`stand_in`]) with a choice of the
+//! pool's factors that is the same at every attempt, whose code challenges
+//! send nothing and whose passkey challenge names a credential that does
+//! not exist. Its sessions are marked `simulated`; no answer to them ever
+//! signs anyone in.
 
 use std::collections::BTreeMap;
 
@@ -55,6 +63,56 @@ fn verified(user: &User, attribute: &str) -> bool {
         && user
             .attribute(&format!("{attribute}_verified"))
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The username key of a stand-in starts with a space, which no username
+/// has (`[\p{L}\p{M}\p{S}\p{N}\p{P}]+`): its sessions never name a user.
+const STAND_IN_MARK: char = ' ';
+
+/// The stand-in for `username`, a user the pool does not know (or one it
+/// will not let on about), in sign-ins of a client that prevents
+/// user-existence errors.
+pub(crate) fn stand_in(pool: &UserPool, username: &str, now: i64) -> User {
+    User {
+        pool_id: pool.id.clone(),
+        username: username.to_owned(),
+        username_key: format!("{STAND_IN_MARK}{}", pool.username_key(username)),
+        sub: String::new(),
+        attributes: Vec::new(),
+        status: crate::model::UserStatus::Confirmed,
+        enabled: true,
+        created: now,
+        modified: now,
+        password_hash: None,
+        temporary_password_expires: None,
+        tokens_valid_after: None,
+        srp_salt: None,
+        srp_verifier: None,
+        revoked_origins: Vec::new(),
+        totp_pending_secret: None,
+        totp_secret: None,
+        totp_last_step: None,
+        totp_enabled: false,
+        mfa_preferred: None,
+        sms_mfa_enabled: false,
+        email_mfa_enabled: false,
+        webauthn_mfa_enabled: false,
+        password_sign_in_disabled: false,
+        devices: Vec::new(),
+        mfa_options: Vec::new(),
+        version: 0,
+    }
+}
+
+/// Whether `user` is a [`stand_in`].
+pub(crate) fn is_stand_in(user: &User) -> bool {
+    user.username_key.starts_with(STAND_IN_MARK)
+}
+
+/// Whether a challenge session belongs to a [`stand_in`].
+pub(crate) fn is_simulated(session: &ChallengeSession) -> bool {
+    session.username.starts_with(STAND_IN_MARK)
+        || session.data.get("simulated") == Some(&json!(true))
 }
 
 /// The first factors the pool allows that `user` has, in the pool's order
@@ -194,18 +252,72 @@ impl UserPools {
         username: &str,
     ) -> Result<(User, Vec<String>)> {
         self.limit_user(Action::SignIn, pool, username)?;
+        let hidden = prevents_existence_errors(client);
         let Some(user) = self.find_user(pool, username, false).await? else {
-            return Err(if prevents_existence_errors(client) {
-                Error::incorrect_credentials()
-            } else {
-                Error::user_not_found()
-            });
+            if !hidden {
+                return Err(Error::user_not_found());
+            }
+            return self.stand_in_with_factors(pool, username).await;
         };
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
         let available = self.available_challenges(pool, &user).await?;
+        if available.is_empty() && hidden {
+            return self.stand_in_with_factors(pool, username).await;
+        }
         Ok((user, available))
+    }
+
+    /// A [`stand_in`] for `username` and the challenges it is offered: a
+    /// choice among those the pool allows (password ones always, when
+    /// allowed; each other one by a bit of an HMAC of the pool and the
+    /// username under the server's secret, so that repeated attempts see
+    /// the same choice, as they would for a real user).
+    pub(crate) async fn stand_in_with_factors(
+        &self,
+        pool: &UserPool,
+        username: &str,
+    ) -> Result<(User, Vec<String>)> {
+        let key = self.cookie_key().await?;
+        let mac = cognate_crypto::digest::hmac_sha256(
+            key,
+            format!(
+                "stand-in-factors\u{0}{}\u{0}{}",
+                pool.id,
+                pool.username_key(username)
+            )
+            .as_bytes(),
+        );
+        let passwordless = pool.settings.user_pool_tier != "LITE";
+        let mfa_required = pool.settings.mfa_configuration == "ON";
+        let passkey_is_mfa = Self::passkey_satisfies_mfa(pool);
+        let mut available = Vec::new();
+        let mut skipped = None;
+        for (i, factor) in first_auth_factors(pool).iter().enumerate() {
+            let bit = mac.get(i).is_some_and(|b| b & 1 == 1);
+            let offered = match factor.as_str() {
+                "PASSWORD" => true,
+                "EMAIL_OTP" | "SMS_OTP" => passwordless && !mfa_required,
+                "WEB_AUTHN" => passwordless && (!mfa_required || passkey_is_mfa),
+                _ => false,
+            };
+            if !offered {
+                continue;
+            }
+            if factor == "PASSWORD" || bit {
+                available.push(factor.clone());
+                if factor == "PASSWORD" {
+                    available.push("PASSWORD_SRP".to_owned());
+                }
+            } else if skipped.is_none() {
+                skipped = Some(factor.clone());
+            }
+        }
+        if available.is_empty() {
+            available.extend(skipped);
+        }
+        Ok((stand_in(pool, username, self.now()), available))
     }
 
     /// Answers SELECT_CHALLENGE: `ANSWER` names one of the available
@@ -261,6 +373,11 @@ impl UserPools {
         parameters: &BTreeMap<String, String>,
         channel: Channel,
     ) -> Result<SignInStep> {
+        if is_stand_in(user) {
+            return self
+                .stand_in_first_factor(pool, client, user, factor, parameters, channel)
+                .await;
+        }
         match factor {
             "PASSWORD" => {
                 let password = param(parameters, "PASSWORD")?;
@@ -317,6 +434,131 @@ impl UserPools {
             other => Err(Error::invalid_parameter(format!(
                 "Invalid ANSWER: {other} is not an available challenge."
             ))),
+        }
+    }
+
+    /// [`start_first_factor`](Self::start_first_factor) for a
+    /// [`stand_in`]: a password is judged as for an unknown user (the
+    /// generic NotAuthorizedException); SRP gets its simulated exchange; a
+    /// code challenge shows a simulated destination and sends nothing; a
+    /// passkey challenge asks for one credential that does not exist.
+    async fn stand_in_first_factor(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        factor: &str,
+        parameters: &BTreeMap<String, String>,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        let challenge = |name: &str, session: String, parameters| SignInStep::Challenge {
+            name: name.to_owned(),
+            session,
+            parameters,
+            user: user.clone(),
+        };
+        match factor {
+            "PASSWORD" => {
+                let password = param(parameters, "PASSWORD")?;
+                // The user may exist by now; else the answer for a stranger.
+                self.password_sign_in(pool, client, &user.username, password, channel)
+                    .await
+            }
+            "PASSWORD_SRP" => {
+                let srp_a = param(parameters, "SRP_A")?;
+                if !cognate_crypto::srp::valid_a(srp_a) {
+                    return Err(Error::invalid_parameter("Invalid SRP_A value."));
+                }
+                let (session, parameters) = self
+                    .srp_challenge(pool, client, &user.username, None, srp_a, None)
+                    .await?;
+                Ok(challenge("PASSWORD_VERIFIER", session, parameters))
+            }
+            "EMAIL_OTP" | "SMS_OTP" => {
+                let sms = factor == "SMS_OTP";
+                let destination = self
+                    .simulated_destination(pool, &user.username, sms)
+                    .await?;
+                // No code: the session's empty digest matches no answer.
+                let data = json!({"tries": 0, "code": "", "first_factor": true});
+                let session = self
+                    .open_session(pool, client, user, factor, data, channel)
+                    .await?;
+                let mut parameters = BTreeMap::new();
+                parameters.insert(
+                    "CODE_DELIVERY_DELIVERY_MEDIUM".to_owned(),
+                    if sms { "SMS" } else { "EMAIL" }.to_owned(),
+                );
+                parameters.insert("CODE_DELIVERY_DESTINATION".to_owned(), destination);
+                Ok(challenge(factor, session, parameters))
+            }
+            "WEB_AUTHN" => {
+                let mut request = self.webauthn_request_options(pool, user).await?;
+                let key = self.cookie_key().await?;
+                let id = cognate_crypto::digest::hmac_sha256(
+                    key,
+                    format!("stand-in-passkey\u{0}{}\u{0}{}", pool.id, user.username_key)
+                        .as_bytes(),
+                );
+                use base64::Engine;
+                request.options["allowCredentials"] = json!([{
+                    "id": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id),
+                    "type": "public-key",
+                    "transports": ["hybrid", "internal"],
+                }]);
+                let session = self
+                    .open_session(
+                        pool,
+                        client,
+                        user,
+                        "WEB_AUTHN",
+                        json!({"webauthn": request.state}),
+                        channel,
+                    )
+                    .await?;
+                let mut parameters = BTreeMap::new();
+                parameters.insert(
+                    "CREDENTIAL_REQUEST_OPTIONS".to_owned(),
+                    request.options.to_string(),
+                );
+                Ok(challenge("WEB_AUTHN", session, parameters))
+            }
+            other => Err(Error::invalid_parameter(format!(
+                "Invalid ANSWER: {other} is not an available challenge."
+            ))),
+        }
+    }
+
+    /// Answers a challenge session of a [`stand_in`] (already taken from
+    /// the store): the same checks and the same failure a real user's wrong
+    /// answer gets; a SELECT_CHALLENGE answer opens the next simulated step.
+    pub(crate) async fn answer_stand_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        input: &ChallengeInput,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        let name = session
+            .data
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default();
+        let user = stand_in(pool, name, self.now());
+        match session.challenge.as_str() {
+            "SELECT_CHALLENGE" => {
+                self.answer_select_challenge(pool, client, session, input, user, channel)
+                    .await
+            }
+            "EMAIL_OTP" | "SMS_OTP" => self.answer_code_challenge(session, input, user).await,
+            "WEB_AUTHN" => {
+                self.answer_webauthn_challenge(pool, session, input, user)
+                    .await
+            }
+            _ => Err(Error::not_authorized(
+                "Invalid session for the user, session is expired.",
+            )),
         }
     }
 
