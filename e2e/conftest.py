@@ -132,6 +132,36 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(str(e), returncode=pytest.ExitCode.TESTS_FAILED)
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` itself holds a listening TCP socket on `port`. A port
+    that was free when probed may be taken by another test's server before ours
+    binds it; that server would answer /health for ours."""
+    if not os.path.exists("/proc/net/tcp"):
+        return True
+    suffix = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[1].endswith(suffix) and fields[3] == "0A":
+                inodes.add(f"socket:[{fields[9]}]")
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -243,9 +273,10 @@ class CognateServer:
                 )
             try:
                 r = requests.get(f"{self.url}/health", timeout=1)
-                if r.status_code == 200:
+                if r.status_code == 200 and listens_on(self.proc.pid, self.port):
                     return self
-                last = f"HTTP {r.status_code}: {r.text[:200]}"
+                last = (f"HTTP {r.status_code}: {r.text[:200]}" if r.status_code != 200
+                        else f"another process answers on port {self.port}")
             except requests.RequestException as e:
                 last = f"{type(e).__name__}"
             time.sleep(0.05)
