@@ -300,7 +300,7 @@ fn completion_checks_the_challenge_origin_relying_party_and_client() {
             "InvalidParameterException",
         ),
         (
-            |t| t.fmt = "fido-u2f".into(),
+            |t| t.fmt = "no-such-format".into(),
             "WebAuthnCredentialNotSupportedException",
         ),
     ];

@@ -15,8 +15,8 @@
 //! Registration challenges are challenge sessions (`WEBAUTHN_REGISTRATION`)
 //! keyed by the digest of the challenge: the store hands one out once
 //! (`take_session`), so a challenge is used at most once, and it expires.
-//! Attestation formats `none` and `packed` self-attestation are accepted;
-//! public keys ES256 (-7) and RS256 (-257).
+//! Attestation statements are checked in `attestation.rs` (every format of
+//! WebAuthn §8; no trust roots); public keys ES256 (-7) and RS256 (-257).
 
 use base64::Engine;
 use ciborium::value::Value as Cbor;
@@ -324,6 +324,8 @@ pub struct RegistrationExpectation {
     pub rp_id: String,
     pub user_verification_required: bool,
     pub public_url: String,
+    /// The time of the check (epoch ms; a SafetyNet statement's age).
+    pub now_ms: i64,
 }
 
 /// A credential a registration response proved, before it is stored.
@@ -348,8 +350,7 @@ fn registration_challenge(credential: &Value) -> Result<String> {
 /// Checks a RegistrationResponseJSON against what was asked (WebAuthn
 /// §7.1): client data type, challenge and origin, the relying party's
 /// hash, the user presence and (when required) verification flags, the
-/// attestation statement (`none`, or `packed` self-attestation) and the
-/// public key.
+/// attestation statement (`attestation.rs`) and the public key.
 pub fn verify_registration(
     credential: &Value,
     expected: &RegistrationExpectation,
@@ -413,36 +414,18 @@ pub fn verify_registration(
         return Err(invalid("Credential id does not match authenticatorData."));
     }
     let key = PublicKey::from_cose(cose_key)?;
-    match fmt {
-        "none" => {
-            if statement.as_map().is_none_or(|m| !m.is_empty()) {
-                return Err(invalid("A none attestation has an empty attStmt."));
-            }
-        }
-        "packed" => {
-            if cbor_text_get(statement, "x5c").is_some() {
-                return Err(not_supported(
-                    "Packed attestation with a certificate is not supported; request attestation none.",
-                ));
-            }
-            let alg = cbor_int(cbor_text_get(statement, "alg"));
-            let declared = cbor_int(cbor_get(cose_key, 3));
-            let signature = cbor_text_get(statement, "sig").and_then(Cbor::as_bytes);
-            let (Some(alg), Some(signature)) = (alg, signature) else {
-                return Err(invalid("A packed attestation has alg and sig."));
-            };
-            let mut signed = auth.raw.to_vec();
-            signed.extend_from_slice(&sha256(&data.raw));
-            if Some(alg) != declared || !key.verify(&signed, signature) {
-                return Err(invalid("The attestation signature is not valid."));
-            }
-        }
-        _ => {
-            return Err(not_supported(
-                "The passkey's attestation format is not supported.",
-            ))
-        }
-    }
+    attestation::verify(
+        fmt,
+        statement,
+        &attestation::Registration {
+            auth_data: auth.raw,
+            client_data_hash: sha256(&data.raw),
+            credential_id,
+            key: &key,
+            key_alg: cbor_int(cbor_get(cose_key, 3)),
+            now_ms: expected.now_ms,
+        },
+    )?;
     let transports = response
         .get("transports")
         .and_then(Value::as_array)
@@ -772,6 +755,7 @@ impl UserPools {
             rp_id: text("rp_id")?,
             user_verification_required: text("user_verification")? == "required",
             public_url: self.config.public_url.clone(),
+            now_ms: self.now(),
         };
         let registered = verify_registration(credential, &expected)?;
         let stored = WebAuthnCredential {
@@ -967,6 +951,7 @@ impl UserPools {
     }
 }
 
+mod attestation;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]

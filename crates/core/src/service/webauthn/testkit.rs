@@ -36,6 +36,8 @@ pub struct Tweaks {
 
 pub struct SoftAuthenticator {
     pair: EcdsaKeyPair,
+    /// The key's PKCS#8 document (for certificates of it).
+    pub pkcs8: Vec<u8>,
     pub credential_id: Vec<u8>,
     pub sign_count: u32,
     pub rp_id: String,
@@ -66,6 +68,7 @@ impl SoftAuthenticator {
         aws_lc_rs::rand::fill(&mut credential_id).expect("random");
         SoftAuthenticator {
             pair,
+            pkcs8: doc.as_ref().to_vec(),
             credential_id,
             sign_count: 0,
             rp_id: rp_id.to_owned(),
@@ -171,6 +174,51 @@ impl SoftAuthenticator {
                 "clientDataJSON": B64.encode(&client_data),
                 "attestationObject": B64.encode(&attestation),
                 "transports": ["internal"],
+            },
+        })
+    }
+
+    /// The public key as an uncompressed P-256 point.
+    pub fn public_point(&self) -> Vec<u8> {
+        self.pair.public_key().as_ref().to_vec()
+    }
+
+    /// An ECDSA P-256 / SHA-256 signature (DER) of `message`.
+    pub fn sign_message(&self, message: &[u8]) -> Vec<u8> {
+        self.pair
+            .sign(&SystemRandom::new(), message)
+            .expect("sign")
+            .as_ref()
+            .to_vec()
+    }
+
+    /// A RegistrationResponseJSON for `challenge` whose attestation is
+    /// `fmt` with the statement `statement` makes of (authenticatorData,
+    /// clientDataJSON).
+    pub fn register_attested(
+        &self,
+        challenge: &str,
+        fmt: &str,
+        statement: impl FnOnce(&[u8], &[u8]) -> Cbor,
+    ) -> Value {
+        let t = self.tweaks("webauthn.create");
+        let client_data = self.client_data(&t, challenge);
+        let auth_data = self.auth_data(&t, self.sign_count, true);
+        let statement = statement(&auth_data, &client_data);
+        let attestation = cbor(&Cbor::Map(vec![
+            (Cbor::Text("fmt".into()), Cbor::Text(fmt.into())),
+            (Cbor::Text("attStmt".into()), statement),
+            (Cbor::Text("authData".into()), Cbor::Bytes(auth_data)),
+        ]));
+        json!({
+            "id": self.id(),
+            "rawId": self.id(),
+            "type": "public-key",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": B64.encode(&client_data),
+                "attestationObject": B64.encode(&attestation),
+                "transports": ["usb"],
             },
         })
     }
