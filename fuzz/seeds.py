@@ -288,4 +288,56 @@ lambda:
     "",
     "a: [1, 2\n",
 ])
+# --- webauthn_attestation: raw attestationObject (CBOR), for the fixed
+# clientDataJSON of the target (rp auth.example.com, credential id 7*16).
+def cbor(v):
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for size, code in ((1, 24), (2, 25), (4, 26), (8, 27)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | code]) + n.to_bytes(size, "big")
+    if isinstance(v, bool):
+        return b"\xf5" if v else b"\xf4"
+    if isinstance(v, int):
+        return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, bytes):
+        return head(2, len(v)) + v
+    if isinstance(v, str):
+        return head(3, len(v.encode())) + v.encode()
+    if isinstance(v, list):
+        return head(4, len(v)) + b"".join(cbor(x) for x in v)
+    if isinstance(v, dict):
+        return head(5, len(v)) + b"".join(cbor(k) + cbor(x) for k, x in v.items())
+    raise TypeError(v)
+
+
+# The P-256 generator point: a valid public key.
+GX = bytes.fromhex("6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296")
+GY = bytes.fromhex("4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5")
+COSE = cbor({1: 2, 3: -7, -1: 1, -2: GX, -3: GY})
+AUTH = (hashlib.sha256(b"auth.example.com").digest() + bytes([0x45]) + (0).to_bytes(4, "big")
+        + bytes(16) + (16).to_bytes(2, "big") + bytes([7] * 16) + COSE)
+# A minimal DER certificate shape (not a valid one): SEQUENCE of SEQUENCEs.
+CERT = bytes.fromhex("3082010a3081f0a003020102020101300a06082a8648ce3d040302300030")
+TPM_PUB = (bytes.fromhex("0023000b00040472") + bytes(2) + bytes.fromhex("0010001000030010")
+           + (32).to_bytes(2, "big") + GX + (32).to_bytes(2, "big") + GY)
+TPM_INFO = (bytes.fromhex("ff5443478017") + bytes(2) + (32).to_bytes(2, "big") + bytes(32)
+            + bytes(25) + (34).to_bytes(2, "big") + bytes.fromhex("000b")
+            + hashlib.sha256(TPM_PUB).digest() + bytes(2))
+statements = {
+    "none": {},
+    "packed": {"alg": -7, "sig": bytes(70)},
+    "packed-x5c": {"alg": -7, "sig": bytes(70), "x5c": [CERT]},
+    "fido-u2f": {"sig": bytes(70), "x5c": [CERT]},
+    "apple": {"x5c": [CERT, CERT]},
+    "android-key": {"alg": -7, "sig": bytes(70), "x5c": [CERT]},
+    "tpm": {"ver": "2.0", "alg": -7, "x5c": [CERT], "sig": bytes(70), "certInfo": TPM_INFO,
+            "pubArea": TPM_PUB},
+    "android-safetynet": {"ver": "1", "response": b"eyJhbGciOiJSUzI1NiJ9.eyJub25jZSI6IngifQ.c2ln"},
+}
+write("webauthn_attestation", [
+    cbor({"fmt": fmt.split("-x5c")[0], "attStmt": st, "authData": AUTH}) for fmt, st in statements.items()
+] + [cbor({"fmt": "none", "attStmt": {}, "authData": AUTH[:40]}), b"\xa0"])
+
 print("seeds written under", ROOT)

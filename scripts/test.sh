@@ -18,11 +18,14 @@ cd "$repo"
 # out of disk before).
 export CARGO_INCREMENTAL=0
 
-echo "== lint wall: rustfmt and clippy (warnings are errors)"
+# Each step's header carries the time (UTC) it starts, so a slow run shows where.
+step() { echo "== $* [$(date -u +%H:%M:%S)]"; }
+
+step "lint wall: rustfmt and clippy (warnings are errors)"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== building (dev profile, the one test profile)"
+step "building (dev profile, the one test profile)"
 cargo build --workspace --all-targets --locked
 
 # Fuzzing (docs/fuzzing.md): every target in fuzz/ for a few seconds from the
@@ -31,15 +34,15 @@ bash scripts/fuzz.sh
 # The fuzz build (its own flags, its own cache) is not needed again: free its disk.
 rm -rf target/fuzz
 
-echo "== PostgreSQL for the tests (a throw-away cluster, removed on exit)"
+step "PostgreSQL for the tests (a throw-away cluster, removed on exit)"
 pg_env="$(bash scripts/pg-test-cluster.sh start)" # (fails the script if it fails)
 eval "$pg_env"
 trap 'bash scripts/pg-test-cluster.sh stop' EXIT
 
-echo "== Rust tests"
+step "Rust tests"
 cargo test --workspace --locked
 
-echo "== the server's integration tests on PostgreSQL"
+step "the server's integration tests on PostgreSQL"
 # The test executables of the root package, as `cargo test --workspace` built
 # them just now (`cargo test -p cognate` would resolve features apart from the
 # workspace and rebuild most dependencies). Run as cargo runs them: from the
@@ -66,7 +69,7 @@ done
 echo "server tests on PostgreSQL: $(( ${#server_tests[@]} - pg_failed )) executables passed, $pg_failed failed"
 [ "$pg_failed" -eq 0 ]
 
-echo "== end-to-end tests (aws CLI, boto3, PyJWT, Authlib, headless Chromium)"
+step "end-to-end tests (aws CLI, boto3, PyJWT, Authlib, headless Chromium)"
 bash scripts/e2e-setup.sh
 export COGNATE_BIN="$repo/target/debug/cognate"
 reports="$(mktemp -d)"
@@ -75,7 +78,7 @@ reports="$(mktemp -d)"
 e2e_pass() {
   local name="$1"
   shift
-  echo "== e2e on $name"
+  step "e2e on $name"
   set +e
   .venv-e2e/bin/pytest e2e -n 2 --dist loadgroup -q -p no:cacheprovider --junitxml="$reports/$name.xml" \
     --basetemp="$reports/$name-tmp" "$@"
