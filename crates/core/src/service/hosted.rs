@@ -830,7 +830,7 @@ impl UserPools {
             // Whether the user is unknown or lacks the factor is not said:
             // the step of a stand-in (a code that is never sent, a passkey
             // that does not exist) follows instead.
-            user = super::user_auth::stand_in(&pool, username, self.now());
+            user = self.stand_in(&pool, username);
         } else if !available.iter().any(|c| c == factor) {
             return Err(Error::not_authorized(match factor {
                 "EMAIL_OTP" => {

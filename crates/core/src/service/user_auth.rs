@@ -17,7 +17,7 @@
 //!
 //! Where the app client prevents user-existence errors, a username the pool
 //! does not know (or a user with no factor to offer) gets challenges all the
-//! same, as on AWS: a *stand-in* user ([`stand_in`]) with a choice of the
+//! same, as on AWS: a *stand-in* user ([`UserPools::stand_in`]) with a choice of the
 //! pool's factors that is the same at every attempt, whose code challenges
 //! send nothing and whose passkey challenge names a credential that does
 //! not exist. Its sessions are marked `simulated`; no answer to them ever
@@ -69,47 +69,12 @@ fn verified(user: &User, attribute: &str) -> bool {
 /// has (`[\p{L}\p{M}\p{S}\p{N}\p{P}]+`): its sessions never name a user.
 const STAND_IN_MARK: char = ' ';
 
-/// The stand-in for `username`, a user the pool does not know (or one it
-/// will not let on about), in sign-ins of a client that prevents
-/// user-existence errors.
-pub(crate) fn stand_in(pool: &UserPool, username: &str, now: i64) -> User {
-    User {
-        pool_id: pool.id.clone(),
-        username: username.to_owned(),
-        username_key: format!("{STAND_IN_MARK}{}", pool.username_key(username)),
-        sub: String::new(),
-        attributes: Vec::new(),
-        status: crate::model::UserStatus::Confirmed,
-        enabled: true,
-        created: now,
-        modified: now,
-        password_hash: None,
-        temporary_password_expires: None,
-        tokens_valid_after: None,
-        srp_salt: None,
-        srp_verifier: None,
-        revoked_origins: Vec::new(),
-        totp_pending_secret: None,
-        totp_secret: None,
-        totp_last_step: None,
-        totp_enabled: false,
-        mfa_preferred: None,
-        sms_mfa_enabled: false,
-        email_mfa_enabled: false,
-        webauthn_mfa_enabled: false,
-        password_sign_in_disabled: false,
-        devices: Vec::new(),
-        mfa_options: Vec::new(),
-        version: 0,
-    }
-}
-
-/// Whether `user` is a [`stand_in`].
+/// Whether `user` is a stand-in ([`UserPools::stand_in`]).
 pub(crate) fn is_stand_in(user: &User) -> bool {
     user.username_key.starts_with(STAND_IN_MARK)
 }
 
-/// Whether a challenge session belongs to a [`stand_in`].
+/// Whether a challenge session belongs to a stand-in.
 pub(crate) fn is_simulated(session: &ChallengeSession) -> bool {
     session.username.starts_with(STAND_IN_MARK)
         || session.data.get("simulated") == Some(&json!(true))
@@ -134,6 +99,16 @@ pub fn user_auth_factors(pool: &UserPool, user: &User, has_webauthn: bool) -> Ve
 }
 
 impl UserPools {
+    /// The stand-in for `username`, a user the pool does not know (or one
+    /// it will not let on about), in sign-ins of a client that prevents
+    /// user-existence errors: its username key names no user.
+    pub(crate) fn stand_in(&self, pool: &UserPool, username: &str) -> User {
+        let mut user = self.blank_user(pool, username.to_owned(), Vec::new());
+        user.username_key = format!("{STAND_IN_MARK}{}", pool.username_key(username));
+        user.status = crate::model::UserStatus::Confirmed;
+        user
+    }
+
     /// Whether the user has a WebAuthn credential (passkey) to sign in with.
     pub(crate) async fn user_has_webauthn(&self, pool: &UserPool, user: &User) -> Result<bool> {
         Ok(!self
@@ -269,7 +244,7 @@ impl UserPools {
         Ok((user, available))
     }
 
-    /// A [`stand_in`] for `username` and the challenges it is offered: a
+    /// A stand-in for `username` and the challenges it is offered: a
     /// choice among those the pool allows (password ones always, when
     /// allowed; each other one by a bit of an HMAC of the pool and the
     /// username under the server's secret, so that repeated attempts see
@@ -317,7 +292,7 @@ impl UserPools {
         if available.is_empty() {
             available.extend(skipped);
         }
-        Ok((stand_in(pool, username, self.now()), available))
+        Ok((self.stand_in(pool, username), available))
     }
 
     /// Answers SELECT_CHALLENGE: `ANSWER` names one of the available
@@ -409,27 +384,8 @@ impl UserPools {
             "WEB_AUTHN" => {
                 self.passwordless_checks(pool, client, user).await?;
                 let request = self.webauthn_request_options(pool, user).await?;
-                let session = self
-                    .open_session(
-                        pool,
-                        client,
-                        user,
-                        "WEB_AUTHN",
-                        json!({"webauthn": request.state}),
-                        channel,
-                    )
-                    .await?;
-                let mut parameters = BTreeMap::new();
-                parameters.insert(
-                    "CREDENTIAL_REQUEST_OPTIONS".to_owned(),
-                    request.options.to_string(),
-                );
-                Ok(SignInStep::Challenge {
-                    name: "WEB_AUTHN".into(),
-                    session,
-                    parameters,
-                    user: user.clone(),
-                })
+                self.passkey_challenge(pool, client, user, request, channel)
+                    .await
             }
             other => Err(Error::invalid_parameter(format!(
                 "Invalid ANSWER: {other} is not an available challenge."
@@ -438,7 +394,7 @@ impl UserPools {
     }
 
     /// [`start_first_factor`](Self::start_first_factor) for a
-    /// [`stand_in`]: a password is judged as for an unknown user (the
+    /// stand-in: a password is judged as for an unknown user (the
     /// generic NotAuthorizedException); SRP gets its simulated exchange; a
     /// code challenge shows a simulated destination and sends nothing; a
     /// passkey challenge asks for one credential that does not exist.
@@ -506,22 +462,8 @@ impl UserPools {
                     "type": "public-key",
                     "transports": ["hybrid", "internal"],
                 }]);
-                let session = self
-                    .open_session(
-                        pool,
-                        client,
-                        user,
-                        "WEB_AUTHN",
-                        json!({"webauthn": request.state}),
-                        channel,
-                    )
-                    .await?;
-                let mut parameters = BTreeMap::new();
-                parameters.insert(
-                    "CREDENTIAL_REQUEST_OPTIONS".to_owned(),
-                    request.options.to_string(),
-                );
-                Ok(challenge("WEB_AUTHN", session, parameters))
+                self.passkey_challenge(pool, client, user, request, channel)
+                    .await
             }
             other => Err(Error::invalid_parameter(format!(
                 "Invalid ANSWER: {other} is not an available challenge."
@@ -529,7 +471,7 @@ impl UserPools {
         }
     }
 
-    /// Answers a challenge session of a [`stand_in`] (already taken from
+    /// Answers a challenge session of a stand-in (already taken from
     /// the store): the same checks and the same failure a real user's wrong
     /// answer gets; a SELECT_CHALLENGE answer opens the next simulated step.
     pub(crate) async fn answer_stand_in(
@@ -545,7 +487,7 @@ impl UserPools {
             .get("name")
             .and_then(|n| n.as_str())
             .unwrap_or_default();
-        let user = stand_in(pool, name, self.now());
+        let user = self.stand_in(pool, name);
         match session.challenge.as_str() {
             "SELECT_CHALLENGE" => {
                 self.answer_select_challenge(pool, client, session, input, user, channel)
@@ -560,6 +502,33 @@ impl UserPools {
                 "Invalid session for the user, session is expired.",
             )),
         }
+    }
+
+    /// The WEB_AUTHN challenge of a passkey sign-in: its session keeps the
+    /// request's state, its parameter is the request options.
+    async fn passkey_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        request: super::webauthn::AssertionRequest,
+        channel: Channel,
+    ) -> Result<SignInStep> {
+        let data = json!({"webauthn": request.state});
+        let session = self
+            .open_session(pool, client, user, "WEB_AUTHN", data, channel)
+            .await?;
+        let mut parameters = BTreeMap::new();
+        parameters.insert(
+            "CREDENTIAL_REQUEST_OPTIONS".to_owned(),
+            request.options.to_string(),
+        );
+        Ok(SignInStep::Challenge {
+            name: "WEB_AUTHN".into(),
+            session,
+            parameters,
+            user: user.clone(),
+        })
     }
 
     /// What a passwordless first factor checks before it starts: the

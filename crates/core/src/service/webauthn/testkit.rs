@@ -147,18 +147,35 @@ impl SoftAuthenticator {
     }
 
     pub fn register_with(&self, challenge: &str, t: &Tweaks) -> Value {
+        let mut response = self.registration(challenge, t, |auth_data, client_data| {
+            match t.fmt.as_str() {
+                "packed" => Cbor::Map(vec![
+                    (Cbor::Text("alg".into()), int(-7)),
+                    (
+                        Cbor::Text("sig".into()),
+                        Cbor::Bytes(self.sign(auth_data, client_data, t.corrupt_signature)),
+                    ),
+                ]),
+                _ => Cbor::Map(vec![]),
+            }
+        });
+        response["authenticatorAttachment"] = json!("platform");
+        response["response"]["transports"] = json!(["internal"]);
+        response
+    }
+
+    /// A RegistrationResponseJSON (no attachment, no transports) whose
+    /// attestation statement `statement` makes of (authenticatorData,
+    /// clientDataJSON), in format `t.fmt`.
+    fn registration(
+        &self,
+        challenge: &str,
+        t: &Tweaks,
+        statement: impl FnOnce(&[u8], &[u8]) -> Cbor,
+    ) -> Value {
         let client_data = self.client_data(t, challenge);
         let auth_data = self.auth_data(t, t.sign_count.unwrap_or(self.sign_count), true);
-        let statement = match t.fmt.as_str() {
-            "packed" => Cbor::Map(vec![
-                (Cbor::Text("alg".into()), int(-7)),
-                (
-                    Cbor::Text("sig".into()),
-                    Cbor::Bytes(self.sign(&auth_data, &client_data, t.corrupt_signature)),
-                ),
-            ]),
-            _ => Cbor::Map(vec![]),
-        };
+        let statement = statement(&auth_data, &client_data);
         let attestation = cbor(&Cbor::Map(vec![
             (Cbor::Text("fmt".into()), Cbor::Text(t.fmt.clone())),
             (Cbor::Text("attStmt".into()), statement),
@@ -168,12 +185,10 @@ impl SoftAuthenticator {
             "id": self.id(),
             "rawId": self.id(),
             "type": "public-key",
-            "authenticatorAttachment": "platform",
             "clientExtensionResults": {},
             "response": {
                 "clientDataJSON": B64.encode(&client_data),
                 "attestationObject": B64.encode(&attestation),
-                "transports": ["internal"],
             },
         })
     }
@@ -201,26 +216,11 @@ impl SoftAuthenticator {
         fmt: &str,
         statement: impl FnOnce(&[u8], &[u8]) -> Cbor,
     ) -> Value {
-        let t = self.tweaks("webauthn.create");
-        let client_data = self.client_data(&t, challenge);
-        let auth_data = self.auth_data(&t, self.sign_count, true);
-        let statement = statement(&auth_data, &client_data);
-        let attestation = cbor(&Cbor::Map(vec![
-            (Cbor::Text("fmt".into()), Cbor::Text(fmt.into())),
-            (Cbor::Text("attStmt".into()), statement),
-            (Cbor::Text("authData".into()), Cbor::Bytes(auth_data)),
-        ]));
-        json!({
-            "id": self.id(),
-            "rawId": self.id(),
-            "type": "public-key",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": B64.encode(&client_data),
-                "attestationObject": B64.encode(&attestation),
-                "transports": ["usb"],
-            },
-        })
+        let mut t = self.tweaks("webauthn.create");
+        t.fmt = fmt.to_owned();
+        let mut response = self.registration(challenge, &t, statement);
+        response["response"]["transports"] = json!(["usb"]);
+        response
     }
 
     /// An AuthenticationResponseJSON for `challenge`; the counter moves on.
