@@ -348,13 +348,11 @@ impl UserPools {
         parameters: &BTreeMap<String, String>,
         channel: Channel,
     ) -> Result<SignInStep> {
-        if is_stand_in(user) {
-            return self
-                .stand_in_first_factor(pool, client, user, factor, parameters, channel)
-                .await;
-        }
+        let stand_in = is_stand_in(user);
         match factor {
             "PASSWORD" => {
+                // For a stand-in: the user may exist by now; else the
+                // answer a stranger gets.
                 let password = param(parameters, "PASSWORD")?;
                 self.password_sign_in(pool, client, &user.username, password, channel)
                     .await
@@ -364,10 +362,14 @@ impl UserPools {
                 if !cognate_crypto::srp::valid_a(srp_a) {
                     return Err(Error::invalid_parameter("Invalid SRP_A value."));
                 }
-                self.pre_authentication(pool, &client.client_id, user)
-                    .await?;
+                // A stand-in gets SRP's simulated exchange.
+                let real = (!stand_in).then_some(user);
+                if let Some(user) = real {
+                    self.pre_authentication(pool, &client.client_id, user)
+                        .await?;
+                }
                 let (session, parameters) = self
-                    .srp_challenge(pool, client, username, Some(user), srp_a, None)
+                    .srp_challenge(pool, client, username, real, srp_a, None)
                     .await?;
                 Ok(SignInStep::Challenge {
                     name: "PASSWORD_VERIFIER".into(),
@@ -375,6 +377,10 @@ impl UserPools {
                     parameters,
                     user: user.clone(),
                 })
+            }
+            "EMAIL_OTP" | "SMS_OTP" | "WEB_AUTHN" if stand_in => {
+                self.stand_in_passwordless(pool, client, user, factor, channel)
+                    .await
             }
             "EMAIL_OTP" | "SMS_OTP" => {
                 self.passwordless_checks(pool, client, user).await?;
@@ -393,43 +399,18 @@ impl UserPools {
         }
     }
 
-    /// [`start_first_factor`](Self::start_first_factor) for a
-    /// stand-in: a password is judged as for an unknown user (the
-    /// generic NotAuthorizedException); SRP gets its simulated exchange; a
-    /// code challenge shows a simulated destination and sends nothing; a
-    /// passkey challenge asks for one credential that does not exist.
-    async fn stand_in_first_factor(
+    /// A passwordless first factor of a stand-in: a code challenge shows a
+    /// simulated destination and sends nothing; a passkey challenge asks
+    /// for one credential that does not exist.
+    async fn stand_in_passwordless(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
         factor: &str,
-        parameters: &BTreeMap<String, String>,
         channel: Channel,
     ) -> Result<SignInStep> {
-        let challenge = |name: &str, session: String, parameters| SignInStep::Challenge {
-            name: name.to_owned(),
-            session,
-            parameters,
-            user: user.clone(),
-        };
         match factor {
-            "PASSWORD" => {
-                let password = param(parameters, "PASSWORD")?;
-                // The user may exist by now; else the answer for a stranger.
-                self.password_sign_in(pool, client, &user.username, password, channel)
-                    .await
-            }
-            "PASSWORD_SRP" => {
-                let srp_a = param(parameters, "SRP_A")?;
-                if !cognate_crypto::srp::valid_a(srp_a) {
-                    return Err(Error::invalid_parameter("Invalid SRP_A value."));
-                }
-                let (session, parameters) = self
-                    .srp_challenge(pool, client, &user.username, None, srp_a, None)
-                    .await?;
-                Ok(challenge("PASSWORD_VERIFIER", session, parameters))
-            }
             "EMAIL_OTP" | "SMS_OTP" => {
                 let sms = factor == "SMS_OTP";
                 let destination = self
@@ -446,7 +427,12 @@ impl UserPools {
                     if sms { "SMS" } else { "EMAIL" }.to_owned(),
                 );
                 parameters.insert("CODE_DELIVERY_DESTINATION".to_owned(), destination);
-                Ok(challenge(factor, session, parameters))
+                Ok(SignInStep::Challenge {
+                    name: factor.to_owned(),
+                    session,
+                    parameters,
+                    user: user.clone(),
+                })
             }
             "WEB_AUTHN" => {
                 let mut request = self.webauthn_request_options(pool, user).await?;
