@@ -293,6 +293,21 @@ fn branding_css_reaches_the_code_page() {
 /// The hosted pool as a passwordless one: ESSENTIALS tier, codes by email
 /// and SMS allowed as first factors, the web client allowing USER_AUTH,
 /// and alice with a verified phone number.
+/// The web client allowing USER_AUTH, with PreventUserExistenceErrors
+/// `prevent`.
+fn passwordless_web_client(s: &Server, prevent: &str) {
+    s.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": POOL, "ClientId": WEB, "ClientName": "Web App",
+               "AllowedOAuthFlowsUserPoolClient": true,
+               "AllowedOAuthFlows": ["code", "implicit"],
+               "AllowedOAuthScopes": ["openid", "email", "profile"],
+               "CallbackURLs": [CALLBACK],
+               "PreventUserExistenceErrors": prevent,
+               "ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+}
+
 fn start_passwordless() -> Server {
     let s = start();
     s.ok(
@@ -301,15 +316,7 @@ fn start_passwordless() -> Server {
                "UserPoolTier": "ESSENTIALS",
                "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]}}}),
     );
-    s.ok(
-        "UpdateUserPoolClient",
-        json!({"UserPoolId": POOL, "ClientId": WEB, "ClientName": "Web App",
-               "AllowedOAuthFlowsUserPoolClient": true,
-               "AllowedOAuthFlows": ["code", "implicit"],
-               "AllowedOAuthScopes": ["openid", "email", "profile"],
-               "CallbackURLs": [CALLBACK],
-               "ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
-    );
+    passwordless_web_client(&s, "LEGACY");
     s.ok(
         "AdminUpdateUserAttributes",
         json!({"UserPoolId": POOL, "Username": "alice",
@@ -452,16 +459,7 @@ fn managed_login_passwordless_does_not_tell_unknown_users() {
         "UpdateUserPoolDomain",
         json!({"UserPoolId": POOL, "Domain": DOMAIN, "ManagedLoginVersion": 2}),
     );
-    s.ok(
-        "UpdateUserPoolClient",
-        json!({"UserPoolId": POOL, "ClientId": WEB, "ClientName": "Web App",
-               "AllowedOAuthFlowsUserPoolClient": true,
-               "AllowedOAuthFlows": ["code", "implicit"],
-               "AllowedOAuthScopes": ["openid", "email", "profile"],
-               "CallbackURLs": [CALLBACK],
-               "PreventUserExistenceErrors": "ENABLED",
-               "ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
-    );
+    passwordless_web_client(&s, "ENABLED");
     let mut b = Browser::new(&s);
     let r = b.authorize(&[]);
     let login = b.follow(&r);
