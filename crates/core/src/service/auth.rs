@@ -907,7 +907,7 @@ impl UserPools {
                 obj.insert("hosted".into(), json!(true));
             }
             if super::user_auth::is_stand_in(user) {
-                obj.insert("simulated".into(), json!(true));
+                // The name typed (the key alone has lost its case).
                 obj.insert("name".into(), json!(user.username));
             }
         }

@@ -826,21 +826,22 @@ impl UserPools {
             return Err(Error::invalid_parameter("Enter your username."));
         }
         let (mut user, available) = self.user_auth_user(&pool, &client, username).await?;
-        if !available.iter().any(|c| c == factor) && prevents_existence_errors(&client) {
+        if !available.iter().any(|c| c == factor) {
+            if !prevents_existence_errors(&client) {
+                return Err(Error::not_authorized(match factor {
+                    "EMAIL_OTP" => {
+                        "You cannot sign in with a code sent by email: sign in with your password."
+                    }
+                    "SMS_OTP" => {
+                        "You cannot sign in with a code sent by SMS: sign in with your password."
+                    }
+                    _ => "You have no passkey to sign in with: sign in with your password.",
+                }));
+            }
             // Whether the user is unknown or lacks the factor is not said:
             // the step of a stand-in (a code that is never sent, a passkey
             // that does not exist) follows instead.
             user = self.stand_in(&pool, username);
-        } else if !available.iter().any(|c| c == factor) {
-            return Err(Error::not_authorized(match factor {
-                "EMAIL_OTP" => {
-                    "You cannot sign in with a code sent by email: sign in with your password."
-                }
-                "SMS_OTP" => {
-                    "You cannot sign in with a code sent by SMS: sign in with your password."
-                }
-                _ => "You have no passkey to sign in with: sign in with your password.",
-            }));
         }
         let step = self
             .start_first_factor(

@@ -20,8 +20,8 @@
 //! same, as on AWS: a *stand-in* user ([`UserPools::stand_in`]) with a choice of the
 //! pool's factors that is the same at every attempt, whose code challenges
 //! send nothing and whose passkey challenge names a credential that does
-//! not exist. Its sessions are marked `simulated`; no answer to them ever
-//! signs anyone in.
+//! not exist. Its sessions name its marked key (`is_simulated`); no
+//! answer to them ever signs anyone in.
 
 use std::collections::BTreeMap;
 
@@ -77,7 +77,6 @@ pub(crate) fn is_stand_in(user: &User) -> bool {
 /// Whether a challenge session belongs to a stand-in.
 pub(crate) fn is_simulated(session: &ChallengeSession) -> bool {
     session.username.starts_with(STAND_IN_MARK)
-        || session.data.get("simulated") == Some(&json!(true))
 }
 
 /// The first factors the pool allows that `user` has, in the pool's order
