@@ -4,6 +4,7 @@
 
 pub mod cert;
 pub mod digest;
+pub mod esdk;
 pub mod jws;
 pub mod password;
 pub mod random;
