@@ -162,6 +162,32 @@ def listens_on(pid: int, port: int) -> bool:
     return False
 
 
+def sigv4_problem(url: str, headers, body: bytes, service: str,
+                  secrets: dict[str, str], region: str) -> str | None:
+    """Why a request to ``url`` is not signed as AWS checks it (botocore's own SigV4
+    signer recomputes the signature) by one of ``secrets`` (access key id -> secret)
+    for ``service`` in ``region``; None when it is."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    auth = headers.get("Authorization", "")
+    fields = dict(p.split("=", 1) for p in auth.removeprefix("AWS4-HMAC-SHA256 ").split(", "))
+    key_id, _date, scope_region, scope_service, _ = fields["Credential"].split("/")
+    if key_id not in secrets or (scope_region, scope_service) != (region, service):
+        return f"credential scope {fields['Credential']}"
+    signed = fields["SignedHeaders"].split(";")
+    request = AWSRequest(
+        method="POST", url=url, data=body,
+        headers={k: v for k, v in headers.items() if k.lower() in signed and k.lower() != "host"})
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    signer = SigV4Auth(Credentials(key_id, secrets[key_id], headers.get("X-Amz-Security-Token")),
+                       service, region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    return None if expected == fields["Signature"] else "signature mismatch"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -9,11 +9,7 @@ import threading
 import urllib.parse
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
-from conftest import PASSWORD, unique
+from conftest import PASSWORD, sigv4_problem, unique
 
 KEY_ID = "AKIAE2ESNSTEST000001"
 SECRET = "e2e/sns+secret-key"
@@ -34,22 +30,7 @@ class FakeSns(http.server.ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
     def check(self, headers, body: bytes) -> str | None:
-        auth = headers.get("Authorization", "")
-        fields = dict(p.split("=", 1) for p in auth.removeprefix("AWS4-HMAC-SHA256 ").split(", "))
-        key_id, date, region, service, _ = fields["Credential"].split("/")
-        if (key_id, region, service) != (KEY_ID, REGION, "sns"):
-            return f"credential scope {fields['Credential']}"
-        signed = fields["SignedHeaders"].split(";")
-        request = AWSRequest(
-            method="POST", url=self.url, data=body,
-            headers={k: v for k, v in headers.items() if k.lower() in signed and k.lower() != "host"})
-        request.context["timestamp"] = headers["X-Amz-Date"]
-        signer = SigV4Auth(Credentials(KEY_ID, SECRET), "sns", REGION)
-        canonical = signer.canonical_request(request)
-        expected = signer.signature(signer.string_to_sign(request, canonical), request)
-        if expected != fields["Signature"]:
-            return "signature mismatch"
-        return None
+        return sigv4_problem(self.url, headers, body, "sns", {KEY_ID: SECRET}, REGION)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -180,6 +180,15 @@ pub struct ServeArgs {
     /// file (`lambda: {functions: ...}`) are called there instead.
     #[arg(long, env = "COGNATE_LAMBDA_ENDPOINT")]
     pub lambda_endpoint: Option<String>,
+    /// AWS KMS (or a KMS-compatible endpoint: LocalStack, local-kms), e.g.
+    /// `https://kms.us-east-1.amazonaws.com`, for the pools' custom sender
+    /// triggers (CustomEmailSender, CustomSMSSender): each code they receive
+    /// is encrypted under the pool's KMSKeyID with a data key from
+    /// GenerateDataKey, signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    /// (and AWS_SESSION_TOKEN). Without it, a pool's custom senders fail
+    /// with CodeDeliveryFailureException.
+    #[arg(long, env = "COGNATE_KMS_ENDPOINT", value_name = "URL")]
+    pub kms_endpoint: Option<String>,
     /// How long a Lambda trigger may take before the call fails with
     /// UnexpectedLambdaException (Cognito waits 5 seconds).
     #[arg(long, env = "COGNATE_LAMBDA_TIMEOUT_MS", default_value_t = 5000)]

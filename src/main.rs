@@ -1,12 +1,14 @@
 //! The `cognate` binary: parses the command line and hands over to the
 //! server or a tool command. All behaviour lives in the library crates.
 
+mod aws_call;
 mod cli;
 mod config;
 mod delivery;
 mod gateway;
 mod health;
 mod keys;
+mod kms;
 mod lambda;
 mod listener;
 mod server;

@@ -151,7 +151,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 endpoint,
                 args.sns_region.as_deref(),
                 &args.region,
-                crate::sms::Credentials::from_env()?,
+                crate::aws_call::Credentials::from_env("--sns-endpoint")?,
             )?;
             let line = format!("; SMS by {}", sns.describe());
             (Arc::new(sns), line)
@@ -177,6 +177,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         lambda_config.functions,
         Duration::from_millis(args.lambda_timeout_ms),
     )?;
+    let kms: Arc<dyn cognate_core::triggers::CodeEncryptor> = match &args.kms_endpoint {
+        Some(endpoint) => {
+            let kms = crate::kms::Kms::new(
+                endpoint,
+                &args.region,
+                crate::aws_call::Credentials::from_env("--kms-endpoint")?,
+            )?;
+            tracing::info!("custom senders' codes are encrypted by {}", kms.describe());
+            Arc::new(kms)
+        }
+        None => Arc::new(cognate_core::triggers::NoKms),
+    };
     let service = Arc::new(
         UserPools::new(
             store.clone(),
@@ -190,6 +202,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
         )
         .with_lambda(Arc::new(lambda))
+        .with_kms(kms)
         .with_provider_http(Arc::new(
             cognate_oauth::federation::HttpProviders::new().map_err(anyhow::Error::msg)?,
         ))

@@ -224,10 +224,29 @@ pub async fn call_as(
     // InitiateAuth passes its ClientMetadata to some triggers only.
     let only = matches!(operation, "InitiateAuth" | "AdminInitiateAuth")
         .then_some(cognate_core::triggers::INITIATE_AUTH_METADATA_TRIGGERS);
-    let answer =
-        cognate_core::triggers::with_client_metadata(client_metadata(body), only, dispatched)
-            .await?;
+    let answer = cognate_core::triggers::with_client_metadata(
+        client_metadata(body),
+        request_client_id(body),
+        only,
+        dispatched,
+    )
+    .await?;
     Ok(access::filter(grant, filter, answer))
+}
+
+/// The `ClientId` a request names (public operations), for trigger events.
+fn request_client_id(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithClient {
+        #[serde(rename = "ClientId")]
+        client_id: Option<String>,
+    }
+    if !body.windows(8).any(|w| w == b"ClientId") {
+        return None;
+    }
+    serde_json::from_slice::<WithClient>(body)
+        .ok()
+        .and_then(|w| w.client_id)
 }
 
 /// The end user's address a public call states in `UserContextData`

@@ -30,6 +30,7 @@ pub enum InvokeError {
 /// may reach (`None`: every one).
 struct RequestMetadata {
     metadata: BTreeMap<String, String>,
+    client_id: Option<String>,
     only: Option<&'static [Trigger]>,
 }
 
@@ -51,14 +52,32 @@ pub const INITIATE_AUTH_METADATA_TRIGGERS: &[Trigger] = &[
 /// every trigger the operation invokes receives it as its event's
 /// `request.clientMetadata`, as the model documents ("any custom workflows
 /// that this action triggers"), or, with `only`, the triggers listed.
+/// `client_id` is the request's `ClientId` (a public operation's), for
+/// the events of triggers that otherwise would not know it.
 pub async fn with_client_metadata<F: Future>(
     metadata: BTreeMap<String, String>,
+    client_id: Option<String>,
     only: Option<&'static [Trigger]>,
     answer: F,
 ) -> F::Output {
     CLIENT_METADATA
-        .scope(RequestMetadata { metadata, only }, answer)
+        .scope(
+            RequestMetadata {
+                metadata,
+                client_id,
+                only,
+            },
+            answer,
+        )
         .await
+}
+
+/// The `ClientId` of the operation being answered, if it named one.
+pub(crate) fn current_client_id() -> Option<String> {
+    CLIENT_METADATA
+        .try_with(|m| m.client_id.clone())
+        .ok()
+        .flatten()
 }
 
 /// The ClientMetadata of the operation being answered (empty outside one).
@@ -108,6 +127,8 @@ pub enum Trigger {
     DefineAuthChallenge,
     CreateAuthChallenge,
     VerifyAuthChallengeResponse,
+    CustomEmailSender,
+    CustomSMSSender,
 }
 
 impl Trigger {
@@ -123,6 +144,8 @@ impl Trigger {
             Trigger::DefineAuthChallenge => "DefineAuthChallenge",
             Trigger::CreateAuthChallenge => "CreateAuthChallenge",
             Trigger::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
+            Trigger::CustomEmailSender => "CustomEmailSender",
+            Trigger::CustomSMSSender => "CustomSMSSender",
         }
     }
 
@@ -166,6 +189,26 @@ pub fn invalid_response() -> Error {
     )
 }
 
+/// Encrypts the codes and temporary passwords that custom sender triggers
+/// receive, as Cognito does: an AWS Encryption SDK message under the
+/// pool's KMS key (`KMSKeyID`), with the encryption context
+/// `userpool-id`, base64-encoded. The binary implements it with a KMS
+/// endpoint.
+#[async_trait]
+pub trait CodeEncryptor: Send + Sync + 'static {
+    async fn encrypt(&self, key_id: &str, pool_id: &str, code: &str) -> Result<String, String>;
+}
+
+/// The encryptor of a server with no KMS endpoint: every call fails.
+pub struct NoKms;
+
+#[async_trait]
+impl CodeEncryptor for NoKms {
+    async fn encrypt(&self, _key_id: &str, _pool_id: &str, _code: &str) -> Result<String, String> {
+        Err("no KMS endpoint is configured (--kms-endpoint)".to_owned())
+    }
+}
+
 /// The version of the PreTokenGeneration event a pool asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenEventVersion {
@@ -187,9 +230,21 @@ impl TokenEventVersion {
 
 /// The function a pool's `LambdaConfig` (as stored: the wire document)
 /// names for a trigger. PreTokenGeneration is read from
-/// `PreTokenGenerationConfig.LambdaArn` first, then the legacy member.
+/// `PreTokenGenerationConfig.LambdaArn` first, then the legacy member;
+/// the custom senders from their `{LambdaVersion, LambdaArn}` members.
 pub fn function_of(lambda_config: Option<&Value>, trigger: Trigger) -> Option<String> {
     let config = lambda_config?.as_object()?;
+    if matches!(
+        trigger,
+        Trigger::CustomEmailSender | Trigger::CustomSMSSender
+    ) {
+        return config
+            .get(trigger.name())
+            .and_then(|c| c.get("LambdaArn"))
+            .and_then(Value::as_str)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+    }
     if trigger == Trigger::PreTokenGeneration {
         if let Some(arn) = config
             .get("PreTokenGenerationConfig")

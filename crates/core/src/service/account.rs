@@ -220,14 +220,19 @@ impl UserPools {
                     .unwrap_or_else(|| "Your verification code is {####}. ".into()),
             )
         };
-        let custom = self
-            .custom_message(
+        let medium = if email { "EMAIL" } else { "SMS" };
+        // A custom sender composes its own message: no CustomMessage.
+        let custom = if Self::has_custom_sender(pool, medium) {
+            super::triggers::CustomMessage::default()
+        } else {
+            self.custom_message(
                 pool,
                 user,
                 super::triggers::custom_message_source(kind),
                 false,
             )
-            .await?;
+            .await?
+        };
         let (subject, template) = if email {
             (
                 custom.email_subject.unwrap_or(subject),
@@ -236,7 +241,6 @@ impl UserPools {
         } else {
             (subject, custom.sms_message.unwrap_or(template))
         };
-        let medium = if email { "EMAIL" } else { "SMS" };
         let message = OutgoingMessage {
             pool_id: pool.id.clone(),
             username: user.username.clone(),
@@ -248,9 +252,18 @@ impl UserPools {
             code,
             ..OutgoingMessage::from_pool(pool)
         };
-        match delivery {
-            Delivery::BeforeAnswer => self.deliver(message).await?,
-            Delivery::AfterAnswer => {
+        let custom_send = self.custom_send(pool, user, &message, None);
+        match (delivery, custom_send) {
+            (Delivery::BeforeAnswer, Some(send)) => send.run().await?,
+            (Delivery::AfterAnswer, Some(send)) => {
+                tokio::spawn(async move {
+                    if let Err(e) = send.run().await {
+                        tracing::warn!(error = %e.message, "a custom sender after the answer failed");
+                    }
+                });
+            }
+            (Delivery::BeforeAnswer, None) => self.deliver(message).await?,
+            (Delivery::AfterAnswer, None) => {
                 let sink = self.sink.clone();
                 tokio::spawn(async move {
                     if let Err(e) = sink.deliver(&message).await {

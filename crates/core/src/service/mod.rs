@@ -8,6 +8,7 @@ mod auth_events;
 mod client_records;
 pub mod client_token;
 mod clients;
+mod custom_sender;
 pub mod derived_token;
 pub mod devices;
 pub mod domains;
@@ -115,6 +116,8 @@ pub struct UserPools {
     pub(crate) cookie_key: tokio::sync::OnceCell<Vec<u8>>,
     /// Invokes the pools' Lambda triggers.
     pub(crate) lambda: Arc<dyn crate::triggers::LambdaInvoker>,
+    /// Encrypts the codes custom sender triggers receive (a KMS endpoint).
+    pub(crate) kms: Arc<dyn crate::triggers::CodeEncryptor>,
     /// This instance's rate limits (`crate::ratelimit`).
     pub(crate) limits: crate::ratelimit::RateLimiter,
     /// How failed sign-ins lock an account (Cognito's policy unless configured).
@@ -154,6 +157,7 @@ impl UserPools {
             config,
             cookie_key: tokio::sync::OnceCell::new(),
             lambda: Arc::new(crate::triggers::NoLambda),
+            kms: Arc::new(crate::triggers::NoKms),
             limits: crate::ratelimit::RateLimiter::default(),
             lockout: crate::ratelimit::LockoutConfig::default().policy(),
             provider_http: Arc::new(federation::NoProviderHttp),
@@ -192,6 +196,12 @@ impl UserPools {
     /// The service invoking Lambda triggers through `invoker`.
     pub fn with_lambda(mut self, invoker: Arc<dyn crate::triggers::LambdaInvoker>) -> Self {
         self.lambda = invoker;
+        self
+    }
+
+    /// The service encrypting custom senders' codes through `kms`.
+    pub fn with_kms(mut self, kms: Arc<dyn crate::triggers::CodeEncryptor>) -> Self {
+        self.kms = kms;
         self
     }
 

@@ -91,15 +91,18 @@ impl UserPools {
         };
         // The CustomMessage trigger (CustomMessage_Authentication) runs
         // first: a function that refuses leaves no session behind.
-        let custom = self
-            .custom_message_of_client(
+        let custom = if Self::has_custom_sender(pool, if sms { "SMS" } else { "EMAIL" }) {
+            super::triggers::CustomMessage::default()
+        } else {
+            self.custom_message_of_client(
                 pool,
                 user,
                 "CustomMessage_Authentication",
                 false,
                 Some(&client.client_id),
             )
-            .await?;
+            .await?
+        };
         let (subject, template) = if sms {
             (subject, custom.sms_message.unwrap_or(template))
         } else {
@@ -120,17 +123,22 @@ impl UserPools {
             .open_session(pool, client, user, challenge, data, channel)
             .await?;
         let sent = self
-            .deliver(OutgoingMessage {
-                pool_id: pool.id.clone(),
-                username: user.username.clone(),
-                destination: destination.to_owned(),
-                medium: if sms { "SMS" } else { "EMAIL" }.into(),
-                kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
-                subject,
-                body: render(&template, &code, &user.username),
-                code,
-                ..OutgoingMessage::from_pool(pool)
-            })
+            .send_message(
+                pool,
+                user,
+                OutgoingMessage {
+                    pool_id: pool.id.clone(),
+                    username: user.username.clone(),
+                    destination: destination.to_owned(),
+                    medium: if sms { "SMS" } else { "EMAIL" }.into(),
+                    kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
+                    subject,
+                    body: render(&template, &code, &user.username),
+                    code,
+                    ..OutgoingMessage::from_pool(pool)
+                },
+                Some(&client.client_id),
+            )
             .await;
         if let Err(e) = sent {
             let hash = cognate_crypto::digest::sha256_hex(session.as_bytes());

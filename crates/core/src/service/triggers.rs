@@ -148,17 +148,15 @@ impl UserPools {
         function_of(pool.settings.lambda_config.as_ref(), trigger).is_some()
     }
 
-    /// Invokes `trigger` when the pool configures it and returns the
-    /// answer's `response`; `None` when the pool has no such trigger.
-    pub(crate) async fn run_trigger(
+    /// The JSON event of an invocation of `trigger`: Cognito's envelope
+    /// around `event`, with the operation's ClientMetadata where it
+    /// reaches the trigger.
+    pub(crate) fn event_body(
         &self,
         pool: &UserPool,
         trigger: Trigger,
         event: TriggerEvent<'_>,
-    ) -> Result<Option<TriggerResponse>> {
-        let Some(function) = function_of(pool.settings.lambda_config.as_ref(), trigger) else {
-            return Ok(None);
-        };
+    ) -> Value {
         let mut request = event.request;
         // The operation's ClientMetadata reaches every trigger it invokes
         // (InitiateAuth's only some).
@@ -172,7 +170,7 @@ impl UserPools {
                 }
             }
         }
-        let body = json!({
+        json!({
             "version": event.version,
             "triggerSource": event.source,
             "region": self.config.region,
@@ -184,7 +182,21 @@ impl UserPools {
             },
             "request": request,
             "response": event.response,
-        });
+        })
+    }
+
+    /// Invokes `trigger` when the pool configures it and returns the
+    /// answer's `response`; `None` when the pool has no such trigger.
+    pub(crate) async fn run_trigger(
+        &self,
+        pool: &UserPool,
+        trigger: Trigger,
+        event: TriggerEvent<'_>,
+    ) -> Result<Option<TriggerResponse>> {
+        let Some(function) = function_of(pool.settings.lambda_config.as_ref(), trigger) else {
+            return Ok(None);
+        };
+        let body = self.event_body(pool, trigger, event);
         let answer = self
             .lambda
             .invoke(&function, &body)

@@ -652,9 +652,24 @@ impl UserPools {
             .invite_message_template
             .clone()
             .unwrap_or_default();
-        let custom = self
-            .custom_message(pool, user, "CustomMessage_AdminCreateUser", true)
-            .await?;
+        let wants = |m: &str| {
+            if mediums.is_empty() {
+                m == "SMS"
+            } else {
+                mediums.iter().any(|x| x == m)
+            }
+        };
+        // Custom senders compose their own messages: CustomMessage runs
+        // only for a medium Cognito composes.
+        let composed = ["EMAIL", "SMS"]
+            .iter()
+            .any(|m| wants(m) && !Self::has_custom_sender(pool, m));
+        let custom = if composed {
+            self.custom_message(pool, user, "CustomMessage_AdminCreateUser", true)
+                .await?
+        } else {
+            super::triggers::CustomMessage::default()
+        };
         if custom.email_subject.is_some() {
             template.email_subject = custom.email_subject;
         }
@@ -664,32 +679,30 @@ impl UserPools {
         if custom.sms_message.is_some() {
             template.sms_message = custom.sms_message;
         }
-        let wants = |m: &str| {
-            if mediums.is_empty() {
-                m == "SMS"
-            } else {
-                mediums.iter().any(|x| x == m)
-            }
-        };
         let mut sent = false;
         if wants("EMAIL") {
             if let Some(email) = user.attribute("email") {
                 let body = template.email_message.unwrap_or_else(|| {
                     "Your username is {username} and temporary password is {####}. ".into()
                 });
-                self.deliver(OutgoingMessage {
-                    pool_id: pool.id.clone(),
-                    username: user.username.clone(),
-                    destination: email.to_owned(),
-                    medium: "EMAIL".into(),
-                    kind: "invite".into(),
-                    subject: template
-                        .email_subject
-                        .unwrap_or_else(|| "Your temporary password".into()),
-                    body: render(&body, temporary, &user.username),
-                    code: temporary.to_owned(),
-                    ..OutgoingMessage::from_pool(pool)
-                })
+                self.send_message(
+                    pool,
+                    user,
+                    OutgoingMessage {
+                        pool_id: pool.id.clone(),
+                        username: user.username.clone(),
+                        destination: email.to_owned(),
+                        medium: "EMAIL".into(),
+                        kind: "invite".into(),
+                        subject: template
+                            .email_subject
+                            .unwrap_or_else(|| "Your temporary password".into()),
+                        body: render(&body, temporary, &user.username),
+                        code: temporary.to_owned(),
+                        ..OutgoingMessage::from_pool(pool)
+                    },
+                    None,
+                )
                 .await?;
                 sent = true;
             }
@@ -699,17 +712,22 @@ impl UserPools {
                 let body = template.sms_message.unwrap_or_else(|| {
                     "Your username is {username} and temporary password is {####}. ".into()
                 });
-                self.deliver(OutgoingMessage {
-                    pool_id: pool.id.clone(),
-                    username: user.username.clone(),
-                    destination: phone.to_owned(),
-                    medium: "SMS".into(),
-                    kind: "invite".into(),
-                    subject: String::new(),
-                    body: render(&body, temporary, &user.username),
-                    code: temporary.to_owned(),
-                    ..OutgoingMessage::from_pool(pool)
-                })
+                self.send_message(
+                    pool,
+                    user,
+                    OutgoingMessage {
+                        pool_id: pool.id.clone(),
+                        username: user.username.clone(),
+                        destination: phone.to_owned(),
+                        medium: "SMS".into(),
+                        kind: "invite".into(),
+                        subject: String::new(),
+                        body: render(&body, temporary, &user.username),
+                        code: temporary.to_owned(),
+                        ..OutgoingMessage::from_pool(pool)
+                    },
+                    None,
+                )
                 .await?;
             }
         }
