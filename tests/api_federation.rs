@@ -755,6 +755,96 @@ fn a_pre_sign_up_trigger_that_links_the_identity_signs_in_the_native_user() {
     );
 }
 
+/// The InboundFederation trigger (`InboundFederation_ExternalProvider`)
+/// sees the provider's raw attributes at every federated sign-in, and its
+/// `userAttributesToMap` are what the AttributeMapping then reads: a new
+/// value lands in the user's attribute, an empty map keeps the provider's,
+/// and a refusal goes back to the client.
+#[test]
+fn the_inbound_federation_trigger_reshapes_the_providers_attributes() {
+    use std::sync::{Arc, Mutex};
+    let answer: Arc<Mutex<Answer>> = Arc::new(Mutex::new(Answer::Respond(json!({}))));
+    let current = answer.clone();
+    let lambda = FakeLambda::start(move |_, _| current.lock().unwrap().clone());
+    let p = start_pair_with(&format!(
+        "lambda:\n  functions:\n    \"{}\": \"{}/hook/inbound\"\n",
+        arn("inbound"),
+        lambda.url
+    ));
+    p.down.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": POOL, "LambdaConfig": {
+            "InboundFederation": {"LambdaVersion": "V1_0", "LambdaArn": arn("inbound")}}}),
+    );
+    let username = format!("Upstream_{}", p.bob_sub);
+    let email_of = |down: &Server| {
+        let user = down.ok(
+            "AdminGetUser",
+            json!({"UserPoolId": POOL, "Username": username}),
+        );
+        common::attr(&user["UserAttributes"], "email")
+            .unwrap()
+            .to_owned()
+    };
+
+    *answer.lock().unwrap() = Answer::Respond(json!({"userAttributesToMap": {
+        "sub": p.bob_sub, "email": "robert@example.org", "name": "Robert"}}));
+    let done = federated_sign_in(&p, &[]);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let tokens = exchange(&p.down, &done.redirect_params()["code"]);
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["email"], "robert@example.org");
+    assert_eq!(id["name"], "Robert");
+    assert_eq!(email_of(&p.down), "robert@example.org");
+    let events = lambda.events_of("InboundFederation_ExternalProvider");
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["userName"], username.as_str());
+    assert_eq!(e["callerContext"]["clientId"], WEB);
+    assert_eq!(e["request"]["providerName"], "Upstream");
+    assert_eq!(e["request"]["providerType"], "OIDC");
+    let attributes = &e["request"]["attributes"];
+    assert_eq!(attributes["idToken"]["email"], "bob@example.org");
+    assert_eq!(attributes["idToken"]["sub"], p.bob_sub.as_str());
+    assert_eq!(attributes["idToken"]["email_verified"], "true");
+    assert_eq!(attributes["userInfo"]["name"], "Bob Upstream");
+    assert_eq!(attributes["tokenResponse"]["token_type"], "Bearer");
+    assert!(attributes["tokenResponse"]["access_token"].is_string());
+    assert!(attributes["tokenResponse"]["expires_in"].is_string());
+
+    // An empty map keeps what the provider said (the sign-in updates the
+    // mapped attribute back).
+    *answer.lock().unwrap() = Answer::Respond(json!({"userAttributesToMap": {}}));
+    let done = federated_sign_in(&p, &[]);
+    exchange(&p.down, &done.redirect_params()["code"]);
+    assert_eq!(email_of(&p.down), "bob@example.org");
+    assert_eq!(
+        lambda.events_of("InboundFederation_ExternalProvider").len(),
+        2
+    );
+
+    // Without the username claim the sign-in cannot name its user.
+    *answer.lock().unwrap() =
+        Answer::Respond(json!({"userAttributesToMap": {"email": "x@example.org"}}));
+    let q = federated_sign_in(&p, &[]).redirect_params();
+    assert_eq!(q["error"], "invalid_request");
+    assert_eq!(q["error_description"], "The identity provider gave no sub.");
+
+    // A wrong shape, then a refusal, go back to the client.
+    *answer.lock().unwrap() = Answer::Respond(json!({"userAttributesToMap": ["email"]}));
+    let q = federated_sign_in(&p, &[]).redirect_params();
+    assert_eq!(q["error_description"], "Unrecognizable lambda output");
+    *answer.lock().unwrap() = Answer::Fail("Not from this tenant".into());
+    let q = federated_sign_in(&p, &[]).redirect_params();
+    assert_eq!(q["error"], "invalid_request");
+    assert_eq!(
+        q["error_description"],
+        "InboundFederation failed with error Not from this tenant."
+    );
+    assert!(!q.contains_key("code"));
+    assert_eq!(email_of(&p.down), "bob@example.org");
+}
+
 // ------------------------------------------------------------ social providers
 
 /// The upstream pool's OpenID configuration (its real endpoints).

@@ -14,6 +14,7 @@ use axum::routing::post;
 use serde_json::{json, Value};
 
 /// What the fake function does with one event.
+#[derive(Clone)]
 pub enum Answer {
     /// Answer the event with this `response`.
     Respond(Value),

@@ -129,6 +129,7 @@ pub enum Trigger {
     VerifyAuthChallengeResponse,
     CustomEmailSender,
     CustomSMSSender,
+    InboundFederation,
 }
 
 impl Trigger {
@@ -146,6 +147,7 @@ impl Trigger {
             Trigger::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
             Trigger::CustomEmailSender => "CustomEmailSender",
             Trigger::CustomSMSSender => "CustomSMSSender",
+            Trigger::InboundFederation => "InboundFederation",
         }
     }
 
@@ -231,12 +233,13 @@ impl TokenEventVersion {
 /// The function a pool's `LambdaConfig` (as stored: the wire document)
 /// names for a trigger. PreTokenGeneration is read from
 /// `PreTokenGenerationConfig.LambdaArn` first, then the legacy member;
-/// the custom senders from their `{LambdaVersion, LambdaArn}` members.
+/// the custom senders and InboundFederation from their `{LambdaVersion,
+/// LambdaArn}` members.
 pub fn function_of(lambda_config: Option<&Value>, trigger: Trigger) -> Option<String> {
     let config = lambda_config?.as_object()?;
     if matches!(
         trigger,
-        Trigger::CustomEmailSender | Trigger::CustomSMSSender
+        Trigger::CustomEmailSender | Trigger::CustomSMSSender | Trigger::InboundFederation
     ) {
         return config
             .get(trigger.name())
@@ -355,6 +358,23 @@ mod tests {
             Some("arn:aws:lambda:us-east-1:123456789012:function:pre")
         );
         assert_eq!(function_of(Some(&c), Trigger::UserMigration), None);
+        let versioned = json!({
+            "CustomEmailSender": {"LambdaVersion": "V1_0", "LambdaArn": "arn:email"},
+            "InboundFederation": {"LambdaVersion": "V1_0", "LambdaArn": "arn:inbound"},
+            "CustomSMSSender": "arn:not-an-object",
+        });
+        assert_eq!(
+            function_of(Some(&versioned), Trigger::CustomEmailSender).as_deref(),
+            Some("arn:email")
+        );
+        assert_eq!(
+            function_of(Some(&versioned), Trigger::InboundFederation).as_deref(),
+            Some("arn:inbound")
+        );
+        assert_eq!(
+            function_of(Some(&versioned), Trigger::CustomSMSSender),
+            None
+        );
         let legacy = normalize_lambda_config(Some(json!({"PreTokenGeneration": "arn:x"})));
         assert_eq!(
             legacy,

@@ -778,12 +778,19 @@ impl UserPools {
                 "The identity provider does not exist in the user pool.",
             )));
         };
-        let claims = match self
+        let raw = match self
             .provider_claims(provider, pending, code, apple_user)
             .await
         {
             Ok(c) => c,
             Err(r) => return Ok(Err(r)),
+        };
+        let claims = match self
+            .inbound_federation(&pool, provider, &valid.client.client_id, raw)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return trigger_refusal(e).map(Err),
         };
         let username_claim = provider
             .attribute_mapping
@@ -900,7 +907,7 @@ impl UserPools {
         pending: &PendingSignIn,
         code: &str,
         apple_user: Option<&str>,
-    ) -> Result<BTreeMap<String, Value>, Refusal> {
+    ) -> Result<RawAttributes, Refusal> {
         let endpoints = self.provider_endpoints(provider).await?;
         let details = &provider.details;
         let client_id = details.get("client_id").cloned().unwrap_or_default();
@@ -971,7 +978,12 @@ impl UserPools {
                     "The identity provider's profile endpoint refused the access token.",
                 ));
             };
-            return Ok(profile.clone().into_iter().collect());
+            return Ok(RawAttributes {
+                claims: profile.clone().into_iter().collect(),
+                token_response: tokens,
+                id_token: None,
+                user_info: Some(profile.clone()),
+            });
         }
         let Some(id_token) = tokens.get("id_token").and_then(Value::as_str) else {
             return Err(refusal(
@@ -982,6 +994,8 @@ impl UserPools {
         let mut claims = self
             .verify_provider_id_token(&endpoints, &client_id, Some(&pending.nonce), id_token)
             .await?;
+        let id_token_claims: serde_json::Map<String, Value> = claims.clone().into_iter().collect();
+        let mut user_info = None;
         if let (Some(url), Some(access_token)) = (&endpoints.userinfo, access_token) {
             let post = details
                 .get("attributes_request_method")
@@ -1012,11 +1026,93 @@ impl UserPools {
             for (k, v) in info {
                 claims.insert(k.clone(), v.clone());
             }
+            user_info = Some(info.clone());
         }
         if provider.provider_type == "SignInWithApple" {
             apple_names(&mut claims, apple_user);
         }
-        Ok(claims)
+        Ok(RawAttributes {
+            claims,
+            token_response: tokens,
+            id_token: Some(id_token_claims),
+            user_info,
+        })
+    }
+
+    /// The InboundFederation trigger (`InboundFederation_ExternalProvider`),
+    /// when the pool has one: it is given the provider's raw attributes
+    /// (`tokenResponse`, `idToken`, `userInfo`, each a map of strings) and
+    /// answers `userAttributesToMap`, the provider attributes the sign-in
+    /// goes on with (the username claim and the AttributeMapping read
+    /// them); an empty or absent map keeps the provider's own.
+    async fn inbound_federation(
+        &self,
+        pool: &UserPool,
+        provider: &IdentityProvider,
+        client_id: &str,
+        raw: RawAttributes,
+    ) -> crate::error::Result<BTreeMap<String, Value>> {
+        if !UserPools::has_trigger(pool, Trigger::InboundFederation) {
+            return Ok(raw.claims);
+        }
+        let username_claim = provider
+            .attribute_mapping
+            .get("username")
+            .map(String::as_str)
+            .unwrap_or("sub");
+        let user_name = raw
+            .claims
+            .get(username_claim)
+            .and_then(claim_text)
+            .map(|id| format!("{}_{id}", provider.name))
+            .unwrap_or_default();
+        let strings = |m: &serde_json::Map<String, Value>| -> Value {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), Value::String(claim_text(v)?))))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        let mut attributes = serde_json::Map::new();
+        if let Some(tokens) = raw.token_response.as_object() {
+            attributes.insert("tokenResponse".into(), strings(tokens));
+        }
+        if let Some(claims) = &raw.id_token {
+            attributes.insert("idToken".into(), strings(claims));
+        }
+        if let Some(info) = &raw.user_info {
+            attributes.insert("userInfo".into(), strings(info));
+        }
+        let event = super::triggers::TriggerEvent::new(
+            "InboundFederation_ExternalProvider",
+            &user_name,
+            Some(client_id),
+        )
+        .request(json!({
+            "providerName": provider.name,
+            "providerType": provider.provider_type,
+            "attributes": attributes,
+        }))
+        .response(json!({"userAttributesToMap": {}}));
+        let Some(response) = self
+            .run_trigger(pool, Trigger::InboundFederation, event)
+            .await?
+        else {
+            return Ok(raw.claims);
+        };
+        match response.0.get("userAttributesToMap") {
+            None | Some(Value::Null) => Ok(raw.claims),
+            Some(Value::Object(m)) if m.is_empty() => Ok(raw.claims),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                        Ok((k.clone(), v.clone()))
+                    }
+                    _ => Err(crate::triggers::invalid_response()),
+                })
+                .collect(),
+            Some(_) => Err(crate::triggers::invalid_response()),
+        }
     }
 
     /// Sign in with Apple's client secret: a JWT (ES256) signed with the
@@ -1196,6 +1292,19 @@ impl UserPools {
         }
         Ok(claims)
     }
+}
+
+/// What a provider said about the user at a sign-in: the claims the
+/// sign-in reads (the ID token's with userInfo's over them, or the profile
+/// endpoint's), and, for the InboundFederation trigger, each source apart.
+struct RawAttributes {
+    claims: BTreeMap<String, Value>,
+    /// The token endpoint's answer.
+    token_response: Value,
+    /// The verified ID token's claims (OpenID Connect providers).
+    id_token: Option<serde_json::Map<String, Value>>,
+    /// The userInfo (or profile) endpoint's answer.
+    user_info: Option<serde_json::Map<String, Value>>,
 }
 
 /// The pool attributes the provider's AttributeMapping gives values:

@@ -679,56 +679,40 @@ impl UserPools {
         if custom.sms_message.is_some() {
             template.sms_message = custom.sms_message;
         }
+        let invite =
+            |destination: &str, medium: &str, subject: String, body: String| OutgoingMessage {
+                pool_id: pool.id.clone(),
+                username: user.username.clone(),
+                destination: destination.to_owned(),
+                medium: medium.into(),
+                kind: "invite".into(),
+                subject,
+                body: render(&body, temporary, &user.username),
+                code: temporary.to_owned(),
+                ..OutgoingMessage::from_pool(pool)
+            };
+        let default_body = || "Your username is {username} and temporary password is {####}. ";
         let mut sent = false;
         if wants("EMAIL") {
             if let Some(email) = user.attribute("email") {
-                let body = template.email_message.unwrap_or_else(|| {
-                    "Your username is {username} and temporary password is {####}. ".into()
-                });
-                self.send_message(
-                    pool,
-                    user,
-                    OutgoingMessage {
-                        pool_id: pool.id.clone(),
-                        username: user.username.clone(),
-                        destination: email.to_owned(),
-                        medium: "EMAIL".into(),
-                        kind: "invite".into(),
-                        subject: template
-                            .email_subject
-                            .unwrap_or_else(|| "Your temporary password".into()),
-                        body: render(&body, temporary, &user.username),
-                        code: temporary.to_owned(),
-                        ..OutgoingMessage::from_pool(pool)
-                    },
-                    None,
-                )
-                .await?;
+                let subject = template
+                    .email_subject
+                    .unwrap_or_else(|| "Your temporary password".into());
+                let body = template
+                    .email_message
+                    .unwrap_or_else(|| default_body().into());
+                self.send_message(pool, user, invite(email, "EMAIL", subject, body), None)
+                    .await?;
                 sent = true;
             }
         }
         if wants("SMS") && !sent {
             if let Some(phone) = user.attribute("phone_number") {
-                let body = template.sms_message.unwrap_or_else(|| {
-                    "Your username is {username} and temporary password is {####}. ".into()
-                });
-                self.send_message(
-                    pool,
-                    user,
-                    OutgoingMessage {
-                        pool_id: pool.id.clone(),
-                        username: user.username.clone(),
-                        destination: phone.to_owned(),
-                        medium: "SMS".into(),
-                        kind: "invite".into(),
-                        subject: String::new(),
-                        body: render(&body, temporary, &user.username),
-                        code: temporary.to_owned(),
-                        ..OutgoingMessage::from_pool(pool)
-                    },
-                    None,
-                )
-                .await?;
+                let body = template
+                    .sms_message
+                    .unwrap_or_else(|| default_body().into());
+                self.send_message(pool, user, invite(phone, "SMS", String::new(), body), None)
+                    .await?;
             }
         }
         Ok(())
