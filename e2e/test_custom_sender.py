@@ -18,8 +18,8 @@ import pytest
 from aws_encryption_sdk.identifiers import CommitmentPolicy
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from conftest import PASSWORD, REGION, create_pool_and_client, error_code, error_message, \
-    read_outbox, sigv4_problem, unique
+from conftest import PASSWORD, REGION, create_confirmed_user, create_pool_and_client, error_code, \
+    error_message, read_outbox, sigv4_problem, unique
 from test_triggers import ARN, FakeLambda, Refuse
 
 SERVER_KEY_ID = "AKIAE2EKMSSERVER0001"
@@ -238,6 +238,35 @@ def test_a_sender_that_fails_or_a_pool_without_a_key_is_an_error(server, boto_cl
             idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
                         UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
         assert error_code(e.value) == "CodeDeliveryFailureException"
+        assert not [m for m in read_outbox(srv) if m.get("username") == name]
+    finally:
+        fake.stop()
+
+
+def test_a_passwordless_sign_in_code_goes_to_the_custom_sender(server, boto_client, kms):
+    senders = Senders()
+    srv, fake = start(server, kms, senders)
+    try:
+        idp = boto_client(srv)
+        pool_id, client_id = create_pool_and_client(
+            idp, LambdaConfig=LAMBDA_CONFIG,
+            flows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
+        name = unique("di")
+        create_confirmed_user(idp, pool_id, name)
+        assert senders.received == []  # MessageAction SUPPRESS: nothing to send
+        start_auth = idp.initiate_auth(
+            ClientId=client_id, AuthFlow="USER_AUTH",
+            AuthParameters={"USERNAME": name, "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+        assert start_auth["ChallengeName"] == "EMAIL_OTP"
+        event, code, context = senders.last("CustomEmailSender_Authentication")
+        assert event["callerContext"]["clientId"] == client_id
+        assert event["request"]["userAttributes"]["email"] == f"{name}@example.com"
+        assert context["userpool-id"] == pool_id
+        done = idp.respond_to_auth_challenge(
+            ClientId=client_id, ChallengeName="EMAIL_OTP", Session=start_auth["Session"],
+            ChallengeResponses={"USERNAME": name, "EMAIL_OTP_CODE": code})
+        assert "AccessToken" in done["AuthenticationResult"]
         assert not [m for m in read_outbox(srv) if m.get("username") == name]
     finally:
         fake.stop()
