@@ -697,6 +697,59 @@ fn user_migration_force_alias_creation_takes_a_verified_email() {
     );
 }
 
+/// `enableSMSMFA`: the migrated user signs in with SMS MFA from its first
+/// sign-in on; without a phone number, or in a pool with MFA off, the
+/// migration fails and no user is made.
+#[test]
+fn user_migration_enable_sms_mfa_turns_on_sms_mfa() {
+    let lambda = FakeLambda::start(|_, event| {
+        let name = event["userName"].as_str().unwrap_or_default();
+        let mut attributes =
+            json!({"email": format!("{name}@legacy.example"), "email_verified": "true"});
+        if name != "nophone" {
+            attributes["phone_number"] = json!("+15555550177");
+        }
+        Answer::Respond(json!({
+            "userAttributes": attributes,
+            "finalUserStatus": "CONFIRMED",
+            "messageAction": "SUPPRESS",
+            "enableSMSMFA": true
+        }))
+    });
+    let srv = server_for(&lambda, 5000);
+    let (pool, client) = pool_with(&srv, &[("UserMigration", "migrate")]);
+    let login = |user: &str| {
+        srv.call(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                   "AuthParameters": {"USERNAME": user, "PASSWORD": "Legacy-Passw0rd!"}}),
+        )
+    };
+    // MFA is off in the pool: the migration fails.
+    let (_, v) = login("early");
+    assert_eq!(v["__type"], "InvalidLambdaResponseException", "{v}");
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "early"}),
+        "UserNotFoundException",
+    );
+    srv.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OPTIONAL",
+               "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Code {####}"}}),
+    );
+    let (_, v) = login("nophone");
+    assert_eq!(v["__type"], "InvalidLambdaResponseException", "{v}");
+    let (status, v) = login("mira");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "SMS_MFA", "{v}");
+    let user = srv.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "mira"}),
+    );
+    assert_eq!(user["UserMFASettingList"], json!(["SMS_MFA"]));
+}
+
 // -------------------------------------------------------------- CUSTOM_AUTH
 
 /// Three questions; three wrong answers fail the sign-in.

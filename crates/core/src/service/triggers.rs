@@ -744,8 +744,19 @@ impl UserPools {
         crate::schema::validate_attributes(pool, &attributes, true)?;
         let username = self.new_username(pool, name, &mut attributes)?;
         crate::schema::check_required(pool, &attributes)?;
+        // enableSMSMFA: the migrated user signs in with SMS MFA, which
+        // needs MFA on in the pool and a phone number, else the migration
+        // fails.
+        let sms_mfa = response.flag("enableSMSMFA")?;
+        if sms_mfa
+            && (pool.settings.mfa_configuration == "OFF"
+                || !attributes.iter().any(|a| a.name == "phone_number"))
+        {
+            return Err(invalid_response());
+        }
         let mut user = self.blank_user(pool, username, attributes);
         user.status = status;
+        user.sms_mfa_enabled = sms_mfa;
         if let Some(p) = password {
             self.set_password(pool, &mut user, p).await?;
         }
