@@ -341,3 +341,22 @@ write("webauthn_attestation", [
 ] + [cbor({"fmt": "none", "attStmt": {}, "authData": AUTH[:40]}), b"\xa0"])
 
 print("seeds written under", ROOT)
+
+# --- saml_metadata: IdP metadata documents (prefixed and default
+# namespaces, an EntitiesDescriptor, an SP's, a POST-only one, a DTD).
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+write("saml_metadata", [
+    f'<md:EntityDescriptor xmlns:md="{MD}" entityID="https://idp.example.com"><md:IDPSSODescriptor>'
+    f'<md:SingleSignOnService Binding="{REDIRECT}" Location="https://idp.example.com/sso"/>'
+    f'<md:SingleLogoutService Binding="{REDIRECT}" Location="https://idp.example.com/slo"/>'
+    '</md:IDPSSODescriptor></md:EntityDescriptor>',
+    f'<EntitiesDescriptor xmlns="{MD}"><EntityDescriptor entityID="x"><IDPSSODescriptor>'
+    f'<SingleSignOnService Binding="{REDIRECT}" Location="https://idp/sso"/>'
+    '</IDPSSODescriptor></EntityDescriptor></EntitiesDescriptor>',
+    f'<EntityDescriptor xmlns="{MD}" entityID="sp"><SPSSODescriptor/></EntityDescriptor>',
+    f'<EntityDescriptor xmlns="{MD}"><IDPSSODescriptor><SingleSignOnService '
+    'Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp/sso"/>'
+    '</IDPSSODescriptor></EntityDescriptor>',
+    '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
+])

@@ -201,7 +201,7 @@ fn pool_with_providers(srv: &Server) -> String {
     srv.ok(
         "CreateIdentityProvider",
         json!({"UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML",
-               "ProviderDetails": {"MetadataURL": "https://idp.example.com/metadata"}}),
+               "ProviderDetails": {"MetadataFile": common::SAML_METADATA}}),
     );
     srv.admin_user(&pool, "native", json!([]));
     pool

@@ -27,6 +27,138 @@ fn oidc(pool: &str, name: &str) -> Value {
     })
 }
 
+/// A SAML provider's metadata is read when it is created or updated (from
+/// MetadataFile, or fetched from MetadataURL): its HTTP-Redirect endpoints
+/// become SSORedirectBindingURI / SLORedirectBindingURI, and the provider
+/// gets an encryption certificate of its own, kept across updates; bad
+/// metadata is refused with AWS's texts.
+#[test]
+fn saml_providers_read_their_metadata() {
+    use axum::routing::get;
+    let served = common::background::Background::serve(
+        axum::Router::new()
+            .route("/metadata", get(|| async { common::SAML_METADATA }))
+            .route(
+                "/sp-only",
+                get(|| async {
+                    r#"<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="sp"><SPSSODescriptor/></EntityDescriptor>"#
+                }),
+            ),
+    );
+    let s = Server::start();
+    let pool = s.create_pool("saml", json!({}));
+    let saml = |details: Value| {
+        json!({"UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML",
+               "ProviderDetails": details})
+    };
+    let refused = |details: Value, message: &str| {
+        let (status, v) = s.call("CreateIdentityProvider", saml(details));
+        assert_eq!(status, 400, "{v}");
+        assert_eq!(v["__type"], "InvalidParameterException", "{v}");
+        assert_eq!(v["message"], message, "{v}");
+    };
+    refused(
+        json!({"IDPSignout": "true"}),
+        "At least one of the MetadataURL or MetadataFile should be provided.",
+    );
+    refused(
+        json!({"MetadataFile": "<html/>"}),
+        "Unable to unmarshall metadata",
+    );
+    refused(
+        json!({"MetadataFile": common::SAML_METADATA.replace("HTTP-Redirect\" Location=\"https://idp.example.com/sso", "HTTP-Artifact\" Location=\"https://idp.example.com/sso")}),
+        "No SingleSignOn Http redirect binding location found in metadata.",
+    );
+    let missing = format!("{}/nothing-here", served.url);
+    refused(
+        json!({"MetadataURL": missing}),
+        &format!("Non-ok status code 404 returned from remote metadata source {missing}"),
+    );
+    refused(
+        json!({"MetadataURL": format!("{}/sp-only", served.url)}),
+        "Unable to unmarshall metadata",
+    );
+
+    let url = format!("{}/metadata", served.url);
+    let created = s.ok(
+        "CreateIdentityProvider",
+        saml(json!({"MetadataURL": url, "IDPSignout": "true"})),
+    )["IdentityProvider"]
+        .clone();
+    let d = &created["ProviderDetails"];
+    assert_eq!(d["MetadataURL"], url.as_str());
+    assert_eq!(d["IDPSignout"], "true");
+    assert_eq!(
+        d["SSORedirectBindingURI"],
+        "https://idp.example.com/sso/saml"
+    );
+    assert_eq!(
+        d["SLORedirectBindingURI"],
+        "https://idp.example.com/slo/saml"
+    );
+    let certificate = d["ActiveEncryptionCertificate"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&certificate)
+        .unwrap();
+    x509_parser::parse_x509_certificate(&der).unwrap();
+    let keys: Vec<&String> = d.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "ActiveEncryptionCertificate",
+            "IDPSignout",
+            "MetadataURL",
+            "SLORedirectBindingURI",
+            "SSORedirectBindingURI"
+        ],
+        "no hidden detail is shown"
+    );
+    assert_eq!(
+        s.ok(
+            "DescribeIdentityProvider",
+            json!({"UserPoolId": pool, "ProviderName": "Corp"})
+        )["IdentityProvider"]["ProviderDetails"],
+        *d
+    );
+
+    // New metadata without a logout service: the URIs follow it, the
+    // certificate stays.
+    let no_logout = common::SAML_METADATA
+        .lines()
+        .filter(|l| !l.contains("SingleLogoutService"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let updated = s.ok(
+        "UpdateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp",
+               "ProviderDetails": {"MetadataFile": no_logout}}),
+    )["IdentityProvider"]["ProviderDetails"]
+        .clone();
+    assert_eq!(
+        updated["SSORedirectBindingURI"],
+        "https://idp.example.com/sso/saml"
+    );
+    assert!(updated.get("SLORedirectBindingURI").is_none(), "{updated}");
+    assert_eq!(updated["ActiveEncryptionCertificate"], certificate.as_str());
+    // An update with bad metadata changes nothing.
+    let (status, _) = s.call(
+        "UpdateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Corp",
+               "ProviderDetails": {"MetadataFile": "garbage"}}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        s.ok(
+            "DescribeIdentityProvider",
+            json!({"UserPoolId": pool, "ProviderName": "Corp"})
+        )["IdentityProvider"]["ProviderDetails"],
+        updated
+    );
+}
+
 #[test]
 fn identity_providers_create_describe_update_list_delete() {
     let s = Server::start();
@@ -109,7 +241,7 @@ fn identity_providers_create_describe_update_list_delete() {
     s.ok(
         "CreateIdentityProvider",
         json!({"UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML",
-               "ProviderDetails": {"MetadataURL": "https://idp.example.com/metadata"}}),
+               "ProviderDetails": {"MetadataFile": common::SAML_METADATA}}),
     );
     let fb = s.ok(
         "CreateIdentityProvider",

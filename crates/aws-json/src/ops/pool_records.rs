@@ -18,7 +18,10 @@ use crate::error::ApiError;
 use crate::shapes::{parse, timestamp};
 
 /// Details Cognito never shows once set.
-const HIDDEN_DETAILS: &[&str] = &["private_key"];
+const HIDDEN_DETAILS: &[&str] = &[
+    "private_key",
+    cognate_core::service::saml_metadata::ENCRYPTION_KEY,
+];
 
 /// An IdentityProviderType.
 fn provider_out(pool_id: &str, p: &IdentityProvider) -> Value {

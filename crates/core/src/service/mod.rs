@@ -25,6 +25,7 @@ pub mod pools;
 pub mod regional;
 mod resource_servers;
 mod risk;
+pub mod saml_metadata;
 pub mod sessions;
 mod triggers;
 mod triggers_auth;

@@ -202,7 +202,7 @@ fn complete_details(
             let has = |k: &str| d.get(k).is_some_and(|v| !v.trim().is_empty());
             if !has("MetadataURL") && !has("MetadataFile") {
                 return Err(Error::invalid_parameter(
-                    "Either MetadataURL or MetadataFile is required for SAML providers.",
+                    "At least one of the MetadataURL or MetadataFile should be provided.",
                 ));
             }
         }
@@ -282,7 +282,10 @@ impl UserPools {
     ) -> Result<IdentityProvider> {
         let pool = (*self.pool(pool_id).await?).clone();
         check_name(name, provider_type)?;
-        let details = complete_details(provider_type, input.details.unwrap_or_default())?;
+        let mut details = complete_details(provider_type, input.details.unwrap_or_default())?;
+        if provider_type == "SAML" {
+            self.saml_details(&pool.id, &mut details, None).await?;
+        }
         let mut attribute_mapping = input.attribute_mapping.unwrap_or_default();
         if let Some(source) = default_username_mapping(provider_type) {
             attribute_mapping
@@ -318,6 +321,60 @@ impl UserPools {
             })
             .await?;
         Ok(provider)
+    }
+
+    /// A SAML provider's metadata (MetadataFile, else fetched from
+    /// MetadataURL) and the details Cognito derives from it.
+    async fn saml_details(
+        &self,
+        pool_id: &str,
+        details: &mut BTreeMap<String, String>,
+        previous: Option<&BTreeMap<String, String>>,
+    ) -> Result<()> {
+        let file = details
+            .get("MetadataFile")
+            .filter(|f| !f.trim().is_empty())
+            .cloned();
+        let xml = match file {
+            Some(xml) => xml,
+            None => {
+                let url = details.get("MetadataURL").cloned().unwrap_or_default();
+                self.fetch_saml_metadata(&url).await?
+            }
+        };
+        super::saml_metadata::derive_details(details, &xml, previous, pool_id, self.now() / 1000)
+    }
+
+    async fn fetch_saml_metadata(&self, url: &str) -> Result<String> {
+        let unreachable = || {
+            Error::invalid_parameter(format!(
+                "Unable to retrieve metadata from remote metadata source {url}"
+            ))
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(unreachable());
+        }
+        let response = self
+            .provider_http
+            .send(super::federation::ProviderRequest {
+                method: "GET",
+                url: url.to_owned(),
+                form: Vec::new(),
+                bearer: None,
+            })
+            .await
+            .map_err(|e| {
+                tracing::warn!(%url, error = %e, "SAML metadata could not be fetched");
+                unreachable()
+            })?;
+        if !(200..300).contains(&response.status) {
+            return Err(Error::invalid_parameter(format!(
+                "Non-ok status code {} returned from remote metadata source {url}",
+                response.status
+            )));
+        }
+        String::from_utf8(response.body)
+            .map_err(|_| Error::invalid_parameter("Unable to unmarshall metadata"))
     }
 
     pub async fn describe_identity_provider(
@@ -393,7 +450,12 @@ impl UserPools {
                         .entry("private_key".into())
                         .or_insert_with(|| key.clone());
                 }
-                Some(complete_details(&current.provider_type, given)?)
+                let mut details = complete_details(&current.provider_type, given)?;
+                if current.provider_type == "SAML" {
+                    self.saml_details(pool_id, &mut details, Some(&current.details))
+                        .await?;
+                }
+                Some(details)
             }
             None => None,
         };
