@@ -177,6 +177,54 @@ fn forgot_password_does_not_wait_for_the_mail_server() {
     );
 }
 
+/// Under PreventUserExistenceErrors an unknown user's EMAIL_OTP challenge
+/// (a stand-in's) sends nothing, so a known user's must not wait for the
+/// mail server either: with a server that never answers, both answer at
+/// once, and the known user's challenge is a real one.
+#[test]
+fn a_passwordless_code_challenge_does_not_wait_for_the_mail_server() {
+    let (port, _smtp) = stalled_smtp();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let s = Server::start_with_flags(&["--smtp-url", &url]);
+    let pool = s.create_pool(
+        "hidden-otp",
+        json!({"UserPoolTier": "ESSENTIALS",
+               "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
+    );
+    let mut flows = json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]});
+    common::merge(&mut flows, json!({"PreventUserExistenceErrors": "ENABLED"}));
+    let client = s.create_client(&pool, flows);
+    s.admin_user(
+        &pool,
+        "known",
+        json!([{"Name": "email", "Value": "known@example.com"},
+               {"Name": "email_verified", "Value": "true"}]),
+    );
+    let challenge = |name: &str| -> Value {
+        let started = Instant::now();
+        let (status, body) = s.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_AUTH",
+                   "AuthParameters": {"USERNAME": name, "PREFERRED_CHALLENGE": "EMAIL_OTP"}}),
+        );
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            took < Duration::from_secs(2),
+            "{name}: waited {took:?} for the mail server"
+        );
+        body
+    };
+    assert_eq!(challenge("known")["ChallengeName"], "EMAIL_OTP");
+    // A stand-in offers EMAIL_OTP to some unknown names (its choice of the
+    // pool's factors holds per name): one of them answers alike.
+    let offered = (0..16)
+        .map(|i| challenge(&format!("nobody{i}")))
+        .filter(|b| b["ChallengeName"] == "EMAIL_OTP")
+        .count();
+    assert!(offered > 0, "no unknown name was offered EMAIL_OTP");
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -460,7 +508,9 @@ fn user_auth_challenges_an_unknown_user_and_never_signs_it_in() {
     ));
     let (_, known_code) = start(json!({"USERNAME": "pat", "PREFERRED_CHALLENGE": "EMAIL_OTP"}));
     assert_eq!(known_code["ChallengeName"], "EMAIL_OTP", "{known_code}");
-    let outbox_known = s.outbox().len();
+    // Under PreventUserExistenceErrors the known user's code is sent after
+    // the answer (as the stand-in's answer sends nothing): wait for it.
+    let outbox_known = s.outbox_of_at_least(outbox_before + 1).len();
     let wrong_codes = |name: &str, session: &Value| -> Vec<(Value, Value)> {
         (0..4)
             .map(|_| {

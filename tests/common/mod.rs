@@ -592,6 +592,24 @@ impl Server {
             .collect()
     }
 
+    /// The outbox once it holds at least `n` messages (a message sent after
+    /// the answer lands a moment later); panics after five seconds.
+    pub fn outbox_of_at_least(&self, n: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let outbox = self.outbox();
+            if outbox.len() >= n {
+                return outbox;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the outbox holds {} messages, not {n}",
+                outbox.len()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Outbox messages for a user of a pool.
     pub fn messages_for(&self, pool_id: &str, username: &str) -> Vec<Value> {
         self.outbox()

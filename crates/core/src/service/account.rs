@@ -252,26 +252,9 @@ impl UserPools {
             code,
             ..OutgoingMessage::from_pool(pool)
         };
-        let custom_send = self.custom_send(pool, user, &message, None);
-        match (delivery, custom_send) {
-            (Delivery::BeforeAnswer, Some(send)) => send.run().await?,
-            (Delivery::AfterAnswer, Some(send)) => {
-                tokio::spawn(async move {
-                    if let Err(e) = send.run().await {
-                        tracing::warn!(error = %e.message, "a custom sender after the answer failed");
-                    }
-                });
-            }
-            (Delivery::BeforeAnswer, None) => self.deliver(message).await?,
-            (Delivery::AfterAnswer, None) => {
-                let sink = self.sink.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = sink.deliver(&message).await {
-                        tracing::warn!(pool = %message.pool_id, kind = %message.kind, error = %e,
-                            "sending a code after the answer failed");
-                    }
-                });
-            }
+        match delivery {
+            Delivery::BeforeAnswer => self.send_message(pool, user, message, None).await?,
+            Delivery::AfterAnswer => self.send_after_answer(pool, user, message, None),
         }
         Ok(CodeDelivery {
             destination: mask_destination(destination),

@@ -127,6 +127,32 @@ impl UserPools {
     }
 }
 
+impl UserPools {
+    /// Sends `message` (or hands it to the custom sender) after the answer:
+    /// for answers that must take as long for a user that exists as for
+    /// one that does not. A failure is logged.
+    pub(crate) fn send_after_answer(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        message: OutgoingMessage,
+        client_id: Option<&str>,
+    ) {
+        let custom = self.custom_send(pool, user, &message, client_id);
+        let sink = self.sink.clone();
+        tokio::spawn(async move {
+            let sent = match custom {
+                Some(send) => send.run().await.map_err(|e| e.message),
+                None => sink.deliver(&message).await,
+            };
+            if let Err(error) = sent {
+                tracing::warn!(pool = %message.pool_id, kind = %message.kind, %error,
+                    "sending a code after the answer failed");
+            }
+        });
+    }
+}
+
 impl CustomSend {
     /// Encrypts the code and invokes the function. A code that cannot be
     /// encrypted (no KMSKeyID, KMS refused or unreachable) is

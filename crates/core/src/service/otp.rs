@@ -5,7 +5,9 @@
 //! A code is six digits, rendered into the pool's template (or the one a
 //! CustomMessage trigger gives for `CustomMessage_Authentication`) and
 //! delivered through the `MessageSink`; a delivery that fails takes its
-//! session back out of the store. Only its SHA-256 is kept, in the challenge
+//! session back out of the store (a passwordless first factor under
+//! PreventUserExistenceErrors is sent after the answer instead, as an
+//! unknown user's simulated challenge sends nothing). Only its SHA-256 is kept, in the challenge
 //! session, so it lives exactly as long as the session (the app client's
 //! `AuthSessionValidity`, three minutes by default, as Cognito's MFA codes)
 //! and is compared in constant time. The session is taken from the store
@@ -122,25 +124,26 @@ impl UserPools {
         let session = self
             .open_session(pool, client, user, challenge, data, channel)
             .await?;
-        let sent = self
-            .send_message(
-                pool,
-                user,
-                OutgoingMessage {
-                    pool_id: pool.id.clone(),
-                    username: user.username.clone(),
-                    destination: destination.to_owned(),
-                    medium: if sms { "SMS" } else { "EMAIL" }.into(),
-                    kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
-                    subject,
-                    body: render(&template, &code, &user.username),
-                    code,
-                    ..OutgoingMessage::from_pool(pool)
-                },
-                Some(&client.client_id),
-            )
-            .await;
-        if let Err(e) = sent {
+        let message = OutgoingMessage {
+            pool_id: pool.id.clone(),
+            username: user.username.clone(),
+            destination: destination.to_owned(),
+            medium: if sms { "SMS" } else { "EMAIL" }.into(),
+            kind: if first_factor { "sign_in_otp" } else { "mfa" }.into(),
+            subject,
+            body: render(&template, &code, &user.username),
+            code,
+            ..OutgoingMessage::from_pool(pool)
+        };
+        if first_factor && super::users::prevents_existence_errors(client) {
+            // A passwordless first factor under PreventUserExistenceErrors:
+            // an unknown user's stand-in answers without sending anything,
+            // so a known user's answer does not wait for the message either.
+            self.send_after_answer(pool, user, message, Some(&client.client_id));
+        } else if let Err(e) = self
+            .send_message(pool, user, message, Some(&client.client_id))
+            .await
+        {
             let hash = cognate_crypto::digest::sha256_hex(session.as_bytes());
             self.store.take_session(&hash).await?;
             return Err(e);
