@@ -138,12 +138,17 @@ class Senders:
         return matching[-1]
 
 
-def start(server, kms: FakeKms, senders: Senders):
+@pytest.fixture
+def sending(server, kms):
+    """A server whose custom senders are the :class:`Senders` functions and whose
+    codes are encrypted through the fake KMS: (server, senders)."""
+    senders = Senders()
     fake = FakeLambda(senders)
     srv = server(start=False)
     srv.extra_args = ["--lambda-endpoint", fake.url, "--kms-endpoint", kms.url]
     srv.extra_env = {"AWS_ACCESS_KEY_ID": SERVER_KEY_ID, "AWS_SECRET_ACCESS_KEY": SERVER_SECRET}
-    return srv.start(), fake
+    yield srv.start(), senders
+    fake.stop()
 
 
 LAMBDA_CONFIG = {
@@ -154,119 +159,107 @@ LAMBDA_CONFIG = {
 
 
 def test_codes_reach_the_custom_sender_encrypted_for_the_encryption_sdk(
-        server, boto_client, kms):
-    senders = Senders()
-    srv, fake = start(server, kms, senders)
-    try:
-        idp = boto_client(srv)
-        pool_id, client_id = create_pool_and_client(idp, LambdaConfig=LAMBDA_CONFIG)
-        assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["LambdaConfig"] == LAMBDA_CONFIG
+        sending, boto_client, kms):
+    srv, senders = sending
+    idp = boto_client(srv)
+    pool_id, client_id = create_pool_and_client(idp, LambdaConfig=LAMBDA_CONFIG)
+    assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["LambdaConfig"] == LAMBDA_CONFIG
 
-        # Sign-up: the confirmation code goes to CustomEmailSender, nowhere else.
-        name = unique("ana")
-        answer = idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
-                             UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
-                             ClientMetadata={"campaign": "winter"})
-        assert answer["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
-        event, code, context = senders.last("CustomEmailSender_SignUp")
-        assert (event["version"], event["userPoolId"], event["userName"]) == ("1", pool_id, name)
-        assert event["callerContext"]["clientId"] == client_id
-        request = event["request"]
-        assert request["type"] == "customEmailSenderRequestV1"
-        assert request["clientMetadata"] == {"campaign": "winter"}
-        assert request["userAttributes"]["email"] == f"{name}@example.com"
-        assert request["userAttributes"]["cognito:user_status"] == "UNCONFIRMED"
-        assert context["userpool-id"] == pool_id
-        assert "aws-crypto-public-key" in context
-        assert len(code) == 6 and code.isdigit(), code
-        assert not [m for m in read_outbox(srv) if m.get("username") == name]
-        idp.confirm_sign_up(ClientId=client_id, Username=name, ConfirmationCode=code)
-        assert idp.admin_get_user(UserPoolId=pool_id, Username=name)["UserStatus"] == "CONFIRMED"
+    # Sign-up: the confirmation code goes to CustomEmailSender, nowhere else.
+    name = unique("ana")
+    answer = idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
+                         UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+                         ClientMetadata={"campaign": "winter"})
+    assert answer["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    event, code, context = senders.last("CustomEmailSender_SignUp")
+    assert (event["version"], event["userPoolId"], event["userName"]) == ("1", pool_id, name)
+    assert event["callerContext"]["clientId"] == client_id
+    request = event["request"]
+    assert request["type"] == "customEmailSenderRequestV1"
+    assert request["clientMetadata"] == {"campaign": "winter"}
+    assert request["userAttributes"]["email"] == f"{name}@example.com"
+    assert request["userAttributes"]["cognito:user_status"] == "UNCONFIRMED"
+    assert context["userpool-id"] == pool_id
+    assert "aws-crypto-public-key" in context
+    assert len(code) == 6 and code.isdigit(), code
+    assert not [m for m in read_outbox(srv) if m.get("username") == name]
+    idp.confirm_sign_up(ClientId=client_id, Username=name, ConfirmationCode=code)
+    assert idp.admin_get_user(UserPoolId=pool_id, Username=name)["UserStatus"] == "CONFIRMED"
 
-        # ForgotPassword: the reset code, then a sign-in with the new password.
-        idp.forgot_password(ClientId=client_id, Username=name)
-        event, code, _ = senders.last("CustomEmailSender_ForgotPassword")
-        assert event["callerContext"]["clientId"] == client_id
-        idp.confirm_forgot_password(ClientId=client_id, Username=name, ConfirmationCode=code,
-                                    Password=PASSWORD + "2")
-        tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD + "2"})
-        assert "AuthenticationResult" in tokens
+    # ForgotPassword: the reset code, then a sign-in with the new password.
+    idp.forgot_password(ClientId=client_id, Username=name)
+    event, code, _ = senders.last("CustomEmailSender_ForgotPassword")
+    assert event["callerContext"]["clientId"] == client_id
+    idp.confirm_forgot_password(ClientId=client_id, Username=name, ConfirmationCode=code,
+                                Password=PASSWORD + "2")
+    tokens = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD + "2"})
+    assert "AuthenticationResult" in tokens
 
-        # AdminCreateUser by SMS: the temporary password goes to CustomSMSSender.
-        invited = unique("bo")
-        idp.admin_create_user(UserPoolId=pool_id, Username=invited,
-                              DesiredDeliveryMediums=["SMS"],
-                              UserAttributes=[{"Name": "phone_number", "Value": "+15555550142"}])
-        function = [f for f, e, _, _ in senders.received
-                    if e["triggerSource"] == "CustomSMSSender_AdminCreateUser"]
-        assert function == [ARN + "sms-sender"]
-        event, temporary, _ = senders.last("CustomSMSSender_AdminCreateUser")
-        assert event["request"]["type"] == "customSMSSenderRequestV1"
-        assert event["callerContext"]["clientId"] == "CLIENT_ID_NOT_APPLICABLE"
-        challenge = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                      AuthParameters={"USERNAME": invited, "PASSWORD": temporary})
-        assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    # AdminCreateUser by SMS: the temporary password goes to CustomSMSSender.
+    invited = unique("bo")
+    idp.admin_create_user(UserPoolId=pool_id, Username=invited,
+                          DesiredDeliveryMediums=["SMS"],
+                          UserAttributes=[{"Name": "phone_number", "Value": "+15555550142"}])
+    function = [f for f, e, _, _ in senders.received
+                if e["triggerSource"] == "CustomSMSSender_AdminCreateUser"]
+    assert function == [ARN + "sms-sender"]
+    event, temporary, _ = senders.last("CustomSMSSender_AdminCreateUser")
+    assert event["request"]["type"] == "customSMSSenderRequestV1"
+    assert event["callerContext"]["clientId"] == "CLIENT_ID_NOT_APPLICABLE"
+    challenge = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": invited, "PASSWORD": temporary})
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
 
-        # Every code was encrypted under the pool's context: the same data key
-        # cannot be decrypted as another pool's.
-        generated = [r for t, r in kms.calls if t == "TrentService.GenerateDataKey"]
-        assert len(generated) == 3 and all(
-            r["EncryptionContext"]["userpool-id"] == pool_id for r in generated)
-        assert kms.refused == []
-    finally:
-        fake.stop()
+    # Every code was encrypted under the pool's context: the same data key
+    # cannot be decrypted as another pool's.
+    generated = [r for t, r in kms.calls if t == "TrentService.GenerateDataKey"]
+    assert len(generated) == 3 and all(
+        r["EncryptionContext"]["userpool-id"] == pool_id for r in generated)
+    assert kms.refused == []
 
 
-def test_a_sender_that_fails_or_a_pool_without_a_key_is_an_error(server, boto_client, kms):
-    senders = Senders()
-    srv, fake = start(server, kms, senders)
-    try:
-        idp = boto_client(srv)
-        pool_id, client_id = create_pool_and_client(idp, LambdaConfig=LAMBDA_CONFIG)
-        senders.refuse = True
-        name = unique("cy")
-        with pytest.raises(idp.exceptions.UserLambdaValidationException) as e:
-            idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
-                        UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
-        assert error_message(e.value) == "CustomEmailSender failed with error provider down."
+def test_a_sender_that_fails_or_a_pool_without_a_key_is_an_error(sending, boto_client):
+    srv, senders = sending
+    idp = boto_client(srv)
+    pool_id, client_id = create_pool_and_client(idp, LambdaConfig=LAMBDA_CONFIG)
+    senders.refuse = True
+    name = unique("cy")
+    with pytest.raises(idp.exceptions.UserLambdaValidationException) as e:
+        idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
+    assert error_message(e.value) == "CustomEmailSender failed with error provider down."
 
-        without_key = {k: v for k, v in LAMBDA_CONFIG.items() if k != "KMSKeyID"}
-        pool_id, client_id = create_pool_and_client(idp, LambdaConfig=without_key)
-        senders.refuse = False
-        with pytest.raises(idp.exceptions.CodeDeliveryFailureException) as e:
-            idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
-                        UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
-        assert error_code(e.value) == "CodeDeliveryFailureException"
-        assert not [m for m in read_outbox(srv) if m.get("username") == name]
-    finally:
-        fake.stop()
+    without_key = {k: v for k, v in LAMBDA_CONFIG.items() if k != "KMSKeyID"}
+    pool_id, client_id = create_pool_and_client(idp, LambdaConfig=without_key)
+    senders.refuse = False
+    with pytest.raises(idp.exceptions.CodeDeliveryFailureException) as e:
+        idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
+    assert error_code(e.value) == "CodeDeliveryFailureException"
+    assert not [m for m in read_outbox(srv) if m.get("username") == name]
 
 
-def test_a_passwordless_sign_in_code_goes_to_the_custom_sender(server, boto_client, kms):
-    senders = Senders()
-    srv, fake = start(server, kms, senders)
-    try:
-        idp = boto_client(srv)
-        pool_id, client_id = create_pool_and_client(
-            idp, LambdaConfig=LAMBDA_CONFIG,
-            flows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
-        name = unique("di")
-        create_confirmed_user(idp, pool_id, name)
-        assert senders.received == []  # MessageAction SUPPRESS: nothing to send
-        start_auth = idp.initiate_auth(
-            ClientId=client_id, AuthFlow="USER_AUTH",
-            AuthParameters={"USERNAME": name, "PREFERRED_CHALLENGE": "EMAIL_OTP"})
-        assert start_auth["ChallengeName"] == "EMAIL_OTP"
-        event, code, context = senders.last("CustomEmailSender_Authentication")
-        assert event["callerContext"]["clientId"] == client_id
-        assert event["request"]["userAttributes"]["email"] == f"{name}@example.com"
-        assert context["userpool-id"] == pool_id
-        done = idp.respond_to_auth_challenge(
-            ClientId=client_id, ChallengeName="EMAIL_OTP", Session=start_auth["Session"],
-            ChallengeResponses={"USERNAME": name, "EMAIL_OTP_CODE": code})
-        assert "AccessToken" in done["AuthenticationResult"]
-        assert not [m for m in read_outbox(srv) if m.get("username") == name]
-    finally:
-        fake.stop()
+def test_a_passwordless_sign_in_code_goes_to_the_custom_sender(sending, boto_client):
+    srv, senders = sending
+    idp = boto_client(srv)
+    pool_id, client_id = create_pool_and_client(
+        idp, LambdaConfig=LAMBDA_CONFIG,
+        flows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
+    name = unique("di")
+    create_confirmed_user(idp, pool_id, name)
+    assert senders.received == []  # MessageAction SUPPRESS: nothing to send
+    start_auth = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": name, "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+    assert start_auth["ChallengeName"] == "EMAIL_OTP"
+    event, code, context = senders.last("CustomEmailSender_Authentication")
+    assert event["callerContext"]["clientId"] == client_id
+    assert event["request"]["userAttributes"]["email"] == f"{name}@example.com"
+    assert context["userpool-id"] == pool_id
+    done = idp.respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName="EMAIL_OTP", Session=start_auth["Session"],
+        ChallengeResponses={"USERNAME": name, "EMAIL_OTP_CODE": code})
+    assert "AccessToken" in done["AuthenticationResult"]
+    assert not [m for m in read_outbox(srv) if m.get("username") == name]

@@ -252,6 +252,16 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// The provider attribute that carries the user id: the one its
+/// AttributeMapping maps to `username`, else `sub`.
+fn username_claim(provider: &IdentityProvider) -> &str {
+    provider
+        .attribute_mapping
+        .get("username")
+        .map(String::as_str)
+        .unwrap_or("sub")
+}
+
 /// A claim as an attribute value: strings as they are, booleans as
 /// `"true"`/`"false"`, numbers in decimal, anything else as JSON.
 fn claim_text(value: &Value) -> Option<String> {
@@ -792,11 +802,7 @@ impl UserPools {
             Ok(c) => c,
             Err(e) => return trigger_refusal(e).map(Err),
         };
-        let username_claim = provider
-            .attribute_mapping
-            .get("username")
-            .map(String::as_str)
-            .unwrap_or("sub");
+        let username_claim = username_claim(provider);
         let Some(user_id) = claims.get(username_claim).and_then(claim_text) else {
             return Ok(Err(refusal(
                 "provider_no_user_id",
@@ -1055,11 +1061,7 @@ impl UserPools {
         if !UserPools::has_trigger(pool, Trigger::InboundFederation) {
             return Ok(raw.claims);
         }
-        let username_claim = provider
-            .attribute_mapping
-            .get("username")
-            .map(String::as_str)
-            .unwrap_or("sub");
+        let username_claim = username_claim(provider);
         let user_name = raw
             .claims
             .get(username_claim)
@@ -1185,11 +1187,7 @@ impl UserPools {
             .verify_provider_id_token(&endpoints, client_id, None, id_token)
             .await
             .map_err(invalid)?;
-        let username_claim = provider
-            .attribute_mapping
-            .get("username")
-            .map(String::as_str)
-            .unwrap_or("sub");
+        let username_claim = username_claim(provider);
         let user_id = claims
             .get(username_claim)
             .and_then(claim_text)
