@@ -91,24 +91,6 @@ async fn preflight() -> Response {
     response
 }
 
-/// The request's `ClientMetadata` (a map of strings, as the model checked),
-/// for the triggers the operation invokes.
-fn client_metadata(body: &[u8]) -> std::collections::BTreeMap<String, String> {
-    #[derive(serde::Deserialize)]
-    struct WithMetadata {
-        #[serde(rename = "ClientMetadata", default)]
-        client_metadata: Option<std::collections::BTreeMap<String, String>>,
-    }
-    // Most requests carry none: skip the second parse.
-    if !body.windows(14).any(|w| w == b"ClientMetadata") {
-        return Default::default();
-    }
-    serde_json::from_slice::<WithMetadata>(body)
-        .ok()
-        .and_then(|w| w.client_metadata)
-        .unwrap_or_default()
-}
-
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(
@@ -205,7 +187,8 @@ pub async fn call_as(
     };
     // A public call's stated address counts where its client allows it
     // (EnablePropagateAdditionalUserContextData); else the source's.
-    let user_ip = match stated_user_ip(body).filter(|_| unsigned) {
+    let facts = RequestFacts::of(body);
+    let user_ip = match facts.stated_user_ip().filter(|_| unsigned) {
         Some((client_id, ip)) => service.propagated_user_ip(&client_id, ip).await,
         None => None,
     };
@@ -225,8 +208,8 @@ pub async fn call_as(
     let only = matches!(operation, "InitiateAuth" | "AdminInitiateAuth")
         .then_some(cognate_core::triggers::INITIATE_AUTH_METADATA_TRIGGERS);
     let answer = cognate_core::triggers::with_client_metadata(
-        client_metadata(body),
-        request_client_id(body),
+        facts.client_metadata.unwrap_or_default(),
+        facts.client_id,
         only,
         dispatched,
     )
@@ -234,44 +217,50 @@ pub async fn call_as(
     Ok(access::filter(grant, filter, answer))
 }
 
-/// The `ClientId` a request names (public operations), for trigger events.
-fn request_client_id(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct WithClient {
-        #[serde(rename = "ClientId")]
-        client_id: Option<String>,
-    }
-    if !body.windows(8).any(|w| w == b"ClientId") {
-        return None;
-    }
-    serde_json::from_slice::<WithClient>(body)
-        .ok()
-        .and_then(|w| w.client_id)
+/// What the dispatch reads of a request body besides the operation: the
+/// `ClientId` (public operations) and `ClientMetadata` (a map of strings,
+/// as the model checked) for trigger events, and the end user's address a
+/// public call states in `UserContextData` (InitiateAuth,
+/// RespondToAuthChallenge, SignUp, ConfirmSignUp, ForgotPassword,
+/// ConfirmForgotPassword, ResendConfirmationCode). One parse, skipped for
+/// bodies that name none of them.
+#[derive(Default, serde::Deserialize)]
+struct RequestFacts {
+    #[serde(rename = "ClientId")]
+    client_id: Option<String>,
+    #[serde(rename = "ClientMetadata", default)]
+    client_metadata: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "UserContextData")]
+    user_context_data: Option<UserContextData>,
 }
 
-/// The end user's address a public call states in `UserContextData`
-/// (InitiateAuth, RespondToAuthChallenge, SignUp, ConfirmSignUp,
-/// ForgotPassword, ConfirmForgotPassword, ResendConfirmationCode), with the
-/// app client that must allow it.
-fn stated_user_ip(body: &[u8]) -> Option<(String, std::net::IpAddr)> {
-    #[derive(serde::Deserialize)]
-    struct Stated {
-        #[serde(rename = "ClientId")]
-        client_id: Option<String>,
-        #[serde(rename = "UserContextData")]
-        user_context_data: Option<UserContextData>,
+#[derive(serde::Deserialize)]
+struct UserContextData {
+    #[serde(rename = "IpAddress")]
+    ip_address: Option<String>,
+}
+
+impl RequestFacts {
+    fn of(body: &[u8]) -> RequestFacts {
+        let names = |word: &[u8]| body.windows(word.len()).any(|w| w == word);
+        if !names(b"ClientId") && !names(b"ClientMetadata") {
+            return RequestFacts::default();
+        }
+        serde_json::from_slice(body).unwrap_or_default()
     }
-    #[derive(serde::Deserialize)]
-    struct UserContextData {
-        #[serde(rename = "IpAddress")]
-        ip_address: Option<String>,
+
+    /// The stated address, with the app client that must allow it.
+    fn stated_user_ip(&self) -> Option<(String, std::net::IpAddr)> {
+        let ip = self
+            .user_context_data
+            .as_ref()?
+            .ip_address
+            .as_deref()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some((self.client_id.clone()?, ip))
     }
-    if !body.windows(15).any(|w| w == b"UserContextData") {
-        return None;
-    }
-    let stated = serde_json::from_slice::<Stated>(body).ok()?;
-    let ip = stated.user_context_data?.ip_address?.trim().parse().ok()?;
-    Some((stated.client_id?, ip))
 }
 
 /// The access key id that signed an admin call (checked by `authorize`

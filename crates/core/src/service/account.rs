@@ -228,7 +228,7 @@ impl UserPools {
             self.custom_message(
                 pool,
                 user,
-                super::triggers::custom_message_source(kind),
+                &format!("CustomMessage_{}", super::triggers::message_source(kind)),
                 false,
             )
             .await?

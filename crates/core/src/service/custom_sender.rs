@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::triggers::{client_metadata, user_attributes, TriggerEvent};
+use super::triggers::{client_metadata, message_source, user_attributes, TriggerEvent};
 use super::UserPools;
 use crate::delivery::OutgoingMessage;
 use crate::error::{Error, ErrorKind, Result};
@@ -43,19 +43,6 @@ fn sender_trigger(medium: &str) -> Trigger {
     }
 }
 
-/// The `triggerSource` suffix of an outgoing message kind.
-fn source_suffix(kind: &str) -> &'static str {
-    match kind {
-        "signup" => "SignUp",
-        "resend" => "ResendCode",
-        "forgot_password" => "ForgotPassword",
-        "update_attribute" => "UpdateUserAttribute",
-        "invite" => "AdminCreateUser",
-        "sign_in_otp" | "mfa" => "Authentication",
-        _ => "VerifyUserAttribute",
-    }
-}
-
 impl UserPools {
     /// Whether the pool hands messages of `medium` to a custom sender.
     pub(crate) fn has_custom_sender(pool: &UserPool, medium: &str) -> bool {
@@ -75,7 +62,7 @@ impl UserPools {
         let trigger = sender_trigger(&message.medium);
         let config = pool.settings.lambda_config.as_ref();
         let function = function_of(config, trigger)?;
-        let source = format!("{}_{}", trigger.name(), source_suffix(&message.kind));
+        let source = format!("{}_{}", trigger.name(), message_source(&message.kind));
         let request_type = match trigger {
             Trigger::CustomSMSSender => "customSMSSenderRequestV1",
             _ => "customEmailSenderRequestV1",

@@ -660,15 +660,18 @@ pub(crate) struct CustomMessage {
     pub sms_message: Option<String>,
 }
 
-/// The CustomMessage triggerSource of an outgoing message kind.
-pub(crate) fn custom_message_source(kind: &str) -> &'static str {
+/// The triggerSource suffix of an outgoing message kind, as the message
+/// triggers name their sources (`CustomMessage_<suffix>`,
+/// `CustomEmailSender_<suffix>`, `CustomSMSSender_<suffix>`).
+pub(crate) fn message_source(kind: &str) -> &'static str {
     match kind {
-        "signup" => "CustomMessage_SignUp",
-        "resend" => "CustomMessage_ResendCode",
-        "forgot_password" => "CustomMessage_ForgotPassword",
-        "update_attribute" => "CustomMessage_UpdateUserAttribute",
-        "invite" => "CustomMessage_AdminCreateUser",
-        _ => "CustomMessage_VerifyUserAttribute",
+        "signup" => "SignUp",
+        "resend" => "ResendCode",
+        "forgot_password" => "ForgotPassword",
+        "update_attribute" => "UpdateUserAttribute",
+        "invite" => "AdminCreateUser",
+        "sign_in_otp" | "mfa" => "Authentication",
+        _ => "VerifyUserAttribute",
     }
 }
 
