@@ -360,3 +360,8 @@ write("saml_metadata", [
     '</IDPSSODescriptor></EntityDescriptor>',
     '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
 ])
+
+# --- saml_response: the responses the unit tests verify (signed by signxml:
+# the assertion, the response, both; unsigned, another key, a failed status).
+FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "crates/core/src/service/saml_response/fixtures"
+write("saml_response", [p.read_text() for p in sorted(FIXTURES.glob("*.xml")) if p.name != "metadata.xml"])

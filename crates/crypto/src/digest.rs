@@ -17,6 +17,16 @@ pub fn sha256(input: &[u8]) -> [u8; 32] {
     Sha256::digest(input).into()
 }
 
+/// The SHA-2 digest `hash` of `input`.
+pub fn sha2(hash: crate::webauthn::Sha2, input: &[u8]) -> Vec<u8> {
+    use crate::webauthn::Sha2;
+    match hash {
+        Sha2::Sha256 => Sha256::digest(input).to_vec(),
+        Sha2::Sha384 => sha2::Sha384::digest(input).to_vec(),
+        Sha2::Sha512 => sha2::Sha512::digest(input).to_vec(),
+    }
+}
+
 /// HMAC-SHA256 of `message` under `key`.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so construction cannot fail.

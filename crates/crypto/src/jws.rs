@@ -103,6 +103,16 @@ impl SigningKey {
         self.verifying.jwk.clone()
     }
 
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature of `message` (what a SAML
+    /// redirect binding's `Signature` parameter carries).
+    pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, JwsError> {
+        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut sig)
+            .map_err(|_| JwsError::Signing)?;
+        Ok(sig)
+    }
+
     /// Signs `claims` as a compact JWS with header `{"kid":..,"alg":"RS256"}`
     /// (Cognito's header has no `typ`).
     pub fn sign(&self, claims: &Value) -> Result<String, JwsError> {

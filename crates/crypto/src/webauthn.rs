@@ -47,6 +47,27 @@ pub fn verify_rs256(n: &[u8], e: &[u8], message: &[u8], signature: &[u8]) -> boo
         .is_ok()
 }
 
+/// A SHA-2 digest an XML signature names (SHA-256, SHA-384 or SHA-512).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sha2 {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// Whether `signature` is an RSASSA-PKCS1-v1_5 signature of `message`
+/// with `hash` by the RSA key (`n`, `e`; 2048 to 8192 bits).
+pub fn verify_rsa_pkcs1(n: &[u8], e: &[u8], hash: Sha2, message: &[u8], signature: &[u8]) -> bool {
+    let algorithm = match hash {
+        Sha2::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Sha2::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        Sha2::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+    };
+    RsaPublicKeyComponents { n, e }
+        .verify(algorithm, message, signature)
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,8 @@
 //! redirect of `/oauth2/authorize?identity_provider=…` (or
 //! `idp_identifier=…`) to the provider, `/oauth2/idpresponse` (the
 //! provider's redirect back, which continues the original authorization
-//! request), and [`HttpProviders`], the HTTP client through which the
+//! request), `/saml2/idpresponse` (a SAML provider's post of its
+//! response, likewise), and [`HttpProviders`], the HTTP client through which the
 //! service reaches providers (reqwest: no redirects followed, a 10 s
 //! timeout, answers bounded).
 
@@ -132,8 +133,51 @@ pub(crate) async fn idp_response_post(
     complete(&svc, &site, &pairs).await
 }
 
+/// The largest form `/saml2/idpresponse` reads: a response of
+/// saml_response's largest size, base64- and form-encoded.
+const MAX_SAML_FORM: usize = 512 * 1024;
+
+/// `POST /saml2/idpresponse`: a SAML provider's response (HTTP-POST
+/// binding: `SAMLResponse`, `RelayState`); continues the original
+/// authorization request with a new hosted session.
+pub(crate) async fn saml_response(
+    State(svc): State<Arc<UserPools>>,
+    site: Site,
+    body: bytes::Bytes,
+) -> Response {
+    let pairs: Option<Vec<(String, String)>> = (body.len() <= MAX_SAML_FORM)
+        .then(|| serde_urlencoded::from_bytes(&body).ok())
+        .flatten();
+    let Some(pairs) = pairs else {
+        return crate::pages::error_page(
+            axum::http::StatusCode::BAD_REQUEST,
+            "The form is not valid.",
+        );
+    };
+    let result = svc
+        .saml_complete(
+            &site.pool_id,
+            crate::web::param(&pairs, "SAMLResponse"),
+            crate::web::param(&pairs, "RelayState"),
+        )
+        .await;
+    finish(&svc, &site, result).await
+}
+
 async fn complete(svc: &Arc<UserPools>, site: &Site, pairs: &[(String, String)]) -> Response {
-    match svc.federation_complete(&site.pool_id, pairs).await {
+    let result = svc.federation_complete(&site.pool_id, pairs).await;
+    finish(svc, site, result).await
+}
+
+async fn finish(
+    svc: &Arc<UserPools>,
+    site: &Site,
+    result: Result<
+        (ValidAuthorize, cognate_core::service::hosted::HostedSession),
+        cognate_core::service::hosted::AuthorizeError,
+    >,
+) -> Response {
+    match result {
         Ok((valid, session)) => {
             crate::pages::grant_response(svc, site, &valid, &session, true).await
         }

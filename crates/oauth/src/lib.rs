@@ -29,6 +29,7 @@ fn domain_routes() -> Router<Arc<UserPools>> {
             "/oauth2/idpresponse",
             get(federation::idp_response).post(federation::idp_response_post),
         )
+        .route("/saml2/idpresponse", post(federation::saml_response))
         .route(
             "/oauth2/token",
             post(token::token_endpoint).options(token::preflight),

@@ -21,6 +21,8 @@ use crate::shapes::{parse, timestamp};
 const HIDDEN_DETAILS: &[&str] = &[
     "private_key",
     cognate_core::service::saml_metadata::ENCRYPTION_KEY,
+    cognate_core::service::saml_metadata::ENTITY_ID,
+    cognate_core::service::saml_metadata::SIGNING_CERTIFICATES,
 ];
 
 /// An IdentityProviderType.

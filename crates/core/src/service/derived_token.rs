@@ -201,7 +201,7 @@ fn check_members(req: &DerivedTokenRequest<'_>) -> Result<()> {
     ] {
         if kind == Some(PresentedKind::Saml2) {
             return Err(Error::invalid_parameter(format!(
-                "{} of type SAML2 can't be exchanged: this user pool signs in through no SAML identity provider.",
+                "{} of type SAML2 can't be exchanged: cognate verifies SAML assertions only as answers to its own sign-in requests.",
                 role.member()
             )));
         }

@@ -40,7 +40,7 @@ use crate::triggers::Trigger;
 /// How long a browser may take at the provider (the state's lifetime).
 pub const FEDERATION_STATE_MS: i64 = 10 * 60 * 1000;
 /// The challenge name of the sessions that keep a pending federated sign-in.
-const STATE_CHALLENGE: &str = "FEDERATION_STATE";
+pub(super) const STATE_CHALLENGE: &str = "FEDERATION_STATE";
 /// Responses of a provider larger than this are refused.
 pub const MAX_PROVIDER_RESPONSE: usize = 1024 * 1024;
 /// The attribute name of a provider's own subject in links.
@@ -84,14 +84,16 @@ impl ProviderHttp for NoProviderHttp {
 
 /// A sign-in waiting for the provider's answer (a challenge session's data).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct PendingSignIn {
+pub(super) struct PendingSignIn {
     /// The provider's name.
-    provider: String,
-    nonce: String,
-    /// The `redirect_uri` sent to the provider (our `/oauth2/idpresponse`).
-    callback: String,
+    pub(super) provider: String,
+    /// The OpenID Connect nonce, or the SAML authentication request's ID.
+    pub(super) nonce: String,
+    /// The `redirect_uri` sent to the provider (our `/oauth2/idpresponse`),
+    /// or the SAML assertion consumer service (`/saml2/idpresponse`).
+    pub(super) callback: String,
     /// The original authorization request's parameters.
-    request: Vec<(String, String)>,
+    pub(super) request: Vec<(String, String)>,
 }
 
 /// The endpoints of a provider.
@@ -106,13 +108,13 @@ struct Endpoints {
 
 /// Why a step with the provider failed: a fixed reason (logged) and what
 /// the client is told.
-struct Refusal {
+pub(super) struct Refusal {
     reason: &'static str,
     error: &'static str,
     description: String,
 }
 
-fn refusal(reason: &'static str, description: impl Into<String>) -> Refusal {
+pub(super) fn refusal(reason: &'static str, description: impl Into<String>) -> Refusal {
     Refusal {
         reason,
         error: "invalid_request",
@@ -143,13 +145,16 @@ enum Flavor {
     /// OAuth 2.0: an access token and the provider's profile endpoint
     /// (Facebook, LoginWithAmazon).
     Profile,
+    /// SAML 2.0: a signed assertion posted to `/saml2/idpresponse`.
+    Saml,
 }
 
-/// The flavor of a provider type cognate signs in through (not SAML).
+/// The flavor of a provider type.
 fn flavor(provider_type: &str) -> Option<Flavor> {
     match provider_type {
         "OIDC" | "Google" | "SignInWithApple" => Some(Flavor::IdToken),
         "Facebook" | "LoginWithAmazon" => Some(Flavor::Profile),
+        "SAML" => Some(Flavor::Saml),
         _ => None,
     }
 }
@@ -220,12 +225,12 @@ fn trigger_refusal(e: Error) -> Result<Refusal, Error> {
     }
 }
 
-fn sha256(text: &str) -> String {
+pub(super) fn sha256(text: &str) -> String {
     cognate_crypto::digest::sha256_hex(text.as_bytes())
 }
 
 /// `url` with `params` added to its query.
-fn with_query(url: &str, params: &[(&str, &str)]) -> String {
+pub(super) fn with_query(url: &str, params: &[(&str, &str)]) -> String {
     let encoded = params
         .iter()
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
@@ -461,7 +466,7 @@ impl UserPools {
         Ok(provider)
     }
 
-    fn refuse_to_client(valid: &ValidAuthorize, r: Refusal) -> AuthorizeError {
+    pub(super) fn refuse_to_client(valid: &ValidAuthorize, r: Refusal) -> AuthorizeError {
         tracing::info!(reason = r.reason, "federated sign-in refused");
         AuthorizeError::Redirect {
             redirect_uri: valid.redirect_uri.clone(),
@@ -497,6 +502,15 @@ impl UserPools {
         let pool = self.pool(&valid.pool_id).await.map_err(internal)?;
         let provider = Self::federation_provider(&pool, valid, identity_provider, idp_identifier)
             .map_err(|r| Self::refuse_to_client(valid, r))?;
+        if flavor(&provider.provider_type) == Some(Flavor::Saml) {
+            return self
+                .saml_begin(&pool, valid, provider, request, callback)
+                .await
+                .map_err(|e| match e {
+                    Ok(r) => Self::refuse_to_client(valid, r),
+                    Err(e) => internal(e),
+                });
+        }
         let endpoints = self
             .provider_endpoints(provider)
             .await
@@ -572,6 +586,38 @@ impl UserPools {
                 .map(|(_, v)| v.as_str())
                 .filter(|v| !v.is_empty())
         };
+        let (valid, pending) = self.take_pending(pool_id, get("state")).await?;
+        if let Some(error) = get("error") {
+            let r = Refusal {
+                reason: "provider_error",
+                error: known_error(error),
+                description: get("error_description")
+                    .map(|d| d.chars().take(500).collect())
+                    .unwrap_or_else(|| format!("The identity provider answered {error}.")),
+            };
+            return Err(Self::refuse_to_client(&valid, r));
+        }
+        let Some(code) = get("code") else {
+            return Err(Self::refuse_to_client(
+                &valid,
+                refusal("provider_no_code", "The identity provider sent no code."),
+            ));
+        };
+        let apple_user = get("user").filter(|u| u.len() <= 4096);
+        let outcome = self
+            .federated_user(&valid, &pending, code, apple_user)
+            .await;
+        self.federation_finish(pool_id, valid, outcome).await
+    }
+
+    /// The pending sign-in a provider's answer names by its `state` (taken
+    /// once) and its authorization request, checked again. A state that is
+    /// missing, unknown, expired, used or of another pool is a page.
+    pub(super) async fn take_pending(
+        &self,
+        pool_id: &str,
+        state: Option<&str>,
+    ) -> Result<(ValidAuthorize, PendingSignIn), AuthorizeError> {
         let bad_state = || AuthorizeError::Page {
             error: "invalid_request",
             description: "The state of the sign-in is not valid, has expired or was already used."
@@ -584,8 +630,8 @@ impl UserPools {
                 description: "The request could not be processed.".into(),
             }
         };
-        let state = get("state")
-            .filter(|s| s.len() <= 512)
+        let state = state
+            .filter(|s| !s.is_empty() && s.len() <= 512)
             .ok_or_else(bad_state)?;
         let session = self
             .store
@@ -616,27 +662,25 @@ impl UserPools {
             code_challenge_method: param("code_challenge_method"),
         };
         let valid = self.check_authorize(pool_id, &request).await?;
-        if let Some(error) = get("error") {
-            let r = Refusal {
-                reason: "provider_error",
-                error: known_error(error),
-                description: get("error_description")
-                    .map(|d| d.chars().take(500).collect())
-                    .unwrap_or_else(|| format!("The identity provider answered {error}.")),
-            };
-            return Err(Self::refuse_to_client(&valid, r));
-        }
-        let Some(code) = get("code") else {
-            return Err(Self::refuse_to_client(
-                &valid,
-                refusal("provider_no_code", "The identity provider sent no code."),
-            ));
+        Ok((valid, pending))
+    }
+
+    /// The end of a federated sign-in: the triggers of a signed-in user
+    /// and a hosted session, or the refusal for the client.
+    pub(super) async fn federation_finish(
+        &self,
+        pool_id: &str,
+        valid: ValidAuthorize,
+        outcome: crate::error::Result<Result<(User, bool), Refusal>>,
+    ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
+        let page_internal = |e: Error| {
+            tracing::error!(error = %e, "federated sign-in failed");
+            AuthorizeError::Page {
+                error: "server_error",
+                description: "The request could not be processed.".into(),
+            }
         };
-        let apple_user = get("user").filter(|u| u.len() <= 4096);
-        match self
-            .federated_user(&valid, &pending, code, apple_user)
-            .await
-        {
+        match outcome {
             Ok(Ok((user, created))) => {
                 let pool = self.pool(pool_id).await.map_err(page_internal)?;
                 if let Err(e) = self.federated_triggers(&pool, &valid, &user, created).await {
@@ -795,6 +839,21 @@ impl UserPools {
             Ok(c) => c,
             Err(r) => return Ok(Err(r)),
         };
+        self.federated_sign_in(&pool, valid, provider, raw).await
+    }
+
+    /// The user a provider's verified answer signs in: the InboundFederation
+    /// trigger's say on its attributes, then the linked native user, else
+    /// the federated user (made at its first sign-in).
+    pub(super) async fn federated_sign_in(
+        &self,
+        pool: &UserPool,
+        valid: &ValidAuthorize,
+        provider: &IdentityProvider,
+        raw: RawAttributes,
+    ) -> crate::error::Result<Result<(User, bool), Refusal>> {
+        let pool = pool.clone();
+        let name_id = raw.name_id.clone();
         let claims = match self
             .inbound_federation(&pool, provider, &valid.client.client_id, raw)
             .await
@@ -803,7 +862,8 @@ impl UserPools {
             Err(e) => return trigger_refusal(e).map(Err),
         };
         let username_claim = username_claim(provider);
-        let Some(user_id) = claims.get(username_claim).and_then(claim_text) else {
+        let Some(user_id) = name_id.or_else(|| claims.get(username_claim).and_then(claim_text))
+        else {
             return Ok(Err(refusal(
                 "provider_no_user_id",
                 format!("The identity provider gave no {username_claim}."),
@@ -986,6 +1046,8 @@ impl UserPools {
             };
             return Ok(RawAttributes {
                 claims: profile.clone().into_iter().collect(),
+                name_id: None,
+                saml_response: None,
                 token_response: tokens,
                 id_token: None,
                 user_info: Some(profile.clone()),
@@ -1039,6 +1101,8 @@ impl UserPools {
         }
         Ok(RawAttributes {
             claims,
+            name_id: None,
+            saml_response: None,
             token_response: tokens,
             id_token: Some(id_token_claims),
             user_info,
@@ -1063,9 +1127,9 @@ impl UserPools {
         }
         let username_claim = username_claim(provider);
         let user_name = raw
-            .claims
-            .get(username_claim)
-            .and_then(claim_text)
+            .name_id
+            .clone()
+            .or_else(|| raw.claims.get(username_claim).and_then(claim_text))
             .map(|id| format!("{}_{id}", provider.name))
             .unwrap_or_default();
         let strings = |m: &serde_json::Map<String, Value>| -> Value {
@@ -1083,6 +1147,9 @@ impl UserPools {
         }
         if let Some(info) = &raw.user_info {
             attributes.insert("userInfo".into(), strings(info));
+        }
+        if let Some(saml) = &raw.saml_response {
+            attributes.insert("samlResponse".into(), strings(saml));
         }
         let event = super::triggers::TriggerEvent::new(
             "InboundFederation_ExternalProvider",
@@ -1295,14 +1362,18 @@ impl UserPools {
 /// What a provider said about the user at a sign-in: the claims the
 /// sign-in reads (the ID token's with userInfo's over them, or the profile
 /// endpoint's), and, for the InboundFederation trigger, each source apart.
-struct RawAttributes {
-    claims: BTreeMap<String, Value>,
+pub(super) struct RawAttributes {
+    pub(super) claims: BTreeMap<String, Value>,
+    /// A SAML assertion's NameID: the user id (the claims are its attributes).
+    pub(super) name_id: Option<String>,
+    /// A SAML assertion's attributes, as the InboundFederation trigger gets them.
+    pub(super) saml_response: Option<serde_json::Map<String, Value>>,
     /// The token endpoint's answer.
-    token_response: Value,
+    pub(super) token_response: Value,
     /// The verified ID token's claims (OpenID Connect providers).
-    id_token: Option<serde_json::Map<String, Value>>,
+    pub(super) id_token: Option<serde_json::Map<String, Value>>,
     /// The userInfo (or profile) endpoint's answer.
-    user_info: Option<serde_json::Map<String, Value>>,
+    pub(super) user_info: Option<serde_json::Map<String, Value>>,
 }
 
 /// The pool attributes the provider's AttributeMapping gives values:

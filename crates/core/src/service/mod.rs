@@ -26,6 +26,8 @@ pub mod regional;
 mod resource_servers;
 mod risk;
 pub mod saml_metadata;
+pub mod saml_response;
+mod saml_sign_in;
 pub mod sessions;
 mod triggers;
 mod triggers_auth;

@@ -15,11 +15,35 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 
 const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 const REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 
 /// The hidden detail that keeps the private key of the provider's
 /// encryption certificate (PKCS#8, base64); never returned.
 pub const ENCRYPTION_KEY: &str = "cognate:encryption_key";
+
+/// The hidden detail that keeps the provider's entity ID (from its
+/// metadata, read when the provider is created or updated).
+pub const ENTITY_ID: &str = "cognate:idp_entity_id";
+/// The hidden detail that keeps the provider's signing certificates
+/// (base64 DER, space-separated).
+pub const SIGNING_CERTIFICATES: &str = "cognate:idp_signing_certificates";
+
+/// The provider's trust as its details keep it; providers stored before
+/// these details existed are read from their MetadataFile.
+pub fn stored_trust(details: &BTreeMap<String, String>) -> Option<IdpTrust> {
+    use base64::Engine;
+    match (details.get(ENTITY_ID), details.get(SIGNING_CERTIFICATES)) {
+        (Some(entity_id), Some(certificates)) => Some(IdpTrust {
+            entity_id: entity_id.clone(),
+            certificates: certificates
+                .split_ascii_whitespace()
+                .filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+                .collect(),
+        }),
+        _ => idp_trust(details.get("MetadataFile")?).ok(),
+    }
+}
 
 /// What the metadata says the provider's endpoints are.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,6 +96,64 @@ pub fn idp_endpoints(xml: &str) -> Result<IdpEndpoints> {
     })
 }
 
+/// What a provider's answers are checked against: its entity ID and the
+/// certificates (DER) of its `IDPSSODescriptor`'s signing keys (a
+/// `KeyDescriptor` with `use="signing"` or no `use`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct IdpTrust {
+    pub entity_id: String,
+    pub certificates: Vec<Vec<u8>>,
+}
+
+/// Reads the provider's entity ID and signing certificates.
+pub fn idp_trust(xml: &str) -> Result<IdpTrust> {
+    use base64::Engine;
+    let doc = roxmltree::Document::parse(xml).map_err(|_| unmarshallable())?;
+    let is = |n: &roxmltree::Node, ns: &str, name: &str| {
+        n.is_element() && n.tag_name().name() == name && n.tag_name().namespace() == Some(ns)
+    };
+    let idp = doc
+        .descendants()
+        .find(|n| is(n, MD, "IDPSSODescriptor"))
+        .ok_or_else(unmarshallable)?;
+    let entity = idp
+        .parent_element()
+        .filter(|e| is(e, MD, "EntityDescriptor"))
+        .ok_or_else(unmarshallable)?;
+    let entity_id = entity
+        .attribute("entityID")
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(unmarshallable)?
+        .to_owned();
+    let mut certificates = Vec::new();
+    for descriptor in idp.children().filter(|n| is(n, MD, "KeyDescriptor")) {
+        if descriptor.attribute("use").is_some_and(|u| u != "signing") {
+            continue;
+        }
+        for cert in descriptor
+            .descendants()
+            .filter(|n| is(n, DS, "X509Certificate"))
+        {
+            let text: String = cert
+                .descendants()
+                .filter(roxmltree::Node::is_text)
+                .filter_map(|t| t.text())
+                .flat_map(str::chars)
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|_| unmarshallable())?;
+            certificates.push(der);
+        }
+    }
+    Ok(IdpTrust {
+        entity_id,
+        certificates,
+    })
+}
+
 /// Sets the details Cognito derives for a SAML provider from `xml`: the
 /// redirect binding URIs, and the encryption certificate (`previous`'s,
 /// else a new RSA-2048 self-signed one, CN `<pool id>`-scoped).
@@ -83,6 +165,17 @@ pub fn derive_details(
     now_secs: i64,
 ) -> Result<()> {
     let endpoints = idp_endpoints(xml)?;
+    let trust = idp_trust(xml)?;
+    details.insert(ENTITY_ID.into(), trust.entity_id);
+    let certificates: Vec<String> = trust
+        .certificates
+        .iter()
+        .map(|der| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(der)
+        })
+        .collect();
+    details.insert(SIGNING_CERTIFICATES.into(), certificates.join(" "));
     details.insert("SSORedirectBindingURI".into(), endpoints.sso_redirect);
     match endpoints.slo_redirect {
         Some(slo) => details.insert("SLORedirectBindingURI".into(), slo),

@@ -1,0 +1,312 @@
+//! Sign-in through a SAML 2.0 identity provider, as Cognito does it
+//! (service-provider initiated): [`UserPools::federation_begin`] sends the
+//! browser to the provider's `SSORedirectBindingURI` with an
+//! `AuthnRequest` (HTTP-Redirect binding: deflated, base64, with the
+//! sign-in's single-use state as `RelayState`; signed with the pool's
+//! signing key, the certificate GetSigningCertificate returns, when the
+//! provider's `RequestSigningAlgorithm` is `rsa-sha256`), and
+//! [`UserPools::saml_complete`] answers the provider's HTTP-POST to
+//! `/saml2/idpresponse`: it takes the state once, verifies the response
+//! (saml_response.rs: signature by the metadata's certificate, issuer,
+//! audience `urn:amazon:cognito:sp:<pool id>`, recipient, the request's ID,
+//! validity), and signs in `<ProviderName>_<NameID>` (or the native user
+//! a link names) with the assertion's attributes mapped by the provider's
+//! AttributeMapping, as the other federated sign-ins do.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::federation::{
+    refusal, sha256, with_query, PendingSignIn, RawAttributes, Refusal, STATE_CHALLENGE,
+};
+use super::hosted::{AuthorizeError, HostedSession, ValidAuthorize};
+use super::saml_response::{self, Expected, Refused};
+use super::UserPools;
+use crate::error::Error;
+use crate::model::{ChallengeSession, IdentityProvider, User, UserPool};
+
+/// The redirect binding's signature algorithm (the only one Cognito offers).
+const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+
+/// The pool's SAML service provider entity ID (the audience of assertions).
+pub fn sp_entity_id(pool_id: &str) -> String {
+    format!("urn:amazon:cognito:sp:{pool_id}")
+}
+
+/// The assertion consumer service beside a domain's `/oauth2/idpresponse`.
+fn acs_url(callback: &str) -> String {
+    match callback.strip_suffix("/oauth2/idpresponse") {
+        Some(base) => format!("{base}/saml2/idpresponse"),
+        None => callback.to_owned(),
+    }
+}
+
+fn xml_attribute(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
+/// The AuthnRequest of a sign-in.
+fn authn_request(id: &str, instant: &str, destination: &str, acs: &str, issuer: &str) -> String {
+    format!(
+        "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
+         xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{id}\" Version=\"2.0\" \
+         IssueInstant=\"{instant}\" Destination=\"{}\" AssertionConsumerServiceURL=\"{}\" \
+         ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\">\
+         <saml:Issuer>{}</saml:Issuer>\
+         <samlp:NameIDPolicy AllowCreate=\"true\"/></samlp:AuthnRequest>",
+        xml_attribute(destination),
+        xml_attribute(acs),
+        xml_attribute(issuer).replace('>', "&gt;"),
+    )
+}
+
+/// Raw DEFLATE, as the redirect binding encodes a message.
+fn deflate(data: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(data)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| Error::internal(format!("deflate: {e}")))
+}
+
+/// An assertion's attributes as the sign-in's claims: one value as it is,
+/// several as `[a, b]` (how Cognito writes a multi-valued SAML attribute
+/// into a user attribute).
+fn attribute_claims(attributes: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, Value> {
+    attributes
+        .iter()
+        .map(|(name, values)| {
+            let text = match values.as_slice() {
+                [one] => one.clone(),
+                many => format!("[{}]", many.join(", ")),
+            };
+            (name.clone(), Value::String(text))
+        })
+        .collect()
+}
+
+impl UserPools {
+    /// The redirect to a SAML provider for a checked authorization request.
+    pub(super) async fn saml_begin(
+        &self,
+        pool: &UserPool,
+        valid: &ValidAuthorize,
+        provider: &IdentityProvider,
+        request: Vec<(String, String)>,
+        callback: &str,
+    ) -> Result<String, Result<Refusal, Error>> {
+        let Some(sso) = provider
+            .details
+            .get("SSORedirectBindingURI")
+            .filter(|u| !u.trim().is_empty())
+        else {
+            return Err(Ok(refusal(
+                "provider_no_endpoints",
+                "The identity provider has no endpoints.",
+            )));
+        };
+        let acs = acs_url(callback);
+        let state = cognate_crypto::random::base64url(32);
+        let request_id = format!(
+            "_{}",
+            cognate_crypto::digest::hex(&cognate_crypto::random::bytes(20))
+        );
+        let pending = PendingSignIn {
+            provider: provider.name.clone(),
+            nonce: request_id.clone(),
+            callback: acs.clone(),
+            request,
+        };
+        let data =
+            serde_json::to_value(&pending).map_err(|e| Err(Error::internal(e.to_string())))?;
+        let now = self.now();
+        self.store
+            .put_session(&ChallengeSession {
+                handle_hash: sha256(&state),
+                pool_id: pool.id.clone(),
+                client_id: valid.client.client_id.clone(),
+                username: String::new(),
+                challenge: STATE_CHALLENGE.into(),
+                expires: now + super::federation::FEDERATION_STATE_MS,
+                data,
+            })
+            .await
+            .map_err(|e| Err(e.into()))?;
+        let xml = authn_request(
+            &request_id,
+            &saml_response::format_instant(now.div_euclid(1000)),
+            sso,
+            &acs,
+            &sp_entity_id(&pool.id),
+        );
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(deflate(xml.as_bytes()).map_err(Err)?);
+        let mut params = vec![("SAMLRequest", encoded), ("RelayState", state)];
+        let signed = provider
+            .details
+            .get("RequestSigningAlgorithm")
+            .is_some_and(|a| a == "rsa-sha256");
+        if signed {
+            params.push(("SigAlg", RSA_SHA256.to_owned()));
+            let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let query = with_query("", &pairs);
+            let message = query.trim_start_matches('?');
+            let keys = self
+                .keys
+                .get(self.store.as_ref(), &pool.id, now)
+                .await
+                .map_err(Err)?;
+            let key = keys.signing_key("id", now).map_err(Err)?;
+            let signature = key
+                .sign_rs256(message.as_bytes())
+                .map_err(|e| Err(Error::internal(e.to_string())))?;
+            params.push((
+                "Signature",
+                base64::engine::general_purpose::STANDARD.encode(signature),
+            ));
+        }
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Ok(with_query(sso, &pairs))
+    }
+
+    /// Answers a SAML provider's post to `/saml2/idpresponse`
+    /// (`SAMLResponse`, `RelayState`): the original authorization request,
+    /// checked again, and the hosted session of the signed-in user. A
+    /// missing, unknown, expired or used RelayState is a page (cognate
+    /// takes no IdP-initiated sign-ins); everything after it goes back to
+    /// the client's redirect URI.
+    pub async fn saml_complete(
+        &self,
+        pool_id: &str,
+        saml_response: Option<&str>,
+        relay_state: Option<&str>,
+    ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
+        let (valid, pending) = self.take_pending(pool_id, relay_state).await?;
+        let outcome = self.saml_user(&valid, &pending, saml_response).await;
+        self.federation_finish(pool_id, valid, outcome).await
+    }
+
+    async fn saml_user(
+        &self,
+        valid: &ValidAuthorize,
+        pending: &PendingSignIn,
+        saml_response: Option<&str>,
+    ) -> crate::error::Result<Result<(User, bool), Refusal>> {
+        let pool = self.pool(&valid.pool_id).await?;
+        let Some(provider) = pool
+            .identity_providers
+            .iter()
+            .find(|p| p.name == pending.provider && p.provider_type == "SAML")
+        else {
+            return Ok(Err(refusal(
+                "provider_gone",
+                "The identity provider does not exist in the user pool.",
+            )));
+        };
+        let not_valid = |reason| refusal(reason, "The SAML response is not valid.");
+        let Some(trust) = super::saml_metadata::stored_trust(&provider.details) else {
+            return Ok(Err(not_valid("provider_without_metadata")));
+        };
+        let xml = saml_response
+            .map(|r| {
+                r.chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect::<String>()
+            })
+            .and_then(|r| base64::engine::general_purpose::STANDARD.decode(r).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let Some(xml) = xml else {
+            return Ok(Err(not_valid("saml_response_not_base64")));
+        };
+        let audience = sp_entity_id(&pool.id);
+        let expected = Expected {
+            issuer: &trust.entity_id,
+            certificates: &trust.certificates,
+            audience: &audience,
+            acs_url: &pending.callback,
+            request_id: &pending.nonce,
+            now_secs: self.now().div_euclid(1000),
+        };
+        let assertion = match saml_response::verify_response(&xml, &expected) {
+            Ok(a) => a,
+            Err(Refused::Untrusted(u)) => return Ok(Err(not_valid(u.0))),
+            Err(Refused::Status(status)) => {
+                let code = status.rsplit(':').next().unwrap_or_default().to_owned();
+                return Ok(Err(refusal(
+                    "provider_status",
+                    format!("The identity provider answered {code}."),
+                )));
+            }
+        };
+        if assertion.name_id.len() > 128 {
+            return Ok(Err(not_valid("name_id_too_long")));
+        }
+        let claims = attribute_claims(&assertion.attributes);
+        let raw = RawAttributes {
+            saml_response: Some(claims.clone().into_iter().collect()),
+            claims,
+            name_id: Some(assertion.name_id),
+            token_response: Value::Null,
+            id_token: None,
+            user_info: None,
+        };
+        self.federated_sign_in(&pool, valid, provider, raw).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_acs_is_beside_the_oauth_callback() {
+        assert_eq!(
+            acs_url("https://auth.example.com/oauth2/idpresponse"),
+            "https://auth.example.com/saml2/idpresponse"
+        );
+        assert_eq!(
+            acs_url("http://127.0.0.1:9/domains/d/oauth2/idpresponse"),
+            "http://127.0.0.1:9/domains/d/saml2/idpresponse"
+        );
+    }
+
+    #[test]
+    fn multi_valued_attributes_are_bracketed() {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("email".to_owned(), vec!["a@b.c".to_owned()]);
+        attributes.insert("groups".to_owned(), vec!["x".to_owned(), "y".to_owned()]);
+        let claims = attribute_claims(&attributes);
+        assert_eq!(claims["email"], "a@b.c");
+        assert_eq!(claims["groups"], "[x, y]");
+    }
+
+    #[test]
+    fn the_request_inflates_to_an_authn_request() {
+        let xml = authn_request(
+            "_1",
+            "2026-12-07T09:00:00Z",
+            "https://idp/sso?a=1&b=2",
+            "https://sp/saml2/idpresponse",
+            "urn:amazon:cognito:sp:p",
+        );
+        let deflated = deflate(xml.as_bytes()).unwrap();
+        let mut inflated = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::DeflateDecoder::new(&deflated[..]),
+            &mut inflated,
+        )
+        .unwrap();
+        assert_eq!(inflated, xml);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert_eq!(
+            doc.root_element().attribute("Destination"),
+            Some("https://idp/sso?a=1&b=2")
+        );
+    }
+}
