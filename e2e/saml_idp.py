@@ -50,6 +50,35 @@ def new_key_and_cert(common_name: str):
     return key, cert
 
 
+def encrypt_into(response, assertion_el, cert_b64: str, cipher: str) -> None:
+    """Appends `assertion_el` to `response` as an EncryptedAssertion for the
+    certificate, as libxmlsec1 (python-xmlsec) encrypts it."""
+    import xmlsec
+
+    der = base64.b64decode(cert_b64)
+    pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+    manager = xmlsec.KeysManager()
+    manager.add_key(xmlsec.Key.from_memory(pem, xmlsec.constants.KeyDataFormatCertPem, None))
+    transforms = {
+        "aes128-cbc": (xmlsec.constants.TransformAes128Cbc, 128),
+        "aes256-cbc": (xmlsec.constants.TransformAes256Cbc, 256),
+        "aes128-gcm": (xmlsec.constants.TransformAes128Gcm, 128),
+        "aes256-gcm": (xmlsec.constants.TransformAes256Gcm, 256),
+    }
+    transform, bits = transforms[cipher]
+    wrapper = etree.SubElement(response, f"{{{SAML}}}EncryptedAssertion")
+    wrapper.append(assertion_el)
+    template = xmlsec.template.encrypted_data_create(
+        response, transform, type=xmlsec.constants.TypeEncElement, ns="xenc")
+    xmlsec.template.encrypted_data_ensure_cipher_value(template)
+    key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+    encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.constants.TransformRsaOaep)
+    xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
+    context = xmlsec.EncryptionContext(manager)
+    context.key = xmlsec.Key.generate(xmlsec.constants.KeyDataAes, bits, xmlsec.constants.KeyDataTypeSession)
+    context.encrypt_xml(template, assertion_el)
+
+
 class SamlIdp:
     def __init__(self, entity_id="https://idp.example.test/saml", sso_url="https://idp.example.test/sso"):
         self.entity_id = entity_id
@@ -100,9 +129,15 @@ class SamlIdp:
         lifetime=datetime.timedelta(minutes=5),
         key=None,
         cert=None,
+        encrypt_for=None,
+        cipher="aes256-cbc",
     ) -> str:
         """A response to `request_id` for `name_id`, signed as `sign` says
-        ("assertion", "response", "both" or None), as XML text."""
+        ("assertion", "response", "both" or None), as XML text; with
+        `encrypt_for` (a service provider's certificate, base64 DER) the
+        assertion is encrypted for it (XML Encryption by xmlsec: RSA-OAEP and
+        `cipher`) after any signing of the assertion, before any of the
+        response."""
         now = now or datetime.datetime.now(datetime.timezone.utc)
         issuer = issuer or self.entity_id
         key = key or self.key
@@ -147,7 +182,9 @@ class SamlIdp:
   <samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status>
 </samlp:Response>"""
         )
-        if status == "urn:oasis:names:tc:SAML:2.0:status:Success":
+        if status == "urn:oasis:names:tc:SAML:2.0:status:Success" and encrypt_for:
+            encrypt_into(response, assertion_el, encrypt_for, cipher)
+        elif status == "urn:oasis:names:tc:SAML:2.0:status:Success":
             response.append(assertion_el)
         if sign in ("response", "both"):
             response = signer.sign(response, key=key, cert=[cert], reference_uri=response_id)

@@ -21,7 +21,7 @@ import jwt
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from conftest import CallbackServer, CognateServer, HostedApp, create_hosted_app, hosted_ui_base
@@ -250,3 +250,40 @@ def test_concurrent_first_sign_ins_create_one_user(saml: Saml) -> None:
     assert all(r.status_code == 302 and "code=" in r.headers["location"] for r in results)
     users = saml.app.idp.list_users(UserPoolId=saml.app.pool_id)["Users"]
     assert [u["Username"] for u in users] == [f"{PROVIDER}_{NAME_ID}"]
+
+
+@pytest.mark.parametrize("cipher", ["aes128-cbc", "aes256-cbc", "aes128-gcm", "aes256-gcm"])
+def test_encrypted_assertions_are_read_with_the_providers_encryption_certificate(
+        saml: Saml, cipher: str) -> None:
+    api = saml.app.idp
+    described = api.describe_identity_provider(
+        UserPoolId=saml.app.pool_id, ProviderName=PROVIDER)["IdentityProvider"]["ProviderDetails"]
+    cert = described["ActiveEncryptionCertificate"]
+    # Not asked for: an encrypted assertion is refused.
+    request, relay, _ = saml.begin(state="cs")
+    r = saml.answer(saml.response_for(request, encrypt_for=cert, cipher=cipher), relay)
+    assert parse_qs(urlsplit(r.headers["location"]).query)["error"] == ["invalid_request"]
+    api.update_identity_provider(
+        UserPoolId=saml.app.pool_id, ProviderName=PROVIDER,
+        ProviderDetails={"MetadataFile": saml.idp.metadata(), "EncryptedResponses": "true"})
+    updated = api.describe_identity_provider(
+        UserPoolId=saml.app.pool_id, ProviderName=PROVIDER)["IdentityProvider"]["ProviderDetails"]
+    assert updated["ActiveEncryptionCertificate"] == cert
+    assert updated["EncryptedResponses"] == "true"
+    for sign in ("assertion", "response"):
+        request, relay, _ = saml.begin()
+        r = saml.answer(saml.response_for(request, sign=sign, encrypt_for=cert, cipher=cipher), relay)
+        assert r.status_code == 302, r.text
+        claims = jwt.decode(saml.tokens(r.headers["location"])["id_token"],
+                            options={"verify_signature": False})
+        assert claims["cognito:username"] == f"{PROVIDER}_{NAME_ID}"
+        assert claims["custom:groups"] == "[staff, admins]"
+    # Asked for: a plain assertion, or one encrypted for another key, is refused.
+    other_cert = new_key_and_cert("other sp")[1]
+    other = base64.b64encode(other_cert.public_bytes(serialization.Encoding.DER)).decode()
+    for xml in (lambda req: saml.response_for(req),
+                lambda req: saml.response_for(req, encrypt_for=other, cipher=cipher)):
+        request, relay, _ = saml.begin(state="cs")
+        r = saml.answer(xml(request), relay)
+        q = parse_qs(urlsplit(r.headers["location"]).query)
+        assert q["error"] == ["invalid_request"] and "code" not in q

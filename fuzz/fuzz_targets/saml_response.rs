@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         acs_url: "https://auth.example.test/saml2/idpresponse",
         request_id: "_req1",
         now_secs: 1_796_634_060,
+        decryption_key: None,
     };
     if let Ok(assertion) = verify_response(xml, &expected) {
         assert!(!assertion.name_id.is_empty());

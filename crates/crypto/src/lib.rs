@@ -11,6 +11,7 @@ pub mod random;
 pub mod srp;
 pub mod totp;
 pub mod webauthn;
+pub mod xmlenc;
 
 pub use jws::{Jwk, SigningKey, VerifyingKey};
 pub use password::{HashMemory, PasswordHasher, PasswordParams};

@@ -46,6 +46,10 @@ pub struct Expected<'a> {
     /// The ID of the authentication request we sent.
     pub request_id: &'a str,
     pub now_secs: i64,
+    /// Where the provider encrypts its assertions (`EncryptedResponses`):
+    /// the private key (PKCS#8) of our encryption certificate for it.
+    /// Assertions must then be encrypted; else they must not be.
+    pub decryption_key: Option<&'a [u8]>,
 }
 
 /// What a verified assertion says about the user.
@@ -106,26 +110,139 @@ pub fn verify_response(xml: &str, expected: &Expected) -> Result<Assertion, Refu
     if status != SUCCESS {
         return Err(Refused::Status(status.chars().take(200).collect()));
     }
-    if children(&response, SAML, "EncryptedAssertion")
-        .next()
-        .is_some()
-    {
-        return Err(untrusted("encrypted_assertion").into());
-    }
-    let mut assertions = children(&response, SAML, "Assertion");
-    let (Some(assertion), None) = (assertions.next(), assertions.next()) else {
+    let assertions: Vec<Node> = response
+        .children()
+        .filter(|c| is(c, SAML, "Assertion") || is(c, SAML, "EncryptedAssertion"))
+        .collect();
+    let [assertion] = assertions.as_slice() else {
         return Err(untrusted("not_one_assertion").into());
     };
+    let encrypted = assertion.tag_name().name() == "EncryptedAssertion";
+    if encrypted != expected.decryption_key.is_some() {
+        return Err(untrusted(if encrypted {
+            "encrypted_assertion_not_expected"
+        } else {
+            "assertion_not_encrypted"
+        })
+        .into());
+    }
     // The response's signature covers its assertion; without one the
     // assertion must be signed itself.
-    if child(&response, DS, "Signature").is_some() {
+    let response_signed = child(&response, DS, "Signature").is_some();
+    if response_signed {
         verify_enveloped(&doc, &response, expected.certificates)?;
-    } else if child(&assertion, DS, "Signature").is_some() {
-        verify_enveloped(&doc, &assertion, expected.certificates)?;
-    } else {
-        return Err(untrusted("unsigned").into());
     }
-    Ok(read_assertion(&assertion, expected)?)
+    let Some(key) = expected.decryption_key.filter(|_| encrypted) else {
+        if !response_signed {
+            verify_signed_assertion(&doc, assertion, expected)?;
+        }
+        return Ok(read_assertion(assertion, expected)?);
+    };
+    // The decrypted assertion is read in the namespaces in scope where it
+    // was encrypted (a provider may declare its prefixes on the Response).
+    let plain = decrypt_assertion(assertion, key)?;
+    let mut wrapper = String::from("<w");
+    for ns in assertion.namespaces() {
+        match ns.name() {
+            Some("xml") => continue,
+            Some(prefix) => {
+                wrapper.push_str(" xmlns:");
+                wrapper.push_str(prefix);
+            }
+            None => wrapper.push_str(" xmlns"),
+        }
+        wrapper.push_str("=\"");
+        escape_attribute(ns.uri(), &mut wrapper);
+        wrapper.push('"');
+    }
+    wrapper.push('>');
+    wrapper.push_str(&plain);
+    wrapper.push_str("</w>");
+    let inner = Document::parse(&wrapper).map_err(|_| untrusted("decrypted_assertion_not_xml"))?;
+    unique_ids(&inner)?;
+    let root = inner.root_element();
+    let only_elements = root
+        .children()
+        .all(|c| c.is_element() || (c.is_text() && c.text().is_some_and(|t| t.trim().is_empty())));
+    let mut elements = root.children().filter(Node::is_element);
+    let (Some(decrypted), None, true) = (elements.next(), elements.next(), only_elements) else {
+        return Err(untrusted("decrypted_not_one_assertion").into());
+    };
+    if !is(&decrypted, SAML, "Assertion") {
+        return Err(untrusted("decrypted_not_one_assertion").into());
+    }
+    if !response_signed {
+        verify_signed_assertion(&inner, &decrypted, expected)?;
+    }
+    Ok(read_assertion(&decrypted, expected)?)
+}
+
+fn verify_signed_assertion(
+    doc: &Document,
+    assertion: &Node,
+    expected: &Expected,
+) -> Result<(), Untrusted> {
+    if child(assertion, DS, "Signature").is_none() {
+        return Err(untrusted("unsigned"));
+    }
+    verify_enveloped(doc, assertion, expected.certificates)
+}
+
+const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+const XENC11: &str = "http://www.w3.org/2009/xmlenc11#";
+const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+
+/// The XML text of an `EncryptedAssertion` (XML Encryption: an
+/// `EncryptedData` whose `EncryptedKey` is in its KeyInfo or beside it).
+fn decrypt_assertion(encrypted: &Node, pkcs8: &[u8]) -> Result<String, Untrusted> {
+    use cognate_crypto::xmlenc::{decrypt_content, unwrap_key, ContentCipher, OaepHash};
+    let bad = || untrusted("assertion_not_decryptable");
+    let data = child(encrypted, XENC, "EncryptedData").ok_or_else(bad)?;
+    let cipher = match child(&data, XENC, "EncryptionMethod").and_then(|m| m.attribute("Algorithm"))
+    {
+        Some("http://www.w3.org/2001/04/xmlenc#aes128-cbc") => ContentCipher::Aes128Cbc,
+        Some("http://www.w3.org/2001/04/xmlenc#aes256-cbc") => ContentCipher::Aes256Cbc,
+        Some("http://www.w3.org/2009/xmlenc11#aes128-gcm") => ContentCipher::Aes128Gcm,
+        Some("http://www.w3.org/2009/xmlenc11#aes256-gcm") => ContentCipher::Aes256Gcm,
+        _ => return Err(untrusted("content_cipher_unsupported")),
+    };
+    let encrypted_key = child(&data, DS, "KeyInfo")
+        .and_then(|k| child(&k, XENC, "EncryptedKey"))
+        .or_else(|| child(encrypted, XENC, "EncryptedKey"))
+        .ok_or_else(bad)?;
+    let method = child(&encrypted_key, XENC, "EncryptionMethod").ok_or_else(bad)?;
+    let digest = child(&method, DS, "DigestMethod").and_then(|d| d.attribute("Algorithm"));
+    let mgf = child(&method, XENC11, "MGF").and_then(|m| m.attribute("Algorithm"));
+    if child(&method, XENC, "OAEPparams").is_some() {
+        return Err(untrusted("key_transport_unsupported"));
+    }
+    let hash = match (method.attribute("Algorithm"), digest, mgf) {
+        (Some("http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"), None | Some(SHA1), None) => {
+            OaepHash::Sha1
+        }
+        (
+            Some("http://www.w3.org/2009/xmlenc11#rsa-oaep"),
+            None | Some(SHA1),
+            None | Some("http://www.w3.org/2009/xmlenc11#mgf1sha1"),
+        ) => OaepHash::Sha1,
+        (
+            Some("http://www.w3.org/2009/xmlenc11#rsa-oaep"),
+            Some(SHA256),
+            Some("http://www.w3.org/2009/xmlenc11#mgf1sha256"),
+        ) => OaepHash::Sha256,
+        _ => return Err(untrusted("key_transport_unsupported")),
+    };
+    let cipher_value = |node: &Node| {
+        child(node, XENC, "CipherData")
+            .and_then(|c| child(&c, XENC, "CipherValue"))
+            .and_then(|v| base64_text(&full_text(&v)))
+    };
+    let wrapped = cipher_value(&encrypted_key).ok_or_else(bad)?;
+    let content = cipher_value(&data).ok_or_else(bad)?;
+    let key = unwrap_key(pkcs8, hash, &wrapped).map_err(|_| bad())?;
+    let plain = decrypt_content(cipher, &key, &content).map_err(|_| bad())?;
+    String::from_utf8(plain).map_err(|_| bad())
 }
 
 fn read_assertion(assertion: &Node, expected: &Expected) -> Result<Assertion, Untrusted> {

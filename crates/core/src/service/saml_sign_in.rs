@@ -225,6 +225,24 @@ impl UserPools {
             return Ok(Err(not_valid("saml_response_not_base64")));
         };
         let audience = sp_entity_id(&pool.id);
+        // EncryptedResponses: the assertion comes encrypted with the
+        // provider's ActiveEncryptionCertificate, whose key we keep.
+        let decryption_key = if provider
+            .details
+            .get("EncryptedResponses")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            let key = provider
+                .details
+                .get(super::saml_metadata::ENCRYPTION_KEY)
+                .and_then(|k| base64::engine::general_purpose::STANDARD.decode(k).ok());
+            let Some(key) = key else {
+                return Ok(Err(not_valid("provider_without_encryption_key")));
+            };
+            Some(key)
+        } else {
+            None
+        };
         let expected = Expected {
             issuer: &trust.entity_id,
             certificates: &trust.certificates,
@@ -232,6 +250,7 @@ impl UserPools {
             acs_url: &pending.callback,
             request_id: &pending.nonce,
             now_secs: self.now().div_euclid(1000),
+            decryption_key: decryption_key.as_deref(),
         };
         let assertion = match saml_response::verify_response(&xml, &expected) {
             Ok(a) => a,

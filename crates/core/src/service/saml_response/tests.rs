@@ -28,6 +28,7 @@ fn check_at(xml: &str, now_secs: i64) -> Result<Assertion, Refused> {
             acs_url: ACS,
             request_id: "_req1",
             now_secs,
+            decryption_key: None,
         },
     )
 }
@@ -194,6 +195,7 @@ fn the_answer_must_be_for_us_now() {
                 acs_url: acs,
                 request_id: request,
                 now_secs: now,
+                decryption_key: None,
             },
         )
     };
@@ -297,4 +299,82 @@ fn exclusive_canonicalization() {
     // An inclusive prefix is rendered where it is in scope.
     let out = canonicalize(&doc, &doc.root_element(), None, &["unused".into()]);
     assert!(out.starts_with("<a:r xmlns:a=\"urn:a\" xmlns:unused=\"urn:u\">"));
+}
+
+/// Encrypted by libxmlsec1 (python-xmlsec) for the service provider key of
+/// `sp_encryption_key.b64`, from an identity provider whose metadata is
+/// `metadata_enc.xml`.
+mod encrypted {
+    use super::*;
+    use base64::Engine;
+
+    const METADATA: &str = include_str!("fixtures/metadata_enc.xml");
+    const KEY: &str = include_str!("fixtures/sp_encryption_key.b64");
+
+    fn check(xml: &str, key: Option<&[u8]>) -> Result<Assertion, Refused> {
+        let trust = idp_trust(METADATA).unwrap();
+        verify_response(
+            xml,
+            &Expected {
+                issuer: &trust.entity_id,
+                certificates: &trust.certificates,
+                audience: AUDIENCE,
+                acs_url: ACS,
+                request_id: "_req1",
+                now_secs: NOW + 60,
+                decryption_key: key,
+            },
+        )
+    }
+
+    fn key() -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD
+            .decode(KEY.trim())
+            .unwrap()
+    }
+
+    #[test]
+    fn encrypted_assertions_are_decrypted_then_verified() {
+        let key = key();
+        for xml in [
+            include_str!("fixtures/encrypted_signed_assertion_cbc.xml"),
+            include_str!("fixtures/encrypted_signed_response_gcm.xml"),
+        ] {
+            assert_eq!(check(xml, Some(&key)).unwrap().name_id, "jane@example.com");
+            assert_eq!(reason(check(xml, None)), "encrypted_assertion_not_expected");
+        }
+        let unsigned = include_str!("fixtures/encrypted_unsigned.xml");
+        assert_eq!(reason(check(unsigned, Some(&key))), "unsigned");
+    }
+
+    #[test]
+    fn a_plain_assertion_is_refused_where_encryption_is_asked_for() {
+        // The other fixtures' provider: the check fails before any signature.
+        assert_eq!(
+            reason(check(SIGNED_ASSERTION, Some(&key()))),
+            "assertion_not_encrypted"
+        );
+    }
+
+    #[test]
+    fn another_key_or_a_changed_cipher_text_decrypts_nothing() {
+        let other = cognate_crypto::SigningKey::generate().unwrap();
+        let xml = include_str!("fixtures/encrypted_signed_response_gcm.xml");
+        // The response's signature still holds, the key does not.
+        assert_eq!(
+            reason(check(xml, Some(other.pkcs8()))),
+            "assertion_not_decryptable"
+        );
+        let cbc = include_str!("fixtures/encrypted_signed_assertion_cbc.xml");
+        let start = cbc.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+        let mut changed = cbc.to_owned();
+        let flipped = if &cbc[start..start + 1] == "A" {
+            "B"
+        } else {
+            "A"
+        };
+        changed.replace_range(start..start + 1, flipped);
+        // CBC has no tag: what decrypts is garbage, and garbage is no assertion.
+        assert!(check(&changed, Some(&key())).is_err());
+    }
 }
