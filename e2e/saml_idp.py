@@ -144,6 +144,8 @@ class SamlIdp:
         cert = cert or self.cert
         response_id = "_" + uuid.uuid4().hex
         assertion_id = "_" + uuid.uuid4().hex
+        # An unsolicited (IdP-initiated) response answers no request.
+        answers = "" if request_id is None else f' InResponseTo="{request_id}"'
         attrs = ""
         for name, values in (attributes or {}).items():
             vals = "".join(
@@ -156,7 +158,7 @@ class SamlIdp:
   <saml:Subject>
     <saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{escape(name_id)}</saml:NameID>
     <saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
-      <saml:SubjectConfirmationData InResponseTo="{request_id}" NotOnOrAfter="{instant(now + lifetime)}" Recipient="{acs_url}"/>
+      <saml:SubjectConfirmationData{answers} NotOnOrAfter="{instant(now + lifetime)}" Recipient="{acs_url}"/>
     </saml:SubjectConfirmation>
   </saml:Subject>
   <saml:Conditions NotBefore="{instant(now - datetime.timedelta(seconds=30))}" NotOnOrAfter="{instant(now + lifetime)}">
@@ -177,7 +179,7 @@ class SamlIdp:
         if sign in ("assertion", "both"):
             assertion_el = signer.sign(assertion_el, key=key, cert=[cert], reference_uri=assertion_id)
         response = etree.fromstring(
-            f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{response_id}" Version="2.0" IssueInstant="{instant(now)}" Destination="{acs_url}" InResponseTo="{request_id}">
+            f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="{response_id}" Version="2.0" IssueInstant="{instant(now)}" Destination="{acs_url}"{answers}>
   <saml:Issuer>{issuer}</saml:Issuer>{placeholder if sign in ("response", "both") else ""}
   <samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status>
 </samlp:Response>"""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import datetime
 import html
 import http.server
 import threading
@@ -287,3 +288,60 @@ def test_encrypted_assertions_are_read_with_the_providers_encryption_certificate
         r = saml.answer(xml(request), relay)
         q = parse_qs(urlsplit(r.headers["location"]).query)
         assert q["error"] == ["invalid_request"] and "code" not in q
+
+
+def test_idp_initiated_sign_in_is_taken_once_from_a_provider_that_allows_it(saml: Saml) -> None:
+    api, app = saml.app.idp, saml.app
+    relay = urllib.parse.urlencode({
+        "identity_provider": PROVIDER, "client_id": app.client_id, "redirect_uri": app.callback_url,
+        "response_type": "code", "scope": "openid email"})
+
+    def unsolicited(**kw: Any) -> str:
+        args = dict(request_id=None, acs_url=saml.acs, audience=saml.sp, name_id=NAME_ID,
+                    attributes={"email": [NAME_ID]})
+        args.update(kw)
+        return saml.idp.response(**args)
+
+    def error_of(r: requests.Response) -> list[str]:
+        assert r.status_code == 302, r.text
+        assert r.headers["location"].startswith(app.callback_url), r.headers["location"]
+        return parse_qs(urlsplit(r.headers["location"]).query).get("error", [])
+
+    # Not allowed by the provider yet.
+    assert error_of(saml.answer(unsolicited(), relay)) == ["invalid_request"]
+    api.update_identity_provider(
+        UserPoolId=app.pool_id, ProviderName=PROVIDER,
+        ProviderDetails={"MetadataFile": saml.idp.metadata(), "IDPInit": "true"})
+    # Allowed by the provider, but the client also supports COGNITO.
+    assert error_of(saml.answer(unsolicited(), relay)) == ["invalid_request"]
+    c = api.describe_user_pool_client(UserPoolId=app.pool_id, ClientId=app.client_id)["UserPoolClient"]
+    settings = dict(UserPoolId=app.pool_id, ClientId=app.client_id, CallbackURLs=c["CallbackURLs"],
+                    LogoutURLs=c["LogoutURLs"], AllowedOAuthFlowsUserPoolClient=True,
+                    AllowedOAuthFlows=c["AllowedOAuthFlows"], AllowedOAuthScopes=c["AllowedOAuthScopes"],
+                    ExplicitAuthFlows=c["ExplicitAuthFlows"])
+    with pytest.raises(api.exceptions.InvalidParameterException):
+        api.update_user_pool_client(SupportedIdentityProviders=["COGNITO", PROVIDER], **settings)
+    api.update_user_pool_client(SupportedIdentityProviders=[PROVIDER], **settings)
+
+    xml = unsolicited()
+    first = saml.answer(xml, relay)
+    assert error_of(first) == []
+    claims = jwt.decode(saml.tokens(first.headers["location"])["id_token"],
+                        options={"verify_signature": False})
+    assert claims["cognito:username"] == f"{PROVIDER}_{NAME_ID}"
+    # The same assertion again, and one answering a request, or issued
+    # seven minutes ago (still within its own validity), are refused.
+    assert error_of(saml.answer(xml, relay)) == ["invalid_request"]
+    assert error_of(saml.answer(unsolicited(request_id="_ours"), relay)) == ["invalid_request"]
+    old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=7)
+    assert error_of(saml.answer(unsolicited(now=old, lifetime=datetime.timedelta(minutes=10)),
+                                relay)) == ["invalid_request"]
+    # One fresh assertion posted 24 times at once signs in once.
+    xml = unsolicited()
+    with concurrent.futures.ThreadPoolExecutor(24) as pool:
+        results = list(pool.map(lambda _: saml.answer(xml, relay), range(24)))
+    codes = [r for r in results if "code=" in r.headers.get("location", "")]
+    assert len(codes) == 1, [r.headers.get("location") for r in results]
+    # SP-initiated sign-in through the provider still works.
+    request, state, _ = saml.begin()
+    assert error_of(saml.answer(saml.response_for(request), state)) == []

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         certificates: &trust.certificates,
         audience: "urn:amazon:cognito:sp:us-east-1_Test",
         acs_url: "https://auth.example.test/saml2/idpresponse",
-        request_id: "_req1",
+        request_id: Some("_req1"),
         now_secs: 1_796_634_060,
         decryption_key: None,
     };

@@ -386,6 +386,11 @@ pub trait Store: Send + Sync + 'static {
     async fn put_session(&self, session: &ChallengeSession) -> StoreResult<()>;
     /// Removes and returns a session: each handle answers once.
     async fn take_session(&self, handle_hash: &str) -> StoreResult<Option<ChallengeSession>>;
+    /// Stores a session only if no live one (`expires` after `now`) has its
+    /// handle: `false` when one has. One statement, so of concurrent puts of
+    /// one handle exactly one succeeds (a single-use marker, such as an
+    /// unsolicited SAML assertion's ID).
+    async fn put_session_once(&self, session: &ChallengeSession, now: Millis) -> StoreResult<bool>;
 
     // -- refresh tokens
     /// `Conflict` if the user does not exist (any more).

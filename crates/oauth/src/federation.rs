@@ -139,10 +139,13 @@ const MAX_SAML_FORM: usize = 512 * 1024;
 
 /// `POST /saml2/idpresponse`: a SAML provider's response (HTTP-POST
 /// binding: `SAMLResponse`, `RelayState`); continues the original
-/// authorization request with a new hosted session.
+/// authorization request with a new hosted session. A RelayState that
+/// holds an authorization request's parameters (`client_id=…`) is an
+/// IdP-initiated sign-in.
 pub(crate) async fn saml_response(
     State(svc): State<Arc<UserPools>>,
     site: Site,
+    headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
     let pairs: Option<Vec<(String, String)>> = (body.len() <= MAX_SAML_FORM)
@@ -154,13 +157,23 @@ pub(crate) async fn saml_response(
             "The form is not valid.",
         );
     };
-    let result = svc
-        .saml_complete(
-            &site.pool_id,
-            crate::web::param(&pairs, "SAMLResponse"),
-            crate::web::param(&pairs, "RelayState"),
-        )
-        .await;
+    let saml_response = crate::web::param(&pairs, "SAMLResponse");
+    let relay_state = crate::web::param(&pairs, "RelayState");
+    let relay: Option<Vec<(String, String)>> = relay_state
+        .filter(|r| r.contains("client_id="))
+        .and_then(|r| serde_urlencoded::from_str(r).ok());
+    let result = match relay {
+        Some(relay) => {
+            let callback = callback_url(&svc, &site, &headers);
+            let acs = callback.replace("/oauth2/idpresponse", "/saml2/idpresponse");
+            svc.saml_idp_initiated(&site.pool_id, saml_response, &relay, &acs)
+                .await
+        }
+        None => {
+            svc.saml_complete(&site.pool_id, saml_response, relay_state)
+                .await
+        }
+    };
     finish(&svc, &site, result).await
 }
 

@@ -1542,6 +1542,31 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn put_session_once(&self, session: &ChallengeSession, now: Millis) -> StoreResult<bool> {
+        let data = to_json(session)?;
+        let data = &data;
+        self.run(|c| async move {
+            let changed = exec(
+                &c,
+                "INSERT INTO challenge_sessions (handle_hash, pool_id, expires, data)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (handle_hash) DO UPDATE SET
+                   pool_id = excluded.pool_id, expires = excluded.expires, data = excluded.data
+                 WHERE challenge_sessions.expires <= $5",
+                &[
+                    &session.handle_hash,
+                    &session.pool_id,
+                    &session.expires,
+                    data,
+                    &now,
+                ],
+            )
+            .await?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn take_session(&self, handle_hash: &str) -> StoreResult<Option<ChallengeSession>> {
         self.run(|c| async move {
             document(

@@ -1478,6 +1478,28 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn put_session_once(&self, session: &ChallengeSession, now: Millis) -> StoreResult<bool> {
+        let data = to_json(session)?;
+        let (hash, pool_id, expires) = (
+            session.handle_hash.clone(),
+            session.pool_id.clone(),
+            session.expires,
+        );
+        self.write(move |conn| {
+            let changed = conn
+                .execute(
+                    "INSERT INTO challenge_sessions (handle_hash, pool_id, expires, data) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (handle_hash) DO UPDATE SET
+                       pool_id = excluded.pool_id, expires = excluded.expires, data = excluded.data
+                     WHERE challenge_sessions.expires <= ?5",
+                    params![hash, pool_id, expires, data, now],
+                )
+                .map_err(map_err)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn take_session(&self, handle_hash: &str) -> StoreResult<Option<ChallengeSession>> {
         let hash = handle_hash.to_owned();
         self.write(move |conn| {

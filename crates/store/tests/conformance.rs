@@ -1154,6 +1154,45 @@ async fn concurrent_wrong_guesses_stop_at_the_limit(store: Arc<dyn Store>) {
     );
 }
 
+async fn a_session_put_once_admits_one_of_concurrent_puts(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let marker = |expires: i64, data: &str| ChallengeSession {
+        handle_hash: "assertion".into(),
+        pool_id: p.id.clone(),
+        client_id: String::new(),
+        username: String::new(),
+        challenge: "SAML_ASSERTION".into(),
+        expires,
+        data: serde_json::json!(data),
+    };
+    let tasks = (0..30).map(|i| {
+        let store = store.clone();
+        let session = marker(NOW + 60_000, &format!("put {i}"));
+        tokio::spawn(async move { store.put_session_once(&session, NOW).await })
+    });
+    let stored = join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().expect("task").as_ref().expect("put"))
+        .count();
+    assert_eq!(stored, 1);
+    // While it lives, no other put; once expired, a new one.
+    assert!(!store
+        .put_session_once(&marker(NOW + 120_000, "later"), NOW + 59_999)
+        .await
+        .expect("put"));
+    assert!(store
+        .put_session_once(&marker(NOW + 120_000, "after"), NOW + 60_000)
+        .await
+        .expect("put"));
+    let taken = store
+        .take_session("assertion")
+        .await
+        .expect("take")
+        .expect("there");
+    assert_eq!(taken.data, serde_json::json!("after"));
+}
+
 async fn sessions_and_authorization_codes_are_taken_once(store: Arc<dyn Store>) {
     let p = new_pool(&store, &[], &[]).await;
     store
@@ -2037,6 +2076,7 @@ engines! {
     a_code_is_used_once_by_concurrent_right_guesses,
     concurrent_wrong_guesses_stop_at_the_limit,
     sessions_and_authorization_codes_are_taken_once,
+    a_session_put_once_admits_one_of_concurrent_puts,
     pools_are_written_with_compare_and_swap,
     clients_are_written_with_compare_and_swap,
     list_users_pages_by_prefix_and_exact_filters,

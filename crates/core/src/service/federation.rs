@@ -417,7 +417,7 @@ impl UserPools {
 
     /// The provider an authorization request names by `identity_provider`
     /// or `idp_identifier`, if the client may use it.
-    fn federation_provider<'p>(
+    pub(super) fn federation_provider<'p>(
         pool: &'p UserPool,
         valid: &ValidAuthorize,
         name: Option<&str>,

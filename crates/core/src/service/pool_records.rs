@@ -524,6 +524,25 @@ impl UserPools {
                 )));
             }
         }
+        // AWS: a client of a SAML provider that allows IdP-initiated
+        // sign-in may name no provider but SAML ones, not even COGNITO.
+        let named = || {
+            names
+                .iter()
+                .map(|n| pool.identity_providers.iter().find(|p| &p.name == n))
+        };
+        let idp_initiated = named().flatten().any(|p| {
+            p.provider_type == "SAML"
+                && p.details
+                    .get("IDPInit")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        });
+        let other = named().any(|p| p.is_none_or(|p| p.provider_type != "SAML"));
+        if idp_initiated && other {
+            return Err(Error::invalid_parameter(
+                "An app client that supports a SAML identity provider with IdP-initiated sign-in (IDPInit) can't support other types of identity providers or COGNITO.",
+            ));
+        }
         Ok(())
     }
 

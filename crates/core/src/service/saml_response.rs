@@ -30,6 +30,8 @@ const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
 /// How far the provider's clock may be from ours.
 pub const CLOCK_SKEW_SECS: i64 = 180;
+/// How old an unsolicited assertion may be (Cognito: six minutes).
+pub const UNSOLICITED_MAX_AGE_SECS: i64 = 6 * 60;
 /// Responses larger than this (decoded) are refused.
 pub const MAX_RESPONSE: usize = 256 * 1024;
 
@@ -43,8 +45,10 @@ pub struct Expected<'a> {
     pub audience: &'a str,
     /// Our assertion consumer service URL.
     pub acs_url: &'a str,
-    /// The ID of the authentication request we sent.
-    pub request_id: &'a str,
+    /// The ID of the authentication request we sent; `None` for an
+    /// unsolicited (IdP-initiated) response, which must answer no request
+    /// and have been issued within [`UNSOLICITED_MAX_AGE_SECS`].
+    pub request_id: Option<&'a str>,
     pub now_secs: i64,
     /// Where the provider encrypts its assertions (`EncryptedResponses`):
     /// the private key (PKCS#8) of our encryption certificate for it.
@@ -55,6 +59,8 @@ pub struct Expected<'a> {
 /// What a verified assertion says about the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assertion {
+    /// The assertion's `ID`.
+    pub id: String,
     pub name_id: String,
     pub session_index: Option<String>,
     /// Each attribute's values, by the attribute's `Name`.
@@ -102,10 +108,12 @@ pub fn verify_response(xml: &str, expected: &Expected) -> Result<Assertion, Refu
             return Err(untrusted("response_wrong_destination").into());
         }
     }
-    if let Some(to) = response.attribute("InResponseTo") {
-        if to != expected.request_id {
+    match (response.attribute("InResponseTo"), expected.request_id) {
+        (Some(to), Some(id)) if to != id => {
             return Err(untrusted("response_to_another_request").into());
         }
+        (Some(_), None) => return Err(untrusted("unsolicited_response_answers_a_request").into()),
+        _ => {}
     }
     if status != SUCCESS {
         return Err(Refused::Status(status.chars().take(200).collect()));
@@ -253,6 +261,17 @@ fn read_assertion(assertion: &Node, expected: &Expected) -> Result<Assertion, Un
     if issuer.as_deref().map(str::trim) != Some(expected.issuer) {
         return Err(untrusted("assertion_wrong_issuer"));
     }
+    let id = assertion.attribute("ID").unwrap_or_default().to_owned();
+    if expected.request_id.is_none() {
+        let issued = assertion.attribute("IssueInstant").and_then(parse_instant);
+        let fresh = issued.is_some_and(|t| {
+            expected.now_secs - UNSOLICITED_MAX_AGE_SECS <= t
+                && t <= expected.now_secs + CLOCK_SKEW_SECS
+        });
+        if !fresh || id.is_empty() {
+            return Err(untrusted("unsolicited_assertion_not_fresh"));
+        }
+    }
     let subject = child(assertion, SAML, "Subject").ok_or_else(|| untrusted("no_subject"))?;
     let name_id = child(&subject, SAML, "NameID")
         .map(|n| full_text(&n).trim().to_owned())
@@ -265,9 +284,9 @@ fn read_assertion(assertion: &Node, expected: &Expected) -> Result<Assertion, Un
         .filter_map(|c| child(&c, SAML, "SubjectConfirmationData"))
         .any(|data| {
             let recipient_ok = data.attribute("Recipient") == Some(expected.acs_url);
-            let request_ok = data
-                .attribute("InResponseTo")
-                .is_none_or(|r| r == expected.request_id);
+            // SAML's profile: the confirmation of an answer names the
+            // request; an unsolicited one names none.
+            let request_ok = data.attribute("InResponseTo") == expected.request_id;
             let time_ok = data
                 .attribute("NotOnOrAfter")
                 .and_then(parse_instant)
@@ -317,6 +336,7 @@ fn read_assertion(assertion: &Node, expected: &Expected) -> Result<Assertion, Un
         }
     }
     Ok(Assertion {
+        id,
         name_id,
         session_index,
         attributes,

@@ -31,6 +31,26 @@ use crate::model::{ChallengeSession, IdentityProvider, User, UserPool};
 /// The redirect binding's signature algorithm (the only one Cognito offers).
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
+/// The longest SAMLResponse Cognito accepts at `/saml2/idpresponse`.
+pub const MAX_SAML_RESPONSE_CHARS: usize = 100_000;
+
+/// Whether a client supports SAML providers only (what IdP-initiated
+/// sign-in requires of it: not even COGNITO).
+fn only_saml_providers(pool: &UserPool, valid: &ValidAuthorize) -> bool {
+    valid
+        .client
+        .settings
+        .supported_identity_providers
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .all(|name| {
+            pool.identity_providers
+                .iter()
+                .any(|p| &p.name == name && p.provider_type == "SAML")
+        })
+}
+
 /// The pool's SAML service provider entity ID (the audience of assertions).
 pub fn sp_entity_id(pool_id: &str) -> String {
     format!("urn:amazon:cognito:sp:{pool_id}")
@@ -188,21 +208,94 @@ impl UserPools {
         relay_state: Option<&str>,
     ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
         let (valid, pending) = self.take_pending(pool_id, relay_state).await?;
-        let outcome = self.saml_user(&valid, &pending, saml_response).await;
+        let outcome = self
+            .saml_user(
+                &valid,
+                &pending.provider,
+                &pending.callback,
+                Some(&pending.nonce),
+                saml_response,
+            )
+            .await;
+        self.federation_finish(pool_id, valid, outcome).await
+    }
+
+    /// Answers an unsolicited (IdP-initiated) SAML response, posted to
+    /// `/saml2/idpresponse` with a RelayState that holds the parameters of
+    /// an authorization request (`relay`, `client_id`, `redirect_uri`,
+    /// `response_type`, `scope`, ... and `identity_provider` or
+    /// `idp_identifier`), as Cognito takes them: only from a SAML provider
+    /// whose `IDPInit` is `true`, for a client that supports no provider but
+    /// SAML ones, an assertion that answers no request, issued within the
+    /// last six minutes, and accepted once (its ID is kept, by the store's
+    /// single-use put, until it could no longer be accepted anyway).
+    pub async fn saml_idp_initiated(
+        &self,
+        pool_id: &str,
+        saml_response: Option<&str>,
+        relay: &[(String, String)],
+        acs: &str,
+    ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
+        let param = |k: &str| relay.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let request = super::hosted::AuthorizeRequest {
+            response_type: param("response_type"),
+            client_id: param("client_id"),
+            redirect_uri: param("redirect_uri"),
+            state: param("state"),
+            scope: param("scope"),
+            nonce: param("nonce"),
+            code_challenge: param("code_challenge"),
+            code_challenge_method: param("code_challenge_method"),
+        };
+        let valid = self.check_authorize(pool_id, &request).await?;
+        let pool = match self.pool(pool_id).await {
+            Ok(pool) => pool,
+            Err(e) => return self.federation_finish(pool_id, valid, Err(e)).await,
+        };
+        let provider = match Self::federation_provider(
+            &pool,
+            &valid,
+            param("identity_provider").as_deref(),
+            param("idp_identifier").as_deref(),
+        ) {
+            Ok(p) => p,
+            Err(r) => return Err(Self::refuse_to_client(&valid, r)),
+        };
+        let allowed = provider.provider_type == "SAML"
+            && provider
+                .details
+                .get("IDPInit")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            && only_saml_providers(&pool, &valid);
+        if !allowed {
+            return Err(Self::refuse_to_client(
+                &valid,
+                refusal(
+                    "idp_initiated_not_allowed",
+                    "The identity provider does not allow IdP-initiated sign-in to this client.",
+                ),
+            ));
+        }
+        let name = provider.name.clone();
+        let outcome = self
+            .saml_user(&valid, &name, acs, None, saml_response)
+            .await;
         self.federation_finish(pool_id, valid, outcome).await
     }
 
     async fn saml_user(
         &self,
         valid: &ValidAuthorize,
-        pending: &PendingSignIn,
+        provider_name: &str,
+        acs: &str,
+        request_id: Option<&str>,
         saml_response: Option<&str>,
     ) -> crate::error::Result<Result<(User, bool), Refusal>> {
         let pool = self.pool(&valid.pool_id).await?;
         let Some(provider) = pool
             .identity_providers
             .iter()
-            .find(|p| p.name == pending.provider && p.provider_type == "SAML")
+            .find(|p| p.name == provider_name && p.provider_type == "SAML")
         else {
             return Ok(Err(refusal(
                 "provider_gone",
@@ -213,6 +306,10 @@ impl UserPools {
         let Some(trust) = super::saml_metadata::stored_trust(&provider.details) else {
             return Ok(Err(not_valid("provider_without_metadata")));
         };
+        // Cognito's limit on the posted assertion.
+        if saml_response.is_some_and(|r| r.len() > MAX_SAML_RESPONSE_CHARS) {
+            return Ok(Err(not_valid("saml_response_too_long")));
+        }
         let xml = saml_response
             .map(|r| {
                 r.chars()
@@ -247,8 +344,8 @@ impl UserPools {
             issuer: &trust.entity_id,
             certificates: &trust.certificates,
             audience: &audience,
-            acs_url: &pending.callback,
-            request_id: &pending.nonce,
+            acs_url: acs,
+            request_id,
             now_secs: self.now().div_euclid(1000),
             decryption_key: decryption_key.as_deref(),
         };
@@ -265,6 +362,29 @@ impl UserPools {
         };
         if assertion.name_id.len() > 128 {
             return Ok(Err(not_valid("name_id_too_long")));
+        }
+        if request_id.is_none() {
+            // An unsolicited assertion is accepted once: its ID is kept
+            // until it is too old to be accepted anyway.
+            let now = self.now();
+            let marker = ChallengeSession {
+                handle_hash: sha256(&format!(
+                    "saml-assertion\n{}\n{}\n{}",
+                    pool.id, provider.name, assertion.id
+                )),
+                pool_id: pool.id.clone(),
+                client_id: valid.client.client_id.clone(),
+                username: String::new(),
+                challenge: "SAML_ASSERTION".into(),
+                expires: now
+                    + 1000
+                        * (saml_response::UNSOLICITED_MAX_AGE_SECS
+                            + 2 * saml_response::CLOCK_SKEW_SECS),
+                data: Value::Null,
+            };
+            if !self.store.put_session_once(&marker, now).await? {
+                return Ok(Err(not_valid("assertion_replayed")));
+            }
         }
         let claims = attribute_claims(&assertion.attributes);
         let raw = RawAttributes {

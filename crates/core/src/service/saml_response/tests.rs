@@ -26,7 +26,7 @@ fn check_at(xml: &str, now_secs: i64) -> Result<Assertion, Refused> {
             certificates: &trust.certificates,
             audience: AUDIENCE,
             acs_url: ACS,
-            request_id: "_req1",
+            request_id: Some("_req1"),
             now_secs,
             decryption_key: None,
         },
@@ -193,7 +193,7 @@ fn the_answer_must_be_for_us_now() {
                 certificates: &trust.certificates,
                 audience,
                 acs_url: acs,
-                request_id: request,
+                request_id: Some(request),
                 now_secs: now,
                 decryption_key: None,
             },
@@ -320,7 +320,7 @@ mod encrypted {
                 certificates: &trust.certificates,
                 audience: AUDIENCE,
                 acs_url: ACS,
-                request_id: "_req1",
+                request_id: Some("_req1"),
                 now_secs: NOW + 60,
                 decryption_key: key,
             },
@@ -377,4 +377,22 @@ mod encrypted {
         // CBC has no tag: what decrypts is garbage, and garbage is no assertion.
         assert!(check(&changed, Some(&key())).is_err());
     }
+}
+
+#[test]
+fn an_unsolicited_response_must_answer_no_request() {
+    let trust = idp_trust(METADATA).unwrap();
+    let result = verify_response(
+        SIGNED_ASSERTION,
+        &Expected {
+            issuer: &trust.entity_id,
+            certificates: &trust.certificates,
+            audience: AUDIENCE,
+            acs_url: ACS,
+            request_id: None,
+            now_secs: NOW + 60,
+            decryption_key: None,
+        },
+    );
+    assert_eq!(reason(result), "unsolicited_response_answers_a_request");
 }
