@@ -56,20 +56,6 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     html(status, body)
 }
 
-fn authorize_request(pairs: &[(String, String)]) -> AuthorizeRequest {
-    let get = |name: &str| param(pairs, name).map(str::to_owned);
-    AuthorizeRequest {
-        response_type: get("response_type"),
-        client_id: get("client_id"),
-        redirect_uri: get("redirect_uri"),
-        state: get("state"),
-        scope: get("scope"),
-        nonce: get("nonce"),
-        code_challenge: get("code_challenge"),
-        code_challenge_method: get("code_challenge_method"),
-    }
-}
-
 /// The answer to a refused authorization request: a page when there is no
 /// registered redirect URI, else a redirect carrying the error.
 pub(crate) fn authorize_error(e: AuthorizeError) -> Response {
@@ -180,7 +166,7 @@ impl<'a> Flow<'a> {
     ) -> Result<Flow<'a>, Response> {
         let query = query_pairs(query);
         let valid = svc
-            .check_authorize(&site.pool_id, &authorize_request(&query))
+            .check_authorize(&site.pool_id, &AuthorizeRequest::from_pairs(&query))
             .await
             .map_err(authorize_error)?;
         let carried_pairs: Vec<(&str, &str)> = CARRIED

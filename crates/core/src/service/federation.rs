@@ -644,23 +644,7 @@ impl UserPools {
             .ok_or_else(bad_state)?;
         let pending: PendingSignIn =
             serde_json::from_value(session.data).map_err(|_| bad_state())?;
-        let param = |k: &str| {
-            pending
-                .request
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-        };
-        let request = AuthorizeRequest {
-            response_type: param("response_type"),
-            client_id: param("client_id"),
-            redirect_uri: param("redirect_uri"),
-            state: param("state"),
-            scope: param("scope"),
-            nonce: param("nonce"),
-            code_challenge: param("code_challenge"),
-            code_challenge_method: param("code_challenge_method"),
-        };
+        let request = AuthorizeRequest::from_pairs(&pending.request);
         let valid = self.check_authorize(pool_id, &request).await?;
         Ok((valid, pending))
     }

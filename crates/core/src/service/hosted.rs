@@ -63,6 +63,23 @@ pub struct AuthorizeRequest {
     pub code_challenge_method: Option<String>,
 }
 
+impl AuthorizeRequest {
+    /// The request named by query or form pairs (the first of each name).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        AuthorizeRequest {
+            response_type: get("response_type"),
+            client_id: get("client_id"),
+            redirect_uri: get("redirect_uri"),
+            state: get("state"),
+            scope: get("scope"),
+            nonce: get("nonce"),
+            code_challenge: get("code_challenge"),
+            code_challenge_method: get("code_challenge_method"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResponseType {
     /// The authorization code grant.

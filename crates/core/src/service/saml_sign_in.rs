@@ -237,16 +237,7 @@ impl UserPools {
         acs: &str,
     ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
         let param = |k: &str| relay.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let request = super::hosted::AuthorizeRequest {
-            response_type: param("response_type"),
-            client_id: param("client_id"),
-            redirect_uri: param("redirect_uri"),
-            state: param("state"),
-            scope: param("scope"),
-            nonce: param("nonce"),
-            code_challenge: param("code_challenge"),
-            code_challenge_method: param("code_challenge_method"),
-        };
+        let request = super::hosted::AuthorizeRequest::from_pairs(relay);
         let valid = self.check_authorize(pool_id, &request).await?;
         let pool = match self.pool(pool_id).await {
             Ok(pool) => pool,
