@@ -98,6 +98,7 @@ class SamlIdp:
       </ds:X509Certificate></ds:X509Data></ds:KeyInfo>
     </md:KeyDescriptor>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+    <md:SingleLogoutService Binding="{REDIRECT}" Location="{self.sso_url}/slo"/>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{self.sso_url}/post"/>
     <md:SingleSignOnService Binding="{REDIRECT}" Location="{self.sso_url}"/>
   </md:IDPSSODescriptor>
@@ -111,7 +112,7 @@ class SamlIdp:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
         raw = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15)
         request = etree.fromstring(raw)
-        assert request.tag == f"{{{SAMLP}}}AuthnRequest", request.tag
+        assert request.tag in (f"{{{SAMLP}}}AuthnRequest", f"{{{SAMLP}}}LogoutRequest"), request.tag
         return request, query.get("RelayState", [None])[0], query
 
     def response(
@@ -191,6 +192,17 @@ class SamlIdp:
         if sign in ("response", "both"):
             response = signer.sign(response, key=key, cert=[cert], reference_uri=response_id)
         return etree.tostring(response).decode()
+
+    def logout_response(self, request) -> str:
+        """A LogoutResponse to a LogoutRequest element, deflated and base64 as
+        the HTTP-Redirect binding carries it."""
+        xml = (f'<samlp:LogoutResponse xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="_{uuid.uuid4().hex}" '
+               f'Version="2.0" IssueInstant="{instant(datetime.datetime.now(datetime.timezone.utc))}" '
+               f'InResponseTo="{request.get("ID")}"><saml:Issuer>{escape(self.entity_id)}</saml:Issuer>'
+               f'<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/>'
+               f'</samlp:Status></samlp:LogoutResponse>')
+        deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return base64.b64encode(deflater.compress(xml.encode()) + deflater.flush()).decode()
 
     @staticmethod
     def post_form(xml: str, relay_state) -> dict:

@@ -345,3 +345,49 @@ def test_idp_initiated_sign_in_is_taken_once_from_a_provider_that_allows_it(saml
     # SP-initiated sign-in through the provider still works.
     request, state, _ = saml.begin()
     assert error_of(saml.answer(saml.response_for(request), state)) == []
+
+
+def test_sign_out_at_the_provider_where_idp_signout_is_on(saml: Saml) -> None:
+    app, api = saml.app, saml.app.idp
+    base = saml.base
+
+    def signed_in_browser() -> requests.Session:
+        browser = requests.Session()
+        r = browser.get(app.authorize_url("code", identity_provider=PROVIDER), allow_redirects=False)
+        request, relay, _ = SamlIdp.read_request(r.headers["location"])
+        r = browser.post(saml.acs, data=SamlIdp.post_form(saml.response_for(request), relay),
+                         allow_redirects=False)
+        assert r.headers["location"].startswith(app.callback_url)
+        return browser
+
+    logout = {"client_id": app.client_id, "logout_uri": app.signout_url}
+    # Without IDPSignout, /logout goes straight to the logout_uri.
+    r = signed_in_browser().get(f"{base}/logout", params=logout, allow_redirects=False)
+    assert r.headers["location"] == app.signout_url
+    api.update_identity_provider(
+        UserPoolId=app.pool_id, ProviderName=PROVIDER,
+        ProviderDetails={"MetadataFile": saml.idp.metadata(), "IDPSignout": "true"})
+    browser = signed_in_browser()
+    r = browser.get(f"{base}/logout", params=logout, allow_redirects=False)
+    location = r.headers["location"]
+    assert location.startswith(f"{saml.idp_server.url}/sso/slo?"), location
+    request, relay, query = SamlIdp.read_request(location)
+    assert request.tag.endswith("LogoutRequest")
+    assert request.find(f"{{{SAML}}}NameID").text == NAME_ID
+    assert request.find(f"{{{SAML}}}Issuer").text == saml.sp
+    assert request.find("{urn:oasis:names:tc:SAML:2.0:protocol}SessionIndex").text
+    # Signed with the pool's signing certificate.
+    raw = dict(p.split("=", 1) for p in urlsplit(location).query.split("&"))
+    signed = f"SAMLRequest={raw['SAMLRequest']}&RelayState={raw['RelayState']}&SigAlg={raw['SigAlg']}"
+    pem = api.get_signing_certificate(UserPoolId=app.pool_id)["Certificate"]
+    x509.load_der_x509_certificate(base64.b64decode(pem)).public_key().verify(
+        base64.b64decode(urllib.parse.unquote(raw["Signature"])), signed.encode(),
+        padding.PKCS1v15(), hashes.SHA256())
+    # The session is gone at once; the provider's answer leads to the logout_uri, once.
+    r = browser.get(app.authorize_url("code"), allow_redirects=False)
+    assert r.status_code == 200 or "/login" in r.headers.get("location", "")
+    answer = {"SAMLResponse": saml.idp.logout_response(request), "RelayState": relay}
+    back = requests.get(f"{base}/saml2/logout", params=answer, allow_redirects=False)
+    assert back.status_code == 302 and back.headers["location"] == app.signout_url
+    again = requests.get(f"{base}/saml2/logout", params=answer, allow_redirects=False)
+    assert again.status_code == 400

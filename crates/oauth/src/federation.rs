@@ -177,6 +177,40 @@ pub(crate) async fn saml_response(
     finish(&svc, &site, result).await
 }
 
+/// `GET /saml2/logout` (or a form POST): a SAML provider's answer to our
+/// LogoutRequest (`SAMLResponse`, `RelayState`): on to the `logout_uri`
+/// the sign-out began with. The RelayState is used once.
+pub(crate) async fn saml_logout(
+    State(svc): State<Arc<UserPools>>,
+    site: Site,
+    method: axum::http::Method,
+    RawQuery(query): RawQuery,
+    body: bytes::Bytes,
+) -> Response {
+    let pairs = if method == axum::http::Method::POST {
+        crate::web::form_pairs(&body).unwrap_or_default()
+    } else {
+        query_pairs(query.as_deref())
+    };
+    match svc
+        .saml_logout_complete(&site.pool_id, crate::web::param(&pairs, "RelayState"))
+        .await
+    {
+        Ok(Some(logout_uri)) => redirect(&logout_uri),
+        Ok(None) => crate::pages::error_page(
+            axum::http::StatusCode::BAD_REQUEST,
+            "The sign-out is not valid, has expired or was already completed.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "SAML sign-out failed");
+            crate::pages::error_page(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "An error was encountered with the requested page.",
+            )
+        }
+    }
+}
+
 async fn complete(svc: &Arc<UserPools>, site: &Site, pairs: &[(String, String)]) -> Response {
     let result = svc.federation_complete(&site.pool_id, pairs).await;
     finish(svc, site, result).await

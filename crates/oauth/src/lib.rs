@@ -31,6 +31,10 @@ fn domain_routes() -> Router<Arc<UserPools>> {
         )
         .route("/saml2/idpresponse", post(federation::saml_response))
         .route(
+            "/saml2/logout",
+            get(federation::saml_logout).post(federation::saml_logout),
+        )
+        .route(
             "/oauth2/token",
             post(token::token_endpoint).options(token::preflight),
         )

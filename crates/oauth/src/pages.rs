@@ -1348,7 +1348,15 @@ pub(crate) async fn logout(
     RawQuery(query): RawQuery,
 ) -> Response {
     let pairs = query_pairs(query.as_deref());
+    let mut session = None;
     if let Some(value) = cookie(&headers, SESSION_COOKIE) {
+        // The session is read first: one that came from a SAML provider
+        // may be signed out there too.
+        session = svc
+            .hosted_session(&site.pool_id, &value)
+            .await
+            .ok()
+            .flatten();
         if let Err(e) = svc.hosted_logout(&site.pool_id, &value).await {
             tracing::error!(error = %e, "logout failed");
             return error_page(
@@ -1365,7 +1373,18 @@ pub(crate) async fn logout(
             .await
         {
             Ok(true) => {
-                let mut r = redirect(logout_uri);
+                let at_provider = match &session {
+                    Some(s) => svc.saml_logout_begin(s, client_id, logout_uri).await,
+                    None => Ok(None),
+                };
+                let target = match at_provider {
+                    Ok(url) => url.unwrap_or_else(|| logout_uri.to_owned()),
+                    Err(e) => {
+                        tracing::error!(error = %e, "SAML sign-out failed");
+                        logout_uri.to_owned()
+                    }
+                };
+                let mut r = redirect(&target);
                 add_cookie(&mut r, &clear);
                 r
             }

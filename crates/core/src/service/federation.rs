@@ -607,7 +607,7 @@ impl UserPools {
         let outcome = self
             .federated_user(&valid, &pending, code, apple_user)
             .await;
-        self.federation_finish(pool_id, valid, outcome).await
+        self.federation_finish(pool_id, valid, outcome, None).await
     }
 
     /// The pending sign-in a provider's answer names by its `state` (taken
@@ -656,6 +656,7 @@ impl UserPools {
         pool_id: &str,
         valid: ValidAuthorize,
         outcome: crate::error::Result<Result<(User, bool), Refusal>>,
+        saml: Option<super::hosted::SamlSignIn>,
     ) -> Result<(ValidAuthorize, HostedSession), AuthorizeError> {
         let page_internal = |e: Error| {
             tracing::error!(error = %e, "federated sign-in failed");
@@ -680,10 +681,11 @@ impl UserPools {
                 }
                 self.signed_in(&pool, &user, Some(&valid.client.client_id), false)
                     .await;
-                let session = self
+                let mut session = self
                     .open_hosted_session(&pool, &user, &valid.client.client_id)
                     .await
                     .map_err(page_internal)?;
+                session.saml = saml;
                 Ok((valid, session))
             }
             Ok(Err(r)) => Err(Self::refuse_to_client(&valid, r)),

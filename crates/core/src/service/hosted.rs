@@ -154,6 +154,21 @@ pub struct HostedSession {
     /// works only as long as the record exists.
     #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
     pub sso_session_id: Option<String>,
+    /// The SAML sign-in the session came from (for sign-out at the provider).
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlSignIn>,
+}
+
+/// Who a SAML provider signed in (its LogoutRequest names them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlSignIn {
+    /// The provider's name.
+    #[serde(rename = "p")]
+    pub provider: String,
+    #[serde(rename = "n")]
+    pub name_id: String,
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    pub session_index: Option<String>,
 }
 
 /// The result of a step of hosted sign-in.
@@ -429,6 +444,7 @@ impl UserPools {
             issued: now,
             expires,
             sso_session_id,
+            saml: None,
         })
     }
 

@@ -166,6 +166,20 @@ pub fn derive_details(
 ) -> Result<()> {
     let endpoints = idp_endpoints(xml)?;
     let trust = idp_trust(xml)?;
+    // AWS: the signing certificates must not be expired when the provider
+    // is configured.
+    for der in &trust.certificates {
+        use x509_parser::prelude::FromDer;
+        let expired = match x509_parser::certificate::X509Certificate::from_der(der) {
+            Ok((_, cert)) => cert.validity().not_after.timestamp() <= now_secs,
+            Err(_) => return Err(unmarshallable()),
+        };
+        if expired {
+            return Err(Error::invalid_parameter(
+                "A signing certificate in the metadata has expired.",
+            ));
+        }
+    }
     details.insert(ENTITY_ID.into(), trust.entity_id);
     let certificates: Vec<String> = trust
         .certificates
@@ -311,5 +325,34 @@ mod tests {
             first["ActiveEncryptionCertificate"]
         );
         assert_eq!(again[ENCRYPTION_KEY], first[ENCRYPTION_KEY]);
+    }
+
+    #[test]
+    fn signing_certificates_are_kept_and_must_not_have_expired() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let key = cognate_crypto::SigningKey::generate().unwrap();
+        // Valid ten years from 2023-11-14.
+        let der =
+            cognate_crypto::cert::self_signed_der(key.pkcs8(), "idp", 1_700_000_000, &[1; 16])
+                .unwrap();
+        let xml = metadata(&format!(
+            r#"<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>
+{}
+</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/>"#,
+            b64.encode(&der)
+        ));
+        let mut details = BTreeMap::new();
+        derive_details(&mut details, &xml, None, "us-east-1_abc", 1_700_000_100).unwrap();
+        assert_eq!(details[ENTITY_ID], "https://idp.example.com");
+        assert_eq!(details[SIGNING_CERTIFICATES], b64.encode(&der));
+        let trust = stored_trust(&details).unwrap();
+        assert_eq!(trust.certificates, vec![der]);
+        let later = 1_700_000_000 + 11 * 365 * 24 * 3600;
+        let err =
+            derive_details(&mut BTreeMap::new(), &xml, None, "us-east-1_abc", later).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
     }
 }

@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::federation::{
     refusal, sha256, with_query, PendingSignIn, RawAttributes, Refusal, STATE_CHALLENGE,
 };
-use super::hosted::{AuthorizeError, HostedSession, ValidAuthorize};
+use super::hosted::{AuthorizeError, HostedSession, SamlSignIn, ValidAuthorize};
 use super::saml_response::{self, Expected, Refused};
 use super::UserPools;
 use crate::error::Error;
@@ -51,6 +51,19 @@ fn only_saml_providers(pool: &UserPool, valid: &ValidAuthorize) -> bool {
         })
 }
 
+type SignInOutcome<T> = crate::error::Result<Result<T, Refusal>>;
+
+/// A SAML sign-in's outcome as federation's, and who it signed in.
+fn split_sign_in(
+    outcome: SignInOutcome<(User, bool, SamlSignIn)>,
+) -> (SignInOutcome<(User, bool)>, Option<SamlSignIn>) {
+    match outcome {
+        Ok(Ok((user, created, saml))) => (Ok(Ok((user, created))), Some(saml)),
+        Ok(Err(r)) => (Ok(Err(r)), None),
+        Err(e) => (Err(e), None),
+    }
+}
+
 /// The pool's SAML service provider entity ID (the audience of assertions).
 pub fn sp_entity_id(pool_id: &str) -> String {
     format!("urn:amazon:cognito:sp:{pool_id}")
@@ -62,6 +75,15 @@ fn acs_url(callback: &str) -> String {
         Some(base) => format!("{base}/saml2/idpresponse"),
         None => callback.to_owned(),
     }
+}
+
+/// The challenge name of the sessions that keep a pending SAML sign-out.
+const LOGOUT_CHALLENGE: &str = "SAML_LOGOUT";
+
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn xml_attribute(s: &str) -> String {
@@ -81,7 +103,7 @@ fn authn_request(id: &str, instant: &str, destination: &str, acs: &str, issuer: 
          <samlp:NameIDPolicy AllowCreate=\"true\"/></samlp:AuthnRequest>",
         xml_attribute(destination),
         xml_attribute(acs),
-        xml_attribute(issuer).replace('>', "&gt;"),
+        xml_text(issuer),
     )
 }
 
@@ -165,34 +187,149 @@ impl UserPools {
             &acs,
             &sp_entity_id(&pool.id),
         );
-        let encoded =
-            base64::engine::general_purpose::STANDARD.encode(deflate(xml.as_bytes()).map_err(Err)?);
-        let mut params = vec![("SAMLRequest", encoded), ("RelayState", state)];
         let signed = provider
             .details
             .get("RequestSigningAlgorithm")
             .is_some_and(|a| a == "rsa-sha256");
+        self.redirect_binding(&pool.id, sso, &xml, &state, signed)
+            .await
+            .map_err(Err)
+    }
+
+    /// `url` with a SAML request in the HTTP-Redirect binding: deflated and
+    /// base64 as `SAMLRequest`, `relay_state` as `RelayState`, and, when
+    /// `signed`, `SigAlg` and the `Signature` over them by the pool's
+    /// signing key (the certificate GetSigningCertificate returns).
+    async fn redirect_binding(
+        &self,
+        pool_id: &str,
+        url: &str,
+        xml: &str,
+        relay_state: &str,
+        signed: bool,
+    ) -> crate::error::Result<String> {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(deflate(xml.as_bytes())?);
+        let mut params = vec![
+            ("SAMLRequest", encoded),
+            ("RelayState", relay_state.to_owned()),
+        ];
         if signed {
             params.push(("SigAlg", RSA_SHA256.to_owned()));
             let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let query = with_query("", &pairs);
             let message = query.trim_start_matches('?');
-            let keys = self
-                .keys
-                .get(self.store.as_ref(), &pool.id, now)
-                .await
-                .map_err(Err)?;
-            let key = keys.signing_key("id", now).map_err(Err)?;
+            let now = self.now();
+            let keys = self.keys.get(self.store.as_ref(), pool_id, now).await?;
+            let key = keys.signing_key("id", now)?;
             let signature = key
                 .sign_rs256(message.as_bytes())
-                .map_err(|e| Err(Error::internal(e.to_string())))?;
+                .map_err(|e| Error::internal(e.to_string()))?;
             params.push((
                 "Signature",
                 base64::engine::general_purpose::STANDARD.encode(signature),
             ));
         }
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Ok(with_query(sso, &pairs))
+        Ok(with_query(url, &pairs))
+    }
+
+    /// Sign-out at a SAML provider (its `IDPSignout` is `true`) for a hosted
+    /// session that came from it, on `/logout` to `logout_uri` (already
+    /// checked against the client's sign-out URLs): the URL of the
+    /// provider's SLORedirectBindingURI with a signed LogoutRequest for the
+    /// session's NameID and SessionIndex, and a single-use RelayState that
+    /// `/saml2/logout` ([`saml_logout_complete`](Self::saml_logout_complete))
+    /// turns back into `logout_uri`. `None` when the provider is not
+    /// signed out of.
+    pub async fn saml_logout_begin(
+        &self,
+        session: &super::hosted::HostedSession,
+        client_id: &str,
+        logout_uri: &str,
+    ) -> crate::error::Result<Option<String>> {
+        let Some(saml) = &session.saml else {
+            return Ok(None);
+        };
+        let pool = self.pool(&session.pool_id).await?;
+        let Some(provider) = pool.identity_providers.iter().find(|p| {
+            p.name == saml.provider
+                && p.provider_type == "SAML"
+                && p.details
+                    .get("IDPSignout")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        }) else {
+            return Ok(None);
+        };
+        let Some(slo) = provider
+            .details
+            .get("SLORedirectBindingURI")
+            .filter(|u| !u.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        let state = cognate_crypto::random::base64url(32);
+        let now = self.now();
+        self.store
+            .put_session(&ChallengeSession {
+                handle_hash: sha256(&state),
+                pool_id: pool.id.clone(),
+                client_id: client_id.to_owned(),
+                username: String::new(),
+                challenge: LOGOUT_CHALLENGE.into(),
+                expires: now + super::federation::FEDERATION_STATE_MS,
+                data: serde_json::json!({ "logout_uri": logout_uri }),
+            })
+            .await?;
+        let id = format!(
+            "_{}",
+            cognate_crypto::digest::hex(&cognate_crypto::random::bytes(20))
+        );
+        let session_index = saml
+            .session_index
+            .as_deref()
+            .map(|i| format!("<samlp:SessionIndex>{}</samlp:SessionIndex>", xml_text(i)))
+            .unwrap_or_default();
+        let xml = format!(
+            "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
+             xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{id}\" Version=\"2.0\" \
+             IssueInstant=\"{}\" Destination=\"{}\">\
+             <saml:Issuer>{}</saml:Issuer><saml:NameID>{}</saml:NameID>{session_index}\
+             </samlp:LogoutRequest>",
+            saml_response::format_instant(now.div_euclid(1000)),
+            xml_attribute(slo),
+            xml_text(&sp_entity_id(&pool.id)),
+            xml_text(&saml.name_id),
+        );
+        // A LogoutRequest is always signed (SAML's single logout profile).
+        self.redirect_binding(&pool.id, slo, &xml, &state, true)
+            .await
+            .map(Some)
+    }
+
+    /// The provider's answer at `/saml2/logout`: the `logout_uri` its
+    /// RelayState stands for (taken once), else `None`.
+    pub async fn saml_logout_complete(
+        &self,
+        pool_id: &str,
+        relay_state: Option<&str>,
+    ) -> crate::error::Result<Option<String>> {
+        let Some(state) = relay_state.filter(|s| !s.is_empty() && s.len() <= 512) else {
+            return Ok(None);
+        };
+        let Some(session) = self.store.take_session(&sha256(state)).await? else {
+            return Ok(None);
+        };
+        if session.pool_id != pool_id
+            || session.challenge != LOGOUT_CHALLENGE
+            || session.expires <= self.now()
+        {
+            return Ok(None);
+        }
+        Ok(session
+            .data
+            .get("logout_uri")
+            .and_then(Value::as_str)
+            .map(str::to_owned))
     }
 
     /// Answers a SAML provider's post to `/saml2/idpresponse`
@@ -217,7 +354,8 @@ impl UserPools {
                 saml_response,
             )
             .await;
-        self.federation_finish(pool_id, valid, outcome).await
+        let (outcome, saml) = split_sign_in(outcome);
+        self.federation_finish(pool_id, valid, outcome, saml).await
     }
 
     /// Answers an unsolicited (IdP-initiated) SAML response, posted to
@@ -241,7 +379,7 @@ impl UserPools {
         let valid = self.check_authorize(pool_id, &request).await?;
         let pool = match self.pool(pool_id).await {
             Ok(pool) => pool,
-            Err(e) => return self.federation_finish(pool_id, valid, Err(e)).await,
+            Err(e) => return self.federation_finish(pool_id, valid, Err(e), None).await,
         };
         let provider = match Self::federation_provider(
             &pool,
@@ -271,7 +409,8 @@ impl UserPools {
         let outcome = self
             .saml_user(&valid, &name, acs, None, saml_response)
             .await;
-        self.federation_finish(pool_id, valid, outcome).await
+        let (outcome, saml) = split_sign_in(outcome);
+        self.federation_finish(pool_id, valid, outcome, saml).await
     }
 
     async fn saml_user(
@@ -281,7 +420,7 @@ impl UserPools {
         acs: &str,
         request_id: Option<&str>,
         saml_response: Option<&str>,
-    ) -> crate::error::Result<Result<(User, bool), Refusal>> {
+    ) -> crate::error::Result<Result<(User, bool, SamlSignIn), Refusal>> {
         let pool = self.pool(&valid.pool_id).await?;
         let Some(provider) = pool
             .identity_providers
@@ -377,6 +516,11 @@ impl UserPools {
                 return Ok(Err(not_valid("assertion_replayed")));
             }
         }
+        let signed_in = SamlSignIn {
+            provider: provider.name.clone(),
+            name_id: assertion.name_id.clone(),
+            session_index: assertion.session_index.clone(),
+        };
         let claims = attribute_claims(&assertion.attributes);
         let raw = RawAttributes {
             saml_response: Some(claims.clone().into_iter().collect()),
@@ -386,7 +530,10 @@ impl UserPools {
             id_token: None,
             user_info: None,
         };
-        self.federated_sign_in(&pool, valid, provider, raw).await
+        Ok(self
+            .federated_sign_in(&pool, valid, provider, raw)
+            .await?
+            .map(|(user, created)| (user, created, signed_in)))
     }
 }
 
