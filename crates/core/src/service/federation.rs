@@ -40,7 +40,7 @@ use crate::triggers::Trigger;
 /// How long a browser may take at the provider (the state's lifetime).
 pub const FEDERATION_STATE_MS: i64 = 10 * 60 * 1000;
 /// The challenge name of the sessions that keep a pending federated sign-in.
-pub(super) const STATE_CHALLENGE: &str = "FEDERATION_STATE";
+const STATE_CHALLENGE: &str = "FEDERATION_STATE";
 /// Responses of a provider larger than this are refused.
 pub const MAX_PROVIDER_RESPONSE: usize = 1024 * 1024;
 /// The attribute name of a provider's own subject in links.
@@ -525,7 +525,6 @@ impl UserPools {
             .get("authorize_scopes")
             .cloned()
             .unwrap_or_else(|| "openid".into());
-        let state = cognate_crypto::random::base64url(32);
         let nonce = cognate_crypto::random::base64url(32);
         let pending = PendingSignIn {
             provider: provider.name.clone(),
@@ -533,20 +532,7 @@ impl UserPools {
             callback: callback.to_owned(),
             request,
         };
-        let data =
-            serde_json::to_value(&pending).map_err(|e| internal(Error::internal(e.to_string())))?;
-        self.store
-            .put_session(&ChallengeSession {
-                handle_hash: sha256(&state),
-                pool_id: pool.id.clone(),
-                client_id: valid.client.client_id.clone(),
-                username: String::new(),
-                challenge: STATE_CHALLENGE.into(),
-                expires: self.now() + FEDERATION_STATE_MS,
-                data,
-            })
-            .await
-            .map_err(|e| internal(e.into()))?;
+        let state = self.put_pending(valid, &pending).await.map_err(internal)?;
         let mut params = vec![
             ("client_id", client_id.as_str()),
             ("redirect_uri", callback),
@@ -608,6 +594,29 @@ impl UserPools {
             .federated_user(&valid, &pending, code, apple_user)
             .await;
         self.federation_finish(pool_id, valid, outcome, None).await
+    }
+
+    /// Keeps a pending sign-in as a challenge session for
+    /// [`FEDERATION_STATE_MS`]: the state that names it (once).
+    pub(super) async fn put_pending(
+        &self,
+        valid: &ValidAuthorize,
+        pending: &PendingSignIn,
+    ) -> crate::error::Result<String> {
+        let state = cognate_crypto::random::base64url(32);
+        let data = serde_json::to_value(pending).map_err(|e| Error::internal(e.to_string()))?;
+        self.store
+            .put_session(&ChallengeSession {
+                handle_hash: sha256(&state),
+                pool_id: valid.pool_id.clone(),
+                client_id: valid.client.client_id.clone(),
+                username: String::new(),
+                challenge: STATE_CHALLENGE.into(),
+                expires: self.now() + FEDERATION_STATE_MS,
+                data,
+            })
+            .await?;
+        Ok(state)
     }
 
     /// The pending sign-in a provider's answer names by its `state` (taken

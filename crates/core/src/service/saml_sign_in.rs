@@ -19,9 +19,7 @@ use std::io::Write;
 use base64::Engine;
 use serde_json::Value;
 
-use super::federation::{
-    refusal, sha256, with_query, PendingSignIn, RawAttributes, Refusal, STATE_CHALLENGE,
-};
+use super::federation::{refusal, sha256, with_query, PendingSignIn, RawAttributes, Refusal};
 use super::hosted::{AuthorizeError, HostedSession, SamlSignIn, ValidAuthorize};
 use super::saml_response::{self, Expected, Refused};
 use super::UserPools;
@@ -154,7 +152,6 @@ impl UserPools {
             )));
         };
         let acs = acs_url(callback);
-        let state = cognate_crypto::random::base64url(32);
         let request_id = format!(
             "_{}",
             cognate_crypto::digest::hex(&cognate_crypto::random::bytes(20))
@@ -165,21 +162,8 @@ impl UserPools {
             callback: acs.clone(),
             request,
         };
-        let data =
-            serde_json::to_value(&pending).map_err(|e| Err(Error::internal(e.to_string())))?;
+        let state = self.put_pending(valid, &pending).await.map_err(Err)?;
         let now = self.now();
-        self.store
-            .put_session(&ChallengeSession {
-                handle_hash: sha256(&state),
-                pool_id: pool.id.clone(),
-                client_id: valid.client.client_id.clone(),
-                username: String::new(),
-                challenge: STATE_CHALLENGE.into(),
-                expires: now + super::federation::FEDERATION_STATE_MS,
-                data,
-            })
-            .await
-            .map_err(|e| Err(e.into()))?;
         let xml = authn_request(
             &request_id,
             &saml_response::format_instant(now.div_euclid(1000)),
