@@ -347,6 +347,18 @@ pub struct IdentityProvider {
     pub modified: Millis,
 }
 
+impl IdentityProvider {
+    /// Whether a SAML provider's detail `key` (IDPInit, IDPSignout,
+    /// EncryptedResponses) is `true`.
+    pub fn saml_option(&self, key: &str) -> bool {
+        self.provider_type == "SAML"
+            && self
+                .details
+                .get(key)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+}
+
 /// One log destination of a pool (SetLogDeliveryConfiguration).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogConfiguration {

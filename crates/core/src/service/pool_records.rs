@@ -531,12 +531,7 @@ impl UserPools {
                 .iter()
                 .map(|n| pool.identity_providers.iter().find(|p| &p.name == n))
         };
-        let idp_initiated = named().flatten().any(|p| {
-            p.provider_type == "SAML"
-                && p.details
-                    .get("IDPInit")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        });
+        let idp_initiated = named().flatten().any(|p| p.saml_option("IDPInit"));
         let other = named().any(|p| p.is_none_or(|p| p.provider_type != "SAML"));
         if idp_initiated && other {
             return Err(Error::invalid_parameter(

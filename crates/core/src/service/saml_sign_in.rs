@@ -235,13 +235,11 @@ impl UserPools {
             return Ok(None);
         };
         let pool = self.pool(&session.pool_id).await?;
-        let Some(provider) = pool.identity_providers.iter().find(|p| {
-            p.name == saml.provider
-                && p.provider_type == "SAML"
-                && p.details
-                    .get("IDPSignout")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        }) else {
+        let Some(provider) = pool
+            .identity_providers
+            .iter()
+            .find(|p| p.name == saml.provider && p.saml_option("IDPSignout"))
+        else {
             return Ok(None);
         };
         let Some(slo) = provider
@@ -374,12 +372,7 @@ impl UserPools {
             Ok(p) => p,
             Err(r) => return Err(Self::refuse_to_client(&valid, r)),
         };
-        let allowed = provider.provider_type == "SAML"
-            && provider
-                .details
-                .get("IDPInit")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            && only_saml_providers(&pool, &valid);
+        let allowed = provider.saml_option("IDPInit") && only_saml_providers(&pool, &valid);
         if !allowed {
             return Err(Self::refuse_to_client(
                 &valid,
@@ -438,11 +431,7 @@ impl UserPools {
         let audience = sp_entity_id(&pool.id);
         // EncryptedResponses: the assertion comes encrypted with the
         // provider's ActiveEncryptionCertificate, whose key we keep.
-        let decryption_key = if provider
-            .details
-            .get("EncryptedResponses")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        {
+        let decryption_key = if provider.saml_option("EncryptedResponses") {
             let key = provider
                 .details
                 .get(super::saml_metadata::ENCRYPTION_KEY)
