@@ -189,6 +189,14 @@ pub struct ServeArgs {
     /// with CodeDeliveryFailureException.
     #[arg(long, env = "COGNATE_KMS_ENDPOINT", value_name = "URL")]
     pub kms_endpoint: Option<String>,
+    /// A list of compromised passwords for threat protection's
+    /// compromised-credentials check (pools with AdvancedSecurityMode AUDIT
+    /// or ENFORCED): SHA-1 digests, one a line as `<40 hex digits>` or
+    /// `<40 hex digits>:<count>`, sorted by digest, as Have I Been Pwned's
+    /// Pwned Passwords list is published. Searched on disk, so the whole
+    /// list needs no memory. Without it, no password counts as compromised.
+    #[arg(long, env = "COGNATE_COMPROMISED_PASSWORDS", value_name = "FILE")]
+    pub compromised_passwords: Option<PathBuf>,
     /// How long a Lambda trigger may take before the call fails with
     /// UnexpectedLambdaException (Cognito waits 5 seconds).
     #[arg(long, env = "COGNATE_LAMBDA_TIMEOUT_MS", default_value_t = 5000)]

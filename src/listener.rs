@@ -180,6 +180,7 @@ async fn connection(
                         .take(cognate_core::audit::MAX_USER_AGENT)
                         .collect()
                 }),
+            compromised_credentials: Default::default(),
         };
         async move {
             Ok::<_, Infallible>(

@@ -189,36 +189,50 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => Arc::new(cognate_core::triggers::NoKms),
     };
-    let service = Arc::new(
-        UserPools::new(
-            store.clone(),
-            clock.clone(),
-            password_hasher(&args.hash)?,
-            sink,
-            ServiceConfig {
-                public_url: public_url.clone(),
-                region: args.region.clone(),
-                account_id: args.account_id.clone(),
-            },
-        )
-        .with_lambda(Arc::new(lambda))
-        .with_kms(kms)
-        .with_provider_http(Arc::new(
-            cognate_oauth::federation::HttpProviders::new().map_err(anyhow::Error::msg)?,
-        ))
-        .with_rate_limits(
-            &config_file
-                .as_ref()
-                .and_then(|(_, f)| f.rate_limits)
-                .unwrap_or_default(),
-        )
-        .with_lockout(
-            &config_file
-                .as_ref()
-                .and_then(|(_, f)| f.lockout)
-                .unwrap_or_default(),
-        ),
+    let compromised = match &args.compromised_passwords {
+        Some(path) => {
+            let list = cognate_core::compromised::CompromisedPasswords::open(path)
+                .map_err(anyhow::Error::msg)?;
+            tracing::info!(
+                "threat protection checks passwords against {}",
+                list.path().display()
+            );
+            Some(Arc::new(list))
+        }
+        None => None,
+    };
+    let service = UserPools::new(
+        store.clone(),
+        clock.clone(),
+        password_hasher(&args.hash)?,
+        sink,
+        ServiceConfig {
+            public_url: public_url.clone(),
+            region: args.region.clone(),
+            account_id: args.account_id.clone(),
+        },
+    )
+    .with_lambda(Arc::new(lambda))
+    .with_kms(kms)
+    .with_provider_http(Arc::new(
+        cognate_oauth::federation::HttpProviders::new().map_err(anyhow::Error::msg)?,
+    ))
+    .with_rate_limits(
+        &config_file
+            .as_ref()
+            .and_then(|(_, f)| f.rate_limits)
+            .unwrap_or_default(),
+    )
+    .with_lockout(
+        &config_file
+            .as_ref()
+            .and_then(|(_, f)| f.lockout)
+            .unwrap_or_default(),
     );
+    let service = Arc::new(match compromised {
+        Some(list) => service.with_compromised_passwords(list),
+        None => service,
+    });
     // The gateway is built (validated) before the file is applied.
     let gateway_config = config_file.as_ref().and_then(|(_, f)| f.gateway.clone());
     let gateway = match (&gateway_config, args.gateway_listen) {

@@ -42,7 +42,34 @@ pub struct RequestContext {
     /// The request's User-Agent (or the one an admin call's ContextData
     /// states for its user), at most [`MAX_USER_AGENT`] characters.
     pub user_agent: Option<String>,
+    /// Set when threat protection found the password the request gave on
+    /// the list of compromised passwords ([`mark_compromised_credentials`]).
+    pub compromised_credentials: Mark,
 }
+
+/// A flag one step of a request raises for a later one to read; copies of
+/// a request's context share it. Every mark equals every other, so a
+/// context compares by what the request stated.
+#[derive(Clone, Debug, Default)]
+pub struct Mark(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Mark {
+    fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_raised(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for Mark {
+    fn eq(&self, _: &Mark) -> bool {
+        true
+    }
+}
+
+impl Eq for Mark {}
 
 /// How much of a User-Agent header is kept.
 pub const MAX_USER_AGENT: usize = 1024;
@@ -59,6 +86,19 @@ pub async fn scope<F: Future>(context: RequestContext, work: F) -> F::Output {
 /// The context of the request being served (empty outside one).
 pub fn current() -> RequestContext {
     REQUEST.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Records that the request's password is a compromised one, for the
+/// user's auth event (its EventRisk).
+pub fn mark_compromised_credentials() {
+    let _ = REQUEST.try_with(|c| c.compromised_credentials.raise());
+}
+
+/// Whether [`mark_compromised_credentials`] was called in this request.
+pub fn compromised_credentials() -> bool {
+    REQUEST
+        .try_with(|c| c.compromised_credentials.is_raised())
+        .unwrap_or(false)
 }
 
 /// The source IP of the request being served, if known.
@@ -251,6 +291,10 @@ pub struct AuthEventRecord {
     #[serde(default)]
     pub device_name: Option<String>,
     pub client_id: Option<String>,
+    /// Threat protection found the password given on the list of
+    /// compromised passwords (EventRisk's CompromisedCredentialsDetected).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compromised_credentials: bool,
     /// Set by (Admin)UpdateAuthEventFeedback; not part of the stored document.
     #[serde(skip)]
     pub feedback: Option<AuthEventFeedback>,

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod compromised;
 pub mod counters;
 pub mod delivery;
 pub mod error;

@@ -17,6 +17,13 @@ pub fn sha256(input: &[u8]) -> [u8; 32] {
     Sha256::digest(input).into()
 }
 
+/// SHA-1 of `input`: only for looking a password up in a list of
+/// compromised passwords, which are published as SHA-1 digests.
+pub fn sha1(input: &[u8]) -> [u8; 20] {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(input).into()
+}
+
 /// The SHA-2 digest `hash` of `input`.
 pub fn sha2(hash: crate::webauthn::Sha2, input: &[u8]) -> Vec<u8> {
     use crate::webauthn::Sha2;

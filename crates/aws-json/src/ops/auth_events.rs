@@ -30,7 +30,15 @@ fn event_out(event: &AuthEventRecord, feedback_token: &str) -> Value {
         "EventType": event.event_type,
         "CreationDate": shapes::timestamp(event.created),
         "EventResponse": event.response,
-        "EventRisk": {"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": false},
+        "EventRisk": {
+            // Blocked by the compromised-credentials check, or let through.
+            "RiskDecision": if event.compromised_credentials && event.response == "Fail" {
+                "Block"
+            } else {
+                "NoRisk"
+            },
+            "CompromisedCredentialsDetected": event.compromised_credentials,
+        },
         "ChallengeResponses": event.challenges.iter().map(|(name, response)| json!({
             "ChallengeName": name,
             "ChallengeResponse": response,

@@ -5,6 +5,7 @@
 //! AdminDeleteUserAttributes, DeleteUserAttributes,
 //! GetUserAttributeVerificationCode, VerifyUserAttribute.
 
+use super::risk::CredentialEvent;
 use super::users::{prevents_existence_errors, CodeDelivery};
 use super::UserPools;
 use crate::delivery::{mask_destination, render, OutgoingMessage};
@@ -460,6 +461,18 @@ impl UserPools {
             });
         };
         password_policy::check(&pool.settings.password_policy, password)?;
+        // Before the code is spent, as the policy: another password may follow.
+        if self
+            .compromised_password_blocks(
+                &pool,
+                Some(&client.client_id),
+                CredentialEvent::PasswordChange,
+                password,
+            )
+            .await
+        {
+            return Err(super::risk::compromised_password());
+        }
         self.check_code(&pool, &user, FORGOT, code).await?;
         let material = self
             .password_material(&pool, &user.username, password)
@@ -497,7 +510,7 @@ impl UserPools {
         previous: Option<&str>,
         proposed: &str,
     ) -> Result<()> {
-        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
         if user.password_hash.is_some() {
             let previous = previous.ok_or_else(Error::incorrect_credentials)?;
@@ -538,6 +551,17 @@ impl UserPools {
             })?;
         }
         password_policy::check(&pool.settings.password_policy, proposed)?;
+        if self
+            .compromised_password_blocks(
+                &pool,
+                Some(&claims.client_id),
+                CredentialEvent::PasswordChange,
+                proposed,
+            )
+            .await
+        {
+            return Err(super::risk::compromised_password());
+        }
         let material = self
             .password_material(&pool, &user.username, proposed)
             .await?;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::risk::CredentialEvent;
 use super::users::prevents_existence_errors;
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
@@ -480,6 +481,34 @@ impl UserPools {
             .await?
             .filter(|fresh| fresh.password_hash == user.password_hash)
             .ok_or_else(Error::incorrect_credentials)?;
+        if user.enabled
+            && user.status == UserStatus::Confirmed
+            && self
+                .compromised_password_blocks(
+                    pool,
+                    Some(&client.client_id),
+                    CredentialEvent::SignIn,
+                    password,
+                )
+                .await
+        {
+            // Threat protection blocks the credentials: the user must set
+            // a new password (ForgotPassword) before signing in again.
+            let hash = user.password_hash.clone();
+            let now = self.now();
+            self.update_user(user, |u| {
+                if u.password_hash == hash && u.status == UserStatus::Confirmed {
+                    u.status = UserStatus::ResetRequired;
+                    u.modified = now;
+                }
+                Ok(())
+            })
+            .await?;
+            return Err(Error::new(
+                ErrorKind::PasswordResetRequired,
+                "Password reset required for the user",
+            ));
+        }
         let user = if user.srp_verifier.is_none() {
             // Users stored before SRP support get a verifier at their next sign-in.
             let material = self
@@ -1139,6 +1168,17 @@ impl UserPools {
             "NEW_PASSWORD_REQUIRED" => {
                 let new_password = param(&input.responses, "NEW_PASSWORD")?;
                 password_policy::check(&pool.settings.password_policy, new_password)?;
+                if self
+                    .compromised_password_blocks(
+                        pool,
+                        Some(&client.client_id),
+                        CredentialEvent::PasswordChange,
+                        new_password,
+                    )
+                    .await
+                {
+                    return Err(super::risk::compromised_password());
+                }
                 let mut updates = Vec::new();
                 for (k, v) in &input.responses {
                     if let Some(name) = k.strip_prefix("userAttributes.") {

@@ -89,6 +89,10 @@ impl UserPools {
     ) {
         let reason = match (user, reason) {
             (None, "wrong_password") => "unknown_user",
+            // Threat protection refused a proven password.
+            (_, "password_reset_required") if audit::compromised_credentials() => {
+                "compromised_credentials"
+            }
             _ => reason,
         };
         let mut event = Event::new("sign_in", &pool.id)
@@ -99,6 +103,8 @@ impl UserPools {
         if let Some(user) = user {
             let challenges: &[(&str, &str)] = if reason == "mfa_failure" {
                 &[("Password", "Success"), ("Mfa", "Failure")]
+            } else if reason == "compromised_credentials" {
+                &[("Password", "Success")]
             } else {
                 &[("Password", "Failure")]
             };
@@ -136,6 +142,7 @@ impl UserPools {
             ip_address: audit::user_ip().map(|ip| ip.to_string()),
             device_name: Some(audit::user_device()),
             client_id: client_id.map(str::to_owned),
+            compromised_credentials: audit::compromised_credentials(),
             feedback: None,
         };
         if let Err(e) = self

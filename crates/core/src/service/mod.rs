@@ -127,6 +127,9 @@ pub struct UserPools {
     pub(crate) lockout: crate::store::LockoutPolicy,
     /// Reaches external identity providers (`federation.rs`).
     pub(crate) provider_http: Arc<dyn federation::ProviderHttp>,
+    /// Threat protection's list of compromised passwords, if the server
+    /// has one (`risk.rs`).
+    pub(crate) compromised: Option<Arc<crate::compromised::CompromisedPasswords>>,
 }
 
 impl UserPools {
@@ -164,6 +167,7 @@ impl UserPools {
             limits: crate::ratelimit::RateLimiter::default(),
             lockout: crate::ratelimit::LockoutConfig::default().policy(),
             provider_http: Arc::new(federation::NoProviderHttp),
+            compromised: None,
         }
     }
 
@@ -205,6 +209,16 @@ impl UserPools {
     /// The service encrypting custom senders' codes through `kms`.
     pub fn with_kms(mut self, kms: Arc<dyn crate::triggers::CodeEncryptor>) -> Self {
         self.kms = kms;
+        self
+    }
+
+    /// The service checking passwords against this list of compromised
+    /// passwords where a pool's threat protection asks for it.
+    pub fn with_compromised_passwords(
+        mut self,
+        list: Arc<crate::compromised::CompromisedPasswords>,
+    ) -> Self {
+        self.compromised = Some(list);
         self
     }
 
