@@ -345,3 +345,67 @@ fn a_list_that_is_not_sorted_digests_stops_the_server_naming_the_line() {
         "{stderr}"
     );
 }
+
+/// The TOTP code of `secret` at the 30-second step `offset` steps from now
+/// (the server's clock is the system's).
+fn totp(secret: &str, offset: i64) -> String {
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        / 30;
+    let key = cognate_crypto::totp::base32_decode(secret).unwrap();
+    cognate_crypto::totp::code_at(&key, step + offset)
+}
+
+#[test]
+fn a_find_at_the_password_step_is_recorded_when_mfa_ends_the_sign_in() {
+    let (s, _dir) = server();
+    let (pool, client) = new_pool(&s, "AUDIT", Some(block(&["SIGN_IN"])));
+    s.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OPTIONAL",
+               "SoftwareTokenMfaConfiguration": {"Enabled": true}}),
+    );
+    user_with(&s, &pool, "jon", LEAKED);
+    let access = s.login(&client, "jon", LEAKED)["AccessToken"].clone();
+    let secret = s.ok("AssociateSoftwareToken", json!({"AccessToken": access}))["SecretCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.ok(
+        "VerifySoftwareToken",
+        json!({"AccessToken": access, "UserCode": totp(&secret, 0)}),
+    );
+    s.ok(
+        "SetUserMFAPreference",
+        json!({"AccessToken": access,
+               "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+    );
+
+    let challenge = s.ok("InitiateAuth", sign_in(&client, "jon", LEAKED));
+    assert_eq!(
+        challenge["ChallengeName"], "SOFTWARE_TOKEN_MFA",
+        "{challenge}"
+    );
+    let done = s.ok(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SOFTWARE_TOKEN_MFA",
+               "Session": challenge["Session"],
+               "ChallengeResponses": {"USERNAME": "jon", "SOFTWARE_TOKEN_MFA_CODE": totp(&secret, 1)}}),
+    );
+    assert!(
+        done["AuthenticationResult"]["AccessToken"].is_string(),
+        "{done}"
+    );
+    let event = &events(&s, &pool, "jon")[0];
+    assert_eq!(
+        event["ChallengeResponses"],
+        json!([{"ChallengeName": "Password", "ChallengeResponse": "Success"},
+               {"ChallengeName": "Mfa", "ChallengeResponse": "Success"}])
+    );
+    assert_eq!(
+        event["EventRisk"],
+        json!({"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": true})
+    );
+}

@@ -197,6 +197,10 @@ pub(crate) fn account_state_refusal(status: &UserStatus) -> Result<()> {
 }
 
 /// A new opaque Session handle (Cognito's start with `AYAB`).
+/// The member of a challenge session's data that carries a find of the
+/// compromised-credentials check to the sign-in's later steps.
+const COMPROMISED_MARK: &str = "compromisedCredentials";
+
 pub(crate) fn new_session_handle() -> String {
     format!("AYAB{}", cognate_crypto::random::base64url(192))
 }
@@ -412,6 +416,7 @@ impl UserPools {
         let result = self
             .password_steps(pool, client, username, password, channel, device_key)
             .await;
+        self.carry_compromised_mark(&result).await?;
         if let Err(e) = &result {
             let user = self.find_user(pool, username, false).await.ok().flatten();
             self.sign_in_failed(
@@ -528,6 +533,32 @@ impl UserPools {
         };
         self.after_primary_auth(pool, client, &user, channel, device_key)
             .await
+    }
+
+    /// Where this request found the sign-in's password compromised (and
+    /// let it go on) and the sign-in goes on to a challenge, the challenge
+    /// session carries the find to the request that ends the sign-in, whose
+    /// auth event records it.
+    async fn carry_compromised_mark(&self, step: &Result<SignInStep>) -> Result<()> {
+        let Ok(SignInStep::Challenge { session, .. }) = step else {
+            return Ok(());
+        };
+        if !crate::audit::compromised_credentials() {
+            return Ok(());
+        }
+        // The handle has not left this request yet: no one else can take it.
+        let hash = cognate_crypto::digest::sha256_hex(session.as_bytes());
+        if let Some(mut stored) = self.store.take_session(&hash).await? {
+            match &mut stored.data {
+                serde_json::Value::Object(data) => {
+                    data.insert(COMPROMISED_MARK.to_owned(), true.into());
+                }
+                data @ serde_json::Value::Null => *data = json!({COMPROMISED_MARK: true}),
+                _ => {}
+            }
+            self.store.put_session(&stored).await?;
+        }
+        Ok(())
     }
 
     /// Refuses a sign-in while the user is locked out after failed attempts.
@@ -1066,9 +1097,13 @@ impl UserPools {
                 session.challenge
             )));
         }
+        if session.data.get(COMPROMISED_MARK) == Some(&serde_json::Value::Bool(true)) {
+            crate::audit::mark_compromised_credentials();
+        }
         let result = self
             .answer_challenge(&pool, &client, &session, &input, channel)
             .await;
+        self.carry_compromised_mark(&result).await?;
         if let Some(e) = result.as_ref().err().filter(|e| {
             !matches!(
                 e.kind,
