@@ -95,7 +95,8 @@ def test_pool_email_configuration_names_the_sender(server, boto_client, smtp_sin
     _, own_client = create_pool_and_client(
         idp, EmailConfiguration={"EmailSendingAccount": "DEVELOPER",
                                  "From": "Support Team <team@example.org>",
-                                 "ReplyToEmailAddress": "help@example.org"})
+                                 "ReplyToEmailAddress": "help@example.org",
+                                 "ConfigurationSet": "cognito-mails_1"})
     _, arn_client = create_pool_and_client(
         idp, EmailConfiguration={
             "EmailSendingAccount": "DEVELOPER",
@@ -108,10 +109,18 @@ def test_pool_email_configuration_names_the_sender(server, boto_client, smtp_sin
     mail = mails.wait_for(own)
     assert parseaddr(mail["From"]) == ("Support Team", "team@example.org")
     assert parseaddr(mail["Reply-To"]) == ("", "help@example.org")
+    # SES's SMTP interface takes the pool's configuration set from this header.
+    assert mail["X-SES-CONFIGURATION-SET"] == "cognito-mails_1"
     assert parseaddr(mails.wait_for(arn)["From"]) == ("", "sender@example.net")
     default = mails.wait_for(plain)
     assert "no-reply@example.com" in default["From"]
     assert default["Reply-To"] is None
+    assert default["X-SES-CONFIGURATION-SET"] is None
+    # The model's pattern keeps a header out of the name.
+    with pytest.raises(Exception) as err:
+        create_pool_and_client(idp, EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER", "ConfigurationSet": "set\r\nBcc: x@example.com"})
+    assert "InvalidParameterException" in str(err.value)
 
 
 def test_unreachable_smtp_is_a_code_delivery_failure(server, boto_client):

@@ -132,6 +132,25 @@ impl SmtpSink {
     }
 }
 
+/// `X-SES-CONFIGURATION-SET`: the SES configuration set a message sent
+/// through SES's SMTP interface is sent with.
+#[derive(Clone)]
+struct SesConfigurationSet(String);
+
+impl lettre::message::header::Header for SesConfigurationSet {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("X-SES-CONFIGURATION-SET")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(SesConfigurationSet(s.to_owned()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
 #[async_trait]
 impl MessageSink for SmtpSink {
     async fn deliver(&self, m: &OutgoingMessage) -> Result<(), String> {
@@ -157,6 +176,11 @@ impl MessageSink for SmtpSink {
                 format!("invalid ReplyToEmailAddress in the pool's EmailConfiguration: {e}")
             })?;
             email = email.reply_to(reply_to);
+        }
+        if let Some(set) = &m.configuration_set {
+            // SES's SMTP interface takes the configuration set from this
+            // header, as Cognito sends through SES with it.
+            email = email.header(SesConfigurationSet(set.clone()));
         }
         let email = email
             .subject(m.subject.clone())

@@ -25,6 +25,10 @@ pub struct OutgoingMessage {
     pub from: Option<String>,
     /// The pool's `EmailConfiguration.ReplyToEmailAddress`.
     pub reply_to: Option<String>,
+    /// The pool's `EmailConfiguration.ConfigurationSet`: the SES
+    /// configuration set its emails are sent with (the model limits the
+    /// name to letters, digits, `_` and `-`).
+    pub configuration_set: Option<String>,
 }
 
 impl OutgoingMessage {
@@ -52,6 +56,13 @@ impl OutgoingMessage {
             pool_id: pool.id.clone(),
             from: setting("From").or(source_address),
             reply_to: setting("ReplyToEmailAddress"),
+            // As the model's pattern allows, whatever path stored it.
+            configuration_set: setting("ConfigurationSet").filter(|set| {
+                set.len() <= 64
+                    && set
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            }),
             ..OutgoingMessage::default()
         }
     }
