@@ -88,3 +88,110 @@ def test_sign_up_code_by_sns_confirms_the_user(server, boto_client, sns):
     idp.confirm_sign_up(ClientId=client_id, Username="sam", ConfirmationCode=code)
     user = idp.admin_get_user(UserPoolId=pool_id, Username="sam")
     assert user["UserStatus"] == "CONFIRMED"
+
+
+TEMP_KEY = "ASIAE2ESTSTEMP000001"
+TEMP_SECRET = "e2e/sts+temporary-secret"
+TEMP_TOKEN = "e2e-session-token/with+symbols=="
+ROLE_ARN = "arn:aws:iam::123456789012:role/cognito-sms"
+
+
+class FakeSts(http.server.ThreadingHTTPServer):
+    """An STS endpoint answering AssumeRole (signed by the server's credentials for
+    sts in us-east-1, cognate's --region) with temporary credentials."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), StsHandler)
+        self.calls: list[dict[str, str]] = []
+        self.refused: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+
+class StsHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        problem = sigv4_problem(self.server.url, self.headers, body, "sts", {KEY_ID: SECRET}, "us-east-1")
+        params = dict(urllib.parse.parse_qsl(body.decode()))
+        if problem or params.get("Action") != "AssumeRole" or params.get("RoleArn", "").endswith("/denied"):
+            self.server.refused.append(problem or params.get("Action", ""))
+            self.send_response(403)
+            self.end_headers()
+            self.wfile.write(b"<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>")
+            return
+        self.server.calls.append(params)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(f"""<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser><AssumedRoleId>AROA:{params["RoleSessionName"]}</AssumedRoleId>
+      <Arn>{params["RoleArn"]}</Arn></AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>{TEMP_KEY}</AccessKeyId>
+      <SecretAccessKey>{TEMP_SECRET}</SecretAccessKey>
+      <SessionToken>{TEMP_TOKEN}</SessionToken>
+      <Expiration>2099-01-01T00:00:00Z</Expiration>
+    </Credentials>
+  </AssumeRoleResult>
+</AssumeRoleResponse>""".encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_sms_goes_by_the_role_of_the_pools_sms_configuration(server, boto_client, sns):
+    """With --sts-endpoint, cognate assumes the pool's SnsCallerArn (with its ExternalId)
+    as Cognito does and publishes with the role's temporary credentials."""
+    sts = FakeSts()
+    thread = threading.Thread(target=sts.serve_forever, daemon=True)
+    thread.start()
+    try:
+        checked_keys: list[str] = []
+        original = sns.check
+
+        def check(headers, body):
+            checked_keys.append(headers.get("Authorization", "").split("Credential=")[1].split("/")[0])
+            if headers.get("X-Amz-Security-Token") != TEMP_TOKEN:
+                return "no session token"
+            return sigv4_problem(sns.url, headers, body, "sns", {TEMP_KEY: TEMP_SECRET}, REGION)
+
+        sns.check = check
+        srv = server(start=False)
+        srv.extra_args = ["--sns-endpoint", sns.url, "--sns-region", REGION, "--sts-endpoint", sts.url]
+        srv.extra_env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
+        srv.start()
+        idp = boto_client(srv)
+        pool_id = idp.create_user_pool(
+            PoolName=unique("role"), AutoVerifiedAttributes=["phone_number"],
+            SmsConfiguration={"SnsCallerArn": ROLE_ARN, "ExternalId": "pool-external-id"},
+            SmsVerificationMessage="Code: {####}")["UserPool"]["Id"]
+        client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="app")["UserPoolClient"]["ClientId"]
+        for name, phone in (("ron", "+15555550101"), ("ria", "+15555550102")):
+            idp.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
+                        UserAttributes=[{"Name": "phone_number", "Value": phone}])
+        assert sts.refused == [] and sns.refused == [], (sts.refused, sns.refused)
+        assert [m["PhoneNumber"] for m in sns.published] == ["+15555550101", "+15555550102"]
+        assert checked_keys == [TEMP_KEY, TEMP_KEY]
+        # One AssumeRole: the credentials are kept while they are valid.
+        assert len(sts.calls) == 1, sts.calls
+        call = sts.calls[0]
+        assert call["RoleArn"] == ROLE_ARN and call["ExternalId"] == "pool-external-id"
+        assert call["Version"] == "2011-06-15" and call["RoleSessionName"]
+        code = sns.published[0]["Message"].removeprefix("Code: ")
+        idp.confirm_sign_up(ClientId=client_id, Username="ron", ConfirmationCode=code)
+
+        # A role STS refuses to give: the code cannot be delivered, nothing is published.
+        other = idp.create_user_pool(
+            PoolName=unique("denied"), AutoVerifiedAttributes=["phone_number"],
+            SmsConfiguration={"SnsCallerArn": "arn:aws:iam::123456789012:role/denied"})["UserPool"]["Id"]
+        other_client = idp.create_user_pool_client(UserPoolId=other, ClientName="app")["UserPoolClient"]["ClientId"]
+        with pytest.raises(Exception) as err:
+            idp.sign_up(ClientId=other_client, Username="rex", Password=PASSWORD,
+                        UserAttributes=[{"Name": "phone_number", "Value": "+15555550103"}])
+        assert "CodeDeliveryFailureException" in str(err.value)
+        assert len(sns.published) == 2
+        sns.check = original
+    finally:
+        sts.shutdown()

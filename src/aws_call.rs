@@ -1,5 +1,5 @@
-//! Calls from cognate to AWS services (SNS for SMS, KMS for custom
-//! senders' codes): an endpoint URL, the server's AWS credentials from the
+//! Calls from cognate to AWS services (SNS for SMS, STS for the role SMS
+//! is sent as, KMS for custom senders' codes): an endpoint URL, the server's AWS credentials from the
 //! environment, and requests signed with SigV4 as the services check them.
 
 use std::time::Duration;
@@ -97,9 +97,24 @@ impl Endpoint {
     }
 
     /// The headers of a POST of `body` (with `content_type` and the
-    /// `extra` headers, all signed) for `region`, at `now` (Unix seconds).
+    /// `extra` headers, all signed) for `region`, at `now` (Unix seconds),
+    /// signed with the endpoint's credentials (the tests' view).
+    #[cfg(test)]
     pub fn signed_headers(
         &self,
+        region: &str,
+        content_type: &str,
+        extra: &[(&'static str, &str)],
+        body: &str,
+        now: i64,
+    ) -> HeaderMap {
+        self.signed_headers_as(&self.credentials, region, content_type, extra, body, now)
+    }
+
+    /// [`signed_headers`](Self::signed_headers) with other credentials.
+    fn signed_headers_as(
+        &self,
+        credentials: &Credentials,
         region: &str,
         content_type: &str,
         extra: &[(&'static str, &str)],
@@ -122,7 +137,7 @@ impl Endpoint {
         for (name, value) in extra {
             put(name, value);
         }
-        if let Some(token) = &self.credentials.session_token {
+        if let Some(token) = &credentials.session_token {
             put("x-amz-security-token", token);
         }
         signed.sort();
@@ -138,7 +153,7 @@ impl Endpoint {
         let scope = format!("{date}/{region}/{}/aws4_request", self.service);
         let to_sign = sigv4::string_to_sign(&amz_date, &scope, &canonical);
         let signature = sigv4::signature(
-            &self.credentials.secret_access_key,
+            &credentials.secret_access_key,
             &date,
             region,
             self.service,
@@ -146,7 +161,7 @@ impl Endpoint {
         );
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
-            self.credentials.access_key_id,
+            credentials.access_key_id,
             signed.join(";")
         );
         if let Ok(v) = HeaderValue::from_str(&authorization) {
@@ -163,11 +178,24 @@ impl Endpoint {
         extra: &[(&'static str, &str)],
         body: String,
     ) -> reqwest::Result<reqwest::Response> {
+        self.post_as(&self.credentials, region, content_type, extra, body)
+            .await
+    }
+
+    /// [`post`](Self::post), signed with `credentials` (an assumed role's).
+    pub async fn post_as(
+        &self,
+        credentials: &Credentials,
+        region: &str,
+        content_type: &str,
+        extra: &[(&'static str, &str)],
+        body: String,
+    ) -> reqwest::Result<reqwest::Response> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0);
-        let headers = self.signed_headers(region, content_type, extra, &body, now);
+        let headers = self.signed_headers_as(credentials, region, content_type, extra, &body, now);
         self.client
             .post(self.url.clone())
             .headers(headers)

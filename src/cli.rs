@@ -159,6 +159,13 @@ pub struct ServeArgs {
     /// for AWS's `sns.<region>.amazonaws.com`, else `--region`).
     #[arg(long, env = "COGNATE_SNS_REGION")]
     pub sns_region: Option<String>,
+    /// AWS STS (or an STS-compatible endpoint), e.g.
+    /// `https://sts.us-east-1.amazonaws.com`: SMS messages of a pool whose
+    /// SmsConfiguration names an SnsCallerArn are published as that role,
+    /// assumed by AssumeRole (with its ExternalId) under AWS_ACCESS_KEY_ID /
+    /// AWS_SECRET_ACCESS_KEY, as Cognito does. Needs --sns-endpoint.
+    #[arg(long, env = "COGNATE_STS_ENDPOINT", value_name = "URL")]
+    pub sts_endpoint: Option<String>,
     /// Sender address of emails.
     #[arg(
         long,

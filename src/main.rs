@@ -13,6 +13,7 @@ mod lambda;
 mod listener;
 mod server;
 mod sms;
+mod sts;
 mod transfer;
 
 use std::sync::atomic::{AtomicBool, Ordering};

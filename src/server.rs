@@ -145,6 +145,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ),
         ),
     };
+    if args.sts_endpoint.is_some() && args.sns_endpoint.is_none() {
+        anyhow::bail!(
+            "--sts-endpoint needs --sns-endpoint: the role it assumes publishes SMS through SNS"
+        );
+    }
     let (sms, sms_line): (Sink, String) = match (&args.sns_endpoint, &args.smtp_url) {
         (Some(endpoint), _) => {
             let sns = crate::sms::SnsSms::new(
@@ -153,7 +158,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 &args.region,
                 crate::aws_call::Credentials::from_env("--sns-endpoint")?,
             )?;
-            let line = format!("; SMS by {}", sns.describe());
+            let mut line = format!("; SMS by {}", sns.describe());
+            let sns = match &args.sts_endpoint {
+                Some(sts) => {
+                    let roles = crate::sts::RoleCredentials::new(
+                        sts,
+                        &args.region,
+                        crate::aws_call::Credentials::from_env("--sts-endpoint")?,
+                    )?;
+                    line.push_str(&format!(
+                        " as the pools' SMS roles, by {}",
+                        roles.describe()
+                    ));
+                    sns.with_roles(Arc::new(roles))
+                }
+                None => sns,
+            };
             (Arc::new(sns), line)
         }
         (None, Some(_)) => (

@@ -4,8 +4,10 @@
 //! `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`), with the
 //! `AWS.SNS.SMS.SMSType` attribute `Transactional`. Any SNS-compatible
 //! endpoint serves (AWS's `https://sns.<region>.amazonaws.com`, LocalStack,
-//! moto). A refused or failed Publish is the operation's
-//! CodeDeliveryFailureException; the code is never logged.
+//! moto). With `--sts-endpoint`, a pool's messages are published as the
+//! IAM role of its SmsConfiguration (`crate::sts`). A refused or failed
+//! Publish is the operation's CodeDeliveryFailureException; the code is
+//! never logged.
 //!
 //! [`SplitSink`] routes each message by medium: emails to the email sink
 //! (SMTP or the development outbox), SMS to this one or to the outbox.
@@ -17,11 +19,15 @@ use cognate_core::delivery::{MessageSink, OutgoingMessage};
 use cognate_core::service::federation::percent_encode;
 
 use crate::aws_call::{Credentials, Endpoint};
+use crate::sts::RoleCredentials;
 
 /// Sends SMS messages by SNS Publish.
 pub struct SnsSms {
     endpoint: Endpoint,
     region: String,
+    /// Assumes a pool's SMS role (`--sts-endpoint`); without it, messages
+    /// are published with the server's own credentials.
+    roles: Option<Arc<RoleCredentials>>,
 }
 
 const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -40,7 +46,17 @@ impl SnsSms {
             .map(str::to_owned)
             .or_else(|| endpoint.host_region.clone())
             .unwrap_or_else(|| default_region.to_owned());
-        Ok(SnsSms { endpoint, region })
+        Ok(SnsSms {
+            endpoint,
+            region,
+            roles: None,
+        })
+    }
+
+    /// Publishes each pool's messages as the role its SmsConfiguration names.
+    pub fn with_roles(mut self, roles: Arc<RoleCredentials>) -> Self {
+        self.roles = Some(roles);
+        self
     }
 
     /// The endpoint and signing region, for the start-up banner.
@@ -73,7 +89,15 @@ fn publish_body(phone_number: &str, message: &str) -> String {
 impl MessageSink for SnsSms {
     async fn deliver(&self, m: &OutgoingMessage) -> Result<(), String> {
         let body = publish_body(&m.destination, &m.body);
-        let answer = self.endpoint.post(&self.region, FORM, &[], body).await;
+        let answer = match (&self.roles, &m.sms_role) {
+            (Some(roles), Some(role)) => {
+                let credentials = roles.credentials_for(role).await?;
+                self.endpoint
+                    .post_as(&credentials, &self.region, FORM, &[], body)
+                    .await
+            }
+            _ => self.endpoint.post(&self.region, FORM, &[], body).await,
+        };
         match answer {
             Ok(r) if r.status().is_success() => {
                 tracing::info!(pool = %m.pool_id, kind = %m.kind, "SMS sent by SNS");
@@ -82,12 +106,7 @@ impl MessageSink for SnsSms {
             Ok(r) => {
                 let status = r.status().as_u16();
                 // SNS's error code only: the body may echo the request.
-                let text = r.text().await.unwrap_or_default();
-                let code = text
-                    .split_once("<Code>")
-                    .and_then(|(_, rest)| rest.split_once("</Code>"))
-                    .map(|(code, _)| code.chars().take(64).collect::<String>())
-                    .unwrap_or_default();
+                let code = crate::sts::error_code(&r.text().await.unwrap_or_default());
                 tracing::warn!(pool = %m.pool_id, kind = %m.kind, status, code = %code, "SNS refused the SMS");
                 Err("The SMS message could not be delivered.".to_owned())
             }

@@ -29,6 +29,16 @@ pub struct OutgoingMessage {
     /// configuration set its emails are sent with (the model limits the
     /// name to letters, digits, `_` and `-`).
     pub configuration_set: Option<String>,
+    /// The IAM role of the pool's `SmsConfiguration` that SMS messages are
+    /// published as (Cognito assumes it to call SNS).
+    pub sms_role: Option<SmsRole>,
+}
+
+/// `SmsConfiguration.SnsCallerArn` and its `ExternalId`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SmsRole {
+    pub role_arn: String,
+    pub external_id: Option<String>,
 }
 
 impl OutgoingMessage {
@@ -52,8 +62,21 @@ impl OutgoingMessage {
                 .map(|(_, id)| id.to_owned())
                 .filter(|id| id.contains('@'))
         });
+        let sms = |name: &str| {
+            pool.settings
+                .sms_configuration
+                .as_ref()
+                .and_then(|c| c.get(name))
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_owned)
+        };
         OutgoingMessage {
             pool_id: pool.id.clone(),
+            sms_role: sms("SnsCallerArn").map(|role_arn| SmsRole {
+                role_arn,
+                external_id: sms("ExternalId"),
+            }),
             from: setting("From").or(source_address),
             reply_to: setting("ReplyToEmailAddress"),
             // As the model's pattern allows, whatever path stored it.
