@@ -45,15 +45,16 @@ impl OutgoingMessage {
     /// An empty message carrying the sender settings of the pool's
     /// `EmailConfiguration`: fill in the rest with struct update syntax.
     pub fn from_pool(pool: &crate::model::UserPool) -> OutgoingMessage {
-        let setting = |name: &str| {
-            pool.settings
-                .email_configuration
+        // A non-blank text member of one of the pool's configurations.
+        let text = |config: &Option<serde_json::Value>, name: &str| {
+            config
                 .as_ref()
                 .and_then(|c| c.get(name))
                 .and_then(|v| v.as_str())
                 .filter(|v| !v.trim().is_empty())
                 .map(str::to_owned)
         };
+        let setting = |name: &str| text(&pool.settings.email_configuration, name);
         // Cognito sends from `From`, else from the address of the SES
         // identity that `SourceArn` names (`...:identity/addr@example.com`);
         // a domain identity names no address.
@@ -62,15 +63,7 @@ impl OutgoingMessage {
                 .map(|(_, id)| id.to_owned())
                 .filter(|id| id.contains('@'))
         });
-        let sms = |name: &str| {
-            pool.settings
-                .sms_configuration
-                .as_ref()
-                .and_then(|c| c.get(name))
-                .and_then(|v| v.as_str())
-                .filter(|v| !v.trim().is_empty())
-                .map(str::to_owned)
-        };
+        let sms = |name: &str| text(&pool.settings.sms_configuration, name);
         OutgoingMessage {
             pool_id: pool.id.clone(),
             sms_role: sms("SnsCallerArn").map(|role_arn| SmsRole {

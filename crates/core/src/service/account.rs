@@ -462,17 +462,13 @@ impl UserPools {
         };
         password_policy::check(&pool.settings.password_policy, password)?;
         // Before the code is spent, as the policy: another password may follow.
-        if self
-            .compromised_password_blocks(
-                &pool,
-                Some(&client.client_id),
-                CredentialEvent::PasswordChange,
-                password,
-            )
-            .await
-        {
-            return Err(super::risk::compromised_password());
-        }
+        self.refuse_compromised_password(
+            &pool,
+            Some(&client.client_id),
+            CredentialEvent::PasswordChange,
+            password,
+        )
+        .await?;
         self.check_code(&pool, &user, FORGOT, code).await?;
         let material = self
             .password_material(&pool, &user.username, password)
@@ -551,17 +547,13 @@ impl UserPools {
             })?;
         }
         password_policy::check(&pool.settings.password_policy, proposed)?;
-        if self
-            .compromised_password_blocks(
-                &pool,
-                Some(&claims.client_id),
-                CredentialEvent::PasswordChange,
-                proposed,
-            )
-            .await
-        {
-            return Err(super::risk::compromised_password());
-        }
+        self.refuse_compromised_password(
+            &pool,
+            Some(&claims.client_id),
+            CredentialEvent::PasswordChange,
+            proposed,
+        )
+        .await?;
         let material = self
             .password_material(&pool, &user.username, proposed)
             .await?;

@@ -1203,17 +1203,13 @@ impl UserPools {
             "NEW_PASSWORD_REQUIRED" => {
                 let new_password = param(&input.responses, "NEW_PASSWORD")?;
                 password_policy::check(&pool.settings.password_policy, new_password)?;
-                if self
-                    .compromised_password_blocks(
-                        pool,
-                        Some(&client.client_id),
-                        CredentialEvent::PasswordChange,
-                        new_password,
-                    )
-                    .await
-                {
-                    return Err(super::risk::compromised_password());
-                }
+                self.refuse_compromised_password(
+                    pool,
+                    Some(&client.client_id),
+                    CredentialEvent::PasswordChange,
+                    new_password,
+                )
+                .await?;
                 let mut updates = Vec::new();
                 for (k, v) in &input.responses {
                     if let Some(name) = k.strip_prefix("userAttributes.") {

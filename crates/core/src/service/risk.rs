@@ -115,7 +115,7 @@ impl CredentialEvent {
 
 /// The refusal of a compromised password at a sign-up or a password
 /// change (the text is cognate's: AWS does not publish it).
-pub(crate) fn compromised_password() -> Error {
+fn compromised_password() -> Error {
     Error::new(
         ErrorKind::InvalidPassword,
         "Password did not conform with policy: Password was found in a list of compromised passwords",
@@ -181,6 +181,24 @@ impl UserPools {
         }
         line.emit();
         blocks
+    }
+
+    /// Refuses a new password (a sign-up's, or a change's) that the
+    /// compromised-credentials check blocks for `event`.
+    pub(crate) async fn refuse_compromised_password(
+        &self,
+        pool: &UserPool,
+        client_id: Option<&str>,
+        event: CredentialEvent,
+        password: &str,
+    ) -> Result<()> {
+        if self
+            .compromised_password_blocks(pool, client_id, event, password)
+            .await
+        {
+            return Err(compromised_password());
+        }
+        Ok(())
     }
 
     /// Refuses a sign-in from an always-block range of the client's risk

@@ -213,17 +213,13 @@ impl UserPools {
             .as_deref()
             .ok_or_else(|| Error::invalid_parameter("Missing required parameter PASSWORD"))?;
         password_policy::check(&pool.settings.password_policy, password)?;
-        if self
-            .compromised_password_blocks(
-                &pool,
-                Some(&client.client_id),
-                super::risk::CredentialEvent::SignUp,
-                password,
-            )
-            .await
-        {
-            return Err(super::risk::compromised_password());
-        }
+        self.refuse_compromised_password(
+            &pool,
+            Some(&client.client_id),
+            super::risk::CredentialEvent::SignUp,
+            password,
+        )
+        .await?;
         let mut attributes: Vec<Attribute> = input
             .attributes
             .into_iter()
