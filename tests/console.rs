@@ -1175,7 +1175,24 @@ fn signing_keys_are_listed_and_rotate_now_asks_first_then_publishes_new_keys() {
 
 #[test]
 fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
-    let s = signed_server();
+    // The test password is on the server's list of compromised passwords:
+    // in an AUDIT pool the sign-in goes through and its event says so.
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("pwned.txt");
+    let digest = cognate_crypto::digest::sha1(common::PASSWORD.as_bytes());
+    std::fs::write(
+        &list,
+        format!(
+            "{}:3\n",
+            cognate_crypto::digest::hex(&digest).to_uppercase()
+        ),
+    )
+    .unwrap();
+    let s = Server::start_signed(
+        Some(&config()),
+        &[("COGNATE_COMPROMISED_PASSWORDS", list.to_str().unwrap())],
+        Signer::new(ADMIN.0, ADMIN.1),
+    );
     s.ok(
         "UpdateUserPool",
         json!({"UserPoolId": MINE, "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
@@ -1237,6 +1254,14 @@ fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
         "{table}"
     );
     assert!(table.contains("127.0.0.1"));
+    // The successful sign-in's password is on the list; the wrong one is not looked up.
+    assert_eq!(
+        table
+            .matches("<td data-label=\"Risk\">Compromised password</td>")
+            .count(),
+        1,
+        "{table}"
+    );
     // ... and this console's changes to the user, with the admin's key.
     let changes = &page.body[page
         .body

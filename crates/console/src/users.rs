@@ -393,6 +393,14 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
                     "challenges": challenges.join(", "),
                     "ip": e["EventContextData"]["IpAddress"],
                     "feedback": e["EventFeedback"]["FeedbackValue"],
+                    "risk": match (
+                        e["EventRisk"]["CompromisedCredentialsDetected"].as_bool(),
+                        e["EventRisk"]["RiskDecision"].as_str(),
+                    ) {
+                        (Some(true), Some("Block")) => "Compromised password, blocked",
+                        (Some(true), _) => "Compromised password",
+                        _ => "",
+                    },
                 })
             })
             .collect(),
