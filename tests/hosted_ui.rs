@@ -826,3 +826,87 @@ fn branding_assets_per_client_or_pool() {
     let other = format!("{}/ui-assets/{POOL}/{CODE_ONLY}", s.url);
     assert_eq!(b.get(&format!("{other}/style.css")).body.trim(), pool_css);
 }
+
+#[test]
+fn a_blocked_compromised_password_on_the_login_page_needs_a_reset_with_another() {
+    // alice's password and one more are on the server's list.
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("pwned.txt");
+    let mut digests: Vec<String> = ["Passw0rd!", "Leaked-Passw0rd!"]
+        .iter()
+        .map(|p| {
+            cognate_crypto::digest::hex(&cognate_crypto::digest::sha1(p.as_bytes())).to_uppercase()
+        })
+        .collect();
+    digests.sort();
+    std::fs::write(&list, digests.join(":1\n") + ":1\n").unwrap();
+    let s = Server::start_with_args(
+        &[
+            "--compromised-passwords".to_owned(),
+            list.display().to_string(),
+        ],
+        Some(&config()),
+    );
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": POOL, "UserPoolTier": "PLUS", "AutoVerifiedAttributes": ["email"],
+               "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
+    );
+    s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": POOL, "CompromisedCredentialsRiskConfiguration": {
+            "EventFilter": ["SIGN_IN", "PASSWORD_CHANGE"], "Actions": {"EventAction": "BLOCK"}}}),
+    );
+    let mut b = Browser::new(&s);
+    let login = b.sign_in(&[], "alice", "Passw0rd!");
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(
+        login.error().as_deref(),
+        Some("Password reset required for the user")
+    );
+    let user = s.ok(
+        "AdminGetUser",
+        json!({"UserPoolId": POOL, "Username": "alice"}),
+    );
+    assert_eq!(user["UserStatus"], "RESET_REQUIRED");
+
+    // The reset page refuses another listed password and keeps the code.
+    s.ok(
+        "ForgotPassword",
+        json!({"ClientId": WEB, "Username": "alice"}),
+    );
+    let code = s.last_code(POOL, "alice");
+    let page = b.get(&format!(
+        "{}/confirmForgotPassword?client_id={WEB}&response_type=code&redirect_uri={}&username=alice",
+        b.base(),
+        CALLBACK
+    ));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let refused = b.submit(
+        &page,
+        "confirmResetSubmitButton",
+        &[
+            ("code", &code),
+            ("password", "Leaked-Passw0rd!"),
+            ("confirm_password", "Leaked-Passw0rd!"),
+        ],
+    );
+    assert_eq!(
+        refused.error().as_deref(),
+        Some("Password did not conform with policy: Password was found in a list of compromised passwords")
+    );
+    let done = b.submit(
+        &page,
+        "confirmResetSubmitButton",
+        &[
+            ("code", &code),
+            ("password", "N3w-Passw0rd!"),
+            ("confirm_password", "N3w-Passw0rd!"),
+        ],
+    );
+    assert_eq!(done.status, 302, "{}", done.body);
+    let mut b = Browser::new(&s);
+    let signed = b.sign_in(&[], "alice", "N3w-Passw0rd!");
+    assert_eq!(signed.status, 302, "{}", signed.body);
+    assert!(signed.redirect_params().contains_key("code"), "{signed:?}");
+}
