@@ -1178,16 +1178,7 @@ fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
     // The test password is on the server's list of compromised passwords:
     // in an AUDIT pool the sign-in goes through and its event says so.
     let dir = tempfile::tempdir().unwrap();
-    let list = dir.path().join("pwned.txt");
-    let digest = cognate_crypto::digest::sha1(common::PASSWORD.as_bytes());
-    std::fs::write(
-        &list,
-        format!(
-            "{}:3\n",
-            cognate_crypto::digest::hex(&digest).to_uppercase()
-        ),
-    )
-    .unwrap();
+    let list = common::pwned_list(dir.path(), &[common::PASSWORD], 0);
     let s = Server::start_signed(
         Some(&config()),
         &[("COGNATE_COMPROMISED_PASSWORDS", list.to_str().unwrap())],

@@ -831,15 +831,7 @@ fn branding_assets_per_client_or_pool() {
 fn a_blocked_compromised_password_on_the_login_page_needs_a_reset_with_another() {
     // alice's password and one more are on the server's list.
     let dir = tempfile::tempdir().unwrap();
-    let list = dir.path().join("pwned.txt");
-    let mut digests: Vec<String> = ["Passw0rd!", "Leaked-Passw0rd!"]
-        .iter()
-        .map(|p| {
-            cognate_crypto::digest::hex(&cognate_crypto::digest::sha1(p.as_bytes())).to_uppercase()
-        })
-        .collect();
-    digests.sort();
-    std::fs::write(&list, digests.join(":1\n") + ":1\n").unwrap();
+    let list = common::pwned_list(dir.path(), &["Passw0rd!", "Leaked-Passw0rd!"], 100);
     let s = Server::start_with_args(
         &[
             "--compromised-passwords".to_owned(),

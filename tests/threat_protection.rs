@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::io::Write;
-
 use common::{password_flows, Server};
 use serde_json::{json, Value};
 
@@ -19,28 +17,10 @@ const LEAKED_TOO: &str = "Password1!";
 /// A password that meets the policy and is not on the list.
 const FRESH: &str = "Fresh-Unlisted-9z";
 
-/// A Pwned-Passwords-style list: the digests of the leaked passwords among
-/// others, sorted, `HASH:count` with CRLF as the published files have.
-fn list_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let digest = |p: &str| {
-        cognate_crypto::digest::hex(&cognate_crypto::digest::sha1(p.as_bytes())).to_uppercase()
-    };
-    let mut keys: Vec<String> = (0..2000).map(|i| digest(&format!("other-{i}"))).collect();
-    keys.push(digest(LEAKED));
-    keys.push(digest(LEAKED_TOO));
-    keys.sort();
-    let path = dir.join("pwned-passwords.txt");
-    let mut f = std::fs::File::create(&path).unwrap();
-    for (i, k) in keys.iter().enumerate() {
-        write!(f, "{k}:{}\r\n", i + 1).unwrap();
-    }
-    path
-}
-
 /// A server with the list, and the directory holding it.
 fn server() -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let list = list_file(dir.path());
+    let list = common::pwned_list(dir.path(), &[LEAKED, LEAKED_TOO], 2000);
     let s = Server::start_with_flags(&["--compromised-passwords", list.to_str().unwrap()]);
     (s, dir)
 }

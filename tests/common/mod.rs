@@ -202,6 +202,26 @@ pub fn listens_on(pid: u32, port: u16) -> bool {
     })
 }
 
+/// Writes a list of compromised passwords (`serve --compromised-passwords`)
+/// holding the digests of `passwords` and of `filler` other ones, sorted,
+/// as `HASH:count` lines with CRLF, as Pwned Passwords publishes them.
+pub fn pwned_list(dir: &std::path::Path, passwords: &[&str], filler: usize) -> PathBuf {
+    let digest = |p: &str| {
+        cognate_crypto::digest::hex(&cognate_crypto::digest::sha1(p.as_bytes())).to_uppercase()
+    };
+    let mut keys: Vec<String> = (0..filler).map(|i| digest(&format!("other-{i}"))).collect();
+    keys.extend(passwords.iter().map(|p| digest(p)));
+    keys.sort();
+    let text: String = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k}:{}\r\n", i + 1))
+        .collect();
+    let path = dir.join("pwned-passwords.txt");
+    std::fs::write(&path, text).expect("write the list");
+    path
+}
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
