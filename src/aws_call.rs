@@ -205,6 +205,15 @@ impl Endpoint {
     }
 }
 
+/// The error code of an AWS Query-protocol error answer (never its message,
+/// which may echo the request).
+pub fn query_error_code(xml: &str) -> String {
+    xml.split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map(|(code, _)| code.chars().take(64).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

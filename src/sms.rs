@@ -106,7 +106,7 @@ impl MessageSink for SnsSms {
             Ok(r) => {
                 let status = r.status().as_u16();
                 // SNS's error code only: the body may echo the request.
-                let code = crate::sts::error_code(&r.text().await.unwrap_or_default());
+                let code = crate::aws_call::query_error_code(&r.text().await.unwrap_or_default());
                 tracing::warn!(pool = %m.pool_id, kind = %m.kind, status, code = %code, "SNS refused the SMS");
                 Err("The SMS message could not be delivered.".to_owned())
             }

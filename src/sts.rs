@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use cognate_core::delivery::SmsRole;
 use cognate_core::service::federation::percent_encode;
 
-use crate::aws_call::{region_of, Credentials, Endpoint};
+use crate::aws_call::{query_error_code, region_of, Credentials, Endpoint};
 
 /// How long the assumed credentials are asked for (every role allows one hour).
 const SESSION_SECS: u64 = 3600;
@@ -86,7 +86,7 @@ impl RoleCredentials {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let text = r.text().await.unwrap_or_default();
-                tracing::warn!(role = %role.role_arn, status, code = %error_code(&text), "STS refused to assume the pool's SMS role");
+                tracing::warn!(role = %role.role_arn, status, code = %query_error_code(&text), "STS refused to assume the pool's SMS role");
                 return Err(refused());
             }
             Err(e) => {
@@ -142,15 +142,6 @@ fn credentials_of(xml: &str) -> Option<Credentials> {
         secret_access_key: field("SecretAccessKey")?,
         session_token: Some(field("SessionToken")?),
     })
-}
-
-/// The error code of an AWS Query-protocol error answer (never its message,
-/// which may echo the request).
-pub fn error_code(xml: &str) -> String {
-    xml.split_once("<Code>")
-        .and_then(|(_, rest)| rest.split_once("</Code>"))
-        .map(|(code, _)| code.chars().take(64).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

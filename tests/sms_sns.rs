@@ -216,42 +216,19 @@ fn an_sns_refusal_is_a_code_delivery_failure() {
 
 #[test]
 fn sns_without_credentials_does_not_start() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            tempfile::tempdir().unwrap().path().to_str().unwrap(),
-            "--sns-endpoint",
-            "http://127.0.0.1:9/",
-        ])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = common::refused_start(
+        &["--sns-endpoint", "http://127.0.0.1:9/"],
+        &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+    );
     assert!(stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
 }
 
 #[test]
 fn sts_without_sns_does_not_start() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            tempfile::tempdir().unwrap().path().to_str().unwrap(),
-            "--sts-endpoint",
-            "http://127.0.0.1:9/",
-        ])
-        .env_remove("COGNATE_SNS_ENDPOINT")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = common::refused_start(
+        &["--sts-endpoint", "http://127.0.0.1:9/"],
+        &["COGNATE_SNS_ENDPOINT"],
+    );
     assert!(
         stderr.contains("--sts-endpoint needs --sns-endpoint"),
         "{stderr}"

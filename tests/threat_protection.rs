@@ -310,16 +310,10 @@ fn a_list_that_is_not_sorted_digests_stops_the_server_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("list.txt");
     std::fs::write(&list, format!("{}:1\nnot-a-digest\n", "A".repeat(40))).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cognate"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg("--compromised-passwords")
-        .arg(&list)
-        .env_remove("COGNATE_DATABASE")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = common::refused_start(
+        &["--compromised-passwords", list.to_str().unwrap()],
+        &["COGNATE_DATABASE"],
+    );
     assert!(
         stderr.contains(&format!("{}, line 2: not a SHA-1 digest", list.display())),
         "{stderr}"

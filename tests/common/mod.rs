@@ -222,6 +222,26 @@ pub fn pwned_list(dir: &std::path::Path, passwords: &[&str], filler: usize) -> P
     path
 }
 
+/// Runs `cognate serve` on loopback and a fresh data directory with
+/// `flags`, without the environment variables `unset`, expecting it to
+/// refuse to start; returns what it printed on stderr.
+pub fn refused_start(flags: &[&str], unset: &[&str]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognate"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(flags);
+    for var in unset {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().expect("run cognate serve");
+    assert!(
+        !out.status.success(),
+        "cognate serve started with {flags:?}"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
