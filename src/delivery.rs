@@ -63,6 +63,7 @@ impl MessageSink for DevOutbox {
             "kind": m.kind,
             "subject": m.subject,
             "body": m.body,
+            "html_body": m.html_body,
             "code": m.code,
         });
         {
@@ -182,11 +183,18 @@ impl MessageSink for SmtpSink {
             // header, as Cognito sends through SES with it.
             email = email.header(SesConfigurationSet(set.clone()));
         }
-        let email = email
-            .subject(m.subject.clone())
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(m.body.clone())
-            .map_err(|e| format!("cannot build the message: {e}"))?;
+        let email = email.subject(m.subject.clone());
+        let email = match &m.html_body {
+            // Threat protection's notifications: text and HTML alternatives.
+            Some(html) => email.multipart(lettre::message::MultiPart::alternative_plain_html(
+                m.body.clone(),
+                html.clone(),
+            )),
+            None => email
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(m.body.clone()),
+        }
+        .map_err(|e| format!("cannot build the message: {e}"))?;
         self.transport.send(email).await.map_err(|e| {
             tracing::warn!(error = %e, pool = %m.pool_id, kind = %m.kind, "SMTP delivery failed");
             "The message could not be delivered.".to_owned()

@@ -821,7 +821,7 @@ fn blocked_ip_ranges_refuse_sign_in_when_enforced() {
         "InitiateAuth",
         sign_in.clone(),
         "NotAuthorizedException",
-        "Unable to login because of security reasons.",
+        "Request not allowed due to security reasons.",
     );
     // Refused before the password is looked at: a wrong one answers the same.
     let mut wrong = sign_in.clone();
@@ -830,7 +830,7 @@ fn blocked_ip_ranges_refuse_sign_in_when_enforced() {
         "InitiateAuth",
         wrong,
         "NotAuthorizedException",
-        "Unable to login because of security reasons.",
+        "Request not allowed due to security reasons.",
     );
 
     // AdminInitiateAuth: the user's address is ContextData's.

@@ -45,7 +45,42 @@ pub struct RequestContext {
     /// Set when threat protection found the password the request gave on
     /// the list of compromised passwords ([`mark_compromised_credentials`]).
     pub compromised_credentials: Mark,
+    /// Threat protection's account-takeover assessment of the request's
+    /// sign-in ([`set_risk`]).
+    pub risk: RiskSlot,
 }
+
+/// The account-takeover risk threat protection found in a sign-in
+/// (`service/risk.rs`): what the user's auth event records.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RiskAssessment {
+    /// Low, Medium or High.
+    pub level: String,
+    /// The sign-in was refused for it (EventRisk's RiskDecision Block).
+    pub blocked: bool,
+    /// The id of the auth event that records the sign-in, chosen when the
+    /// risk is found so a notification can name it.
+    pub event_id: String,
+    /// When the sign-in was assessed (the event's CreationDate).
+    pub created: i64,
+    /// The address and device assessed (the event's context, whichever
+    /// request ends the sign-in).
+    pub ip_address: Option<String>,
+    pub device_name: String,
+}
+
+/// A request's [`RiskAssessment`], shared by copies of its context; every
+/// slot equals every other, as [`Mark`]s do.
+#[derive(Clone, Debug, Default)]
+pub struct RiskSlot(std::sync::Arc<std::sync::Mutex<Option<RiskAssessment>>>);
+
+impl PartialEq for RiskSlot {
+    fn eq(&self, _: &RiskSlot) -> bool {
+        true
+    }
+}
+
+impl Eq for RiskSlot {}
 
 /// A flag one step of a request raises for a later one to read; copies of
 /// a request's context share it. Every mark equals every other, so a
@@ -99,6 +134,24 @@ pub fn compromised_credentials() -> bool {
     REQUEST
         .try_with(|c| c.compromised_credentials.is_raised())
         .unwrap_or(false)
+}
+
+/// Records the account-takeover risk of the request's sign-in, for the
+/// user's auth event.
+pub fn set_risk(risk: RiskAssessment) {
+    let _ = REQUEST.try_with(|c| {
+        if let Ok(mut slot) = c.risk.0.lock() {
+            *slot = Some(risk);
+        }
+    });
+}
+
+/// What [`set_risk`] recorded in this request.
+pub fn risk() -> Option<RiskAssessment> {
+    REQUEST
+        .try_with(|c| c.risk.0.lock().ok().and_then(|slot| slot.clone()))
+        .ok()
+        .flatten()
 }
 
 /// The source IP of the request being served, if known.
@@ -295,6 +348,13 @@ pub struct AuthEventRecord {
     /// compromised passwords (EventRisk's CompromisedCredentialsDetected).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compromised_credentials: bool,
+    /// Threat protection's account-takeover risk level (Low, Medium or
+    /// High; EventRisk's RiskLevel), where it found one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_level: Option<String>,
+    /// The sign-in was refused for that risk (RiskDecision Block).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub risk_blocked: bool,
     /// Set by (Admin)UpdateAuthEventFeedback; not part of the stored document.
     #[serde(skip)]
     pub feedback: Option<AuthEventFeedback>,

@@ -18,6 +18,8 @@ pub struct OutgoingMessage {
     pub kind: String,
     pub subject: String,
     pub body: String,
+    /// An HTML alternative of `body` (threat protection's notifications).
+    pub html_body: Option<String>,
     /// The one-time code or temporary password the message carries.
     pub code: String,
     /// The pool's `EmailConfiguration.From` (`addr` or `Name <addr>`), which

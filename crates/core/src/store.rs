@@ -618,8 +618,9 @@ pub trait Store: Send + Sync + 'static {
     async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>>;
 
     // -- authentication events (AdminListUserAuthEvents)
-    /// Adds an event of a user and drops the user's oldest beyond `keep`. A
-    /// user deleted meanwhile is not an error (nothing is kept).
+    /// Adds an event of a user and drops the user's oldest beyond `keep`;
+    /// an event with the id of one kept replaces its record (its feedback
+    /// stays). A user deleted meanwhile is not an error (nothing is kept).
     async fn add_auth_event(
         &self,
         pool_id: &str,

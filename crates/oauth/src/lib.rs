@@ -1,12 +1,14 @@
 //! The OpenID side of a pool: its JWKS and discovery document (under
 //! `/{pool_id}/.well-known/`), and everything its domain serves: the hosted
 //! UI pages (`pages.rs`, templates in `templates/`), `/oauth2/authorize`,
-//! the token, userInfo and revoke endpoints (`token.rs`), and the branding
-//! assets (`assets.rs`).
+//! the token, userInfo and revoke endpoints (`token.rs`), the branding
+//! assets (`assets.rs`), and the page of risk notifications' one-click
+//! links (`risk_feedback.rs`, at the server's root).
 
 mod assets;
 pub mod federation;
 mod pages;
+mod risk_feedback;
 mod templates;
 mod token;
 mod web;
@@ -83,6 +85,10 @@ pub fn router(service: Arc<UserPools>) -> Router {
         .route(
             "/{pool_id}/.well-known/openid-configuration",
             get(discovery),
+        )
+        .route(
+            "/risk-feedback",
+            get(risk_feedback::get).post(risk_feedback::post),
         )
         .merge(assets::routes())
         .nest("/domains/{domain}", domain_routes())

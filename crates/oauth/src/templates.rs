@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/confirm_forgot.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    ("feedback.html", include_str!("../templates/feedback.html")),
     ("passkey.html", include_str!("../templates/passkey.html")),
 ];
 

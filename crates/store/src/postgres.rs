@@ -2769,7 +2769,8 @@ impl Store for PostgresStore {
                     "INSERT INTO auth_events (pool_id, username_key, event_id, created, data)
                      SELECT $1, $2, $3, $4, $5 FROM users
                      WHERE pool_id = $1 AND username_key = $2 FOR KEY SHARE
-                     ON CONFLICT DO NOTHING",
+                     ON CONFLICT (pool_id, username_key, event_id)
+                     DO UPDATE SET data = EXCLUDED.data",
                     &[&pool_id, &username_key, &event_id, &created, &data],
                 )
                 .await?;

@@ -2692,7 +2692,8 @@ impl Store for SqliteStore {
             let inserted = tx.execute(
                 "INSERT INTO auth_events (pool_id, username_key, event_id, created, data)
                  SELECT ?1, ?2, ?3, ?4, ?5
-                 WHERE EXISTS (SELECT 1 FROM users WHERE pool_id = ?1 AND username_key = ?2)",
+                 WHERE EXISTS (SELECT 1 FROM users WHERE pool_id = ?1 AND username_key = ?2)
+                 ON CONFLICT (pool_id, username_key, event_id) DO UPDATE SET data = excluded.data",
                 params![pool_id, username_key, event_id, created, data],
             );
             match inserted {

@@ -21,8 +21,28 @@ fn context_data(event: &AuthEventRecord) -> Value {
     Value::Object(data)
 }
 
+/// An event's EventRisk: Block where threat protection refused the
+/// sign-in (a compromised password, or the action of its account-takeover
+/// risk), AccountTakeover with the RiskLevel where it found a risk and let
+/// the sign-in go on, else NoRisk.
+fn event_risk(event: &AuthEventRecord) -> Value {
+    let blocked = event.risk_blocked || (event.compromised_credentials && event.response == "Fail");
+    let mut risk = json!({
+        "RiskDecision": match (blocked, &event.risk_level) {
+            (true, _) => "Block",
+            (false, Some(_)) => "AccountTakeover",
+            (false, None) => "NoRisk",
+        },
+        "CompromisedCredentialsDetected": event.compromised_credentials,
+    });
+    if let Some(level) = &event.risk_level {
+        risk["RiskLevel"] = json!(level);
+    }
+    risk
+}
+
 /// An AuthEventType. `FeedbackToken` is cognate's own member (Cognito
-/// mails it in risk notifications, which cognate does not send): the token
+/// only mails it, in risk notifications, as cognate does too): the token
 /// UpdateAuthEventFeedback takes for this event.
 fn event_out(event: &AuthEventRecord, feedback_token: &str) -> Value {
     let mut v = json!({
@@ -30,15 +50,7 @@ fn event_out(event: &AuthEventRecord, feedback_token: &str) -> Value {
         "EventType": event.event_type,
         "CreationDate": shapes::timestamp(event.created),
         "EventResponse": event.response,
-        "EventRisk": {
-            // Blocked by the compromised-credentials check, or let through.
-            "RiskDecision": if event.compromised_credentials && event.response == "Fail" {
-                "Block"
-            } else {
-                "NoRisk"
-            },
-            "CompromisedCredentialsDetected": event.compromised_credentials,
-        },
+        "EventRisk": event_risk(event),
         "ChallengeResponses": event.challenges.iter().map(|(name, response)| json!({
             "ChallengeName": name,
             "ChallengeResponse": response,

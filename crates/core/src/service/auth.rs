@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::risk::CredentialEvent;
+use super::risk::{CredentialEvent, Notice, Takeover};
 use super::users::prevents_existence_errors;
 use super::UserPools;
 use crate::error::{Error, ErrorKind, Result};
@@ -196,11 +196,15 @@ pub(crate) fn account_state_refusal(status: &UserStatus) -> Result<()> {
     }
 }
 
-/// A new opaque Session handle (Cognito's start with `AYAB`).
 /// The member of a challenge session's data that carries a find of the
 /// compromised-credentials check to the sign-in's later steps.
 const COMPROMISED_MARK: &str = "compromisedCredentials";
 
+/// The member of a challenge session's data that carries threat
+/// protection's account-takeover assessment to the sign-in's later steps.
+const RISK_MARK: &str = "riskAssessment";
+
+/// A new opaque Session handle (Cognito's start with `AYAB`).
 pub(crate) fn new_session_handle() -> String {
     format!("AYAB{}", cognate_crypto::random::base64url(192))
 }
@@ -536,29 +540,51 @@ impl UserPools {
     }
 
     /// Where this request found the sign-in's password compromised (and
-    /// let it go on) and the sign-in goes on to a challenge, the challenge
-    /// session carries the find to the request that ends the sign-in, whose
-    /// auth event records it.
+    /// let it go on), or assessed its account-takeover risk, and the
+    /// sign-in goes on to a challenge, the challenge session carries the
+    /// find to the request that ends the sign-in, whose auth event records
+    /// it.
     async fn carry_compromised_mark(&self, step: &Result<SignInStep>) -> Result<()> {
         let Ok(SignInStep::Challenge { session, .. }) = step else {
             return Ok(());
         };
-        if !crate::audit::compromised_credentials() {
+        let compromised = crate::audit::compromised_credentials();
+        let risk = crate::audit::risk();
+        if !compromised && risk.is_none() {
             return Ok(());
         }
         // The handle has not left this request yet: no one else can take it.
         let hash = cognate_crypto::digest::sha256_hex(session.as_bytes());
         if let Some(mut stored) = self.store.take_session(&hash).await? {
-            match &mut stored.data {
-                serde_json::Value::Object(data) => {
+            if stored.data.is_null() {
+                stored.data = json!({});
+            }
+            if let serde_json::Value::Object(data) = &mut stored.data {
+                if compromised {
                     data.insert(COMPROMISED_MARK.to_owned(), true.into());
                 }
-                data @ serde_json::Value::Null => *data = json!({COMPROMISED_MARK: true}),
-                _ => {}
+                if let Some(risk) = risk {
+                    data.insert(RISK_MARK.to_owned(), json!(risk));
+                }
             }
             self.store.put_session(&stored).await?;
         }
         Ok(())
+    }
+
+    /// Restores what [`carry_compromised_mark`](Self::carry_compromised_mark)
+    /// put in a challenge session into this request's context.
+    fn restore_marks(session: &ChallengeSession) {
+        if session.data.get(COMPROMISED_MARK) == Some(&serde_json::Value::Bool(true)) {
+            crate::audit::mark_compromised_credentials();
+        }
+        if let Some(risk) = session
+            .data
+            .get(RISK_MARK)
+            .and_then(|r| serde_json::from_value(r.clone()).ok())
+        {
+            crate::audit::set_risk(risk);
+        }
     }
 
     /// Refuses a sign-in while the user is locked out after failed attempts.
@@ -650,10 +676,31 @@ impl UserPools {
                     Channel::Api => Self::named_device(pool, user, device_key)?,
                     Channel::Hosted => None,
                 };
+                // Threat protection: a device the sign-in will prove counts
+                // as known; BLOCK is an error here.
+                let device_proven = match channel {
+                    Channel::Api => Self::device_to_prove(pool, user, device_key).is_some(),
+                    Channel::Hosted => false,
+                };
+                let takeover = self
+                    .assess_takeover(pool, &client.client_id, user, device_proven)
+                    .await?;
                 if let Some(device) = device.filter(|d| Self::device_replaces_mfa(pool, user, d)) {
                     return self.device_challenge(pool, client, user, device).await;
                 }
-                if let Some(challenge) = self.mfa_step(pool, client, user, channel).await? {
+                let forced = matches!(takeover, Takeover::Mfa { .. });
+                if let Some(challenge) = self.mfa_step(pool, client, user, channel, forced).await? {
+                    if let (Takeover::Mfa { notify }, Some(risk)) = (takeover, crate::audit::risk())
+                    {
+                        // Recorded now (InProgress), so the notification's
+                        // links name an event even if no answer comes.
+                        self.sign_in_in_progress(pool, user, &client.client_id)
+                            .await;
+                        if notify {
+                            self.notify_risk(pool, &client.client_id, user, &risk, Notice::Mfa)
+                                .await;
+                        }
+                    }
                     return Ok(challenge);
                 }
                 Ok(SignInStep::Done(user.clone()))
@@ -1097,9 +1144,7 @@ impl UserPools {
                 session.challenge
             )));
         }
-        if session.data.get(COMPROMISED_MARK) == Some(&serde_json::Value::Bool(true)) {
-            crate::audit::mark_compromised_credentials();
-        }
+        Self::restore_marks(&session);
         let result = self
             .answer_challenge(&pool, &client, &session, &input, channel)
             .await;

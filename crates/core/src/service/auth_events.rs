@@ -93,6 +93,10 @@ impl UserPools {
             (_, "password_reset_required") if audit::compromised_credentials() => {
                 "compromised_credentials"
             }
+            // Threat protection refused a proven password for the risk.
+            (Some(_), "not_authorized") if audit::risk().is_some_and(|r| r.blocked) => {
+                "account_takeover"
+            }
             _ => reason,
         };
         let mut event = Event::new("sign_in", &pool.id)
@@ -103,7 +107,7 @@ impl UserPools {
         if let Some(user) = user {
             let challenges: &[(&str, &str)] = if reason == "mfa_failure" {
                 &[("Password", "Success"), ("Mfa", "Failure")]
-            } else if reason == "compromised_credentials" {
+            } else if reason == "compromised_credentials" || reason == "account_takeover" {
                 &[("Password", "Success")]
             } else {
                 &[("Password", "Failure")]
@@ -111,6 +115,21 @@ impl UserPools {
             self.record_event(pool, user, "sign_in", "Fail", challenges, Some(client_id))
                 .await;
         }
+    }
+
+    /// A sign-in that threat protection sent to an MFA challenge: recorded
+    /// as InProgress under the assessment's event id, until the answer's
+    /// event replaces it.
+    pub(crate) async fn sign_in_in_progress(&self, pool: &UserPool, user: &User, client_id: &str) {
+        self.record_event(
+            pool,
+            user,
+            "sign_in",
+            "InProgress",
+            &[("Password", "Success")],
+            Some(client_id),
+        )
+        .await;
     }
 
     /// Stores a user's event in a pool that records them; a failure to
@@ -130,19 +149,32 @@ impl UserPools {
         if !records_auth_events(pool) {
             return;
         }
+        // A sign-in threat protection assessed is recorded under the id its
+        // assessment chose (a notification may already name it).
+        let risk = audit::risk().filter(|_| event_type == "SignIn");
         let record = AuthEventRecord {
-            event_id: cognate_crypto::random::uuid(),
+            event_id: risk
+                .as_ref()
+                .map_or_else(cognate_crypto::random::uuid, |r| r.event_id.clone()),
             event_type: event_type.to_owned(),
-            created: self.now(),
+            created: risk.as_ref().map_or_else(|| self.now(), |r| r.created),
             response: response.to_owned(),
             challenges: challenges
                 .iter()
                 .map(|(n, r)| ((*n).to_owned(), (*r).to_owned()))
                 .collect(),
-            ip_address: audit::user_ip().map(|ip| ip.to_string()),
-            device_name: Some(audit::user_device()),
+            ip_address: match &risk {
+                Some(r) => r.ip_address.clone(),
+                None => audit::user_ip().map(|ip| ip.to_string()),
+            },
+            device_name: Some(
+                risk.as_ref()
+                    .map_or_else(audit::user_device, |r| r.device_name.clone()),
+            ),
             client_id: client_id.map(str::to_owned),
             compromised_credentials: audit::compromised_credentials(),
+            risk_level: risk.as_ref().map(|r| r.level.clone()),
+            risk_blocked: risk.as_ref().is_some_and(|r| r.blocked),
             feedback: None,
         };
         if let Err(e) = self

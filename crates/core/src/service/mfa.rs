@@ -602,17 +602,67 @@ impl UserPools {
         }
     }
 
+    /// The MFA challenge threat protection asks of a risky sign-in that
+    /// would otherwise need none (AccountTakeoverActionType's
+    /// MFA_IF_CONFIGURED and MFA_REQUIRED), or `None` when the user has no
+    /// factor the pool offers: a verified TOTP token, a phone number for
+    /// the pool's SMS factor, an email address for its email factor (as
+    /// AWS documents: "users must have an email address or phone number
+    /// attribute, or a registered TOTP factor"). A pool whose MFA is OFF
+    /// has no active factor. Chosen as [`mfa_challenge`](Self::mfa_challenge)
+    /// chooses among enabled factors.
+    pub(crate) fn risk_mfa_challenge(
+        pool: &UserPool,
+        user: &User,
+    ) -> Option<(&'static str, BTreeMap<String, String>)> {
+        if pool.settings.mfa_configuration == "OFF" {
+            return None;
+        }
+        let mut possible: Vec<&'static str> = Vec::new();
+        if pool.settings.sms_mfa_enabled && user.attribute("phone_number").is_some() {
+            possible.push("SMS_MFA");
+        }
+        if user.totp_secret.is_some() {
+            possible.push("SOFTWARE_TOKEN_MFA");
+        }
+        if pool.settings.email_mfa.is_some() && user.attribute("email").is_some() {
+            possible.push("EMAIL_OTP");
+        }
+        if let Some(factor) = user
+            .mfa_preferred
+            .as_deref()
+            .and_then(|p| possible.iter().copied().find(|f| *f == p))
+        {
+            return Some((factor, BTreeMap::new()));
+        }
+        match possible.as_slice() {
+            [] => None,
+            [one] => Some((one, BTreeMap::new())),
+            several => {
+                let mut p = BTreeMap::new();
+                p.insert("MFAS_CAN_CHOOSE".to_owned(), json!(several).to_string());
+                Some(("SELECT_MFA_TYPE", p))
+            }
+        }
+    }
+
     /// The MFA step after a proven password: a challenge (with its code
     /// sent, for SMS_MFA and EMAIL_OTP), or `None` when the pool and user
-    /// need no second factor.
+    /// need no second factor. `risk_forced`: threat protection asks for a
+    /// second factor the pool and user would not ([`risk_mfa_challenge`](Self::risk_mfa_challenge)).
     pub(crate) async fn mfa_step(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
         channel: Channel,
+        risk_forced: bool,
     ) -> Result<Option<SignInStep>> {
-        let Some((challenge, parameters)) = Self::mfa_challenge(pool, user) else {
+        let Some((challenge, parameters)) = Self::mfa_challenge(pool, user).or_else(|| {
+            risk_forced
+                .then(|| Self::risk_mfa_challenge(pool, user))
+                .flatten()
+        }) else {
             return Ok(None);
         };
         if matches!(challenge, "SMS_MFA" | "EMAIL_OTP") {

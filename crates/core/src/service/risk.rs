@@ -16,8 +16,18 @@
 //!   user RESET_REQUIRED and answers PasswordResetRequiredException, as
 //!   Cognito documents, and a sign-up or new password is refused.
 //!
-//! cognate scores no risk, so the always-allow list (SkippedIPRangeList)
-//! has nothing to skip; it is checked and stored.
+//! - Account takeover (AccountTakeoverRiskConfiguration): every proven
+//!   password (or SRP proof) of a CONFIRMED user is assessed in a pool with
+//!   AdvancedSecurityMode AUDIT or ENFORCED ([`score`], cognate's own
+//!   model: AWS documents the inputs, a new device, location or IP
+//!   address, but not how it weighs them). The level is recorded on the
+//!   user's auth event (RiskDecision AccountTakeover, RiskLevel); where
+//!   the pool is ENFORCED, the configured action of that level is taken:
+//!   NO_ACTION, MFA_IF_CONFIGURED, MFA_REQUIRED or BLOCK, with a
+//!   notification email when its Notify is set (NotifyConfiguration's
+//!   templates, whose one-click links record feedback on the event).
+//!   Addresses in the always-allow list (SkippedIPRangeList) are not
+//!   assessed.
 
 use std::net::IpAddr;
 
@@ -26,8 +36,10 @@ use serde_json::Value;
 
 use super::UserPools;
 use crate::audit;
+use crate::audit::{AuthEventRecord, RiskAssessment};
+use crate::delivery::OutgoingMessage;
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{RiskConfiguration, UserPool};
+use crate::model::{RiskConfiguration, User, UserPool};
 
 /// The lists of a RiskExceptionConfiguration.
 const LISTS: [&str; 2] = ["BlockedIPRangeList", "SkippedIPRangeList"];
@@ -220,12 +232,419 @@ impl UserPools {
                 .client(client_id)
                 .failed("blocked_ip")
                 .emit();
+            // The text Cognito's users report for a blocked address.
             return Err(Error::new(
                 ErrorKind::NotAuthorized,
-                "Unable to login because of security reasons.",
+                "Request not allowed due to security reasons.",
             ));
         }
         Ok(())
+    }
+}
+
+/// A level of account-takeover risk, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    fn name(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "Low",
+            RiskLevel::Medium => "Medium",
+            RiskLevel::High => "High",
+        }
+    }
+
+    /// Its member of AccountTakeoverActionsType.
+    fn action_member(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "LowAction",
+            RiskLevel::Medium => "MediumAction",
+            RiskLevel::High => "HighAction",
+        }
+    }
+}
+
+/// The network an address belongs to, for [`score`]: its /24 (IPv4) or
+/// /64 (IPv6).
+fn network(ip: IpAddr) -> Option<IpNet> {
+    let ip = ip.to_canonical();
+    let prefix = if ip.is_ipv4() { 24 } else { 64 };
+    IpNet::new(ip, prefix).ok().map(|n| n.trunc())
+}
+
+/// cognate's account-takeover score of a sign-in from `ip` on `device` (a
+/// device name as [`audit::device_of`] reads a User-Agent), against the
+/// user's recorded events (`history`, newest first):
+///
+/// - an address of an event someone marked Invalid (the user's "this was
+///   not me", or an administrator's) is High;
+/// - no risk (`None`) where nothing is known to compare with (no trusted
+///   sign-in yet) or the address is one of a trusted sign-in;
+/// - Low from a new address in the network (/24, /64) of a trusted sign-in;
+/// - Medium from a new network on a device name a trusted sign-in used;
+/// - High from a new network and a new device.
+///
+/// A trusted sign-in is a SignIn event that passed (or went on to an MFA
+/// challenge) and was not marked Invalid, or one marked Valid.
+pub(crate) fn score(history: &[AuthEventRecord], ip: IpAddr, device: &str) -> Option<RiskLevel> {
+    let ip = ip.to_canonical();
+    let address = |e: &AuthEventRecord| {
+        e.ip_address
+            .as_deref()
+            .and_then(|a| a.parse::<IpAddr>().ok())
+            .map(|a| a.to_canonical())
+    };
+    let marked =
+        |e: &AuthEventRecord, value: &str| e.feedback.as_ref().is_some_and(|f| f.value == value);
+    let sign_ins = history.iter().filter(|e| e.event_type == "SignIn");
+    if sign_ins
+        .clone()
+        .any(|e| marked(e, "Invalid") && address(e) == Some(ip))
+    {
+        return Some(RiskLevel::High);
+    }
+    let trusted: Vec<&AuthEventRecord> = sign_ins
+        .filter(|e| {
+            marked(e, "Valid")
+                || (matches!(e.response.as_str(), "Pass" | "InProgress")
+                    && !e.risk_blocked
+                    && !marked(e, "Invalid"))
+        })
+        .collect();
+    if trusted.is_empty() || trusted.iter().any(|e| address(e) == Some(ip)) {
+        return None;
+    }
+    let net = network(ip);
+    if trusted
+        .iter()
+        .any(|e| address(e).and_then(network) == net && net.is_some())
+    {
+        return Some(RiskLevel::Low);
+    }
+    if trusted
+        .iter()
+        .any(|e| e.device_name.as_deref() == Some(device))
+    {
+        return Some(RiskLevel::Medium);
+    }
+    Some(RiskLevel::High)
+}
+
+/// What threat protection asks of an assessed sign-in that it lets go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Takeover {
+    /// Nothing: no risk found, or no action for it.
+    Proceed,
+    /// A second factor (MFA_IF_CONFIGURED or MFA_REQUIRED, and the user has
+    /// one); `notify` sends the MfaEmail once the challenge is out.
+    Mfa { notify: bool },
+}
+
+/// The refusal of a sign-in threat protection blocks: the text Cognito's
+/// users report for adaptive authentication's block.
+fn blocked_sign_in() -> Error {
+    Error::new(
+        ErrorKind::NotAuthorized,
+        "Unable to login because of security reasons.",
+    )
+}
+
+/// The three kinds of risk notification (NotifyConfigurationType's
+/// BlockEmail, MfaEmail and NoActionEmail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Notice {
+    Block,
+    Mfa,
+    NoAction,
+}
+
+impl Notice {
+    fn member(self) -> &'static str {
+        match self {
+            Notice::Block => "BlockEmail",
+            Notice::Mfa => "MfaEmail",
+            Notice::NoAction => "NoActionEmail",
+        }
+    }
+
+    /// cognate's own template, for a configuration without one.
+    fn default_template(self) -> (&'static str, &'static str) {
+        match self {
+            Notice::Block => (
+                "Blocked sign-in attempt",
+                "We blocked an unrecognized sign-in to your account {username}:\n\
+                 time {login-time}, device {device-name}, IP address {ip-address}.\n\
+                 If this was not you, change your password and tell us: {one-click-link-invalid}\n\
+                 If this was you, tell us: {one-click-link-valid}\n",
+            ),
+            Notice::Mfa => (
+                "New sign-in attempt",
+                "We asked for a second factor at an unrecognized sign-in to your account {username}:\n\
+                 time {login-time}, device {device-name}, IP address {ip-address}.\n\
+                 If this was not you, change your password and tell us: {one-click-link-invalid}\n\
+                 If this was you, tell us: {one-click-link-valid}\n",
+            ),
+            Notice::NoAction => (
+                "New sign-in to your account",
+                "We noticed an unrecognized sign-in to your account {username}:\n\
+                 time {login-time}, device {device-name}, IP address {ip-address}.\n\
+                 If this was not you, change your password and tell us: {one-click-link-invalid}\n\
+                 If this was you, tell us: {one-click-link-valid}\n",
+            ),
+        }
+    }
+}
+
+/// Escapes text for an HTML body.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Fills a notification template's placeholders (`{username}`,
+/// `{ip-address}`, `{city}`, `{country}`, `{login-time}`,
+/// `{device-name}`, `{event-id}`, `{feedback-token}`,
+/// `{one-click-link-valid}`, `{one-click-link-invalid}`); `escape` for an
+/// HTML body, where the values (a User-Agent's device name among them)
+/// must stay text.
+fn fill(template: &str, values: &[(&str, String)], escape: bool) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        let value = if escape {
+            html_escape(value)
+        } else {
+            value.clone()
+        };
+        out = out.replace(name, &value);
+    }
+    out
+}
+
+/// A time as notifications show it: `2026-12-07 14:55:02 UTC`.
+fn login_time(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).map_or_else(
+        |_| String::new(),
+        |t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        },
+    )
+}
+
+impl UserPools {
+    /// The account-takeover assessment of a proven password (see the
+    /// module's documentation): records the risk found for the sign-in's
+    /// auth event and answers what the pool's configured action asks.
+    /// BLOCK (and MFA_REQUIRED for a user without a factor) is an error,
+    /// after its notification. `device_proven`: the sign-in names a device
+    /// of the user that it will prove before tokens (no risk).
+    pub(crate) async fn assess_takeover(
+        &self,
+        pool: &UserPool,
+        client_id: &str,
+        user: &User,
+        device_proven: bool,
+    ) -> Result<Takeover> {
+        if device_proven || !super::auth_events::records_auth_events(pool) {
+            return Ok(Takeover::Proceed);
+        }
+        let Some(ip) = audit::user_ip() else {
+            return Ok(Takeover::Proceed);
+        };
+        let config = configuration(pool, Some(client_id));
+        if config
+            .and_then(|c| c.risk_exception.as_ref())
+            .is_some_and(|ex| listed(ex, "SkippedIPRangeList", ip))
+        {
+            return Ok(Takeover::Proceed);
+        }
+        let history = match self
+            .store
+            .list_auth_events(&pool.id, &user.username_key)
+            .await
+        {
+            Ok(history) => history,
+            Err(e) => {
+                tracing::warn!(error = %e, pool_id = %pool.id, "reading auth events for a risk assessment failed");
+                return Ok(Takeover::Proceed);
+            }
+        };
+        let device = audit::user_device();
+        let Some(level) = score(&history, ip, &device) else {
+            return Ok(Takeover::Proceed);
+        };
+        let action = config
+            .and_then(|c| c.account_takeover.as_ref())
+            .and_then(|a| a.pointer(&format!("/Actions/{}", level.action_member())))
+            .filter(|_| enforced(pool));
+        let event_action = action
+            .and_then(|a| a.get("EventAction"))
+            .and_then(Value::as_str)
+            .unwrap_or("NO_ACTION");
+        let notify = action
+            .and_then(|a| a.get("Notify"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let can_mfa = Self::mfa_challenge(pool, user).is_some()
+            || Self::risk_mfa_challenge(pool, user).is_some();
+        let blocked = event_action == "BLOCK" || (event_action == "MFA_REQUIRED" && !can_mfa);
+        let assessment = RiskAssessment {
+            level: level.name().to_owned(),
+            blocked,
+            event_id: cognate_crypto::random::uuid(),
+            created: self.now(),
+            ip_address: Some(ip.to_string()),
+            device_name: device,
+        };
+        audit::set_risk(assessment.clone());
+        let mut line = audit::Event::new("account_takeover_risk", &pool.id).user(&user.sub);
+        line.client_id = Some(client_id);
+        if blocked {
+            line = line.failed("blocked");
+        }
+        line.emit();
+        if blocked {
+            if notify {
+                self.notify_risk(pool, client_id, user, &assessment, Notice::Block)
+                    .await;
+            }
+            return Err(blocked_sign_in());
+        }
+        if matches!(event_action, "MFA_IF_CONFIGURED" | "MFA_REQUIRED") && can_mfa {
+            return Ok(Takeover::Mfa { notify });
+        }
+        if notify {
+            self.notify_risk(pool, client_id, user, &assessment, Notice::NoAction)
+                .await;
+        }
+        Ok(Takeover::Proceed)
+    }
+
+    /// Sends a risk notification to the user's email address, from the
+    /// configuration's NotifyConfiguration (its sender and template, else
+    /// cognate's). Its one-click links lead to the server's feedback page
+    /// for the event. A user without an email address gets none; a failed
+    /// delivery is logged, never the sign-in's error.
+    pub(crate) async fn notify_risk(
+        &self,
+        pool: &UserPool,
+        client_id: &str,
+        user: &User,
+        assessment: &RiskAssessment,
+        notice: Notice,
+    ) {
+        let Some(email) = user.attribute("email") else {
+            return;
+        };
+        let notify = configuration(pool, Some(client_id))
+            .and_then(|c| c.account_takeover.as_ref())
+            .and_then(|a| a.get("NotifyConfiguration"));
+        let text = |v: Option<&Value>, name: &str| {
+            v.and_then(|v| v.get(name))
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_owned)
+        };
+        let template = notify.and_then(|n| n.get(notice.member()));
+        let (default_subject, default_body) = notice.default_template();
+        let token = match self
+            .feedback_token(&pool.id, &user.username_key, &assessment.event_id)
+            .await
+        {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::warn!(error = %e, "no feedback token for a risk notification");
+                return;
+            }
+        };
+        let link = |value: &str| {
+            format!(
+                "{}/risk-feedback?{}",
+                self.config.public_url,
+                [
+                    ("pool", pool.id.as_str()),
+                    ("username", user.username.as_str()),
+                    ("event", assessment.event_id.as_str()),
+                    ("value", value),
+                    ("token", token.as_str()),
+                ]
+                .iter()
+                .map(|(k, v)| format!("{k}={}", super::federation::percent_encode(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+            )
+        };
+        let values = [
+            ("{username}", user.username.clone()),
+            (
+                "{ip-address}",
+                assessment.ip_address.clone().unwrap_or_default(),
+            ),
+            // No geo-IP database: city and country are unknown.
+            ("{city}", String::new()),
+            ("{country}", String::new()),
+            ("{login-time}", login_time(assessment.created)),
+            ("{device-name}", assessment.device_name.clone()),
+            ("{event-id}", assessment.event_id.clone()),
+            ("{feedback-token}", token.clone()),
+            ("{one-click-link-valid}", link("Valid")),
+            ("{one-click-link-invalid}", link("Invalid")),
+        ];
+        let subject = text(template, "Subject").unwrap_or_else(|| default_subject.to_owned());
+        let html = text(template, "HtmlBody");
+        let body = text(template, "TextBody")
+            .or_else(|| html.is_none().then(|| default_body.to_owned()))
+            .unwrap_or_default();
+        let mut message = OutgoingMessage {
+            pool_id: pool.id.clone(),
+            username: user.username.clone(),
+            destination: email.to_owned(),
+            medium: "EMAIL".into(),
+            kind: "risk_notification".into(),
+            // One line: the subject is a header.
+            subject: fill(&subject, &values, false).replace(['\r', '\n'], " "),
+            body: fill(&body, &values, false),
+            html_body: html.map(|h| fill(&h, &values, true)),
+            ..OutgoingMessage::from_pool(pool)
+        };
+        // As the pool's own emails: From, else the address of the SES
+        // identity SourceArn names.
+        let source_address = text(notify, "SourceArn").and_then(|arn| {
+            arn.rsplit_once(":identity/")
+                .map(|(_, id)| id.to_owned())
+                .filter(|id| id.contains('@'))
+        });
+        if let Some(from) = text(notify, "From").or(source_address) {
+            message.from = Some(from);
+        }
+        if let Some(reply_to) = text(notify, "ReplyTo") {
+            message.reply_to = Some(reply_to);
+        }
+        if let Err(error) = self.deliver(message).await {
+            tracing::warn!(pool = %pool.id, error = %error.message, "sending a risk notification failed");
+        }
     }
 }
 
@@ -233,6 +652,85 @@ impl UserPools {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn sign_in(ip: &str, device: &str, response: &str, feedback: Option<&str>) -> AuthEventRecord {
+        AuthEventRecord {
+            event_id: cognate_crypto::random::uuid(),
+            event_type: "SignIn".into(),
+            created: 0,
+            response: response.into(),
+            challenges: vec![],
+            ip_address: Some(ip.into()),
+            device_name: Some(device.into()),
+            client_id: None,
+            compromised_credentials: false,
+            risk_level: None,
+            risk_blocked: false,
+            feedback: feedback.map(|value| crate::audit::AuthEventFeedback {
+                value: value.into(),
+                provider: "User".into(),
+                date: 0,
+            }),
+        }
+    }
+
+    fn at(history: &[AuthEventRecord], ip: &str, device: &str) -> Option<RiskLevel> {
+        score(history, ip.parse().unwrap(), device)
+    }
+
+    #[test]
+    fn takeover_score() {
+        let home = sign_in("192.0.2.10", "Firefox on Linux", "Pass", None);
+        // Nothing to compare with: no risk.
+        assert_eq!(at(&[], "203.0.113.5", "Firefox on Linux"), None);
+        let failed = sign_in("192.0.2.10", "Firefox on Linux", "Fail", None);
+        assert_eq!(at(&[failed], "203.0.113.5", "curl"), None);
+        let history = [home.clone()];
+        assert_eq!(at(&history, "192.0.2.10", "curl"), None);
+        assert_eq!(at(&history, "::ffff:192.0.2.10", "curl"), None);
+        assert_eq!(at(&history, "192.0.2.77", "curl"), Some(RiskLevel::Low));
+        assert_eq!(
+            at(&history, "203.0.113.5", "Firefox on Linux"),
+            Some(RiskLevel::Medium)
+        );
+        assert_eq!(at(&history, "203.0.113.5", "curl"), Some(RiskLevel::High));
+        // IPv6 networks are /64s.
+        let v6 = [sign_in("2001:db8:1:2::1", "curl", "Pass", None)];
+        assert_eq!(at(&v6, "2001:db8:1:2:ffff::9", "x"), Some(RiskLevel::Low));
+        assert_eq!(at(&v6, "2001:db8:1:3::1", "curl"), Some(RiskLevel::Medium));
+        // "This was not me": that address is High, even where it signed in.
+        let denied = [
+            home.clone(),
+            sign_in("198.51.100.4", "curl", "Pass", Some("Invalid")),
+        ];
+        assert_eq!(
+            at(&denied, "198.51.100.4", "Firefox on Linux"),
+            Some(RiskLevel::High)
+        );
+        // "This was me" on a blocked sign-in: its address is known.
+        let mut blocked = sign_in("198.51.100.4", "curl", "Fail", Some("Valid"));
+        blocked.risk_blocked = true;
+        assert_eq!(
+            at(&[home.clone(), blocked.clone()], "198.51.100.4", "curl"),
+            None
+        );
+        blocked.feedback = None;
+        assert_eq!(
+            at(&[home, blocked], "198.51.100.4", "curl"),
+            Some(RiskLevel::High)
+        );
+    }
+
+    #[test]
+    fn notification_values_are_escaped_in_html() {
+        let values = [("{device-name}", "<script>\"x\"</script> & co".to_owned())];
+        assert_eq!(
+            fill("<b>{device-name}</b>", &values, true),
+            "<b>&lt;script&gt;&quot;x&quot;&lt;/script&gt; &amp; co</b>"
+        );
+        assert_eq!(fill("{device-name}", &values, false), values[0].1);
+        assert_eq!(login_time(1_796_655_302_000), "2026-12-07 14:55:02 UTC");
+    }
 
     #[test]
     fn ranges_are_cidr() {
