@@ -181,6 +181,7 @@ async fn connection(
                         .collect()
                 }),
             compromised_credentials: Default::default(),
+            mfa_answered: Default::default(),
             risk: Default::default(),
         };
         async move {

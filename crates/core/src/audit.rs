@@ -45,6 +45,9 @@ pub struct RequestContext {
     /// Set when threat protection found the password the request gave on
     /// the list of compromised passwords ([`mark_compromised_credentials`]).
     pub compromised_credentials: Mark,
+    /// Set when the request answers an MFA challenge of a sign-in
+    /// ([`mark_mfa_answered`]).
+    pub mfa_answered: Mark,
     /// Threat protection's account-takeover assessment of the request's
     /// sign-in ([`set_risk`]).
     pub risk: RiskSlot,
@@ -133,6 +136,19 @@ pub fn mark_compromised_credentials() {
 pub fn compromised_credentials() -> bool {
     REQUEST
         .try_with(|c| c.compromised_credentials.is_raised())
+        .unwrap_or(false)
+}
+
+/// Records that the request answers a sign-in's MFA challenge (its auth
+/// event's Mfa challenge response).
+pub fn mark_mfa_answered() {
+    let _ = REQUEST.try_with(|c| c.mfa_answered.raise());
+}
+
+/// Whether [`mark_mfa_answered`] was called in this request.
+pub fn mfa_answered() -> bool {
+    REQUEST
+        .try_with(|c| c.mfa_answered.is_raised())
         .unwrap_or(false)
 }
 

@@ -379,7 +379,8 @@ impl UserPools {
                 };
                 // The sign-in succeeds only once PostAuthentication allows it.
                 self.post_authentication(pool, client, &user).await?;
-                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
+                let mfa = user.totp_enabled || crate::audit::mfa_answered();
+                self.signed_in(pool, &user, Some(&client.client_id), mfa)
                     .await;
                 let mut result = self
                     .issue_tokens(pool, client, &user, &event, true, source)
@@ -1122,6 +1123,12 @@ impl UserPools {
             session.challenge.as_str(),
             "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" | "SMS_MFA" | "EMAIL_OTP" | "SMS_OTP"
         );
+        if matches!(
+            session.challenge.as_str(),
+            "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP"
+        ) {
+            crate::audit::mark_mfa_answered();
+        }
         let now = self.now();
         let limited = self
             .limits

@@ -1106,7 +1106,8 @@ impl UserPools {
                 // As for an API sign-in: PostAuthentication may still
                 // refuse, before the session exists.
                 self.post_authentication(pool, client, &user).await?;
-                self.signed_in(pool, &user, Some(&client.client_id), user.totp_enabled)
+                let mfa = user.totp_enabled || crate::audit::mfa_answered();
+                self.signed_in(pool, &user, Some(&client.client_id), mfa)
                     .await;
                 let session = self
                     .open_hosted_session(pool, &user, &client.client_id)
