@@ -204,6 +204,13 @@ pub struct ServeArgs {
     /// list needs no memory. Without it, no password counts as compromised.
     #[arg(long, env = "COGNATE_COMPROMISED_PASSWORDS", value_name = "FILE")]
     pub compromised_passwords: Option<PathBuf>,
+    /// A geo-IP database in MaxMind DB format, of the City kind
+    /// (GeoLite2-City, GeoIP2-City, DB-IP City Lite): where threat
+    /// protection's auth events and risk notifications place an address
+    /// (City, Country, Timezone), and a country the account-takeover score
+    /// compares. Without it, places are unknown.
+    #[arg(long, env = "COGNATE_GEOIP_DATABASE", value_name = "FILE")]
+    pub geoip_database: Option<PathBuf>,
     /// How long a Lambda trigger may take before the call fails with
     /// UnexpectedLambdaException (Cognito waits 5 seconds).
     #[arg(long, env = "COGNATE_LAMBDA_TIMEOUT_MS", default_value_t = 5000)]

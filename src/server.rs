@@ -249,8 +249,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .and_then(|(_, f)| f.lockout)
             .unwrap_or_default(),
     );
-    let service = Arc::new(match compromised {
+    let service = match compromised {
         Some(list) => service.with_compromised_passwords(list),
+        None => service,
+    };
+    let service = Arc::new(match &args.geoip_database {
+        Some(path) => {
+            let geoip = cognate_core::geoip::GeoIp::open(path).map_err(anyhow::Error::msg)?;
+            tracing::info!("addresses are placed with {}", geoip.path().display());
+            service.with_geoip(Arc::new(geoip))
+        }
         None => service,
     });
     // The gateway is built (validated) before the file is applied.

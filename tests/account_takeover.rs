@@ -2,8 +2,9 @@
 //! levels recorded on auth events (cognate's score: a known address, a
 //! known network, a known device, feedback), the configured action per
 //! level in ENFORCED pools (NO_ACTION, MFA_IF_CONFIGURED, MFA_REQUIRED,
-//! BLOCK), the notification emails and their one-click feedback links, and
-//! concurrent sign-ins from a blocked risk.
+//! BLOCK), the notification emails and their one-click feedback links,
+//! places from a geo-IP database, and concurrent sign-ins from a blocked
+//! risk.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -392,4 +393,90 @@ fn concurrent_sign_ins_at_a_blocked_risk_all_get_no_tokens() {
     assert_eq!(blocked, 24);
     // Her own address still signs in.
     signs_in(&s, &pool, &client, HOME, FIREFOX);
+}
+
+/// A server placing three networks with a geo-IP database.
+fn placed_server() -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let place = |network, city, country, time_zone| common::mmdb::Place {
+        network,
+        city,
+        country,
+        time_zone,
+    };
+    let db = common::mmdb::write(
+        dir.path(),
+        "places.mmdb",
+        &[
+            place("192.0.2.0/24", "Paris", "France", "Europe/Paris"),
+            place("198.51.100.0/24", "Lyon", "France", "Europe/Paris"),
+            place("203.0.113.0/24", "Sydney", "Australia", "Australia/Sydney"),
+        ],
+    );
+    let s = Server::start_with_flags(&["--geoip-database", db.to_str().unwrap()]);
+    (s, dir)
+}
+
+#[test]
+fn a_geo_ip_database_places_events_notifications_and_a_known_country() {
+    let (s, _dir) = placed_server();
+    let (pool, client) = fixture(&s, "ENFORCED");
+    let notice = json!({"EventAction": "NO_ACTION", "Notify": true});
+    risk_configuration(
+        &s,
+        &pool,
+        json!({"LowAction": notice, "MediumAction": notice, "HighAction": notice}),
+        json!({"SourceArn": "arn:aws:ses:us-east-1:111111111111:identity/example.com",
+               "NoActionEmail": {"Subject": "New sign-in",
+                                 "TextBody": "{city}|{country}|{ip-address}"}}),
+    );
+    signs_in(&s, &pool, &client, HOME, FIREFOX);
+    let first = &events(&s, &pool)[0];
+    assert_eq!(
+        first["EventContextData"],
+        json!({"IpAddress": HOME, "DeviceName": "Firefox on Linux", "City": "Paris",
+               "Country": "France", "Timezone": "Europe/Paris"})
+    );
+    // A new network on a new device, in a country she signed in from:
+    // Medium, not High.
+    signs_in(&s, &pool, &client, "198.51.100.4", "Wget/1.21.3");
+    // A new network, device and country: High.
+    signs_in(&s, &pool, &client, "203.0.113.9", "curl/8.5.0");
+    // An address the database does not place.
+    signs_in(&s, &pool, &client, "100.64.0.1", "HTTPie/3.2");
+    let all = events(&s, &pool);
+    let levels: Vec<&str> = all
+        .iter()
+        .map(|e| e["EventRisk"]["RiskLevel"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(levels, ["High", "High", "Medium", "-"]);
+    assert!(
+        all[0]["EventContextData"].get("City").is_none(),
+        "{}",
+        all[0]
+    );
+    let bodies: Vec<String> = notifications(&s, &pool)
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "Lyon|France|198.51.100.4",
+            "Sydney|Australia|203.0.113.9",
+            "||100.64.0.1"
+        ]
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_geo_ip_database_stops_the_server_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-database.mmdb");
+    std::fs::write(&path, "just text").unwrap();
+    let stderr = common::refused_start(&["--geoip-database", path.to_str().unwrap()], &[]);
+    assert!(
+        stderr.contains("not-a-database.mmdb: not a MaxMind DB"),
+        "{stderr}"
+    );
 }

@@ -14,6 +14,7 @@ pub mod background;
 mod database;
 pub mod inproc;
 pub mod lambda;
+pub mod mmdb;
 
 pub use database::{open_store, TestDatabase};
 

@@ -371,6 +371,9 @@ pub struct AuthEventRecord {
     /// The sign-in was refused for that risk (RiskDecision Block).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub risk_blocked: bool,
+    /// Where the address is, by the server's geo-IP database.
+    #[serde(default, skip_serializing_if = "crate::geoip::Place::is_empty")]
+    pub place: crate::geoip::Place,
     /// Set by (Admin)UpdateAuthEventFeedback; not part of the stored document.
     #[serde(skip)]
     pub feedback: Option<AuthEventFeedback>,

@@ -9,6 +9,7 @@ pub mod compromised;
 pub mod counters;
 pub mod delivery;
 pub mod error;
+pub mod geoip;
 pub mod hashing;
 pub mod model;
 pub mod password_policy;

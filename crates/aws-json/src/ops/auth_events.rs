@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::shapes::{self, parse};
 
-/// An event's EventContextData: the user's address and device (no geo-IP:
-/// City, Country and Timezone are left out).
+/// An event's EventContextData: the user's address and device, and where
+/// the address is (City, Country, Timezone) as far as the server's geo-IP
+/// database tells (left out where unknown).
 fn context_data(event: &AuthEventRecord) -> Value {
     let mut data = serde_json::Map::new();
     if let Some(ip) = &event.ip_address {
@@ -17,6 +18,16 @@ fn context_data(event: &AuthEventRecord) -> Value {
     }
     if let Some(device) = &event.device_name {
         data.insert("DeviceName".into(), json!(device));
+    }
+    let place = &event.place;
+    for (name, value) in [
+        ("City", &place.city),
+        ("Country", &place.country),
+        ("Timezone", &place.timezone),
+    ] {
+        if let Some(value) = value {
+            data.insert(name.into(), json!(value));
+        }
     }
     Value::Object(data)
 }

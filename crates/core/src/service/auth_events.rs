@@ -152,6 +152,11 @@ impl UserPools {
         // A sign-in threat protection assessed is recorded under the id its
         // assessment chose (a notification may already name it).
         let risk = audit::risk().filter(|_| event_type == "SignIn");
+        let ip_address = match &risk {
+            Some(r) => r.ip_address.clone(),
+            None => audit::user_ip().map(|ip| ip.to_string()),
+        };
+        let place = self.locate(ip_address.as_deref().and_then(|ip| ip.parse().ok()));
         let record = AuthEventRecord {
             event_id: risk
                 .as_ref()
@@ -163,10 +168,7 @@ impl UserPools {
                 .iter()
                 .map(|(n, r)| ((*n).to_owned(), (*r).to_owned()))
                 .collect(),
-            ip_address: match &risk {
-                Some(r) => r.ip_address.clone(),
-                None => audit::user_ip().map(|ip| ip.to_string()),
-            },
+            ip_address,
             device_name: Some(
                 risk.as_ref()
                     .map_or_else(audit::user_device, |r| r.device_name.clone()),
@@ -175,6 +177,7 @@ impl UserPools {
             compromised_credentials: audit::compromised_credentials(),
             risk_level: risk.as_ref().map(|r| r.level.clone()),
             risk_blocked: risk.as_ref().is_some_and(|r| r.blocked),
+            place,
             feedback: None,
         };
         if let Err(e) = self

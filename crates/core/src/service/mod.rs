@@ -130,6 +130,8 @@ pub struct UserPools {
     /// Threat protection's list of compromised passwords, if the server
     /// has one (`risk.rs`).
     pub(crate) compromised: Option<Arc<crate::compromised::CompromisedPasswords>>,
+    /// The server's geo-IP database, if it has one (`crate::geoip`).
+    pub(crate) geoip: Option<Arc<crate::geoip::GeoIp>>,
 }
 
 impl UserPools {
@@ -168,6 +170,7 @@ impl UserPools {
             lockout: crate::ratelimit::LockoutConfig::default().policy(),
             provider_http: Arc::new(federation::NoProviderHttp),
             compromised: None,
+            geoip: None,
         }
     }
 
@@ -220,6 +223,21 @@ impl UserPools {
     ) -> Self {
         self.compromised = Some(list);
         self
+    }
+
+    /// The service placing addresses (auth events, risk notifications)
+    /// with this geo-IP database.
+    pub fn with_geoip(mut self, geoip: Arc<crate::geoip::GeoIp>) -> Self {
+        self.geoip = Some(geoip);
+        self
+    }
+
+    /// Where an address is, as far as the server's geo-IP database tells.
+    pub(crate) fn locate(&self, ip: Option<std::net::IpAddr>) -> crate::geoip::Place {
+        match (&self.geoip, ip) {
+            (Some(db), Some(ip)) => db.locate(ip),
+            _ => crate::geoip::Place::default(),
+        }
     }
 
     /// The service reaching external identity providers through `http`.

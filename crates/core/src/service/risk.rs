@@ -286,12 +286,19 @@ fn network(ip: IpAddr) -> Option<IpNet> {
 /// - no risk (`None`) where nothing is known to compare with (no trusted
 ///   sign-in yet) or the address is one of a trusted sign-in;
 /// - Low from a new address in the network (/24, /64) of a trusted sign-in;
-/// - Medium from a new network on a device name a trusted sign-in used;
-/// - High from a new network and a new device.
+/// - Medium from a new network on a device name a trusted sign-in used, or
+///   in a country of a trusted sign-in (where the geo-IP database places
+///   both);
+/// - High from a new network, a new device and a new (or unknown) country.
 ///
 /// A trusted sign-in is a SignIn event that passed (or went on to an MFA
 /// challenge) and was not marked Invalid, or one marked Valid.
-pub(crate) fn score(history: &[AuthEventRecord], ip: IpAddr, device: &str) -> Option<RiskLevel> {
+pub(crate) fn score(
+    history: &[AuthEventRecord],
+    ip: IpAddr,
+    device: &str,
+    country: Option<&str>,
+) -> Option<RiskLevel> {
     let ip = ip.to_canonical();
     let address = |e: &AuthEventRecord| {
         e.ip_address
@@ -326,10 +333,10 @@ pub(crate) fn score(history: &[AuthEventRecord], ip: IpAddr, device: &str) -> Op
     {
         return Some(RiskLevel::Low);
     }
-    if trusted
-        .iter()
-        .any(|e| e.device_name.as_deref() == Some(device))
-    {
+    if trusted.iter().any(|e| {
+        e.device_name.as_deref() == Some(device)
+            || country.is_some() && e.place.country.as_deref() == country
+    }) {
         return Some(RiskLevel::Medium);
     }
     Some(RiskLevel::High)
@@ -492,7 +499,8 @@ impl UserPools {
             }
         };
         let device = audit::user_device();
-        let Some(level) = score(&history, ip, &device) else {
+        let place = self.locate(Some(ip));
+        let Some(level) = score(&history, ip, &device, place.country.as_deref()) else {
             return Ok(Takeover::Proceed);
         };
         let action = config
@@ -596,15 +604,21 @@ impl UserPools {
                 .join("&")
             )
         };
+        let place = self.locate(
+            assessment
+                .ip_address
+                .as_deref()
+                .and_then(|ip| ip.parse().ok()),
+        );
         let values = [
             ("{username}", user.username.clone()),
             (
                 "{ip-address}",
                 assessment.ip_address.clone().unwrap_or_default(),
             ),
-            // No geo-IP database: city and country are unknown.
-            ("{city}", String::new()),
-            ("{country}", String::new()),
+            // Empty where the server has no geo-IP database.
+            ("{city}", place.city.unwrap_or_default()),
+            ("{country}", place.country.unwrap_or_default()),
             ("{login-time}", login_time(assessment.created)),
             ("{device-name}", assessment.device_name.clone()),
             ("{event-id}", assessment.event_id.clone()),
@@ -666,6 +680,7 @@ mod tests {
             compromised_credentials: false,
             risk_level: None,
             risk_blocked: false,
+            place: Default::default(),
             feedback: feedback.map(|value| crate::audit::AuthEventFeedback {
                 value: value.into(),
                 provider: "User".into(),
@@ -675,7 +690,7 @@ mod tests {
     }
 
     fn at(history: &[AuthEventRecord], ip: &str, device: &str) -> Option<RiskLevel> {
-        score(history, ip.parse().unwrap(), device)
+        score(history, ip.parse().unwrap(), device, None)
     }
 
     #[test]
@@ -716,9 +731,23 @@ mod tests {
         );
         blocked.feedback = None;
         assert_eq!(
-            at(&[home, blocked], "198.51.100.4", "curl"),
+            at(&[home.clone(), blocked], "198.51.100.4", "curl"),
             Some(RiskLevel::High)
         );
+        // A country a trusted sign-in came from (where both are placed).
+        let mut placed = home;
+        placed.place.country = Some("France".into());
+        let history = [placed];
+        let ip: IpAddr = "203.0.113.5".parse().unwrap();
+        assert_eq!(
+            score(&history, ip, "curl", Some("France")),
+            Some(RiskLevel::Medium)
+        );
+        assert_eq!(
+            score(&history, ip, "curl", Some("Spain")),
+            Some(RiskLevel::High)
+        );
+        assert_eq!(score(&history, ip, "curl", None), Some(RiskLevel::High));
     }
 
     #[test]
