@@ -24,13 +24,15 @@ class FakeSns(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.published: list[dict[str, str]] = []
         self.refused: list[str] = []
+        # The region requests must be signed for.
+        self.region = REGION
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
     def check(self, headers, body: bytes) -> str | None:
-        return sigv4_problem(self.url, headers, body, "sns", {KEY_ID: SECRET}, REGION)
+        return sigv4_problem(self.url, headers, body, "sns", {KEY_ID: SECRET}, self.region)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -88,6 +90,34 @@ def test_sign_up_code_by_sns_confirms_the_user(server, boto_client, sns):
     idp.confirm_sign_up(ClientId=client_id, Username="sam", ConfirmationCode=code)
     user = idp.admin_get_user(UserPoolId=pool_id, Username="sam")
     assert user["UserStatus"] == "CONFIRMED"
+
+
+def test_a_pools_sns_region_signs_its_sms_for_that_region(server, boto_client, sns):
+    """SmsConfiguration.SnsRegion: the pool's SMS goes to SNS in that region (an
+    SNS-compatible endpoint takes the region from the signature)."""
+    srv = server(start=False)
+    srv.extra_args = ["--sns-endpoint", sns.url, "--sns-region", REGION]
+    srv.extra_env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
+    srv.start()
+    idp = boto_client(srv)
+    pool_id = idp.create_user_pool(
+        PoolName=unique("sms-region"), AutoVerifiedAttributes=["phone_number"],
+        SmsConfiguration={"SnsCallerArn": "arn:aws:iam::123456789012:role/sms", "SnsRegion": "us-west-2"},
+    )["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="app")["UserPoolClient"]["ClientId"]
+    sns.region = "us-west-2"
+    idp.sign_up(ClientId=client_id, Username="sam", Password=PASSWORD,
+                UserAttributes=[{"Name": "phone_number", "Value": "+15555550199"}])
+    assert sns.refused == []
+    assert len(sns.published) == 1, sns.published
+    # Without SnsRegion, the server's region again.
+    sns.region = REGION
+    idp.update_user_pool(UserPoolId=pool_id, AutoVerifiedAttributes=["phone_number"],
+                         SmsConfiguration={"SnsCallerArn": "arn:aws:iam::123456789012:role/sms"})
+    idp.resend_confirmation_code(ClientId=client_id, Username="sam")
+    assert sns.refused == []
+    assert len(sns.published) == 2, sns.published
 
 
 TEMP_KEY = "ASIAE2ESTSTEMP000001"

@@ -50,6 +50,7 @@ pub fn region_of<'a>(service: &str, host: &'a str) -> Option<&'a str> {
 }
 
 /// One AWS service endpoint and the credentials its requests are signed with.
+#[derive(Clone)]
 pub struct Endpoint {
     pub client: reqwest::Client,
     pub url: reqwest::Url,
@@ -94,6 +95,29 @@ impl Endpoint {
             service,
             credentials,
         })
+    }
+
+    /// The same service in `region`: AWS's own host for that region where
+    /// this is an AWS host (`<service>.<region>.amazonaws.com`), else this
+    /// endpoint (an AWS-compatible server reads the region from the
+    /// signature).
+    pub fn in_region(&self, region: &str) -> Endpoint {
+        let mut other = self.clone();
+        if let Some(own) = &self.host_region {
+            let host = self.url.host_str().unwrap_or_default().replacen(
+                &format!(".{own}."),
+                &format!(".{region}."),
+                1,
+            );
+            if other.url.set_host(Some(&host)).is_ok() {
+                other.host = match other.url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                };
+                other.host_region = Some(region.to_owned());
+            }
+        }
+        other
     }
 
     /// The headers of a POST of `body` (with `content_type` and the

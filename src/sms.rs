@@ -5,7 +5,9 @@
 //! `AWS.SNS.SMS.SMSType` attribute `Transactional`. Any SNS-compatible
 //! endpoint serves (AWS's `https://sns.<region>.amazonaws.com`, LocalStack,
 //! moto). With `--sts-endpoint`, a pool's messages are published as the
-//! IAM role of its SmsConfiguration (`crate::sts`). A refused or failed
+//! IAM role of its SmsConfiguration (`crate::sts`); a pool's SnsRegion
+//! picks the region (AWS's host of that region, or the same compatible
+//! endpoint signed for it). A refused or failed
 //! Publish is the operation's CodeDeliveryFailureException; the code is
 //! never logged.
 //!
@@ -89,14 +91,25 @@ fn publish_body(phone_number: &str, message: &str) -> String {
 impl MessageSink for SnsSms {
     async fn deliver(&self, m: &OutgoingMessage) -> Result<(), String> {
         let body = publish_body(&m.destination, &m.body);
+        // The pool's SnsRegion, else the server's.
+        let (endpoint, region) = match m.sms_region.as_deref() {
+            Some(region) if region != self.region => (
+                std::borrow::Cow::Owned(self.endpoint.in_region(region)),
+                region,
+            ),
+            _ => (
+                std::borrow::Cow::Borrowed(&self.endpoint),
+                self.region.as_str(),
+            ),
+        };
         let answer = match (&self.roles, &m.sms_role) {
             (Some(roles), Some(role)) => {
                 let credentials = roles.credentials_for(role).await?;
-                self.endpoint
-                    .post_as(&credentials, &self.region, FORM, &[], body)
+                endpoint
+                    .post_as(&credentials, region, FORM, &[], body)
                     .await
             }
-            _ => self.endpoint.post(&self.region, FORM, &[], body).await,
+            _ => endpoint.post(region, FORM, &[], body).await,
         };
         match answer {
             Ok(r) if r.status().is_success() => {
@@ -169,5 +182,30 @@ mod tests {
         );
         assert_eq!(headers["host"], "127.0.0.1:4566");
         assert_eq!(headers["x-amz-security-token"], "token");
+    }
+
+    #[test]
+    fn another_region_is_aws_host_of_that_region_or_the_same_endpoint() {
+        let credentials = Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+        };
+        let aws = SnsSms::new(
+            "https://sns.us-east-1.amazonaws.com/",
+            None,
+            "us-east-1",
+            credentials.clone(),
+        )
+        .unwrap();
+        let west = aws.endpoint.in_region("eu-west-1");
+        assert_eq!(west.url.as_str(), "https://sns.eu-west-1.amazonaws.com/");
+        assert_eq!(west.host, "sns.eu-west-1.amazonaws.com");
+        let headers = west.signed_headers("eu-west-1", FORM, &[], "Action=Publish", 1_800_000_000);
+        assert_eq!(headers["host"], "sns.eu-west-1.amazonaws.com");
+        let local = SnsSms::new("http://127.0.0.1:4566/", None, "us-east-1", credentials).unwrap();
+        let same = local.endpoint.in_region("eu-west-1");
+        assert_eq!(same.url.as_str(), "http://127.0.0.1:4566/");
+        assert_eq!(same.host, "127.0.0.1:4566");
     }
 }

@@ -34,6 +34,9 @@ pub struct OutgoingMessage {
     /// The IAM role of the pool's `SmsConfiguration` that SMS messages are
     /// published as (Cognito assumes it to call SNS).
     pub sms_role: Option<SmsRole>,
+    /// The pool's `SmsConfiguration.SnsRegion`: the region of the SNS its
+    /// SMS messages go through (as the model's pattern allows).
+    pub sms_region: Option<String>,
 }
 
 /// `SmsConfiguration.SnsCallerArn` and its `ExternalId`.
@@ -71,6 +74,12 @@ impl OutgoingMessage {
             sms_role: sms("SnsCallerArn").map(|role_arn| SmsRole {
                 role_arn,
                 external_id: sms("ExternalId"),
+            }),
+            sms_region: sms("SnsRegion").filter(|region| {
+                (5..=32).contains(&region.len())
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             }),
             from: setting("From").or(source_address),
             reply_to: setting("ReplyToEmailAddress"),
