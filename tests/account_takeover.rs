@@ -160,6 +160,13 @@ fn enforced_actions_notifications_and_feedback_links() {
 
     // Medium: a second factor she has (her email) though she never turned
     // MFA on, recorded InProgress until she answers.
+    let abandoned = s.ok(
+        "AdminInitiateAuth",
+        sign_in(&pool, &client, "203.0.113.5", FIREFOX),
+    );
+    assert_eq!(abandoned["ChallengeName"], "EMAIL_OTP", "{abandoned}");
+    assert_eq!(events(&s, &pool)[0]["EventResponse"], "InProgress");
+    // A challenge no one answered does not make the address known.
     let v = s.ok(
         "AdminInitiateAuth",
         sign_in(&pool, &client, "203.0.113.5", FIREFOX),
@@ -177,7 +184,7 @@ fn enforced_actions_notifications_and_feedback_links() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(notifications(&s, &pool).len(), 2, "the MfaEmail");
+    assert_eq!(notifications(&s, &pool).len(), 3, "two MfaEmails");
     // The answer comes from the app's server (127.0.0.1): the event keeps
     // the address and device assessed.
     let done = s.ok(

@@ -291,8 +291,10 @@ fn network(ip: IpAddr) -> Option<IpNet> {
 ///   both);
 /// - High from a new network, a new device and a new (or unknown) country.
 ///
-/// A trusted sign-in is a SignIn event that passed (or went on to an MFA
-/// challenge) and was not marked Invalid, or one marked Valid.
+/// A trusted sign-in is a SignIn event that passed and was not marked
+/// Invalid, or one marked Valid. A sign-in still InProgress (an MFA
+/// challenge no one answered) is not: an attacker with the password alone
+/// must not make an address known.
 pub(crate) fn score(
     history: &[AuthEventRecord],
     ip: IpAddr,
@@ -317,10 +319,7 @@ pub(crate) fn score(
     }
     let trusted: Vec<&AuthEventRecord> = sign_ins
         .filter(|e| {
-            marked(e, "Valid")
-                || (matches!(e.response.as_str(), "Pass" | "InProgress")
-                    && !e.risk_blocked
-                    && !marked(e, "Invalid"))
+            marked(e, "Valid") || (e.response == "Pass" && !e.risk_blocked && !marked(e, "Invalid"))
         })
         .collect();
     if trusted.is_empty() || trusted.iter().any(|e| address(e) == Some(ip)) {
@@ -700,6 +699,13 @@ mod tests {
         assert_eq!(at(&[], "203.0.113.5", "Firefox on Linux"), None);
         let failed = sign_in("192.0.2.10", "Firefox on Linux", "Fail", None);
         assert_eq!(at(&[failed], "203.0.113.5", "curl"), None);
+        // An MFA challenge no one answered makes no address known.
+        let pending = sign_in("203.0.113.5", "curl", "InProgress", None);
+        let known = sign_in("192.0.2.10", "Firefox on Linux", "Pass", None);
+        assert_eq!(
+            at(&[pending, known], "203.0.113.5", "curl"),
+            Some(RiskLevel::High)
+        );
         let history = [home.clone()];
         assert_eq!(at(&history, "192.0.2.10", "curl"), None);
         assert_eq!(at(&history, "::ffff:192.0.2.10", "curl"), None);
