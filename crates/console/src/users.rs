@@ -393,14 +393,8 @@ async fn view(auth: Auth, Path((pool_id, username)): Path<(String, String)>) -> 
                     "challenges": challenges.join(", "),
                     "ip": e["EventContextData"]["IpAddress"],
                     "feedback": e["EventFeedback"]["FeedbackValue"],
-                    "risk": match (
-                        e["EventRisk"]["CompromisedCredentialsDetected"].as_bool(),
-                        e["EventRisk"]["RiskDecision"].as_str(),
-                    ) {
-                        (Some(true), Some("Block")) => "Compromised password, blocked",
-                        (Some(true), _) => "Compromised password",
-                        _ => "",
-                    },
+                    "risk": risk_text(&e["EventRisk"]),
+                    "place": place_text(&e["EventContextData"]),
                 })
             })
             .collect(),
@@ -534,5 +528,63 @@ async fn delete(Path((pool_id, username)): Path<(String, String)>, posted: Poste
             auth.done(&users_href(&pool_id), format!("User {username} deleted."))
         }
         Err(e) => confirm(&auth, &pool_id, &username, Some(form_error(&e, &[]))),
+    }
+}
+
+/// Where an auth event's address is (City, Country), as far as the
+/// server's geo-IP database tells.
+fn place_text(context: &Value) -> String {
+    [&context["City"], &context["Country"]]
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the user page shows of an auth event's EventRisk: the
+/// account-takeover level, a compromised password, and whether threat
+/// protection blocked the sign-in.
+fn risk_text(risk: &Value) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(level) = risk["RiskLevel"].as_str() {
+        parts.push(format!("{level} risk"));
+    }
+    if risk["CompromisedCredentialsDetected"].as_bool() == Some(true) {
+        parts.push("Compromised password".to_owned());
+    }
+    if !parts.is_empty() && risk["RiskDecision"].as_str() == Some("Block") {
+        parts.push("blocked".to_owned());
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::risk_text;
+    use serde_json::json;
+
+    #[test]
+    fn risk_column_names_level_find_and_block() {
+        let text = |risk| risk_text(&risk);
+        assert_eq!(
+            text(json!({"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": false})),
+            ""
+        );
+        assert_eq!(
+            text(
+                json!({"RiskDecision": "AccountTakeover", "RiskLevel": "Medium",
+                        "CompromisedCredentialsDetected": false})
+            ),
+            "Medium risk"
+        );
+        assert_eq!(
+            text(json!({"RiskDecision": "Block", "RiskLevel": "High",
+                        "CompromisedCredentialsDetected": true})),
+            "High risk, Compromised password, blocked"
+        );
+        assert_eq!(
+            text(json!({"RiskDecision": "Block", "CompromisedCredentialsDetected": true})),
+            "Compromised password, blocked"
+        );
     }
 }
