@@ -379,30 +379,19 @@ impl Notice {
     }
 
     /// cognate's own template, for a configuration without one.
-    fn default_template(self) -> (&'static str, &'static str) {
-        match self {
-            Notice::Block => (
-                "Blocked sign-in attempt",
-                "We blocked an unrecognized sign-in to your account {username}:\n\
-                 time {login-time}, device {device-name}, IP address {ip-address}.\n\
-                 If this was not you, change your password and tell us: {one-click-link-invalid}\n\
-                 If this was you, tell us: {one-click-link-valid}\n",
-            ),
-            Notice::Mfa => (
-                "New sign-in attempt",
-                "We asked for a second factor at an unrecognized sign-in to your account {username}:\n\
-                 time {login-time}, device {device-name}, IP address {ip-address}.\n\
-                 If this was not you, change your password and tell us: {one-click-link-invalid}\n\
-                 If this was you, tell us: {one-click-link-valid}\n",
-            ),
-            Notice::NoAction => (
-                "New sign-in to your account",
-                "We noticed an unrecognized sign-in to your account {username}:\n\
-                 time {login-time}, device {device-name}, IP address {ip-address}.\n\
-                 If this was not you, change your password and tell us: {one-click-link-invalid}\n\
-                 If this was you, tell us: {one-click-link-valid}\n",
-            ),
-        }
+    fn default_template(self) -> (&'static str, String) {
+        let (subject, what) = match self {
+            Notice::Block => ("Blocked sign-in attempt", "We blocked"),
+            Notice::Mfa => ("New sign-in attempt", "We asked for a second factor at"),
+            Notice::NoAction => ("New sign-in to your account", "We noticed"),
+        };
+        let body = format!(
+            "{what} an unrecognized sign-in to your account {{username}}:\n\
+             time {{login-time}}, device {{device-name}}, IP address {{ip-address}}.\n\
+             If this was not you, change your password and tell us: {{one-click-link-invalid}}\n\
+             If this was you, tell us: {{one-click-link-valid}}\n"
+        );
+        (subject, body)
     }
 }
 
@@ -441,22 +430,9 @@ fn fill(template: &str, values: &[(&str, String)], escape: bool) -> String {
     out
 }
 
-/// A time as notifications show it: `2026-12-07 14:55:02 UTC`.
+/// A time as notifications show it: `2026-12-07T14:55:02Z`.
 fn login_time(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).map_or_else(
-        |_| String::new(),
-        |t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        },
-    )
+    super::saml_response::format_instant(millis.div_euclid(1000))
 }
 
 impl UserPools {
@@ -628,7 +604,7 @@ impl UserPools {
         let subject = text(template, "Subject").unwrap_or_else(|| default_subject.to_owned());
         let html = text(template, "HtmlBody");
         let body = text(template, "TextBody")
-            .or_else(|| html.is_none().then(|| default_body.to_owned()))
+            .or_else(|| html.is_none().then_some(default_body))
             .unwrap_or_default();
         let mut message = OutgoingMessage {
             pool_id: pool.id.clone(),
@@ -764,7 +740,7 @@ mod tests {
             "<b>&lt;script&gt;&quot;x&quot;&lt;/script&gt; &amp; co</b>"
         );
         assert_eq!(fill("{device-name}", &values, false), values[0].1);
-        assert_eq!(login_time(1_796_655_302_000), "2026-12-07 14:55:02 UTC");
+        assert_eq!(login_time(1_796_655_302_000), "2026-12-07T14:55:02Z");
     }
 
     #[test]
