@@ -54,6 +54,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def sns_server(server, sns):
+    """A cognate sending SMS to the fake SNS with the server's credentials."""
+    srv = server(start=False)
+    srv.extra_args = ["--sns-endpoint", sns.url, "--sns-region", REGION]
+    srv.extra_env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
+    return srv.start()
+
+
 @pytest.fixture
 def sns():
     server = FakeSns()
@@ -64,11 +72,7 @@ def sns():
 
 
 def test_sign_up_code_by_sns_confirms_the_user(server, boto_client, sns):
-    srv = server(start=False)
-    srv.extra_args = ["--sns-endpoint", sns.url, "--sns-region", REGION]
-    srv.extra_env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
-    srv.start()
-    idp = boto_client(srv)
+    idp = boto_client(sns_server(server, sns))
     pool_id = idp.create_user_pool(
         PoolName=unique("sms"), AutoVerifiedAttributes=["phone_number"],
         SmsVerificationMessage="Code: {####}")["UserPool"]["Id"]
@@ -95,11 +99,7 @@ def test_sign_up_code_by_sns_confirms_the_user(server, boto_client, sns):
 def test_a_pools_sns_region_signs_its_sms_for_that_region(server, boto_client, sns):
     """SmsConfiguration.SnsRegion: the pool's SMS goes to SNS in that region (an
     SNS-compatible endpoint takes the region from the signature)."""
-    srv = server(start=False)
-    srv.extra_args = ["--sns-endpoint", sns.url, "--sns-region", REGION]
-    srv.extra_env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
-    srv.start()
-    idp = boto_client(srv)
+    idp = boto_client(sns_server(server, sns))
     pool_id = idp.create_user_pool(
         PoolName=unique("sms-region"), AutoVerifiedAttributes=["phone_number"],
         SmsConfiguration={"SnsCallerArn": "arn:aws:iam::123456789012:role/sms", "SnsRegion": "us-west-2"},

@@ -86,16 +86,26 @@ fn first_link(html: &str) -> String {
     html[start..start + end].replace("&amp;", "&")
 }
 
-#[test]
-fn audit_mode_records_each_level_and_takes_no_action() {
+/// A server with [`fixture`]'s pool in `mode` whose takeover actions are
+/// `actions` (cognate's notification texts).
+fn configured(mode: &str, actions: Value) -> (Server, String, String) {
     let s = Server::start();
-    let (pool, client) = fixture(&s, "AUDIT");
-    // A pool-wide action that AUDIT must not take.
+    let (pool, client) = fixture(&s, mode);
     risk_configuration(
         &s,
         &pool,
-        json!({"HighAction": {"EventAction": "BLOCK", "Notify": true}}),
+        actions,
         json!({"SourceArn": "arn:aws:ses:us-east-1:111111111111:identity/security@example.com"}),
+    );
+    (s, pool, client)
+}
+
+#[test]
+fn audit_mode_records_each_level_and_takes_no_action() {
+    // A pool-wide action that AUDIT must not take.
+    let (s, pool, client) = configured(
+        "AUDIT",
+        json!({"HighAction": {"EventAction": "BLOCK", "Notify": true}}),
     );
     signs_in(&s, &pool, &client, HOME, FIREFOX);
     signs_in(&s, &pool, &client, HOME, "curl/8.5.0");
@@ -363,13 +373,9 @@ fn mfa_required_blocks_a_user_without_a_factor_and_mfa_if_configured_lets_her_in
 
 #[test]
 fn concurrent_sign_ins_at_a_blocked_risk_all_get_no_tokens() {
-    let s = Server::start();
-    let (pool, client) = fixture(&s, "ENFORCED");
-    risk_configuration(
-        &s,
-        &pool,
+    let (s, pool, client) = configured(
+        "ENFORCED",
         json!({"HighAction": {"EventAction": "BLOCK", "Notify": false}}),
-        json!({"SourceArn": "arn:aws:ses:us-east-1:111111111111:identity/example.com"}),
     );
     signs_in(&s, &pool, &client, HOME, FIREFOX);
     let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
