@@ -1,8 +1,8 @@
 //! The hosted UI's pages against a real server: login (messages, lockout
 //! shared with the API, session cookie, CSRF), authorization errors and
 //! open-redirect attempts, escaping, logout, the new-password and TOTP
-//! steps, sign-up with the emailed code, forgot password, and the domain
-//! by Host header.
+//! steps, sign-up with the emailed code, forgot password, the domain by
+//! Host header, and threat protection's blocks on the login page.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -901,4 +901,51 @@ fn a_blocked_compromised_password_on_the_login_page_needs_a_reset_with_another()
     let signed = b.sign_in(&[], "alice", "N3w-Passw0rd!");
     assert_eq!(signed.status, 302, "{}", signed.body);
     assert!(signed.redirect_params().contains_key("code"), "{signed:?}");
+}
+
+#[test]
+fn a_risky_sign_in_on_the_login_page_is_blocked_until_the_user_vouches_for_it() {
+    let s = Server::start_with_args(&["--trust-forwarded-for".to_owned()], Some(&config()));
+    s.ok(
+        "UpdateUserPool",
+        json!({"UserPoolId": POOL, "UserPoolTier": "PLUS", "AutoVerifiedAttributes": ["email"],
+               "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
+    );
+    let block = json!({"EventAction": "BLOCK", "Notify": false});
+    s.ok(
+        "SetRiskConfiguration",
+        json!({"UserPoolId": POOL, "AccountTakeoverRiskConfiguration": {
+            "Actions": {"MediumAction": block, "HighAction": block}}}),
+    );
+    let from = |ip: &str| {
+        let mut b = Browser::new(&s);
+        b.forwarded_for = Some(ip.to_owned());
+        b
+    };
+    let home = from("192.0.2.10").sign_in(&[], "alice", "Passw0rd!");
+    assert_eq!(home.status, 302, "{}", home.body);
+    // Another network, her browser: Medium, blocked by the pool.
+    let away = from("198.51.100.7").sign_in(&[], "alice", "Passw0rd!");
+    assert_eq!(away.status, 200, "{}", away.body);
+    assert_eq!(
+        away.error().as_deref(),
+        Some("Unable to login because of security reasons.")
+    );
+    let event = s.ok(
+        "AdminListUserAuthEvents",
+        json!({"UserPoolId": POOL, "Username": "alice"}),
+    )["AuthEvents"][0]
+        .clone();
+    assert_eq!(event["EventRisk"]["RiskDecision"], "Block");
+    assert_eq!(event["EventRisk"]["RiskLevel"], "Medium");
+    assert_eq!(event["EventContextData"]["IpAddress"], "198.51.100.7");
+    // She vouches for it (here through an administrator): the address is hers.
+    s.ok(
+        "AdminUpdateAuthEventFeedback",
+        json!({"UserPoolId": POOL, "Username": "alice", "EventId": event["EventId"],
+               "FeedbackValue": "Valid"}),
+    );
+    let again = from("198.51.100.7").sign_in(&[], "alice", "Passw0rd!");
+    assert_eq!(again.status, 302, "{}", again.body);
+    assert!(again.redirect_params().contains_key("code"), "{again:?}");
 }

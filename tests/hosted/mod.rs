@@ -188,6 +188,8 @@ pub struct Browser {
     pub cookies: BTreeMap<String, String>,
     /// Sent as the Host header (domain by host name).
     pub host: Option<String>,
+    /// Sent as X-Forwarded-For (a server that trusts it sees this address).
+    pub forwarded_for: Option<String>,
 }
 
 impl Browser {
@@ -202,6 +204,7 @@ impl Browser {
             origin: server.url.clone(),
             cookies: BTreeMap::new(),
             host: None,
+            forwarded_for: None,
         }
     }
 
@@ -231,6 +234,9 @@ impl Browser {
         }
         if let Some(h) = &self.host {
             req = req.header("Host", h);
+        }
+        if let Some(ip) = &self.forwarded_for {
+            req = req.header("X-Forwarded-For", ip);
         }
         let r = req.send().unwrap();
         let status = r.status().as_u16();
