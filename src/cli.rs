@@ -207,8 +207,9 @@ pub struct ServeArgs {
     /// A geo-IP database in MaxMind DB format, of the City kind
     /// (GeoLite2-City, GeoIP2-City, DB-IP City Lite): where threat
     /// protection's auth events and risk notifications place an address
-    /// (City, Country, Timezone), and a country the account-takeover score
-    /// compares. Without it, places are unknown.
+    /// (City, Country, Timezone), session listings their LastLocation,
+    /// and a country the account-takeover score compares. Without it,
+    /// places are unknown.
     #[arg(long, env = "COGNATE_GEOIP_DATABASE", value_name = "FILE")]
     pub geoip_database: Option<PathBuf>,
     /// How long a Lambda trigger may take before the call fails with

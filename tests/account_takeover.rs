@@ -443,6 +443,11 @@ fn a_geo_ip_database_places_events_notifications_and_a_known_country() {
                "NoActionEmail": {"Subject": "New sign-in",
                                  "TextBody": "{city}|{country}|{ip-address}"}}),
     );
+    s.ok(
+        "SetUserPoolSessionConfiguration",
+        json!({"UserPoolId": pool, "UserSessionTracking": "ENABLED",
+               "TokenSession": {"MaxPerUser": 20}}),
+    );
     signs_in(&s, &pool, &client, HOME, FIREFOX);
     let first = &events(&s, &pool)[0];
     assert_eq!(
@@ -468,6 +473,27 @@ fn a_geo_ip_database_places_events_notifications_and_a_known_country() {
         "{}",
         all[0]
     );
+    // The sessions' LastLocation, by the same database.
+    let sessions = s.ok(
+        "AdminListUserSessions",
+        json!({"UserPoolId": pool, "Username": "ann"}),
+    )["Sessions"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let located = |ip: &str| {
+        sessions
+            .iter()
+            .find(|x| x["LastIPAddress"] == ip)
+            .unwrap_or_else(|| panic!("a session from {ip}: {sessions:?}"))["LastLocation"]
+            .clone()
+    };
+    assert_eq!(located(HOME), json!({"City": "Paris", "Country": "France"}));
+    assert_eq!(
+        located("203.0.113.9"),
+        json!({"City": "Sydney", "Country": "Australia"})
+    );
+    assert_eq!(located("100.64.0.1"), json!({"Country": "unknown"}));
     let bodies: Vec<String> = notifications(&s, &pool)
         .iter()
         .map(|m| m["body"].as_str().unwrap().to_owned())

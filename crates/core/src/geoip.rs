@@ -3,7 +3,8 @@
 //! GeoIP2-City, DB-IP's City Lite and others in that format), read with
 //! the `maxminddb` crate. Threat protection uses it for the City, Country
 //! and Timezone of auth events and the `{city}` and `{country}` of risk
-//! notifications. Without a database, those are unknown.
+//! notifications, and session listings for their LastLocation. Without a
+//! database, those are unknown.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -8,7 +8,19 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::shapes::{self, parse};
 
-fn sessions_out(sessions: &[UserSession]) -> Value {
+/// A session's LastLocation: where its last address is, by the server's
+/// geo-IP database (`serve --geoip-database`); the Country `unknown` is
+/// AWS's answer where resolution fails.
+fn location(svc: &UserPools, session: &UserSession) -> Value {
+    let place = svc.locate(session.last_ip.as_deref().and_then(|ip| ip.parse().ok()));
+    let mut v = json!({"Country": place.country.as_deref().unwrap_or("unknown")});
+    if let Some(city) = place.city {
+        v["City"] = json!(city);
+    }
+    v
+}
+
+fn sessions_out(svc: &UserPools, sessions: &[UserSession]) -> Value {
     let list: Vec<Value> = sessions
         .iter()
         .map(|s| {
@@ -19,9 +31,7 @@ fn sessions_out(sessions: &[UserSession]) -> Value {
                 "CreateDate": shapes::timestamp(s.created),
                 "LastActiveDate": shapes::timestamp(s.last_active),
                 "DeviceType": s.device.as_deref().unwrap_or("unknown"),
-                // cognate has no geo-IP database: AWS's answer when its
-                // resolution fails.
-                "LastLocation": {"Country": "unknown"},
+                "LastLocation": location(svc, s),
                 "IsCurrentSession": s.current,
             });
             if let Some(ip) = &s.last_ip {
@@ -65,13 +75,13 @@ pub async fn admin_list_user_sessions(svc: &UserPools, body: &[u8]) -> Result<Va
     let sessions = svc
         .admin_list_user_sessions(&req.user_pool_id, &req.username)
         .await?;
-    Ok(sessions_out(&sessions))
+    Ok(sessions_out(svc, &sessions))
 }
 
 pub async fn list_user_sessions(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
     let req: TokenRequest = parse(body)?;
     let sessions = svc.list_user_sessions(&req.access_token).await?;
-    Ok(sessions_out(&sessions))
+    Ok(sessions_out(svc, &sessions))
 }
 
 pub async fn admin_revoke_user_session(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {

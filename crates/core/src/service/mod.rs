@@ -233,7 +233,7 @@ impl UserPools {
     }
 
     /// Where an address is, as far as the server's geo-IP database tells.
-    pub(crate) fn locate(&self, ip: Option<std::net::IpAddr>) -> crate::geoip::Place {
+    pub fn locate(&self, ip: Option<std::net::IpAddr>) -> crate::geoip::Place {
         match (&self.geoip, ip) {
             (Some(db), Some(ip)) => db.locate(ip),
             _ => crate::geoip::Place::default(),
