@@ -52,6 +52,14 @@ def sign_in(idp, pool_id: str, client_id: str, username: str, password: str, ip:
                      "HttpHeaders": [{"headerName": "User-Agent", "headerValue": user_agent}]})
 
 
+def user_at_home(idp, pool_id: str, client_id: str, prefix: str) -> str:
+    """A new confirmed user who has signed in once from home (192.0.2.10, Firefox)."""
+    user = unique(prefix)
+    create_confirmed_user(idp, pool_id, user, password="Passw0rd!")
+    sign_in(idp, pool_id, client_id, user, "Passw0rd!", "192.0.2.10", FIREFOX)
+    return user
+
+
 def test_mfa_for_a_medium_risk_a_block_for_a_high_one_and_feedback(cognate, boto_client):
     idp = boto_client(cognate)
     pool_id, client_id = enforced_pool(idp, {
@@ -109,9 +117,7 @@ def test_mfa_for_a_medium_risk_a_block_for_a_high_one_and_feedback(cognate, boto
 def test_the_one_click_link_asks_then_records(cognate, boto_client):
     idp = boto_client(cognate)
     pool_id, client_id = enforced_pool(idp, {"HighAction": {"EventAction": "BLOCK", "Notify": True}})
-    user = unique("bob")
-    create_confirmed_user(idp, pool_id, user, password="Passw0rd!")
-    sign_in(idp, pool_id, client_id, user, "Passw0rd!", "192.0.2.10", FIREFOX)
+    user = user_at_home(idp, pool_id, client_id, "bob")
     with pytest.raises(ClientError):
         sign_in(idp, pool_id, client_id, user, "Passw0rd!", "198.51.100.7", "curl/8.5.0")
     mail = latest_message(cognate, user, pool_id=pool_id, kind="risk_notification")
@@ -135,9 +141,7 @@ def test_the_one_click_link_asks_then_records(cognate, boto_client):
 def test_concurrent_blocked_sign_ins_get_no_tokens(cognate, boto_client):
     idp = boto_client(cognate)
     pool_id, client_id = enforced_pool(idp, {"HighAction": {"EventAction": "BLOCK", "Notify": False}})
-    user = unique("cat")
-    create_confirmed_user(idp, pool_id, user, password="Passw0rd!")
-    sign_in(idp, pool_id, client_id, user, "Passw0rd!", "192.0.2.10", FIREFOX)
+    user = user_at_home(idp, pool_id, client_id, "cat")
 
     def attempt(i: int) -> str:
         try:

@@ -421,7 +421,7 @@ impl UserPools {
         let result = self
             .password_steps(pool, client, username, password, channel, device_key)
             .await;
-        self.carry_compromised_mark(&result).await?;
+        self.carry_marks(&result).await?;
         if let Err(e) = &result {
             let user = self.find_user(pool, username, false).await.ok().flatten();
             self.sign_in_failed(
@@ -545,7 +545,7 @@ impl UserPools {
     /// sign-in goes on to a challenge, the challenge session carries the
     /// find to the request that ends the sign-in, whose auth event records
     /// it.
-    async fn carry_compromised_mark(&self, step: &Result<SignInStep>) -> Result<()> {
+    async fn carry_marks(&self, step: &Result<SignInStep>) -> Result<()> {
         let Ok(SignInStep::Challenge { session, .. }) = step else {
             return Ok(());
         };
@@ -573,7 +573,7 @@ impl UserPools {
         Ok(())
     }
 
-    /// Restores what [`carry_compromised_mark`](Self::carry_compromised_mark)
+    /// Restores what [`carry_marks`](Self::carry_marks)
     /// put in a challenge session into this request's context.
     fn restore_marks(session: &ChallengeSession) {
         if session.data.get(COMPROMISED_MARK) == Some(&serde_json::Value::Bool(true)) {
@@ -1155,7 +1155,7 @@ impl UserPools {
         let result = self
             .answer_challenge(&pool, &client, &session, &input, channel)
             .await;
-        self.carry_compromised_mark(&result).await?;
+        self.carry_marks(&result).await?;
         if let Some(e) = result.as_ref().err().filter(|e| {
             !matches!(
                 e.kind,

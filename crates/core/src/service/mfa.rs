@@ -563,15 +563,7 @@ impl UserPools {
         if pool_email && has_email && user.email_mfa_enabled {
             enabled.push("EMAIL_OTP");
         }
-        let preferred = user
-            .mfa_preferred
-            .as_deref()
-            .and_then(|p| enabled.iter().copied().find(|f| *f == p));
-        if let Some(factor) = preferred {
-            return Some((factor, BTreeMap::new()));
-        }
         match enabled.as_slice() {
-            [one] => Some((one, BTreeMap::new())),
             [] if required => {
                 if pool_sms && has_phone {
                     return Some(("SMS_MFA", BTreeMap::new()));
@@ -593,12 +585,7 @@ impl UserPools {
                 p.insert("MFAS_CAN_SETUP".to_owned(), json!(can_setup).to_string());
                 Some(("MFA_SETUP", p))
             }
-            [] => None,
-            several => {
-                let mut p = BTreeMap::new();
-                p.insert("MFAS_CAN_CHOOSE".to_owned(), json!(several).to_string());
-                Some(("SELECT_MFA_TYPE", p))
-            }
+            factors => pick_factor(user, factors),
         }
     }
 
@@ -628,22 +615,7 @@ impl UserPools {
         if pool.settings.email_mfa.is_some() && user.attribute("email").is_some() {
             possible.push("EMAIL_OTP");
         }
-        if let Some(factor) = user
-            .mfa_preferred
-            .as_deref()
-            .and_then(|p| possible.iter().copied().find(|f| *f == p))
-        {
-            return Some((factor, BTreeMap::new()));
-        }
-        match possible.as_slice() {
-            [] => None,
-            [one] => Some((one, BTreeMap::new())),
-            several => {
-                let mut p = BTreeMap::new();
-                p.insert("MFAS_CAN_CHOOSE".to_owned(), json!(several).to_string());
-                Some(("SELECT_MFA_TYPE", p))
-            }
-        }
+        pick_factor(user, &possible)
     }
 
     /// The MFA step after a proven password: a challenge (with its code
@@ -774,5 +746,30 @@ impl UserPools {
             }
         }
         Ok(SignInStep::Done(user))
+    }
+}
+
+/// The challenge among `factors` (those a sign-in may ask for): the user's
+/// preferred one, else the only one, else SELECT_MFA_TYPE with the choice;
+/// `None` when there is none.
+fn pick_factor(
+    user: &User,
+    factors: &[&'static str],
+) -> Option<(&'static str, BTreeMap<String, String>)> {
+    if let Some(factor) = user
+        .mfa_preferred
+        .as_deref()
+        .and_then(|p| factors.iter().copied().find(|f| *f == p))
+    {
+        return Some((factor, BTreeMap::new()));
+    }
+    match factors {
+        [] => None,
+        [one] => Some((one, BTreeMap::new())),
+        several => {
+            let mut p = BTreeMap::new();
+            p.insert("MFAS_CAN_CHOOSE".to_owned(), json!(several).to_string());
+            Some(("SELECT_MFA_TYPE", p))
+        }
     }
 }
