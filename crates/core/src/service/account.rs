@@ -580,6 +580,11 @@ impl UserPools {
         let now = self.now();
         let (user, channel) = self
             .update_user(user, |u| {
+                // A disabled user is refused before anything else (AWS:
+                // "use admin-enable-user before admin-reset-user-password").
+                if !u.enabled {
+                    return Err(Error::not_authorized("User is disabled."));
+                }
                 if u.status == UserStatus::ForceChangePassword {
                     return Err(Error::not_authorized(
                         "User password cannot be reset in the current state.",
