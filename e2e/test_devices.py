@@ -87,7 +87,7 @@ def test_a_remembered_device_signs_in_without_a_code(cognate, boto_client):
         assert signed["mfa"] is True
         assert signed["userConfirmationNecessary"] is True and signed["remembered"] is True
         key = signed["deviceKey"]
-        assert devices(idp, pool_id, user)[key]["device_remembered_status"] == "remembered"
+        assert devices(idp, pool_id, user)[key]["dev:device_remembered_status"] == "remembered"
         before = idp.admin_get_device(UserPoolId=pool_id, Username=user, DeviceKey=key)["Device"]
 
         # The remembered device is proven instead of a code.

@@ -58,6 +58,8 @@ def test_mfa_setup_then_software_token_mfa(cognate, boto_client):
 
     second = start(idp, client_id, user)
     assert second["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    # A token verified without a FriendlyDeviceName is not named.
+    assert second["ChallengeParameters"] == {"USER_ID_FOR_SRP": user}
     code = next_code(secret)
     ok = idp.respond_to_auth_challenge(ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA",
                                        Session=second["Session"],
@@ -92,6 +94,8 @@ def test_optional_mfa_enabled_by_the_user(cognate, boto_client):
     idp.set_user_mfa_preference(AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
     challenge = start(idp, client_id, user)
     assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    # As Cognito's challenge: the token's FriendlyDeviceName and the user.
+    assert challenge["ChallengeParameters"] == {"FRIENDLY_DEVICE_NAME": "phone", "USER_ID_FOR_SRP": user}
 
     # With SRP (pycognito) the MFA challenge follows PASSWORD_VERIFIER.
     u = Cognito(pool_id, client_id, user_pool_region="us-east-1", username=user,

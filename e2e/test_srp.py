@@ -158,11 +158,11 @@ def test_amazon_cognito_identity_js_confirms_its_new_device(cognate, boto_client
     assert devices[0]["DeviceKey"].startswith("us-east-1_")
     attributes = {a["Name"]: a["Value"] for a in devices[0]["DeviceAttributes"]}
     # DeviceOnlyRememberedOnUserPrompt: not remembered until the user says so.
-    assert attributes["device_remembered_status"] == "not_remembered"
+    assert attributes["dev:device_remembered_status"] == "not_remembered"
     idp.admin_update_device_status(UserPoolId=pool_id, Username=username,
                                    DeviceKey=devices[0]["DeviceKey"], DeviceRememberedStatus="remembered")
     got = idp.admin_get_device(UserPoolId=pool_id, Username=username, DeviceKey=devices[0]["DeviceKey"])
-    assert {"Name": "device_remembered_status", "Value": "remembered"} in got["Device"]["DeviceAttributes"]
+    assert {"Name": "dev:device_remembered_status", "Value": "remembered"} in got["Device"]["DeviceAttributes"]
 
 
 def test_srp_refuses_a_bad_srp_a(cognate, boto_client):

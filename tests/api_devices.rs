@@ -615,7 +615,7 @@ fn without_challenge_required_on_new_device_a_remembered_device_is_proven_after_
     assert!(device["Device"]["DeviceAttributes"]
         .as_array()
         .unwrap()
-        .contains(&json!({"Name": "device_remembered_status", "Value": "remembered"})));
+        .contains(&json!({"Name": "dev:device_remembered_status", "Value": "remembered"})));
     // The pool does not let devices skip MFA: the code first, then the device.
     let signed = f.password("alice", PASSWORD, Some(&key));
     let (name, session) = challenge(&signed);
@@ -905,5 +905,5 @@ async fn the_device_exchange_expires_and_checks_its_timestamp() {
         )
         .await
         .unwrap();
-    assert_eq!(device.last_authenticated, w.clock.now_millis());
+    assert_eq!(device.device.last_authenticated, w.clock.now_millis());
 }

@@ -640,6 +640,10 @@ pub struct Device {
     /// The device's SRP salt and verifier (DeviceSecretVerifierConfig).
     pub salt: Option<String>,
     pub verifier: Option<String>,
+    /// The address of the device's last confirmation or device sign-in
+    /// (`last_ip_used`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
 }
 
 /// A name/value attribute of a user. Values are strings, as on the wire.
@@ -704,6 +708,10 @@ pub struct User {
     /// Whether TOTP is an enabled sign-in factor.
     #[serde(default)]
     pub totp_enabled: bool,
+    /// The FriendlyDeviceName the verified TOTP token was given
+    /// (VerifySoftwareToken): SOFTWARE_TOKEN_MFA challenges name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_name: Option<String>,
     /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
     #[serde(default)]
     pub mfa_preferred: Option<String>,

@@ -72,6 +72,7 @@ fn user(pool_id: &str, username: &str, attributes: &[(&str, &str)]) -> User {
         totp_secret: None,
         totp_last_step: None,
         totp_enabled: false,
+        totp_name: None,
         mfa_preferred: None,
         sms_mfa_enabled: false,
         email_mfa_enabled: false,

@@ -1,8 +1,7 @@
 //! ConfirmDevice, ListDevices, AdminListDevices, GetDevice, AdminGetDevice,
 //! UpdateDeviceStatus, AdminUpdateDeviceStatus, ForgetDevice, AdminForgetDevice.
 
-use cognate_core::model::Device;
-use cognate_core::service::devices::DeviceOwner;
+use cognate_core::service::devices::{DeviceOwner, DeviceView};
 use cognate_core::UserPools;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -10,15 +9,13 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::shapes::{self, parse};
 
-fn device_out(d: &Device) -> Value {
-    let mut attributes = vec![json!({"Name": "device_status", "Value": "valid"})];
-    if let Some(name) = &d.name {
-        attributes.push(json!({"Name": "device_name", "Value": name}));
-    }
-    attributes.push(json!({
-        "Name": "device_remembered_status",
-        "Value": if d.remembered { "remembered" } else { "not_remembered" },
-    }));
+fn device_out(view: &DeviceView) -> Value {
+    let d = &view.device;
+    let attributes: Vec<Value> = view
+        .attributes
+        .iter()
+        .map(|(name, value)| json!({"Name": name, "Value": value}))
+        .collect();
     json!({
         "DeviceKey": d.key,
         "DeviceAttributes": attributes,

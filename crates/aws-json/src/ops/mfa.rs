@@ -170,6 +170,7 @@ struct VerifyRequest {
     access_token: Option<String>,
     session: Option<String>,
     user_code: String,
+    friendly_device_name: Option<String>,
 }
 
 pub async fn verify_software_token(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -183,7 +184,9 @@ pub async fn verify_software_token(svc: &UserPools, body: &[u8]) -> Result<Value
         "[0-9]+",
     );
     v.finish()?;
-    let session = svc.verify_software_token(who, &req.user_code).await?;
+    let session = svc
+        .verify_software_token(who, &req.user_code, req.friendly_device_name.as_deref())
+        .await?;
     let mut out = json!({"Status": "SUCCESS"});
     if let (Some(s), Some(obj)) = (session, out.as_object_mut()) {
         obj.insert("Session".into(), json!(s));

@@ -36,8 +36,18 @@ pub struct NewDeviceMetadata {
 /// A page of devices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DevicePage {
-    pub devices: Vec<Device>,
+    pub devices: Vec<DeviceView>,
     pub next: Option<String>,
+}
+
+/// A device as the device operations describe it: the stored device and
+/// its DeviceAttributes, in Cognito's order (`device_status`,
+/// `device_name`, `dev:device_arn`, `dev:device_owner`, `last_ip_used`,
+/// `dev:device_remembered_status`, `dev:device_sdk`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceView {
+    pub device: Device,
+    pub attributes: Vec<(&'static str, String)>,
 }
 
 fn device_tracking(pool: &UserPool) -> Option<(bool, bool)> {
@@ -112,11 +122,18 @@ fn tracking_required(pool: &UserPool) -> Result<(bool, bool)> {
 }
 
 impl UserPools {
-    /// The device group of a user: fixed per user, as a client expects.
+    /// The device group of a user: fixed per user, as a client expects;
+    /// `-` and eight letters and digits, as Cognito's (`-wt2ha1Zd`).
     fn device_group_key(pool: &UserPool, user: &User) -> String {
-        let digest =
-            cognate_crypto::digest::sha256_hex(format!("{}:{}", pool.id, user.sub).as_bytes());
-        format!("-{}", &digest[..9])
+        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let digest = cognate_crypto::digest::sha256(format!("{}:{}", pool.id, user.sub).as_bytes());
+        let mut key = String::from("-");
+        key.extend(
+            digest[..8]
+                .iter()
+                .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])),
+        );
+        key
     }
 
     /// The device a proven password names (`DEVICE_KEY`) in a pool that
@@ -317,6 +334,9 @@ impl UserPools {
                     .find(|d| d.key == device_key)
                     .ok_or_else(not_found)?;
                 device.last_authenticated = now;
+                if let Some(ip) = crate::audit::user_ip() {
+                    device.last_ip = Some(ip.to_string());
+                }
                 Ok(())
             })
             .await?;
@@ -420,6 +440,7 @@ impl UserPools {
                 last_authenticated: now,
                 salt: salt.clone(),
                 verifier: verifier.clone(),
+                last_ip: crate::audit::user_ip().map(|ip| ip.to_string()),
             });
             Ok(())
         })
@@ -460,15 +481,15 @@ impl UserPools {
                 .ok_or_else(|| Error::invalid_parameter("Invalid pagination token."))?,
         };
         let limit = if limit == 0 { 60 } else { limit };
-        let page: Vec<Device> = user
+        let page: Vec<DeviceView> = user
             .devices
             .iter()
             .skip(start)
             .take(limit)
-            .cloned()
+            .map(|d| self.device_view(&pool, &user, d))
             .collect();
         let next = (start + page.len() < user.devices.len())
-            .then(|| page.last().map(|d| encode_token(&d.key)))
+            .then(|| page.last().map(|d| encode_token(&d.device.key)))
             .flatten();
         Ok(DevicePage {
             devices: page,
@@ -476,14 +497,44 @@ impl UserPools {
         })
     }
 
-    pub async fn get_device(&self, who: DeviceOwner<'_>, device_key: &str) -> Result<Device> {
+    pub async fn get_device(&self, who: DeviceOwner<'_>, device_key: &str) -> Result<DeviceView> {
         let (pool, user) = self.device_owner(who).await?;
         tracking_required(&pool)?;
         user.devices
             .iter()
             .find(|d| d.key == device_key)
-            .cloned()
+            .map(|d| self.device_view(&pool, &user, d))
             .ok_or_else(not_found)
+    }
+
+    /// A device of `user` with its attributes. The owner is
+    /// `<username>.<pool id>`, and the device's ARN names it.
+    fn device_view(&self, pool: &UserPool, user: &User, device: &Device) -> DeviceView {
+        let owner = format!("{}.{}", user.username, pool.id);
+        let arn = format!(
+            "arn:aws:cognito-idp:{}:{}:owner/{owner}/device/{}",
+            self.config.region, self.config.account_id, device.key
+        );
+        let mut attributes = vec![("device_status", "valid".to_owned())];
+        if let Some(name) = &device.name {
+            attributes.push(("device_name", name.clone()));
+        }
+        attributes.push(("dev:device_arn", arn));
+        attributes.push(("dev:device_owner", owner));
+        if let Some(ip) = &device.last_ip {
+            attributes.push(("last_ip_used", ip.clone()));
+        }
+        let remembered = if device.remembered {
+            "remembered"
+        } else {
+            "not_remembered"
+        };
+        attributes.push(("dev:device_remembered_status", remembered.to_owned()));
+        attributes.push(("dev:device_sdk", "aws-sdk".to_owned()));
+        DeviceView {
+            device: device.clone(),
+            attributes,
+        }
     }
 
     pub async fn update_device_status(

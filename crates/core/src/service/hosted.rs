@@ -939,7 +939,7 @@ impl UserPools {
     ) -> Result<HostedStep> {
         self.hosted_client(pool_id, client_id).await?;
         let next = self
-            .verify_software_token(MfaCaller::Session(session), code)
+            .verify_software_token(MfaCaller::Session(session), code, None)
             .await?
             .ok_or_else(|| Error::internal("VerifySoftwareToken gave no session"))?;
         self.hosted_respond(pool_id, client_id, "MFA_SETUP", &next, BTreeMap::new())

@@ -260,7 +260,13 @@ impl UserPools {
     /// With `enable` (the MFA_SETUP session of a sign-in), the verified
     /// token also becomes the user's enabled and preferred factor, so the
     /// next sign-in is challenged SOFTWARE_TOKEN_MFA.
-    async fn verify_pending_totp(&self, user: User, code: &str, enable: bool) -> Result<()> {
+    async fn verify_pending_totp(
+        &self,
+        user: User,
+        code: &str,
+        name: Option<&str>,
+        enable: bool,
+    ) -> Result<()> {
         let now = self.now();
         let pending = user.totp_pending_secret.clone().ok_or_else(|| {
             Error::new(
@@ -284,6 +290,7 @@ impl UserPools {
             }
             u.totp_secret = Some(pending.clone());
             u.totp_pending_secret = None;
+            u.totp_name = name.map(str::to_owned);
             if enable {
                 u.totp_enabled = true;
                 u.mfa_preferred = Some("SOFTWARE_TOKEN_MFA".into());
@@ -301,19 +308,24 @@ impl UserPools {
         &self,
         caller: MfaCaller<'_>,
         code: &str,
+        friendly_name: Option<&str>,
     ) -> Result<Option<String>> {
         self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         match caller {
             MfaCaller::AccessToken(token) => {
                 let (pool_id, _claims, user) = self.user_from_access_token(token).await?;
                 let sub = user.sub.clone();
-                self.verify_pending_totp(user, code, false).await?;
+                self.verify_pending_totp(user, code, friendly_name, false)
+                    .await?;
                 crate::audit::user_event("verify_software_token", &pool_id, &sub);
                 Ok(None)
             }
             MfaCaller::Session(handle) => {
                 let (mut session, user) = self.mfa_setup_session(handle).await?;
-                if let Err(e) = self.verify_pending_totp(user, code, true).await {
+                if let Err(e) = self
+                    .verify_pending_totp(user, code, friendly_name, true)
+                    .await
+                {
                     // A wrong code leaves the same Session usable.
                     self.store.put_session(&session).await?;
                     return Err(e);
@@ -467,6 +479,7 @@ impl UserPools {
         self.update_user(user, |u| {
             u.totp_secret = None;
             u.totp_pending_secret = None;
+            u.totp_name = None;
             u.totp_enabled = false;
             if u.mfa_preferred.as_deref() == Some("SOFTWARE_TOKEN_MFA") {
                 u.mfa_preferred = None;
@@ -630,7 +643,7 @@ impl UserPools {
         channel: Channel,
         risk_forced: bool,
     ) -> Result<Option<SignInStep>> {
-        let Some((challenge, parameters)) = Self::mfa_challenge(pool, user).or_else(|| {
+        let Some((challenge, mut parameters)) = Self::mfa_challenge(pool, user).or_else(|| {
             risk_forced
                 .then(|| Self::risk_mfa_challenge(pool, user))
                 .flatten()
@@ -642,6 +655,10 @@ impl UserPools {
                 .code_challenge(pool, client, user, challenge, false, channel)
                 .await
                 .map(Some);
+        }
+        if challenge == "SOFTWARE_TOKEN_MFA" {
+            parameters.extend(totp_parameters(user));
+            parameters.insert("USER_ID_FOR_SRP".to_owned(), user.username.clone());
         }
         let data = match parameters.get("MFAS_CAN_CHOOSE") {
             Some(choices) => json!({
@@ -752,6 +769,16 @@ impl UserPools {
 /// The challenge among `factors` (those a sign-in may ask for): the user's
 /// preferred one, else the only one, else SELECT_MFA_TYPE with the choice;
 /// `None` when there is none.
+/// What a SOFTWARE_TOKEN_MFA challenge tells of the token: the
+/// FriendlyDeviceName it was verified with (`FRIENDLY_DEVICE_NAME`), as
+/// Cognito's challenges do.
+pub(crate) fn totp_parameters(user: &User) -> BTreeMap<String, String> {
+    user.totp_name
+        .iter()
+        .map(|name| ("FRIENDLY_DEVICE_NAME".to_owned(), name.clone()))
+        .collect()
+}
+
 fn pick_factor(
     user: &User,
     factors: &[&'static str],

@@ -254,7 +254,7 @@ impl UserPools {
                 Ok(SignInStep::Challenge {
                     name: "SOFTWARE_TOKEN_MFA".into(),
                     session,
-                    parameters: BTreeMap::new(),
+                    parameters: super::mfa::totp_parameters(&user),
                     user,
                 })
             }

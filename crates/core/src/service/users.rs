@@ -176,6 +176,7 @@ impl UserPools {
             totp_secret: None,
             totp_last_step: None,
             totp_enabled: false,
+            totp_name: None,
             mfa_preferred: None,
             sms_mfa_enabled: false,
             email_mfa_enabled: false,
