@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import pytest
@@ -18,6 +19,12 @@ from conftest import create_pool_and_client, latest_code, make_boto_client, uniq
 
 ROLE = "arn:aws:iam::111111111111:role/CognitoImportRole"
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+# Cognito's completion messages, as its documentation's examples show them.
+COMPLETED = "Import Job Completed Successfully."
+TOO_MANY_FAILED = "Too many users have failed or been skipped during the import."
+STOPPED = "The Import Job was stopped by the developer."
+# Cognito's job ids: "import-" and 10 letters and digits (e.g. import-mAgUtd8PMm).
+JOB_ID = re.compile(r"import-[0-9A-Za-z]{10}")
 
 
 def csv_file(header: list[str], rows: list[dict[str, str]]) -> bytes:
@@ -49,7 +56,7 @@ def test_import_users_from_csv_then_reset_their_passwords(cognate) -> None:
     created = idp.create_user_import_job(UserPoolId=pool_id, JobName="first import",
                                          CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
     assert created["Status"] == "Created"
-    assert created["JobId"].startswith("import-")
+    assert JOB_ID.fullmatch(created["JobId"]), created["JobId"]
     assert (created["ImportedUsers"], created["SkippedUsers"], created["FailedUsers"]) == (0, 0, 0)
 
     names = [unique(f"imp{i}") for i in range(5)]
@@ -71,6 +78,7 @@ def test_import_users_from_csv_then_reset_their_passwords(cognate) -> None:
     assert err.value.response["Error"]["Code"] == "PreconditionNotMetException"
     job = wait_for(idp, pool_id, created["JobId"])
     assert job["Status"] == "Succeeded", job
+    assert job["CompletionMessage"] == COMPLETED
     assert (job["ImportedUsers"], job["SkippedUsers"], job["FailedUsers"]) == (5, 0, 1)
     assert "StartDate" in job and "CompletionDate" in job
     # After the start the file cannot change.
@@ -97,13 +105,14 @@ def test_import_users_from_csv_then_reset_their_passwords(cognate) -> None:
                                AuthParameters={"USERNAME": names[0], "PASSWORD": "Brand-New-Passw0rd!"})
     assert "AccessToken" in tokens["AuthenticationResult"]
 
-    # A second job with the same users skips them.
+    # A second job with the same users skips them: none imported, it failed.
     again = idp.create_user_import_job(UserPoolId=pool_id, JobName="again",
                                        CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
     assert requests.put(again["PreSignedUrl"], data=csv_file(header, rows[:2]), timeout=10).status_code == 200
     idp.start_user_import_job(UserPoolId=pool_id, JobId=again["JobId"])
     job = wait_for(idp, pool_id, again["JobId"])
-    assert (job["Status"], job["ImportedUsers"], job["SkippedUsers"]) == ("Succeeded", 0, 2)
+    assert (job["Status"], job["ImportedUsers"], job["SkippedUsers"]) == ("Failed", 0, 2), job
+    assert job["CompletionMessage"] == TOO_MANY_FAILED
     listed = idp.list_user_import_jobs(UserPoolId=pool_id, MaxResults=1)
     assert [j["JobId"] for j in listed["UserImportJobs"]] == [again["JobId"]]
     rest = idp.list_user_import_jobs(UserPoolId=pool_id, MaxResults=1, PaginationToken=listed["PaginationToken"])
@@ -136,7 +145,15 @@ def test_import_job_errors(cognate) -> None:
     assert done["Status"] == "Failed" and "favourite_colour" in done["CompletionMessage"]
 
 
+def count_users(idp, pool_id: str) -> int:
+    pages = idp.get_paginator("list_users").paginate(UserPoolId=pool_id, PaginationConfig={"PageSize": 60})
+    return sum(len(page["Users"]) for page in pages)
+
+
 def test_a_big_import_can_be_stopped(cognate) -> None:
+    """StopUserImportJob answers the job already Stopped, with Cognito's
+    message and a CompletionDate; the import stops at its next batch, and the
+    job then counts exactly the users that were imported."""
     idp = make_boto_client(cognate)
     pool_id, _ = create_pool_and_client(idp, flows=FLOWS)
     header = idp.get_csv_header(UserPoolId=pool_id)["CSVHeader"]
@@ -146,13 +163,72 @@ def test_a_big_import_can_be_stopped(cognate) -> None:
     assert requests.put(job["PreSignedUrl"], data=csv_file(header, rows), timeout=30).status_code == 200
     idp.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
     stopped = idp.stop_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])["UserImportJob"]
-    assert stopped["Status"] in ("Stopping", "Stopped", "Succeeded")
-    done = wait_for(idp, pool_id, job["JobId"])
-    assert done["Status"] == "Stopped", done
-    assert done["ImportedUsers"] < 20000
+    assert stopped["Status"] == "Stopped", stopped
+    assert stopped["CompletionMessage"] == STOPPED
+    assert stopped["StartDate"] <= stopped["CompletionDate"]
+    described = idp.describe_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])["UserImportJob"]
+    assert (described["Status"], described["CompletionMessage"], described["CompletionDate"]) == (
+        "Stopped", STOPPED, stopped["CompletionDate"])
+    # A stopped job cannot be stopped (nor started) again.
+    for call in (idp.stop_user_import_job, idp.start_user_import_job):
+        with pytest.raises(ClientError) as err:
+            call(UserPoolId=pool_id, JobId=job["JobId"])
+        assert err.value.response["Error"]["Code"] == "PreconditionNotMetException"
+        assert "Stopped" in err.value.response["Error"]["Message"]
+    # The batch being written when the Stop landed is still counted: wait
+    # until the counts no longer change, then they are the users imported.
+    previous, deadline = None, time.monotonic() + 30
+    while True:
+        done = idp.describe_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])["UserImportJob"]
+        counts = (done["ImportedUsers"], done["SkippedUsers"], done["FailedUsers"])
+        if counts == previous:
+            break
+        assert time.monotonic() < deadline, done
+        previous = counts
+        time.sleep(1)
+    assert (done["Status"], done["CompletionMessage"], done["CompletionDate"]) == (
+        "Stopped", STOPPED, stopped["CompletionDate"])
+    assert done["ImportedUsers"] < 20000 and done["ImportedUsers"] % 500 == 0, done
+    assert (done["SkippedUsers"], done["FailedUsers"]) == (0, 0), done
     # What was imported before the stop is there, whole.
-    count = len(idp.list_users(UserPoolId=pool_id, Limit=60)["Users"])
-    assert count == min(60, done["ImportedUsers"])
+    assert count_users(idp, pool_id) == done["ImportedUsers"]
+
+
+def test_a_job_that_imports_nobody_fails(cognate) -> None:
+    """Cognito ends a job Failed when its rows failed and none was imported
+    (captured: FailedUsers 1, ImportedUsers 0); one imported user is enough
+    for Succeeded."""
+    idp = make_boto_client(cognate)
+    pool_id, _ = create_pool_and_client(idp, flows=FLOWS)
+    rows = [{"cognito:username": "", "email": "nobody@example.com", "cognito:mfa_enabled": "false"}]
+    job = run_import(idp, pool_id, rows)
+    assert (job["Status"], job["CompletionMessage"]) == ("Failed", TOO_MANY_FAILED), job
+    assert (job["ImportedUsers"], job["SkippedUsers"], job["FailedUsers"]) == (0, 0, 1)
+    assert "StartDate" in job and "CompletionDate" in job
+
+    ok = {"cognito:username": unique("one"), "email": "one@example.com", "cognito:mfa_enabled": "false"}
+    job = run_import(idp, pool_id, rows * 3 + [ok])
+    assert (job["Status"], job["CompletionMessage"]) == ("Succeeded", COMPLETED), job
+    assert (job["ImportedUsers"], job["FailedUsers"]) == (1, 3)
+
+    # An empty file fails nobody: it succeeds.
+    job = run_import(idp, pool_id, [])
+    assert (job["Status"], job["CompletionMessage"]) == ("Succeeded", COMPLETED), job
+    assert (job["ImportedUsers"], job["SkippedUsers"], job["FailedUsers"]) == (0, 0, 0)
+
+
+def test_job_ids_are_cognitos(cognate) -> None:
+    """import- and 10 letters and digits, of both cases."""
+    idp = make_boto_client(cognate)
+    pool_id, _ = create_pool_and_client(idp, flows=FLOWS)
+    ids = [idp.create_user_import_job(UserPoolId=pool_id, JobName=f"j{i}", CloudWatchLogsRoleArn=ROLE)
+           ["UserImportJob"]["JobId"] for i in range(6)]
+    assert all(JOB_ID.fullmatch(i) for i in ids), ids
+    assert len(set(ids)) == len(ids)
+    letters = "".join(i.removeprefix("import-") for i in ids)
+    assert any(c.isupper() for c in letters) and any(c.islower() for c in letters), ids
+    for job_id in ids:
+        assert idp.describe_user_import_job(UserPoolId=pool_id, JobId=job_id)["UserImportJob"]["JobId"] == job_id
 
 
 def run_import(idp, pool_id: str, rows: list[dict[str, str]]) -> dict:

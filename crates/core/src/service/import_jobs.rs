@@ -2,14 +2,38 @@
 //! StartUserImportJob, StopUserImportJob, DescribeUserImportJob,
 //! ListUserImportJobs, and the CSV upload to a job's pre-signed URL.
 //!
-//! A job is Created with a pre-signed URL (served by cognate itself, with a
-//! secret in the query); the CSV is PUT there; StartUserImportJob makes it
-//! Pending and a background task imports it (InProgress, then Succeeded,
-//! Failed or, after StopUserImportJob, Stopped). Imported users have no
-//! password and are RESET_REQUIRED, as in Cognito: their first sign-in
-//! answers PasswordResetRequiredException and ForgotPassword sets one.
+//! A job (`import-` and 10 letters and digits, as Cognito's) is Created
+//! with a pre-signed URL (served by cognate itself, with a secret in the
+//! query); the CSV is PUT there; StartUserImportJob makes it Pending and a
+//! background task imports it (InProgress, then Succeeded or Failed).
+//! Imported users have no password and are RESET_REQUIRED, as in Cognito:
+//! their first sign-in answers PasswordResetRequiredException and
+//! ForgotPassword sets one.
+//!
+//! The statuses and completion messages are Cognito's:
+//! - StopUserImportJob moves a Pending or InProgress job straight to
+//!   Stopped ("The Import Job was stopped by the developer.", with its
+//!   CompletionDate), as Cognito answers it; the background task notices at
+//!   its next batch boundary and writes no further batch, but the counts of
+//!   a batch it was already writing are still added to the Stopped job
+//!   (its status, message and date stay). Cognito's `Stopping` is never
+//!   used.
+//! - A job that imported no user while at least one row failed or was
+//!   skipped ends Failed ("Too many users have failed or been skipped
+//!   during the import.", as Cognito answered a job of one failed row);
+//!   one that imported at least one user Succeeded ("Import Job Completed
+//!   Successfully."). Cognito publishes no threshold: "none imported, some
+//!   failed or skipped" is cognate's rule.
+//! - A Created job not started within 24 hours of its CreationDate (by the
+//!   service's clock) is Expired ("The user import job has expired.",
+//!   CompletionDate 24 hours after its creation; Cognito's documentation
+//!   says 24-48 hours): the status is computed when the job is read, its
+//!   file can no longer be uploaded, and StartUserImportJob refuses it
+//!   (and records the transition).
+//!
 //! Every status change is a transition decided by the store, so two Starts
-//! (on one instance or two) import once.
+//! (on one instance or two) import once, and a Stop racing the end of an
+//! import either stops it or finds it finished.
 
 use std::sync::Arc;
 
@@ -32,6 +56,13 @@ pub struct NewImportJob {
 pub const MAX_CSV_BYTES: usize = 100 * 1024 * 1024;
 /// Users written per store transaction; a Stop is noticed between batches.
 const BATCH: usize = 500;
+/// How long a Created job waits for StartUserImportJob before it expires.
+pub const IMPORT_JOB_EXPIRES_AFTER_MS: i64 = 24 * 60 * 60 * 1000;
+
+const COMPLETED: &str = "Import Job Completed Successfully.";
+const TOO_MANY_FAILED: &str = "Too many users have failed or been skipped during the import.";
+const STOPPED: &str = "The Import Job was stopped by the developer.";
+const EXPIRED: &str = "The user import job has expired.";
 
 /// Why an upload to a pre-signed URL was refused (the S3-style answer).
 #[derive(Debug, PartialEq, Eq)]
@@ -42,6 +73,17 @@ pub enum UploadError {
     Conflict,
     TooLarge,
     Internal(String),
+}
+
+/// The job as it stands at `now`: a Created job 24 hours old is Expired.
+fn settle(mut job: UserImportJob, now: i64) -> UserImportJob {
+    let expires = job.created.saturating_add(IMPORT_JOB_EXPIRES_AFTER_MS);
+    if job.status == "Created" && now >= expires {
+        job.status = "Expired".into();
+        job.completed = Some(expires);
+        job.completion_message = Some(EXPIRED.into());
+    }
+    job
 }
 
 fn job_not_found(job_id: &str) -> Error {
@@ -59,10 +101,7 @@ impl UserPools {
                 "cognate does not import password hashes from CSV files (PasswordHashingAlgorithm {algorithm}); imported users reset their password, or move users with their hashes by `cognate export` and `cognate import`."
             )));
         }
-        let job_id = format!(
-            "import-{}",
-            cognate_crypto::random::base64url(8).replace(['_', '-'], "0")
-        );
+        let job_id = format!("import-{}", cognate_crypto::random::alnum(10));
         let secret = cognate_crypto::random::base64url(32);
         let job = UserImportJob {
             pool_id: input.pool_id.clone(),
@@ -116,6 +155,9 @@ impl UserPools {
         ) {
             return Err(UploadError::Forbidden);
         }
+        if settle(job.clone(), self.now()).status != "Created" {
+            return Err(UploadError::Conflict);
+        }
         if csv.len() > MAX_CSV_BYTES {
             return Err(UploadError::TooLarge);
         }
@@ -136,6 +178,12 @@ impl UserPools {
         pool_id: &str,
         job_id: &str,
     ) -> Result<UserImportJob> {
+        let job = self.stored_import_job(pool_id, job_id).await?;
+        Ok(settle(job, self.now()))
+    }
+
+    /// A job as stored (a Created job is not yet settled to Expired).
+    async fn stored_import_job(&self, pool_id: &str, job_id: &str) -> Result<UserImportJob> {
         self.pool(pool_id).await?;
         self.store
             .get_import_job(pool_id, job_id)
@@ -161,17 +209,28 @@ impl UserPools {
         } else {
             None
         };
+        let now = self.now();
+        let items = items.into_iter().map(|j| settle(j, now)).collect();
         Ok(Page { items, next })
     }
 
     /// StartUserImportJob: Created → Pending, and the import runs in the
-    /// background on this instance.
+    /// background on this instance. An expired job is refused, and its
+    /// Expired status is stored (so no instance can start it any more).
     pub async fn start_user_import_job(
         self: &Arc<Self>,
         pool_id: &str,
         job_id: &str,
     ) -> Result<UserImportJob> {
-        let mut job = self.describe_user_import_job(pool_id, job_id).await?;
+        let stored = self.stored_import_job(pool_id, job_id).await?;
+        let mut job = settle(stored.clone(), self.now());
+        if job.status == "Expired"
+            && stored.status == "Created"
+            && !self.store.update_import_job(&job, &["Created"]).await?
+        {
+            // Started (or expired) by another instance meanwhile.
+            job = self.describe_user_import_job(pool_id, job_id).await?;
+        }
         if job.status != "Created" {
             return Err(Error::new(
                 ErrorKind::PreconditionNotMet,
@@ -201,7 +260,7 @@ impl UserPools {
                     job.completion_message = Some(e.message.clone());
                     let _ = service
                         .store
-                        .update_import_job(&job, &["Pending", "InProgress", "Stopping"])
+                        .update_import_job(&job, &["Pending", "InProgress"])
                         .await;
                 }
             }
@@ -209,7 +268,8 @@ impl UserPools {
         Ok(job)
     }
 
-    /// StopUserImportJob: a running job stops between two batches.
+    /// StopUserImportJob: a Pending or InProgress job is Stopped at once;
+    /// the background task stops at its next batch boundary.
     pub async fn stop_user_import_job(&self, pool_id: &str, job_id: &str) -> Result<UserImportJob> {
         for _ in 0..16 {
             let mut job = self.describe_user_import_job(pool_id, job_id).await?;
@@ -223,12 +283,14 @@ impl UserPools {
                 ));
             }
             let from = job.status.clone();
-            job.status = "Stopping".into();
+            job.status = "Stopped".into();
+            job.completed = Some(self.now());
+            job.completion_message = Some(STOPPED.into());
             if self.store.update_import_job(&job, &[from.as_str()]).await? {
                 return Ok(job);
             }
-            // It moved on meanwhile (Pending to InProgress, or a batch's
-            // counts): look again.
+            // It moved on meanwhile (Pending to InProgress, or finished):
+            // look again.
         }
         Err(Error::new(
             ErrorKind::ConcurrentModification,
@@ -286,23 +348,35 @@ impl UserPools {
         if !self.import_batch(&mut job, &mut batch).await? {
             return Ok(());
         }
-        job.status = "Succeeded".into();
+        let (status, message) = if job.imported == 0 && job.failed + job.skipped > 0 {
+            ("Failed", TOO_MANY_FAILED)
+        } else {
+            ("Succeeded", COMPLETED)
+        };
+        job.status = status.into();
         job.completed = Some(self.now());
-        job.completion_message = Some("Import Job Completed Successfully.".into());
-        self.store
-            .update_import_job(&job, &["InProgress", "Stopping"])
-            .await?;
+        job.completion_message = Some(message.into());
+        if !self.store.update_import_job(&job, &["InProgress"]).await? {
+            // A Stop landed after the last batch: it stands, with the counts.
+            self.count_into_stopped_job(&job).await?;
+        }
         Ok(())
     }
 
-    /// Writes a batch and records the counts; false (and the job Stopped)
-    /// when a Stop arrived meanwhile.
+    /// Writes a batch and records the counts; false when the job was
+    /// stopped: before the batch began (it is not written), or while it was
+    /// written (its counts are added to the Stopped job).
     async fn import_batch(
         &self,
         job: &mut UserImportJob,
         batch: &mut Vec<ImportUser>,
     ) -> Result<bool> {
         if !batch.is_empty() {
+            let current = self.store.get_import_job(&job.pool_id, &job.job_id).await?;
+            if current.map(|j| j.status).as_deref() != Some("InProgress") {
+                self.count_into_stopped_job(job).await?;
+                return Ok(false);
+            }
             let outcome = self.store.import_users(batch).await?;
             job.imported += outcome.inserted;
             job.skipped += outcome.skipped.len() as u64;
@@ -311,12 +385,29 @@ impl UserPools {
         if self.store.update_import_job(job, &["InProgress"]).await? {
             return Ok(true);
         }
-        // Not InProgress any more: a Stop. Record the counts and stop.
-        job.status = "Stopped".into();
-        job.completed = Some(self.now());
-        job.completion_message = Some("Import Job Stopped.".into());
-        self.store.update_import_job(job, &["Stopping"]).await?;
+        self.count_into_stopped_job(job).await?;
         Ok(false)
+    }
+
+    /// Records the counts of `job` (the running task's, which are whole)
+    /// in the stored job if it is Stopped, keeping its status, message and
+    /// date: the Stop may have replaced the counts by older ones, and a
+    /// batch written meanwhile is counted.
+    async fn count_into_stopped_job(&self, job: &UserImportJob) -> Result<()> {
+        let Some(mut stopped) = self.store.get_import_job(&job.pool_id, &job.job_id).await? else {
+            return Ok(());
+        };
+        if stopped.status != "Stopped"
+            || (stopped.imported, stopped.skipped, stopped.failed)
+                == (job.imported, job.skipped, job.failed)
+        {
+            return Ok(());
+        }
+        stopped.imported = job.imported;
+        stopped.skipped = job.skipped;
+        stopped.failed = job.failed;
+        self.store.update_import_job(&stopped, &["Stopped"]).await?;
+        Ok(())
     }
 
     fn user_from_row(
