@@ -149,6 +149,41 @@ def test_select_mfa_type(cognate, boto_client):
     assert done["AuthenticationResult"]["AccessToken"]
 
 
+def test_passwordless_sign_up(cognate, boto_client):
+    """As the model documents SignUp's Password: a pool that signs users in with
+    email codes takes a sign-up without a password; a password-only pool does not."""
+    idp = boto_client(cognate)
+    pool_id, client_id = create_pool_and_client(
+        idp, flows=FLOWS, AutoVerifiedAttributes=["email"],
+        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
+    user = unique("nopw")
+    signed_up = idp.sign_up(ClientId=client_id, Username=user,
+                            UserAttributes=[{"Name": "email", "Value": f"{user}@example.com"}])
+    assert signed_up["UserConfirmed"] is False
+    code = latest_code(cognate, user, pool_id=pool_id, kind="signup")
+    idp.confirm_sign_up(ClientId=client_id, Username=user, ConfirmationCode=code)
+    # No password: the password factor fails as a wrong one does.
+    with pytest.raises(ClientError) as err:
+        idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                          AuthParameters={"USERNAME": user, "PASSWORD": PASSWORD})
+    assert error_code(err.value) == "NotAuthorizedException"
+    before = len(read_outbox(cognate))
+    start = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_AUTH",
+                              AuthParameters={"USERNAME": user, "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+    assert start["ChallengeName"] == "EMAIL_OTP"
+    code = latest_code(cognate, user, pool_id=pool_id, kind="sign_in_otp", after=before)
+    done = idp.respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName="EMAIL_OTP", Session=start["Session"],
+        ChallengeResponses={"USERNAME": user, "EMAIL_OTP_CODE": code})
+    token = done["AuthenticationResult"]["AccessToken"]
+    assert idp.get_user_auth_factors(AccessToken=token)["ConfiguredUserAuthFactors"] == ["EMAIL_OTP"]
+
+    _, password_client = create_pool_and_client(idp, flows=FLOWS)
+    with pytest.raises(ClientError) as err:
+        idp.sign_up(ClientId=password_client, Username=unique("nopw"))
+    assert error_code(err.value) == "InvalidParameterException"
+
+
 def test_passwordless_email_otp_user_auth(cognate, boto_client):
     idp = boto_client(cognate)
     pool_id, client_id = create_pool_and_client(

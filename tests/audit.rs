@@ -204,7 +204,7 @@ fn journeys_leave_no_secret_in_the_logs_and_audit_every_security_event() {
 
     let pool = s.create_pool(
         "audit",
-        json!({"AutoVerifiedAttributes": ["email"],
+        json!({"UserPoolTier": "PLUS", "AutoVerifiedAttributes": ["email"],
                "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
     );
     s.ok(
@@ -582,7 +582,7 @@ fn auth_events_need_advanced_security() {
     // Turned on later: sign-ins from then on are recorded.
     s.ok(
         "UpdateUserPool",
-        json!({"UserPoolId": pool, "AutoVerifiedAttributes": ["email"],
+        json!({"UserPoolId": pool, "UserPoolTier": "PLUS", "AutoVerifiedAttributes": ["email"],
                "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
     );
     let empty = s.ok(
@@ -614,7 +614,7 @@ fn a_user_keeps_only_the_newest_auth_events_under_concurrent_sign_ins() {
     let s = Server::start();
     let pool = s.create_pool(
         "bounded",
-        json!({"UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
+        json!({"UserPoolTier": "PLUS", "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
     );
     let client = s.create_client(&pool, common::password_flows());
     s.admin_user(&pool, "erin", json!([]));

@@ -1186,7 +1186,7 @@ fn a_users_auth_events_and_the_admins_own_changes_are_shown() {
     );
     s.ok(
         "UpdateUserPool",
-        json!({"UserPoolId": MINE, "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
+        json!({"UserPoolId": MINE, "UserPoolTier": "PLUS", "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
     );
     let mut b = Browser::new(&s);
     assert_eq!(b.sign_in(ADMIN.0, ADMIN.1).status, 303);

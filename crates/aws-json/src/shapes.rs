@@ -159,6 +159,15 @@ pub struct UsernameConfigurationType {
     pub case_sensitive: bool,
 }
 
+/// A version stamp as Cognito writes them (a domain's Version, a UI
+/// customization's CSSVersion): the UTC time as `yyyyMMddHHmmss`.
+pub fn version_stamp(millis: i64) -> String {
+    cognate_core::service::saml_response::format_instant(millis.div_euclid(1000))
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
 /// The members CreateUserPool and UpdateUserPool share.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -239,9 +248,61 @@ pub fn schema_in(
 }
 
 impl PoolSettingsIn {
+    /// The rules past the model's constraints that refuse the request,
+    /// checked after them (AWS's texts):
+    /// - TemporaryPasswordValidityDays replaces the legacy
+    ///   UnusedAccountValidityDays, and a request may not give both;
+    /// - a From address needs the DEVELOPER sending account.
+    pub fn refusal(&self) -> Option<ApiError> {
+        let temporary_days = self
+            .policies
+            .as_ref()
+            .and_then(|p| p.password_policy.as_ref())
+            .and_then(|p| p.temporary_password_validity_days);
+        let unused_days = self
+            .admin_create_user_config
+            .as_ref()
+            .and_then(|c| c.unused_account_validity_days);
+        if temporary_days.is_some() && unused_days.is_some() {
+            return Some(ApiError::invalid_parameter(
+                "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays",
+            ));
+        }
+        let email = self.email_configuration.as_ref();
+        let from = email
+            .and_then(|e| e.get("From"))
+            .is_some_and(|f| !f.is_null());
+        let account = email
+            .and_then(|e| e.get("EmailSendingAccount"))
+            .and_then(Value::as_str)
+            .unwrap_or("COGNITO_DEFAULT");
+        if from && account == "COGNITO_DEFAULT" {
+            return Some(ApiError::invalid_parameter(
+                "Cannot configure From email address for default email configuration",
+            ));
+        }
+        None
+    }
+
     /// Validates and converts; absent members take Cognito's defaults.
     pub fn into_settings(self, v: &mut Validator) -> PoolSettings {
         let mut s = PoolSettings::default();
+        // One setting with two names: the temporary password's (and an
+        // unused account's) validity, reported under both; 0 is the
+        // default, as the model documents.
+        let validity_days = self
+            .policies
+            .as_ref()
+            .and_then(|p| p.password_policy.as_ref())
+            .and_then(|p| p.temporary_password_validity_days)
+            .or_else(|| {
+                self.admin_create_user_config
+                    .as_ref()
+                    .and_then(|c| c.unused_account_validity_days)
+            })
+            .filter(|d| *d != 0)
+            .unwrap_or(7)
+            .clamp(0, 365) as u32;
         let policy = self
             .policies
             .as_ref()
@@ -272,10 +333,7 @@ impl PoolSettingsIn {
                 require_numbers: p.require_numbers.unwrap_or(false),
                 require_symbols: p.require_symbols.unwrap_or(false),
                 password_history_size: p.password_history_size.map(|n| n.clamp(0, 24) as u32),
-                temporary_password_validity_days: p
-                    .temporary_password_validity_days
-                    .unwrap_or(7)
-                    .clamp(0, 365) as u32,
+                temporary_password_validity_days: validity_days,
             };
         }
         s.sign_in_policy = self.policies.and_then(|p| p.sign_in_policy);
@@ -335,7 +393,14 @@ impl PoolSettingsIn {
         );
         s.mfa_configuration = self.mfa_configuration.unwrap_or_else(|| "OFF".into());
         s.device_configuration = self.device_configuration;
-        s.email_configuration = self.email_configuration;
+        // The sending account left out is Cognito's own (COGNITO_DEFAULT).
+        s.email_configuration = self.email_configuration.map(|mut e| {
+            if let Some(obj) = e.as_object_mut() {
+                obj.entry("EmailSendingAccount")
+                    .or_insert_with(|| json!("COGNITO_DEFAULT"));
+            }
+            e
+        });
         s.sms_configuration = self.sms_configuration;
         s.user_pool_tags = self.user_pool_tags.unwrap_or_default();
         if let Some(c) = self.admin_create_user_config {
@@ -347,10 +412,7 @@ impl PoolSettingsIn {
             );
             s.admin_create_user_config = AdminCreateUserConfig {
                 allow_admin_create_user_only: c.allow_admin_create_user_only.unwrap_or(false),
-                unused_account_validity_days: c
-                    .unused_account_validity_days
-                    .unwrap_or(7)
-                    .clamp(0, 365) as u32,
+                unused_account_validity_days: validity_days,
                 invite_message_template: c.invite_message_template.map(|t| MessageTemplate {
                     sms_message: t.sms_message,
                     email_message: t.email_message,
@@ -358,6 +420,8 @@ impl PoolSettingsIn {
                 }),
             };
         }
+        s.password_policy.temporary_password_validity_days = validity_days;
+        s.admin_create_user_config.unused_account_validity_days = validity_days;
         s.user_pool_add_ons = self.user_pool_add_ons;
         s.account_recovery = self
             .account_recovery_setting
@@ -455,10 +519,28 @@ pub fn user_pool_out(pool: &UserPool, arn: &str, estimated_users: u64) -> Value 
     );
     m.insert("LastModifiedDate".into(), timestamp(pool.modified));
     m.insert("CreationDate".into(), timestamp(pool.created));
-    m.insert(
-        "SchemaAttributes".into(),
-        Value::Array(pool.schema.iter().map(schema_out).collect()),
-    );
+    let mut schema: Vec<Value> = pool.schema.iter().map(schema_out).collect();
+    if !pool.identity_providers.is_empty() {
+        // A pool with identity providers lists `identities` (its federated
+        // users' links), after the standard attributes, as Cognito does.
+        let at = pool
+            .schema
+            .iter()
+            .position(|a| a.name.starts_with("custom:") || a.name.starts_with("dev:"))
+            .unwrap_or(schema.len());
+        schema.insert(
+            at,
+            json!({
+                "Name": "identities",
+                "AttributeDataType": "String",
+                "DeveloperOnlyAttribute": false,
+                "Mutable": true,
+                "Required": false,
+                "StringAttributeConstraints": {},
+            }),
+        );
+    }
+    m.insert("SchemaAttributes".into(), Value::Array(schema));
     if !s.auto_verified_attributes.is_empty() {
         m.insert(
             "AutoVerifiedAttributes".into(),
@@ -677,7 +759,7 @@ impl ClientSettingsIn {
                 self.prevent_user_existence_errors.as_deref(),
                 &["LEGACY", "ENABLED"],
             );
-        let units = self.token_validity_units.unwrap_or_default();
+        let mut units = self.token_validity_units.unwrap_or_default();
         for (member, unit) in [
             (
                 "tokenValidityUnits.accessToken",
@@ -692,7 +774,15 @@ impl ClientSettingsIn {
             v.one_of(member, unit, &["seconds", "minutes", "hours", "days"]);
         }
         let mut s = ClientSettings::named(&name);
-        s.refresh_token_validity = self.refresh_token_validity.unwrap_or(30);
+        // The model: a RefreshTokenValidity of 0 is overridden with the
+        // default, 30 days.
+        s.refresh_token_validity = match self.refresh_token_validity {
+            Some(0) => {
+                units.refresh_token = Some("days".into());
+                30
+            }
+            given => given.unwrap_or(30),
+        };
         s.access_token_validity = self.access_token_validity;
         s.id_token_validity = self.id_token_validity;
         s.token_validity_units = TokenValidityUnits {
@@ -864,4 +954,16 @@ pub fn mfa_options_out(options: &[cognate_core::model::MfaOption]) -> Value {
             )
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_stamp;
+
+    #[test]
+    fn version_stamps_are_utc_seconds_as_cognito_writes_them() {
+        // 2019-01-28T17:54:02.500Z, the stamp of AWS's example domain.
+        assert_eq!(version_stamp(1_548_698_042_500), "20190128175402");
+        assert_eq!(version_stamp(0), "19700101000000");
+    }
 }

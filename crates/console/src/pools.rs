@@ -421,6 +421,7 @@ const UPDATABLE: &[&str] = &[
     "AdminCreateUserConfig",
     "UserPoolAddOns",
     "AccountRecoverySetting",
+    "UserPoolTier",
 ];
 
 async fn update(Path(pool_id): Path<String>, posted: Posted) -> Response {
@@ -453,6 +454,11 @@ async fn update(Path(pool_id): Path<String>, posted: Posted) -> Response {
         admin_create = json!({});
     }
     admin_create["AllowAdminCreateUserOnly"] = json!(!form.checked("self_signup"));
+    // The legacy name of the password policy's TemporaryPasswordValidityDays:
+    // a request may not give both.
+    if let Some(m) = admin_create.as_object_mut() {
+        m.remove("UnusedAccountValidityDays");
+    }
     request["AdminCreateUserConfig"] = admin_create;
     let mut email = pool["EmailConfiguration"].clone();
     if !email.is_object() {

@@ -282,10 +282,12 @@ pub fn id_token_claims(
                 json!(attr.value == "true")
             }
             _ if attr.name == "address" => json!({"formatted": attr.value}),
-            // Federated users: the JSON array of their identities.
-            _ if attr.name == "identities" => {
-                serde_json::from_str(&attr.value).unwrap_or_else(|_| json!(attr.value))
-            }
+            // Federated users: the JSON array of their identities, its
+            // `primary` and `dateCreated` as strings (as Cognito's tokens
+            // carry them; the attribute has a boolean and a number).
+            _ if attr.name == "identities" => serde_json::from_str(&attr.value)
+                .map(identities_claim)
+                .unwrap_or_else(|_| json!(attr.value)),
             _ if attr.name == "updated_at" => attr
                 .value
                 .parse::<i64>()
@@ -488,6 +490,22 @@ pub fn at_hash(access_token: &str) -> String {
     use base64::Engine;
     let digest = cognate_crypto::digest::sha256(access_token.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// The `identities` claim of an `identities` attribute value.
+fn identities_claim(mut list: Value) -> Value {
+    if let Some(entries) = list.as_array_mut() {
+        for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+            for key in ["primary", "dateCreated"] {
+                if let Some(v) = entry.get_mut(key) {
+                    if !v.is_string() && !v.is_null() {
+                        *v = Value::String(v.to_string());
+                    }
+                }
+            }
+        }
+    }
+    list
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ struct ListUserPoolClientsRequest {
     user_pool_id: String,
     max_results: Option<i64>,
     next_token: Option<String>,
+    client_type: Option<String>,
 }
 
 pub async fn list_user_pool_clients(svc: &UserPools, body: &[u8]) -> Result<Value, ApiError> {
@@ -102,15 +103,19 @@ pub async fn list_user_pool_clients(svc: &UserPools, body: &[u8]) -> Result<Valu
             req.next_token.as_deref(),
         )
         .await?;
+    // Every client of cognate is REGULAR (made by CreateUserPoolClient or
+    // the config file): none was registered dynamically (DCR).
+    let dynamic_only = req.client_type.as_deref() == Some("DCR");
     let clients: Vec<Value> = page
         .items
         .iter()
+        .filter(|_| !dynamic_only)
         .map(|c| {
             json!({"ClientId": c.client_id, "UserPoolId": c.pool_id, "ClientName": c.settings.client_name})
         })
         .collect();
     let mut out = json!({"UserPoolClients": clients});
-    if let (Some(next), Some(obj)) = (page.next, out.as_object_mut()) {
+    if let (Some(next), Some(obj), false) = (page.next, out.as_object_mut(), dynamic_only) {
         obj.insert("NextToken".into(), json!(next));
     }
     Ok(out)

@@ -42,11 +42,19 @@ fn description_out(svc: &UserPools, d: &PoolDomain) -> Value {
         "CloudFrontDistribution".into(),
         json!(cloudfront_domain(svc)),
     );
-    m.insert("Version".into(), json!(d.created.to_string()));
+    m.insert(
+        "Version".into(),
+        json!(crate::shapes::version_stamp(d.created)),
+    );
     m.insert("Status".into(), json!("ACTIVE"));
-    if let Some(arn) = &d.certificate_arn {
-        m.insert("CustomDomainConfig".into(), json!({"CertificateArn": arn}));
-    }
+    // A prefix domain has an empty CustomDomainConfig, as AWS reports it.
+    m.insert(
+        "CustomDomainConfig".into(),
+        match &d.certificate_arn {
+            Some(arn) => json!({"CertificateArn": arn}),
+            None => json!({}),
+        },
+    );
     if let Some(v) = d.managed_login_version {
         m.insert("ManagedLoginVersion".into(), json!(v));
     }
@@ -213,15 +221,15 @@ fn ui_out(
                 )),
             );
         }
+        // As AWS answers (its examples): the CSS and its version stamp, no
+        // dates.
         if let Some(css) = &ui.css {
             m.insert("CSS".into(), json!(css));
-            m.insert("CSSVersion".into(), json!(ui.modified.to_string()));
+            m.insert(
+                "CSSVersion".into(),
+                json!(crate::shapes::version_stamp(ui.modified)),
+            );
         }
-        m.insert(
-            "LastModifiedDate".into(),
-            crate::shapes::timestamp(ui.modified),
-        );
-        m.insert("CreationDate".into(), crate::shapes::timestamp(ui.created));
     }
     Value::Object(m)
 }

@@ -357,9 +357,7 @@ fn risk_out(pool_id: &str, r: &RiskConfiguration) -> Value {
     if let Some(v) = &r.risk_exception {
         m.insert("RiskExceptionConfiguration".into(), v.clone());
     }
-    if r.modified > 0 {
-        m.insert("LastModifiedDate".into(), timestamp(r.modified));
-    }
+    // No LastModifiedDate: AWS's answers (its documented examples) carry none.
     json!({"RiskConfiguration": Value::Object(m)})
 }
 

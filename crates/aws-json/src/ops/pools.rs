@@ -46,9 +46,13 @@ pub async fn create_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
         req.username_attributes.as_deref(),
         &["phone_number", "email"],
     );
+    let refusal = req.settings.refusal();
     let settings = req.settings.into_settings(&mut v);
     let schema = shapes::schema_in(req.schema, "schema", &mut v);
     v.finish()?;
+    if let Some(e) = refusal {
+        return Err(e);
+    }
     let pool = svc
         .create_user_pool(NewPool {
             id: None,
@@ -144,8 +148,12 @@ pub async fn update_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
         pool_name(&mut v, name);
     }
     let keep_tags = req.settings.user_pool_tags.is_none();
+    let refusal = req.settings.refusal();
     let settings = req.settings.into_settings(&mut v);
     v.finish()?;
+    if let Some(e) = refusal {
+        return Err(e);
+    }
     svc.update_user_pool(&req.user_pool_id, req.pool_name, settings, keep_tags)
         .await?;
     Ok(json!({}))

@@ -264,9 +264,21 @@ impl UserPools {
         })
     }
 
-    /// The verified channel a reset code goes to, per the pool's recovery setting.
+    /// The verified channel a reset code goes to, per the pool's recovery
+    /// setting. As the model documents AccountRecoverySetting, a channel
+    /// that is also the user's MFA factor does not qualify: the phone when
+    /// SMS MFA is on, the email address when email MFA is.
     fn recovery_channel(pool: &UserPool, user: &User) -> Result<Option<(&'static str, String)>> {
+        let factors = super::mfa::user_mfa_setting_list(user);
         let verified = |attr: &'static str| {
+            let factor = if attr == "email" {
+                "EMAIL_OTP"
+            } else {
+                "SMS_MFA"
+            };
+            if factors.contains(&factor) {
+                return None;
+            }
             let flag = format!("{attr}_verified");
             match (user.attribute(attr), user.attribute(&flag)) {
                 (Some(v), Some("true")) => Some((attr, v.to_owned())),

@@ -161,6 +161,17 @@ pub fn is_valid_redirect_url(url: &str) -> bool {
     true
 }
 
+/// The model: "You can only activate EnablePropagateAdditionalUserContextData
+/// in an app client that has a client secret" (the text is cognate's).
+fn check_context_data(settings: &ClientSettings, has_secret: bool) -> Result<()> {
+    if settings.enable_propagate_additional_user_context_data && !has_secret {
+        return Err(Error::invalid_parameter(
+            "EnablePropagateAdditionalUserContextData can only be activated in an app client that has a client secret.",
+        ));
+    }
+    Ok(())
+}
+
 impl UserPools {
     /// The OAuth members of a client's settings, checked against each
     /// other, the client's secret and the pool's resource servers.
@@ -234,8 +245,18 @@ impl UserPools {
         Ok(())
     }
 
-    pub async fn create_user_pool_client(&self, input: NewClient) -> Result<AppClient> {
+    pub async fn create_user_pool_client(&self, mut input: NewClient) -> Result<AppClient> {
         check_settings(&input.settings)?;
+        if input.generate_secret && input.client_secret.is_some() {
+            return Err(Error::invalid_parameter(
+                "You cannot specify both GenerateSecret as true and provide a ClientSecret value.",
+            ));
+        }
+        self.complete_analytics(&mut input.settings);
+        check_context_data(
+            &input.settings,
+            input.generate_secret || input.client_secret.is_some(),
+        )?;
         let pool = self.pool(&input.pool_id).await?;
         check_permissions(&pool, &input.settings, "creating")?;
         if let Some(names) = &input.settings.supported_identity_providers {
@@ -314,15 +335,39 @@ impl UserPools {
     }
 
     /// Replaces a client's settings (UpdateUserPoolClient is a full replacement).
+    /// An AnalyticsConfiguration that names an Amazon Pinpoint project
+    /// (ApplicationArn) without a role gets Cognito's service-linked role,
+    /// as Cognito reports it.
+    fn complete_analytics(&self, settings: &mut ClientSettings) {
+        let Some(config) = settings
+            .analytics_configuration
+            .as_mut()
+            .and_then(|c| c.as_object_mut())
+        else {
+            return;
+        };
+        if config.contains_key("ApplicationArn") && !config.contains_key("RoleArn") {
+            config.insert(
+                "RoleArn".into(),
+                serde_json::json!(format!(
+                    "arn:aws:iam::{}:role/aws-service-role/cognito-idp.amazonaws.com/AWSServiceRoleForAmazonCognitoIdp",
+                    self.config.account_id
+                )),
+            );
+        }
+    }
+
     pub async fn update_user_pool_client(
         &self,
         pool_id: &str,
         client_id: &str,
-        settings: ClientSettings,
+        mut settings: ClientSettings,
     ) -> Result<AppClient> {
         check_settings(&settings)?;
+        self.complete_analytics(&mut settings);
         let pool = self.pool(pool_id).await?;
         let client = self.client_of(pool_id, client_id).await?;
+        check_context_data(&settings, client.has_secret())?;
         check_permissions(&pool, &settings, "updating")?;
         if let Some(names) = &settings.supported_identity_providers {
             Self::check_supported_providers(&pool, names)?;

@@ -279,20 +279,64 @@ fn claim_text(value: &Value) -> Option<String> {
     }
 }
 
-/// The `identities` attribute of a user with `entries` (Cognito's shape).
-fn identity_entry(provider: &IdentityProvider, user_id: &str, now: i64) -> Value {
+/// An entry of the `identities` attribute (Cognito's shape): `primary` is
+/// true for the identity a federated user was created by, false for one
+/// linked to a user afterwards; `dateCreated` in epoch milliseconds.
+fn identity_entry(provider: &IdentityProvider, user_id: &str, now: i64, primary: bool) -> Value {
     json!({
         "userId": user_id,
         "providerName": provider.name,
         "providerType": provider.provider_type,
         "issuer": Value::Null,
-        "primary": "true",
-        "dateCreated": now.to_string(),
+        "primary": primary,
+        "dateCreated": now,
     })
 }
 
+/// The members of an `identities` entry, in Cognito's order.
+const IDENTITY_MEMBERS: [&str; 6] = [
+    "userId",
+    "providerName",
+    "providerType",
+    "issuer",
+    "primary",
+    "dateCreated",
+];
+
+/// The `identities` attribute's value as Cognito writes it: each entry's
+/// members in Cognito's order, `primary` a boolean and `dateCreated` a
+/// number (entries stored by earlier versions as strings are converted).
+pub(crate) fn identities_text(list: &[Value]) -> String {
+    let entries: Vec<String> = list
+        .iter()
+        .map(|entry| {
+            let members: Vec<String> = IDENTITY_MEMBERS
+                .iter()
+                .map(|key| {
+                    let value = match (*key, entry.get(*key)) {
+                        ("primary", Some(Value::String(s))) => json!(s == "true"),
+                        ("dateCreated", Some(Value::String(s))) => {
+                            s.parse::<i64>().map_or_else(|_| json!(s), |n| json!(n))
+                        }
+                        (_, v) => v.cloned().unwrap_or(Value::Null),
+                    };
+                    format!("{}:{value}", Value::from(*key))
+                })
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+        .collect();
+    format!("[{}]", entries.join(","))
+}
+
 /// `user`'s `identities` with the identity `(provider, user_id)` in it.
-fn with_identity(user: &User, provider: &IdentityProvider, user_id: &str, now: i64) -> String {
+fn with_identity(
+    user: &User,
+    provider: &IdentityProvider,
+    user_id: &str,
+    now: i64,
+    primary: bool,
+) -> String {
     let mut list: Vec<Value> = user
         .attribute("identities")
         .and_then(|v| serde_json::from_str(v).ok())
@@ -302,9 +346,9 @@ fn with_identity(user: &User, provider: &IdentityProvider, user_id: &str, now: i
             && e.get("userId").and_then(Value::as_str) == Some(user_id)
     });
     if !present {
-        list.push(identity_entry(provider, user_id, now));
+        list.push(identity_entry(provider, user_id, now, primary));
     }
-    Value::Array(list).to_string()
+    identities_text(&list)
 }
 
 impl UserPools {
@@ -766,13 +810,13 @@ impl UserPools {
             return Ok(Some(Err(refusal("user_disabled", "User is disabled."))));
         }
         if user.attribute("identities")
-            == Some(with_identity(&user, provider, user_id, now).as_str())
+            == Some(with_identity(&user, provider, user_id, now, false).as_str())
         {
             return Ok(Some(Ok(user)));
         }
         let (user, ()) = self
             .update_user(user, |u| {
-                let list = with_identity(u, provider, user_id, now);
+                let list = with_identity(u, provider, user_id, now, false);
                 u.set_attribute("identities", Some(&list));
                 Ok(())
             })
@@ -893,7 +937,7 @@ impl UserPools {
                     .iter()
                     .all(|a| user.attribute(&a.name) == Some(a.value.as_str()))
                     && user.attribute("identities")
-                        == Some(with_identity(&user, provider, &user_id, now).as_str());
+                        == Some(with_identity(&user, provider, &user_id, now, true).as_str());
                 if current {
                     return Ok(Ok((user, false)));
                 }
@@ -902,7 +946,7 @@ impl UserPools {
                         for a in &mapped {
                             u.set_attribute(&a.name, Some(&a.value));
                         }
-                        let list = with_identity(u, provider, &user_id, now);
+                        let list = with_identity(u, provider, &user_id, now, true);
                         u.set_attribute("identities", Some(&list));
                         u.modified = now;
                         Ok(())
@@ -913,7 +957,7 @@ impl UserPools {
             let mut attributes = mapped.clone();
             attributes.push(Attribute::new(
                 "identities",
-                Value::Array(vec![identity_entry(provider, &user_id, now)]).to_string(),
+                identities_text(&[identity_entry(provider, &user_id, now, true)]),
             ));
             let mut user = self.blank_user(&pool, username.clone(), attributes);
             user.sub = cognate_crypto::random::uuid();

@@ -96,7 +96,7 @@ fn drop_identity(user: &mut User, provider: &str, user_id: &str) {
         !(e.get("providerName").and_then(|v| v.as_str()) == Some(provider)
             && e.get("userId").and_then(|v| v.as_str()) == Some(user_id))
     });
-    let value = (!list.is_empty()).then(|| serde_json::Value::Array(list).to_string());
+    let value = (!list.is_empty()).then(|| super::federation::identities_text(&list));
     user.set_attribute("identities", value.as_deref());
 }
 

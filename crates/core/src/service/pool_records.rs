@@ -45,6 +45,19 @@ pub struct RiskInput {
     pub risk_exception: Option<serde_json::Value>,
 }
 
+/// The model: "Only OIDC IdPs support ACR mapping" (the text is cognate's).
+fn check_acr_mapping(
+    provider_type: &str,
+    mapping: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<()> {
+    if provider_type != "OIDC" && mapping.is_some_and(|m| !m.is_empty()) {
+        return Err(Error::invalid_parameter(format!(
+            "AcrMapping is supported only for OIDC identity providers, not {provider_type}."
+        )));
+    }
+    Ok(())
+}
+
 fn provider_not_found(name: &str, pool_id: &str) -> Error {
     Error::new(
         ErrorKind::ResourceNotFound,
@@ -282,6 +295,7 @@ impl UserPools {
     ) -> Result<IdentityProvider> {
         let pool = (*self.pool(pool_id).await?).clone();
         check_name(name, provider_type)?;
+        check_acr_mapping(provider_type, input.acr_mapping.as_ref())?;
         let mut details = complete_details(provider_type, input.details.unwrap_or_default())?;
         if provider_type == "SAML" {
             self.saml_details(&pool.id, &mut details, None).await?;
@@ -443,6 +457,7 @@ impl UserPools {
             .find(|p| p.name == name)
             .cloned()
             .ok_or_else(|| provider_not_found(name, pool_id))?;
+        check_acr_mapping(&current.provider_type, input.acr_mapping.as_ref())?;
         let details = match input.details {
             Some(mut given) => {
                 if let Some(key) = current.details.get("private_key") {

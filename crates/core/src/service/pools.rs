@@ -36,6 +36,23 @@ fn check_settings(settings: &PoolSettings) -> Result<()> {
     if !["OFF", "ON", "OPTIONAL"].contains(&settings.mfa_configuration.as_str()) {
         return Err(Error::invalid_parameter("Invalid MfaConfiguration."));
     }
+    // Threat protection (AdvancedSecurityMode AUDIT or ENFORCED) is a Plus
+    // feature: AWS refuses it on the other plans with this text.
+    let threat_protection = settings
+        .user_pool_add_ons
+        .as_ref()
+        .and_then(|a| a.get("AdvancedSecurityMode"))
+        .and_then(|m| m.as_str())
+        .is_some_and(|m| m == "AUDIT" || m == "ENFORCED");
+    if threat_protection && settings.user_pool_tier != "PLUS" {
+        return Err(Error::new(
+            crate::error::ErrorKind::FeatureUnavailableInTier,
+            format!(
+                "The following features need to be disabled for the {} pricing tier configured: Threat Protection",
+                settings.user_pool_tier
+            ),
+        ));
+    }
     // The model: a sign-in policy "must be in the Essentials tier or
     // higher" to take effect; passwordless first factors are refused on
     // LITE (the text is cognate's: AWS publishes none).

@@ -209,18 +209,31 @@ impl UserPools {
         input.attributes = schema::normalized(&pool, &input.attributes);
         check_writable(&client, &input.attributes)?;
         schema::validate_attributes(&pool, &input.attributes, false)?;
-        let password = input
-            .password
-            .as_deref()
-            .ok_or_else(|| Error::invalid_parameter("Missing required parameter PASSWORD"))?;
-        password_policy::check(&pool.settings.password_policy, password)?;
-        self.refuse_compromised_password(
-            &pool,
-            Some(&client.client_id),
-            super::risk::CredentialEvent::SignUp,
-            password,
-        )
-        .await?;
+        // As the model documents Password: a pool that signs users in with
+        // email or SMS codes takes a sign-up without one (a passwordless
+        // user: its sign-ins are USER_AUTH's code factors, or passkeys).
+        let passwordless = super::user_auth::first_auth_factors_of(&pool.settings)
+            .iter()
+            .any(|f| f == "EMAIL_OTP" || f == "SMS_OTP");
+        let password = match input.password.as_deref() {
+            Some(password) => Some(password),
+            None if passwordless => None,
+            None => {
+                return Err(Error::invalid_parameter(
+                    "Missing required parameter PASSWORD",
+                ))
+            }
+        };
+        if let Some(password) = password {
+            password_policy::check(&pool.settings.password_policy, password)?;
+            self.refuse_compromised_password(
+                &pool,
+                Some(&client.client_id),
+                super::risk::CredentialEvent::SignUp,
+                password,
+            )
+            .await?;
+        }
         let mut attributes: Vec<Attribute> = input
             .attributes
             .into_iter()
@@ -249,7 +262,9 @@ impl UserPools {
             )
             .await?;
         pre.apply(&mut user);
-        self.set_password(&pool, &mut user, password).await?;
+        if let Some(password) = password {
+            self.set_password(&pool, &mut user, password).await?;
+        }
         self.insert_user(&pool, &user).await?;
         self.user_event("sign_up", &pool, &user, Some(&client.client_id))
             .await;
