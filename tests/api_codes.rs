@@ -873,3 +873,42 @@ mod expiry {
         );
     }
 }
+
+/// As the model documents AccountRecoverySetting: a channel that is also
+/// the user's MFA factor does not qualify for a reset code: the phone
+/// while SMS MFA is on, the email address while email MFA is.
+#[test]
+fn an_mfa_factor_is_no_recovery_channel() {
+    let s = Server::start();
+    let (pool, client) = pool_with(
+        &s,
+        json!({"AccountRecoverySetting": {"RecoveryMechanisms": [
+            {"Name": "verified_phone_number", "Priority": 1},
+            {"Name": "verified_email", "Priority": 2}]}}),
+        sms_and_email(),
+    );
+    user_with_contacts(&s, &pool, "hal");
+    let forgot = |s: &Server| {
+        s.ok(
+            "ForgotPassword",
+            json!({"ClientId": client, "Username": "hal"}),
+        )["CodeDeliveryDetails"]["DeliveryMedium"]
+            .clone()
+    };
+    assert_eq!(forgot(&s), "SMS");
+    s.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "hal", "SMSMfaSettings": {"Enabled": true}}),
+    );
+    assert_eq!(forgot(&s), "EMAIL");
+    s.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "hal", "EmailMfaSettings": {"Enabled": true}}),
+    );
+    // Neither channel qualifies now.
+    let (_, body) = s.call(
+        "ForgotPassword",
+        json!({"ClientId": client, "Username": "hal"}),
+    );
+    assert_eq!(body["__type"], "InvalidParameterException", "{body}");
+}

@@ -232,7 +232,16 @@ fn code_flow_through_the_provider_creates_the_federated_user() {
         json!({"UserPoolId": POOL, "Username": username}),
     );
     assert_eq!(user["UserStatus"], "EXTERNAL_PROVIDER");
-    assert!(common::attr(&user["UserAttributes"], "identities").is_some());
+    // The attribute as Cognito writes it: members in its order, `primary` a
+    // boolean and `dateCreated` a number (the token's claim has strings).
+    let identities = common::attr(&user["UserAttributes"], "identities").unwrap();
+    let prefix = format!(
+        "[{{\"userId\":\"{}\",\"providerName\":\"Upstream\",\"providerType\":\"OIDC\",\"issuer\":null,\"primary\":true,\"dateCreated\":",
+        p.bob_sub
+    );
+    assert!(identities.starts_with(&prefix), "{identities}");
+    let parsed: Value = serde_json::from_str(identities).unwrap();
+    assert!(parsed[0]["dateCreated"].is_i64(), "{identities}");
 
     // The provider's redirect cannot be used twice: the state is single-use.
     let replay = Browser::new(&p.down).get(&back);
