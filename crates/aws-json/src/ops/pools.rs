@@ -47,11 +47,25 @@ pub async fn create_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
         &["phone_number", "email"],
     );
     let refusal = req.settings.refusal();
-    let settings = req.settings.into_settings(&mut v);
+    // CreateUserPool's MFA is SMS MFA: ON or OPTIONAL needs an
+    // SmsConfiguration in the same request (the model; AWS's text). Other
+    // factors come with SetUserPoolMfaConfig.
+    let sms_mfa_unconfigured = matches!(
+        req.settings.mfa_configuration.as_deref(),
+        Some("ON" | "OPTIONAL")
+    ) && req.settings.sms_configuration.is_none();
+    let mut settings = req.settings.into_settings(&mut v);
+    // ... and turns SMS MFA on.
+    settings.sms_mfa_enabled = settings.mfa_configuration != "OFF";
     let schema = shapes::schema_in(req.schema, "schema", &mut v);
     v.finish()?;
     if let Some(e) = refusal {
         return Err(e);
+    }
+    if sms_mfa_unconfigured {
+        return Err(ApiError::invalid_parameter(
+            "SMS configuration and Auto verification for phone_number are required when MFA is required/optional",
+        ));
     }
     let pool = svc
         .create_user_pool(NewPool {
