@@ -25,6 +25,23 @@ fn no_such_domain() -> Error {
     Error::invalid_parameter("No such domain or user pool exists.")
 }
 
+/// ManagedLoginVersion is 1 (the classic hosted UI) or 2 (managed login),
+/// and managed login "requires that your user pool be configured for any
+/// feature plan other than Lite" (the model; the text is cognate's).
+fn check_managed_login(pool: &crate::model::UserPool, version: Option<i64>) -> Result<()> {
+    match version {
+        None | Some(1) => Ok(()),
+        Some(2) if pool.settings.user_pool_tier == "LITE" => Err(Error::new(
+            crate::error::ErrorKind::FeatureUnavailableInTier,
+            "Managed login (ManagedLoginVersion 2) is not available in the LITE feature plan.",
+        )),
+        Some(2) => Ok(()),
+        Some(_) => Err(Error::invalid_parameter(
+            "ManagedLoginVersion must be 1 or 2.",
+        )),
+    }
+}
+
 impl UserPools {
     /// Creates a prefix domain (`certificate_arn` absent) or a custom
     /// domain. A pool has at most one domain.
@@ -35,7 +52,7 @@ impl UserPools {
         certificate_arn: Option<String>,
         managed_login_version: Option<i64>,
     ) -> Result<PoolDomain> {
-        self.pool(pool_id).await?;
+        let pool = self.pool(pool_id).await?;
         let valid = if certificate_arn.is_some() {
             is_custom_domain(domain)
         } else {
@@ -56,13 +73,7 @@ impl UserPools {
                 "User pool {pool_id} already has a domain configured."
             )));
         }
-        if let Some(v) = managed_login_version {
-            if v != 1 && v != 2 {
-                return Err(Error::invalid_parameter(
-                    "ManagedLoginVersion must be 1 or 2.",
-                ));
-            }
-        }
+        check_managed_login(&pool, managed_login_version)?;
         let record = PoolDomain {
             domain: domain.to_owned(),
             pool_id: pool_id.to_owned(),
@@ -104,17 +115,13 @@ impl UserPools {
         certificate_arn: Option<String>,
         managed_login_version: Option<i64>,
     ) -> Result<PoolDomain> {
-        self.pool(pool_id).await?;
+        let pool = self.pool(pool_id).await?;
         let mut record = match self.store.get_domain(domain).await? {
             Some(d) if d.pool_id == pool_id => d,
             _ => return Err(no_such_domain()),
         };
+        check_managed_login(&pool, managed_login_version)?;
         if let Some(v) = managed_login_version {
-            if v != 1 && v != 2 {
-                return Err(Error::invalid_parameter(
-                    "ManagedLoginVersion must be 1 or 2.",
-                ));
-            }
             record.managed_login_version = Some(v);
         }
         if let Some(arn) = certificate_arn {

@@ -71,6 +71,13 @@ fn no_email_mfa_in_lite() -> Error {
     )
 }
 
+fn no_passkey_mfa_in_lite() -> Error {
+    Error::new(
+        ErrorKind::FeatureUnavailableInTier,
+        "Passkey MFA is not available in the LITE tier. Upgrade the user pool to the ESSENTIALS or PLUS tier.",
+    )
+}
+
 /// One factor's setting in Set(Admin)UserMFAPreference.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FactorPreference {
@@ -168,6 +175,13 @@ impl UserPools {
                     "EmailMfaConfiguration Message must contain the {####} placeholder.",
                 ));
             }
+        }
+        // Passkeys as an MFA factor are an Essentials feature or higher (the
+        // model documents FactorConfiguration so; the text is cognate's).
+        if webauthn.factor_configuration.as_deref() == Some("MULTI_FACTOR_WITH_USER_VERIFICATION")
+            && pool.settings.user_pool_tier == "LITE"
+        {
+            return Err(no_passkey_mfa_in_lite());
         }
         let now = self.now();
         let (pool, ()) = self
@@ -364,10 +378,7 @@ impl UserPools {
             // As the model documents WebAuthnMfaSettings: the Essentials
             // tier or higher, and the pool's FactorConfiguration.
             if lite_tier {
-                return Err(Error::new(
-                    ErrorKind::FeatureUnavailableInTier,
-                    "Passkey MFA is not available in the LITE tier. Upgrade the user pool to the ESSENTIALS or PLUS tier.",
-                ));
+                return Err(no_passkey_mfa_in_lite());
             }
             if !Self::passkey_satisfies_mfa(pool) {
                 return Err(Error::invalid_parameter(
