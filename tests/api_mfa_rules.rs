@@ -424,3 +424,65 @@ pools:
     );
     assert_eq!(d["UserPool"]["MfaConfiguration"], "OPTIONAL");
 }
+
+/// SOFTWARE_TOKEN_MFA's ChallengeParameters as AWS's examples show them:
+/// the token's FriendlyDeviceName and USER_ID_FOR_SRP when the sign-in goes
+/// straight to it, the name alone after SELECT_MFA_TYPE.
+#[test]
+fn software_token_challenges_name_the_token() {
+    let s = Server::start();
+    let pool = s.create_pool("p", json!({}));
+    let client = s.create_client(&pool, password_flows());
+    s.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OPTIONAL",
+               "SoftwareTokenMfaConfiguration": {"Enabled": true},
+               "EmailMfaConfiguration": {"Message": "Code {####}", "Subject": "Code"}}),
+    );
+    s.admin_user(
+        &pool,
+        "noa",
+        json!([{"Name": "email", "Value": "noa@example.com"},
+               {"Name": "email_verified", "Value": "true"}]),
+    );
+    let token = start(&s, &client, "noa")["AuthenticationResult"]["AccessToken"].clone();
+    let secret = s.ok("AssociateSoftwareToken", json!({"AccessToken": token}))["SecretCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.ok(
+        "VerifySoftwareToken",
+        json!({"AccessToken": token, "UserCode": code(&secret, step_now()),
+               "FriendlyDeviceName": "work phone"}),
+    );
+    s.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "noa",
+               "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true}}),
+    );
+    let direct = start(&s, &client, "noa");
+    assert_eq!(direct["ChallengeName"], "SOFTWARE_TOKEN_MFA", "{direct}");
+    assert_eq!(
+        direct["ChallengeParameters"],
+        json!({"FRIENDLY_DEVICE_NAME": "work phone", "USER_ID_FOR_SRP": "noa"})
+    );
+    // Two factors and no preference: the choice, then the token by name.
+    s.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": pool, "Username": "noa",
+               "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": false},
+               "EmailMfaSettings": {"Enabled": true, "PreferredMfa": false}}),
+    );
+    let choice = start(&s, &client, "noa");
+    assert_eq!(choice["ChallengeName"], "SELECT_MFA_TYPE", "{choice}");
+    let chosen = s.ok(
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "SELECT_MFA_TYPE", "Session": choice["Session"],
+               "ChallengeResponses": {"USERNAME": "noa", "ANSWER": "SOFTWARE_TOKEN_MFA"}}),
+    );
+    assert_eq!(chosen["ChallengeName"], "SOFTWARE_TOKEN_MFA");
+    assert_eq!(
+        chosen["ChallengeParameters"],
+        json!({"FRIENDLY_DEVICE_NAME": "work phone"})
+    );
+}
