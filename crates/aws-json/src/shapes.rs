@@ -252,8 +252,11 @@ impl PoolSettingsIn {
     /// checked after them (AWS's texts):
     /// - TemporaryPasswordValidityDays replaces the legacy
     ///   UnusedAccountValidityDays, and a request may not give both;
-    /// - a From address needs the DEVELOPER sending account.
-    pub fn refusal(&self) -> Option<ApiError> {
+    /// - a From address needs the DEVELOPER sending account;
+    /// - SMS goes by SNS (SnsCallerArn) or by End User Messaging (EumsSms),
+    ///   not both, and EumsSms's Region is the pool's (`region`), as the
+    ///   model documents them (the texts are cognate's).
+    pub fn refusal(&self, region: &str) -> Option<ApiError> {
         let temporary_days = self
             .policies
             .as_ref()
@@ -280,6 +283,25 @@ impl PoolSettingsIn {
             return Some(ApiError::invalid_parameter(
                 "Cannot configure From email address for default email configuration",
             ));
+        }
+        let sms = self.sms_configuration.as_ref();
+        let eums = sms.and_then(|c| c.get("EumsSms")).filter(|e| !e.is_null());
+        let sns = sms
+            .and_then(|c| c.get("SnsCallerArn"))
+            .is_some_and(|a| !a.is_null());
+        if eums.is_some() && sns {
+            return Some(ApiError::invalid_parameter(
+                "SmsConfiguration takes either SnsCallerArn or EumsSms, not both.",
+            ));
+        }
+        if let Some(other) = eums
+            .and_then(|e| e.get("Region"))
+            .and_then(Value::as_str)
+            .filter(|r| *r != region)
+        {
+            return Some(ApiError::invalid_parameter(format!(
+                "EumsSms Region {other} is not the user pool's Region ({region})."
+            )));
         }
         None
     }

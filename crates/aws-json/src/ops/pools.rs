@@ -46,7 +46,7 @@ pub async fn create_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
         req.username_attributes.as_deref(),
         &["phone_number", "email"],
     );
-    let refusal = req.settings.refusal();
+    let refusal = req.settings.refusal(&svc.config().region);
     // CreateUserPool's MFA is SMS MFA: ON or OPTIONAL needs an
     // SmsConfiguration in the same request (the model; AWS's text). Other
     // factors come with SetUserPoolMfaConfig.
@@ -162,7 +162,7 @@ pub async fn update_user_pool(svc: &UserPools, body: &[u8]) -> Result<Value, Api
         pool_name(&mut v, name);
     }
     let keep_tags = req.settings.user_pool_tags.is_none();
-    let refusal = req.settings.refusal();
+    let refusal = req.settings.refusal(&svc.config().region);
     let settings = req.settings.into_settings(&mut v);
     v.finish()?;
     if let Some(e) = refusal {
