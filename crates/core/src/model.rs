@@ -174,6 +174,21 @@ pub struct WebAuthnSettings {
     pub factor_configuration: Option<String>,
 }
 
+impl PoolSettings {
+    /// UserPoolAddOns' AdvancedSecurityMode (OFF, AUDIT or ENFORCED), if set.
+    pub fn advanced_security_mode(&self) -> Option<&str> {
+        self.user_pool_add_ons
+            .as_ref()
+            .and_then(|a| a.get("AdvancedSecurityMode"))
+            .and_then(Value::as_str)
+    }
+
+    /// Whether threat protection is on (AdvancedSecurityMode AUDIT or ENFORCED).
+    pub fn threat_protection_on(&self) -> bool {
+        matches!(self.advanced_security_mode(), Some("AUDIT" | "ENFORCED"))
+    }
+}
+
 impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {

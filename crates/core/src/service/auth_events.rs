@@ -13,12 +13,7 @@ use super::{decode_token, Page, UserPools};
 
 /// Whether a pool records its users' authentication events.
 pub(crate) fn records_auth_events(pool: &UserPool) -> bool {
-    pool.settings
-        .user_pool_add_ons
-        .as_ref()
-        .and_then(|a| a.get("AdvancedSecurityMode"))
-        .and_then(|m| m.as_str())
-        .is_some_and(|m| m == "AUDIT" || m == "ENFORCED")
+    pool.settings.threat_protection_on()
 }
 
 fn add_on_not_enabled() -> Error {

@@ -334,7 +334,6 @@ impl UserPools {
         Ok(Page::from_overfetch(items, max, |c| &c.client_id))
     }
 
-    /// Replaces a client's settings (UpdateUserPoolClient is a full replacement).
     /// An AnalyticsConfiguration that names an Amazon Pinpoint project
     /// (ApplicationArn) without a role gets Cognito's service-linked role,
     /// as Cognito reports it.
@@ -357,6 +356,7 @@ impl UserPools {
         }
     }
 
+    /// Replaces a client's settings (UpdateUserPoolClient is a full replacement).
     pub async fn update_user_pool_client(
         &self,
         pool_id: &str,

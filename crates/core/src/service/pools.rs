@@ -38,13 +38,7 @@ fn check_settings(settings: &PoolSettings) -> Result<()> {
     }
     // Threat protection (AdvancedSecurityMode AUDIT or ENFORCED) is a Plus
     // feature: AWS refuses it on the other plans with this text.
-    let threat_protection = settings
-        .user_pool_add_ons
-        .as_ref()
-        .and_then(|a| a.get("AdvancedSecurityMode"))
-        .and_then(|m| m.as_str())
-        .is_some_and(|m| m == "AUDIT" || m == "ENFORCED");
-    if threat_protection && settings.user_pool_tier != "PLUS" {
+    if settings.threat_protection_on() && settings.user_pool_tier != "PLUS" {
         return Err(Error::new(
             crate::error::ErrorKind::FeatureUnavailableInTier,
             format!(

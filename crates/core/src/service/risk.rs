@@ -71,12 +71,7 @@ pub fn check_exceptions(exceptions: &Value) -> Result<()> {
 /// Whether the pool enforces threat protection (AdvancedSecurityMode
 /// ENFORCED; AUDIT only records).
 fn enforced(pool: &UserPool) -> bool {
-    pool.settings
-        .user_pool_add_ons
-        .as_ref()
-        .and_then(|a| a.get("AdvancedSecurityMode"))
-        .and_then(Value::as_str)
-        == Some("ENFORCED")
+    pool.settings.advanced_security_mode() == Some("ENFORCED")
 }
 
 /// Whether `ip` is in one of the `list` ranges of `exceptions`.
