@@ -56,7 +56,7 @@ pub fn app(
                 .into_response()
         })
         // Every body is bounded: 1 MiB unless a route says otherwise (the
-        // CSV upload of import jobs); the JSON API bounds its own at 1 MiB.
+        // CSV upload of import jobs); the JSON API bounds its own at 2 MiB.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 

@@ -557,6 +557,38 @@ fn a_deleted_client_takes_its_terms_and_branding_along() {
 }
 
 #[test]
+fn a_branding_request_may_be_two_megabytes() {
+    let s = Server::start();
+    let pool = s.create_pool("two-mb", json!({}));
+    let client = s.create_client(&pool, json!({}));
+    // Two images of ~700 KB: a body of ~1.9 MB, over 1 MiB and within AWS's 2 MB.
+    let image = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 700_000]);
+    let asset = |category: &str| json!({"Category": category, "ColorMode": "LIGHT", "Extension": "PNG", "Bytes": image});
+    let v = s.ok(
+        "CreateManagedLoginBranding",
+        json!({"UserPoolId": pool, "ClientId": client,
+               "Assets": [asset("PAGE_BACKGROUND"), asset("FORM_BACKGROUND")]}),
+    );
+    assert_eq!(
+        v["ManagedLoginBranding"]["Assets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Over 2 MiB the body is refused before it is read.
+    let (status, v) = s.call(
+        "UpdateManagedLoginBranding",
+        json!({"UserPoolId": pool,
+               "ManagedLoginBrandingId": v["ManagedLoginBranding"]["ManagedLoginBrandingId"],
+               "Assets": [asset("PAGE_BACKGROUND"), asset("FORM_BACKGROUND"),
+                          asset("PAGE_HEADER_BACKGROUND")]}),
+    );
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["__type"], "SerializationException");
+}
+
+#[test]
 fn branding_of_a_pool_is_bounded() {
     let s = Server::start();
     let pool = s.create_pool("big", json!({}));

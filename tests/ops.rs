@@ -363,8 +363,9 @@ fn bodies_over_the_limit_answer_413_on_every_route() {
     );
     assert_eq!(status, 200, "{v}");
     let two_mib = 2 * 1024 * 1024;
-    // The JSON API: Cognito's error shape.
-    let (status, _, body) = send_big(&p, api_head("CreateUserPool", two_mib), two_mib, b' ');
+    // The JSON API (bounded at 2 MiB): Cognito's error shape.
+    let over = two_mib + 1;
+    let (status, _, body) = send_big(&p, api_head("CreateUserPool", over), over, b' ');
     assert_eq!(status, 413, "{body}");
     let v: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(v["__type"], "SerializationException");

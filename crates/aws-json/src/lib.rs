@@ -29,8 +29,10 @@ pub use error::ApiError;
 /// Content type of requests and responses.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// Largest request body accepted.
-pub const MAX_BODY: usize = 1024 * 1024;
+/// Largest request body accepted: 2 MiB, the request-size limit AWS
+/// documents for the managed login branding operations (the largest
+/// requests of the API: styles with their images).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// What the `POST /` handler needs.
 #[derive(Clone)]

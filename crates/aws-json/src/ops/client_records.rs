@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use cognate_core::model::{BrandingAsset, ClientSecret, ManagedLoginBranding, Terms};
-use cognate_core::service::{BrandingInput, TermsInput};
+use cognate_core::service::{merged_style_settings, BrandingInput, TermsInput};
 use cognate_core::UserPools;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -287,7 +287,9 @@ fn assets_in(list: Option<Vec<AssetType>>) -> Result<Option<Vec<BrandingAsset>>,
     Ok(Some(out))
 }
 
-fn branding_out(pool_id: &str, b: &ManagedLoginBranding) -> Value {
+/// A style as the API shows it; `merged` (ReturnMergedResources) shows its
+/// Settings over Cognito's default style document.
+fn branding_out(pool_id: &str, b: &ManagedLoginBranding, merged: bool) -> Value {
     let mut m = Map::new();
     m.insert("ManagedLoginBrandingId".into(), json!(b.branding_id));
     m.insert("UserPoolId".into(), json!(pool_id));
@@ -295,7 +297,12 @@ fn branding_out(pool_id: &str, b: &ManagedLoginBranding) -> Value {
         "UseCognitoProvidedValues".into(),
         json!(b.use_cognito_provided_values),
     );
-    if let Some(settings) = &b.settings {
+    if merged {
+        m.insert(
+            "Settings".into(),
+            merged_style_settings(b.settings.as_ref()),
+        );
+    } else if let Some(settings) = &b.settings {
         m.insert("Settings".into(), settings.clone());
     }
     let assets: Vec<Value> = b
@@ -344,7 +351,7 @@ pub async fn create_managed_login_branding(
     let style = svc
         .create_managed_login_branding(&req.user_pool_id, &req.client_id, input)
         .await?;
-    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style)}))
+    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style, false)}))
 }
 
 #[derive(Deserialize)]
@@ -352,6 +359,15 @@ pub async fn create_managed_login_branding(
 struct DescribeManagedLoginBrandingRequest {
     user_pool_id: String,
     managed_login_branding_id: String,
+    return_merged_resources: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeBrandingByClientRequest {
+    user_pool_id: String,
+    client_id: String,
+    return_merged_resources: Option<bool>,
 }
 
 pub async fn describe_managed_login_branding(
@@ -362,18 +378,20 @@ pub async fn describe_managed_login_branding(
     let style = svc
         .describe_managed_login_branding(&req.user_pool_id, &req.managed_login_branding_id)
         .await?;
-    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style)}))
+    let merged = req.return_merged_resources.unwrap_or(false);
+    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style, merged)}))
 }
 
 pub async fn describe_managed_login_branding_by_client(
     svc: &UserPools,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let req: ClientRequest = parse(body)?;
+    let req: DescribeBrandingByClientRequest = parse(body)?;
     let style = svc
         .describe_managed_login_branding_by_client(&req.user_pool_id, &req.client_id)
         .await?;
-    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style)}))
+    let merged = req.return_merged_resources.unwrap_or(false);
+    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style, merged)}))
 }
 
 #[derive(Deserialize)]
@@ -399,7 +417,7 @@ pub async fn update_managed_login_branding(
     let style = svc
         .update_managed_login_branding(&req.user_pool_id, &req.managed_login_branding_id, input)
         .await?;
-    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style)}))
+    Ok(json!({"ManagedLoginBranding": branding_out(&req.user_pool_id, &style, false)}))
 }
 
 pub async fn delete_managed_login_branding(

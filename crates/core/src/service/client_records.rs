@@ -78,6 +78,24 @@ fn merge_settings(into: &mut Value, from: Value) {
     }
 }
 
+/// Cognito's own style document: every setting of a style, with the values
+/// a style made with `UseCognitoProvidedValues` has. Taken from the whole
+/// Settings document of AWS's published UpdateManagedLoginBranding example
+/// (the branding designer's output, its values the designer's defaults);
+/// AWS publishes the default style nowhere else.
+const DEFAULT_STYLE: &str = include_str!("default_style.json");
+
+/// The Settings that Describe(ByClient)ManagedLoginBranding return with
+/// `ReturnMergedResources`: Cognito's style document with the style's own
+/// settings merged over it (what the style does not set keeps its default).
+pub fn merged_style_settings(own: Option<&Value>) -> Value {
+    let mut merged: Value = serde_json::from_str(DEFAULT_STYLE).unwrap_or(Value::Null);
+    if let Some(own) = own {
+        merge_settings(&mut merged, own.clone());
+    }
+    merged
+}
+
 /// The most branding (Settings and asset bytes, as stored) one pool keeps:
 /// styles live in the pool's document, which every request of the pool reads.
 pub const MAX_POOL_BRANDING_BYTES: usize = 8 * 1024 * 1024;
@@ -649,7 +667,7 @@ impl UserPools {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::merge_settings;
+    use super::{merge_settings, merged_style_settings};
     use crate::model::{AppClient, ClientSettings};
     use serde_json::json;
 
@@ -686,5 +704,20 @@ mod tests {
             old,
             json!({"components": {"pageBackground": {"lightMode": {"color": "000000ff"}}, "form": {"x": 1}}})
         );
+    }
+
+    #[test]
+    fn merged_settings_are_the_default_style_under_the_own() {
+        let plain = merged_style_settings(None);
+        assert_eq!(plain["categories"]["global"]["colorSchemeMode"], "LIGHT");
+        assert_eq!(
+            plain["components"]["primaryButton"]["lightMode"]["defaults"]["backgroundColor"],
+            "0972d3ff"
+        );
+        let own = json!({"categories": {"global": {"colorSchemeMode": "DARK"}}});
+        let merged = merged_style_settings(Some(&own));
+        assert_eq!(merged["categories"]["global"]["colorSchemeMode"], "DARK");
+        assert_eq!(merged["categories"]["global"]["spacingDensity"], "REGULAR");
+        assert_eq!(merged["components"], plain["components"]);
     }
 }

@@ -53,7 +53,7 @@ use crate::tokens::KeyCache;
 pub use auth::{
     AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput, RefreshTokensInput,
 };
-pub use client_records::{AddedSecret, BrandingInput, TermsInput};
+pub use client_records::{merged_style_settings, AddedSecret, BrandingInput, TermsInput};
 pub use clients::NewClient;
 pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
