@@ -912,3 +912,68 @@ fn an_mfa_factor_is_no_recovery_channel() {
     );
     assert_eq!(body["__type"], "InvalidParameterException", "{body}");
 }
+
+#[test]
+fn admin_created_users_without_a_password_sign_in_with_codes() {
+    let s = Server::start();
+    let (pool, client) = pool_with(
+        &s,
+        json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
+        Value::Null,
+    );
+    // Omitted or blank, no password is made: the user is CONFIRMED at once.
+    for (name, extra) in [
+        ("nopass", json!({})),
+        ("blank", json!({"TemporaryPassword": ""})),
+    ] {
+        let mut body = json!({"UserPoolId": pool, "Username": name, "MessageAction": "SUPPRESS",
+                              "UserAttributes": [{"Name": "email", "Value": format!("{name}@example.com")},
+                                                 {"Name": "email_verified", "Value": "true"}]});
+        if let Some(p) = extra.get("TemporaryPassword") {
+            body["TemporaryPassword"] = p.clone();
+        }
+        let v = s.ok("AdminCreateUser", body);
+        assert_eq!(v["User"]["UserStatus"], "CONFIRMED", "{name}: {v}");
+    }
+    // It signs in with an email code, and no password signs it in.
+    let (status, v) = user_auth(
+        &s,
+        &client,
+        json!({"USERNAME": "nopass", "PREFERRED_CHALLENGE": "EMAIL_OTP"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "EMAIL_OTP");
+    let code = last_message(&s, &pool, "nopass")["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, done) = respond(
+        &s,
+        &client,
+        "EMAIL_OTP",
+        &v["Session"],
+        json!({"USERNAME": "nopass", "EMAIL_OTP_CODE": code}),
+    );
+    assert_eq!(status, 200, "{done}");
+    assert!(done["AuthenticationResult"]["AccessToken"].is_string());
+    let (status, v) = s.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "nopass", "PASSWORD": ""}}),
+    );
+    assert_eq!(status, 400, "{v}");
+    // Without an email address or phone number there is no way in: refused.
+    let (status, v) = s.call(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "nowhere", "MessageAction": "SUPPRESS"}),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["__type"], "InvalidParameterException");
+    // A pool of passwords only makes a temporary password, blank or omitted.
+    let (pool, _) = pool_with(&s, json!({}), Value::Null);
+    let v = s.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "pw", "TemporaryPassword": "", "MessageAction": "SUPPRESS"}),
+    );
+    assert_eq!(v["User"]["UserStatus"], "FORCE_CHANGE_PASSWORD");
+}

@@ -204,7 +204,8 @@ pub async fn admin_create_user(svc: &UserPools, body: &[u8]) -> Result<Value, Ap
     let mut v = Validator::new();
     validate::pool_id(&mut v, &req.user_pool_id);
     validate::username(&mut v, &req.username);
-    if let Some(p) = &req.temporary_password {
+    // A blank TemporaryPassword means none (the model's documentation).
+    if let Some(p) = req.temporary_password.as_deref().filter(|p| !p.is_empty()) {
         password(&mut v, "temporaryPassword", p);
     }
     v.one_of(

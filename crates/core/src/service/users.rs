@@ -571,12 +571,38 @@ impl UserPools {
             self.admin_user(&pool, &input.username).await?;
         }
         schema::validate_attributes(&pool, &input.attributes, true)?;
-        let temporary = match &input.temporary_password {
+        // As the model documents TemporaryPassword: blank is the same as
+        // omitted, and a pool that signs users in with email or SMS codes
+        // creates a new user without one (a passwordless user, CONFIRMED:
+        // it signs in with USER_AUTH's codes). Otherwise Cognito makes one.
+        let resend = input.message_action.as_deref() == Some("RESEND");
+        let passwordless = !resend
+            && super::user_auth::first_auth_factors_of(&pool.settings)
+                .iter()
+                .any(|f| f == "EMAIL_OTP" || f == "SMS_OTP");
+        let temporary = match input
+            .temporary_password
+            .as_deref()
+            .filter(|p| !p.is_empty())
+        {
             Some(p) => {
                 password_policy::check(&pool.settings.password_policy, p)?;
-                p.clone()
+                Some(p.to_owned())
             }
-            None => password_policy::generate_temporary(&pool.settings.password_policy),
+            None if passwordless => {
+                let reachable = input.attributes.iter().any(|a| {
+                    (a.name == "email" || a.name == "phone_number") && !a.value.is_empty()
+                });
+                if !reachable {
+                    return Err(Error::invalid_parameter(
+                        "A user without a password needs an email address or a phone number.",
+                    ));
+                }
+                None
+            }
+            None => Some(password_policy::generate_temporary(
+                &pool.settings.password_policy,
+            )),
         };
         let validity_days = match pool
             .settings
@@ -602,8 +628,9 @@ impl UserPools {
             if user.status != UserStatus::ForceChangePassword {
                 return Err(not_resendable(&user));
             }
+            let temporary = temporary.as_deref().unwrap_or_default();
             let material = self
-                .password_material(&pool, &user.username, &temporary)
+                .password_material(&pool, &user.username, temporary)
                 .await?;
             let now = self.now();
             self.update_user(user, |user| {
@@ -622,7 +649,11 @@ impl UserPools {
             let username = self.new_username(&pool, &input.username, &mut attributes)?;
             schema::check_required(&pool, &attributes)?;
             let mut user = self.blank_user(&pool, username, attributes);
-            user.status = UserStatus::ForceChangePassword;
+            user.status = if temporary.is_some() {
+                UserStatus::ForceChangePassword
+            } else {
+                UserStatus::Confirmed
+            };
             // A refusal leaves nothing behind: the trigger runs before the write.
             self.pre_sign_up(
                 &pool,
@@ -634,8 +665,10 @@ impl UserPools {
             )
             .await?
             .apply(&mut user);
-            self.set_password(&pool, &mut user, &temporary).await?;
-            user.temporary_password_expires = Some(expires);
+            if let Some(temporary) = &temporary {
+                self.set_password(&pool, &mut user, temporary).await?;
+                user.temporary_password_expires = Some(expires);
+            }
             let take = if input.force_alias_creation {
                 forced_alias_kinds(&pool)
             } else {
@@ -653,7 +686,9 @@ impl UserPools {
             }
         };
         if input.message_action.as_deref() != Some("SUPPRESS") {
-            self.send_invitation(&pool, &user, &input.desired_delivery_mediums, &temporary)
+            // A passwordless user's invitation has no password to show.
+            let shown = temporary.as_deref().unwrap_or_default();
+            self.send_invitation(&pool, &user, &input.desired_delivery_mediums, shown)
                 .await?;
         }
         user.password_hash = None;
