@@ -311,6 +311,21 @@ fn ui_customization_set_get_and_served() {
     let other_pool = s.create_pool("q", json!({}));
     let foreign = s.create_client(&other_pool, json!({}));
 
+    // The hosted UI lives on a domain: without one there is nothing to
+    // set or get (AWS's refusal).
+    for op in ["GetUICustomization", "SetUICustomization"] {
+        s.err_msg(
+            op,
+            json!({"UserPoolId": pool, "ClientId": client}),
+            "InvalidParameterException",
+            "There has to be an existing domain associated with this user pool",
+        );
+    }
+    s.ok(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": pool, "Domain": "ui-custom"}),
+    );
+
     // Nothing set yet: the member names the target and nothing else.
     let v = s.ok(
         "GetUICustomization",
@@ -447,6 +462,14 @@ fn ui_customization_set_get_and_served() {
         style,
         ".banner-customizable { background-color: #0a0b0c; }\n"
     );
+    // Removed, the customization keeps its CSSVersion (as AWS's does).
+    let removed = s.ok(
+        "SetUICustomization",
+        json!({"UserPoolId": pool, "ClientId": client}),
+    )["UICustomization"]
+        .clone();
+    assert!(removed.get("CSS").is_none() && removed.get("ImageUrl").is_none());
+    assert!(removed["CSSVersion"].is_string(), "{removed}");
 }
 
 #[test]
@@ -460,6 +483,7 @@ fn config_file_brands_a_client_and_the_pool() {
         "pools:
   - id: us-east-1_Branded1
     name: branded
+    domain: branded-app
     ui:
       css_file: {}
     clients:

@@ -222,14 +222,15 @@ fn ui_out(
             );
         }
         // As AWS answers (its examples): the CSS and its version stamp, no
-        // dates.
+        // dates; the stamp stays once the CSS is removed (the Terraform
+        // provider notes it as an artifact of AWS's).
         if let Some(css) = &ui.css {
             m.insert("CSS".into(), json!(css));
-            m.insert(
-                "CSSVersion".into(),
-                json!(crate::shapes::version_stamp(ui.modified)),
-            );
         }
+        m.insert(
+            "CSSVersion".into(),
+            json!(crate::shapes::version_stamp(ui.modified)),
+        );
     }
     Value::Object(m)
 }

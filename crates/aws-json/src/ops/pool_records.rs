@@ -275,11 +275,14 @@ fn log_configuration_out(c: &LogConfiguration) -> Value {
     Value::Object(m)
 }
 
+/// A pool's log delivery; with no destination AWS leaves LogConfigurations
+/// out (the Terraform provider takes its absence for a deleted setting).
 fn log_delivery_out(pool_id: &str, list: &[LogConfiguration]) -> Value {
-    json!({"LogDeliveryConfiguration": {
-        "UserPoolId": pool_id,
-        "LogConfigurations": list.iter().map(log_configuration_out).collect::<Vec<_>>(),
-    }})
+    let mut out = json!({"UserPoolId": pool_id});
+    if !list.is_empty() {
+        out["LogConfigurations"] = list.iter().map(log_configuration_out).collect();
+    }
+    json!({"LogDeliveryConfiguration": out})
 }
 
 pub async fn get_log_delivery_configuration(

@@ -64,29 +64,23 @@ fn check_settings(s: &ClientSettings) -> Result<()> {
         }
     }
     let u = &s.token_validity_units;
-    for (what, value, unit) in [
-        (
-            "Access Token",
-            s.access_token_validity,
-            u.access_token.as_deref(),
-        ),
-        ("ID Token", s.id_token_validity, u.id_token.as_deref()),
+    // Access and ID tokens 5 minutes to 1 day, refresh tokens 60 minutes to
+    // 10 years; AWS answers each with the same words (users quote them).
+    let out_of_range = || Error::invalid_parameter("Invalid range for token validity.");
+    for (value, unit) in [
+        (s.access_token_validity, u.access_token.as_deref()),
+        (s.id_token_validity, u.id_token.as_deref()),
     ] {
         if let Some(v) = value {
-            let secs = v * unit_seconds(unit, 3600);
-            if !(300..=86_400).contains(&secs) {
-                return Err(Error::invalid_parameter(format!(
-                    "{what} validity must be between 5 minutes and 1 day."
-                )));
+            if !(300..=86_400).contains(&(v * unit_seconds(unit, 3600))) {
+                return Err(out_of_range());
             }
         }
     }
     if s.refresh_token_validity != 0 {
         let secs = s.refresh_token_validity * unit_seconds(u.refresh_token.as_deref(), 86_400);
         if !(3600..=315_360_000).contains(&secs) {
-            return Err(Error::invalid_parameter(
-                "Refresh token validity must be between 60 minutes and 10 years.",
-            ));
+            return Err(out_of_range());
         }
     }
     if !(3..=15).contains(&s.auth_session_validity) {
@@ -150,7 +144,7 @@ pub fn is_valid_redirect_url(url: &str) -> bool {
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    if !scheme_ok || rest.is_empty() || url.contains('#') || url.len() > 1024 {
+    if !scheme_ok || rest.is_empty() || url.contains('#') || url.chars().count() > 1024 {
         return false;
     }
     if scheme.eq_ignore_ascii_case("http") {
@@ -203,6 +197,19 @@ impl UserPools {
                     "client_credentials flow can not be selected if client does not have a client secret.",
                 ));
             }
+            // A machine's token carries no user: no user scope (AWS's words).
+            if let Some(scope) = scopes.iter().find(|s| SYSTEM_SCOPES.contains(&s.as_str())) {
+                return Err(oauth_flow_error(&format!(
+                    "{scope} is not supported with client_credentials flow"
+                )));
+            }
+        }
+        if flows.iter().any(|f| f == "code" || f == "implicit")
+            && s.callback_urls.as_deref().unwrap_or_default().is_empty()
+        {
+            return Err(oauth_flow_error(
+                "CallbackUrls can not be empty when code flow or implicit flow is selected",
+            ));
         }
         let custom = if scopes.iter().any(|s| !SYSTEM_SCOPES.contains(&s.as_str())) {
             self.custom_scopes(pool_id).await?

@@ -21,12 +21,20 @@ fn is_png_or_jpeg(bytes: &[u8]) -> bool {
 
 impl UserPools {
     /// The customization's key: `ALL`, or a client that belongs to the pool.
+    /// The hosted UI lives on a domain, so a pool without one has no
+    /// customization to set or get (AWS's refusal, in its words).
     async fn ui_target(&self, pool_id: &str, client_id: Option<&str>) -> Result<String> {
         self.pool(pool_id).await?;
-        match client_id.filter(|c| *c != ALL_CLIENTS) {
-            Some(c) => Ok(self.client_of(pool_id, c).await?.client_id),
-            None => Ok(ALL_CLIENTS.to_owned()),
+        let target = match client_id.filter(|c| *c != ALL_CLIENTS) {
+            Some(c) => self.client_of(pool_id, c).await?.client_id,
+            None => ALL_CLIENTS.to_owned(),
+        };
+        if self.domain_of_pool(pool_id).await?.is_none() {
+            return Err(Error::invalid_parameter(
+                "There has to be an existing domain associated with this user pool",
+            ));
         }
+        Ok(target)
     }
 
     /// Creates or replaces the branding of a client (or of the pool when
