@@ -651,6 +651,7 @@ impl PoolConfig {
                     max_length: s.max_length.map(|v| v.to_string()),
                     min_value: s.min_value.map(|v| v.to_string()),
                     max_value: s.max_value.map(|v| v.to_string()),
+                    number_constraints: s.min_value.is_some() || s.max_value.is_some(),
                 })
                 .collect(),
             settings,

@@ -107,7 +107,12 @@ fn pool_mfa_config_takes_sms_and_email() {
         "x"
     );
     assert_eq!(v["EmailMfaConfiguration"]["Subject"], "Code");
-    assert_eq!(v["SoftwareTokenMfaConfiguration"]["Enabled"], false);
+    // Not named in the call: not shown (as AWS does); the SNS region is the pool's.
+    assert!(v.get("SoftwareTokenMfaConfiguration").is_none(), "{v}");
+    assert_eq!(
+        v["SmsMfaConfiguration"]["SmsConfiguration"]["SnsRegion"],
+        "us-east-1"
+    );
     let got = s.ok("GetUserPoolMfaConfig", json!({"UserPoolId": pool}));
     assert_eq!(got, v);
     // UpdateUserPool does not touch the factors.

@@ -86,9 +86,17 @@ fn set_user_pool_mfa_config_rules() {
         json!({"UserPoolId": pool, "MfaConfiguration": "OFF"}),
     );
     assert_eq!(v["MfaConfiguration"], "OFF");
-    assert_eq!(v["SoftwareTokenMfaConfiguration"]["Enabled"], false);
+    // A factor the call does not name is not shown (as AWS does)...
+    assert!(v.get("SoftwareTokenMfaConfiguration").is_none(), "{v}");
     let got = s.ok("GetUserPoolMfaConfig", json!({"UserPoolId": pool}));
-    assert_eq!(got["SoftwareTokenMfaConfiguration"]["Enabled"], false);
+    assert_eq!(got, v);
+    // ... and one named off is shown off.
+    let v = s.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": pool, "MfaConfiguration": "OFF",
+               "SoftwareTokenMfaConfiguration": {"Enabled": false}}),
+    );
+    assert_eq!(v["SoftwareTokenMfaConfiguration"]["Enabled"], false);
     s.ok(
         "SetUserPoolMfaConfig",
         json!({"UserPoolId": pool, "MfaConfiguration": "ON",

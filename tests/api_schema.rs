@@ -514,7 +514,8 @@ fn a_bare_pool_reports_what_cognito_reports() {
         p["Policies"],
         json!({"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": true,
                "RequireLowercase": true, "RequireNumbers": true, "RequireSymbols": true,
-               "TemporaryPasswordValidityDays": 7}})
+               "TemporaryPasswordValidityDays": 7},
+               "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}})
     );
     assert_eq!(
         p["AdminCreateUserConfig"],

@@ -242,6 +242,7 @@ pub fn schema_in(
                     .number_attribute_constraints
                     .as_ref()
                     .and_then(|c| c.max_value.clone()),
+                number_constraints: a.number_attribute_constraints.is_some(),
             }
         })
         .collect()
@@ -487,7 +488,7 @@ fn schema_out(a: &SchemaAttribute) -> Value {
     m.insert("Mutable".into(), json!(a.mutable));
     m.insert("Required".into(), json!(a.required));
     // A String attribute always carries its (possibly empty) string
-    // constraints, as Cognito shows them; other types only what was set.
+    // constraints, as Cognito shows them.
     if a.data_type == AttributeDataType::String || a.min_length.is_some() || a.max_length.is_some()
     {
         let mut c = Map::new();
@@ -495,7 +496,7 @@ fn schema_out(a: &SchemaAttribute) -> Value {
         put(&mut c, "MaxLength", a.max_length.as_ref());
         m.insert("StringAttributeConstraints".into(), Value::Object(c));
     }
-    if a.min_value.is_some() || a.max_value.is_some() {
+    if a.number_constraints_given || a.min_value.is_some() || a.max_value.is_some() {
         let mut c = Map::new();
         put(&mut c, "MinValue", a.min_value.as_ref());
         put(&mut c, "MaxValue", a.max_value.as_ref());
@@ -521,7 +522,13 @@ pub fn user_pool_out(pool: &UserPool, arn: &str, estimated_users: u64) -> Value 
     }
     let mut policies = Map::new();
     policies.insert("PasswordPolicy".into(), password_policy);
-    put(&mut policies, "SignInPolicy", s.sign_in_policy.as_ref());
+    // A pool never given a sign-in policy reports the password-only one
+    // (AWS's example answers and the Terraform provider's tests show it).
+    let password_only = json!({"AllowedFirstAuthFactors": ["PASSWORD"]});
+    policies.insert(
+        "SignInPolicy".into(),
+        s.sign_in_policy.clone().unwrap_or(password_only),
+    );
 
     let mut m = Map::new();
     m.insert("Id".into(), json!(pool.id));

@@ -69,6 +69,11 @@ pub struct SchemaAttribute {
     pub max_length: Option<String>,
     pub min_value: Option<String>,
     pub max_value: Option<String>,
+    /// A Number attribute created with NumberAttributeConstraints, even an
+    /// empty one: AWS reports the member then (the Terraform provider's
+    /// tests read `{}` back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub number_constraints_given: bool,
 }
 
 /// A message template (subject/body/SMS) with `{####}` and `{username}` placeholders.
@@ -143,6 +148,10 @@ pub struct PoolSettings {
     /// SoftwareTokenMfaConfiguration.Enabled (SetUserPoolMfaConfig).
     #[serde(default)]
     pub software_token_mfa_enabled: bool,
+    /// Whether the last SetUserPoolMfaConfig named SoftwareTokenMfaConfiguration:
+    /// AWS shows the member (`{Enabled: false}` too) only then.
+    #[serde(default)]
+    pub software_token_mfa_stated: bool,
     /// Whether SmsMfaConfiguration was set (SMS_MFA is a factor of the pool).
     #[serde(default)]
     pub sms_mfa_enabled: bool,
@@ -172,6 +181,30 @@ pub struct WebAuthnSettings {
     pub user_verification: Option<String>,
     /// `FactorConfiguration`: `SINGLE_FACTOR` or `MULTI_FACTOR_WITH_USER_VERIFICATION`.
     pub factor_configuration: Option<String>,
+}
+
+/// An SmsConfiguration as AWS keeps it: without an SnsRegion, the pool's
+/// region (AWS's captured DescribeUserPool shows it filled in).
+pub fn with_sns_region(mut sms_configuration: Value, region: &str) -> Value {
+    if let Some(o) = sms_configuration.as_object_mut() {
+        o.entry("SnsRegion").or_insert_with(|| Value::from(region));
+    }
+    sms_configuration
+}
+
+impl WebAuthnSettings {
+    /// Whether any member was set: a pool that never had a
+    /// WebAuthnConfiguration shows none.
+    pub fn is_stated(&self) -> bool {
+        self.relying_party_id.is_some()
+            || self.user_verification.is_some()
+            || self.factor_configuration.is_some()
+    }
+
+    /// Passkeys count as a multi-factor sign-in (MULTI_FACTOR_WITH_USER_VERIFICATION).
+    pub fn is_multi_factor(&self) -> bool {
+        self.factor_configuration.as_deref() == Some("MULTI_FACTOR_WITH_USER_VERIFICATION")
+    }
 }
 
 impl PoolSettings {
@@ -215,6 +248,7 @@ impl Default for PoolSettings {
             key_configuration: None,
             issuer_configuration: None,
             software_token_mfa_enabled: false,
+            software_token_mfa_stated: false,
             sms_mfa_enabled: false,
             email_mfa: None,
             webauthn: WebAuthnSettings::default(),

@@ -55,6 +55,7 @@ fn standard_attribute(name: &str, data_type: AttributeDataType) -> SchemaAttribu
         max_length: max_length.map(str::to_owned),
         min_value: min_value.map(str::to_owned),
         max_value: None,
+        number_constraints_given: false,
     }
 }
 
@@ -71,6 +72,8 @@ pub struct SchemaInput {
     pub max_length: Option<String>,
     pub min_value: Option<String>,
     pub max_value: Option<String>,
+    /// Whether NumberAttributeConstraints was in the request (even empty).
+    pub number_constraints: bool,
 }
 
 /// The full schema of a new pool: the standard set adjusted by `inputs`, then custom attributes.
@@ -272,6 +275,8 @@ pub fn custom_attribute(input: &SchemaInput) -> Result<SchemaAttribute, Error> {
         max_length: None,
         min_value: None,
         max_value: None,
+        number_constraints_given: data_type == AttributeDataType::Number
+            && input.number_constraints,
     };
     apply_constraints(&mut attr, input)?;
     Ok(attr)

@@ -103,9 +103,21 @@ pub async fn create_user_pool_domain(svc: &UserPools, body: &[u8]) -> Result<Val
     let req: CreateDomainRequest = parse(body)?;
     let mut v = Validator::new();
     validate::pool_id(&mut v, &req.user_pool_id);
-    domain(&mut v, &req.domain, req.custom_domain_config.is_some());
+    let custom = req.custom_domain_config.is_some();
+    if custom {
+        domain(&mut v, &req.domain, true);
+    } else {
+        v.len("domain", &req.domain, 1, 63);
+    }
     certificate(&mut v, req.custom_domain_config.as_ref());
     v.finish()?;
+    // A prefix with other characters: AWS answers in its own words, not the
+    // model's (as users captured it).
+    if !custom && !cognate_core::service::domains::is_domain_label(&req.domain) {
+        return Err(ApiError::invalid_parameter(format!(
+            "The domain name contains an invalid character. Domain names can only contain lower-case letters, numbers, and hyphens. Please enter a different name that follows this format: {DOMAIN_PATTERN}"
+        )));
+    }
     let d = svc
         .create_user_pool_domain(
             &req.user_pool_id,

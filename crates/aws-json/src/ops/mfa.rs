@@ -14,12 +14,22 @@ use crate::shapes::parse;
 use crate::validate::{self, Validator};
 
 fn config_out(c: &MfaConfig) -> Value {
-    let mut out = json!({
-        "MfaConfiguration": c.mfa_configuration,
-        "SoftwareTokenMfaConfiguration": {"Enabled": c.software_token_enabled},
-        "WebAuthnConfiguration": super::webauthn::config_out(&c.webauthn),
-    });
+    let mut out = json!({"MfaConfiguration": c.mfa_configuration});
     if let Some(obj) = out.as_object_mut() {
+        // AWS shows these only once they were set (the Terraform
+        // provider's acceptance tests expect none on a bare pool).
+        if c.software_token_shown {
+            obj.insert(
+                "SoftwareTokenMfaConfiguration".into(),
+                json!({"Enabled": c.software_token_enabled}),
+            );
+        }
+        if c.webauthn_shown {
+            obj.insert(
+                "WebAuthnConfiguration".into(),
+                super::webauthn::config_out(&c.webauthn),
+            );
+        }
         if let Some(sms) = &c.sms {
             let mut v = json!({});
             if let Some(m) = &sms.sms_authentication_message {
@@ -113,7 +123,8 @@ pub async fn set_user_pool_mfa_config(svc: &UserPools, body: &[u8]) -> Result<Va
         .set_user_pool_mfa_config(
             &req.user_pool_id,
             req.mfa_configuration,
-            req.software_token_mfa_configuration.and_then(|s| s.enabled),
+            req.software_token_mfa_configuration
+                .map(|s| s.enabled.unwrap_or(false)),
             sms,
             email,
             req.web_authn_configuration

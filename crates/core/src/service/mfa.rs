@@ -24,6 +24,11 @@ pub struct MfaConfig {
     pub email: Option<EmailMfaSettings>,
     /// WebAuthnConfiguration (`service::webauthn`).
     pub webauthn: super::webauthn::WebAuthnConfig,
+    /// Whether AWS shows SoftwareTokenMfaConfiguration: the last
+    /// SetUserPoolMfaConfig named it, or TOTP is on.
+    pub software_token_shown: bool,
+    /// Whether AWS shows WebAuthnConfiguration: the pool was given one.
+    pub webauthn_shown: bool,
 }
 
 /// SmsMfaConfiguration: the SMS template (with `{####}`) and the pool's
@@ -61,7 +66,30 @@ fn pool_mfa_config(pool: &UserPool) -> MfaConfig {
         }),
         email: pool.settings.email_mfa.clone(),
         webauthn: UserPools::webauthn_config(pool),
+        software_token_shown: pool.settings.software_token_mfa_stated
+            || pool.settings.software_token_mfa_enabled,
+        webauthn_shown: pool.settings.webauthn.is_stated(),
     }
+}
+
+/// AWS refuses MFA ON while passkeys sign users in on their own (a single
+/// factor), in its words; `from_pool_update` is UpdateUserPool's form.
+pub(crate) fn check_passkeys_under_required_mfa(
+    settings: &crate::model::PoolSettings,
+    webauthn: &crate::model::WebAuthnSettings,
+    from_pool_update: bool,
+) -> Result<()> {
+    let passkey_first = super::user_auth::first_auth_factors_of(settings)
+        .iter()
+        .any(|f| f == "WEB_AUTHN");
+    if settings.mfa_configuration == "ON" && passkey_first && !webauthn.is_multi_factor() {
+        return Err(Error::invalid_parameter(if from_pool_update {
+            "WEB_AUTHN cannot be used as an auth factor when MFA is enabled if not configured for MFA."
+        } else {
+            "Cannot set WebAuthn factor configuration to SINGLE_FACTOR if MFA is required and WebAuthn is an allowed first auth factor"
+        }));
+    }
+    Ok(())
 }
 
 fn no_email_mfa_in_lite() -> Error {
@@ -148,15 +176,33 @@ impl UserPools {
             .unwrap_or_else(|| pool.settings.mfa_configuration.clone());
         let totp = software_token_enabled.unwrap_or(false);
         let other_factors = sms.is_some() || email.is_some();
+        // An SNS role is assumed with its external id: AWS asks for both
+        // (its words), whatever the MFA mode.
+        if let Some(c) = sms.as_ref().and_then(|s| s.sms_configuration.as_ref()) {
+            let has = |k: &str| {
+                c.get(k)
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|v| !v.is_empty())
+            };
+            if !has("ExternalId") || !has("SnsCallerArn") {
+                return Err(Error::invalid_parameter(
+                    "Invalid SMS MFA configuration given, external id and a valid caller arn are required",
+                ));
+            }
+        }
         if mode == "OFF" && (totp || other_factors) {
             return Err(Error::invalid_parameter(
                 "Invalid MFA configuration given, can't turn off MFA and configure an MFA together.",
             ));
         }
         if mode != "OFF" && !totp && !other_factors {
-            return Err(Error::invalid_parameter(
-                "Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.",
-            ));
+            // With a WebAuthnConfiguration in the call AWS names the factors
+            // that count (passkeys are not one of them); else its older text.
+            return Err(Error::invalid_parameter(if webauthn.is_stated() {
+                "Invalid MFA Configuration given. SMS MFA, Email MFA, or Software Token MFA must be enabled."
+            } else {
+                "Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration."
+            }));
         }
         let template_ok = |t: &Option<String>| t.as_deref().is_none_or(|t| t.contains("{####}"));
         if let Some(s) = &sms {
@@ -183,17 +229,25 @@ impl UserPools {
         {
             return Err(no_passkey_mfa_in_lite());
         }
+        let mut next = pool.settings.clone();
+        next.mfa_configuration = mode.clone();
+        next.sms_mfa_enabled = sms.is_some();
+        check_passkeys_under_required_mfa(&next, &webauthn, false)?;
+        super::pools::check_recovery_against_sms_mfa(&next)?;
         let now = self.now();
+        let region = self.config().region.clone();
         let (pool, ()) = self
             .update_pool(pool, |pool| {
                 pool.settings.software_token_mfa_enabled = totp;
+                pool.settings.software_token_mfa_stated = software_token_enabled.is_some();
                 pool.settings.sms_mfa_enabled = sms.is_some();
                 if let Some(s) = &sms {
                     if let Some(m) = &s.sms_authentication_message {
                         pool.settings.sms_authentication_message = Some(m.clone());
                     }
                     if let Some(c) = &s.sms_configuration {
-                        pool.settings.sms_configuration = Some(c.clone());
+                        pool.settings.sms_configuration =
+                            Some(crate::model::with_sns_region(c.clone(), &region));
                     }
                 }
                 pool.settings.email_mfa = email.clone();

@@ -19,7 +19,26 @@ pub struct NewPool {
     pub settings: PoolSettings,
 }
 
+/// AWS refuses account recovery by phone while SMS MFA is required: the
+/// phone would be both the second factor and the way around the password
+/// (its words, as a user captured them).
+pub(crate) fn check_recovery_against_sms_mfa(settings: &PoolSettings) -> Result<()> {
+    let by_phone = settings
+        .account_recovery
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|o| o.name == "verified_phone_number");
+    if settings.mfa_configuration == "ON" && settings.sms_mfa_enabled && by_phone {
+        return Err(Error::invalid_parameter(
+            "Invalid account recovery setting parameter. Account Recovery Setting cannot use verified_phone_number as a recovery mechanism when SMS MFA is configured.",
+        ));
+    }
+    Ok(())
+}
+
 fn check_settings(settings: &PoolSettings) -> Result<()> {
+    check_recovery_against_sms_mfa(settings)?;
     let p = &settings.password_policy;
     if !(6..=99).contains(&p.minimum_length) {
         return Err(Error::invalid_parameter(
@@ -73,8 +92,18 @@ impl UserPools {
         )
     }
 
-    pub async fn create_user_pool(&self, input: NewPool) -> Result<UserPool> {
+    pub async fn create_user_pool(&self, mut input: NewPool) -> Result<UserPool> {
         check_settings(&input.settings)?;
+        super::mfa::check_passkeys_under_required_mfa(
+            &input.settings,
+            &input.settings.webauthn,
+            true,
+        )?;
+        input.settings.sms_configuration = input
+            .settings
+            .sms_configuration
+            .take()
+            .map(|c| crate::model::with_sns_region(c, &self.config().region));
         if !input.alias_attributes.is_empty() && !input.username_attributes.is_empty() {
             return Err(Error::invalid_parameter(
                 "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
@@ -161,6 +190,7 @@ impl UserPools {
         check_settings(&settings)?;
         let pool = (*self.pool(pool_id).await?).clone();
         let now = self.now();
+        let region = self.config().region.clone();
         let (pool, ()) = self
             .update_pool(pool, |pool| {
                 if let Some(name) = &name {
@@ -170,14 +200,27 @@ impl UserPools {
                 // SetUserPoolMfaConfig's factor configuration is not part of
                 // UpdateUserPool's request and stays as it was.
                 let totp = pool.settings.software_token_mfa_enabled;
+                let totp_stated = pool.settings.software_token_mfa_stated;
                 let sms = pool.settings.sms_mfa_enabled;
                 let email = pool.settings.email_mfa.take();
                 let webauthn = std::mem::take(&mut pool.settings.webauthn);
                 pool.settings = settings.clone();
                 pool.settings.software_token_mfa_enabled = totp;
+                pool.settings.software_token_mfa_stated = totp_stated;
                 pool.settings.sms_mfa_enabled = sms;
                 pool.settings.email_mfa = email;
                 pool.settings.webauthn = webauthn;
+                pool.settings.sms_configuration = pool
+                    .settings
+                    .sms_configuration
+                    .take()
+                    .map(|c| crate::model::with_sns_region(c, &region));
+                super::mfa::check_passkeys_under_required_mfa(
+                    &pool.settings,
+                    &pool.settings.webauthn,
+                    true,
+                )?;
+                check_recovery_against_sms_mfa(&pool.settings)?;
                 if keep_tags {
                     pool.settings.user_pool_tags = tags;
                 }
