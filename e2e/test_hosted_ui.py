@@ -531,7 +531,7 @@ def test_email_otp_mfa_sign_in(chromium: Any, ui_server: CognateServer,
         # A wrong code first: the page again, with the error.
         field(page, "code").fill(f"{(int(code) + 1) % 1_000_000:06d}")
         button(page, "codeSubmitButton").click()
-        assert error_text(page) == "Invalid code received for user"
+        assert error_text(page) == "Invalid code or auth state for the user."
         field(page, "code").fill(code)
         button(page, "codeSubmitButton").click()
         got = at_callback(page, app)

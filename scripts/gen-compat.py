@@ -101,6 +101,8 @@ NOTES = {
     "UpdateManagedLoginBranding": "as CreateManagedLoginBranding; Settings given are merged into the stored document, assets replace those of the same category and colour mode.",
     "DescribeManagedLoginBranding": "ReturnMergedResources returns the style's Settings merged over Cognito's whole default style document. AWS publishes that document only as the Settings of its UpdateManagedLoginBranding example (the branding designer's output with the designer's default values), so that is the one cognate merges over; assets are the style's own.",
     "DescribeManagedLoginBrandingByClient": "as DescribeManagedLoginBranding.",
+    "ConfirmForgotPassword": "Where the client prevents user-existence errors, an unknown or disabled user answers CodeMismatchException, as AWS's developer guide says; so does a known user without a live code (AWS answers that one ExpiredCodeException, which would tell the two apart).",
+    "ResendConfirmationCode": "Where the client prevents user-existence errors, an unknown user gets a delivery shaped like a real one (the pool's verification medium, a stable masked destination).",
     "DeleteIdentityProvider": "App clients that list the provider keep its name (as AWS does); a later UpdateUserPoolClient still listing it is refused until the name is removed.",
 }
 

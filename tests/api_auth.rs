@@ -10,6 +10,8 @@ use common::{attr, jwt_claims, jwt_header, secret_hash, Server, PASSWORD};
 use serde_json::{json, Value};
 
 const SESSION_EXPIRED: &str = "Invalid session for the user, session is expired.";
+/// A session answered once (AWS's answer to its reuse).
+const SESSION_USED: &str = "Invalid session for the user, session can only be used once.";
 const INCORRECT: &str = "Incorrect username or password.";
 
 fn user_password(client: &str, username: &str, password: &str) -> Value {
@@ -713,7 +715,7 @@ fn new_password_required_via_respond_to_auth_challenge() {
         "RespondToAuthChallenge",
         respond(&session, "An0ther-Password"),
         "NotAuthorizedException",
-        SESSION_EXPIRED,
+        SESSION_USED,
     );
     let u = s.ok(
         "AdminGetUser",
@@ -847,7 +849,7 @@ fn new_password_required_via_admin_respond_to_auth_challenge() {
         "AdminRespondToAuthChallenge",
         body("N3w-Password"),
         "NotAuthorizedException",
-        SESSION_EXPIRED,
+        SESSION_USED,
     );
     s.ok(
         "AdminInitiateAuth",

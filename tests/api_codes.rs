@@ -195,7 +195,7 @@ fn sms_mfa_sign_in() {
         (400, Some("CodeMismatchException")),
         "{body}"
     );
-    assert_eq!(body["message"], "Invalid code received for user");
+    assert_eq!(body["message"], "Invalid code or auth state for the user.");
     // The same session takes the right code after a wrong one.
     let (status, body) = respond(
         &s,
@@ -218,7 +218,7 @@ fn sms_mfa_sign_in() {
     assert_eq!(body["__type"], "NotAuthorizedException");
     assert_eq!(
         body["message"],
-        "Invalid session for the user, session is expired."
+        "Invalid session for the user, session can only be used once."
     );
     // A code is not answered under another challenge's name either.
     let start = password_start(&s, &client, "sam");
@@ -981,4 +981,68 @@ fn admin_created_users_without_a_password_sign_in_with_codes() {
         json!({"UserPoolId": pool, "Username": "pw", "TemporaryPassword": "", "MessageAction": "SUPPRESS"}),
     );
     assert_eq!(v["User"]["UserStatus"], "FORCE_CHANGE_PASSWORD");
+}
+
+#[test]
+fn user_auth_as_aws_answers_it_for_new_unknown_and_passwordless_users() {
+    let s = Server::start();
+    let pool = s.create_pool(
+        "ua",
+        json!({"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}}),
+    );
+    let client = s.create_client(&pool, flows());
+    let hidden = s.create_client(
+        &pool,
+        json!({"ExplicitAuthFlows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+               "PreventUserExistenceErrors": "ENABLED"}),
+    );
+    // A user with a temporary password is offered the password challenges
+    // only, SRP first (a user's capture of AWS), whatever it prefers.
+    s.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "newbie", "TemporaryPassword": PASSWORD,
+               "MessageAction": "SUPPRESS",
+               "UserAttributes": [{"Name": "email", "Value": "newbie@example.com"},
+                                  {"Name": "email_verified", "Value": "true"}]}),
+    );
+    let (status, v) = user_auth(
+        &s,
+        &client,
+        json!({"USERNAME": "newbie", "PREFERRED_CHALLENGE": "EMAIL_OTP"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "SELECT_CHALLENGE");
+    assert_eq!(
+        v["AvailableChallenges"],
+        json!(["PASSWORD_SRP", "PASSWORD"])
+    );
+    // A passwordless sign-in code has eight digits.
+    user_with_contacts(&s, &pool, "pat");
+    let (status, v) = user_auth(
+        &s,
+        &client,
+        json!({"USERNAME": "pat", "PREFERRED_CHALLENGE": "EMAIL_OTP"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "EMAIL_OTP");
+    let code = last_message(&s, &pool, "pat")["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+    // An unknown user preferring a code gets a simulated code challenge.
+    let (status, v) = user_auth(
+        &s,
+        &hidden,
+        json!({"USERNAME": "ghost@example.com", "PREFERRED_CHALLENGE": "EMAIL_OTP"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ChallengeName"], "EMAIL_OTP", "{v}");
+    assert_eq!(
+        v["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"],
+        "EMAIL"
+    );
 }

@@ -486,7 +486,7 @@ fn admin_create_user_errors() {
         "InvalidPasswordException",
     );
     assert!(
-        m.starts_with("Password did not conform with policy: "),
+        m.starts_with("Password did not conform with password policy: "),
         "{m}"
     );
     let m = s.err(

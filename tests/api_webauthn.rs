@@ -636,7 +636,7 @@ fn refused_passkey_answers() {
             (status, v["message"].as_str()),
             (
                 400,
-                Some("Invalid session for the user, session is expired.")
+                Some("Invalid session for the user, session can only be used once.")
             ),
             "{v}"
         );

@@ -101,6 +101,8 @@ fn forgot_password_answers_every_username_alike() {
 
 #[test]
 fn confirm_forgot_password_answers_an_unknown_user_as_a_known_one_without_a_code() {
+    // CodeMismatchException for both: AWS's answer for an unknown or
+    // disabled user (its developer guide on managing errors).
     let s = Server::start();
     let (_pool, client) = hidden_pool(&s);
     let confirm = |user: &str, password: &str| {
@@ -115,6 +117,10 @@ fn confirm_forgot_password_answers_an_unknown_user_as_a_known_one_without_a_code
     assert_eq!(
         confirm("nobody", "N3w-Passw0rd!"),
         confirm("known", "N3w-Passw0rd!")
+    );
+    assert_eq!(
+        confirm("nobody", "N3w-Passw0rd!").0,
+        "CodeMismatchException"
     );
     // The password policy is judged first for both.
     assert_eq!(confirm("nobody", "short"), confirm("known", "short"));
@@ -303,6 +309,17 @@ fn srp_for_an_unknown_user_is_challenged_and_refused_like_a_wrong_password() {
         known["SECRET_BLOCK"].as_str().unwrap().len(),
         unknown["SECRET_BLOCK"].as_str().unwrap().len()
     );
+    // "The same salt and internal user id in UUID format for the same user
+    // name" (AWS's developer guide): stable, UUID-shaped, not the name.
+    let id = unknown["USER_ID_FOR_SRP"].as_str().unwrap().to_owned();
+    assert!(
+        id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4,
+        "{id}"
+    );
+    let again = start("nobody");
+    assert_eq!(again["USER_ID_FOR_SRP"], id.as_str());
+    assert_eq!(again["SALT"], unknown["SALT"]);
+    assert_ne!(start("nobody2")["USER_ID_FOR_SRP"], id.as_str());
     let known_answer = answer("known", &known);
     assert_eq!(known_answer.1, "Incorrect username or password.");
     assert_eq!(answer("nobody", &unknown), known_answer);
@@ -568,4 +585,47 @@ fn user_auth_challenges_an_unknown_user_and_never_signs_it_in() {
                "AuthParameters": {"USERNAME": "ghost0"}}),
     );
     assert_eq!(v["__type"], "UserNotFoundException", "{v}");
+}
+
+#[test]
+fn a_user_who_must_reset_the_password_is_refused_like_a_wrong_password() {
+    let s = Server::start();
+    let (pool, client) = hidden_pool(&s);
+    s.ok(
+        "AdminResetUserPassword",
+        json!({"UserPoolId": pool, "Username": "known"}),
+    );
+    // AWS's developer guide: NotAuthorizedException where the client
+    // prevents user-existence errors (PasswordResetRequired otherwise).
+    for password in [PASSWORD, "Wr0ng-Password!"] {
+        let (status, body) = s.call(
+            "InitiateAuth",
+            json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                   "AuthParameters": {"USERNAME": "known", "PASSWORD": password}}),
+        );
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+        assert_eq!(body["message"], "Incorrect username or password.");
+    }
+}
+
+#[test]
+fn resend_confirmation_code_answers_an_unknown_user_with_a_real_looking_delivery() {
+    let s = Server::start();
+    let (_pool, client) = hidden_pool(&s);
+    let resend = |user: &str| {
+        s.ok(
+            "ResendConfirmationCode",
+            json!({"ClientId": client, "Username": user}),
+        )["CodeDeliveryDetails"]
+            .clone()
+    };
+    let first = resend("nobody");
+    assert_eq!(first["DeliveryMedium"], "EMAIL");
+    assert_eq!(first["AttributeName"], "email");
+    assert!(
+        is_masked_email(first["Destination"].as_str().unwrap()),
+        "{first}"
+    );
+    assert_eq!(resend("nobody"), first);
 }

@@ -61,7 +61,7 @@ fn email_code_page_wrong_codes_and_sign_in() {
     assert!(!b.cookies.contains_key("cognito"), "not signed in yet");
     assert!(page.body.contains("id=\"authCodeInput\""), "{}", page.body);
     assert!(page.body.contains("autocomplete=\"one-time-code\""));
-    assert!(page.body.contains("maxlength=\"6\""));
+    assert!(page.body.contains("maxlength=\"8\""));
     assert!(page.body.contains("name=\"viewport\""));
     // The destination as Cognito masks it (CODE_DELIVERY_DESTINATION).
     let said = element_text(&page.body, "codeDeliveryMessage").unwrap();
@@ -79,10 +79,16 @@ fn email_code_page_wrong_codes_and_sign_in() {
     // Two wrong codes: the page again, with Cognito's message.
     let r = b.submit(&page, "codeSubmitButton", &[("code", &other_code(&code))]);
     assert_eq!(r.status, 200);
-    assert_eq!(r.error().as_deref(), Some("Invalid code received for user"));
+    assert_eq!(
+        r.error().as_deref(),
+        Some("Invalid code or auth state for the user.")
+    );
     assert!(r.body.contains("id=\"authCodeInput\""));
     let r = b.submit(&r, "codeSubmitButton", &[("code", "12")]);
-    assert_eq!(r.error().as_deref(), Some("Invalid code received for user"));
+    assert_eq!(
+        r.error().as_deref(),
+        Some("Invalid code or auth state for the user.")
+    );
     // The third ends the session: back to the login page.
     let r = b.submit(&r, "codeSubmitButton", &[("code", &other_code(&code))]);
     assert_eq!(r.status, 200);
@@ -383,7 +389,10 @@ fn managed_login_offers_sign_in_with_a_code() {
     assert_eq!(msg["medium"], "EMAIL");
     let code = msg["code"].as_str().unwrap().to_owned();
     let r = b.submit(&page, "codeSubmitButton", &[("code", &other_code(&code))]);
-    assert_eq!(r.error().as_deref(), Some("Invalid code received for user"));
+    assert_eq!(
+        r.error().as_deref(),
+        Some("Invalid code or auth state for the user.")
+    );
     let r = b.submit(&r, "codeSubmitButton", &[("code", &code)]);
     assert_eq!(r.status, 302, "{}", r.body);
     assert!(r.location.as_deref().unwrap().starts_with(CALLBACK));
@@ -490,7 +499,10 @@ fn managed_login_passwordless_does_not_tell_unknown_users() {
         };
         assert!(said.contains(medium), "{said}");
         let r = b.submit(&page, "codeSubmitButton", &[("code", "123456")]);
-        assert_eq!(r.error().as_deref(), Some("Invalid code received for user"));
+        assert_eq!(
+            r.error().as_deref(),
+            Some("Invalid code or auth state for the user.")
+        );
     }
     assert_eq!(messages(&s), before, "nothing is sent");
     assert!(!b.cookies.contains_key("cognito"));

@@ -644,7 +644,11 @@ pub fn user_pool_out(pool: &UserPool, arn: &str, estimated_users: u64) -> Value 
             .clone()
             .unwrap_or_else(|| json!({"EmailSendingAccount": "COGNITO_DEFAULT"})),
     );
-    put(&mut m, "SmsConfiguration", s.sms_configuration.as_ref());
+    put(
+        &mut m,
+        "SmsConfiguration",
+        pool.shown_sms_configuration().as_ref(),
+    );
     m.insert("UserPoolTags".into(), json!(s.user_pool_tags));
     let a = &s.admin_create_user_config;
     let mut acuc = Map::new();

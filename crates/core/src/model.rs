@@ -183,15 +183,6 @@ pub struct WebAuthnSettings {
     pub factor_configuration: Option<String>,
 }
 
-/// An SmsConfiguration as AWS keeps it: without an SnsRegion, the pool's
-/// region (AWS's captured DescribeUserPool shows it filled in).
-pub fn with_sns_region(mut sms_configuration: Value, region: &str) -> Value {
-    if let Some(o) = sms_configuration.as_object_mut() {
-        o.entry("SnsRegion").or_insert_with(|| Value::from(region));
-    }
-    sms_configuration
-}
-
 impl WebAuthnSettings {
     /// Whether any member was set: a pool that never had a
     /// WebAuthnConfiguration shows none.
@@ -318,6 +309,19 @@ impl Default for SessionConfiguration {
 }
 
 impl UserPool {
+    /// The pool's SmsConfiguration as AWS shows it: without an SnsRegion,
+    /// the pool's own region (AWS's captured DescribeUserPool has it filled
+    /// in). What is stored stays as given: SMS without an SnsRegion still go
+    /// through the server's SNS region (`--sns-region`).
+    pub fn shown_sms_configuration(&self) -> Option<Value> {
+        let mut c = self.settings.sms_configuration.clone()?;
+        if let (Some(o), Some((region, _))) = (c.as_object_mut(), self.id.split_once('_')) {
+            o.entry("SnsRegion")
+                .or_insert_with(|| Value::from(region.to_owned()));
+        }
+        Some(c)
+    }
+
     /// Whether usernames (and email / preferred_username aliases) compare exactly.
     pub fn case_sensitive(&self) -> bool {
         self.username_case_sensitive.unwrap_or(true)

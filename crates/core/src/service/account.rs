@@ -456,15 +456,19 @@ impl UserPools {
         self.limit_ip(crate::ratelimit::Action::CodeEntry)?;
         let (client, pool) = self.client_call(client_id, username, secret_hash).await?;
         self.limit_user(crate::ratelimit::Action::CodeEntry, &pool, username)?;
+        // With PreventUserExistenceErrors, AWS's developer guide: "returns
+        // the CodeMismatchException error for users that don't exist or are
+        // disabled" (after the same password check as for a real user).
+        let mismatch = || {
+            Error::new(
+                ErrorKind::CodeMismatch,
+                "Invalid verification code provided, please try again.",
+            )
+        };
         let Some(user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
-                // As for a user with no code pending: the same checks in
-                // the same order, the same answer.
                 password_policy::check(&pool.settings.password_policy, password)?;
-                Error::new(
-                    ErrorKind::ExpiredCode,
-                    "Invalid code provided, please request a code again.",
-                )
+                mismatch()
             } else {
                 Error::new(
                     ErrorKind::UserNotFound,
@@ -473,6 +477,9 @@ impl UserPools {
             });
         };
         password_policy::check(&pool.settings.password_policy, password)?;
+        if !user.enabled && prevents_existence_errors(&client) {
+            return Err(mismatch());
+        }
         // Before the code is spent, as the policy: another password may follow.
         self.refuse_compromised_password(
             &pool,
@@ -481,7 +488,15 @@ impl UserPools {
             password,
         )
         .await?;
-        self.check_code(&pool, &user, FORGOT, code).await?;
+        // Under PreventUserExistenceErrors a known user without a live code
+        // gets the unknown user's answer too (AWS answers it ExpiredCode,
+        // which would tell the two apart).
+        match self.check_code(&pool, &user, FORGOT, code).await {
+            Err(e) if e.kind == ErrorKind::ExpiredCode && prevents_existence_errors(&client) => {
+                return Err(mismatch())
+            }
+            other => other?,
+        }
         let material = self
             .password_material(&pool, &user.username, password)
             .await?;

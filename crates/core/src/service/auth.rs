@@ -180,19 +180,55 @@ pub(crate) fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Res
         .ok_or_else(|| Error::invalid_parameter(format!("Missing required parameter {name}")))
 }
 
+/// The marker an API challenge session leaves once answered (see
+/// `respond_to_auth_challenge`); a wrong answer that keeps the session
+/// usable puts the session back over it. The hosted pages keep saying
+/// "expired".
+const USED_SESSION: &str = "USED";
+
+/// A version-4-shaped UUID made of the first 16 bytes of `bytes`.
+fn simulated_uuid(bytes: &[u8]) -> String {
+    let mut b = [0u8; 16];
+    for (slot, v) in b.iter_mut().zip(bytes) {
+        *slot = *v;
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 /// The refusal of a sign-in by the account's state alone: not confirmed,
 /// or a password reset required.
-pub(crate) fn account_state_refusal(status: &UserStatus) -> Result<()> {
+pub(crate) fn account_state_refusal(status: &UserStatus, client: &AppClient) -> Result<()> {
     match status {
         UserStatus::Unconfirmed => Err(Error::new(
             ErrorKind::UserNotConfirmed,
             "User is not confirmed.",
         )),
-        UserStatus::ResetRequired => Err(Error::new(
+        UserStatus::ResetRequired => Err(reset_required(client)),
+        _ => Ok(()),
+    }
+}
+
+/// A sign-in of a user who must reset the password: PasswordResetRequired,
+/// or, where the client prevents user-existence errors, NotAuthorized (AWS's
+/// developer guide on managing errors).
+pub(crate) fn reset_required(client: &AppClient) -> Error {
+    if prevents_existence_errors(client) {
+        Error::incorrect_credentials()
+    } else {
+        Error::new(
             ErrorKind::PasswordResetRequired,
             "Password reset required for the user",
-        )),
-        _ => Ok(()),
+        )
     }
 }
 
@@ -471,10 +507,7 @@ impl UserPools {
             .await?;
         if user.password_hash.is_none() && user.status == UserStatus::ResetRequired {
             // Imported without a password: it must be set by the reset flow first.
-            return Err(Error::new(
-                ErrorKind::PasswordResetRequired,
-                "Password reset required for the user",
-            ));
+            return Err(reset_required(client));
         }
         if !self
             .verify_password(password, user.password_hash.as_deref())
@@ -651,7 +684,7 @@ impl UserPools {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        account_state_refusal(&user.status)?;
+        account_state_refusal(&user.status, client)?;
         if user.password_sign_in_disabled {
             // AdminDisableProviderForUser (Cognito): told only to someone
             // who proved the password. AWS publishes no text for it.
@@ -759,8 +792,8 @@ impl UserPools {
             None if hidden => None,
             None => return Err(Error::user_not_found()),
         };
-        let (user_id, salt, verifier) = match &real {
-            Some((u, salt, v)) => (u.username.clone(), salt.clone(), v.clone()),
+        let (user_id, salt, verifier, simulated_id) = match &real {
+            Some((u, salt, v)) => (u.username.clone(), salt.clone(), v.clone(), None),
             None => {
                 // A simulated challenge, stable per username, that can never
                 // succeed; nothing is stored for it (see `secret_block`).
@@ -773,7 +806,21 @@ impl UserPools {
                     &cognate_crypto::random::base64url(32),
                     &seed[..16],
                 );
-                (username.to_owned(), salt, v)
+                // "The same salt and internal user id in UUID format for the
+                // same user name" (AWS's developer guide), keyed by the
+                // server's secret so that nobody can tell it from a real one.
+                let key = self.cookie_key().await?;
+                let mac = cognate_crypto::digest::hmac_sha256(
+                    key,
+                    format!("srp-user-id\u{0}{}\u{0}{username}", pool.id).as_bytes(),
+                );
+                let id = simulated_uuid(&mac);
+                let shown = if pool.username_attributes.is_empty() {
+                    username.to_owned()
+                } else {
+                    id.clone()
+                };
+                (shown, salt, v, Some(id))
             }
         };
         let b = cognate_crypto::random::bytes(32);
@@ -812,7 +859,10 @@ impl UserPools {
         parameters.insert("SRP_B".to_owned(), exchange.big_b);
         parameters.insert("SECRET_BLOCK".to_owned(), secret_block.clone());
         parameters.insert("USERNAME".to_owned(), user_id.clone());
-        parameters.insert("USER_ID_FOR_SRP".to_owned(), user_id);
+        parameters.insert(
+            "USER_ID_FOR_SRP".to_owned(),
+            simulated_id.unwrap_or(user_id),
+        );
         Ok((secret_block, parameters))
     }
 
@@ -1117,6 +1167,23 @@ impl UserPools {
             || Channel::of(&session) != channel
         {
             return Err(expired());
+        }
+        // An answered session is remembered until it would have expired, so
+        // that a second use gets AWS's own answer (as users captured it).
+        if session.challenge == USED_SESSION {
+            self.store.put_session(&session).await?;
+            return Err(Error::not_authorized(
+                "Invalid session for the user, session can only be used once.",
+            ));
+        }
+        if channel == Channel::Api {
+            self.store
+                .put_session(&ChallengeSession {
+                    challenge: USED_SESSION.into(),
+                    data: json!({}),
+                    ..session.clone()
+                })
+                .await?;
         }
         // Over a user's limit, the session stays usable (as for a wrong name).
         let mfa = matches!(

@@ -281,7 +281,7 @@ const CHALLENGE_PAGE: &str = "challenge-page";
 /// What the code page says after the last wrong code a session takes (our
 /// own text: AWS publishes none for its pages).
 pub const CODE_TRIES_SPENT: &str =
-    "Invalid code received for user. Too many wrong codes: sign in again to get a new code.";
+    "Invalid code or auth state for the user. Too many wrong codes: sign in again to get a new code.";
 
 #[derive(Serialize, Deserialize)]
 struct SignUpTicket {

@@ -62,7 +62,7 @@ fn pool_mfa_config(pool: &UserPool) -> MfaConfig {
         software_token_enabled: pool.settings.software_token_mfa_enabled,
         sms: pool.settings.sms_mfa_enabled.then(|| SmsMfaConfig {
             sms_authentication_message: pool.settings.sms_authentication_message.clone(),
-            sms_configuration: pool.settings.sms_configuration.clone(),
+            sms_configuration: pool.shown_sms_configuration(),
         }),
         email: pool.settings.email_mfa.clone(),
         webauthn: UserPools::webauthn_config(pool),
@@ -235,7 +235,6 @@ impl UserPools {
         check_passkeys_under_required_mfa(&next, &webauthn, false)?;
         super::pools::check_recovery_against_sms_mfa(&next)?;
         let now = self.now();
-        let region = self.config().region.clone();
         let (pool, ()) = self
             .update_pool(pool, |pool| {
                 pool.settings.software_token_mfa_enabled = totp;
@@ -246,8 +245,7 @@ impl UserPools {
                         pool.settings.sms_authentication_message = Some(m.clone());
                     }
                     if let Some(c) = &s.sms_configuration {
-                        pool.settings.sms_configuration =
-                            Some(crate::model::with_sns_region(c.clone(), &region));
+                        pool.settings.sms_configuration = Some(c.clone());
                     }
                 }
                 pool.settings.email_mfa = email.clone();
@@ -798,7 +796,7 @@ impl UserPools {
                     }
                     return Err(Error::new(
                         ErrorKind::CodeMismatch,
-                        "Invalid code received for user",
+                        "Invalid code or auth state for the user.",
                     ));
                 }
             }

@@ -2,7 +2,7 @@
 //! EMAIL_OTP as second factors, EMAIL_OTP and SMS_OTP as first factors of
 //! USER_AUTH, and the SELECT_MFA_TYPE choice between a user's factors.
 //!
-//! A code is six digits, rendered into the pool's template (or the one a
+//! A code is six digits (eight for a passwordless first factor), rendered into the pool's template (or the one a
 //! CustomMessage trigger gives for `CustomMessage_Authentication`) and
 //! delivered through the `MessageSink`; a delivery that fails takes its
 //! session back out of the store (a passwordless first factor under
@@ -72,7 +72,9 @@ impl UserPools {
                 "User does not have delivery config set to turn on {challenge}"
             ))
         })?;
-        let code = cognate_crypto::random::digits(6);
+        // Passwordless sign-in codes are eight digits, MFA codes six (a
+        // user's capture of a real EMAIL_OTP first factor shows eight).
+        let code = cognate_crypto::random::digits(if first_factor { 8 } else { 6 });
         let (subject, template) = if sms {
             let template = pool
                 .settings
@@ -203,7 +205,7 @@ impl UserPools {
             }
             return Err(Error::new(
                 ErrorKind::CodeMismatch,
-                "Invalid code received for user",
+                "Invalid code or auth state for the user.",
             ));
         }
         if !user.enabled {

@@ -92,18 +92,13 @@ impl UserPools {
         )
     }
 
-    pub async fn create_user_pool(&self, mut input: NewPool) -> Result<UserPool> {
+    pub async fn create_user_pool(&self, input: NewPool) -> Result<UserPool> {
         check_settings(&input.settings)?;
         super::mfa::check_passkeys_under_required_mfa(
             &input.settings,
             &input.settings.webauthn,
             true,
         )?;
-        input.settings.sms_configuration = input
-            .settings
-            .sms_configuration
-            .take()
-            .map(|c| crate::model::with_sns_region(c, &self.config().region));
         if !input.alias_attributes.is_empty() && !input.username_attributes.is_empty() {
             return Err(Error::invalid_parameter(
                 "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
@@ -190,7 +185,6 @@ impl UserPools {
         check_settings(&settings)?;
         let pool = (*self.pool(pool_id).await?).clone();
         let now = self.now();
-        let region = self.config().region.clone();
         let (pool, ()) = self
             .update_pool(pool, |pool| {
                 if let Some(name) = &name {
@@ -210,11 +204,6 @@ impl UserPools {
                 pool.settings.sms_mfa_enabled = sms;
                 pool.settings.email_mfa = email;
                 pool.settings.webauthn = webauthn;
-                pool.settings.sms_configuration = pool
-                    .settings
-                    .sms_configuration
-                    .take()
-                    .map(|c| crate::model::with_sns_region(c, &region));
                 super::mfa::check_passkeys_under_required_mfa(
                     &pool.settings,
                     &pool.settings.webauthn,

@@ -66,7 +66,7 @@ impl UserPools {
                 if !u.enabled {
                     return Err(Error::not_authorized("User is disabled."));
                 }
-                super::auth::account_state_refusal(&u.status)?;
+                super::auth::account_state_refusal(&u.status, client)?;
                 self.pre_authentication(pool, &client.client_id, u).await?;
             }
         }

@@ -131,6 +131,17 @@ impl UserPools {
     /// pool counts a verifying passkey as MFA and the user turned passkey
     /// MFA on).
     async fn available_challenges(&self, pool: &UserPool, user: &User) -> Result<Vec<String>> {
+        // A user who must still choose a password signs in with the
+        // temporary one: only the password challenges, in the order AWS
+        // offers them to such a user (as a user captured it).
+        if user.status == crate::model::UserStatus::ForceChangePassword {
+            let password = first_auth_factors(pool).iter().any(|f| f == "PASSWORD");
+            return Ok(if password && user.password_hash.is_some() {
+                vec!["PASSWORD_SRP".to_owned(), "PASSWORD".to_owned()]
+            } else {
+                Vec::new()
+            });
+        }
         let webauthn = self.user_has_webauthn(pool, user).await?;
         let mfa_required = pool.settings.mfa_configuration == "ON";
         let passkey_refused =
@@ -173,10 +184,12 @@ impl UserPools {
             ));
         }
         let device_key = input.parameters.get("DEVICE_KEY").map(String::as_str);
-        let preferred = input
-            .parameters
-            .get("PREFERRED_CHALLENGE")
-            .filter(|p| available.contains(p));
+        // A stand-in (an unknown user where the client prevents existence
+        // errors) takes any preferred challenge the pool allows, as AWS
+        // answers a preferred EMAIL_OTP with a simulated challenge.
+        let preferred = input.parameters.get("PREFERRED_CHALLENGE").filter(|p| {
+            available.contains(p) || (is_stand_in(&user) && self.stand_in_may_prefer(pool, p))
+        });
         let step = match preferred {
             Some(factor) => {
                 self.start_first_factor(
@@ -241,6 +254,22 @@ impl UserPools {
             return self.stand_in_with_factors(pool, username).await;
         }
         Ok((user, available))
+    }
+
+    /// Whether a stand-in may be signed in with `factor`: a code factor the
+    /// pool allows (and offers, MFA permitting), or a password one.
+    fn stand_in_may_prefer(&self, pool: &UserPool, factor: &str) -> bool {
+        let allowed = first_auth_factors(pool);
+        let allows = |f: &str| allowed.iter().any(|a| a == f);
+        match factor {
+            "PASSWORD" | "PASSWORD_SRP" => allows("PASSWORD"),
+            "EMAIL_OTP" | "SMS_OTP" => {
+                allows(factor)
+                    && pool.settings.user_pool_tier != "LITE"
+                    && pool.settings.mfa_configuration != "ON"
+            }
+            _ => false,
+        }
     }
 
     /// A stand-in for `username` and the challenges it is offered: a
@@ -524,7 +553,7 @@ impl UserPools {
         client: &AppClient,
         user: &User,
     ) -> Result<()> {
-        super::auth::account_state_refusal(&user.status)?;
+        super::auth::account_state_refusal(&user.status, client)?;
         if self.sign_in_locked(user).await? {
             return Err(Error::not_authorized("Password attempts exceeded"));
         }

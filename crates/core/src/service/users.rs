@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{decode_token, encode_token, Page, UserPools};
-use crate::delivery::{mask_destination, render, OutgoingMessage};
+use crate::delivery::{render, OutgoingMessage};
 use crate::error::{Error, ErrorKind, Result, StoreError};
 use crate::model::{
     AppClient, Attribute, CodeRecord, FilterAttribute, User, UserFilter, UserPool, UserStatus,
@@ -492,12 +492,17 @@ impl UserPools {
         self.limit_user(crate::ratelimit::Action::CodeIssue, &pool, username)?;
         let user = match self.find_user(&pool, username, false).await? {
             Some(u) => u,
+            // Shaped like a real delivery by the pool's verification
+            // medium, as ForgotPassword's simulated one.
             None if prevents_existence_errors(&client) => {
+                let auto = &pool.settings.auto_verified_attributes;
+                let sms =
+                    auto.iter().any(|a| a == "phone_number") && !auto.iter().any(|a| a == "email");
                 return Ok(CodeDelivery {
-                    destination: mask_destination(username),
-                    medium: "EMAIL".into(),
-                    attribute: "email".into(),
-                })
+                    destination: self.simulated_destination(&pool, username, sms).await?,
+                    medium: if sms { "SMS" } else { "EMAIL" }.into(),
+                    attribute: if sms { "phone_number" } else { "email" }.into(),
+                });
             }
             None => {
                 return Err(Error::new(
@@ -586,7 +591,16 @@ impl UserPools {
             .filter(|p| !p.is_empty())
         {
             Some(p) => {
-                password_policy::check(&pool.settings.password_policy, p)?;
+                // AWS words a temporary password's refusal a little
+                // differently (as users captured it): "... with password policy: ...".
+                password_policy::check(&pool.settings.password_policy, p).map_err(|mut e| {
+                    e.message = e.message.replacen(
+                        "conform with policy:",
+                        "conform with password policy:",
+                        1,
+                    );
+                    e
+                })?;
                 Some(p.to_owned())
             }
             None if passwordless => {
