@@ -427,7 +427,7 @@ fn app_clients_name_configured_providers_only() {
     );
     assert_eq!(
         client["SupportedIdentityProviders"],
-        json!(["COGNITO", "Google"])
+        json!(["Google", "COGNITO"])
     );
     let id = client["ClientId"].as_str().unwrap();
     s.err(
@@ -447,7 +447,7 @@ fn app_clients_name_configured_providers_only() {
     );
     assert_eq!(
         after["UserPoolClient"]["SupportedIdentityProviders"],
-        json!(["COGNITO", "Google"])
+        json!(["Google", "COGNITO"])
     );
     s.err(
         "UpdateUserPoolClient",

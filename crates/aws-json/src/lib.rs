@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod error;
+pub mod java_order;
 pub mod model;
 pub mod operation;
 mod ops;

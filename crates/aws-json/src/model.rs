@@ -300,14 +300,10 @@ fn scalar_constraints(shape_name: &str, shape: &Shape) -> Vec<String> {
     out
 }
 
-/// An enum's values in the order AWS prints them where a real answer shows
-/// it (it is not the model's order), the model's order otherwise.
-fn enum_order<'a>(shape_name: &str, values: &'a [String]) -> Vec<&'a str> {
-    const KNOWN: &[(&str, &[&str])] = &[("UserPoolMfaType", &["OPTIONAL", "OFF", "ON"])];
-    match KNOWN.iter().find(|(name, _)| *name == shape_name) {
-        Some((_, order)) if order.len() == values.len() => order.to_vec(),
-        _ => values.iter().map(String::as_str).collect(),
-    }
+/// An enum's values in the order AWS prints them: a Java hash set's
+/// (`crate::java_order`), as captured answers show (`[OPTIONAL, OFF, ON]`).
+fn enum_order(_shape_name: &str, values: &[String]) -> Vec<String> {
+    crate::java_order::hash_set_order(values)
 }
 
 /// How AWS shows a list or map value in a message: `[a, b]`, `{k=v}`.

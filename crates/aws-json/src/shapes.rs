@@ -868,13 +868,19 @@ pub fn client_out(c: &AppClient) -> Value {
     put(&mut units, "IdToken", u.id_token.as_ref());
     put(&mut units, "RefreshToken", u.refresh_token.as_ref());
     m.insert("TokenValidityUnits".into(), Value::Object(units));
-    put(&mut m, "ReadAttributes", s.read_attributes.as_ref());
-    put(&mut m, "WriteAttributes", s.write_attributes.as_ref());
-    put(&mut m, "ExplicitAuthFlows", s.explicit_auth_flows.as_ref());
+    // Cognito keeps these lists as sets and answers them in a Java hash
+    // set's order (AWS's examples); the URL lists keep the given order.
+    let set = |list: &Option<Vec<String>>| {
+        list.as_deref()
+            .map(crate::java_order::hash_set_order::<String>)
+    };
+    put(&mut m, "ReadAttributes", set(&s.read_attributes));
+    put(&mut m, "WriteAttributes", set(&s.write_attributes));
+    put(&mut m, "ExplicitAuthFlows", set(&s.explicit_auth_flows));
     put(
         &mut m,
         "SupportedIdentityProviders",
-        s.supported_identity_providers.as_ref(),
+        set(&s.supported_identity_providers),
     );
     put(&mut m, "CallbackURLs", s.callback_urls.as_ref());
     put(&mut m, "LogoutURLs", s.logout_urls.as_ref());
@@ -883,12 +889,17 @@ pub fn client_out(c: &AppClient) -> Value {
         "DefaultRedirectURI",
         s.default_redirect_uri.as_ref(),
     );
-    put(&mut m, "AllowedOAuthFlows", s.allowed_oauth_flows.as_ref());
-    put(
-        &mut m,
-        "AllowedOAuthScopes",
-        s.allowed_oauth_scopes.as_ref(),
-    );
+    put(&mut m, "AllowedOAuthFlows", set(&s.allowed_oauth_flows));
+    // The standard scopes, then the resource servers' (AWS's example).
+    let scopes = s.allowed_oauth_scopes.as_deref().map(|all| {
+        let (standard, custom): (Vec<&String>, Vec<&String>) = all
+            .iter()
+            .partition(|x| cognate_core::service::SYSTEM_SCOPES.contains(&x.as_str()));
+        let mut out = crate::java_order::hash_set_order(&standard);
+        out.extend(crate::java_order::hash_set_order(&custom));
+        out
+    });
+    put(&mut m, "AllowedOAuthScopes", scopes);
     m.insert(
         "AllowedOAuthFlowsUserPoolClient".into(),
         json!(s.allowed_oauth_flows_user_pool_client),

@@ -118,7 +118,7 @@ impl Validator {
                     member,
                     &format!(
                         "Member must satisfy enum value set: [{}]",
-                        allowed.join(", ")
+                        crate::java_order::hash_set_order(allowed).join(", ")
                     ),
                 );
             }

@@ -362,7 +362,7 @@ impl UserPools {
             }
             "USER_AUTH" => self.user_auth_start(&pool, &client, &input).await,
             _ => Err(Error::invalid_parameter(format!(
-                "1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]"
+                "1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_AUTH, REFRESH_TOKEN_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN, USER_SRP_AUTH, CUSTOM_AUTH]"
             ))),
         }
     }

@@ -54,7 +54,7 @@ pub use auth::{
     AuthFlowInput, AuthOutcome, AuthenticationResult, ChallengeInput, RefreshTokensInput,
 };
 pub use client_records::{merged_style_settings, AddedSecret, BrandingInput, TermsInput};
-pub use clients::NewClient;
+pub use clients::{NewClient, SYSTEM_SCOPES};
 pub use groups::GroupFields;
 pub use import_jobs::{NewImportJob, UploadError, MAX_CSV_BYTES};
 pub use mfa::{

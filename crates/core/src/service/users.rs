@@ -566,7 +566,7 @@ impl UserPools {
         if let Some(action) = &input.message_action {
             if action != "RESEND" && action != "SUPPRESS" {
                 return Err(Error::invalid_parameter(format!(
-                    "1 validation error detected: Value '{action}' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]"
+                    "1 validation error detected: Value '{action}' at 'messageAction' failed to satisfy constraint: Member must satisfy enum value set: [SUPPRESS, RESEND]"
                 )));
             }
         }
