@@ -133,10 +133,12 @@ def test_import_job_errors(cognate) -> None:
     with pytest.raises(ClientError) as err:
         idp.stop_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
     assert err.value.response["Error"]["Code"] == "PreconditionNotMetException"
-    # Started without a file: it fails and says why.
-    idp.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
-    done = wait_for(idp, pool_id, job["JobId"])
-    assert done["Status"] == "Failed" and "CSV" in done["CompletionMessage"]
+    # Not started without a file, in AWS's words (a user's capture); still Created.
+    with pytest.raises(ClientError) as err:
+        idp.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    assert err.value.response["Error"]["Code"] == "PreconditionNotMetException"
+    assert err.value.response["Error"]["Message"] == f"No csv file was uploaded for {job['JobId']}"
+    assert idp.describe_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])["UserImportJob"]["Status"] == "Created"
     # A column that is no attribute of the pool fails the job.
     bad = idp.create_user_import_job(UserPoolId=pool_id, JobName="bad", CloudWatchLogsRoleArn=ROLE)["UserImportJob"]
     requests.put(bad["PreSignedUrl"], data=b"cognito:username,favourite_colour\nann,blue\n", timeout=10)

@@ -648,6 +648,18 @@ fn device_authentication_without_mfa_and_devices_without_a_verifier() {
         .as_str()
         .unwrap();
     let (config, dev) = device_verifier(&key, group);
+    // Only the key this sign-in was given can be confirmed (AWS's refusal).
+    let forged = f.s.call(
+        "ConfirmDevice",
+        json!({"AccessToken": access,
+               "DeviceKey": "us-east-1_0b0b0b0b-0000-4000-8000-000000000000",
+               "DeviceSecretVerifierConfig": config}),
+    );
+    assert_error(
+        &forged,
+        "InvalidParameterException",
+        "Invalid device key given.",
+    );
     f.s.ok(
         "ConfirmDevice",
         json!({"AccessToken": access, "DeviceKey": key, "DeviceSecretVerifierConfig": config}),

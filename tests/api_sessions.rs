@@ -402,11 +402,14 @@ async fn the_least_recently_used_session_is_evicted_and_refreshes_count_as_use()
         .await
         .unwrap();
     let refreshed_at = w.clock.now_millis();
-    let listed = w
+    // Listed newest first (as AWS's examples); oldest first below.
+    let mut listed = w
         .svc
         .admin_list_user_sessions(&w.pool_id, "alice")
         .await
         .unwrap();
+    assert!(listed[0].created > listed[2].created);
+    listed.reverse();
     assert_eq!(listed[0].created + 3000, refreshed_at);
     assert_eq!(listed[0].last_active, refreshed_at);
     assert_eq!(listed[1].last_active, listed[1].created);

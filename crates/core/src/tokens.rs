@@ -463,6 +463,9 @@ pub struct AccessClaims {
     pub origin_jti: Option<String>,
     #[serde(default)]
     pub jti: Option<String>,
+    /// The device the sign-in was bound to (`device_key`), if any.
+    #[serde(default)]
+    pub device_key: Option<String>,
 }
 
 impl AccessClaims {
@@ -480,6 +483,11 @@ impl AccessClaims {
             iat: claims.iat?,
             origin_jti: claims.origin_jti.clone(),
             jti: claims.jti.clone(),
+            device_key: claims
+                .all
+                .get("device_key")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
         })
     }
 }

@@ -752,6 +752,17 @@ impl UserPools {
                 }
             }
         }
+        // Names the schema does not have: each one listed, in AWS's words
+        // (a user's capture of UpdateUserAttributes; DeleteUserAttributes
+        // answers the same way).
+        let unknown: String = schema::normalized(&pool, changes)
+            .iter()
+            .filter(|a| a.name != "sub" && pool.schema_attribute(&a.name).is_none())
+            .map(|a| format!("user.{}: Attribute does not exist in the schema.\n", a.name))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid_parameter(unknown));
+        }
         self.apply_attribute_changes(&pool, user, changes, false)
             .await
     }

@@ -416,10 +416,16 @@ impl UserPools {
         salt: Option<String>,
         verifier: Option<String>,
     ) -> Result<bool> {
-        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
         let (_, on_prompt) = tracking_required(&pool)?;
-        if !device_key.starts_with(&format!("{}_", self.config.region)) {
+        // The key must be the one this sign-in was given (NewDeviceMetadata,
+        // carried by the access token as `device_key`): AWS refuses any other
+        // with these words.
+        let issued = claims.device_key.as_deref().is_some_and(|k| {
+            cognate_crypto::digest::constant_time_eq(k.as_bytes(), device_key.as_bytes())
+        });
+        if !device_key.starts_with(&format!("{}_", self.config.region)) || !issued {
             return Err(Error::invalid_parameter("Invalid device key given."));
         }
         check_verifier_config(salt.as_deref(), verifier.as_deref())?;

@@ -240,6 +240,18 @@ impl UserPools {
                 ),
             ));
         }
+        // Nothing to import yet: AWS's answer, in its words (a user's capture).
+        if self
+            .store
+            .get_import_csv(&job.pool_id, &job.job_id)
+            .await?
+            .is_none()
+        {
+            return Err(Error::new(
+                ErrorKind::PreconditionNotMet,
+                format!("No csv file was uploaded for {job_id}"),
+            ));
+        }
         job.status = "Pending".into();
         job.started = Some(self.now());
         if !self.store.update_import_job(&job, &["Created"]).await? {

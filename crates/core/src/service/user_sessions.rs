@@ -242,7 +242,8 @@ impl UserPools {
             origin_session_id: None,
             current: false,
         }));
-        sessions.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        // Newest first, as both of AWS's examples list them.
+        sessions.sort_by(|a, b| (b.created, &b.id).cmp(&(a.created, &a.id)));
         sessions.truncate(MAX_SESSIONS);
         Ok(sessions)
     }
