@@ -966,3 +966,40 @@ fn email_username_pool_signs_in_by_email() {
         INCORRECT,
     );
 }
+
+#[test]
+fn new_password_required_refuses_an_email_the_user_already_has() {
+    let s = Server::start();
+    let pool = s.create_pool("np", json!({}));
+    let client = s.create_client(
+        &pool,
+        json!({"ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    );
+    temp_user(&s, &pool, "nina", "Temp-Passw0rd!");
+    let start = s.ok(
+        "InitiateAuth",
+        user_password(&client, "nina", "Temp-Passw0rd!"),
+    );
+    assert_eq!(start["ChallengeName"], "NEW_PASSWORD_REQUIRED");
+    let answer = |attributes: Value| {
+        let mut responses = json!({"USERNAME": "nina", "NEW_PASSWORD": "N3w-Passw0rd!"});
+        for (k, v) in attributes.as_object().unwrap() {
+            responses[k] = v.clone();
+        }
+        json!({"ClientId": client, "ChallengeName": "NEW_PASSWORD_REQUIRED",
+               "Session": start["Session"], "ChallengeResponses": responses})
+    };
+    // Echoing back the address it has: AWS's refusal, and the session stays.
+    s.err_msg(
+        "RespondToAuthChallenge",
+        answer(json!({"userAttributes.email": "nina@example.com"})),
+        "NotAuthorizedException",
+        "Cannot modify an already provided email",
+    );
+    // Another attribute may be set with the new password.
+    let v = s.ok(
+        "RespondToAuthChallenge",
+        answer(json!({"userAttributes.given_name": "Nina"})),
+    );
+    assert_tokens(&v, true);
+}

@@ -180,6 +180,9 @@ pub(crate) fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Res
         .ok_or_else(|| Error::invalid_parameter(format!("Missing required parameter {name}")))
 }
 
+/// NEW_PASSWORD_REQUIRED's refusal of an attribute the user has (AWS's words).
+const ALREADY_PROVIDED: &str = "Cannot modify an already provided";
+
 /// The marker an API challenge session leaves once answered (see
 /// `respond_to_auth_challenge`); a wrong answer that keeps the session
 /// usable puts the session back over it. The hosted pages keep saying
@@ -1255,6 +1258,7 @@ impl UserPools {
                 ErrorKind::InvalidPassword | ErrorKind::InvalidParameter
             ) || (e.kind == ErrorKind::ResourceNotFound
                 && session.challenge == "PASSWORD_VERIFIER")
+                || (e.kind == ErrorKind::NotAuthorized && e.message.starts_with(ALREADY_PROVIDED))
             {
                 self.store.put_session(&session).await?;
             }
@@ -1340,6 +1344,21 @@ impl UserPools {
                 }
                 let updates = schema::normalized(pool, &updates);
                 schema::validate_attributes(pool, &updates, false)?;
+                // A required attribute, or the email address or phone number,
+                // that the user already has cannot be given again here (AWS's
+                // words, which users often meet echoing userAttributes back).
+                for a in &updates {
+                    let required = pool.schema_attribute(&a.name).is_some_and(|d| d.required);
+                    let contact = a.name == "email" || a.name == "phone_number";
+                    if (required || contact)
+                        && user.attribute(&a.name).is_some_and(|v| !v.is_empty())
+                    {
+                        return Err(Error::not_authorized(format!(
+                            "{ALREADY_PROVIDED} {}",
+                            a.name
+                        )));
+                    }
+                }
                 let mut with_updates = user.attributes.clone();
                 for a in &updates {
                     with_updates.retain(|b| b.name != a.name);
