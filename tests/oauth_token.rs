@@ -321,3 +321,42 @@ fn client_credentials_grant() {
     std::thread::sleep(std::time::Duration::from_millis(1200));
     assert_eq!(get("/read", &token), 401);
 }
+
+#[test]
+fn a_deleted_scope_is_left_out_of_the_token() {
+    let s = Server::start_with_config(&config(free_port()));
+    // The resource server drops `write`; the client still lists it.
+    s.ok(
+        "UpdateResourceServer",
+        serde_json::json!({"UserPoolId": POOL, "Identifier": "https://api.example.com",
+                           "Name": "api", "Scopes": [
+                               {"ScopeName": "read", "ScopeDescription": "Read"},
+                               {"ScopeName": "admin", "ScopeDescription": "Admin"}]}),
+    );
+    let mut c = Call::new(&s);
+    c.auth = Some(basic(MACHINE, SECRET));
+    // AWS's developer guide: a deleted scope "is ignored and is not
+    // included in the access token".
+    let both = format!("{READ} {WRITE}");
+    let (status, v) = c.send(&[("grant_type", "client_credentials"), ("scope", &both)]);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        jwt_claims(v["access_token"].as_str().unwrap())["scope"],
+        READ
+    );
+    let (status, v) = c.send(&[("grant_type", "client_credentials")]);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        jwt_claims(v["access_token"].as_str().unwrap())["scope"],
+        READ
+    );
+    // A scope the client never had is still refused.
+    expect_error(
+        c.send(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://api.example.com/admin"),
+        ]),
+        400,
+        "invalid_scope",
+    );
+}

@@ -170,8 +170,11 @@ impl UserPools {
 
     /// The custom scopes a machine token of `client` gets: the requested
     /// ones, each of which must be one of the client's allowed custom
-    /// scopes that still exist, or all of those when none is requested.
-    /// The inner error says why none can be granted.
+    /// scopes, or all of those when none is requested. A scope the client
+    /// lists that its resource server no longer has is left out, not
+    /// refused: AWS's developer guide says a deleted scope "is ignored and
+    /// is not included in the access token". The inner error says why none
+    /// can be granted.
     pub(crate) async fn machine_scopes(
         &self,
         pool_id: &str,
@@ -179,21 +182,29 @@ impl UserPools {
         requested: Option<Vec<&str>>,
     ) -> Result<std::result::Result<Vec<String>, String>> {
         let existing = self.custom_scopes(pool_id).await?;
-        let allowed: BTreeSet<&str> = client
+        let listed: BTreeSet<&str> = client
             .settings
             .allowed_oauth_scopes
             .as_deref()
             .unwrap_or_default()
             .iter()
             .map(String::as_str)
-            .filter(|sc| !SYSTEM_SCOPES.contains(sc) && existing.contains(*sc))
+            .filter(|sc| !SYSTEM_SCOPES.contains(sc))
+            .collect();
+        let allowed: BTreeSet<&str> = listed
+            .iter()
+            .copied()
+            .filter(|sc| existing.contains(*sc))
             .collect();
         let granted: Vec<String> = match requested {
             Some(requested) => {
                 let mut out: Vec<String> = Vec::new();
                 for sc in requested {
-                    if !allowed.contains(sc) {
+                    if !listed.contains(sc) {
                         return Ok(Err(format!("Scope {sc} is not allowed for this client.")));
+                    }
+                    if !allowed.contains(sc) {
+                        continue;
                     }
                     if !out.iter().any(|o| o == sc) {
                         out.push(sc.to_owned());
