@@ -164,10 +164,19 @@ pub fn validate(operation: &str, body: &[u8]) -> Result<(), ApiError> {
     }
     let mut errors: Vec<(String, String)> = Vec::new();
     check(c, input, Some(&value), "", &mut errors);
-    // AWS lists the failures by member path (`password` before `username`
-    // in a captured SignUp answer), a member's own failures in the order
-    // length, pattern, enum.
-    errors.sort_by(|a, b| a.0.cmp(&b.0));
+    // AWS lists the failures by member path in a Java hash set's order
+    // (captured: `password` before `username` in SignUp, `logoutURLs` before
+    // `callbackURLs` in UpdateUserPoolClient), a member's own failures in
+    // the order length, pattern, enum.
+    let mut paths: Vec<&str> = Vec::new();
+    for (path, _) in &errors {
+        if !paths.contains(&path.as_str()) {
+            paths.push(path);
+        }
+    }
+    let order = crate::java_order::hash_set_order(&paths);
+    let rank = |path: &str| order.iter().position(|p| p == path).unwrap_or(usize::MAX);
+    errors.sort_by_key(|(path, _)| rank(path));
     let errors: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
     match errors.len() {
         0 => Ok(()),
@@ -416,17 +425,17 @@ fn check(c: &Compiled, shape_name: &str, value: Option<&Value>, path: &str, erro
                 return;
             };
             if matches!(member_shape.kind.as_str(), "string" | "integer" | "long") {
-                // A list of scalars: one failure for the list, as AWS words it
-                // (`Member must satisfy constraint: [Member must satisfy enum value set: [...]]`).
-                let mut inner: Vec<String> = Vec::new();
-                for item in items {
-                    for f in scalar_failures(c, member, member_shape, item) {
-                        if !inner.contains(&f) {
-                            inner.push(f);
-                        }
-                    }
-                }
-                if !inner.is_empty() {
+                // A list of scalars: one failure for the list that names every
+                // constraint of its members, as AWS words it (captured:
+                // `Member must satisfy constraint: [Member must have length
+                // less than or equal to 1024, Member must have length greater
+                // than or equal to 1, Member must satisfy regular expression
+                // pattern: ...]`, or `[Member must satisfy enum value set: [...]]`).
+                let broken = items
+                    .iter()
+                    .any(|item| !scalar_failures(c, member, member_shape, item).is_empty());
+                if broken {
+                    let inner = scalar_constraints(member, member_shape);
                     let shown_list =
                         (!member_shape.sensitive && !shape.sensitive).then(|| show(value));
                     fail(
