@@ -82,6 +82,14 @@ fn last_message(s: &Server, pool: &str, user: &str) -> Value {
         .expect("a message")
 }
 
+/// The code of a user's latest outbox message.
+fn last_code(s: &Server, pool: &str, user: &str) -> String {
+    last_message(s, pool, user)["code"]
+        .as_str()
+        .expect("a code")
+        .to_owned()
+}
+
 fn wrong(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
     format!("{:06}", (n + 1) % 1_000_000)
@@ -237,10 +245,7 @@ fn sms_mfa_sign_in() {
                "AuthParameters": {"USERNAME": "sam", "PASSWORD": PASSWORD}}),
     );
     assert_eq!(v["ChallengeName"], "SMS_MFA");
-    let code = last_message(&s, &pool, "sam")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "sam");
     let v = s.ok(
         "AdminRespondToAuthChallenge",
         json!({"UserPoolId": pool, "ClientId": client, "ChallengeName": "SMS_MFA",
@@ -349,10 +354,7 @@ fn several_factors_select_mfa_type() {
     );
     assert_eq!(status, 200, "{next}");
     assert_eq!(next["ChallengeName"], "EMAIL_OTP");
-    let code = last_message(&s, &pool, "sel")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "sel");
     let (status, done) = respond(
         &s,
         &client,
@@ -436,10 +438,7 @@ fn concurrent_answers_give_tokens_once() {
     );
     let start = password_start(&s, &client, "race");
     assert_eq!(start["ChallengeName"], "SMS_MFA");
-    let code = last_message(&s, &pool, "race")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "race");
     let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..24)
             .map(|_| {
@@ -544,10 +543,7 @@ fn user_auth_select_challenge_and_email_otp() {
         v["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"],
         "SMS"
     );
-    let code = last_message(&s, &pool, "pat")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "pat");
     let (status, done) = respond(
         &s,
         &client,
@@ -632,10 +628,7 @@ fn user_auth_password_srp_and_mfa_rules() {
         json!({"USERNAME": "pat", "PREFERRED_CHALLENGE": "EMAIL_OTP"}),
     );
     assert_eq!(v["ChallengeName"], "EMAIL_OTP", "{v}");
-    let code = last_message(&s, &pool, "pat")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "pat");
     let (status, done) = respond(
         &s,
         &client,
@@ -948,10 +941,7 @@ fn admin_created_users_without_a_password_sign_in_with_codes() {
     );
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["ChallengeName"], "EMAIL_OTP");
-    let code = last_message(&s, &pool, "nopass")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "nopass");
     let (status, done) = respond(
         &s,
         &client,
@@ -1025,10 +1015,7 @@ fn user_auth_as_aws_answers_it_for_new_unknown_and_passwordless_users() {
     );
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["ChallengeName"], "EMAIL_OTP");
-    let code = last_message(&s, &pool, "pat")["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = last_code(&s, &pool, "pat");
     assert!(
         code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()),
         "{code}"
