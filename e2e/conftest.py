@@ -573,9 +573,11 @@ def _snake(name: str) -> str:
 
 def read_outbox(srv: CognateServer) -> list[dict[str, Any]]:
     try:
-        lines = srv.outbox_path.read_text().splitlines()
+        text = srv.outbox_path.read_text()
     except FileNotFoundError:
         return []
+    # A line the server is still writing has no newline yet: not read.
+    lines = text[: text.rfind("\n") + 1].splitlines()
     out = []
     for i, line in enumerate(lines, 1):
         if line.strip():

@@ -79,7 +79,12 @@ impl MessageSink for DevOutbox {
                 .mode(0o600)
                 .open(&self.path)
                 .map_err(|e| format!("cannot open outbox: {e}"))?;
-            writeln!(file, "{line}").map_err(|e| format!("cannot write outbox: {e}"))?;
+            // One write of the whole line: `writeln!` would write it in many
+            // pieces, and a reader could see half a line.
+            let mut text = line.to_string();
+            text.push('\n');
+            file.write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write outbox: {e}"))?;
         }
         if self.log_codes && !carries_password(m) {
             // Development delivery only: the code is shown so it can be typed in.

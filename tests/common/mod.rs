@@ -623,11 +623,18 @@ impl Server {
         (pool, client)
     }
 
-    /// Every outbox message, oldest first.
+    /// Every outbox message, oldest first. A line the server is still
+    /// writing (a message sent after its answer, as a passwordless code of
+    /// PreventUserExistenceErrors is) has no newline yet and is not read.
     pub fn outbox(&self) -> Vec<Value> {
         let path = self.data_dir.join("outbox.jsonl");
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        text.lines()
+        let complete = match text.rfind('\n') {
+            Some(end) => &text[..=end],
+            None => "",
+        };
+        complete
+            .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).expect("outbox line is JSON"))
             .collect()
