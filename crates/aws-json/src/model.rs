@@ -259,7 +259,7 @@ fn scalar_failures(c: &Compiled, shape_name: &str, shape: &Shape, value: &Value)
             if !values.iter().any(|v| v == s) {
                 out.push(format!(
                     "Member must satisfy enum value set: [{}]",
-                    enum_order(shape_name, values).join(", ")
+                    crate::java_order::hash_set_order(values).join(", ")
                 ));
             }
         }
@@ -281,7 +281,7 @@ fn scalar_failures(c: &Compiled, shape_name: &str, shape: &Shape, value: &Value)
 }
 
 /// Every constraint of a scalar shape, as AWS lists them for map values.
-fn scalar_constraints(shape_name: &str, shape: &Shape) -> Vec<String> {
+fn scalar_constraints(shape: &Shape) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(max) = shape.max {
         out.push(format!(
@@ -303,16 +303,10 @@ fn scalar_constraints(shape_name: &str, shape: &Shape) -> Vec<String> {
     if let Some(values) = &shape.values {
         out.push(format!(
             "Member must satisfy enum value set: [{}]",
-            enum_order(shape_name, values).join(", ")
+            crate::java_order::hash_set_order(values).join(", ")
         ));
     }
     out
-}
-
-/// An enum's values in the order AWS prints them: a Java hash set's
-/// (`crate::java_order`), as captured answers show (`[OPTIONAL, OFF, ON]`).
-fn enum_order(_shape_name: &str, values: &[String]) -> Vec<String> {
-    crate::java_order::hash_set_order(values)
 }
 
 /// How AWS shows a list or map value in a message: `[a, b]`, `{k=v}`.
@@ -435,7 +429,7 @@ fn check(c: &Compiled, shape_name: &str, value: Option<&Value>, path: &str, erro
                     .iter()
                     .any(|item| !scalar_failures(c, member, member_shape, item).is_empty());
                 if broken {
-                    let inner = scalar_constraints(member, member_shape);
+                    let inner = scalar_constraints(member_shape);
                     let shown_list =
                         (!member_shape.sensitive && !shape.sensitive).then(|| show(value));
                     fail(
@@ -495,7 +489,7 @@ fn check(c: &Compiled, shape_name: &str, value: Option<&Value>, path: &str, erro
                         path,
                         format!(
                             "{label} must satisfy constraint: [{}]",
-                            scalar_constraints(name, part_shape).join(", ")
+                            scalar_constraints(part_shape).join(", ")
                         ),
                     );
                 }

@@ -425,7 +425,7 @@ impl UserPools {
         let issued = claims.device_key.as_deref().is_some_and(|k| {
             cognate_crypto::digest::constant_time_eq(k.as_bytes(), device_key.as_bytes())
         });
-        if !device_key.starts_with(&format!("{}_", self.config.region)) || !issued {
+        if !issued {
             return Err(Error::invalid_parameter("Invalid device key given."));
         }
         check_verifier_config(salt.as_deref(), verifier.as_deref())?;

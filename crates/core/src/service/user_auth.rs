@@ -97,6 +97,22 @@ pub fn user_auth_factors(pool: &UserPool, user: &User, has_webauthn: bool) -> Ve
     out
 }
 
+/// Whether a stand-in may be signed in with `factor`: a code factor the
+/// pool allows (and offers, MFA permitting), or a password one.
+fn stand_in_may_prefer(pool: &UserPool, factor: &str) -> bool {
+    let allowed = first_auth_factors(pool);
+    let allows = |f: &str| allowed.iter().any(|a| a == f);
+    match factor {
+        "PASSWORD" | "PASSWORD_SRP" => allows("PASSWORD"),
+        "EMAIL_OTP" | "SMS_OTP" => {
+            allows(factor)
+                && pool.settings.user_pool_tier != "LITE"
+                && pool.settings.mfa_configuration != "ON"
+        }
+        _ => false,
+    }
+}
+
 impl UserPools {
     /// The stand-in for `username`, a user the pool does not know (or one
     /// it will not let on about), in sign-ins of a client that prevents
@@ -188,7 +204,7 @@ impl UserPools {
         // errors) takes any preferred challenge the pool allows, as AWS
         // answers a preferred EMAIL_OTP with a simulated challenge.
         let preferred = input.parameters.get("PREFERRED_CHALLENGE").filter(|p| {
-            available.contains(p) || (is_stand_in(&user) && self.stand_in_may_prefer(pool, p))
+            available.contains(p) || (is_stand_in(&user) && stand_in_may_prefer(pool, p))
         });
         let step = match preferred {
             Some(factor) => {
@@ -254,22 +270,6 @@ impl UserPools {
             return self.stand_in_with_factors(pool, username).await;
         }
         Ok((user, available))
-    }
-
-    /// Whether a stand-in may be signed in with `factor`: a code factor the
-    /// pool allows (and offers, MFA permitting), or a password one.
-    fn stand_in_may_prefer(&self, pool: &UserPool, factor: &str) -> bool {
-        let allowed = first_auth_factors(pool);
-        let allows = |f: &str| allowed.iter().any(|a| a == f);
-        match factor {
-            "PASSWORD" | "PASSWORD_SRP" => allows("PASSWORD"),
-            "EMAIL_OTP" | "SMS_OTP" => {
-                allows(factor)
-                    && pool.settings.user_pool_tier != "LITE"
-                    && pool.settings.mfa_configuration != "ON"
-            }
-            _ => false,
-        }
     }
 
     /// A stand-in for `username` and the challenges it is offered: a
