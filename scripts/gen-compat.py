@@ -47,9 +47,9 @@ AWS_ONLY = {
     "ListUserPoolReplicas": "The pool itself, Role PRIMARY, Status ACTIVE, in the server's region.",
     "UpdateUserPoolReplica": "There are no secondaries: ResourceNotFoundException (InvalidParameterException for the primary's region).",
     "DeleteUserPoolReplica": "As UpdateUserPoolReplica.",
-    "GetProvisionedLimit": "No request-rate quotas are enforced by cognate no request-rate quotas; the answer is the category's documented free rate (UserAuthentication 120, UserCreation 50, …) as both free and provisioned value.",
+    "GetProvisionedLimit": "cognate enforces no request-rate quotas; the answer is the category's documented free rate (UserAuthentication 120, UserCreation 50, …) as both free and provisioned value.",
     "UpdateProvisionedLimit": "The account maximum is the free rate, so a higher value answers ServiceQuotaExceededException and a lower one InvalidParameterException; the free rate itself is accepted.",
-    "SetLogDeliveryConfiguration": "Stored and returned as AWS does; the destinations are AWS services (CloudWatch Logs, S3, Firehose), so no log is delivered anywhere (cognate's audit events go to its own log: docs/operations.md). One configuration per event source with one destination each; any level to any destination on any plan, as AWS accepts; with none, LogConfigurations is left out.",
+    "SetLogDeliveryConfiguration": "Stored and returned as AWS does; the destinations are AWS services (CloudWatch Logs, S3, Firehose), so no log is delivered anywhere (cognate's audit events go to its own log: the README's Operations section). One configuration per event source with one destination each; any level to any destination on any plan, as AWS accepts; with none, LogConfigurations is left out.",
     "GetLogDeliveryConfiguration": "As SetLogDeliveryConfiguration.",
 }
 
