@@ -616,6 +616,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores the CSV of a job still `Created`; false otherwise.
     async fn put_import_csv(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<bool>;
     async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Whether a job's CSV was uploaded, without reading it.
+    async fn has_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<bool>;
 
     // -- authentication events (AdminListUserAuthEvents)
     /// Adds an event of a user and drops the user's oldest beyond `keep`;

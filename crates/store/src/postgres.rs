@@ -2435,6 +2435,22 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn has_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<bool> {
+        self.run(|c| async move {
+            let row = query_opt(
+                &c,
+                "SELECT csv IS NOT NULL FROM user_import_jobs WHERE pool_id = $1 AND job_id = $2",
+                &[&pool_id, &job_id],
+            )
+            .await?;
+            Ok(match row {
+                Some(r) => r.try_get::<_, bool>(0)?,
+                None => false,
+            })
+        })
+        .await
+    }
+
     async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>> {
         self.run(|c| async move {
             let row = query_opt(

@@ -2336,6 +2336,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn has_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<bool> {
+        let (pool_id, job_id) = (pool_id.to_owned(), job_id.to_owned());
+        self.read(move |c| {
+            let uploaded: Option<bool> = c
+                .query_row(
+                    "SELECT csv IS NOT NULL FROM user_import_jobs WHERE pool_id = ?1 AND job_id = ?2",
+                    [&pool_id, &job_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(uploaded.unwrap_or(false))
+        })
+        .await
+    }
+
     async fn get_import_csv(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>> {
         let (pool_id, job_id) = (pool_id.to_owned(), job_id.to_owned());
         self.read(move |c| {

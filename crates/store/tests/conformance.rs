@@ -14,7 +14,7 @@ use cognate_core::error::StoreError;
 use cognate_core::model::{
     AliasKey, Attribute, AuthorizationCode, ChallengeSession, CodeRecord, FilterAttribute, Group,
     LinkedIdentity, PoolSettings, RefreshTokenRecord, SsoSession, StoredKey, User, UserFilter,
-    UserPool, UserStatus, WebAuthnCredential,
+    UserImportJob, UserPool, UserStatus, WebAuthnCredential,
 };
 use cognate_core::store::{CodeUse, CredentialAdd, IdentityLink, LockoutPolicy, Store, Write};
 use futures_util::future::join_all;
@@ -2058,6 +2058,47 @@ async fn a_sign_count_moves_on_once_under_concurrency(store: Arc<dyn Store>) {
         .expect("advance"));
 }
 
+/// An import job's CSV is accepted only while the job is Created, and the
+/// existence check (StartUserImportJob's "No csv file was uploaded")
+/// answers without reading the file.
+async fn an_import_csv_is_taken_while_created_and_its_presence_known(store: Arc<dyn Store>) {
+    let p = new_pool(&store, &[], &[]).await;
+    let mut job = UserImportJob {
+        pool_id: p.id.clone(),
+        job_id: "import-AbCdEfGhIj".into(),
+        job_name: "job".into(),
+        cloudwatch_logs_role_arn: "arn:aws:iam::111111111111:role/Import".into(),
+        status: "Created".into(),
+        created: NOW,
+        started: None,
+        completed: None,
+        imported: 0,
+        skipped: 0,
+        failed: 0,
+        completion_message: None,
+        password_hashing_algorithm: None,
+        upload_secret_hash: "hash".into(),
+        presigned_url: String::new(),
+    };
+    store.insert_import_job(&job).await.expect("insert job");
+    assert!(!store.has_import_csv(&p.id, &job.job_id).await.expect("has"));
+    assert!(!store.has_import_csv(&p.id, "import-unknown").await.expect("has"));
+    let csv = b"cognito:username,email\nalice,alice@example.com\n";
+    assert!(store.put_import_csv(&p.id, &job.job_id, csv).await.expect("put"));
+    assert!(store.has_import_csv(&p.id, &job.job_id).await.expect("has"));
+    assert_eq!(
+        store.get_import_csv(&p.id, &job.job_id).await.expect("get").as_deref(),
+        Some(&csv[..])
+    );
+    job.status = "Pending".into();
+    assert!(store.update_import_job(&job, &["Created"]).await.expect("start"));
+    assert!(!store.put_import_csv(&p.id, &job.job_id, b"late").await.expect("put"));
+    assert_eq!(
+        store.get_import_csv(&p.id, &job.job_id).await.expect("get").as_deref(),
+        Some(&csv[..])
+    );
+}
+
 engines! {
     keys_rotate_in_one_step_and_retire_when_due,
     concurrent_compare_and_swap_loses_no_update,
@@ -2090,4 +2131,5 @@ engines! {
     a_sign_count_moves_on_once_under_concurrency,
     sso_sessions_are_listed_touched_revoked_and_signed_out,
     a_linked_revocation_leaves_no_token_of_its_sso_session,
+    an_import_csv_is_taken_while_created_and_its_presence_known,
 }

@@ -241,12 +241,7 @@ impl UserPools {
             ));
         }
         // Nothing to import yet: AWS's answer, in its words (a user's capture).
-        if self
-            .store
-            .get_import_csv(&job.pool_id, &job.job_id)
-            .await?
-            .is_none()
-        {
+        if !self.store.has_import_csv(&job.pool_id, &job.job_id).await? {
             return Err(Error::new(
                 ErrorKind::PreconditionNotMet,
                 format!("No csv file was uploaded for {job_id}"),
