@@ -695,7 +695,7 @@ fn new_password_required_via_respond_to_auth_challenge() {
     );
     assert_eq!(
         m,
-        "Password did not conform with policy: Password not long enough"
+        "Password does not conform to policy: Password not long enough"
     );
     // Missing NEW_PASSWORD is refused, and the session stays usable.
     s.err_msg(

@@ -1044,6 +1044,33 @@ fn custom_message_and_authentication_triggers() {
             .count(),
         1
     );
+
+    // An unknown name: no PreAuthentication for a LEGACY client, and one
+    // with userNotFound for a client that prevents existence errors.
+    let (_, v) = login("nobody");
+    assert_eq!(v["__type"], "UserNotFoundException");
+    let unknown = |name: &str| {
+        lambda
+            .events_of("PreAuthentication_Authentication")
+            .into_iter()
+            .filter(|e| e["userName"] == name)
+            .collect::<Vec<_>>()
+    };
+    assert!(unknown("nobody").is_empty());
+    let mut flows = password_flows();
+    flows["PreventUserExistenceErrors"] = json!("ENABLED");
+    let enabled = srv.create_client(&pool, flows);
+    let (_, v) = srv.call(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": enabled,
+               "AuthParameters": {"USERNAME": "nobody", "PASSWORD": PASSWORD}}),
+    );
+    assert_eq!(v["__type"], "NotAuthorizedException");
+    let events = unknown("nobody");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["request"]["userNotFound"], true);
+    assert_eq!(events[0]["request"]["userAttributes"], json!({}));
+    assert_eq!(events[0]["callerContext"]["clientId"], enabled.as_str());
 }
 
 /// CustomMessage_Authentication: the MFA and sign-in codes (EMAIL_OTP and
@@ -1230,11 +1257,15 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
         json!({"step": "admin-confirm"})
     );
     // InitiateAuth passes it to pre authentication only of these (the
-    // model: pre sign-up, pre authentication, user migration).
+    // model: pre sign-up, pre authentication, user migration), as the
+    // event's validationData.
+    let pre_auth = lambda.events_of("PreAuthentication_Authentication");
+    let pre_auth = pre_auth.last().unwrap();
     assert_eq!(
-        metadata("PreAuthentication_Authentication"),
+        pre_auth["request"]["validationData"],
         json!({"step": "sign-in"})
     );
+    assert!(pre_auth["request"].get("clientMetadata").is_none(), "{pre_auth}");
     for source in [
         "PostAuthentication_Authentication",
         "TokenGeneration_Authentication",
@@ -1245,13 +1276,29 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
         metadata("CustomMessage_ResendCode"),
         json!({"step": "resend"})
     );
-    // A call without ClientMetadata sends none.
+    // The message trigger of a public operation names its app client.
+    let resend = lambda.events_of("CustomMessage_ResendCode");
+    assert_eq!(resend.last().unwrap()["callerContext"]["clientId"], client.as_str());
+    // A call without ClientMetadata sends none: the member is left out.
     srv.ok(
         "InitiateAuth",
         json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
                "AuthParameters": {"USERNAME": "erin", "PASSWORD": PASSWORD}}),
     );
-    assert!(metadata("TokenGeneration_Authentication").is_null());
+    for source in [
+        "TokenGeneration_Authentication",
+        "PostAuthentication_Authentication",
+        "PreAuthentication_Authentication",
+    ] {
+        let events = lambda.events_of(source);
+        let request = &events.last().unwrap()["request"];
+        assert!(request.get("clientMetadata").is_none(), "{source}: {request}");
+    }
+    let confirmations = lambda.events_of("PostConfirmation_ConfirmSignUp");
+    assert_eq!(
+        confirmations[0]["callerContext"]["awsSdkVersion"],
+        "aws-sdk-unknown-unknown"
+    );
 }
 
 #[test]

@@ -762,7 +762,7 @@ fn admin_set_user_password_errors() {
         "AdminSetUserPassword",
         json!({"UserPoolId": pool, "Username": "pat", "Password": "weak", "Permanent": true}),
         "InvalidPasswordException",
-        "Password did not conform with policy: Password not long enough",
+        "Password does not conform to policy: Password not long enough",
     );
     s.err_msg(
         "AdminSetUserPassword",

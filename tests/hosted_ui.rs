@@ -401,7 +401,7 @@ fn new_password_required_page() {
     assert!(
         r.error()
             .unwrap()
-            .starts_with("Password did not conform with policy"),
+            .starts_with("Password does not conform to policy"),
         "{:?}",
         r.error()
     );

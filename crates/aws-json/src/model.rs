@@ -63,6 +63,8 @@ const DOCUMENTED_ENUM_VALUES: &[(&str, &str)] =
 struct Compiled {
     model: Model,
     patterns: HashMap<String, Option<regex::Regex>>,
+    /// PATTERN_AS_ENFORCED, compiled by shape name.
+    enforced: HashMap<&'static str, regex::Regex>,
 }
 
 fn compiled() -> Option<&'static Compiled> {
@@ -84,7 +86,15 @@ fn compiled() -> Option<&'static Compiled> {
                     (p, re)
                 })
                 .collect();
-            Some(Compiled { model, patterns })
+            let enforced = PATTERN_AS_ENFORCED
+                .iter()
+                .map(|(shape, p)| Some((*shape, regex::Regex::new(&format!("^(?:{p})$")).ok()?)))
+                .collect::<Option<_>>()?;
+            Some(Compiled {
+                model,
+                patterns,
+                enforced,
+            })
         })
         .as_ref()
 }
@@ -243,10 +253,12 @@ fn scalar_failures(c: &Compiled, shape_name: &str, shape: &Shape, value: &Value)
             .as_ref()
             .filter(|_| !PATTERN_NOT_ENFORCED.contains(&shape_name))
         {
-            let matches = match c.patterns.get(pattern) {
-                Some(Some(re)) => {
-                    re.is_match(s) && !(pattern.contains("(?<!\\.)") && s.ends_with('.'))
-                }
+            let matches = match c
+                .enforced
+                .get(shape_name)
+                .or_else(|| c.patterns.get(pattern).and_then(Option::as_ref))
+            {
+                Some(re) => re.is_match(s) && !(pattern.contains("(?<!\\.)") && s.ends_with('.')),
                 _ => true,
             };
             if !matches {
@@ -340,6 +352,13 @@ fn number(n: f64) -> String {
 /// a prefix domain's, and CreateUserPoolDomain takes custom domains
 /// (`auth.example.com`) in the same member.
 const PATTERN_NOT_ENFORCED: &[&str] = &["DomainType"];
+
+/// Shapes whose values AWS matches against a wider pattern than the model's
+/// (the refusal still names the model's pattern). `PasswordType` is `[\S]+`
+/// in the model, yet Cognito's password rules count a space that neither
+/// leads nor trails as a special character (the developer guide's password
+/// policy), as the model's earlier pattern `^[\S]+.*[\S]+$` allowed.
+const PATTERN_AS_ENFORCED: &[(&str, &str)] = &[("PasswordType", r"\S(?:.*\S)?")];
 
 /// Shapes the model marks sensitive whose values AWS still shows: a client
 /// id (users' captures from 2023 on: `Value 'ap-northeast-1_xxxxxxxxx' at
@@ -581,6 +600,25 @@ mod tests {
         .unwrap_or_default();
         assert!(!m.contains("Leaked"), "{m}");
         assert!(m.contains("Value at 'password'"), "{m}");
+    }
+
+    #[test]
+    fn a_password_may_hold_a_space_that_neither_leads_nor_trails() {
+        let signup = |password: &str| {
+            message(
+                "SignUp",
+                serde_json::json!({"ClientId": "c", "Username": "u", "Password": password}),
+            )
+        };
+        assert_eq!(signup("Pass w0rd!"), None);
+        assert_eq!(signup("x"), None);
+        for bad in [" Passw0rd!", "Passw0rd! ", " ", ""] {
+            assert_eq!(
+                signup(bad).as_deref(),
+                Some("1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\S]+"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -10,12 +10,25 @@ pub const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 /// Longest password Cognito accepts.
 pub const MAX_PASSWORD_LEN: usize = 256;
 
-/// Checks `password` against `policy`; the first failed rule decides the message.
+/// Checks a new user's `password` (SignUp) against `policy`; the first
+/// failed rule decides the message.
 pub fn check(policy: &PasswordPolicy, password: &str) -> Result<(), Error> {
+    check_worded(policy, password, "Password did not conform with policy")
+}
+
+/// Checks a password that replaces one (ChangePassword,
+/// ConfirmForgotPassword, AdminSetUserPassword, NEW_PASSWORD_REQUIRED):
+/// Cognito words these refusals differently from SignUp's ("does not
+/// conform to policy"), and apps match both texts.
+pub fn check_change(policy: &PasswordPolicy, password: &str) -> Result<(), Error> {
+    check_worded(policy, password, "Password does not conform to policy")
+}
+
+fn check_worded(policy: &PasswordPolicy, password: &str, prefix: &str) -> Result<(), Error> {
     let fail = |what: &str| {
         Err(Error::new(
             ErrorKind::InvalidPassword,
-            format!("Password did not conform with policy: {what}"),
+            format!("{prefix}: {what}"),
         ))
     };
     if password.chars().count() < policy.minimum_length as usize {
@@ -85,6 +98,13 @@ mod tests {
         );
         assert_eq!(msg("MySuperSecurePassw0rd!"), "");
         assert_eq!(msg("Pass word1"), "");
+        assert_eq!(
+            check_change(&PasswordPolicy::default(), "Ab1!")
+                .err()
+                .map(|e| e.message)
+                .as_deref(),
+            Some("Password does not conform to policy: Password not long enough")
+        );
     }
 
     #[test]

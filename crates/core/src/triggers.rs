@@ -39,9 +39,10 @@ tokio::task_local! {
 }
 
 /// The triggers that InitiateAuth and AdminInitiateAuth pass their
-/// ClientMetadata to, as the model documents; the others they invoke
-/// (post authentication, custom message, pre token generation, define and
-/// create auth challenge) get none.
+/// ClientMetadata to, as the model documents, in the event's
+/// `validationData`; the others they invoke (post authentication, custom
+/// message, pre token generation, define and create auth challenge) get
+/// none.
 pub const INITIATE_AUTH_METADATA_TRIGGERS: &[Trigger] = &[
     Trigger::PreSignUp,
     Trigger::PreAuthentication,
@@ -85,6 +86,16 @@ pub(crate) fn current_client_metadata() -> BTreeMap<String, String> {
     CLIENT_METADATA
         .try_with(|m| m.metadata.clone())
         .unwrap_or_default()
+}
+
+/// Whether the operation being answered hands its ClientMetadata to
+/// triggers as `validationData` (InitiateAuth and AdminInitiateAuth, the
+/// operations that name the triggers they reach) rather than as
+/// `clientMetadata`.
+pub(crate) fn client_metadata_is_validation_data() -> bool {
+    CLIENT_METADATA
+        .try_with(|m| m.only.is_some())
+        .unwrap_or(false)
 }
 
 /// Whether the operation being answered passes its ClientMetadata to

@@ -2082,19 +2082,39 @@ async fn an_import_csv_is_taken_while_created_and_its_presence_known(store: Arc<
     };
     store.insert_import_job(&job).await.expect("insert job");
     assert!(!store.has_import_csv(&p.id, &job.job_id).await.expect("has"));
-    assert!(!store.has_import_csv(&p.id, "import-unknown").await.expect("has"));
+    assert!(!store
+        .has_import_csv(&p.id, "import-unknown")
+        .await
+        .expect("has"));
     let csv = b"cognito:username,email\nalice,alice@example.com\n";
-    assert!(store.put_import_csv(&p.id, &job.job_id, csv).await.expect("put"));
+    assert!(store
+        .put_import_csv(&p.id, &job.job_id, csv)
+        .await
+        .expect("put"));
     assert!(store.has_import_csv(&p.id, &job.job_id).await.expect("has"));
     assert_eq!(
-        store.get_import_csv(&p.id, &job.job_id).await.expect("get").as_deref(),
+        store
+            .get_import_csv(&p.id, &job.job_id)
+            .await
+            .expect("get")
+            .as_deref(),
         Some(&csv[..])
     );
     job.status = "Pending".into();
-    assert!(store.update_import_job(&job, &["Created"]).await.expect("start"));
-    assert!(!store.put_import_csv(&p.id, &job.job_id, b"late").await.expect("put"));
+    assert!(store
+        .update_import_job(&job, &["Created"])
+        .await
+        .expect("start"));
+    assert!(!store
+        .put_import_csv(&p.id, &job.job_id, b"late")
+        .await
+        .expect("put"));
     assert_eq!(
-        store.get_import_csv(&p.id, &job.job_id).await.expect("get").as_deref(),
+        store
+            .get_import_csv(&p.id, &job.job_id)
+            .await
+            .expect("get")
+            .as_deref(),
         Some(&csv[..])
     );
 }

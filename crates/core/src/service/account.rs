@@ -467,7 +467,7 @@ impl UserPools {
         };
         let Some(user) = self.find_user(&pool, username, false).await? else {
             return Err(if prevents_existence_errors(&client) {
-                password_policy::check(&pool.settings.password_policy, password)?;
+                password_policy::check_change(&pool.settings.password_policy, password)?;
                 mismatch()
             } else {
                 Error::new(
@@ -476,7 +476,7 @@ impl UserPools {
                 )
             });
         };
-        password_policy::check(&pool.settings.password_policy, password)?;
+        password_policy::check_change(&pool.settings.password_policy, password)?;
         if !user.enabled && prevents_existence_errors(&client) {
             return Err(mismatch());
         }
@@ -573,7 +573,7 @@ impl UserPools {
                 }
             })?;
         }
-        password_policy::check(&pool.settings.password_policy, proposed)?;
+        password_policy::check_change(&pool.settings.password_policy, proposed)?;
         self.refuse_compromised_password(
             &pool,
             Some(&claims.client_id),

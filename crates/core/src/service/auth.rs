@@ -279,6 +279,10 @@ impl UserPools {
         if !allows(&client, flow) {
             return Err(Error::invalid_parameter(if admin {
                 "Auth flow not enabled for this client".to_owned()
+            } else if flow == "CUSTOM_AUTH" {
+                // Its own text, which apps match (Amplify signs in with
+                // CUSTOM_AUTH when no password is given).
+                "CUSTOM_AUTH is not enabled for the client.".to_owned()
             } else {
                 format!("{flow} flow not enabled for this client")
             }));
@@ -492,6 +496,8 @@ impl UserPools {
             }
         };
         let Some(user) = found else {
+            self.pre_authentication_of_unknown(pool, client, username)
+                .await?;
             // Spend the time a real check takes, so timing does not tell.
             self.verify_password(password, None).await?;
             return Err(if prevents_existence_errors(client) {
@@ -758,8 +764,12 @@ impl UserPools {
             return Err(Error::invalid_parameter("Invalid SRP_A value."));
         }
         let user = self.find_user(pool, username, false).await?;
-        if let Some(u) = &user {
-            self.pre_authentication(pool, &client.client_id, u).await?;
+        match &user {
+            Some(u) => self.pre_authentication(pool, &client.client_id, u).await?,
+            None => {
+                self.pre_authentication_of_unknown(pool, client, username)
+                    .await?
+            }
         }
         let (session, parameters) = self
             .srp_challenge(pool, client, username, user.as_ref(), srp_a, None)
@@ -1325,7 +1335,7 @@ impl UserPools {
         match session.challenge.as_str() {
             "NEW_PASSWORD_REQUIRED" => {
                 let new_password = param(&input.responses, "NEW_PASSWORD")?;
-                password_policy::check(&pool.settings.password_policy, new_password)?;
+                password_policy::check_change(&pool.settings.password_policy, new_password)?;
                 self.refuse_compromised_password(
                     pool,
                     Some(&client.client_id),

@@ -794,9 +794,12 @@ impl UserPools {
                     if used {
                         return Err(used_once());
                     }
+                    // A wrong TOTP code has its own text (apps and Amplify's
+                    // error enums match it: "Invalid code received for user");
+                    // SMS and email codes answer "Invalid code or auth state".
                     return Err(Error::new(
                         ErrorKind::CodeMismatch,
-                        "Invalid code or auth state for the user.",
+                        "Invalid code received for user",
                     ));
                 }
             }

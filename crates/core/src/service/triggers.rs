@@ -14,6 +14,12 @@ use crate::triggers::{function_of, invalid_response, Trigger};
 /// `callerContext.clientId` of a call made without an app client.
 pub(crate) const NO_CLIENT: &str = "CLIENT_ID_NOT_APPLICABLE";
 
+/// `callerContext.awsSdkVersion`: Cognito names the caller's SDK there
+/// (`aws-sdk-<language>-<version>`), and `aws-sdk-unknown-unknown` when
+/// it cannot tell, as for the hosted UI and most captured events; cognate
+/// does not parse User-Agent headers, so every event says unknown.
+const SDK_VERSION: &str = "aws-sdk-unknown-unknown";
+
 /// One invocation's varying parts.
 pub(crate) struct TriggerEvent<'a> {
     pub source: &'a str,
@@ -159,17 +165,32 @@ impl UserPools {
     ) -> Value {
         let mut request = event.request;
         // The operation's ClientMetadata reaches every trigger it invokes
-        // (InitiateAuth's only some).
+        // as `clientMetadata`; InitiateAuth's reaches only some, as their
+        // `validationData` (the model's documentation of ClientMetadata).
         if let Value::Object(r) = &mut request {
+            let metadata = crate::triggers::current_client_metadata();
             if !crate::triggers::client_metadata_reaches(trigger) {
                 r.remove("clientMetadata");
-            } else if r.get("clientMetadata").is_none_or(Value::is_null) {
-                let metadata = crate::triggers::current_client_metadata();
-                if !metadata.is_empty() {
-                    r.insert("clientMetadata".into(), json!(metadata));
+            } else if crate::triggers::client_metadata_is_validation_data() {
+                r.remove("clientMetadata");
+                if !metadata.is_empty() && r.get("validationData").is_none_or(Value::is_null) {
+                    r.insert("validationData".into(), json!(metadata));
                 }
+            } else if r.get("clientMetadata").is_none_or(Value::is_null) && !metadata.is_empty() {
+                r.insert("clientMetadata".into(), json!(metadata));
+            }
+            // Cognito leaves clientMetadata out when there is none.
+            if r.get("clientMetadata").is_some_and(Value::is_null) {
+                r.remove("clientMetadata");
             }
         }
+        // A trigger invoked in the course of a public operation gets its
+        // ClientId even where the caller did not name one (CustomMessage of
+        // SignUp, ForgotPassword, ...), as in Cognito's events.
+        let client_id = match event.client_id {
+            Some(id) => id.to_owned(),
+            None => crate::triggers::current_client_id().unwrap_or_else(|| NO_CLIENT.to_owned()),
+        };
         json!({
             "version": event.version,
             "triggerSource": event.source,
@@ -177,8 +198,8 @@ impl UserPools {
             "userPoolId": pool.id,
             "userName": event.user_name,
             "callerContext": {
-                "awsSdkVersion": concat!("cognate-", env!("CARGO_PKG_VERSION")),
-                "clientId": event.client_id.unwrap_or(NO_CLIENT),
+                "awsSdkVersion": SDK_VERSION,
+                "clientId": client_id,
             },
             "request": request,
             "response": event.response,
@@ -564,6 +585,33 @@ impl UserPools {
             "userAttributes": user_attributes(user),
             "validationData": null,
             "userNotFound": false,
+        }));
+        self.run_trigger(pool, Trigger::PreAuthentication, event)
+            .await
+            .map(|_| ())
+    }
+
+    /// The PreAuthentication trigger for a sign-in name the pool does not
+    /// know, which Cognito invokes (with `userNotFound: true`) only for an
+    /// app client that prevents user existence errors.
+    pub(crate) async fn pre_authentication_of_unknown(
+        &self,
+        pool: &UserPool,
+        client: &crate::model::AppClient,
+        name: &str,
+    ) -> Result<()> {
+        if !super::users::prevents_existence_errors(client) {
+            return Ok(());
+        }
+        let event = TriggerEvent::new(
+            "PreAuthentication_Authentication",
+            name,
+            Some(&client.client_id),
+        )
+        .request(json!({
+            "userAttributes": {},
+            "validationData": null,
+            "userNotFound": true,
         }));
         self.run_trigger(pool, Trigger::PreAuthentication, event)
             .await

@@ -1007,7 +1007,7 @@ impl UserPools {
         let pool = self.pool(pool_id).await?;
         let user = self.admin_user(&pool, username).await?;
         let user_sub = user.sub.clone();
-        password_policy::check(&pool.settings.password_policy, password)?;
+        password_policy::check_change(&pool.settings.password_policy, password)?;
         let material = self
             .password_material(&pool, &user.username, password)
             .await?;
