@@ -697,6 +697,50 @@ fn user_migration_force_alias_creation_takes_a_verified_email() {
     );
 }
 
+/// A user's verified email address, when the pool signs users in with it,
+/// shows in the events' userAttributes as `cognito:email_alias`, as in
+/// Cognito's events; an unverified one does not.
+#[test]
+fn events_name_the_aliases_a_user_signs_in_with() {
+    let lambda = FakeLambda::start(|_, _| Answer::Respond(json!({})));
+    let srv = server_for(&lambda, 5000);
+    let pool = srv.create_pool(
+        "alias-events",
+        json!({"AliasAttributes": ["email"],
+               "LambdaConfig": {"PostAuthentication": arn("post-auth")}}),
+    );
+    let client = srv.create_client(&pool, password_flows());
+    srv.admin_user(
+        &pool,
+        "vera",
+        json!([{"Name": "email", "Value": "vera@example.com"},
+               {"Name": "email_verified", "Value": "true"},
+               {"Name": "phone_number", "Value": "+15555550100"},
+               {"Name": "phone_number_verified", "Value": "true"}]),
+    );
+    srv.admin_user(
+        &pool,
+        "uma",
+        json!([{"Name": "email", "Value": "uma@example.com"}]),
+    );
+    srv.login(&client, "vera", PASSWORD);
+    srv.login(&client, "uma", PASSWORD);
+    let events = lambda.events_of("PostAuthentication_Authentication");
+    let of = |name: &str| {
+        events
+            .iter()
+            .find(|e| e["userName"] == name)
+            .map(|e| e["request"]["userAttributes"].clone())
+            .unwrap()
+    };
+    let vera = of("vera");
+    assert_eq!(vera["cognito:email_alias"], "vera@example.com", "{vera}");
+    // The phone number is not one of this pool's aliases.
+    assert!(vera.get("cognito:phone_number_alias").is_none(), "{vera}");
+    let uma = of("uma");
+    assert!(uma.get("cognito:email_alias").is_none(), "{uma}");
+}
+
 /// `enableSMSMFA`: the migrated user signs in with SMS MFA from its first
 /// sign-in on; without a phone number, or in a pool with MFA off, the
 /// migration fails and no user is made.

@@ -139,6 +139,26 @@ pub(crate) fn user_attributes(user: &User) -> Value {
     Value::Object(map)
 }
 
+/// A stored user's `userAttributes` also name the sign-in aliases the user
+/// holds, as Cognito's events do: `cognito:email_alias` /
+/// `cognito:phone_number_alias` for a verified email address or phone
+/// number that the pool lets users sign in with (an alias or username
+/// attribute).
+fn add_alias_attributes(pool: &UserPool, attributes: &mut Map<String, Value>) {
+    if !attributes.contains_key("cognito:user_status") {
+        return; // not a stored user (PreSignUp's proposed attributes)
+    }
+    for name in ["email", "phone_number"] {
+        let signs_in = pool.alias_attributes.iter().any(|a| a == name)
+            || pool.username_attributes.iter().any(|a| a == name);
+        let verified = attributes.get(&format!("{name}_verified")).and_then(Value::as_str)
+            == Some("true");
+        if let (true, true, Some(value)) = (signs_in, verified, attributes.get(name).cloned()) {
+            attributes.insert(format!("cognito:{name}_alias"), value);
+        }
+    }
+}
+
 /// ClientMetadata as an event's `clientMetadata` (absent when empty).
 pub(crate) fn client_metadata(metadata: &std::collections::BTreeMap<String, String>) -> Value {
     if metadata.is_empty() {
@@ -182,6 +202,9 @@ impl UserPools {
             // Cognito leaves clientMetadata out when there is none.
             if r.get("clientMetadata").is_some_and(Value::is_null) {
                 r.remove("clientMetadata");
+            }
+            if let Some(Value::Object(attributes)) = r.get_mut("userAttributes") {
+                add_alias_attributes(pool, attributes);
             }
         }
         // A trigger invoked in the course of a public operation gets its
