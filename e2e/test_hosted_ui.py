@@ -401,13 +401,18 @@ def test_sso_session_is_listed_and_revoked_with_its_tokens(page: Any, ui_server:
         app.idp.get_user(AccessToken=tokens["access_token"])
 
 
-def test_unlisted_redirect_uri_gets_an_error_page_not_a_redirect(page: Any, app: HostedApp,
-                                                                  callback_server: CallbackServer) -> None:
+def test_unlisted_redirect_uri_ends_on_the_domains_error_page(page: Any, app: HostedApp,
+                                                               callback_server: CallbackServer) -> None:
+    # As on Cognito: to <domain>/error?error=redirect_mismatch&client_id=<id>, never to the URI.
     evil = f"{callback_server.base}/evil"
     resp = page.goto(f"{app.base}/oauth2/authorize?" + urlencode({
         "response_type": "token", "client_id": app.client_id, "redirect_uri": evil, "scope": "openid"}))
-    assert resp is not None and resp.status == 400
-    assert urlsplit(page.url).netloc == urlsplit(app.srv.url).netloc
+    assert resp is not None and resp.status == 200
+    landed = urlsplit(page.url)
+    assert f"{landed.scheme}://{landed.netloc}{landed.path}" == f"{app.base}/error"
+    assert parse_qs(landed.query) == {"error": ["redirect_mismatch"], "client_id": [app.client_id]}
+    assert page.locator("h1").inner_text() == "An error was encountered with the requested page."
+    assert page.locator("#errorMessage").inner_text() == "redirect_mismatch"
     assert not callback_server.hits("/evil")
 
 
@@ -677,8 +682,17 @@ def test_authorize_errors_go_back_to_the_client(ui_server: CognateServer,
     r = requests.get(app.authorize_url("code", state="st", scope="openid nope"), allow_redirects=False,
                      timeout=10)
     assert r.status_code == 302
-    err = parse_qs(urlsplit(r.headers["Location"]).query)
-    assert err["error"] == ["invalid_scope"] and err["state"] == ["st"]
+    # Cognito's answer to a scope the client may not have.
+    assert urlsplit(r.headers["Location"]).query == "error_description=invalid_scope&state=st&error=invalid_request"
+    # PKCE: S256 only; plain, or a challenge without a method, goes back as invalid_request.
+    for method in ("plain", None):
+        extra = {"code_challenge": "a" * 43}
+        if method:
+            extra["code_challenge_method"] = method
+        r = requests.get(app.authorize_url("code", state="pk", **extra), allow_redirects=False, timeout=10)
+        assert r.status_code == 302
+        err = parse_qs(urlsplit(r.headers["Location"]).query)
+        assert err["error"] == ["invalid_request"] and err["state"] == ["pk"], method
 
 
 # ---------------------------------------------------------------------------

@@ -175,6 +175,9 @@ fn wrong_password_lockout_and_csrf() {
 fn authorize_errors_never_redirect_to_unregistered_uris() {
     let s = start();
     let mut b = Browser::new(&s);
+    // A redirect_uri the client does not list: to the domain's error page,
+    // as Cognito does (`/error?error=redirect_mismatch&client_id=<id>`).
+    let error_page = format!("/domains/{DOMAIN}/error?error=redirect_mismatch&client_id={WEB}");
     for bad in [
         "http://evil.example.com/callback",
         "http://localhost:3000/callback/",
@@ -182,12 +185,10 @@ fn authorize_errors_never_redirect_to_unregistered_uris() {
         "http://localhost:3000/callback.evil.com",
         "http://localhost:3000/callback#frag",
         "//evil.example.com",
-        "",
     ] {
         let r = b.authorize(&[("redirect_uri", bad), ("state", "s")]);
-        assert_eq!(r.status, 400, "{bad}: {:?}", r.location);
-        assert!(r.location.is_none());
-        assert!(r.error().is_some(), "{bad}");
+        assert_eq!(r.status, 302, "{bad}: {}", r.body);
+        assert_eq!(r.location.as_deref(), Some(error_page.as_str()), "{bad}");
         let login = b.get(&format!(
             "{}/login?response_type=code&client_id={WEB}&redirect_uri={}",
             b.base(),
@@ -195,8 +196,23 @@ fn authorize_errors_never_redirect_to_unregistered_uris() {
                 .unwrap()
                 .trim_start_matches('=')
         ));
-        assert_eq!(login.status, 400, "login page with {bad}");
+        assert_eq!(login.status, 302, "login page with {bad}");
+        assert_eq!(login.location.as_deref(), Some(error_page.as_str()));
     }
+    let page = b.get(&format!("{}{error_page}", s.url));
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert!(page
+        .body
+        .contains("<h1>An error was encountered with the requested page.</h1>"));
+    assert_eq!(page.error().as_deref(), Some("redirect_mismatch"));
+    let escaped = b.get(&format!("{}/error?error=%3Cb%3Ex", b.base()));
+    assert!(escaped.body.contains("&lt;b&gt;x"), "{}", escaped.body);
+    // No redirect_uri at all, or an unknown client: a page, never a redirect.
+    let r = b.authorize(&[("redirect_uri", ""), ("state", "s")]);
+    assert_eq!(r.status, 400);
+    assert!(r.location.is_none());
+    assert!(r.error().is_some());
     let r = b.authorize(&[("client_id", "nosuchclient")]);
     assert_eq!(r.status, 400);
     assert!(r.location.is_none());
@@ -207,10 +223,33 @@ fn authorize_errors_never_redirect_to_unregistered_uris() {
     let p = r.redirect_params();
     assert_eq!(p["error"], "unsupported_response_type");
     assert_eq!(p["state"], "a b");
-    let r = b.authorize(&[("scope", "openid admin:everything")]);
-    assert_eq!(r.redirect_params()["error"], "invalid_scope");
+    // An unknown scope: Cognito's invalid_request with the code as its
+    // description, in Cognito's order of parameters.
+    let r = b.authorize(&[("scope", "openid admin:everything"), ("state", "S1")]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(
+            format!("{CALLBACK}?error_description=invalid_scope&state=S1&error=invalid_request")
+                .as_str()
+        )
+    );
     let r = b.authorize(&[("code_challenge_method", "S256")]);
     assert_eq!(r.redirect_params()["error"], "invalid_request");
+    // Cognito supports S256 only: plain, or no method, is refused.
+    let (_, challenge) = pkce();
+    for method in ["plain", ""] {
+        let r = b.authorize(&[
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", method),
+            ("state", "pk"),
+        ]);
+        let p = r.redirect_params();
+        assert_eq!(
+            (p["error"].as_str(), p["state"].as_str()),
+            ("invalid_request", "pk"),
+            "{method:?}"
+        );
+    }
     let r = b.authorize(&[
         ("code_challenge", "short"),
         ("code_challenge_method", "S256"),
@@ -229,7 +268,7 @@ fn authorize_errors_never_redirect_to_unregistered_uris() {
     assert!(r
         .location
         .unwrap()
-        .starts_with("https://app.example.com/cb?tenant=1&error="));
+        .starts_with("https://app.example.com/cb?tenant=1&error_description="));
 
     // A reflected parameter is escaped in the page.
     let r = b.authorize(&[("state", "\"><script>alert('x')</script>")]);
@@ -305,7 +344,11 @@ fn session_cookie_logout_and_revocation_of_the_session() {
         "{}/logout?client_id={WEB}&response_type=code&redirect_uri=http://evil.example.com/",
         b.base()
     ));
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/domains/{DOMAIN}/error?error=redirect_mismatch&client_id={WEB}").as_str())
+    );
 
     // A disabled user's session, or one from before a global sign-out, is refused.
     b.sign_in(&[], "alice", "Passw0rd!");

@@ -7,7 +7,7 @@
 //! `NotAuthorizedException` (HTTP 400; `InvalidParameterException` when the
 //! token breaks the member's constraints, 1 to 16 384 characters of
 //! `[A-Za-z0-9-_=.]`, which are checked first), userInfo 401
-//! `invalid_token` (`invalid_request` for a header that is not text), the
+//! `invalid_token` (400 `invalid_request` for a header that is not text), the
 //! gateway 401 with
 //! exactly one count of the row's reason in its metrics (431 and no count
 //! for a token larger than `max_header_bytes`); a URL named by `jku` or
@@ -337,7 +337,9 @@ fn check_row(env: &Env, row: &Attack) -> Vec<String> {
                 // like the gateway's, before any token is read.
                 status == 431
             } else if op == "userInfo" {
-                status == 401 && kind == userinfo_error(&row.token)
+                let error = userinfo_error(&row.token);
+                let want_status = if error == "invalid_request" { 400 } else { 401 };
+                status == want_status && kind == error
             } else {
                 status == 400 && kind == want
             };

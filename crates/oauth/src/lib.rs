@@ -73,6 +73,7 @@ fn domain_routes() -> Router<Arc<UserPools>> {
             get(pages::confirm_forgot_get).post(pages::confirm_forgot_post),
         )
         .route("/logout", get(pages::logout))
+        .route("/error", get(pages::error_get))
 }
 
 /// Routes under `/{pool_id}/.well-known/`, the branding assets, and a
@@ -150,18 +151,16 @@ async fn discovery(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String
         Ok(d) => d,
         Err(e) => return error_response(&pool_id, &e),
     };
+    // The members Cognito serves, and no others.
     let mut doc = json!({
-            "issuer": issuer,
-            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-            "authorization_endpoint": issuer,
-            "response_types_supported": ["code", "token"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": ["openid", "email", "phone", "profile"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "nonce", "at_hash",
-                "cognito:username", "email", "email_verified", "phone_number",
-                "phone_number_verified", "name", "given_name", "family_name"],
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "authorization_endpoint": issuer,
+        "response_types_supported": ["code", "token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "email", "phone", "profile"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     });
     if let (Some(d), Some(obj)) = (domain, doc.as_object_mut()) {
         let base = domain_base(&svc, &d.domain);
@@ -174,27 +173,6 @@ async fn discovery(State(svc): State<Arc<UserPools>>, Path(pool_id): Path<String
         ] {
             obj.insert(key.into(), json!(format!("{base}{path}")));
         }
-        obj.insert(
-            "grant_types_supported".into(),
-            json!([
-                "authorization_code",
-                "implicit",
-                "refresh_token",
-                "client_credentials"
-            ]),
-        );
-        obj.insert(
-            "code_challenge_methods_supported".into(),
-            json!(["S256", "plain"]),
-        );
-        obj.insert(
-            "response_modes_supported".into(),
-            json!(["query", "fragment"]),
-        );
-        obj.insert(
-            "revocation_endpoint_auth_methods_supported".into(),
-            json!(["client_secret_basic", "client_secret_post", "none"]),
-        );
     }
     json_response(StatusCode::OK, doc, true)
 }

@@ -1,7 +1,8 @@
 //! The hosted UI: `/oauth2/authorize`, `/login` and its challenge steps
 //! (new password, TOTP, TOTP setup, SMS / email MFA codes, the choice of an
 //! MFA method), `/signup`, `/confirm`,
-//! `/forgotPassword`, `/confirmForgotPassword` and `/logout`. Every page
+//! `/forgotPassword`, `/confirmForgotPassword`, `/logout`, and `/error`
+//! (where a request with an unlisted redirect URI ends). Every page
 //! carries the authorization request's parameters in its URL; every form
 //! is a POST with a double-submit CSRF token; a successful sign-in sets
 //! the signed session cookie and answers the authorization request.
@@ -56,6 +57,31 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     html(status, body)
 }
 
+/// The answer to a refused request of a page that carries an authorization
+/// request. A redirect_uri the client does not list sends the browser to
+/// the domain's `/error` page, as Cognito does
+/// (`/error?error=redirect_mismatch&client_id=<id>`); the rest as
+/// [`authorize_error`].
+fn page_request_error(site: &Site, query: &[(String, String)], e: AuthorizeError) -> Response {
+    match e {
+        AuthorizeError::Page {
+            error: REDIRECT_MISMATCH,
+            ..
+        } => {
+            let client_id = param(query, "client_id").unwrap_or_default();
+            redirect(&with_params(
+                &site.path("/error"),
+                &[("error", REDIRECT_MISMATCH), ("client_id", client_id)],
+                false,
+            ))
+        }
+        e => authorize_error(e),
+    }
+}
+
+/// The error code of a redirect_uri that is not one of the client's callback URLs.
+const REDIRECT_MISMATCH: &str = "redirect_mismatch";
+
 /// The answer to a refused authorization request: a page when there is no
 /// registered redirect URI, else a redirect carrying the error.
 pub(crate) fn authorize_error(e: AuthorizeError) -> Response {
@@ -69,11 +95,15 @@ pub(crate) fn authorize_error(e: AuthorizeError) -> Response {
             state,
             error,
         } => {
-            let description = error.description.unwrap_or_default();
-            let mut params = vec![("error", error.error), ("error_description", &description)];
-            if let Some(s) = &state {
-                params.push(("state", s));
+            // Cognito's order: error_description, state, error.
+            let mut params = Vec::new();
+            if let Some(d) = &error.description {
+                params.push(("error_description", d.as_str()));
             }
+            if let Some(s) = &state {
+                params.push(("state", s.as_str()));
+            }
+            params.push(("error", error.error));
             redirect(&with_params(&redirect_uri, &params, fragment))
         }
     }
@@ -168,7 +198,7 @@ impl<'a> Flow<'a> {
         let valid = svc
             .check_authorize(&site.pool_id, &AuthorizeRequest::from_pairs(&query))
             .await
-            .map_err(authorize_error)?;
+            .map_err(|e| page_request_error(&site, &query, e))?;
         let carried_pairs: Vec<(&str, &str)> = CARRIED
             .iter()
             .filter_map(|k| param(&query, k).map(|v| (*k, v)))
@@ -782,6 +812,23 @@ macro_rules! flow {
             Err(response) => return response,
         }
     };
+}
+
+/// `GET /error`: where a refused authorization request whose redirect URI
+/// cannot be trusted ends (`?error=redirect_mismatch&client_id=...`). The
+/// page names the error it was given; nothing else of the query is shown.
+pub(crate) async fn error_get(_site: Site, RawQuery(query): RawQuery) -> Response {
+    let pairs = query_pairs(query.as_deref());
+    let error = param(&pairs, "error").filter(|e| !e.is_empty());
+    let body = crate::templates::render(
+        "error.html",
+        context! {
+            title => "An error was encountered with the requested page.",
+            error => error,
+        },
+    )
+    .unwrap_or_else(|_| "An error was encountered with the requested page.".to_owned());
+    html(StatusCode::OK, body)
 }
 
 /// `GET /oauth2/authorize`: straight back to the client for a signed-in

@@ -107,8 +107,9 @@ pub struct ValidAuthorize {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthorizeError {
     /// There is no registered redirect URI to send the error to (unknown
-    /// client, redirect_uri missing or not registered): shown as a page,
-    /// never redirected.
+    /// client, redirect_uri missing or not registered): shown on a page of
+    /// the domain (`redirect_mismatch` on its `/error` page), never sent
+    /// to the redirect URI.
     Page {
         error: &'static str,
         description: String,
@@ -568,15 +569,22 @@ impl UserPools {
                     (None, Some(_)) => {
                         return Err(refuse("invalid_request", "code_challenge is required."))
                     }
-                    (Some(c), m) => {
-                        let method = m.unwrap_or("plain");
-                        if method != "S256" && method != "plain" {
+                    // Cognito supports S256 only: a challenge without a
+                    // method, or with any other, is refused.
+                    (Some(_), None) => {
+                        return Err(refuse(
+                            "invalid_request",
+                            "code_challenge_method is required.",
+                        ))
+                    }
+                    (Some(c), Some(method)) => {
+                        if method != "S256" {
                             return Err(refuse(
                                 "invalid_request",
-                                "code_challenge_method must be S256 or plain.",
+                                "code_challenge_method must be S256.",
                             ));
                         }
-                        if !is_pkce_string(c) || (method == "S256" && c.len() != 43) {
+                        if !is_pkce_string(c) || c.len() != 43 {
                             return Err(refuse(
                                 "invalid_request",
                                 "The code_challenge is malformed.",
@@ -609,10 +617,8 @@ impl UserPools {
             Some(asked) => {
                 for sc in asked.split(' ').filter(|sc| !sc.is_empty()) {
                     if !grantable(sc) {
-                        return Err(refuse(
-                            "invalid_scope",
-                            &format!("Scope {sc} is not allowed."),
-                        ));
+                        // Cognito's answer: the code in the description.
+                        return Err(refuse("invalid_request", "invalid_scope"));
                     }
                     if !scopes.iter().any(|x| x == sc) {
                         scopes.push(sc.to_owned());
@@ -627,7 +633,7 @@ impl UserPools {
             ),
         }
         if scopes.is_empty() {
-            return Err(refuse("invalid_scope", "No scope can be granted."));
+            return Err(refuse("invalid_request", "invalid_scope"));
         }
         Ok(ValidAuthorize {
             pool_id: pool_id.to_owned(),

@@ -24,6 +24,11 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// The description Cognito's token endpoint gives a code redeemed with
+    /// a redirect_uri other than the one it was issued for (with
+    /// `unauthorized_client`), the one description its guide documents there.
+    pub const INVALID_REDIRECT: &'static str = "invalid_redirect";
+
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
         OAuthError {
             error,
@@ -61,16 +66,35 @@ pub struct OAuthTokens {
     pub expires_in: i64,
 }
 
-/// Why the userInfo endpoint refuses a request (RFC 6750 §3.1).
+/// Why the userInfo endpoint refuses a request (both are Cognito's
+/// `invalid_token`, with different descriptions).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UserInfoError {
-    /// 401 `invalid_token`: expired, revoked, malformed or foreign.
+    /// Expired, revoked, malformed or foreign.
     InvalidToken,
-    /// 403 `insufficient_scope`: no `openid` scope.
+    /// A valid token without the `openid` scope.
     InsufficientScope,
     /// 500: a fault of ours.
     Internal,
 }
+
+/// The claims of the OIDC `profile` scope (OpenID Connect Core §5.4).
+const PROFILE_CLAIMS: &[&str] = &[
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+];
 
 fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new("invalid_grant", description)
@@ -87,20 +111,16 @@ fn allows_flow(client: &AppClient, flow: &str) -> bool {
             .any(|f| f == flow)
 }
 
-/// RFC 7636 §4.6: the verifier matches the challenge.
+/// RFC 7636 §4.6: the verifier matches the challenge. Cognito supports
+/// the S256 method only; any other matches nothing.
 fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
     use base64::Engine;
-    match method {
-        "S256" => {
-            let digest = cognate_crypto::digest::sha256(verifier.as_bytes());
-            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-            cognate_crypto::digest::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
-        }
-        "plain" => {
-            cognate_crypto::digest::constant_time_eq(verifier.as_bytes(), challenge.as_bytes())
-        }
-        _ => false,
+    if method != "S256" {
+        return false;
     }
+    let digest = cognate_crypto::digest::sha256(verifier.as_bytes());
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+    cognate_crypto::digest::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
 }
 
 impl UserPools {
@@ -128,8 +148,9 @@ impl UserPools {
     }
 
     /// `grant_type=client_credentials`: an access token for the client
-    /// itself (`sub` = `client_id`) with the requested custom scopes, or
-    /// all the client's custom scopes when `scope` is absent.
+    /// itself (`sub` = `client_id`) with the requested custom scopes the
+    /// client is allowed (others are ignored), or all the client's custom
+    /// scopes when `scope` is absent.
     pub async fn client_credentials_grant(
         &self,
         pool_id: &str,
@@ -146,13 +167,31 @@ impl UserPools {
                 "The client is not allowed the client_credentials grant.",
             ));
         }
+        // Cognito ignores requested scopes the client is not allowed; only
+        // when none is left is the request refused.
+        let listed = client
+            .settings
+            .allowed_oauth_scopes
+            .as_deref()
+            .unwrap_or_default();
         let requested = scope
             .map(|sc| {
                 sc.split(' ')
                     .filter(|sc| !sc.is_empty())
                     .collect::<Vec<_>>()
             })
-            .filter(|sc| !sc.is_empty());
+            .filter(|sc| !sc.is_empty())
+            .map(|sc| {
+                sc.into_iter()
+                    .filter(|sc| listed.iter().any(|l| l == sc))
+                    .collect::<Vec<_>>()
+            });
+        if requested.as_ref().is_some_and(Vec::is_empty) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                "None of the requested scopes is allowed for this client.",
+            ));
+        }
         let granted = self
             .machine_scopes(pool_id, &client, requested)
             .await?
@@ -314,12 +353,14 @@ impl UserPools {
             ));
         }
         if record.redirect_uri != redirect_uri {
-            return Err(invalid_grant(
-                "redirect_uri does not match the authorization request.",
+            // Cognito's answer (its developer guide), not RFC 6749's invalid_grant.
+            return Err(OAuthError::new(
+                "unauthorized_client",
+                OAuthError::INVALID_REDIRECT,
             ));
         }
         if let Some(challenge) = &record.code_challenge {
-            let method = record.code_challenge_method.as_deref().unwrap_or("plain");
+            let method = record.code_challenge_method.as_deref().unwrap_or_default();
             let ok = code_verifier.is_some_and(|v| {
                 super::hosted::is_pkce_string(v) && pkce_matches(method, challenge, v)
             });
@@ -428,8 +469,8 @@ impl UserPools {
 
     /// `/oauth2/userInfo`: the user of an access token with the `openid`
     /// scope, as OIDC claims (`sub`, `username`, and the attributes the
-    /// token's scopes and the client allow; booleans as strings, as Cognito
-    /// answers them).
+    /// token's scopes and the client allow: all the client reads for
+    /// `openid` alone; booleans as strings, as Cognito answers them).
     pub async fn user_info(
         &self,
         pool_id: &str,
@@ -471,9 +512,13 @@ impl UserPools {
         }
         crate::counters::count_token("valid");
         let user = user.ok_or(UserInfoError::InvalidToken)?;
+        // AWS's developer guide: `openid` alone gives every attribute the
+        // client can read; `profile` gives the profile attributes, `email`
+        // and `phone` theirs, each with the custom attributes; the
+        // aws.cognito.signin.user.admin scope changes nothing.
         let scopes: Vec<&str> = claims.scope.split(' ').collect();
         let has = |s: &str| scopes.contains(&s);
-        let everything = has("profile") || has(crate::tokens::ADMIN_SCOPE);
+        let everything = !has("profile") && !has("email") && !has("phone");
         let mut out = serde_json::Map::new();
         out.insert("sub".into(), json!(user.sub));
         for a in &user.attributes {
@@ -490,6 +535,7 @@ impl UserPools {
             }
             let wanted = everything
                 || a.name.starts_with("custom:")
+                || (has("profile") && PROFILE_CLAIMS.contains(&a.name.as_str()))
                 || (has("email") && matches!(a.name.as_str(), "email" | "email_verified"))
                 || (has("phone")
                     && matches!(a.name.as_str(), "phone_number" | "phone_number_verified"));
@@ -549,8 +595,8 @@ mod tests {
             "xeSn3IjfSwZgId9qZBX4-sHiu8ziC22aPFpM9ncOxkt",
             v
         ));
-        assert!(pkce_matches("plain", v, v));
-        assert!(!pkce_matches("plain", v, "other"));
+        // plain is not a method Cognito supports.
+        assert!(!pkce_matches("plain", v, v));
         assert!(!pkce_matches("S512", v, v));
         assert!(is_pkce_string(v));
         assert!(!is_pkce_string("short"));
