@@ -1309,7 +1309,10 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
         pre_auth["request"]["validationData"],
         json!({"step": "sign-in"})
     );
-    assert!(pre_auth["request"].get("clientMetadata").is_none(), "{pre_auth}");
+    assert!(
+        pre_auth["request"].get("clientMetadata").is_none(),
+        "{pre_auth}"
+    );
     for source in [
         "PostAuthentication_Authentication",
         "TokenGeneration_Authentication",
@@ -1322,7 +1325,10 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
     );
     // The message trigger of a public operation names its app client.
     let resend = lambda.events_of("CustomMessage_ResendCode");
-    assert_eq!(resend.last().unwrap()["callerContext"]["clientId"], client.as_str());
+    assert_eq!(
+        resend.last().unwrap()["callerContext"]["clientId"],
+        client.as_str()
+    );
     // A call without ClientMetadata sends none: the member is left out.
     srv.ok(
         "InitiateAuth",
@@ -1336,7 +1342,10 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
     ] {
         let events = lambda.events_of(source);
         let request = &events.last().unwrap()["request"];
-        assert!(request.get("clientMetadata").is_none(), "{source}: {request}");
+        assert!(
+            request.get("clientMetadata").is_none(),
+            "{source}: {request}"
+        );
     }
     let confirmations = lambda.events_of("PostConfirmation_ConfirmSignUp");
     assert_eq!(

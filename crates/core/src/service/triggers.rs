@@ -151,7 +151,9 @@ fn add_alias_attributes(pool: &UserPool, attributes: &mut Map<String, Value>) {
     for name in ["email", "phone_number"] {
         let signs_in = pool.alias_attributes.iter().any(|a| a == name)
             || pool.username_attributes.iter().any(|a| a == name);
-        let verified = attributes.get(&format!("{name}_verified")).and_then(Value::as_str)
+        let verified = attributes
+            .get(&format!("{name}_verified"))
+            .and_then(Value::as_str)
             == Some("true");
         if let (true, true, Some(value)) = (signs_in, verified, attributes.get(name).cloned()) {
             attributes.insert(format!("cognito:{name}_alias"), value);
