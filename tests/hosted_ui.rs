@@ -377,6 +377,69 @@ fn session_cookie_logout_and_revocation_of_the_session() {
     assert!(c.contains("Path=/domains/hosted-test;"), "{c}");
 }
 
+/// Managed login (ManagedLoginVersion 2) honours `prompt` and
+/// `login_hint` as AWS's authorize endpoint guide describes; the classic
+/// hosted UI ignores them.
+#[test]
+fn managed_login_prompt_and_login_hint() {
+    let s = start();
+    let mut b = Browser::new(&s);
+    // Classic hosted UI: prompt=none still goes to the login page.
+    let r = b.authorize(&[("prompt", "none"), ("state", "c")]);
+    assert!(r.location.unwrap().contains("/login?"));
+    let r = b.authorize(&[("login_hint", "alice")]);
+    let page = b.follow(&r);
+    assert!(page
+        .body
+        .contains("name=\"username\" type=\"text\" value=\"\""));
+
+    s.ok(
+        "UpdateUserPoolDomain",
+        json!({"UserPoolId": POOL, "Domain": DOMAIN, "ManagedLoginVersion": 2}),
+    );
+    // prompt=none without a session: back to the client with login_required.
+    let r = b.authorize(&[("prompt", "none"), ("state", "n1")]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("{CALLBACK}?error=login_required&state=n1").as_str())
+    );
+    let r = b.authorize(&[("prompt", "none"), ("response_type", "token")]);
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("{CALLBACK}#error=login_required").as_str())
+    );
+    // login_hint fills the username in (escaped).
+    let r = b.authorize(&[("login_hint", "alice\"><b>")]);
+    let page = b.follow(&r);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("name=\"username\" type=\"text\" value=\"alice&quot;&gt;&lt;b&gt;\""),
+        "{}",
+        page.body
+    );
+    // With a session, prompt=none answers at once; prompt=login asks again,
+    // on the login page too.
+    let r = b.sign_in(&[], "alice", "Passw0rd!");
+    assert!(r.location.unwrap().starts_with(CALLBACK));
+    let r = b.authorize(&[("prompt", "none")]);
+    assert!(r.redirect_params().contains_key("code"));
+    let r = b.authorize(&[("prompt", "login")]);
+    let loc = r.location.clone().unwrap();
+    assert!(
+        loc.contains("/login?") && loc.contains("prompt=login"),
+        "{loc}"
+    );
+    let page = b.follow(&r);
+    assert_eq!(page.status, 200, "the login page, not a code");
+    let r = b.submit(
+        &page,
+        "signInSubmitButton",
+        &[("username", "alice"), ("password", "Passw0rd!")],
+    );
+    assert!(r.redirect_params().contains_key("code"));
+}
+
 #[test]
 fn domain_by_host_header() {
     let s = start();

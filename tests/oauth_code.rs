@@ -581,3 +581,44 @@ fn user_info_attributes_follow_the_scopes() {
     );
     assert_eq!(info("openid email profile"), all);
 }
+
+/// AWS's token endpoint guide: a code granted the `email` scope, for a
+/// client that cannot read email_verified, is refused with invalid_grant.
+#[test]
+fn email_scope_needs_email_verified_readable() {
+    let s = start();
+    let create = |name: &str, read: Value| {
+        s.ok(
+            "CreateUserPoolClient",
+            json!({"UserPoolId": POOL, "ClientName": name,
+                   "AllowedOAuthFlowsUserPoolClient": true, "AllowedOAuthFlows": ["code"],
+                   "AllowedOAuthScopes": ["openid", "email"], "CallbackURLs": [CALLBACK],
+                   "SupportedIdentityProviders": ["COGNITO"], "ReadAttributes": read}),
+        )["UserPoolClient"]["ClientId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let blind = create("blind", json!(["email", "name"]));
+    let sighted = create("sighted", json!(["email", "email_verified", "name"]));
+    let redeem = |client: &str, scope: &str| {
+        let mut b = Browser::new(&s);
+        let code = code_for(&mut b, &[("client_id", client), ("scope", scope)]);
+        token(
+            &s,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", client),
+                ("redirect_uri", CALLBACK),
+                ("code", code.as_str()),
+            ],
+            None,
+        )
+    };
+    let (status, v) = redeem(&blind, "openid email");
+    assert_eq!((status, v), (400, json!({"error": "invalid_grant"})));
+    let (status, v) = redeem(&blind, "openid");
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = redeem(&sighted, "openid email");
+    assert_eq!(status, 200, "{v}");
+}

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use cognate_core::model::Attribute;
 use cognate_core::service::hosted::{
     AuthorizeError, AuthorizeGrant, AuthorizeRequest, HostedPoolInfo, HostedSession, HostedStep,
-    ValidAuthorize,
+    ResponseType, ValidAuthorize,
 };
 use cognate_core::{Error, ErrorKind, UserPools};
 use minijinja::{context, Value};
@@ -42,6 +42,8 @@ const CARRIED: &[&str] = &[
     "nonce",
     "code_challenge",
     "code_challenge_method",
+    "prompt",
+    "login_hint",
 ];
 
 /// A plain error page (no authorization request to carry).
@@ -274,6 +276,33 @@ impl<'a> Flow<'a> {
 
     fn query_param(&self, name: &str) -> Option<&str> {
         param(&self.query, name)
+    }
+
+    /// Whether the domain is a managed login one (`ManagedLoginVersion`
+    /// 2), whose pages honour `prompt` and `login_hint`.
+    async fn managed_login(&self) -> bool {
+        match self.svc.domain_of_pool(&self.site.pool_id).await {
+            Ok(d) => d.is_some_and(|d| d.managed_login_version == Some(2)),
+            Err(e) => {
+                tracing::error!(error = %e, "domain lookup failed");
+                false
+            }
+        }
+    }
+
+    /// The request's `prompt` on a managed login domain (`none` or `login`
+    /// change what a browser gets; others are ignored).
+    async fn prompt(&self) -> Option<&str> {
+        let prompt = self.query_param("prompt")?;
+        self.managed_login().await.then_some(prompt)
+    }
+
+    /// The browser's session, unless `prompt=login` asks for a new sign-in.
+    async fn reusable_session(&self) -> Option<HostedSession> {
+        if self.prompt().await == Some("login") {
+            return None;
+        }
+        self.session().await
     }
 
     /// The browser's valid session for this pool, if any.
@@ -832,7 +861,9 @@ pub(crate) async fn error_get(_site: Site, RawQuery(query): RawQuery) -> Respons
 }
 
 /// `GET /oauth2/authorize`: straight back to the client for a signed-in
-/// browser, else to the login page with the same parameters.
+/// browser, else to the login page with the same parameters. On a managed
+/// login domain, `prompt=login` ignores the session and `prompt=none`
+/// without one answers `error=login_required`.
 pub(crate) async fn authorize(
     State(svc): Svc,
     site: Site,
@@ -840,8 +871,17 @@ pub(crate) async fn authorize(
     RawQuery(query): RawQuery,
 ) -> Response {
     let flow = flow!(Flow::start(&svc, site, &headers, query.as_deref()).await);
-    if let Some(session) = flow.session().await {
+    if let Some(session) = flow.reusable_session().await {
         return flow.finish(&session, false).await;
+    }
+    // Managed login's `prompt=none` without a session: back to the client.
+    if flow.prompt().await == Some("none") {
+        let mut params = vec![("error", "login_required")];
+        if let Some(s) = &flow.valid.state {
+            params.push(("state", s.as_str()));
+        }
+        let fragment = flow.valid.response_type == ResponseType::Token;
+        return redirect(&with_params(&flow.valid.redirect_uri, &params, fragment));
     }
     // Straight to an external provider (federation.rs); COGNITO means the login page.
     let provider = flow
@@ -875,9 +915,14 @@ pub(crate) async fn login_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let flow = flow!(Flow::start(&svc, site, &headers, query.as_deref()).await);
-    if let Some(session) = flow.session().await {
+    if let Some(session) = flow.reusable_session().await {
         return flow.finish(&session, false).await;
     }
+    // Managed login fills the username in from `login_hint`.
+    let hint = match flow.query_param("login_hint") {
+        Some(h) if flow.managed_login().await => h.to_owned(),
+        _ => String::new(),
+    };
     let info = if flow.query_param("passwordReset").is_some() {
         Some("Your password has been reset. Sign in with your new password.".to_owned())
     } else if flow.query_param("confirmed").is_some() {
@@ -885,7 +930,7 @@ pub(crate) async fn login_get(
     } else {
         None
     };
-    flow.login_page(None, info, "").await
+    flow.login_page(None, info, &hint).await
 }
 
 /// `POST /login`: username and password.

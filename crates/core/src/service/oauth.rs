@@ -370,6 +370,20 @@ impl UserPools {
                 ));
             }
         }
+        // AWS's token endpoint guide: a client granted `email` that cannot
+        // read email_verified gets invalid_grant.
+        let granted_email = record.scope.split(' ').any(|sc| sc == "email");
+        if granted_email
+            && client
+                .settings
+                .read_attributes
+                .as_ref()
+                .is_some_and(|read| !read.iter().any(|a| a == "email_verified"))
+        {
+            return Err(invalid_grant(
+                "The client asks for the email scope but cannot read email_verified.",
+            ));
+        }
         let user = self
             .store
             .get_user_by_sub(pool_id, &record.sub)
