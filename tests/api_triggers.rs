@@ -1323,12 +1323,34 @@ fn client_metadata_reaches_every_trigger_the_operation_invokes() {
         metadata("CustomMessage_ResendCode"),
         json!({"step": "resend"})
     );
-    // The message trigger of a public operation names its app client.
+    // The message trigger of a public operation names its app client, and
+    // so does that of an access token's operation (its token's client).
     let resend = lambda.events_of("CustomMessage_ResendCode");
     assert_eq!(
         resend.last().unwrap()["callerContext"]["clientId"],
         client.as_str()
     );
+    let token = srv.login(&client, "erin", PASSWORD)["AccessToken"].clone();
+    srv.ok(
+        "UpdateUserAttributes",
+        json!({"AccessToken": token,
+               "UserAttributes": [{"Name": "email", "Value": "erin2@example.com"}]}),
+    );
+    srv.ok(
+        "GetUserAttributeVerificationCode",
+        json!({"AccessToken": token, "AttributeName": "email"}),
+    );
+    for source in [
+        "CustomMessage_UpdateUserAttribute",
+        "CustomMessage_VerifyUserAttribute",
+    ] {
+        let events = lambda.events_of(source);
+        assert_eq!(
+            events.last().unwrap()["callerContext"]["clientId"],
+            client.as_str(),
+            "{source}"
+        );
+    }
     // A call without ClientMetadata sends none: the member is left out.
     srv.ok(
         "InitiateAuth",

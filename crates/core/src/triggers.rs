@@ -73,6 +73,26 @@ pub async fn with_client_metadata<F: Future>(
         .await
 }
 
+/// Runs `answer`, a part of the operation being answered, on behalf of
+/// `client_id`: the app client of an access token, for an operation whose
+/// request names no ClientId (UpdateUserAttributes,
+/// GetUserAttributeVerificationCode). The operation's ClientMetadata stays.
+pub(crate) async fn on_behalf_of<F: Future>(client_id: &str, answer: F) -> F::Output {
+    let (metadata, only) = CLIENT_METADATA
+        .try_with(|m| (m.metadata.clone(), m.only))
+        .unwrap_or_default();
+    CLIENT_METADATA
+        .scope(
+            RequestMetadata {
+                metadata,
+                client_id: Some(client_id.to_owned()),
+                only,
+            },
+            answer,
+        )
+        .await
+}
+
 /// The `ClientId` of the operation being answered, if it named one.
 pub(crate) fn current_client_id() -> Option<String> {
     CLIENT_METADATA

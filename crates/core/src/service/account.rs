@@ -763,8 +763,12 @@ impl UserPools {
         if !unknown.is_empty() {
             return Err(Error::invalid_parameter(unknown));
         }
-        self.apply_attribute_changes(&pool, user, changes, false)
-            .await
+        // The codes' message triggers name the token's app client.
+        crate::triggers::on_behalf_of(
+            &claims.client_id,
+            self.apply_attribute_changes(&pool, user, changes, false),
+        )
+        .await
     }
 
     async fn delete_attributes(
@@ -841,7 +845,7 @@ impl UserPools {
         attribute: &str,
     ) -> Result<CodeDelivery> {
         self.limit_ip(crate::ratelimit::Action::CodeIssue)?;
-        let (pool_id, _claims, user) = self.user_from_access_token(access_token).await?;
+        let (pool_id, claims, user) = self.user_from_access_token(access_token).await?;
         let pool = self.pool(&pool_id).await?;
         self.limits.user(
             crate::ratelimit::Action::CodeIssue,
@@ -860,17 +864,19 @@ impl UserPools {
             .ok_or_else(|| {
                 Error::invalid_parameter(format!("User does not have the attribute {attribute}."))
             })?;
-        self.send_code(
+        let purpose = verify_purpose(attribute);
+        let sent = self.send_code(
             &pool,
             &user,
             attribute,
             &value,
-            &verify_purpose(attribute),
+            &purpose,
             "verify_attribute",
             VERIFY_TTL_MS,
             Delivery::BeforeAnswer,
-        )
-        .await
+        );
+        // The message triggers name the token's app client.
+        crate::triggers::on_behalf_of(&claims.client_id, sent).await
     }
 
     pub async fn verify_user_attribute(

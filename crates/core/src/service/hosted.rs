@@ -1283,8 +1283,10 @@ impl UserPools {
         attributes: Vec<Attribute>,
     ) -> Result<(SignUpOutput, String)> {
         let (client, _pool) = self.hosted_client(pool_id, client_id).await?;
-        let out = self
-            .sign_up(SignUpInput {
+        // The page's triggers (CustomMessage_SignUp, ...) name its client.
+        let out = crate::triggers::on_behalf_of(
+            client_id,
+            self.sign_up(SignUpInput {
                 client_id: client_id.to_owned(),
                 secret_hash: Self::own_secret_hash(&client, username),
                 username: username.to_owned(),
@@ -1292,8 +1294,9 @@ impl UserPools {
                 attributes,
                 validation_data: Vec::new(),
                 client_metadata: Default::default(),
-            })
-            .await?;
+            }),
+        )
+        .await?;
         let ticket = self
             .seal(
                 "signup",
@@ -1347,8 +1350,11 @@ impl UserPools {
     ) -> Result<CodeDelivery> {
         let (client, _pool) = self.hosted_client(pool_id, client_id).await?;
         let secret_hash = Self::own_secret_hash(&client, username);
-        self.resend_confirmation_code(client_id, secret_hash.as_deref(), username)
-            .await
+        crate::triggers::on_behalf_of(
+            client_id,
+            self.resend_confirmation_code(client_id, secret_hash.as_deref(), username),
+        )
+        .await
     }
 
     /// ForgotPassword from the hosted page.
@@ -1360,8 +1366,11 @@ impl UserPools {
     ) -> Result<CodeDelivery> {
         let (client, _pool) = self.hosted_client(pool_id, client_id).await?;
         let secret_hash = Self::own_secret_hash(&client, username);
-        self.forgot_password(client_id, secret_hash.as_deref(), username)
-            .await
+        crate::triggers::on_behalf_of(
+            client_id,
+            self.forgot_password(client_id, secret_hash.as_deref(), username),
+        )
+        .await
     }
 
     /// ConfirmForgotPassword from the hosted page.
