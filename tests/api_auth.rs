@@ -510,6 +510,10 @@ fn clients_with_a_secret_need_a_secret_hash() {
     let s = Server::start();
     let pool = s.create_pool("p", json!({"AutoVerifiedAttributes": ["email"]}));
     let mut extra = common::password_flows();
+    extra["ExplicitAuthFlows"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("ALLOW_USER_SRP_AUTH"));
     extra["GenerateSecret"] = json!(true);
     let c = s.create_client_full(&pool, extra);
     let client = c["ClientId"].as_str().unwrap().to_owned();
@@ -584,12 +588,23 @@ fn clients_with_a_secret_need_a_secret_hash() {
     assert_tokens(&v, true);
     let rt = v["AuthenticationResult"]["RefreshToken"].clone();
 
-    // AdminInitiateAuth.
+    // AdminInitiateAuth, whose missing SECRET_HASH Cognito words as its
+    // SRP and challenge flows (captures of ADMIN_NO_SRP_AUTH and
+    // USER_SRP_AUTH).
+    let missing_parameter =
+        format!("Client {client} is configured with secret but SECRET_HASH was not received");
     s.err_msg(
         "AdminInitiateAuth",
         admin_auth(&pool, &client, "ADMIN_USER_PASSWORD_AUTH", "gus", PASSWORD),
         "NotAuthorizedException",
-        &missing,
+        &missing_parameter,
+    );
+    s.err_msg(
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "gus", "SRP_A": "abc1"}}),
+        "NotAuthorizedException",
+        &missing_parameter,
     );
     s.ok(
         "AdminInitiateAuth",
@@ -642,7 +657,7 @@ fn secret_hash_in_challenge_responses() {
         json!({"ClientId": client, "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": session,
                "ChallengeResponses": {"USERNAME": "hana", "NEW_PASSWORD": "N3w-Password"}}),
         "NotAuthorizedException",
-        &format!("Client {client} is configured for secret but secret was not received"),
+        &format!("Client {client} is configured with secret but SECRET_HASH was not received"),
     );
     // The session survives a missing secret hash only if the server keeps it; start over to be safe.
     let v = s.ok(

@@ -311,7 +311,11 @@ impl UserPools {
             "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
                 let password = param(&input.parameters, "PASSWORD")?;
-                self.check_secret_hash(&client, username, secret_hash)?;
+                if flow == "USER_PASSWORD_AUTH" {
+                    self.check_secret_hash(&client, username, secret_hash)?;
+                } else {
+                    self.check_challenge_secret_hash(&client, username, secret_hash)?;
+                }
                 let step = self
                     .password_sign_in_with_device(
                         &pool,
@@ -348,12 +352,12 @@ impl UserPools {
             "USER_SRP_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
                 let srp_a = param(&input.parameters, "SRP_A")?;
-                self.check_secret_hash(&client, username, secret_hash)?;
+                self.check_challenge_secret_hash(&client, username, secret_hash)?;
                 self.srp_start(&pool, &client, username, srp_a).await
             }
             "CUSTOM_AUTH" => {
                 let username = param(&input.parameters, "USERNAME")?;
-                self.check_secret_hash(&client, username, secret_hash)?;
+                self.check_challenge_secret_hash(&client, username, secret_hash)?;
                 let step = self
                     .custom_auth_start(&pool, &client, username, &input)
                     .await?;
@@ -1289,7 +1293,7 @@ impl UserPools {
         let username = match channel {
             Channel::Api => {
                 let username = param(&input.responses, "USERNAME")?;
-                self.check_secret_hash(
+                self.check_challenge_secret_hash(
                     client,
                     username,
                     input.responses.get("SECRET_HASH").map(String::as_str),

@@ -423,21 +423,50 @@ impl UserPools {
         Ok((client, pool))
     }
 
-    /// Checks SECRET_HASH for a client that has a secret.
+    /// Checks SECRET_HASH for a client that has a secret: the `SecretHash`
+    /// member of SignUp, ConfirmSignUp, ForgotPassword, ..., and
+    /// USER_PASSWORD_AUTH's and REFRESH_TOKEN_AUTH's parameter.
     pub(crate) fn check_secret_hash(
         &self,
         client: &AppClient,
         username: &str,
         provided: Option<&str>,
     ) -> Result<()> {
+        self.check_secret_hash_worded(client, username, provided, false)
+    }
+
+    /// [`check_secret_hash`](Self::check_secret_hash) for the SECRET_HASH
+    /// of the SRP, admin, custom and choice-based flows' AuthParameters and
+    /// of ChallengeResponses, whose absence Cognito words differently
+    /// (captures of USER_SRP_AUTH, ADMIN_NO_SRP_AUTH and SMS_MFA answers,
+    /// 2023-25: "Client <id> is configured with secret but SECRET_HASH was
+    /// not received").
+    pub(crate) fn check_challenge_secret_hash(
+        &self,
+        client: &AppClient,
+        username: &str,
+        provided: Option<&str>,
+    ) -> Result<()> {
+        self.check_secret_hash_worded(client, username, provided, true)
+    }
+
+    fn check_secret_hash_worded(
+        &self,
+        client: &AppClient,
+        username: &str,
+        provided: Option<&str>,
+        challenge_wording: bool,
+    ) -> Result<()> {
         if !client.has_secret() {
             return Ok(());
         }
         let Some(provided) = provided else {
-            return Err(Error::not_authorized(format!(
-                "Client {} is configured for secret but secret was not received",
-                client.client_id
-            )));
+            let id = &client.client_id;
+            return Err(Error::not_authorized(if challenge_wording {
+                format!("Client {id} is configured with secret but SECRET_HASH was not received")
+            } else {
+                format!("Client {id} is configured for secret but secret was not received")
+            }));
         };
         if client.secret_hash_matches(username, provided) {
             Ok(())

@@ -188,7 +188,7 @@ impl UserPools {
         input: &AuthFlowInput,
     ) -> Result<AuthOutcome> {
         let username = param(&input.parameters, "USERNAME")?;
-        self.check_secret_hash(
+        self.check_challenge_secret_hash(
             client,
             username,
             input.parameters.get("SECRET_HASH").map(String::as_str),
