@@ -70,6 +70,8 @@ fn sign_up_sends_a_code_and_confirm_sign_up_confirms() {
     );
     assert_eq!(u["UserStatus"], "UNCONFIRMED");
     assert_eq!(attr(&u["UserAttributes"], "sub"), Some(sub));
+    // Stated unverified until confirmed, as Cognito shows it.
+    assert_eq!(attr(&u["UserAttributes"], "email_verified"), Some("false"));
     s.err_msg(
         "InitiateAuth",
         json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,

@@ -262,6 +262,17 @@ impl UserPools {
             )
             .await?;
         pre.apply(&mut user);
+        // A signed-up email address or phone number is stated unverified
+        // (email_verified "false"), as Cognito's users and events show it,
+        // unless PreSignUp verified it.
+        for (name, verified) in [
+            ("email", "email_verified"),
+            ("phone_number", "phone_number_verified"),
+        ] {
+            if user.attribute(name).is_some() && user.attribute(verified).is_none() {
+                user.set_attribute(verified, Some("false"));
+            }
+        }
         if let Some(password) = password {
             self.set_password(&pool, &mut user, password).await?;
         }
