@@ -7,7 +7,7 @@
 mod common;
 mod hosted;
 
-use common::jwt_claims;
+use common::{jwt_claims, Server};
 use hosted::*;
 use serde_json::{json, Value};
 
@@ -25,6 +25,21 @@ fn code_for(b: &mut Browser, params: &[(&str, &str)]) -> String {
         r.location
     );
     r.redirect_params()["code"].clone()
+}
+
+/// Redeems `code` at the token endpoint as the public `client`, with the
+/// callback it was issued for.
+fn redeem_code(s: &Server, client: &str, code: &str) -> (u16, Value) {
+    token(
+        s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("redirect_uri", CALLBACK),
+            ("code", code),
+        ],
+        None,
+    )
 }
 
 #[test]
@@ -136,16 +151,7 @@ fn code_flow_with_pkce() {
         "another client: {v}"
     );
     let code = code_for(&mut b, &params);
-    let (status, _) = token(
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("redirect_uri", CALLBACK),
-            ("code", code.as_str()),
-        ],
-        None,
-    );
+    let (status, _) = redeem_code(&s, WEB, &code);
     assert_eq!(status, 400, "verifier missing");
 
     // The right verifier: tokens, once.
@@ -184,16 +190,7 @@ fn code_flow_with_pkce() {
 
     // No openid: no ID token.
     let code = code_for(&mut b, &[("scope", READ)]);
-    let (status, v) = token(
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("redirect_uri", CALLBACK),
-            ("code", code.as_str()),
-        ],
-        None,
-    );
+    let (status, v) = redeem_code(&s, WEB, &code);
     assert_eq!(status, 200, "{v}");
     assert!(v.get("id_token").is_none(), "{v}");
     assert_eq!(
@@ -203,16 +200,7 @@ fn code_flow_with_pkce() {
 
     // A confidential client must authenticate.
     let code = code_for(&mut b, &[("client_id", CONFIDENTIAL)]);
-    let (status, v) = token(
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", CONFIDENTIAL),
-            ("redirect_uri", CALLBACK),
-            ("code", code.as_str()),
-        ],
-        None,
-    );
+    let (status, v) = redeem_code(&s, CONFIDENTIAL, &code);
     assert_eq!(
         (status, v["error"].as_str()),
         (401, Some("invalid_client")),
@@ -297,16 +285,7 @@ fn refresh_user_info_and_revoke() {
         &mut b,
         &[("scope", "openid email https://api.example.com/read")],
     );
-    let (status, v) = token(
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("redirect_uri", CALLBACK),
-            ("code", code.as_str()),
-        ],
-        None,
-    );
+    let (status, v) = redeem_code(&s, WEB, &code);
     assert_eq!(status, 200, "{v}");
     let access = v["access_token"].as_str().unwrap().to_owned();
     let refresh = v["refresh_token"].as_str().unwrap().to_owned();
@@ -540,16 +519,7 @@ fn user_info_attributes_follow_the_scopes() {
     let info_url = format!("{}/domains/{DOMAIN}/oauth2/userInfo", s.url);
     let mut info = |scope: &str| -> Value {
         let code = code_for(&mut b, &[("scope", scope)]);
-        let (status, v) = token(
-            &s,
-            &[
-                ("grant_type", "authorization_code"),
-                ("client_id", WEB),
-                ("redirect_uri", CALLBACK),
-                ("code", code.as_str()),
-            ],
-            None,
-        );
+        let (status, v) = redeem_code(&s, WEB, &code);
         assert_eq!(status, 200, "{v}");
         let r = s
             .http()
@@ -604,16 +574,7 @@ fn email_scope_needs_email_verified_readable() {
     let redeem = |client: &str, scope: &str| {
         let mut b = Browser::new(&s);
         let code = code_for(&mut b, &[("client_id", client), ("scope", scope)]);
-        token(
-            &s,
-            &[
-                ("grant_type", "authorization_code"),
-                ("client_id", client),
-                ("redirect_uri", CALLBACK),
-                ("code", code.as_str()),
-            ],
-            None,
-        )
+        redeem_code(&s, client, &code)
     };
     let (status, v) = redeem(&blind, "openid email");
     assert_eq!((status, v), (400, json!({"error": "invalid_grant"})));

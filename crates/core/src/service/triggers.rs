@@ -601,19 +601,8 @@ impl UserPools {
         client_id: &str,
         user: &User,
     ) -> Result<()> {
-        let event = TriggerEvent::new(
-            "PreAuthentication_Authentication",
-            &user.username,
-            Some(client_id),
-        )
-        .request(json!({
-            "userAttributes": user_attributes(user),
-            "validationData": null,
-            "userNotFound": false,
-        }));
-        self.run_trigger(pool, Trigger::PreAuthentication, event)
+        self.run_pre_authentication(pool, client_id, &user.username, Some(user))
             .await
-            .map(|_| ())
     }
 
     /// The PreAuthentication trigger for a sign-in name the pool does not
@@ -628,16 +617,23 @@ impl UserPools {
         if !super::users::prevents_existence_errors(client) {
             return Ok(());
         }
-        let event = TriggerEvent::new(
-            "PreAuthentication_Authentication",
-            name,
-            Some(&client.client_id),
-        )
-        .request(json!({
-            "userAttributes": {},
-            "validationData": null,
-            "userNotFound": true,
-        }));
+        self.run_pre_authentication(pool, &client.client_id, name, None)
+            .await
+    }
+
+    async fn run_pre_authentication(
+        &self,
+        pool: &UserPool,
+        client_id: &str,
+        name: &str,
+        user: Option<&User>,
+    ) -> Result<()> {
+        let event = TriggerEvent::new("PreAuthentication_Authentication", name, Some(client_id))
+            .request(json!({
+                "userAttributes": user.map_or_else(|| json!({}), user_attributes),
+                "validationData": null,
+                "userNotFound": user.is_none(),
+            }));
         self.run_trigger(pool, Trigger::PreAuthentication, event)
             .await
             .map(|_| ())
